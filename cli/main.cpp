@@ -1,0 +1,498 @@
+// mailporter-cli: the headless front-end. Same engine, same data directory as
+// the tray app. Errors are one clear line and a non-zero exit.
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <ctime>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mailporter/config.h"
+#include "mailporter/data_dir.h"
+#include "mailporter/database.h"
+#include "mailporter/relay.h"
+#include "mailporter/secret_store.h"
+#include "mailporter/version.h"
+
+namespace mp = mailporter;
+
+namespace {
+
+constexpr int ExitOk = 0;
+constexpr int ExitFailed = 1;
+constexpr int ExitUsage = 2;
+
+const char* Usage = R"(usage: mailporter-cli [--data-dir DIR] [--secret-store keyring|file] [-v|--verbose] COMMAND
+
+commands:
+  server set --host H --port P --tls tls|starttls|none [--user U --password-stdin]
+             [--trust-fingerprint SHA256] [--helo NAME] [--allow-legacy-tls]
+  server show
+  server test
+  account add NAME --protocol pop3 --host H [--port P] --tls tls|starttls|none
+             --user U --password-stdin --deliver-to ADDR
+             [--leave delete|days:N|forever] [--max-per-pass N] [--max-size MB]
+             [--interval MIN] [--trust-fingerprint SHA256] [--allow-legacy-tls] [--disabled]
+  account edit NAME [options as for add] [--enabled]
+  account list [--json]
+  account remove NAME
+  account test NAME
+  poll [--account NAME]     one pass now; exit 0 only if every account succeeded
+  --version
+
+The data directory defaults to $XDG_DATA_HOME/mailporter (MAILPORTER_DATA_DIR
+overrides); MAILPORTER_SECRET_STORE sets the secret store like --secret-store.
+)";
+
+struct UsageError {
+    std::string text;
+};
+struct Failure {
+    std::string text;
+};
+
+// Options after the command words: --name value, or --flag.
+class Args {
+public:
+    Args(std::vector<std::string> words, std::vector<std::string> flags_without_value)
+        : flags_(std::move(flags_without_value)) {
+        for (std::size_t i = 0; i < words.size(); ++i) {
+            const auto& w = words[i];
+            if (w.rfind("--", 0) == 0) {
+                auto eq = w.find('=');
+                std::string name = w.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+                if (eq != std::string::npos) {
+                    values_[name].push_back(w.substr(eq + 1));
+                } else if (is_flag(name)) {
+                    values_[name].push_back("");
+                } else {
+                    if (i + 1 >= words.size()) throw UsageError{"--" + name + " needs a value"};
+                    values_[name].push_back(words[++i]);
+                }
+            } else {
+                positional_.push_back(w);
+            }
+        }
+    }
+    bool has(const std::string& n) const { return values_.count(n) != 0; }
+    std::optional<std::string> get(const std::string& n) const {
+        auto it = values_.find(n);
+        if (it == values_.end()) return std::nullopt;
+        used_.insert({n, true});
+        return it->second.back();
+    }
+    bool flag(const std::string& n) const {
+        used_.insert({n, true});
+        return has(n);
+    }
+    const std::vector<std::string>& positional() const { return positional_; }
+    void reject_unknown() const {
+        for (const auto& [n, v] : values_)
+            if (!used_.count(n)) throw UsageError{"unknown option --" + n};
+    }
+
+private:
+    bool is_flag(const std::string& n) const {
+        for (const auto& f : flags_)
+            if (f == n) return true;
+        return false;
+    }
+    std::vector<std::string> flags_;
+    std::map<std::string, std::vector<std::string>> values_;
+    std::vector<std::string> positional_;
+    mutable std::map<std::string, bool> used_;
+};
+
+template <class T>
+T need(mp::Result<T> r) {
+    if (!r) throw Failure{r.error().detail};
+    return std::move(r).value();
+}
+void need(mp::Result<void> r) {
+    if (!r) throw Failure{r.error().detail};
+}
+
+int parse_int(const std::string& what, const std::string& s, int lo, int hi) {
+    try {
+        std::size_t used = 0;
+        long v = std::stol(s, &used);
+        if (used != s.size() || v < lo || v > hi) throw std::out_of_range("range");
+        return static_cast<int>(v);
+    } catch (const std::exception&) {
+        throw UsageError{what + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                         ", not '" + s + "'"};
+    }
+}
+
+std::string read_password_stdin() {
+    std::string pw;
+    std::getline(std::cin, pw, '\0');
+    // One trailing line end is the terminal's, not the password's.
+    if (!pw.empty() && pw.back() == '\n') pw.pop_back();
+    if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+    if (pw.empty()) throw UsageError{"--password-stdin: no password on standard input"};
+    return pw;
+}
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out;
+}
+
+struct Context {
+    std::filesystem::path data_dir;
+    std::string secret_store_kind;  // "keyring" or "file"
+    bool verbose = false;
+    std::unique_ptr<mp::Database> db;
+    std::unique_ptr<mp::SecretStore> secrets;
+
+    mp::Database& database() {
+        if (!db) {
+            need(mp::ensure_private_dir(data_dir));
+            db = need(mp::Database::open(data_dir / "mailporter.db"));
+        }
+        return *db;
+    }
+    mp::SecretStore& secret_store() {
+        if (secrets) return *secrets;
+        if (secret_store_kind == "file") {
+            need(mp::ensure_private_dir(data_dir));
+            secrets = need(mp::open_file_store(data_dir / "secrets"));
+        } else {
+            // One keyring namespace per data directory, so two setups never
+            // read each other's passwords.
+            auto& d = database();
+            auto id = need(d.setting("instance-id"));
+            if (!id) {
+                std::ostringstream os;
+                std::random_device rd;
+                os << std::hex << rd() << rd() << rd() << rd();
+                id = os.str();
+                need(d.set_setting("instance-id", *id));
+            }
+            auto store = mp::open_keyring_store("MailPorter " + *id + " ");
+            if (!store)
+                throw Failure{store.error().detail.find("--secret-store file") != std::string::npos
+                                  ? store.error().detail
+                                  : store.error().detail + " (use --secret-store file on a machine without a keyring)"};
+            secrets = std::move(*store);
+        }
+        return *secrets;
+    }
+    mp::RelayOptions relay_options() {
+        mp::RelayOptions o;
+        o.secret_store_kind = secret_store_kind;
+        o.log = [this](mp::LogLevel level, const std::string& account, const std::string& text) {
+            mp::LogRecord r;
+            r.time = std::time(nullptr);
+            r.level = static_cast<int>(level);
+            r.account = account;
+            r.text = text;
+            (void)database().add_log(r);
+            if (verbose || level >= mp::LogLevel::Warning)
+                std::cerr << (account.empty() ? std::string() : "[" + account + "] ") << text << "\n";
+        };
+        if (verbose)
+            o.transcript = [](const std::string& who, char dir, std::string_view line) {
+                std::cerr << "[" << who << "] " << dir << ' ' << line << "\n";
+            };
+        return o;
+    }
+};
+
+void apply_tls_options(const Args& a, mp::TlsSettings& tls) {
+    if (auto t = a.get("tls")) tls.mode = need(mp::parse_tls_mode(*t));
+    if (auto f = a.get("trust-fingerprint")) tls.pinned_sha256 = f->empty() ? "" : need(mp::normalise_fingerprint(*f));
+    if (a.flag("allow-legacy-tls")) tls.allow_legacy_tls = true;
+}
+
+void print_diagnosis(const mp::Diagnosis& d) {
+    for (const auto& s : d.steps) std::cout << (s.ok ? "  ok    " : "  FAIL  ") << s.name << ": " << s.detail << "\n";
+    std::cout << (d.ok() ? "result: ok\n" : "result: failed\n");
+}
+
+int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
+    auto& db = ctx.database();
+    if (sub == "set") {
+        auto current = need(db.office_server());
+        mp::OfficeServer s = current.value_or(mp::OfficeServer{});
+        if (auto h = a.get("host")) s.host = *h;
+        else if (!current) throw UsageError{"server set needs --host"};
+        apply_tls_options(a, s.tls);
+        if (auto p = a.get("port")) s.port = static_cast<std::uint16_t>(parse_int("--port", *p, 1, 65535));
+        else if (!current) s.port = mp::default_smtp_port(s.tls.mode);
+        if (auto h = a.get("helo")) s.helo_name = *h;
+        if (auto u = a.get("user")) s.user = *u;
+        const bool pw = a.flag("password-stdin");
+        a.reject_unknown();
+        if (!s.user.empty() && !pw && !(current && current->user == s.user))
+            throw UsageError{"--user needs --password-stdin"};
+        need(mp::validate(s));
+        if (pw) {
+            if (s.user.empty()) throw UsageError{"--password-stdin needs --user"};
+            need(ctx.secret_store().store(mp::OfficeSecretKey, read_password_stdin()));
+        }
+        need(db.set_office_server(s));
+        std::cout << "office server set: " << s.host << ":" << s.port << " (" << mp::to_string(s.tls.mode) << ")\n";
+        return ExitOk;
+    }
+    a.reject_unknown();
+    auto s = need(db.office_server());
+    if (!s) throw Failure{"no office server is configured; use: mailporter-cli server set --host H --port P --tls MODE"};
+    if (sub == "show") {
+        std::cout << "host: " << s->host << "\nport: " << s->port << "\ntls: " << mp::to_string(s->tls.mode)
+                  << "\nuser: " << (s->user.empty() ? "(none)" : s->user)
+                  << "\nhelo: " << (s->helo_name.empty() ? "(this machine's name)" : s->helo_name)
+                  << "\ntrusted fingerprint: " << (s->tls.pinned_sha256.empty() ? "(none)" : s->tls.pinned_sha256)
+                  << "\n";
+        return ExitOk;
+    }
+    if (sub == "test") {
+        std::string pw;
+        if (!s->user.empty()) pw = need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or("");
+        auto d = mp::test_office(*s, pw, ctx.relay_options());
+        print_diagnosis(d);
+        return d.ok() ? ExitOk : ExitFailed;
+    }
+    throw UsageError{"unknown server command '" + sub + "'"};
+}
+
+void apply_account_options(const Args& a, mp::Account& acc, bool adding) {
+    if (auto p = a.get("protocol")) acc.protocol = need(mp::parse_protocol(*p));
+    if (auto h = a.get("host")) acc.host = *h;
+    apply_tls_options(a, acc.tls);
+    if (auto p = a.get("port")) acc.port = static_cast<std::uint16_t>(parse_int("--port", *p, 1, 65535));
+    else if (adding) acc.port = mp::default_port(acc.protocol, acc.tls.mode);
+    if (auto u = a.get("user")) acc.user = *u;
+    if (auto d = a.get("deliver-to")) acc.deliver_to = *d;
+    if (auto l = a.get("leave")) acc.leave = need(mp::parse_leave_policy(*l));
+    if (auto n = a.get("max-per-pass")) acc.max_per_pass = parse_int("--max-per-pass", *n, 0, 1000000);
+    if (auto m = a.get("max-size")) acc.max_size_bytes = static_cast<std::int64_t>(parse_int("--max-size", *m, 0, 100000)) * 1024 * 1024;
+    if (auto i = a.get("interval")) acc.interval_minutes = parse_int("--interval", *i, 1, 1440);
+    if (a.flag("disabled")) acc.enabled = false;
+    if (a.flag("enabled")) acc.enabled = true;
+}
+
+int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
+    auto& db = ctx.database();
+    const auto& pos = a.positional();
+    if (sub == "list") {
+        const bool json = a.flag("json");
+        a.reject_unknown();
+        auto accounts = need(db.accounts());
+        if (json) {
+            std::cout << "[";
+            for (std::size_t i = 0; i < accounts.size(); ++i) {
+                const auto& x = accounts[i];
+                std::cout << (i ? "," : "") << "{\"name\":\"" << json_escape(x.name) << "\",\"protocol\":\""
+                          << mp::to_string(x.protocol) << "\",\"host\":\"" << json_escape(x.host) << "\",\"port\":" << x.port
+                          << ",\"tls\":\"" << mp::to_string(x.tls.mode) << "\",\"user\":\"" << json_escape(x.user)
+                          << "\",\"deliver_to\":\"" << json_escape(x.deliver_to) << "\",\"leave\":\""
+                          << mp::to_string(x.leave) << "\",\"max_per_pass\":" << x.max_per_pass
+                          << ",\"max_size_bytes\":" << x.max_size_bytes << ",\"interval_minutes\":" << x.interval_minutes
+                          << ",\"trust_fingerprint\":\"" << x.tls.pinned_sha256 << "\",\"allow_legacy_tls\":"
+                          << (x.tls.allow_legacy_tls ? "true" : "false") << ",\"enabled\":" << (x.enabled ? "true" : "false")
+                          << "}";
+            }
+            std::cout << "]\n";
+        } else if (accounts.empty()) {
+            std::cout << "no accounts; add one with: mailporter-cli account add NAME ...\n";
+        } else {
+            for (const auto& x : accounts)
+                std::cout << x.name << "  " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":" << x.port
+                          << " (" << mp::to_string(x.tls.mode) << ") -> " << x.deliver_to << "  leave " << mp::to_string(x.leave)
+                          << (x.enabled ? "" : "  [disabled]") << "\n";
+        }
+        return ExitOk;
+    }
+    if (pos.empty()) throw UsageError{"account " + sub + " needs the account NAME"};
+    const std::string name = pos.front();
+    if (pos.size() > 1) throw UsageError{"unexpected argument '" + pos[1] + "'"};
+    if (sub == "add") {
+        mp::Account acc;
+        acc.name = name;
+        if (!a.has("protocol")) throw UsageError{"account add needs --protocol pop3"};
+        if (!a.has("host")) throw UsageError{"account add needs --host"};
+        if (!a.has("tls")) throw UsageError{"account add needs --tls tls|starttls|none"};
+        if (!a.has("user")) throw UsageError{"account add needs --user"};
+        if (!a.has("password-stdin")) throw UsageError{"account add needs --password-stdin"};
+        apply_account_options(a, acc, true);
+        a.flag("password-stdin");
+        a.reject_unknown();
+        need(mp::validate(acc));
+        if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
+        const auto pw = read_password_stdin();
+        auto& secrets = ctx.secret_store();
+        auto added = need(db.add_account(acc));
+        if (auto r = secrets.store(mp::account_secret_key(name), pw); !r) {
+            (void)db.remove_account(added.id);
+            throw Failure{r.error().detail};
+        }
+        std::cout << "account " << name << " added (" << mp::to_string(acc.protocol) << "://" << acc.host << ":" << acc.port
+                  << ", password in the " << secrets.kind() << " store)\n";
+        return ExitOk;
+    }
+    auto found = need(db.find_account(name));
+    if (!found) throw Failure{"no account named '" + name + "' (see: mailporter-cli account list)"};
+    mp::Account acc = *found;
+    if (sub == "edit") {
+        apply_account_options(a, acc, false);
+        std::optional<std::string> new_name = a.get("name");
+        if (new_name) acc.name = *new_name;
+        const bool pw = a.flag("password-stdin");
+        a.reject_unknown();
+        need(mp::validate(acc));
+        if (pw) need(ctx.secret_store().store(mp::account_secret_key(acc.name), read_password_stdin()));
+        else if (acc.name != found->name) {
+            auto& s = ctx.secret_store();
+            if (auto old = need(s.load(mp::account_secret_key(found->name)))) need(s.store(mp::account_secret_key(acc.name), *old));
+        }
+        need(db.update_account(acc));
+        if (acc.name != found->name) (void)ctx.secret_store().erase(mp::account_secret_key(found->name));
+        std::cout << "account " << acc.name << " updated\n";
+        return ExitOk;
+    }
+    if (sub == "remove") {
+        a.reject_unknown();
+        need(db.remove_account(acc.id));
+        if (auto s = ctx.secret_store_kind == "file" || std::getenv("DBUS_SESSION_BUS_ADDRESS"); s) {
+            try {
+                (void)ctx.secret_store().erase(mp::account_secret_key(name));
+            } catch (const Failure&) {
+                // The account is gone; a keyring we cannot reach keeps its entry.
+            }
+        }
+        std::cout << "account " << name << " removed\n";
+        return ExitOk;
+    }
+    if (sub == "test") {
+        a.reject_unknown();
+        const auto pw = need(ctx.secret_store().load(mp::account_secret_key(name)));
+        if (!pw) throw Failure{"no password stored for account " + name + "; set it with: mailporter-cli account edit " + name + " --password-stdin"};
+        auto d = mp::test_account(acc, *pw, ctx.relay_options());
+        print_diagnosis(d);
+        return d.ok() ? ExitOk : ExitFailed;
+    }
+    throw UsageError{"unknown account command '" + sub + "'"};
+}
+
+int cmd_poll(Context& ctx, const Args& a) {
+    const auto only = a.get("account");
+    a.reject_unknown();
+    auto& db = ctx.database();
+    auto lock = mp::EngineLock::acquire(ctx.data_dir);
+    if (!lock) throw Failure{lock.error().detail + " (another mailporter engine is running on this data directory)"};
+    std::vector<mp::Account> accounts;
+    for (auto& acc : need(db.accounts())) {
+        if (only ? acc.name == *only : acc.enabled) accounts.push_back(acc);
+    }
+    if (only && accounts.empty()) throw Failure{"no account named '" + *only + "'"};
+    if (accounts.empty()) {
+        std::cout << "no enabled accounts\n";
+        return ExitOk;
+    }
+    auto& secrets = ctx.secret_store();
+    auto reports = mp::poll(db, secrets, accounts, ctx.relay_options());
+    bool all_ok = true;
+    for (const auto& r : reports) {
+        if (r.outcome.ok()) {
+            std::cout << r.account << ": ok, " << r.delivered << " delivered, " << r.deleted << " deleted, " << r.kept
+                      << " kept on server";
+            if (r.skipped) std::cout << ", " << r.skipped << " skipped";
+            if (r.refused) std::cout << ", " << r.refused << " refused";
+            if (r.retrying) std::cout << ", " << r.retrying << " to retry";
+            std::cout << "\n";
+            for (const auto& w : r.warnings) std::cout << "  warning: " << w << "\n";
+            if (r.refused || r.retrying) all_ok = false;
+        } else {
+            all_ok = false;
+            std::cout << r.account << ": failed (" << mp::to_string(r.outcome.error().code) << "): " << r.outcome.error().detail
+                      << "\n";
+        }
+    }
+    return all_ok ? ExitOk : ExitFailed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    Context ctx;
+    std::optional<std::string> data_dir, store;
+    std::vector<std::string> rest;
+    try {
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            const auto& w = args[i];
+            if (!rest.empty()) {
+                rest.push_back(w);
+                continue;
+            }
+            if (w == "--version") {
+                std::cout << "mailporter-cli " << MAILPORTER_VERSION << "\n";
+                return ExitOk;
+            }
+            if (w == "-h" || w == "--help" || w == "help") {
+                std::cout << Usage;
+                return ExitOk;
+            }
+            if (w == "-v" || w == "--verbose") ctx.verbose = true;
+            else if (w == "--data-dir" || w == "--secret-store") {
+                if (i + 1 >= args.size()) throw UsageError{w + " needs a value"};
+                (w == "--data-dir" ? data_dir : store) = args[++i];
+            } else if (w.rfind("--data-dir=", 0) == 0) data_dir = w.substr(11);
+            else if (w.rfind("--secret-store=", 0) == 0) store = w.substr(15);
+            else if (w.rfind("-", 0) == 0) throw UsageError{"unknown option " + w};
+            else rest.push_back(w);
+        }
+        if (rest.empty()) throw UsageError{"no command given"};
+        ctx.data_dir = data_dir ? std::filesystem::path(*data_dir) : mp::default_data_dir();
+        if (!store) {
+            if (const char* e = std::getenv("MAILPORTER_SECRET_STORE"); e && *e) store = e;
+        }
+        ctx.secret_store_kind = store.value_or("keyring");
+        if (ctx.secret_store_kind != "keyring" && ctx.secret_store_kind != "file")
+            throw UsageError{"--secret-store must be keyring or file, not '" + ctx.secret_store_kind + "'"};
+
+        const std::string cmd = rest[0];
+        if (cmd == "poll") {
+            return cmd_poll(ctx, Args({rest.begin() + 1, rest.end()}, {}));
+        }
+        if (cmd == "server" || cmd == "account") {
+            if (rest.size() < 2) throw UsageError{cmd + " needs a subcommand"};
+            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json"});
+            return cmd == "server" ? cmd_server(ctx, rest[1], a) : cmd_account(ctx, rest[1], a);
+        }
+        throw UsageError{"unknown command '" + cmd + "'"};
+    } catch (const UsageError& e) {
+        std::cerr << "mailporter-cli: " << e.text << "\n(see mailporter-cli --help)\n";
+        return ExitUsage;
+    } catch (const Failure& e) {
+        std::cerr << "mailporter-cli: error: " << e.text << "\n";
+        return ExitFailed;
+    } catch (const std::exception& e) {
+        std::cerr << "mailporter-cli: error: " << e.what() << "\n";
+        return ExitFailed;
+    }
+}

@@ -1,0 +1,83 @@
+#pragma once
+// Configuration value types shared by the engine, the store, the CLI and the
+// app. Plain values; no I/O. Passwords are never part of these types: they
+// live in the secret store (see secret_store.h), keyed by secret_key().
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mailporter/result.h"
+
+namespace mailporter {
+
+enum class Protocol { Pop3, Imap };
+// Implicit TLS (default: 995/993/465), STARTTLS required (never falls back),
+// or none (the UI warns).
+enum class TlsMode { Implicit, StartTls, None };
+
+std::string_view to_string(Protocol p);
+std::string_view to_string(TlsMode m);  // "tls", "starttls", "none"
+Result<Protocol> parse_protocol(std::string_view s);
+Result<TlsMode> parse_tls_mode(std::string_view s);
+std::uint16_t default_port(Protocol p, TlsMode m);
+std::uint16_t default_smtp_port(TlsMode m);
+
+// What happens on the remote server once a message is delivered.
+struct LeavePolicy {
+    enum class Kind { Delete, Days, Forever };
+    Kind kind = Kind::Delete;
+    int days = 0;  // for Kind::Days: delete this many days after first seen
+    bool operator==(const LeavePolicy&) const = default;
+};
+std::string to_string(const LeavePolicy& p);  // "delete", "days:7", "forever"
+Result<LeavePolicy> parse_leave_policy(std::string_view s);
+
+// A SHA-256 certificate fingerprint as 64 lower-case hex digits. Accepts the
+// forms `openssl x509 -fingerprint -sha256` prints: with or without colons,
+// any case, optionally prefixed "SHA256 Fingerprint=" / "sha256:".
+Result<std::string> normalise_fingerprint(std::string_view text);
+
+// TLS and trust settings of one connection.
+struct TlsSettings {
+    TlsMode mode = TlsMode::Implicit;
+    std::string pinned_sha256;  // empty: system trust only
+    bool allow_legacy_tls = false;
+    bool operator==(const TlsSettings&) const = default;
+};
+
+struct Account {
+    std::int64_t id = 0;  // assigned by the store
+    std::string name;
+    Protocol protocol = Protocol::Pop3;
+    std::string host;
+    std::uint16_t port = 0;
+    TlsSettings tls;
+    std::string user;
+    std::string deliver_to;  // individual box: the office address
+    LeavePolicy leave;
+    int max_per_pass = 0;               // 0: no limit
+    std::int64_t max_size_bytes = 0;    // 0: no limit
+    int interval_minutes = 0;           // 0: the global default
+    bool enabled = true;
+    bool operator==(const Account&) const = default;
+};
+
+struct OfficeServer {
+    std::string host;
+    std::uint16_t port = 25;
+    TlsSettings tls{TlsMode::None, {}, false};
+    std::string user;        // empty: no SMTP AUTH
+    std::string helo_name;   // empty: the machine's host name
+    bool operator==(const OfficeServer&) const = default;
+};
+
+// Validates user input; the message says what is wrong in words.
+Result<void> validate(const Account& a);
+Result<void> validate(const OfficeServer& s);
+// RFC 5321 mailbox syntax check for addresses we send RCPT/MAIL to: no
+// CR/LF, no angle brackets, no spaces outside quotes, one '@'.
+bool is_valid_address(std::string_view addr);
+
+}  // namespace mailporter

@@ -1,0 +1,172 @@
+#pragma once
+// The state database (SQLite, WAL): settings, the office server, accounts,
+// per-message leave-on-server state, delivery history and the log.
+//
+// Thread: a Database is used from one thread at a time (the engine thread);
+// it is not internally synchronised. Several processes may open the same file
+// (busy timeout 5 s), but only the process holding the EngineLock writes
+// message state.
+//
+// Errors: no exception escapes; database problems come back as
+// Errc::StoreError (scope Local) with SQLite's message in the detail.
+//
+// Durability: synchronous=FULL. Every write outside begin()/commit() is its
+// own committed transaction. The fetch job groups writes:
+//     db.begin(); db.mark_delivered(...) x N; db.add_history(...) x N;
+//     if (db.commit()) send the remote deletions of that group;
+// commit() returning ok means the group is on disk. If SQLite itself aborts
+// the open transaction (disk full, I/O error), every later write and the
+// commit() fail until rollback() is called: a lost group is never reported as
+// committed and its writes never leak into autocommit mode.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mailporter/config.h"
+#include "mailporter/result.h"
+
+namespace mailporter {
+
+// What we know of one remote message. Times are Unix seconds; 0 = not yet.
+struct MessageState {
+    std::string uid;               // POP3 UIDL, or the IMAP UID as text
+    std::int64_t size = 0;
+    std::int64_t first_seen = 0;   // never changes once set (leave N days)
+    std::int64_t delivered_at = 0; // committed 250 from the office server
+    std::int64_t deleted_at = 0;   // deletion sent to the remote server
+    std::string message_id;
+    bool operator==(const MessageState&) const = default;
+};
+
+struct HistoryRecord {
+    enum class Outcome { Delivered, Retrying, Refused, Skipped };
+    std::int64_t id = 0;     // assigned by the store
+    std::int64_t time = 0;   // Unix seconds
+    std::string account;     // the account's name when written (kept on rename/removal)
+    std::string remote_id;   // UIDL / folder+UID
+    std::string from;
+    std::string to;
+    std::string subject;
+    std::int64_t size = 0;
+    Outcome outcome = Outcome::Delivered;
+    std::string reply;       // the office server's reply, sanitised by the caller
+    bool operator==(const HistoryRecord&) const = default;
+};
+std::string_view to_string(HistoryRecord::Outcome o);  // "delivered", "retrying", "refused", "skipped"
+
+struct LogRecord {
+    std::int64_t id = 0;    // rowid, assigned by the store; increases with each add_log
+    std::int64_t time = 0;  // Unix seconds
+    int level = 0;          // 0 debug, 1 info, 2 warning, 3 error
+    std::string account;    // empty: not about one account
+    std::string text;       // never a secret (the caller's contract)
+    bool operator==(const LogRecord&) const = default;
+};
+
+class Database {
+public:
+    // Opens or creates `file`. The file is created 0600 before SQLite touches
+    // it (an existing one with wider modes is tightened); the -wal/-shm files
+    // inherit that mode (SQLite's unix VFS) and are checked. The directory
+    // must exist (see ensure_private_dir). Sets WAL (refused if SQLite does
+    // not answer "wal"), synchronous=FULL, foreign_keys=ON, busy timeout 5 s,
+    // then applies pending migrations, each in its own IMMEDIATE transaction.
+    // A database written by a newer MailPorter (higher user_version) is
+    // refused with Errc::StoreError, Retry::Never, and left untouched.
+    static Result<std::unique_ptr<Database>> open(const std::filesystem::path& file);
+    // A private in-memory database with the full schema (tests).
+    static Result<std::unique_ptr<Database>> open_memory();
+
+    ~Database();  // rolls back an open transaction
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    // The schema version this build writes (PRAGMA user_version).
+    static int schema_version();
+
+    // --- settings: free-form key/value pairs (bytes round-trip) ---
+    Result<std::optional<std::string>> setting(std::string_view key);
+    Result<void> set_setting(std::string_view key, std::string_view value);
+
+    // --- the office server (one row) ---
+    Result<std::optional<OfficeServer>> office_server();
+    Result<void> set_office_server(const OfficeServer& server);
+
+    // --- accounts ---
+    // Names are unique case-insensitively (ASCII case, SQLite NOCASE).
+    // add_account ignores a.id and returns the account with its new id;
+    // Errc::AlreadyExists on a name clash.
+    Result<Account> add_account(Account a);
+    // By id; renaming is allowed. Errc::NotFound for an unknown id,
+    // Errc::AlreadyExists when the new name clashes with another account.
+    Result<void> update_account(const Account& a);
+    // Removes the account and its message state; history and log rows keep
+    // the name as text. Errc::NotFound for an unknown id.
+    Result<void> remove_account(std::int64_t id);
+    Result<std::optional<Account>> find_account(std::string_view name);  // case-insensitive
+    Result<std::vector<Account>> accounts();  // ordered by name, case-insensitively
+
+    // --- per-message state, keyed (account_id, folder, uid) ---
+    // folder is "" for POP3; for IMAP e.g. "INBOX;<uidvalidity>".
+    // Unknown account_id: Errc::StoreError (foreign key).
+    Result<std::unordered_map<std::string, MessageState>> message_states(std::int64_t account_id,
+                                                                          std::string_view folder);
+    // Inserts when absent; an existing row (its first_seen, size) is left as is.
+    Result<void> mark_seen(std::int64_t account_id, std::string_view folder, std::string_view uid,
+                           std::int64_t size, std::int64_t now);
+    // Sets delivered_at and message_id (inserting the row, first_seen = now,
+    // when it was never marked seen).
+    Result<void> mark_delivered(std::int64_t account_id, std::string_view folder, std::string_view uid,
+                                std::int64_t now, std::string_view message_id);
+    // Sets deleted_at (inserting the row when absent).
+    Result<void> mark_deleted(std::int64_t account_id, std::string_view folder, std::string_view uid,
+                              std::int64_t now);
+    // Drops the state of every uid of (account_id, folder) that is not in
+    // present_uids (the server's full listing). Atomic.
+    Result<void> forget_missing(std::int64_t account_id, std::string_view folder,
+                                const std::vector<std::string>& present_uids);
+
+    // --- grouped commits ---
+    // begin(): BEGIN IMMEDIATE (waits up to the busy timeout for other
+    // writers); Errc::StoreError if a transaction is already open.
+    Result<void> begin();
+    // Ok only when the whole group is durably committed.
+    Result<void> commit();
+    // Discards the group; ok (a no-op) when no transaction is open.
+    Result<void> rollback();
+    // True between a successful begin() and commit()/rollback().
+    bool in_transaction() const;
+
+    // --- history ---
+    Result<void> add_history(const HistoryRecord& r);  // r.id is ignored
+    // Newest first (time, then insertion order); account matched
+    // case-insensitively; limit <= 0: no limit.
+    Result<std::vector<HistoryRecord>> history(std::optional<std::string> account, int limit);
+    // Deletes records with time < older_than; returns how many.
+    Result<int> prune_history(std::int64_t older_than);
+
+    // --- log ---
+    Result<void> add_log(const LogRecord& r);  // r.id is ignored
+    // Records with id > after_rowid, oldest first, at most `limit` (limit <= 0:
+    // no limit) — a viewer follows the tail by passing the last id it has.
+    // after_rowid < 0: the newest `limit` records (still oldest first).
+    Result<std::vector<LogRecord>> log(std::optional<std::string> account, std::int64_t after_rowid,
+                                       int limit);
+    Result<int> prune_log(std::int64_t older_than);  // time < older_than
+
+    // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's report.
+    Result<std::string> integrity_check();
+
+private:
+    struct Impl;
+    explicit Database(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailporter

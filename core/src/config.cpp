@@ -1,0 +1,163 @@
+#include "mailporter/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace mailporter {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+Error invalid(std::string text) {
+    return make_error(Errc::ConfigInvalid, std::move(text), ErrorScope::Local, Retry::Never);
+}
+
+bool is_host_char(unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '_'; }
+
+}  // namespace
+
+std::string_view to_string(Protocol p) { return p == Protocol::Pop3 ? "pop3" : "imap"; }
+
+std::string_view to_string(TlsMode m) {
+    switch (m) {
+        case TlsMode::Implicit: return "tls";
+        case TlsMode::StartTls: return "starttls";
+        case TlsMode::None: return "none";
+    }
+    return "tls";
+}
+
+Result<Protocol> parse_protocol(std::string_view s) {
+    const auto l = lower(s);
+    if (l == "pop3" || l == "pop") return Protocol::Pop3;
+    if (l == "imap" || l == "imap4") return Protocol::Imap;
+    return invalid("unknown protocol '" + std::string(s) + "' (use pop3 or imap)");
+}
+
+Result<TlsMode> parse_tls_mode(std::string_view s) {
+    const auto l = lower(s);
+    if (l == "tls" || l == "ssl" || l == "implicit") return TlsMode::Implicit;
+    if (l == "starttls" || l == "stls") return TlsMode::StartTls;
+    if (l == "none" || l == "plain") return TlsMode::None;
+    return invalid("unknown TLS mode '" + std::string(s) + "' (use tls, starttls or none)");
+}
+
+std::uint16_t default_port(Protocol p, TlsMode m) {
+    if (p == Protocol::Pop3) return m == TlsMode::Implicit ? 995 : 110;
+    return m == TlsMode::Implicit ? 993 : 143;
+}
+
+std::uint16_t default_smtp_port(TlsMode m) { return m == TlsMode::Implicit ? 465 : 25; }
+
+std::string to_string(const LeavePolicy& p) {
+    switch (p.kind) {
+        case LeavePolicy::Kind::Delete: return "delete";
+        case LeavePolicy::Kind::Days: return "days:" + std::to_string(p.days);
+        case LeavePolicy::Kind::Forever: return "forever";
+    }
+    return "delete";
+}
+
+Result<LeavePolicy> parse_leave_policy(std::string_view s) {
+    const auto l = lower(s);
+    if (l == "delete") return LeavePolicy{LeavePolicy::Kind::Delete, 0};
+    if (l == "forever" || l == "keep") return LeavePolicy{LeavePolicy::Kind::Forever, 0};
+    if (l.rfind("days:", 0) == 0) {
+        int days = 0;
+        const char* b = l.data() + 5;
+        const char* e = l.data() + l.size();
+        auto [ptr, ec] = std::from_chars(b, e, days);
+        if (ec != std::errc{} || ptr != e || b == e || days < 1 || days > 3650)
+            return invalid("leave policy '" + std::string(s) + "': days must be a whole number from 1 to 3650");
+        return LeavePolicy{LeavePolicy::Kind::Days, days};
+    }
+    return invalid("unknown leave policy '" + std::string(s) + "' (use delete, days:N or forever)");
+}
+
+Result<std::string> normalise_fingerprint(std::string_view text) {
+    std::string_view t = text;
+    auto strip_prefix = [&t](std::string_view prefix) {
+        if (t.size() >= prefix.size() && lower(t.substr(0, prefix.size())) == prefix) t.remove_prefix(prefix.size());
+    };
+    strip_prefix("sha256 fingerprint=");
+    strip_prefix("sha256:");
+    std::string hex;
+    for (unsigned char c : t) {
+        if (c == ':' || c == ' ') continue;
+        if (!std::isxdigit(c)) return invalid("fingerprint: '" + std::string(1, static_cast<char>(c)) + "' is not a hex digit");
+        hex.push_back(static_cast<char>(std::tolower(c)));
+    }
+    if (hex.size() != 64)
+        return invalid("fingerprint must be a SHA-256 (64 hex digits), got " + std::to_string(hex.size()));
+    return hex;
+}
+
+bool is_valid_address(std::string_view addr) {
+    if (addr.empty() || addr.size() > 254) return false;
+    const auto at = addr.rfind('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 == addr.size()) return false;
+    const auto local = addr.substr(0, at);
+    const auto domain = addr.substr(at + 1);
+    if (local.size() > 64) return false;
+    const bool quoted = local.size() >= 2 && local.front() == '"' && local.back() == '"';
+    for (unsigned char c : local) {
+        if (c < 0x21 && !(quoted && c == ' ')) return false;
+        if (c == 0x7f || c == '<' || c == '>') return false;
+        if (!quoted && (c == '"' || c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '\\' ||
+                        c == '[' || c == ']' || c == '@'))
+            return false;
+    }
+    for (unsigned char c : domain) {
+        // ASCII (or A-label) domains; IDN is converted before it gets here.
+        if (!(std::isalnum(c) || c == '.' || c == '-' || c == '[' || c == ']' || c == ':')) return false;
+    }
+    return domain.front() != '.' && domain.back() != '.' && domain.find("..") == std::string_view::npos;
+}
+
+namespace {
+Result<void> validate_host_port(std::string_view what, const std::string& host, std::uint16_t port) {
+    if (host.empty()) return invalid(std::string(what) + ": the server name is empty");
+    if (host.size() > 253 || !std::all_of(host.begin(), host.end(), [](unsigned char c) { return is_host_char(c); }))
+        return invalid(std::string(what) + ": '" + host + "' is not a valid server name");
+    if (port == 0) return invalid(std::string(what) + ": the port must be from 1 to 65535");
+    return {};
+}
+}  // namespace
+
+Result<void> validate(const Account& a) {
+    if (a.name.empty() || a.name.size() > 64)
+        return invalid("the account name must be 1 to 64 characters");
+    for (unsigned char c : a.name)
+        if (c < 0x20 || c == 0x7f || c == '/') return invalid("the account name may not contain control characters or '/'");
+    if (auto r = validate_host_port("account " + a.name, a.host, a.port); !r) return r;
+    if (a.user.empty()) return invalid("account " + a.name + ": the user name is empty");
+    if (a.deliver_to.empty()) return invalid("account " + a.name + ": no office address to deliver to (--deliver-to)");
+    if (!is_valid_address(a.deliver_to))
+        return invalid("account " + a.name + ": '" + a.deliver_to + "' is not a valid e-mail address");
+    if (a.leave.kind == LeavePolicy::Kind::Days && (a.leave.days < 1 || a.leave.days > 3650))
+        return invalid("account " + a.name + ": leave days must be from 1 to 3650");
+    if (a.max_per_pass < 0) return invalid("account " + a.name + ": max messages per pass cannot be negative");
+    if (a.max_size_bytes < 0) return invalid("account " + a.name + ": max message size cannot be negative");
+    if (a.interval_minutes < 0 || a.interval_minutes > 24 * 60)
+        return invalid("account " + a.name + ": the interval must be from 1 to 1440 minutes");
+    if (!a.tls.pinned_sha256.empty())
+        if (auto f = normalise_fingerprint(a.tls.pinned_sha256); !f) return f.error();
+    return {};
+}
+
+Result<void> validate(const OfficeServer& s) {
+    if (auto r = validate_host_port("office server", s.host, s.port); !r) return r;
+    if (!s.tls.pinned_sha256.empty())
+        if (auto f = normalise_fingerprint(s.tls.pinned_sha256); !f) return f.error();
+    for (unsigned char c : s.helo_name)
+        if (!is_host_char(c) && c != '[' && c != ']') return invalid("office server: the HELO name '" + s.helo_name + "' is not a host name");
+    return {};
+}
+
+}  // namespace mailporter

@@ -1,0 +1,191 @@
+// Test login: a step-by-step diagnosis in plain words, for the wizard and
+// `account test` / `server test`.
+
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "mailporter/relay.h"
+#include "proto/pop3_session.h"
+#include "proto/sanitize.h"
+#include "proto/smtp_session.h"
+
+namespace mailporter {
+
+namespace asio = boost::asio;
+
+namespace {
+
+net::Deadlines short_deadlines(const RelayOptions& o) {
+    net::Deadlines d;
+    const auto t = std::chrono::seconds(o.timeout_seconds > 0 ? std::min(o.timeout_seconds, 30) : 20);
+    d.resolve = d.connect = d.handshake = d.read = d.write = t;
+    return d;
+}
+
+// Which step an error belongs to, and what a person should check.
+DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port, bool office) {
+    DiagnosisStep s;
+    s.ok = false;
+    const std::string where = std::string(host) + ":" + std::to_string(port);
+    std::string advice;
+    switch (e.code) {
+        case Errc::ResolveFailed:
+            s.name = "resolve";
+            advice = "Check the server name for typos, and that this machine can resolve names (DNS).";
+            break;
+        case Errc::ConnectRefused:
+            s.name = "connect";
+            advice = "Nothing accepts connections on " + where +
+                     ". Check the port (POP3 110, POP3S 995, IMAP 143, IMAPS 993, SMTP 25/587/465) and that a firewall "
+                     "allows it.";
+            break;
+        case Errc::ConnectFailed:
+        case Errc::Timeout:
+            s.name = e.detail.find("handshake") != std::string::npos ? "tls" : "connect";
+            advice = "Check the network connection, and ask whoever runs the firewall (or your ISP) whether port " +
+                     std::to_string(port) + " is allowed out.";
+            break;
+        case Errc::CertUntrusted:
+            s.name = "tls";
+            advice = "If this is certainly your provider's server, trust this exact certificate by its fingerprint.";
+            break;
+        case Errc::TlsHandshake:
+        case Errc::LegacyTlsRefused:
+            s.name = "tls";
+            advice = "Check that the TLS mode matches the port: implicit TLS on 995/993/465, STARTTLS or none on 110/143/25/587.";
+            break;
+        case Errc::TlsNotOffered:
+        case Errc::TlsInjection:
+            s.name = "starttls";
+            advice = "The server does not upgrade this connection to TLS. Use implicit TLS on its TLS port instead; "
+                     "MailPorter never falls back to plain text.";
+            break;
+        case Errc::AuthFailed:
+            s.name = "login";
+            advice = office ? "Check the office server's user name and password."
+                            : "Check the user name (often the full e-mail address) and the password; both are case "
+                              "sensitive. Re-enter the password to be sure.";
+            break;
+        case Errc::AuthTemporary:
+            s.name = "login";
+            advice = "The mailbox is busy or the server asks to wait; another program may be reading it. Try again later.";
+            break;
+        case Errc::AuthUnsupported:
+            s.name = "login";
+            advice = "The server offers no login method MailPorter can use safely.";
+            break;
+        default:
+            s.name = "greeting";
+            advice = "The server answered in a way MailPorter does not understand; is this the right server and port?";
+    }
+    s.detail = e.detail + ". " + advice;
+    return s;
+}
+
+void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {
+    if (!c) return;
+    d.certificate_sha256 = c->sha256;
+    DiagnosisStep s{"tls", true,
+                    "certificate " + c->subject + ", issued by " + c->issuer + ", valid until " + c->not_after +
+                        ", SHA-256 " + c->sha256 + (c->pinned ? " (trusted by its pinned fingerprint)" : " (verified)")};
+    d.steps.push_back(std::move(s));
+}
+
+void run(asio::io_context& io, std::function<net::awaitable<void>()> body) {
+    asio::co_spawn(io, std::move(body), asio::detached);
+    io.run();
+}
+
+}  // namespace
+
+Diagnosis test_account(const Account& account, const std::string& password, const RelayOptions& options) {
+    Diagnosis d;
+    asio::io_context io;
+    net::Transcript tr;
+    if (options.transcript)
+        tr = [&](char dir, std::string_view l) { options.transcript(account.name, dir, l); };
+    pop3::Session pop(io, tr);
+    run(io, [&]() -> net::awaitable<void> {
+        auto c = co_await pop.connect(account.host, account.port, account.tls, short_deadlines(options));
+        if (!c) {
+            if (c.error().code == Errc::CertUntrusted && pop.certificate()) d.certificate_sha256 = pop.certificate()->sha256;
+            d.steps.push_back({"connect", c.error().code != Errc::ResolveFailed && c.error().code != Errc::ConnectRefused &&
+                                              c.error().code != Errc::ConnectFailed && c.error().code != Errc::Timeout,
+                               "reached " + account.host + ":" + std::to_string(account.port)});
+            if (!d.steps.back().ok) d.steps.pop_back();
+            d.steps.push_back(step_for(c.error(), account.host, account.port, false));
+            co_return;
+        }
+        d.steps.push_back({"connect", true, "reached " + account.host + ":" + std::to_string(account.port)});
+        cert_step(d, pop.certificate());
+        d.steps.push_back({"greeting", true, sanitize_for_log(pop.greeting(), 200)});
+        const auto& caps = pop.capabilities();
+        std::string capa;
+        for (auto [on, name] : {std::pair{caps.uidl, "UIDL"}, {caps.top, "TOP"}, {caps.pipelining, "PIPELINING"},
+                                {caps.stls, "STLS"}, {caps.user, "USER"}})
+            if (on) capa += std::string(capa.empty() ? "" : " ") + name;
+        for (const auto& m : caps.sasl) capa += " SASL:" + m;
+        d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
+        auto l = co_await pop.login({account.user, password});
+        if (!l) {
+            d.steps.push_back(step_for(l.error(), account.host, account.port, false));
+            co_return;
+        }
+        d.steps.push_back({"login", true, "logged in as " + account.user + " (" + pop.auth_method() + ")"});
+        auto st = co_await pop.stat();
+        if (!st) {
+            d.steps.push_back({"mailbox", false, st.error().detail});
+            co_return;
+        }
+        auto u = co_await pop.uidl();
+        std::string mailbox = std::to_string(st->count) + " message(s), " + std::to_string(st->size) + " bytes";
+        if (u && !pop.uidl_supported())
+            mailbox += "; the server has no UIDL, so mail cannot be left on it (it will be deleted after delivery)";
+        d.steps.push_back({"mailbox", true, mailbox});
+        co_await pop.quit();
+    });
+    return d;
+}
+
+Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options) {
+    Diagnosis d;
+    asio::io_context io;
+    net::Transcript tr;
+    if (options.transcript) tr = [&](char dir, std::string_view l) { options.transcript("office", dir, l); };
+    smtp::Session smtp(io, tr);
+    run(io, [&]() -> net::awaitable<void> {
+        smtp::ConnectOptions o;
+        o.host = server.host;
+        o.port = server.port;
+        o.tls = server.tls;
+        o.helo_name = server.helo_name;
+        o.user = server.user;
+        o.password = password;
+        o.deadlines = short_deadlines(options);
+        auto c = co_await smtp.connect(o);
+        if (!c) {
+            if (c.error().code == Errc::CertUntrusted && smtp.certificate()) d.certificate_sha256 = smtp.certificate()->sha256;
+            d.steps.push_back(step_for(c.error(), server.host, server.port, true));
+            co_return;
+        }
+        d.steps.push_back({"connect", true, "reached " + server.host + ":" + std::to_string(server.port)});
+        cert_step(d, smtp.certificate());
+        d.steps.push_back({"greeting", true, sanitize_for_log(smtp.greeting().text(), 200)});
+        const auto& caps = smtp.capabilities();
+        std::string capa;
+        for (auto [on, name] : {std::pair{caps.pipelining, "PIPELINING"}, {caps.eightbitmime, "8BITMIME"},
+                                {caps.starttls, "STARTTLS"}, {caps.smtputf8, "SMTPUTF8"}})
+            if (on) capa += std::string(capa.empty() ? "" : " ") + name;
+        if (caps.size) capa += " SIZE=" + std::to_string(*caps.size);
+        for (const auto& m : caps.auth) capa += " AUTH:" + m;
+        d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
+        if (!server.user.empty()) d.steps.push_back({"login", true, "logged in as " + server.user});
+        co_await smtp.quit();
+    });
+    return d;
+}
+
+}  // namespace mailporter

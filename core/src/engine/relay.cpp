@@ -1,0 +1,597 @@
+// The fetch job: one account's pass, POP3 in, SMTP out.
+//
+// Order of a pass (the rule of architecture.md):
+//   list -> record first-seen -> RETR (pipelined) streamed into SMTP DATA ->
+//   250 -> record "delivered" in the open group transaction -> group commit ->
+//   only then DELE -> QUIT -> record "deleted".
+// A crash anywhere may re-deliver what was delivered but not yet committed
+// (the in-flight group); it never deletes a message that is not committed.
+
+#include "mailporter/relay.h"
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "mail/header_peek.h"
+#include "mailporter/database.h"
+#include "mailporter/secret_store.h"
+#include "mailporter/version.h"
+#include "proto/pop3_session.h"
+#include "proto/sanitize.h"
+#include "proto/smtp_session.h"
+
+namespace mailporter {
+
+namespace asio = boost::asio;
+using net::awaitable;
+
+std::string account_secret_key(std::string_view account_name) { return "account/" + std::string(account_name); }
+
+bool Diagnosis::ok() const {
+    return !steps.empty() && std::all_of(steps.begin(), steps.end(), [](const DiagnosisStep& s) { return s.ok; });
+}
+
+namespace {
+
+constexpr std::size_t MaxHeadBuffered = 256 * 1024;  // header block kept before MAIL FROM
+
+std::string rfc5322_date(std::int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    return buf;
+}
+
+std::int64_t system_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+net::Deadlines deadlines_for(const RelayOptions& o) {
+    net::Deadlines d;
+    const auto t = std::chrono::seconds(o.timeout_seconds > 0 ? o.timeout_seconds : 60);
+    d.resolve = d.connect = d.handshake = d.read = d.write = t;
+    return d;
+}
+
+// Group commits shared by every job of a poll (one connection, one thread):
+// a job's deliveries are safe to act on only once the transaction they were
+// written in has committed.
+class Commits {
+public:
+    explicit Commits(Database& db) : db_(db) {}
+
+    // Opens the group transaction if needed; returns its generation.
+    Result<std::uint64_t> write() {
+        if (!open_) {
+            if (auto r = db_.begin(); !r) return r.error();
+            open_ = true;
+            opened_ = std::chrono::steady_clock::now();
+            writes_ = 0;
+        }
+        ++writes_;
+        return generation_;
+    }
+    Result<void> commit() {
+        if (!open_) return {};
+        open_ = false;
+        auto r = db_.commit();
+        if (!r) {
+            (void)db_.rollback();
+            failed_.insert(generation_);
+        }
+        ++generation_;
+        return r;
+    }
+    Result<void> maybe_commit(int every) {
+        if (open_ && (writes_ >= every || std::chrono::steady_clock::now() - opened_ > std::chrono::milliseconds(250)))
+            return commit();
+        return {};
+    }
+    bool committed(std::uint64_t g) const { return g < generation_ && !failed_.count(g); }
+
+private:
+    Database& db_;
+    std::uint64_t generation_ = 1;
+    bool open_ = false;
+    int writes_ = 0;
+    std::chrono::steady_clock::time_point opened_;
+    std::set<std::uint64_t> failed_;
+};
+
+struct Shared {
+    asio::io_context& io;
+    Database& db;
+    SecretStore& secrets;
+    const RelayOptions& opt;
+    Commits commits;
+    std::optional<OfficeServer> office;
+    std::optional<std::string> office_password;
+    std::optional<Error> office_error;  // why the office server is unusable this poll
+};
+
+struct Msg {
+    std::uint32_t number = 0;
+    std::string uid;  // empty without UIDL
+    std::uint64_t size = 0;
+    bool is_new = false;
+};
+
+class Pop3Job {
+public:
+    Pop3Job(Shared& s, const Account& a, PassReport& r)
+        : s_(s), acc_(a), rep_(r), pop_(s.io, transcript_for(a.name)), smtp_(s.io, transcript_for("office")) {}
+
+    awaitable<void> run();
+
+private:
+    net::Transcript transcript_for(const std::string& who) {
+        if (!s_.opt.transcript) return {};
+        return [this, who](char d, std::string_view l) { s_.opt.transcript(who == "office" ? "office" : acc_.name, d, l); };
+    }
+    void log(LogLevel level, const std::string& text) {
+        if (s_.opt.log) s_.opt.log(level, acc_.name, text);
+    }
+    void warn(const std::string& text) {
+        rep_.warnings.push_back(text);
+        log(LogLevel::Warning, text);
+    }
+    bool delete_due(std::int64_t first_seen) const {
+        if (!pop_.uidl_supported()) return true;  // cannot leave mail without UIDL
+        switch (acc_.leave.kind) {
+            case LeavePolicy::Kind::Delete: return true;
+            case LeavePolicy::Kind::Forever: return false;
+            case LeavePolicy::Kind::Days: return now_ - first_seen >= static_cast<std::int64_t>(acc_.leave.days) * 86400;
+        }
+        return false;
+    }
+    void history(const Msg& m, const std::string& head, HistoryRecord::Outcome outcome, const std::string& reply) {
+        HistoryRecord h;
+        h.time = now_;
+        h.account = acc_.name;
+        h.remote_id = m.uid.empty() ? "#" + std::to_string(m.number) : m.uid;
+        h.from = sanitize_for_log(mail::first_address(mail::header_value(head, "From").value_or("")), 256);
+        h.to = acc_.deliver_to;
+        h.subject = sanitize_for_log(mail::header_value(head, "Subject").value_or(""), 256);
+        h.size = static_cast<std::int64_t>(m.size);
+        h.reply = sanitize_for_log(reply, 300);
+        h.outcome = outcome;
+        if (auto g = s_.commits.write(); g) (void)s_.db.add_history(h);
+    }
+    awaitable<Result<void>> ensure_office();
+    awaitable<void> deliver(const std::vector<Msg>& todo);
+    awaitable<Result<void>> relay_one(const Msg& m, bool& stop);
+    std::string trace_line(const Msg& m) const;
+
+    Shared& s_;
+    Account acc_;
+    PassReport& rep_;
+    pop3::Session pop_;
+    smtp::Session smtp_;
+    std::int64_t now_ = 0;
+    std::vector<std::pair<std::uint64_t, Msg>> delete_after_commit_;  // (generation, message)
+    std::vector<Msg> delete_now_;
+};
+
+awaitable<Result<void>> Pop3Job::ensure_office() {
+    if (smtp_.usable()) co_return Result<void>{};
+    if (s_.office_error) co_return *s_.office_error;
+    if (!s_.office)
+        co_return make_error(Errc::ConfigInvalid, "no office server is configured (mailporter-cli server set ...)",
+                             ErrorScope::Server, Retry::Never);
+    smtp::ConnectOptions o;
+    o.host = s_.office->host;
+    o.port = s_.office->port;
+    o.tls = s_.office->tls;
+    o.helo_name = s_.office->helo_name;
+    o.user = s_.office->user;
+    o.password = s_.office_password.value_or("");
+    o.deadlines = deadlines_for(s_.opt);
+    auto r = co_await smtp_.connect(o);
+    if (!r) {
+        auto e = std::move(r).error();
+        e.scope = ErrorScope::Server;
+        // Unreachable or refusing: no other account will get through either.
+        if (e.code != Errc::Timeout || true) s_.office_error = e;
+        co_return e;
+    }
+    co_return Result<void>{};
+}
+
+std::string Pop3Job::trace_line(const Msg& m) const {
+    // RFC 5321 §4.4 trace field; one line, prepended, nothing else changes.
+    const char* with = pop_.tls_active() ? "POP3S" : "POP3";
+    std::string id = m.uid.empty() ? std::to_string(m.number) : m.uid;
+    return "Received: from " + acc_.host + " by MailPorter (" MAILPORTER_VERSION ") with " + with + "\r\n\tid <" + id +
+           "> for <" + acc_.deliver_to + ">; " + rfc5322_date(now_) + "\r\n";
+}
+
+awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, bool& stop) {
+    std::string head;
+    bool begun = false;
+    std::optional<Error> office_problem;  // SMTP connection unusable
+    std::optional<smtp::Envelope> refused_env;
+
+    auto begin = [&]() -> awaitable<Result<void>> {
+        begun = true;
+        const auto from = mail::envelope_sender(head);
+        const std::string trace = trace_line(m);
+        // (A named vector: GCC 12 miscompiles braced lists inside co_await.)
+        const std::vector<std::string> rcpts{acc_.deliver_to};
+        auto env = co_await smtp_.begin(from, rcpts, m.size + trace.size(), true);
+        if (!env) {
+            office_problem = env.error();
+            co_return std::move(env).error();
+        }
+        if (!env->accepted()) {
+            refused_env = *env;
+            co_return make_error(Errc::SmtpPermanent, "refused", ErrorScope::Message, Retry::Never);
+        }
+        if (auto w = co_await smtp_.send_body(trace); !w) {
+            office_problem = w.error();
+            co_return w;
+        }
+        auto w = co_await smtp_.send_body(head);
+        head.clear();
+        if (!w) office_problem = w.error();
+        co_return w;
+    };
+    pop3::ChunkSink sink = [&](std::string_view chunk) -> awaitable<Result<void>> {
+        if (!begun) {
+            head.append(chunk);
+            if (!mail::header_complete(head) && head.size() < MaxHeadBuffered) co_return Result<void>{};
+            co_return co_await begin();
+        }
+        auto w = co_await smtp_.send_body(chunk);
+        if (!w) office_problem = w.error();
+        co_return w;
+    };
+
+    const std::uint64_t bound = acc_.max_size_bytes > 0 ? static_cast<std::uint64_t>(acc_.max_size_bytes) + 65536 : 0;
+    std::string head_for_history;
+    auto got = co_await pop_.read_retrieved(sink, bound);
+    if (got && !begun) {
+        auto b = co_await begin();
+        if (!b && !refused_env && !office_problem) got = std::move(b).error();
+    }
+    if (!head.empty()) head_for_history = head;
+
+    if (office_problem) {
+        if (smtp_.state() == smtp::State::InData) smtp_.abandon_body();
+        auto e = *office_problem;
+        e.scope = ErrorScope::Server;
+        s_.office_error = e;
+        stop = true;
+        co_return e;
+    }
+    if (refused_env) {
+        // Per recipient: the one recipient of an individual account.
+        const smtp::Reply& why = !refused_env->mail.positive() ? refused_env->mail
+                                 : !refused_env->recipients.empty() && !refused_env->recipients[0].reply.positive()
+                                     ? refused_env->recipients[0].reply
+                                     : refused_env->data;
+        const bool temporary = why.transient();
+        const std::string text = std::to_string(why.code) + " " + why.text();
+        if (temporary) {
+            ++rep_.retrying;
+            history(m, head_for_history, HistoryRecord::Outcome::Retrying, text);
+            // 4xx to MAIL is back pressure for the whole server (452 4.3.1).
+            if (!refused_env->mail.positive()) stop = true;
+        } else {
+            ++rep_.refused;
+            history(m, head_for_history, HistoryRecord::Outcome::Refused, text);
+            warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) +
+                 " for " + acc_.deliver_to + ": " + sanitize_for_log(text, 200) + "; it stays on the remote server");
+        }
+        co_return Result<void>{};
+    }
+    if (!got) {
+        const Error e = got.error();
+        if (smtp_.state() == smtp::State::InData) smtp_.abandon_body();  // nothing partial relayed
+        if (e.scope == ErrorScope::Message) {
+            ++rep_.skipped;
+            warn("message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + " skipped: " + e.detail);
+            co_return Result<void>{};
+        }
+        stop = true;
+        co_return e;
+    }
+    // The whole message is in the office server's hands once it answers the
+    // final dot.
+    auto reply = co_await smtp_.end_body();
+    if (!reply) {
+        // Lost after the dot, before the reply: not delivered (RFC 5321
+        // §6.1); it stays remote, and may arrive twice.
+        auto e = std::move(reply).error();
+        e.scope = ErrorScope::Server;
+        s_.office_error = e;
+        stop = true;
+        co_return e;
+    }
+    const std::string text = std::to_string(reply->code) + " " + reply->text();
+    if (reply->positive()) {
+        auto g = s_.commits.write();
+        if (!g) {
+            stop = true;
+            co_return std::move(g).error();
+        }
+        if (!m.uid.empty()) {
+            if (auto r = s_.db.mark_delivered(acc_.id, "", m.uid, now_, mail::header_value(head_for_history, "Message-ID").value_or(""));
+                !r) {
+                stop = true;
+                co_return r;
+            }
+        }
+        history(m, head_for_history, HistoryRecord::Outcome::Delivered, text);
+        ++rep_.delivered;
+        delete_after_commit_.push_back({*g, m});
+    } else if (reply->transient()) {
+        ++rep_.retrying;
+        history(m, head_for_history, HistoryRecord::Outcome::Retrying, text);
+    } else {
+        ++rep_.refused;
+        history(m, head_for_history, HistoryRecord::Outcome::Refused, text);
+        warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + ": " +
+             sanitize_for_log(text, 200) + "; it stays on the remote server");
+    }
+    if (auto c = s_.commits.maybe_commit(s_.opt.commit_every); !c) {
+        stop = true;
+        co_return c;
+    }
+    co_return Result<void>{};
+}
+
+awaitable<void> Pop3Job::deliver(const std::vector<Msg>& todo) {
+    if (auto r = co_await ensure_office(); !r) {
+        rep_.outcome = std::move(r).error();
+        rep_.office_failed = true;
+        co_return;
+    }
+    // RFC 2449 §6.6: with PIPELINING, several RETR may be in flight; the
+    // replies come back in order.
+    const std::size_t window = pop_.pipelining() ? 8 : 1;
+    std::size_t sent = 0;
+    bool stop = false;
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+        while (!stop && sent < todo.size() && sent - i < window) {
+            if (auto w = co_await pop_.send_retrieve(todo[sent].number); !w) {
+                rep_.outcome = std::move(w).error();
+                co_return;
+            }
+            ++sent;
+        }
+        if (i >= sent) break;
+        if (stop) {
+            // Drain what is in flight without relaying it.
+            auto discard = [](std::string_view) -> awaitable<Result<void>> { co_return Result<void>{}; };
+            auto d = co_await pop_.read_retrieved(discard);
+            if (!d && d.error().scope != ErrorScope::Message) break;
+            continue;
+        }
+        auto r = co_await relay_one(todo[i], stop);
+        if (!r) {
+            rep_.outcome = std::move(r).error();
+            rep_.office_failed = rep_.outcome.error().scope == ErrorScope::Server;
+            if (pop_.state() == pop3::State::Failed) co_return;
+        }
+    }
+}
+
+awaitable<void> Pop3Job::run() {
+    rep_.account = acc_.name;
+    now_ = s_.opt.now ? s_.opt.now() : system_now();
+    auto pw = s_.secrets.load(account_secret_key(acc_.name));
+    if (!pw) {
+        rep_.outcome = std::move(pw).error();
+        co_return;
+    }
+    if (!*pw) {
+        rep_.outcome = make_error(Errc::SecretMissing,
+                                  "no password is stored for account " + acc_.name + " in the " + s_.opt.secret_store_kind +
+                                      " secret store; set it with: mailporter-cli account edit " + acc_.name +
+                                      " --password-stdin",
+                                  ErrorScope::Account, Retry::Never);
+        co_return;
+    }
+    if (auto r = co_await pop_.connect(acc_.host, acc_.port, acc_.tls, deadlines_for(s_.opt)); !r) {
+        rep_.outcome = std::move(r).error();
+        co_return;
+    }
+    if (auto r = co_await pop_.login({acc_.user, **pw}); !r) {
+        rep_.outcome = std::move(r).error();
+        co_return;
+    }
+    auto listing = co_await pop_.uidl();
+    if (!listing) {
+        rep_.outcome = std::move(listing).error();
+        co_return;
+    }
+    auto sizes_list = co_await pop_.list();
+    if (!sizes_list) {
+        rep_.outcome = std::move(sizes_list).error();
+        co_return;
+    }
+    std::map<std::uint32_t, std::uint64_t> sizes;
+    for (const auto& e : *sizes_list) sizes[e.number] = e.size;
+
+    std::vector<Msg> msgs;
+    if (pop_.uidl_supported()) {
+        for (const auto& e : listing->entries) {
+            auto it = sizes.find(e.number);
+            if (it == sizes.end()) continue;  // no usable size: left for the next pass
+            msgs.push_back({e.number, e.uid, it->second, false});
+        }
+        const auto unusable = listing->malformed_lines.size() + listing->duplicate_uids.size() + listing->duplicate_numbers.size();
+        if (unusable)
+            warn(std::to_string(unusable) + " message(s) have unusable UIDL identifiers and were left on the server");
+    } else {
+        if (acc_.leave.kind != LeavePolicy::Kind::Delete)
+            warn("the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
+        for (const auto& [number, size] : sizes) msgs.push_back({number, "", size, true});
+    }
+    rep_.listed = static_cast<int>(msgs.size());
+
+    std::unordered_map<std::string, MessageState> states;
+    if (pop_.uidl_supported()) {
+        auto st = s_.db.message_states(acc_.id, "");
+        if (!st) {
+            rep_.outcome = std::move(st).error();
+            co_return;
+        }
+        states = std::move(*st);
+        std::vector<std::string> present;
+        present.reserve(msgs.size());
+        for (auto& m : msgs) {
+            present.push_back(m.uid);
+            if (!states.count(m.uid)) {
+                m.is_new = true;
+                if (auto g = s_.commits.write(); !g) {
+                    rep_.outcome = std::move(g).error();
+                    co_return;
+                }
+                if (auto r = s_.db.mark_seen(acc_.id, "", m.uid, static_cast<std::int64_t>(m.size), now_); !r) {
+                    rep_.outcome = std::move(r).error();
+                    co_return;
+                }
+                MessageState ms;
+                ms.uid = m.uid;
+                ms.first_seen = now_;
+                states.emplace(m.uid, ms);
+            }
+        }
+        if (auto g = s_.commits.write(); g) (void)s_.db.forget_missing(acc_.id, "", present);
+        if (auto c = s_.commits.commit(); !c) {
+            rep_.outcome = std::move(c).error();
+            co_return;
+        }
+    }
+
+    std::vector<Msg> todo;
+    for (const auto& m : msgs) {
+        const MessageState* st = nullptr;
+        if (!m.uid.empty()) st = &states.at(m.uid);
+        if (st && st->delivered_at != 0) {
+            if (st->deleted_at != 0 || delete_due(st->first_seen)) delete_now_.push_back(m);
+            else ++rep_.kept;
+            continue;
+        }
+        if (acc_.max_size_bytes > 0 && m.size > static_cast<std::uint64_t>(acc_.max_size_bytes)) {
+            ++rep_.skipped;
+            if (m.is_new) {
+                warn("message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + " (" +
+                     std::to_string(m.size) + " bytes) is over this account's size limit; it stays on the remote server");
+                history(m, "", HistoryRecord::Outcome::Skipped, "over the account's size limit");
+            }
+            continue;
+        }
+        if (acc_.max_per_pass > 0 && static_cast<int>(todo.size()) >= acc_.max_per_pass) continue;
+        todo.push_back(m);
+    }
+
+    if (!todo.empty()) co_await deliver(todo);
+
+    // Group commit, then — and only then — the deletions it covers.
+    if (auto c = s_.commits.commit(); !c && rep_.outcome.ok()) rep_.outcome = std::move(c).error();
+    for (const auto& [gen, m] : delete_after_commit_) {
+        if (!s_.commits.committed(gen)) continue;
+        std::int64_t first_seen = now_;
+        if (!m.uid.empty()) first_seen = states.at(m.uid).first_seen;
+        if (delete_due(first_seen)) delete_now_.push_back(m);
+        else ++rep_.kept;
+    }
+    if (pop_.state() != pop3::State::Transaction) co_return;
+    std::vector<std::uint32_t> numbers;
+    for (const auto& m : delete_now_) numbers.push_back(m.number);
+    std::vector<std::uint32_t> accepted;
+    if (!numbers.empty()) {
+        auto d = co_await pop_.dele(numbers);
+        if (!d) {
+            if (rep_.outcome.ok()) rep_.outcome = std::move(d).error();
+            co_return;  // no QUIT: the server applies no deletion
+        }
+        accepted = std::move(*d);
+    }
+    auto q = co_await pop_.quit();
+    if (!q) {
+        if (rep_.outcome.ok()) rep_.outcome = std::move(q).error();
+        co_return;
+    }
+    if (!accepted.empty()) {
+        std::set<std::uint32_t> acc_set(accepted.begin(), accepted.end());
+        for (const auto& m : delete_now_) {
+            if (!acc_set.count(m.number) || m.uid.empty()) continue;
+            if (auto g = s_.commits.write(); g) (void)s_.db.mark_deleted(acc_.id, "", m.uid, now_);
+        }
+        (void)s_.commits.commit();
+        rep_.deleted = static_cast<int>(accepted.size());
+    }
+    if (smtp_.usable()) co_await smtp_.quit();
+}
+
+}  // namespace
+
+std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vector<Account>& accounts,
+                             const RelayOptions& options) {
+    asio::io_context io;
+    Shared shared{io, db, secrets, options, Commits(db), std::nullopt, std::nullopt, std::nullopt};
+    std::vector<PassReport> reports(accounts.size());
+    if (auto office = db.office_server(); office && *office) {
+        shared.office = **office;
+        if (!shared.office->user.empty()) {
+            auto pw = secrets.load(OfficeSecretKey);
+            if (pw && *pw) shared.office_password = **pw;
+            else
+                shared.office_error = make_error(Errc::SecretMissing,
+                                                 "no password is stored for the office server login; set it with: "
+                                                 "mailporter-cli server set ... --password-stdin",
+                                                 ErrorScope::Server, Retry::Never);
+        }
+    }
+    std::size_t next = 0;
+    const int workers = std::max(1, std::min<int>(options.max_connections, static_cast<int>(accounts.size())));
+    for (int w = 0; w < workers; ++w) {
+        asio::co_spawn(
+            io,
+            [&]() -> awaitable<void> {
+                while (next < accounts.size()) {
+                    const std::size_t i = next++;
+                    if (accounts[i].protocol != Protocol::Pop3) {
+                        reports[i].account = accounts[i].name;
+                        reports[i].outcome = make_error(Errc::ConfigInvalid, "IMAP accounts are not supported yet",
+                                                        ErrorScope::Account, Retry::Never);
+                        continue;
+                    }
+                    Pop3Job job(shared, accounts[i], reports[i]);
+                    co_await job.run();
+                }
+            },
+            asio::detached);
+    }
+    io.run();
+    (void)shared.commits.commit();
+    for (auto& r : reports) {
+        if (!r.outcome.ok() && r.outcome.error().scope == ErrorScope::Server) r.office_failed = true;
+        if (options.log) {
+            if (r.outcome.ok())
+                options.log(LogLevel::Info, r.account,
+                            "pass done: " + std::to_string(r.listed) + " on server, " + std::to_string(r.delivered) +
+                                " delivered, " + std::to_string(r.deleted) + " deleted, " + std::to_string(r.kept) +
+                                " kept");
+            else
+                options.log(LogLevel::Error, r.account, "pass failed: " + r.outcome.error().detail);
+        }
+    }
+    return reports;
+}
+
+}  // namespace mailporter

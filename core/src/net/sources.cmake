@@ -1,0 +1,1 @@
+list(APPEND MAILPORTER_CORE_SOURCES src/net/stream.cpp)

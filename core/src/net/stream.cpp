@@ -1,0 +1,356 @@
+#include "net/stream.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+namespace mailporter::net {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t ReadChunk = 64 * 1024;
+
+// The deadline watch is shared with the timer's handler so that a handler that
+// runs after the Stream is gone, or after the next step re-armed the timer,
+// does nothing.
+struct Watch {
+    tcp::socket* socket = nullptr;
+    std::uint64_t generation = 0;
+    bool fired = false;
+};
+
+std::string asn1_time_text(const ASN1_TIME* t) {
+    if (!t) return {};
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (!bio) return {};
+    ASN1_TIME_print(bio, t);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    std::string s(data, static_cast<std::size_t>(n > 0 ? n : 0));
+    BIO_free(bio);
+    return s;
+}
+
+std::string name_text(const X509_NAME* n) {
+    if (!n) return {};
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (!bio) return {};
+    X509_NAME_print_ex(bio, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    std::string s(data, static_cast<std::size_t>(len > 0 ? len : 0));
+    BIO_free(bio);
+    return s;
+}
+
+bool is_ip_literal(const std::string& host) {
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+Error net_error(Errc code, std::string detail) { return make_error(code, std::move(detail), ErrorScope::Account, Retry::Later); }
+
+}  // namespace
+
+struct Stream::Impl {
+    explicit Impl(asio::io_context& io)
+        : ctx(ssl::context::tls_client), socket(io), timer(io), watch(std::make_shared<Watch>()) {}
+    ~Impl() { watch->socket = nullptr; }
+
+    ssl::context ctx;
+    tcp::socket socket;  // valid until TLS starts; then tls->next_layer()
+    std::optional<ssl::stream<tcp::socket>> tls;
+    asio::steady_timer timer;
+    std::shared_ptr<Watch> watch;
+
+    tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
+
+    // Arms the deadline for one step: when it fires the socket is closed, so
+    // the pending operation ends at once.
+    void arm(std::chrono::milliseconds d) {
+        watch->socket = &lowest();
+        watch->fired = false;
+        const auto gen = ++watch->generation;
+        timer.expires_after(d);
+        timer.async_wait([w = watch, gen](const error_code& ec) {
+            if (ec || !w->socket || w->generation != gen) return;
+            w->fired = true;
+            error_code ignored;
+            w->socket->close(ignored);
+        });
+    }
+    void disarm() {
+        ++watch->generation;
+        timer.cancel();
+    }
+    bool fired() const { return watch->fired; }
+};
+
+Stream::Stream(std::unique_ptr<Impl> impl, std::string host, std::uint16_t port, TlsSettings tls, Deadlines deadlines)
+    : impl_(std::move(impl)), host_(std::move(host)), port_(port), tls_(std::move(tls)), deadlines_(deadlines) {}
+
+Stream::~Stream() {
+    if (impl_) close();
+}
+
+bool Stream::tls_active() const { return impl_->tls.has_value(); }
+
+void Stream::close() {
+    impl_->disarm();
+    error_code ignored;
+    impl_->lowest().close(ignored);
+}
+
+awaitable<Result<std::unique_ptr<Stream>>> Stream::connect(asio::io_context& io, std::string host, std::uint16_t port,
+                                                           TlsSettings tls, Deadlines deadlines) {
+    auto impl = std::make_unique<Impl>(io);
+    const std::string where = host + ":" + std::to_string(port);
+
+    tcp::resolver resolver(io);
+    error_code ec;
+    impl->timer.expires_after(deadlines.resolve);
+    bool resolve_timed_out = false;
+    impl->timer.async_wait([&resolver, &resolve_timed_out](const error_code& e) {
+        if (!e) {
+            resolve_timed_out = true;
+            resolver.cancel();
+        }
+    });
+    auto results = co_await resolver.async_resolve(host, std::to_string(port),
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+    impl->timer.cancel();
+    if (resolve_timed_out) co_return net_error(Errc::ResolveFailed, "looking up " + host + " took too long");
+    if (ec || results.empty())
+        co_return net_error(Errc::ResolveFailed, "cannot resolve " + host + ": " + ec.message());
+
+    impl->arm(deadlines.connect);
+    co_await asio::async_connect(impl->socket, results, asio::redirect_error(asio::use_awaitable, ec));
+    const bool timed_out = impl->fired();
+    impl->disarm();
+    if (timed_out)
+        co_return net_error(Errc::Timeout, "no answer from " + where + " within " +
+                                               std::to_string(deadlines.connect.count() / 1000) +
+                                               " s (a firewall may be dropping the connection)");
+    if (ec == asio::error::connection_refused)
+        co_return net_error(Errc::ConnectRefused, "connection to " + where + " refused");
+    if (ec) co_return net_error(Errc::ConnectFailed, "cannot connect to " + where + ": " + ec.message());
+    impl->socket.set_option(tcp::no_delay(true), ec);
+
+    std::unique_ptr<Stream> stream(new Stream(std::move(impl), std::move(host), port, std::move(tls), deadlines));
+    if (stream->tls_.mode == TlsMode::Implicit) {
+        auto hs = co_await stream->handshake();
+        if (!hs) co_return std::move(hs).error();
+    }
+    co_return stream;
+}
+
+awaitable<Result<void>> Stream::start_tls() {
+    if (impl_->tls) co_return make_error(Errc::ProtocolError, "TLS is already active");
+    if (buffered() != 0)
+        co_return make_error(Errc::TlsInjection,
+                             "the server sent " + std::to_string(buffered()) +
+                                 " bytes after agreeing to start TLS and before the handshake (response injection); "
+                                 "connection aborted",
+                             ErrorScope::Account, Retry::Later);
+    co_return co_await handshake();
+}
+
+awaitable<Result<void>> Stream::handshake() {
+    auto& ctx = impl_->ctx;
+    SSL_CTX* native = ctx.native_handle();
+    if (tls_.allow_legacy_tls) {
+        // OpenSSL 3 refuses TLS 1.0/1.1 below security level 0; only on the
+        // account's explicit switch.
+        SSL_CTX_set_min_proto_version(native, TLS1_VERSION);
+        SSL_CTX_set_cipher_list(native, "DEFAULT:@SECLEVEL=0");
+    } else {
+        SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    }
+    error_code ec;
+    ctx.set_default_verify_paths(ec);
+    ctx.set_verify_mode(ssl::verify_peer);
+    // Complete the handshake whatever the chain says and decide afterwards,
+    // so an untrusted certificate can be described (and pinned) in words.
+    // Nothing is sent over the connection before that decision.
+    ctx.set_verify_callback([](bool, ssl::verify_context&) { return true; });
+
+    impl_->tls.emplace(std::move(impl_->socket), ctx);
+    SSL* ssl_handle = impl_->tls->native_handle();
+    if (is_ip_literal(host_)) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), host_.c_str());
+    } else {
+        // SSL_set_tlsext_host_name is a macro with a C cast; call what it expands to.
+        SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host_.c_str()));
+        SSL_set1_host(ssl_handle, host_.c_str());
+        SSL_set_hostflags(ssl_handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
+
+    impl_->arm(deadlines_.handshake);
+    ERR_clear_error();
+    co_await impl_->tls->async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    const bool timed_out = impl_->fired();
+    impl_->disarm();
+    const std::string where = host_ + ":" + std::to_string(port_);
+    if (timed_out)
+        co_return make_error(Errc::Timeout, "TLS handshake with " + where + " did not finish in time");
+    if (ec) {
+        const std::string why = ec.message();
+        const auto reason = ERR_GET_REASON(ec.value());
+        if (ec.category() == asio::error::get_ssl_category() &&
+            (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+             reason == SSL_R_NO_PROTOCOLS_AVAILABLE || reason == SSL_R_WRONG_SSL_VERSION ||
+             reason == SSL_R_VERSION_TOO_LOW))
+            co_return make_error(Errc::LegacyTlsRefused,
+                                 where + " offers only TLS older than 1.2 (" + why +
+                                     "); enable 'allow legacy TLS' for this account only if you must",
+                                 ErrorScope::Account, Retry::Never);
+        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+            co_return make_error(Errc::TlsHandshake, "the server at " + where +
+                                                         " closed the connection during the TLS handshake (is this "
+                                                         "the right port for the chosen TLS mode?)");
+        co_return make_error(Errc::TlsHandshake, "TLS handshake with " + where + " failed: " + why);
+    }
+
+    CertInfo info;
+    if (X509* cert = SSL_get1_peer_certificate(ssl_handle)) {
+        info.subject = name_text(X509_get_subject_name(cert));
+        info.issuer = name_text(X509_get_issuer_name(cert));
+        info.not_before = asn1_time_text(X509_get0_notBefore(cert));
+        info.not_after = asn1_time_text(X509_get0_notAfter(cert));
+        std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+        unsigned int md_len = 0;
+        if (X509_digest(cert, EVP_sha256(), md.data(), &md_len) == 1) {
+            static const char* hex = "0123456789abcdef";
+            for (unsigned i = 0; i < md_len; ++i) {
+                info.sha256.push_back(hex[md[i] >> 4]);
+                info.sha256.push_back(hex[md[i] & 15]);
+            }
+        }
+        X509_free(cert);
+    } else {
+        cert_ = info;
+        co_return make_error(Errc::CertUntrusted, where + " presented no certificate", ErrorScope::Account,
+                             Retry::Never);
+    }
+    const long vr = SSL_get_verify_result(ssl_handle);
+    info.chain_verified = (vr == X509_V_OK);
+    if (!info.chain_verified) info.verify_error = X509_verify_cert_error_string(vr);
+    info.pinned = !tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256;
+    cert_ = info;
+    if (!info.chain_verified && !info.pinned) {
+        close();
+        co_return make_error(Errc::CertUntrusted, describe_untrusted(info), ErrorScope::Account, Retry::Never);
+    }
+    co_return Result<void>{};
+}
+
+awaitable<Result<void>> Stream::fill() {
+    if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+        buf_.erase(0, pos_);
+        pos_ = 0;
+    }
+    const std::size_t old = buf_.size();
+    buf_.resize(old + ReadChunk);
+    error_code ec;
+    std::size_t n = 0;
+    impl_->arm(deadlines_.read);
+    if (impl_->tls)
+        n = co_await impl_->tls->async_read_some(asio::buffer(buf_.data() + old, ReadChunk),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+    else
+        n = co_await impl_->socket.async_read_some(asio::buffer(buf_.data() + old, ReadChunk),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    const bool timed_out = impl_->fired();
+    impl_->disarm();
+    buf_.resize(old + n);
+    if (timed_out)
+        co_return make_error(Errc::Timeout, "no data from " + host_ + " for " +
+                                                std::to_string(deadlines_.read.count() / 1000) + " s");
+    if (ec && n == 0) {
+        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+            co_return make_error(Errc::ConnectionLost, host_ + " closed the connection");
+        co_return make_error(Errc::ConnectionLost, "connection to " + host_ + " lost: " + ec.message());
+    }
+    co_return Result<void>{};
+}
+
+awaitable<Result<std::string>> Stream::read_line(std::size_t max_len) {
+    std::size_t scanned = pos_;
+    for (;;) {
+        const auto nl = buf_.find('\n', scanned);
+        if (nl != std::string::npos) {
+            std::size_t end = nl;
+            if (end > pos_ && buf_[end - 1] == '\r') --end;
+            if (end - pos_ > max_len) co_return make_error(Errc::LineTooLong, "a reply line is longer than " + std::to_string(max_len) + " bytes");
+            std::string line = buf_.substr(pos_, end - pos_);
+            pos_ = nl + 1;
+            co_return line;
+        }
+        if (buf_.size() - pos_ > max_len)
+            co_return make_error(Errc::LineTooLong,
+                                 "a reply line is longer than " + std::to_string(max_len) + " bytes");
+        scanned = buf_.size();
+        const std::size_t before = pos_;
+        auto r = co_await fill();
+        if (!r) co_return std::move(r).error();
+        scanned -= (before - pos_);  // fill() may have compacted the buffer
+    }
+}
+
+awaitable<Result<void>> Stream::read_some(std::string& out, std::size_t max) {
+    if (buffered() == 0) {
+        auto r = co_await fill();
+        if (!r) co_return std::move(r).error();
+    }
+    const std::size_t n = std::min(max, buffered());
+    out.append(buf_, pos_, n);
+    pos_ += n;
+    co_return Result<void>{};
+}
+
+awaitable<Result<void>> Stream::write(std::string_view data) {
+    error_code ec;
+    impl_->arm(deadlines_.write);
+    if (impl_->tls)
+        co_await asio::async_write(*impl_->tls, asio::buffer(data.data(), data.size()),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    else
+        co_await asio::async_write(impl_->socket, asio::buffer(data.data(), data.size()),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    const bool timed_out = impl_->fired();
+    impl_->disarm();
+    if (timed_out) co_return make_error(Errc::Timeout, "sending to " + host_ + " stalled");
+    if (ec) co_return make_error(Errc::ConnectionLost, "connection to " + host_ + " lost: " + ec.message());
+    co_return Result<void>{};
+}
+
+std::string describe_untrusted(const CertInfo& c) {
+    std::string s = "the server's certificate is not trusted (" +
+                    (c.verify_error.empty() ? std::string("unknown reason") : c.verify_error) + "); subject: " +
+                    c.subject + "; issuer: " + c.issuer + "; valid " + c.not_before + " to " + c.not_after +
+                    "; SHA-256 fingerprint: " + c.sha256 +
+                    ". If you know this is your provider's server, pin it with --trust-fingerprint " + c.sha256;
+    return s;
+}
+
+}  // namespace mailporter::net

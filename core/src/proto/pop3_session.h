@@ -1,0 +1,100 @@
+#pragma once
+// A POP3 client session (RFC 1939, 2449, 2595, 5034) over net::Stream.
+//
+// One coroutine drives a session at a time, on the engine thread. Every I/O
+// step has the stream's deadline. Secrets never reach the transcript: PASS,
+// APOP and AUTH lines are logged redacted.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/stream.h"
+#include "proto/pop3_parser.h"
+
+namespace mailporter::pop3 {
+
+enum class State { Disconnected, Greeting, StartTls, Authorization, Transaction, Closed, Failed };
+std::string_view to_string(State s);
+
+struct Credentials {
+    std::string user;
+    std::string password;
+};
+
+// A chunk consumer for RETR: returns an error to abort (the rest of the
+// message is then read and discarded, keeping the session usable).
+using ChunkSink = std::function<net::awaitable<Result<void>>(std::string_view chunk)>;
+
+class Session {
+public:
+    static constexpr std::size_t MaxLine = 8192;  // status lines, UIDL/LIST lines
+
+    explicit Session(boost::asio::io_context& io, net::Transcript transcript = {});
+    ~Session();
+
+    // Connects, reads the greeting, asks CAPA, and for TlsMode::StartTls
+    // upgrades with STLS (required: no fallback) and asks CAPA again.
+    net::awaitable<Result<void>> connect(const std::string& host, std::uint16_t port, const TlsSettings& tls,
+                                         const net::Deadlines& deadlines);
+    // Authenticates with the strongest method both sides support.
+    net::awaitable<Result<void>> login(const Credentials& credentials);
+
+    net::awaitable<Result<Stat>> stat();
+    // UIDL listing; when the server refuses UIDL, returns an empty listing and
+    // uidl_supported() is false afterwards.
+    net::awaitable<Result<UidlListing>> uidl();
+    net::awaitable<Result<std::vector<ListEntry>>> list();
+
+    // Sends RETR n without waiting: with PIPELINING several may be in flight;
+    // read_retrieved() must then be called once per send_retrieve(), in order.
+    net::awaitable<Result<void>> send_retrieve(std::uint32_t number);
+    // Reads the reply to the oldest RETR: streams the unstuffed message to
+    // sink. A -ERR (message gone) is Errc::MailboxUnavailable with
+    // ErrorScope::Message. max_bytes bounds the message (0: no bound).
+    net::awaitable<Result<std::uint64_t>> read_retrieved(const ChunkSink& sink, std::uint64_t max_bytes = 0);
+
+    // DELE for each number, pipelined when offered. Returns the numbers the
+    // server accepted. Deletions take effect only at QUIT.
+    net::awaitable<Result<std::vector<std::uint32_t>>> dele(const std::vector<std::uint32_t>& numbers);
+    // QUIT: enters the UPDATE state, where the server removes what was DELEd.
+    net::awaitable<Result<void>> quit();
+    void abort();
+
+    State state() const { return state_; }
+    const Capabilities& capabilities() const { return caps_; }
+    bool uidl_supported() const { return uidl_supported_; }
+    bool pipelining() const { return caps_.pipelining; }
+    const std::string& greeting() const { return greeting_; }
+    const std::optional<net::CertInfo>& certificate() const;
+    bool tls_active() const;
+    // What login method was used ("USER", "APOP", "SASL PLAIN", ...).
+    const std::string& auth_method() const { return auth_method_; }
+
+private:
+    net::awaitable<Result<void>> send(std::string_view line, std::string_view shown = {});
+    net::awaitable<Result<StatusLine>> read_status();
+    net::awaitable<Result<std::vector<std::string>>> read_multiline_lines(std::size_t max_lines);
+    net::awaitable<Result<void>> read_capabilities();
+    net::awaitable<Result<void>> auth_sasl(const std::string& mech, const Credentials& c);
+    Error fail(Error e);
+    Error login_error(const StatusLine& st, std::string_view method);
+
+    boost::asio::io_context& io_;
+    net::Transcript transcript_;
+    std::unique_ptr<net::Stream> stream_;
+    State state_ = State::Disconnected;
+    Capabilities caps_;
+    bool capa_supported_ = true;
+    bool uidl_supported_ = true;
+    std::string greeting_;
+    std::optional<std::string> apop_timestamp_;
+    std::string auth_method_;
+    std::size_t pending_retr_ = 0;
+};
+
+}  // namespace mailporter::pop3

@@ -1,0 +1,319 @@
+#include "proto/smtp_session.h"
+
+#include <algorithm>
+
+#include <boost/asio/ip/host_name.hpp>
+
+#include "proto/sanitize.h"
+#include "proto/sasl.h"
+
+namespace mailporter::smtp {
+
+std::string_view to_string(State s) {
+    switch (s) {
+        case State::Disconnected: return "disconnected";
+        case State::Greeting: return "greeting";
+        case State::Ehlo: return "ehlo";
+        case State::StartTls: return "starttls";
+        case State::Auth: return "auth";
+        case State::Ready: return "ready";
+        case State::InData: return "data";
+        case State::Closed: return "closed";
+        case State::Failed: return "failed";
+    }
+    return "?";
+}
+
+std::size_t Envelope::accepted_count() const {
+    return static_cast<std::size_t>(std::count_if(recipients.begin(), recipients.end(),
+                                                  [](const RecipientOutcome& r) { return r.reply.positive(); }));
+}
+
+Error reply_error(std::string_view step, const Reply& r, ErrorScope scope) {
+    const std::string text = std::string(step) + " refused by the office server: " + std::to_string(r.code) + " " +
+                             sanitize_for_log(r.text(), 300);
+    if (r.transient()) return make_error(Errc::SmtpTemporary, text, scope, Retry::Later);
+    return make_error(Errc::SmtpPermanent, text, scope, Retry::Never);
+}
+
+Session::Session(boost::asio::io_context& io, net::Transcript transcript)
+    : io_(io), transcript_(std::move(transcript)) {}
+Session::~Session() = default;
+
+const std::optional<net::CertInfo>& Session::certificate() const {
+    static const std::optional<net::CertInfo> none;
+    return stream_ ? stream_->certificate() : none;
+}
+bool Session::tls_active() const { return stream_ && stream_->tls_active(); }
+
+void Session::abort() {
+    if (stream_) stream_->close();
+    state_ = State::Failed;
+}
+
+Error Session::fail(Error e) {
+    abort();
+    return e;
+}
+
+net::awaitable<Result<void>> Session::send(std::string_view line, std::string_view shown) {
+    if (transcript_) transcript_('>', shown.empty() ? line : shown);
+    out_.append(line);
+    out_ += "\r\n";
+    co_return co_await flush();
+}
+
+net::awaitable<Result<void>> Session::flush() {
+    if (out_.empty()) co_return Result<void>{};
+    auto r = co_await stream_->write(out_);
+    out_.clear();
+    if (!r) co_return fail(std::move(r).error());
+    co_return r;
+}
+
+net::awaitable<Result<Reply>> Session::read_reply() {
+    ReplyParser parser;
+    for (;;) {
+        auto line = co_await stream_->read_line(MaxLine);
+        if (!line) co_return fail(std::move(line).error());
+        if (transcript_) transcript_('<', sanitize_for_log(*line));
+        switch (parser.feed_line(*line)) {
+            case ReplyParser::Status::NeedMore: continue;
+            case ReplyParser::Status::Complete: co_return parser.take();
+            case ReplyParser::Status::Error: co_return fail(parser.error());
+        }
+    }
+}
+
+net::awaitable<Result<void>> Session::ehlo() {
+    state_ = State::Ehlo;
+    if (auto w = co_await send("EHLO " + helo_name_); !w) co_return w;
+    auto r = co_await read_reply();
+    if (!r) co_return std::move(r).error();
+    if (r->positive()) {
+        caps_ = parse_ehlo(*r);
+        co_return Result<void>{};
+    }
+    // RFC 5321 §3.2: a server that does not know EHLO gets HELO.
+    caps_ = EhloCaps{};
+    if (auto w = co_await send("HELO " + helo_name_); !w) co_return w;
+    auto h = co_await read_reply();
+    if (!h) co_return std::move(h).error();
+    if (!h->positive()) co_return fail(reply_error("HELO", *h, ErrorScope::Server));
+    co_return Result<void>{};
+}
+
+net::awaitable<Result<void>> Session::connect(const ConnectOptions& o) {
+    state_ = State::Greeting;
+    helo_name_ = o.helo_name;
+    if (helo_name_.empty()) {
+        boost::system::error_code ec;
+        helo_name_ = boost::asio::ip::host_name(ec);
+        if (ec || helo_name_.empty()) helo_name_ = "localhost";
+    }
+    auto s = co_await net::Stream::connect(io_, o.host, o.port, o.tls, o.deadlines);
+    if (!s) {
+        state_ = State::Failed;
+        auto e = std::move(s).error();
+        e.scope = ErrorScope::Server;
+        co_return e;
+    }
+    stream_ = std::move(*s);
+    auto g = co_await read_reply();
+    if (!g) co_return std::move(g).error();
+    greeting_ = *g;
+    if (g->code != 220) co_return fail(reply_error("the connection", *g, ErrorScope::Server));
+    if (auto r = co_await ehlo(); !r) co_return r;
+    if (o.tls.mode == TlsMode::StartTls) {
+        state_ = State::StartTls;
+        if (!caps_.starttls)
+            co_return fail(make_error(Errc::TlsNotOffered,
+                                      "the office server does not offer STARTTLS, but its settings require it",
+                                      ErrorScope::Server, Retry::Never));
+        if (auto w = co_await send("STARTTLS"); !w) co_return w;
+        auto r = co_await read_reply();
+        if (!r) co_return std::move(r).error();
+        if (r->code != 220)
+            co_return fail(make_error(Errc::TlsNotOffered, "the office server refused STARTTLS: " + sanitize_for_log(r->text()),
+                                      ErrorScope::Server, Retry::Never));
+        if (auto t = co_await stream_->start_tls(); !t) {
+            auto e = std::move(t).error();
+            e.scope = ErrorScope::Server;
+            co_return fail(std::move(e));
+        }
+        // RFC 3207 §4.2: forget what was learned before TLS; EHLO again.
+        if (auto e = co_await ehlo(); !e) co_return e;
+    }
+    if (!o.user.empty()) {
+        if (auto a = co_await authenticate(o); !a) co_return a;
+    }
+    state_ = State::Ready;
+    co_return Result<void>{};
+}
+
+net::awaitable<Result<void>> Session::authenticate(const ConnectOptions& o) {
+    state_ = State::Auth;
+    if (!tls_active() && o.tls.mode != TlsMode::None)
+        co_return fail(make_error(Errc::TlsNotOffered, "refusing to send the password without TLS", ErrorScope::Server,
+                                  Retry::Never));
+    const auto has = [this](std::string_view m) {
+        return std::find(caps_.auth.begin(), caps_.auth.end(), m) != caps_.auth.end();
+    };
+    auto auth_failed = [](const Reply& r) {
+        if (r.transient()) return reply_error("AUTH", r, ErrorScope::Server);
+        return make_error(Errc::AuthFailed,
+                          "the office server refused the login: " + std::to_string(r.code) + " " +
+                              sanitize_for_log(r.text(), 300) + ". Check the user name and password",
+                          ErrorScope::Server, Retry::Never);
+    };
+    if (has("PLAIN")) {
+        // RFC 4954 §4: initial response in the AUTH command.
+        if (auto w = co_await send("AUTH PLAIN " + sasl::plain_response("", o.user, o.password), "AUTH PLAIN <redacted>"); !w)
+            co_return w;
+        auto r = co_await read_reply();
+        if (!r) co_return std::move(r).error();
+        if (r->code != 235) co_return fail(auth_failed(*r));
+        co_return Result<void>{};
+    }
+    if (has("LOGIN")) {
+        if (auto w = co_await send("AUTH LOGIN"); !w) co_return w;
+        for (int step = 0; step < 2; ++step) {
+            auto r = co_await read_reply();
+            if (!r) co_return std::move(r).error();
+            if (r->code != 334) co_return fail(auth_failed(*r));
+            auto resp = sasl::login_response(r->lines.empty() ? "" : r->lines.front(), o.user, o.password);
+            if (!resp) co_return fail(std::move(resp).error());
+            if (auto w = co_await send(*resp, "<redacted>"); !w) co_return w;
+        }
+        auto r = co_await read_reply();
+        if (!r) co_return std::move(r).error();
+        if (r->code != 235) co_return fail(auth_failed(*r));
+        co_return Result<void>{};
+    }
+    co_return fail(make_error(Errc::AuthUnsupported,
+                              "the office server offers no login method MailPorter supports (PLAIN, LOGIN)",
+                              ErrorScope::Server, Retry::Never));
+}
+
+net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const std::vector<std::string>& recipients,
+                                                std::optional<std::uint64_t> size, bool body_8bit) {
+    if (state_ != State::Ready) co_return make_error(Errc::ProtocolError, "the office connection is not ready", ErrorScope::Server);
+    Envelope env;
+    auto mail = format_mail_from(from, caps_.size ? size : std::nullopt, body_8bit && caps_.eightbitmime);
+    if (!mail) {
+        // A sender we cannot put in MAIL FROM safely: use the null path.
+        mail = format_mail_from("", caps_.size ? size : std::nullopt, body_8bit && caps_.eightbitmime);
+        if (!mail) co_return std::move(mail).error();
+    }
+    std::vector<std::string> rcpt_lines;
+    for (const auto& r : recipients) {
+        auto line = format_rcpt_to(r);
+        if (!line) co_return make_error(Errc::ConfigInvalid, "recipient '" + sanitize_for_log(r, 200) + "' is not a valid address",
+                                        ErrorScope::Message, Retry::Never);
+        rcpt_lines.push_back(std::move(*line));
+    }
+    auto strip = [](const std::string& l) { return std::string_view(l).substr(0, l.size() - 2); };
+    if (caps_.pipelining) {
+        // RFC 2920 §3.1: MAIL, RCPT... and DATA may be sent as one group.
+        if (transcript_) {
+            transcript_('>', strip(*mail));
+            for (const auto& l : rcpt_lines) transcript_('>', strip(l));
+            transcript_('>', "DATA");
+        }
+        out_ += *mail;
+        for (const auto& l : rcpt_lines) out_ += l;
+        out_ += "DATA\r\n";
+        if (auto w = co_await flush(); !w) co_return std::move(w).error();
+        auto m = co_await read_reply();
+        if (!m) co_return std::move(m).error();
+        env.mail = *m;
+        for (std::size_t i = 0; i < recipients.size(); ++i) {
+            auto r = co_await read_reply();
+            if (!r) co_return std::move(r).error();
+            env.recipients.push_back({recipients[i], *r});
+        }
+        auto d = co_await read_reply();
+        if (!d) co_return std::move(d).error();
+        env.data = *d;
+        if (d->code == 354 && (!env.mail.positive() || env.accepted_count() == 0)) {
+            // The server accepted DATA although nothing can be delivered: end
+            // the empty transaction with a bare "." — it has no recipients.
+            if (auto w = co_await send("."); !w) co_return std::move(w).error();
+            auto e = co_await read_reply();
+            if (!e) co_return std::move(e).error();
+            env.data = Reply{};
+        }
+    } else {
+        if (auto w = co_await send(strip(*mail)); !w) co_return std::move(w).error();
+        auto m = co_await read_reply();
+        if (!m) co_return std::move(m).error();
+        env.mail = *m;
+        if (m->positive()) {
+            for (std::size_t i = 0; i < recipients.size(); ++i) {
+                if (auto w = co_await send(strip(rcpt_lines[i])); !w) co_return std::move(w).error();
+                auto r = co_await read_reply();
+                if (!r) co_return std::move(r).error();
+                env.recipients.push_back({recipients[i], *r});
+            }
+            if (env.accepted_count() > 0) {
+                if (auto w = co_await send("DATA"); !w) co_return std::move(w).error();
+                auto d = co_await read_reply();
+                if (!d) co_return std::move(d).error();
+                env.data = *d;
+            }
+        }
+    }
+    if (env.accepted()) {
+        state_ = State::InData;
+        encoder_.reset();
+    } else {
+        if (auto r = co_await rset(); !r) co_return std::move(r).error();
+    }
+    co_return env;
+}
+
+net::awaitable<Result<void>> Session::send_body(std::string_view chunk) {
+    if (state_ != State::InData) co_return make_error(Errc::ProtocolError, "not in DATA", ErrorScope::Server);
+    encoder_.feed(chunk, out_);
+    if (out_.size() >= WriteBuffer) co_return co_await flush();
+    co_return Result<void>{};
+}
+
+net::awaitable<Result<Reply>> Session::end_body() {
+    if (state_ != State::InData) co_return make_error(Errc::ProtocolError, "not in DATA", ErrorScope::Server);
+    encoder_.finish(out_);
+    if (transcript_) transcript_('>', "(message, " + std::to_string(encoder_.bytes_in()) + " bytes) .");
+    if (auto w = co_await flush(); !w) co_return std::move(w).error();
+    auto r = co_await read_reply();
+    if (!r) co_return std::move(r).error();
+    state_ = State::Ready;
+    co_return r;
+}
+
+void Session::abandon_body() {
+    out_.clear();
+    abort();
+}
+
+net::awaitable<Result<void>> Session::rset() {
+    if (auto w = co_await send("RSET"); !w) co_return w;
+    auto r = co_await read_reply();
+    if (!r) co_return std::move(r).error();
+    if (!r->positive()) co_return fail(reply_error("RSET", *r, ErrorScope::Server));
+    state_ = State::Ready;
+    co_return Result<void>{};
+}
+
+net::awaitable<Result<void>> Session::quit() {
+    if (!stream_ || state_ == State::Failed || state_ == State::Closed) co_return Result<void>{};
+    if (state_ == State::InData) {
+        abandon_body();
+        co_return Result<void>{};
+    }
+    if (auto w = co_await send("QUIT"); w) (void)co_await read_reply();
+    if (stream_) stream_->close();
+    state_ = State::Closed;
+    co_return Result<void>{};
+}
+
+}  // namespace mailporter::smtp

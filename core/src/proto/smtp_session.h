@@ -1,0 +1,109 @@
+#pragma once
+// An SMTP client session (RFC 5321, 3207, 4954, 1870, 6152, 2920) to the
+// office server, over net::Stream. One connection carries a whole pass:
+// transaction after transaction, RSET between failures.
+//
+// Used by one coroutine at a time on the engine thread. AUTH lines are
+// redacted in the transcript.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/stream.h"
+#include "proto/dot_codec.h"
+#include "proto/smtp_parser.h"
+
+namespace mailporter::smtp {
+
+enum class State { Disconnected, Greeting, Ehlo, StartTls, Auth, Ready, InData, Closed, Failed };
+std::string_view to_string(State s);
+
+struct ConnectOptions {
+    std::string host;
+    std::uint16_t port = 25;
+    TlsSettings tls;
+    std::string helo_name;
+    std::string user;      // empty: no AUTH
+    std::string password;
+    net::Deadlines deadlines;
+};
+
+struct RecipientOutcome {
+    std::string address;
+    Reply reply;
+};
+
+// What MAIL/RCPT/DATA answered for one transaction.
+struct Envelope {
+    Reply mail;
+    std::vector<RecipientOutcome> recipients;
+    Reply data;  // 354 when the body may follow
+    bool accepted() const { return data.code == 354; }
+    std::size_t accepted_count() const;
+};
+
+class Session {
+public:
+    static constexpr std::size_t MaxLine = 4096;
+    static constexpr std::size_t WriteBuffer = 64 * 1024;
+
+    explicit Session(boost::asio::io_context& io, net::Transcript transcript = {});
+    ~Session();
+
+    // Greeting, EHLO (HELO when EHLO is refused), STARTTLS when the mode
+    // requires it (never a fallback), EHLO again, AUTH when a user is set.
+    net::awaitable<Result<void>> connect(const ConnectOptions& options);
+
+    // MAIL FROM, one RCPT per recipient, DATA — pipelined when the server
+    // offers PIPELINING. When no recipient is accepted, or MAIL is refused,
+    // the transaction is reset and the envelope says why; the session stays
+    // usable. An Error is returned only when the connection is unusable.
+    net::awaitable<Result<Envelope>> begin(const std::string& from, const std::vector<std::string>& recipients,
+                                           std::optional<std::uint64_t> size, bool body_8bit);
+    // Body bytes, exactly as downloaded: CRLF normalisation and dot-stuffing
+    // happen here. Buffered; flushed in WriteBuffer pieces.
+    net::awaitable<Result<void>> send_body(std::string_view chunk);
+    // The final "." and the server's verdict. A lost connection here means
+    // "not delivered" (RFC 5321 §4.1.1.4: the server is responsible only
+    // after it replied).
+    net::awaitable<Result<Reply>> end_body();
+    // Abandons a transaction in DATA: the connection cannot be reused (the
+    // server would take any terminator as the end), so it is closed.
+    void abandon_body();
+    net::awaitable<Result<void>> rset();
+    net::awaitable<Result<void>> quit();
+    void abort();
+
+    State state() const { return state_; }
+    const EhloCaps& capabilities() const { return caps_; }
+    const Reply& greeting() const { return greeting_; }
+    const std::optional<net::CertInfo>& certificate() const;
+    bool tls_active() const;
+    bool usable() const { return state_ == State::Ready; }
+
+private:
+    net::awaitable<Result<void>> send(std::string_view line, std::string_view shown = {});
+    net::awaitable<Result<void>> flush();
+    net::awaitable<Result<Reply>> read_reply();
+    net::awaitable<Result<void>> ehlo();
+    net::awaitable<Result<void>> authenticate(const ConnectOptions& o);
+    Error fail(Error e);
+
+    boost::asio::io_context& io_;
+    net::Transcript transcript_;
+    std::unique_ptr<net::Stream> stream_;
+    State state_ = State::Disconnected;
+    EhloCaps caps_;
+    Reply greeting_;
+    std::string helo_name_;
+    std::string out_;
+    DataEncoder encoder_;
+};
+
+// Classifies a refusal into an Error (4xx: try later, 5xx: never).
+Error reply_error(std::string_view step, const Reply& r, ErrorScope scope);
+
+}  // namespace mailporter::smtp

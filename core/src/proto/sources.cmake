@@ -1,0 +1,8 @@
+# Sources of core/src/proto (explicit list).
+list(APPEND MAILPORTER_CORE_SOURCES
+  src/proto/dot_codec.cpp
+  src/proto/pop3_parser.cpp
+  src/proto/sanitize.cpp
+  src/proto/sasl.cpp
+  src/proto/smtp_parser.cpp
+)

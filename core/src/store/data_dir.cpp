@@ -1,0 +1,191 @@
+#include "mailporter/data_dir.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+namespace mailporter {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+}
+
+Error io_error(std::string what, const fs::path& p, int err) {
+    return make_error(Errc::IoError, std::move(what) + " " + p.string() + ": " + std::system_category().message(err),
+                      ErrorScope::Local, Retry::Never);
+}
+
+#ifndef _WIN32
+std::string home_dir() {
+    std::string home = env("HOME");
+    if (home.empty()) {
+        if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) home = pw->pw_dir;
+    }
+    return home;
+}
+
+fs::path lock_path(const fs::path& dir) { return dir / "engine.lock"; }
+
+// The pid the holder wrote, if readable.
+std::optional<long> read_pid(int fd) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return std::nullopt;
+    char* end = nullptr;
+    const long pid = std::strtol(buf, &end, 10);
+    if (end == buf || pid <= 0) return std::nullopt;
+    return pid;
+}
+#endif
+
+}  // namespace
+
+fs::path default_data_dir() {
+    if (std::string over = env("MAILPORTER_DATA_DIR"); !over.empty()) return fs::path(over);
+#if defined(_WIN32)
+    if (std::string appdata = env("APPDATA"); !appdata.empty()) return fs::path(appdata) / "MailPorter";
+    return fs::path(env("USERPROFILE")) / "AppData" / "Roaming" / "MailPorter";
+#elif defined(__APPLE__)
+    return fs::path(home_dir()) / "Library" / "Application Support" / "MailPorter";
+#else
+    // XDG Base Directory spec: a relative $XDG_DATA_HOME is invalid and ignored.
+    if (std::string xdg = env("XDG_DATA_HOME"); !xdg.empty() && fs::path(xdg).is_absolute())
+        return fs::path(xdg) / "mailporter";
+    return fs::path(home_dir()) / ".local" / "share" / "mailporter";
+#endif
+}
+
+#ifndef _WIN32
+
+Result<void> ensure_private_dir(const fs::path& dir) {
+    if (dir.empty()) return make_error(Errc::ConfigInvalid, "empty data directory path", ErrorScope::Local, Retry::Never);
+    std::error_code ec;
+    const fs::path parent = dir.parent_path();
+    if (!parent.empty()) {
+        fs::create_directories(parent, ec);
+        if (ec) return io_error("cannot create", parent, ec.value());
+    }
+    // mkdir with 0700 directly: the directory never exists with wider modes.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return io_error("cannot create", dir, errno);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return io_error("cannot stat", dir, errno);
+    if (!S_ISDIR(st.st_mode))
+        return make_error(Errc::IoError, dir.string() + " exists and is not a directory", ErrorScope::Local,
+                          Retry::Never);
+    // Tighten a directory created by someone else (or masked by an odd umask
+    // below 0700): exactly 0700, never wider.
+    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0)
+        return io_error("cannot chmod 700", dir, errno);
+    return {};
+}
+
+Result<EngineLock> EngineLock::acquire(const fs::path& dir) {
+    const fs::path path = lock_path(dir);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return io_error("cannot open", path, errno);
+    // A few short retries: holder() probes with a brief shared lock, which
+    // must not make a starting engine believe another one runs.
+    int rc = -1;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        rc = ::flock(fd, LOCK_EX | LOCK_NB);
+        if (rc == 0 || (errno != EWOULDBLOCK && errno != EINTR)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (rc != 0) {
+        const int err = errno;
+        if (err != EWOULDBLOCK) {
+            ::close(fd);
+            return io_error("cannot lock", path, err);
+        }
+        // The holder writes its pid right after locking: give it a moment.
+        std::optional<long> pid = read_pid(fd);
+        for (int i = 0; !pid && i < 5; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            pid = read_pid(fd);
+        }
+        ::close(fd);
+        const std::string who = pid ? "process " + std::to_string(*pid) : std::string("another process");
+        return make_error(Errc::Busy, who + " holds " + dir.string(), ErrorScope::Local, Retry::Later);
+    }
+    ::fchmod(fd, 0600);  // tighten a file left by an older version
+    const std::string text = std::to_string(static_cast<long>(::getpid())) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+        const int err = errno;
+        ::close(fd);
+        return io_error("cannot write", path, err);
+    }
+    return EngineLock(fd, dir);
+}
+
+std::optional<long> EngineLock::holder(const fs::path& dir) {
+    const fs::path path = lock_path(dir);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return std::nullopt;
+    std::optional<long> pid;
+    if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        ::flock(fd, LOCK_UN);  // nobody holds it: any pid in the file is stale
+    } else if (errno == EWOULDBLOCK) {
+        pid = read_pid(fd);
+    }
+    ::close(fd);
+    return pid;
+}
+
+void EngineLock::release() noexcept {
+    if (fd_ < 0) return;
+    // Clear the pid so that a reader never takes a dead holder's pid for a
+    // live one; the file stays (see the header).
+    (void)::ftruncate(fd_, 0);
+    ::close(fd_);  // drops the flock
+    fd_ = -1;
+}
+
+#else  // _WIN32: not built or tested yet; keep the interface honest.
+
+Result<void> ensure_private_dir(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return io_error("cannot create", dir, ec.value());
+    return {};
+}
+
+Result<EngineLock> EngineLock::acquire(const fs::path& dir) {
+    return make_error(Errc::Internal, "EngineLock is not implemented on Windows yet (" + dir.string() + ")",
+                      ErrorScope::Local, Retry::Never);
+}
+
+std::optional<long> EngineLock::holder(const fs::path&) { return std::nullopt; }
+
+void EngineLock::release() noexcept { fd_ = -1; }
+
+#endif
+
+EngineLock::EngineLock(EngineLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)), dir_(std::move(other.dir_)) {}
+
+EngineLock& EngineLock::operator=(EngineLock&& other) noexcept {
+    if (this != &other) {
+        release();
+        fd_ = std::exchange(other.fd_, -1);
+        dir_ = std::move(other.dir_);
+    }
+    return *this;
+}
+
+EngineLock::~EngineLock() { release(); }
+
+}  // namespace mailporter

@@ -1,0 +1,725 @@
+#include "mailporter/database.h"
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <system_error>
+#include <unordered_set>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "store/schema.h"
+
+namespace mailporter {
+namespace {
+
+constexpr int BusyTimeoutMs = 5000;
+
+Error store_error(std::string detail, Retry retry = Retry::Later) {
+    return make_error(Errc::StoreError, std::move(detail), ErrorScope::Local, retry);
+}
+
+// Runs `body`, turning any exception into Errc::StoreError: no exception
+// crosses the public API.
+template <class F>
+auto guarded(std::string_view what, F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const SQLite::Exception& e) {
+        return store_error(std::string(what) + ": " + e.what());
+    } catch (const std::exception& e) {
+        return store_error(std::string(what) + ": " + e.what());
+    }
+}
+
+// Resets a cached statement when the scope ends, so that it never keeps a
+// read transaction open (which would stall WAL checkpoints), even after an
+// exception in the middle of a step.
+class Use {
+public:
+    explicit Use(SQLite::Statement& s) : s_(s) {}
+    ~Use() { s_.tryReset(); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+    SQLite::Statement& operator*() const { return s_; }
+    SQLite::Statement* operator->() const { return &s_; }
+
+private:
+    SQLite::Statement& s_;
+};
+
+void bind(SQLite::Statement& s, int index, std::string_view text) { s.bind(index, std::string(text)); }
+void bind(SQLite::Statement& s, int index, std::int64_t value) { s.bind(index, value); }
+
+// Corrupt or foreign rows are reported, not trusted.
+template <class T>
+T parsed(Result<T> r, const char* column) {
+    if (!r.ok()) throw std::runtime_error(std::string("unreadable ") + column + ": " + r.error().detail);
+    return std::move(r).value();
+}
+
+std::uint16_t to_port(std::int64_t v) {
+    if (v < 0 || v > 65535) throw std::runtime_error("port out of range in the database");
+    return static_cast<std::uint16_t>(v);
+}
+
+std::optional<HistoryRecord::Outcome> parse_outcome(std::string_view s) {
+    using O = HistoryRecord::Outcome;
+    for (O o : {O::Delivered, O::Retrying, O::Refused, O::Skipped})
+        if (to_string(o) == s) return o;
+    return std::nullopt;
+}
+
+// The SQL, one constant per cached statement (the cache is keyed by the text).
+constexpr std::string_view SqlSettingGet = "SELECT value FROM settings WHERE key = ?1";
+constexpr std::string_view SqlSettingSet =
+    "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+constexpr std::string_view SqlOfficeGet =
+    "SELECT host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name FROM office_server WHERE id = 1";
+constexpr std::string_view SqlOfficeSet =
+    "INSERT OR REPLACE INTO office_server (id, host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name) "
+    "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+#define MAILPORTER_ACCOUNT_COLUMNS                                                                   \
+    "name, protocol, host, port, tls_mode, tls_pin, allow_legacy_tls, user, deliver_to, leave_policy, " \
+    "max_per_pass, max_size_bytes, interval_minutes, enabled"
+constexpr std::string_view SqlAccountInsert =
+    "INSERT INTO accounts (" MAILPORTER_ACCOUNT_COLUMNS ") "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+constexpr std::string_view SqlAccountUpdate =
+    "UPDATE accounts SET name = ?1, protocol = ?2, host = ?3, port = ?4, tls_mode = ?5, tls_pin = ?6, "
+    "allow_legacy_tls = ?7, user = ?8, deliver_to = ?9, leave_policy = ?10, max_per_pass = ?11, "
+    "max_size_bytes = ?12, interval_minutes = ?13, enabled = ?14 WHERE id = ?15";
+constexpr std::string_view SqlAccountDelete = "DELETE FROM accounts WHERE id = ?1";
+constexpr std::string_view SqlAccountFind =
+    "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
+constexpr std::string_view SqlAccountAll =
+    "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts ORDER BY name, id";
+#undef MAILPORTER_ACCOUNT_COLUMNS
+constexpr std::string_view SqlStates =
+    "SELECT uid, size, first_seen, delivered_at, deleted_at, message_id FROM message_state "
+    "WHERE account_id = ?1 AND folder = ?2";
+constexpr std::string_view SqlStateUids = "SELECT uid FROM message_state WHERE account_id = ?1 AND folder = ?2";
+constexpr std::string_view SqlSeen =
+    "INSERT INTO message_state (account_id, folder, uid, size, first_seen) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (account_id, folder, uid) DO NOTHING";
+constexpr std::string_view SqlDelivered =
+    "INSERT INTO message_state (account_id, folder, uid, first_seen, delivered_at, message_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?4, ?5) "
+    "ON CONFLICT (account_id, folder, uid) DO UPDATE SET delivered_at = excluded.delivered_at, "
+    "message_id = excluded.message_id";
+constexpr std::string_view SqlDeleted =
+    "INSERT INTO message_state (account_id, folder, uid, first_seen, deleted_at) VALUES (?1, ?2, ?3, ?4, ?4) "
+    "ON CONFLICT (account_id, folder, uid) DO UPDATE SET deleted_at = excluded.deleted_at";
+constexpr std::string_view SqlForget =
+    "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
+constexpr std::string_view SqlHistoryAdd =
+    "INSERT INTO history (time, account, remote_id, sender, recipient, subject, size, outcome, reply) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+#define MAILPORTER_HISTORY_SELECT \
+    "SELECT id, time, account, remote_id, sender, recipient, subject, size, outcome, reply FROM history "
+constexpr std::string_view SqlHistoryAll = MAILPORTER_HISTORY_SELECT "ORDER BY time DESC, id DESC LIMIT ?1";
+constexpr std::string_view SqlHistoryOne =
+    MAILPORTER_HISTORY_SELECT "WHERE account = ?2 ORDER BY time DESC, id DESC LIMIT ?1";
+#undef MAILPORTER_HISTORY_SELECT
+constexpr std::string_view SqlHistoryPrune = "DELETE FROM history WHERE time < ?1";
+constexpr std::string_view SqlLogAdd = "INSERT INTO log (time, level, account, text) VALUES (?1, ?2, ?3, ?4)";
+constexpr std::string_view SqlLogAfter =
+    "SELECT id, time, level, account, text FROM log WHERE id > ?2 ORDER BY id LIMIT ?1";
+constexpr std::string_view SqlLogAfterOne =
+    "SELECT id, time, level, account, text FROM log WHERE account = ?3 AND id > ?2 ORDER BY id LIMIT ?1";
+constexpr std::string_view SqlLogTail =
+    "SELECT * FROM (SELECT id, time, level, account, text FROM log ORDER BY id DESC LIMIT ?1) ORDER BY id";
+constexpr std::string_view SqlLogTailOne =
+    "SELECT * FROM (SELECT id, time, level, account, text FROM log WHERE account = ?3 "
+    "ORDER BY id DESC LIMIT ?1) ORDER BY id";
+constexpr std::string_view SqlLogPrune = "DELETE FROM log WHERE time < ?1";
+
+void bind_account(SQLite::Statement& s, const Account& a) {
+    bind(s, 1, a.name);
+    bind(s, 2, to_string(a.protocol));
+    bind(s, 3, a.host);
+    s.bind(4, static_cast<std::int64_t>(a.port));
+    bind(s, 5, to_string(a.tls.mode));
+    bind(s, 6, a.tls.pinned_sha256);
+    s.bind(7, a.tls.allow_legacy_tls ? 1 : 0);
+    bind(s, 8, a.user);
+    bind(s, 9, a.deliver_to);
+    bind(s, 10, to_string(a.leave));
+    s.bind(11, a.max_per_pass);
+    s.bind(12, static_cast<std::int64_t>(a.max_size_bytes));
+    s.bind(13, a.interval_minutes);
+    s.bind(14, a.enabled ? 1 : 0);
+}
+
+Account read_account(const SQLite::Statement& s) {
+    Account a;
+    a.id = s.getColumn(0).getInt64();
+    a.name = s.getColumn(1).getString();
+    a.protocol = parsed(parse_protocol(s.getColumn(2).getString()), "protocol");
+    a.host = s.getColumn(3).getString();
+    a.port = to_port(s.getColumn(4).getInt64());
+    a.tls.mode = parsed(parse_tls_mode(s.getColumn(5).getString()), "tls mode");
+    a.tls.pinned_sha256 = s.getColumn(6).getString();
+    a.tls.allow_legacy_tls = s.getColumn(7).getInt() != 0;
+    a.user = s.getColumn(8).getString();
+    a.deliver_to = s.getColumn(9).getString();
+    a.leave = parsed(parse_leave_policy(s.getColumn(10).getString()), "leave policy");
+    a.max_per_pass = s.getColumn(11).getInt();
+    a.max_size_bytes = s.getColumn(12).getInt64();
+    a.interval_minutes = s.getColumn(13).getInt();
+    a.enabled = s.getColumn(14).getInt() != 0;
+    return a;
+}
+
+LogRecord read_log(const SQLite::Statement& s) {
+    LogRecord r;
+    r.id = s.getColumn(0).getInt64();
+    r.time = s.getColumn(1).getInt64();
+    r.level = s.getColumn(2).getInt();
+    r.account = s.getColumn(3).getString();
+    r.text = s.getColumn(4).getString();
+    return r;
+}
+
+std::string errno_text(int err) { return std::system_category().message(err); }
+
+// Creates the database file 0600 before SQLite opens it, so it never exists
+// with wider modes; tightens a pre-existing file.
+Result<void> create_private_file(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        const int err = errno;
+        return store_error("cannot open " + file.string() + ": " + errno_text(err));
+    }
+    struct stat st {};
+    Result<void> result;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        result = store_error(file.string() + " is not a regular file");
+    } else if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
+        const int err = errno;
+        result = store_error("cannot chmod 600 " + file.string() + ": " + errno_text(err));
+    }
+    ::close(fd);
+    return result;
+}
+
+// SQLite's unix VFS gives -wal/-shm the database file's mode; this is the
+// belt to those braces (and fixes files left by older tools).
+void tighten_sidecars(const std::filesystem::path& file) {
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+        const std::string side = file.string() + suffix;
+        struct stat st {};
+        if (::lstat(side.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
+            ::chmod(side.c_str(), 0600);
+    }
+}
+
+std::string pragma_text(SQLite::Database& db, const char* sql) {
+    SQLite::Statement q(db, sql);
+    if (!q.executeStep()) return {};
+    return q.getColumn(0).getString();
+}
+
+}  // namespace
+
+std::string_view to_string(HistoryRecord::Outcome o) {
+    switch (o) {
+        case HistoryRecord::Outcome::Delivered: return "delivered";
+        case HistoryRecord::Outcome::Retrying: return "retrying";
+        case HistoryRecord::Outcome::Refused: return "refused";
+        case HistoryRecord::Outcome::Skipped: return "skipped";
+    }
+    return "unknown";
+}
+
+struct Database::Impl {
+    explicit Impl(SQLite::Database d) : db(std::move(d)) {}
+
+    SQLite::Database db;
+    bool txn = false;  // a group opened by begin()
+    std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> cache;
+
+    // Cached prepared statement for one of the Sql* constants above.
+    SQLite::Statement& stmt(std::string_view sql) {
+        auto it = cache.find(sql);
+        if (it == cache.end())
+            it = cache.emplace(sql, std::make_unique<SQLite::Statement>(db, std::string(sql))).first;
+        return *it->second;
+    }
+
+    // SQLite rolls a transaction back by itself after SQLITE_FULL, IOERR,
+    // NOMEM and some BUSY cases. A write after that would silently run in
+    // autocommit mode outside the group; refuse it instead.
+    void check_group() const {
+        if (txn && sqlite3_get_autocommit(db.getHandle()) != 0)
+            throw std::runtime_error("the open transaction was rolled back by SQLite after an earlier "
+                                     "error; call rollback() and redo the group");
+    }
+
+    // A unit of several statements that must land together: its own IMMEDIATE
+    // transaction, or a savepoint inside the caller's group.
+    class Atomic {
+    public:
+        explicit Atomic(Impl& impl) : impl_(impl), nested_(impl.txn) {
+            impl_.check_group();
+            impl_.db.exec(nested_ ? "SAVEPOINT atomic" : "BEGIN IMMEDIATE");
+        }
+        void commit() {
+            impl_.db.exec(nested_ ? "RELEASE atomic" : "COMMIT");
+            done_ = true;
+        }
+        ~Atomic() {
+            if (done_) return;
+            // Errors here are ignored: the first error is what gets reported.
+            if (nested_) {
+                sqlite3_exec(impl_.db.getHandle(), "ROLLBACK TO atomic; RELEASE atomic", nullptr, nullptr,
+                             nullptr);
+            } else if (sqlite3_get_autocommit(impl_.db.getHandle()) == 0) {
+                sqlite3_exec(impl_.db.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+            }
+        }
+        Atomic(const Atomic&) = delete;
+        Atomic& operator=(const Atomic&) = delete;
+
+    private:
+        Impl& impl_;
+        bool nested_;
+        bool done_ = false;
+    };
+
+    static Result<std::unique_ptr<Database>> make(SQLite::Database db, bool wal) {
+        db.setBusyTimeout(BusyTimeoutMs);
+        if (wal) {
+            const std::string mode = pragma_text(db, "PRAGMA journal_mode = WAL");
+            if (mode != "wal")
+                return store_error("SQLite refused WAL mode (answered \"" + mode +
+                                   "\"); is the data directory on a network file system?");
+        }
+        db.exec("PRAGMA synchronous = FULL");
+        db.exec("PRAGMA foreign_keys = ON");
+        if (pragma_text(db, "PRAGMA foreign_keys") != "1") return store_error("SQLite refused foreign_keys=ON");
+        try {
+            store::migrate(db);
+        } catch (const SQLite::Exception&) {
+            throw;
+        } catch (const std::exception& e) {
+            return store_error(e.what(), Retry::Never);
+        }
+        return std::unique_ptr<Database>(new Database(std::make_unique<Impl>(std::move(db))));
+    }
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Database::~Database() {
+    if (impl_ && impl_->txn) (void)rollback();
+}
+
+int Database::schema_version() { return store::latest_version(); }
+
+Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& file) {
+    return guarded("cannot open the database " + file.string(), [&]() -> Result<std::unique_ptr<Database>> {
+        if (auto created = create_private_file(file); !created) return std::move(created).error();
+        auto result = Impl::make(SQLite::Database(file, SQLite::OPEN_READWRITE, BusyTimeoutMs), true);
+        tighten_sidecars(file);
+        return result;
+    });
+}
+
+Result<std::unique_ptr<Database>> Database::open_memory() {
+    return guarded("cannot open an in-memory database", [] {
+        return Impl::make(SQLite::Database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE), false);
+    });
+}
+
+// --- settings ---
+
+Result<std::optional<std::string>> Database::setting(std::string_view key) {
+    return guarded("reading a setting", [&]() -> Result<std::optional<std::string>> {
+        Use q(impl_->stmt(SqlSettingGet));
+        bind(*q, 1, key);
+        if (!q->executeStep()) return std::optional<std::string>{};
+        return std::optional<std::string>{q->getColumn(0).getString()};
+    });
+}
+
+Result<void> Database::set_setting(std::string_view key, std::string_view value) {
+    return guarded("saving a setting", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlSettingSet));
+        bind(*q, 1, key);
+        bind(*q, 2, value);
+        q->exec();
+        return {};
+    });
+}
+
+// --- office server ---
+
+Result<std::optional<OfficeServer>> Database::office_server() {
+    return guarded("reading the office server", [&]() -> Result<std::optional<OfficeServer>> {
+        Use q(impl_->stmt(SqlOfficeGet));
+        if (!q->executeStep()) return std::optional<OfficeServer>{};
+        OfficeServer s;
+        s.host = q->getColumn(0).getString();
+        s.port = to_port(q->getColumn(1).getInt64());
+        s.tls.mode = parsed(parse_tls_mode(q->getColumn(2).getString()), "tls mode");
+        s.tls.pinned_sha256 = q->getColumn(3).getString();
+        s.tls.allow_legacy_tls = q->getColumn(4).getInt() != 0;
+        s.user = q->getColumn(5).getString();
+        s.helo_name = q->getColumn(6).getString();
+        return std::optional<OfficeServer>{std::move(s)};
+    });
+}
+
+Result<void> Database::set_office_server(const OfficeServer& s) {
+    return guarded("saving the office server", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlOfficeSet));
+        bind(*q, 1, s.host);
+        q->bind(2, static_cast<std::int64_t>(s.port));
+        bind(*q, 3, to_string(s.tls.mode));
+        bind(*q, 4, s.tls.pinned_sha256);
+        q->bind(5, s.tls.allow_legacy_tls ? 1 : 0);
+        bind(*q, 6, s.user);
+        bind(*q, 7, s.helo_name);
+        q->exec();
+        return {};
+    });
+}
+
+// --- accounts ---
+
+Result<Account> Database::add_account(Account a) {
+    return guarded("adding account " + a.name, [&]() -> Result<Account> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlAccountInsert));
+        bind_account(*q, a);
+        try {
+            q->exec();
+        } catch (const SQLite::Exception& e) {
+            if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE)
+                return make_error(Errc::AlreadyExists, "an account named \"" + a.name + "\" already exists",
+                                  ErrorScope::Local, Retry::Never);
+            throw;
+        }
+        a.id = impl_->db.getLastInsertRowid();
+        return std::move(a);
+    });
+}
+
+Result<void> Database::update_account(const Account& a) {
+    return guarded("saving account " + a.name, [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlAccountUpdate));
+        bind_account(*q, a);
+        q->bind(15, a.id);
+        int changed = 0;
+        try {
+            changed = q->exec();
+        } catch (const SQLite::Exception& e) {
+            if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE)
+                return make_error(Errc::AlreadyExists, "another account is named \"" + a.name + "\"",
+                                  ErrorScope::Local, Retry::Never);
+            throw;
+        }
+        if (changed == 0)
+            return make_error(Errc::NotFound, "no account with id " + std::to_string(a.id), ErrorScope::Local,
+                              Retry::Never);
+        return {};
+    });
+}
+
+Result<void> Database::remove_account(std::int64_t id) {
+    return guarded("removing an account", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlAccountDelete));
+        q->bind(1, id);
+        // ON DELETE CASCADE removes its message_state in the same statement.
+        if (q->exec() == 0)
+            return make_error(Errc::NotFound, "no account with id " + std::to_string(id), ErrorScope::Local,
+                              Retry::Never);
+        return {};
+    });
+}
+
+Result<std::optional<Account>> Database::find_account(std::string_view name) {
+    return guarded("reading account " + std::string(name), [&]() -> Result<std::optional<Account>> {
+        Use q(impl_->stmt(SqlAccountFind));
+        bind(*q, 1, name);
+        if (!q->executeStep()) return std::optional<Account>{};
+        return std::optional<Account>{read_account(*q)};
+    });
+}
+
+Result<std::vector<Account>> Database::accounts() {
+    return guarded("reading the accounts", [&]() -> Result<std::vector<Account>> {
+        Use q(impl_->stmt(SqlAccountAll));
+        std::vector<Account> out;
+        while (q->executeStep()) out.push_back(read_account(*q));
+        return out;
+    });
+}
+
+// --- message state ---
+
+Result<std::unordered_map<std::string, MessageState>> Database::message_states(std::int64_t account_id,
+                                                                                std::string_view folder) {
+    using Map = std::unordered_map<std::string, MessageState>;
+    return guarded("reading message state", [&]() -> Result<Map> {
+        Use q(impl_->stmt(SqlStates));
+        q->bind(1, account_id);
+        bind(*q, 2, folder);
+        Map out;
+        while (q->executeStep()) {
+            MessageState m;
+            m.uid = q->getColumn(0).getString();
+            m.size = q->getColumn(1).getInt64();
+            m.first_seen = q->getColumn(2).getInt64();
+            m.delivered_at = q->getColumn(3).getInt64();
+            m.deleted_at = q->getColumn(4).getInt64();
+            m.message_id = q->getColumn(5).getString();
+            std::string key = m.uid;
+            out.emplace(std::move(key), std::move(m));
+        }
+        return out;
+    });
+}
+
+Result<void> Database::mark_seen(std::int64_t account_id, std::string_view folder, std::string_view uid,
+                                 std::int64_t size, std::int64_t now) {
+    return guarded("recording a seen message", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlSeen));
+        q->bind(1, account_id);
+        bind(*q, 2, folder);
+        bind(*q, 3, uid);
+        q->bind(4, size);
+        q->bind(5, now);
+        q->exec();
+        return {};
+    });
+}
+
+Result<void> Database::mark_delivered(std::int64_t account_id, std::string_view folder, std::string_view uid,
+                                      std::int64_t now, std::string_view message_id) {
+    return guarded("recording a delivery", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlDelivered));
+        q->bind(1, account_id);
+        bind(*q, 2, folder);
+        bind(*q, 3, uid);
+        q->bind(4, now);
+        bind(*q, 5, message_id);
+        q->exec();
+        return {};
+    });
+}
+
+Result<void> Database::mark_deleted(std::int64_t account_id, std::string_view folder, std::string_view uid,
+                                    std::int64_t now) {
+    return guarded("recording a deletion", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlDeleted));
+        q->bind(1, account_id);
+        bind(*q, 2, folder);
+        bind(*q, 3, uid);
+        q->bind(4, now);
+        q->exec();
+        return {};
+    });
+}
+
+Result<void> Database::forget_missing(std::int64_t account_id, std::string_view folder,
+                                      const std::vector<std::string>& present_uids) {
+    return guarded("forgetting vanished messages", [&]() -> Result<void> {
+        Impl::Atomic atomic(*impl_);
+        // Set difference in C++: one indexed scan of what we know, one hash
+        // lookup per uid, one DELETE per vanished uid (usually a handful).
+        std::vector<std::string> gone;
+        {
+            const std::unordered_set<std::string_view> present(present_uids.begin(), present_uids.end());
+            Use q(impl_->stmt(SqlStateUids));
+            q->bind(1, account_id);
+            bind(*q, 2, folder);
+            while (q->executeStep()) {
+                std::string uid = q->getColumn(0).getString();
+                if (!present.contains(uid)) gone.push_back(std::move(uid));
+            }
+        }
+        Use del(impl_->stmt(SqlForget));
+        for (const std::string& uid : gone) {
+            del->bind(1, account_id);
+            bind(*del, 2, folder);
+            bind(*del, 3, uid);
+            del->exec();
+            del->reset();
+        }
+        atomic.commit();
+        return {};
+    });
+}
+
+// --- grouped commits ---
+
+Result<void> Database::begin() {
+    return guarded("starting a transaction", [&]() -> Result<void> {
+        if (impl_->txn) return store_error("a transaction is already open", Retry::Never);
+        impl_->db.exec("BEGIN IMMEDIATE");
+        impl_->txn = true;
+        return {};
+    });
+}
+
+Result<void> Database::commit() {
+    return guarded("committing", [&]() -> Result<void> {
+        if (!impl_->txn) return store_error("commit without begin", Retry::Never);
+        if (sqlite3_get_autocommit(impl_->db.getHandle()) != 0) {
+            impl_->txn = false;
+            return store_error("the transaction was rolled back by SQLite after an earlier error; "
+                               "nothing of this group was saved");
+        }
+        try {
+            impl_->db.exec("COMMIT");
+        } catch (const SQLite::Exception&) {
+            // A failed COMMIT (e.g. SQLITE_BUSY) may leave the transaction
+            // open; roll it back so the caller starts clean. Either way the
+            // group is not durable and its remote deletions must not be sent.
+            if (sqlite3_get_autocommit(impl_->db.getHandle()) == 0)
+                sqlite3_exec(impl_->db.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+            impl_->txn = false;
+            throw;
+        }
+        impl_->txn = false;
+        return {};
+    });
+}
+
+Result<void> Database::rollback() {
+    return guarded("rolling back", [&]() -> Result<void> {
+        if (!impl_->txn) return {};
+        impl_->txn = false;
+        if (sqlite3_get_autocommit(impl_->db.getHandle()) == 0) impl_->db.exec("ROLLBACK");
+        return {};
+    });
+}
+
+bool Database::in_transaction() const { return impl_->txn; }
+
+// --- history ---
+
+Result<void> Database::add_history(const HistoryRecord& r) {
+    return guarded("recording history", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlHistoryAdd));
+        q->bind(1, r.time);
+        bind(*q, 2, r.account);
+        bind(*q, 3, r.remote_id);
+        bind(*q, 4, r.from);
+        bind(*q, 5, r.to);
+        bind(*q, 6, r.subject);
+        q->bind(7, r.size);
+        bind(*q, 8, to_string(r.outcome));
+        bind(*q, 9, r.reply);
+        q->exec();
+        return {};
+    });
+}
+
+Result<std::vector<HistoryRecord>> Database::history(std::optional<std::string> account, int limit) {
+    return guarded("reading history", [&]() -> Result<std::vector<HistoryRecord>> {
+        Use q(impl_->stmt(account ? SqlHistoryOne : SqlHistoryAll));
+        q->bind(1, limit > 0 ? limit : -1);
+        if (account) bind(*q, 2, *account);
+        std::vector<HistoryRecord> out;
+        while (q->executeStep()) {
+            HistoryRecord r;
+            r.id = q->getColumn(0).getInt64();
+            r.time = q->getColumn(1).getInt64();
+            r.account = q->getColumn(2).getString();
+            r.remote_id = q->getColumn(3).getString();
+            r.from = q->getColumn(4).getString();
+            r.to = q->getColumn(5).getString();
+            r.subject = q->getColumn(6).getString();
+            r.size = q->getColumn(7).getInt64();
+            const std::string outcome = q->getColumn(8).getString();
+            const auto o = parse_outcome(outcome);
+            if (!o) throw std::runtime_error("unknown outcome \"" + outcome + "\"");
+            r.outcome = *o;
+            r.reply = q->getColumn(9).getString();
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+Result<int> Database::prune_history(std::int64_t older_than) {
+    return guarded("pruning history", [&]() -> Result<int> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlHistoryPrune));
+        q->bind(1, older_than);
+        return q->exec();
+    });
+}
+
+// --- log ---
+
+Result<void> Database::add_log(const LogRecord& r) {
+    return guarded("writing the log", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlLogAdd));
+        q->bind(1, r.time);
+        q->bind(2, r.level);
+        bind(*q, 3, r.account);
+        bind(*q, 4, r.text);
+        q->exec();
+        return {};
+    });
+}
+
+Result<std::vector<LogRecord>> Database::log(std::optional<std::string> account, std::int64_t after_rowid,
+                                             int limit) {
+    return guarded("reading the log", [&]() -> Result<std::vector<LogRecord>> {
+        const bool tail = after_rowid < 0;
+        std::string_view sql = tail ? (account ? SqlLogTailOne : SqlLogTail)
+                                    : (account ? SqlLogAfterOne : SqlLogAfter);
+        Use q(impl_->stmt(sql));
+        q->bind(1, limit > 0 ? limit : -1);
+        if (!tail) q->bind(2, after_rowid);
+        if (account) bind(*q, 3, *account);
+        std::vector<LogRecord> out;
+        while (q->executeStep()) out.push_back(read_log(*q));
+        return out;
+    });
+}
+
+Result<int> Database::prune_log(std::int64_t older_than) {
+    return guarded("pruning the log", [&]() -> Result<int> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlLogPrune));
+        q->bind(1, older_than);
+        return q->exec();
+    });
+}
+
+Result<std::string> Database::integrity_check() {
+    return guarded("checking the database", [&]() -> Result<std::string> {
+        SQLite::Statement q(impl_->db, "PRAGMA integrity_check");
+        std::string report;
+        while (q.executeStep()) {
+            if (!report.empty()) report += '\n';
+            report += q.getColumn(0).getString();
+        }
+        return report;
+    });
+}
+
+}  // namespace mailporter

@@ -1,0 +1,127 @@
+#include "store/schema.h"
+
+#include <stdexcept>
+#include <string>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace mailporter::store {
+namespace {
+
+// Conventions: times are Unix seconds (INTEGER); "0" means "not yet".
+// Enumerations are stored as the text of config.h's to_string helpers, so a
+// row stays readable with the sqlite3 shell. Names that users type compare
+// with NOCASE. New columns (catch-all domains, IMAP folders, ...) come as new
+// steps: ALTER TABLE ... ADD COLUMN ... with a default.
+constexpr Migration Steps[] = {
+    {1, R"sql(
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE office_server (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    host             TEXT NOT NULL,
+    port             INTEGER NOT NULL,
+    tls_mode         TEXT NOT NULL,
+    tls_pin          TEXT NOT NULL DEFAULT '',
+    allow_legacy_tls INTEGER NOT NULL DEFAULT 0,
+    user             TEXT NOT NULL DEFAULT '',
+    helo_name        TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE accounts (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    protocol         TEXT NOT NULL,
+    host             TEXT NOT NULL,
+    port             INTEGER NOT NULL,
+    tls_mode         TEXT NOT NULL,
+    tls_pin          TEXT NOT NULL DEFAULT '',
+    allow_legacy_tls INTEGER NOT NULL DEFAULT 0,
+    user             TEXT NOT NULL,
+    deliver_to       TEXT NOT NULL DEFAULT '',
+    leave_policy     TEXT NOT NULL,
+    max_per_pass     INTEGER NOT NULL DEFAULT 0,
+    max_size_bytes   INTEGER NOT NULL DEFAULT 0,
+    interval_minutes INTEGER NOT NULL DEFAULT 0,
+    enabled          INTEGER NOT NULL DEFAULT 1
+);
+
+-- The leave-on-server memory. A row exists for every message the server
+-- listed at the last pass; first_seen survives restarts and clock changes.
+CREATE TABLE message_state (
+    account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    folder       TEXT NOT NULL,
+    uid          TEXT NOT NULL,
+    size         INTEGER NOT NULL DEFAULT 0,
+    first_seen   INTEGER NOT NULL,
+    delivered_at INTEGER NOT NULL DEFAULT 0,
+    deleted_at   INTEGER NOT NULL DEFAULT 0,
+    message_id   TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (account_id, folder, uid)
+) WITHOUT ROWID;
+
+-- History and log name the account as text: they outlive renames and removals.
+CREATE TABLE history (
+    id        INTEGER PRIMARY KEY,
+    time      INTEGER NOT NULL,
+    account   TEXT NOT NULL COLLATE NOCASE,
+    remote_id TEXT NOT NULL DEFAULT '',
+    sender    TEXT NOT NULL DEFAULT '',
+    recipient TEXT NOT NULL DEFAULT '',
+    subject   TEXT NOT NULL DEFAULT '',
+    size      INTEGER NOT NULL DEFAULT 0,
+    outcome   TEXT NOT NULL,
+    reply     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX history_time ON history (time, id);
+CREATE INDEX history_account_time ON history (account, time, id);
+
+CREATE TABLE log (
+    id      INTEGER PRIMARY KEY,
+    time    INTEGER NOT NULL,
+    level   INTEGER NOT NULL,
+    account TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+    text    TEXT NOT NULL
+);
+CREATE INDEX log_time ON log (time);
+CREATE INDEX log_account ON log (account, id);
+)sql"},
+};
+
+int user_version(SQLite::Database& db) {
+    SQLite::Statement q(db, "PRAGMA user_version");
+    q.executeStep();
+    return q.getColumn(0).getInt();
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return Steps; }
+
+int latest_version() { return Steps[std::size(Steps) - 1].version; }
+
+void migrate(SQLite::Database& db) {
+    const int latest = latest_version();
+    const int found = user_version(db);
+    if (found > latest) {
+        throw std::runtime_error("the database has schema version " + std::to_string(found) +
+                                 ", newer than this MailPorter knows (" + std::to_string(latest) +
+                                 "); use a newer MailPorter or another data directory");
+    }
+    for (const Migration& step : Steps) {
+        if (step.version <= found) continue;
+        SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+        // Another process may have migrated while we waited for the lock.
+        const int now = user_version(db);
+        if (now > latest) throw std::runtime_error("the database was upgraded by a newer MailPorter meanwhile");
+        if (now >= step.version) continue;  // txn rolls back (nothing written)
+        db.exec(step.sql);
+        db.exec("PRAGMA user_version = " + std::to_string(step.version));
+        txn.commit();
+    }
+}
+
+}  // namespace mailporter::store

@@ -1,0 +1,8 @@
+# Sources of core/src/store (explicit list).
+list(APPEND MAILPORTER_CORE_SOURCES
+  src/store/schema.cpp
+  src/store/database.cpp
+  src/store/file_secret_store.cpp
+  src/store/keyring_secret_store.cpp
+  src/store/data_dir.cpp
+)

@@ -1,0 +1,455 @@
+#include "mailporter/database.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "store/schema.h"
+#include "unit/store/temp_dir.h"
+
+using namespace mailporter;
+using mailporter::test::mode_of;
+using mailporter::test::TempDir;
+using mailporter::test::UmaskScope;
+
+namespace {
+
+std::unique_ptr<Database> open_ok(const std::filesystem::path& file) {
+    auto db = Database::open(file);
+    INFO((db ? std::string() : db.error().detail));
+    REQUIRE(db.ok());
+    return std::move(db).value();
+}
+
+std::unique_ptr<Database> memory() {
+    auto db = Database::open_memory();
+    REQUIRE(db.ok());
+    return std::move(db).value();
+}
+
+Account sample(std::string name) {
+    Account a;
+    a.name = std::move(name);
+    a.protocol = Protocol::Imap;
+    a.host = "imap.example.net";
+    a.port = 993;
+    a.tls = TlsSettings{TlsMode::StartTls, std::string(64, 'a'), true};
+    a.user = "office@example.net";
+    a.deliver_to = "anna@office.example";
+    a.leave = LeavePolicy{LeavePolicy::Kind::Days, 7};
+    a.max_per_pass = 50;
+    a.max_size_bytes = 25LL * 1024 * 1024 * 1024;  // beyond 32 bits on purpose
+    a.interval_minutes = 5;
+    a.enabled = false;
+    return a;
+}
+
+Account add(Database& db, std::string name) {
+    auto a = db.add_account(sample(std::move(name)));
+    REQUIRE(a.ok());
+    return std::move(a).value();
+}
+
+int user_version(const std::filesystem::path& file) {
+    SQLite::Database raw(file, SQLite::OPEN_READONLY);
+    SQLite::Statement q(raw, "PRAGMA user_version");
+    q.executeStep();
+    return q.getColumn(0).getInt();
+}
+
+}  // namespace
+
+TEST_CASE("a new database gets the whole schema, WAL and 0600 files", "[store][database]") {
+    TempDir dir;
+    const auto file = dir / "state.db";
+    UmaskScope umask(022);  // a typical umask: our modes must not depend on it
+    auto db = open_ok(file);
+
+    CHECK(Database::schema_version() == store::latest_version());
+    CHECK(user_version(file) == Database::schema_version());
+    {
+        SQLite::Database raw(file, SQLite::OPEN_READONLY);
+        SQLite::Statement q(raw, "PRAGMA journal_mode");
+        REQUIRE(q.executeStep());
+        CHECK(q.getColumn(0).getString() == "wal");
+        for (const char* table : {"settings", "office_server", "accounts", "message_state", "history", "log"})
+            CHECK(raw.tableExists(table));
+    }
+    REQUIRE(db->set_setting("k", "v").ok());  // forces -wal and -shm into existence
+    CHECK(mode_of(file) == 0600);
+    CHECK(mode_of(file.string() + "-wal") == 0600);
+    CHECK(mode_of(file.string() + "-shm") == 0600);
+    CHECK(db->integrity_check().value() == "ok");
+}
+
+TEST_CASE("an existing database file with wide modes is tightened", "[store][database]") {
+    TempDir dir;
+    const auto file = dir / "state.db";
+    { std::ofstream(file).flush(); }
+    std::filesystem::permissions(file, std::filesystem::perms(0644));
+    REQUIRE(mode_of(file) == 0644);
+    auto db = open_ok(file);
+    CHECK(mode_of(file) == 0600);
+}
+
+TEST_CASE("migrations are ordered and start at 1", "[store][database]") {
+    const auto steps = store::migrations();
+    REQUIRE(!steps.empty());
+    for (std::size_t i = 0; i < steps.size(); ++i) CHECK(steps[i].version == static_cast<int>(i) + 1);
+}
+
+TEST_CASE("reopening keeps settings, office server and accounts", "[store][database]") {
+    TempDir dir;
+    const auto file = dir / "state.db";
+    const std::string odd_key("k\0ey\n\xff", 7);
+    const std::string odd_value("v\0al'ue\"\\", 9);
+    OfficeServer office{"mail.office.example", 587, TlsSettings{TlsMode::StartTls, "", false}, "relay", "gw"};
+    Account saved;
+    {
+        auto db = open_ok(file);
+        CHECK(!db->office_server().value().has_value());
+        CHECK(!db->setting("missing").value().has_value());
+        REQUIRE(db->set_setting(odd_key, odd_value).ok());
+        REQUIRE(db->set_setting("interval", "10").ok());
+        REQUIRE(db->set_setting("interval", "15").ok());  // replaces
+        REQUIRE(db->set_office_server(office).ok());
+        saved = add(*db, "ISP box");
+    }
+    auto db = open_ok(file);
+    CHECK(db->setting(odd_key).value() == odd_value);
+    CHECK(db->setting("interval").value() == "15");
+    CHECK(db->office_server().value() == office);
+    office.port = 25;
+    REQUIRE(db->set_office_server(office).ok());
+    CHECK(db->office_server().value()->port == 25);
+    const auto found = db->find_account("ISP box").value();
+    REQUIRE(found.has_value());
+    CHECK(*found == saved);
+    CHECK(db->integrity_check().value() == "ok");
+}
+
+TEST_CASE("a database from a newer MailPorter is refused and left alone", "[store][database]") {
+    TempDir dir;
+    const auto file = dir / "state.db";
+    { auto db = open_ok(file); }
+    const int newer = Database::schema_version() + 1;
+    {
+        SQLite::Database raw(file, SQLite::OPEN_READWRITE);
+        raw.exec("PRAGMA user_version = " + std::to_string(newer));
+    }
+    auto db = Database::open(file);
+    REQUIRE(!db.ok());
+    CHECK(db.error().code == Errc::StoreError);
+    CHECK(db.error().retry == Retry::Never);
+    CHECK_THAT(db.error().detail, Catch::Contains("newer"));
+    CHECK(user_version(file) == newer);
+}
+
+TEST_CASE("a file that is not a database is an error, not a crash", "[store][database]") {
+    TempDir dir;
+    const auto file = dir / "state.db";
+    { std::ofstream(file) << std::string(8192, 'x'); }
+    std::filesystem::permissions(file, std::filesystem::perms(0600));
+    auto db = Database::open(file);
+    REQUIRE(!db.ok());
+    CHECK(db.error().code == Errc::StoreError);
+}
+
+TEST_CASE("accounts: add, clash, find, list, update, remove", "[store][database]") {
+    auto db = memory();
+    const Account beta = add(*db, "beta");
+    const Account alpha = add(*db, "Alpha");
+    add(*db, "charlie");
+    CHECK(alpha.id != beta.id);
+    CHECK(alpha.id > 0);
+
+    SECTION("every field round-trips") {
+        Account expected = sample("Alpha");
+        expected.id = alpha.id;
+        CHECK(db->find_account("Alpha").value() == expected);
+    }
+    SECTION("names clash case-insensitively") {
+        auto clash = db->add_account(sample("ALPHA"));
+        REQUIRE(!clash.ok());
+        CHECK(clash.error().code == Errc::AlreadyExists);
+        CHECK(db->accounts().value().size() == 3);
+    }
+    SECTION("find is case-insensitive; list is ordered by name") {
+        CHECK(db->find_account("aLpHa").value()->id == alpha.id);
+        CHECK(!db->find_account("delta").value().has_value());
+        const auto all = db->accounts().value();
+        REQUIRE(all.size() == 3);
+        CHECK(all[0].name == "Alpha");
+        CHECK(all[1].name == "beta");
+        CHECK(all[2].name == "charlie");
+    }
+    SECTION("update by id, rename allowed, clash refused, unknown id") {
+        Account b = beta;
+        b.name = "Bravo";
+        b.port = 110;
+        b.protocol = Protocol::Pop3;
+        b.tls = TlsSettings{TlsMode::None, "", false};
+        b.leave = LeavePolicy{LeavePolicy::Kind::Forever, 0};
+        b.enabled = true;
+        REQUIRE(db->update_account(b).ok());
+        CHECK(!db->find_account("beta").value().has_value());
+        CHECK(db->find_account("bravo").value() == b);
+
+        b.name = "CHARLIE";
+        auto clash = db->update_account(b);
+        REQUIRE(!clash.ok());
+        CHECK(clash.error().code == Errc::AlreadyExists);
+
+        Account ghost = sample("ghost");
+        ghost.id = 9999;
+        auto missing = db->update_account(ghost);
+        REQUIRE(!missing.ok());
+        CHECK(missing.error().code == Errc::NotFound);
+    }
+    SECTION("remove cascades message state but not history") {
+        REQUIRE(db->mark_seen(alpha.id, "", "u1", 10, 100).ok());
+        REQUIRE(db->add_history(HistoryRecord{0, 100, "Alpha", "u1", "a@x", "b@y", "s", 10,
+                                              HistoryRecord::Outcome::Delivered, "250 ok"}).ok());
+        REQUIRE(db->remove_account(alpha.id).ok());
+        CHECK(!db->find_account("Alpha").value().has_value());
+        CHECK(db->message_states(alpha.id, "").value().empty());
+        CHECK(db->history("Alpha", 0).value().size() == 1);
+        auto again = db->remove_account(alpha.id);
+        REQUIRE(!again.ok());
+        CHECK(again.error().code == Errc::NotFound);
+        // The name is free again; the new account starts with no state.
+        const Account reborn = add(*db, "alpha");
+        CHECK(db->message_states(reborn.id, "").value().empty());
+    }
+}
+
+TEST_CASE("message state: seen, delivered, deleted, per folder", "[store][database]") {
+    auto db = memory();
+    const auto id = add(*db, "box").id;
+
+    REQUIRE(db->mark_seen(id, "", "uid-1", 1234, 1000).ok());
+    REQUIRE(db->mark_seen(id, "", "uid-1", 9999, 5000).ok());  // must not move first_seen
+    REQUIRE(db->mark_seen(id, "", "uid-2", 10, 1001).ok());
+    REQUIRE(db->mark_seen(id, "INBOX;42", "uid-1", 77, 2000).ok());
+
+    auto states = db->message_states(id, "").value();
+    REQUIRE(states.size() == 2);
+    CHECK(states.at("uid-1") == MessageState{"uid-1", 1234, 1000, 0, 0, ""});
+    CHECK(states.at("uid-2").first_seen == 1001);
+
+    REQUIRE(db->mark_delivered(id, "", "uid-1", 1100, "<m1@x>").ok());
+    REQUIRE(db->mark_deleted(id, "", "uid-1", 1200).ok());
+    states = db->message_states(id, "").value();
+    CHECK(states.at("uid-1") == MessageState{"uid-1", 1234, 1000, 1100, 1200, "<m1@x>"});
+    CHECK(states.at("uid-2").delivered_at == 0);
+
+    // The other folder is independent.
+    const auto imap = db->message_states(id, "INBOX;42").value();
+    REQUIRE(imap.size() == 1);
+    CHECK(imap.at("uid-1").delivered_at == 0);
+    CHECK(imap.at("uid-1").size == 77);
+
+    // A delivery of a message never marked seen still records the delivery.
+    REQUIRE(db->mark_delivered(id, "", "uid-3", 1300, "").ok());
+    CHECK(db->message_states(id, "").value().at("uid-3").first_seen == 1300);
+
+    // Unknown account: the foreign key refuses it.
+    auto orphan = db->mark_seen(id + 100, "", "x", 1, 1);
+    REQUIRE(!orphan.ok());
+    CHECK(orphan.error().code == Errc::StoreError);
+
+    // Hostile UIDs are just bytes.
+    const std::string odd("a b\0\r\n'\"\\\xc3\xa9", 11);
+    REQUIRE(db->mark_seen(id, "", odd, 1, 1).ok());
+    CHECK(db->message_states(id, "").value().count(odd) == 1);
+}
+
+TEST_CASE("grouped commits: rolled back deliveries are gone after reopen", "[store][database]") {
+    TempDir dir;
+    const auto file = dir / "state.db";
+    std::int64_t id = 0;
+    {
+        auto db = open_ok(file);
+        id = add(*db, "box").id;
+        for (const char* uid : {"a", "b", "c", "d"}) REQUIRE(db->mark_seen(id, "", uid, 1, 10).ok());
+
+        CHECK(!db->in_transaction());
+        REQUIRE(db->begin().ok());
+        CHECK(db->in_transaction());
+        CHECK(!db->begin().ok());  // no nesting
+        REQUIRE(db->mark_delivered(id, "", "a", 20, "<a>").ok());
+        REQUIRE(db->add_history(HistoryRecord{0, 20, "box", "a", "", "", "", 1, HistoryRecord::Outcome::Delivered, ""}).ok());
+        REQUIRE(db->commit().ok());
+        CHECK(!db->in_transaction());
+        CHECK(!db->commit().ok());  // commit without begin
+
+        REQUIRE(db->begin().ok());
+        REQUIRE(db->mark_delivered(id, "", "b", 30, "<b>").ok());
+        REQUIRE(db->forget_missing(id, "", {"a", "b"}).ok());  // savepoint inside the group
+        CHECK(db->message_states(id, "").value().size() == 2);
+        REQUIRE(db->rollback().ok());
+        CHECK(!db->in_transaction());
+        CHECK(db->rollback().ok());  // harmless when nothing is open
+        CHECK(db->message_states(id, "").value().size() == 4);
+
+        // A group still open when the Database goes away is rolled back.
+        REQUIRE(db->begin().ok());
+        REQUIRE(db->mark_delivered(id, "", "c", 40, "<c>").ok());
+    }
+    auto db = open_ok(file);
+    const auto states = db->message_states(id, "").value();
+    REQUIRE(states.size() == 4);
+    CHECK(states.at("a").delivered_at == 20);
+    CHECK(states.at("b").delivered_at == 0);
+    CHECK(states.at("c").delivered_at == 0);
+    CHECK(db->history(std::nullopt, 0).value().size() == 1);
+    CHECK(db->integrity_check().value() == "ok");
+}
+
+TEST_CASE("a second connection cannot write while a group is open", "[store][database]") {
+    TempDir dir;
+    const auto file = dir / "state.db";
+    auto db = open_ok(file);
+    const auto id = add(*db, "box").id;
+    REQUIRE(db->begin().ok());
+    REQUIRE(db->mark_delivered(id, "", "a", 1, "").ok());
+    {
+        SQLite::Database other(file, SQLite::OPEN_READWRITE);  // busy timeout 0
+        CHECK_THROWS(other.exec("BEGIN IMMEDIATE"));
+        // Readers see the last committed state, not the open group (WAL).
+        SQLite::Statement q(other, "SELECT count(*) FROM message_state");
+        REQUIRE(q.executeStep());
+        CHECK(q.getColumn(0).getInt() == 0);
+    }
+    REQUIRE(db->commit().ok());
+}
+
+TEST_CASE("forget_missing drops only vanished uids, at 10k scale", "[store][database]") {
+    auto db = memory();
+    const auto id = add(*db, "box").id;
+    const auto other = add(*db, "other").id;
+    std::vector<std::string> uids;
+    for (int i = 0; i < 10000; ++i) uids.push_back("uid-" + std::to_string(i));
+    REQUIRE(db->begin().ok());
+    for (const auto& u : uids) REQUIRE(db->mark_seen(id, "", u, 1, 1).ok());
+    REQUIRE(db->mark_seen(id, "INBOX;1", "uid-1", 1, 1).ok());
+    REQUIRE(db->mark_seen(other, "", "uid-1", 1, 1).ok());
+    REQUIRE(db->commit().ok());
+
+    std::vector<std::string> present(uids.begin() + 3, uids.end());
+    present.push_back("uid-new");  // listed but never seen: not our business here
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(db->forget_missing(id, "", present).ok());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    CHECK(ms.count() < 1000);
+
+    const auto states = db->message_states(id, "").value();
+    CHECK(states.size() == 9997);
+    CHECK(states.count("uid-0") == 0);
+    CHECK(states.count("uid-2") == 0);
+    CHECK(states.count("uid-3") == 1);
+    CHECK(states.count("uid-new") == 0);
+    // Other folders and accounts are untouched.
+    CHECK(db->message_states(id, "INBOX;1").value().size() == 1);
+    CHECK(db->message_states(other, "").value().size() == 1);
+
+    REQUIRE(db->forget_missing(id, "", {}).ok());  // the server is empty now
+    CHECK(db->message_states(id, "").value().empty());
+}
+
+TEST_CASE("2,000 deliveries with history fit well inside 100 ms before the commit", "[store][database]") {
+    TempDir dir;
+    auto db = open_ok(dir / "state.db");
+    const auto id = add(*db, "box").id;
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(db->begin().ok());
+    for (int i = 0; i < 2000; ++i) {
+        const std::string uid = "uid-" + std::to_string(i);
+        REQUIRE(db->mark_seen(id, "", uid, 1000, 1).ok());
+        REQUIRE(db->mark_delivered(id, "", uid, 2, "<" + uid + "@example>").ok());
+        REQUIRE(db->add_history(HistoryRecord{0, 2, "box", uid, "from@example.net", "to@office.example",
+                                              "Subject " + uid, 1000, HistoryRecord::Outcome::Delivered,
+                                              "250 2.0.0 Ok: queued"}).ok());
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    REQUIRE(db->commit().ok());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count();
+    std::printf("store: 2000 x (seen + delivered + history) took %lld ms before commit\n",
+                static_cast<long long>(ms));
+    // Generous for an unoptimised build on a shared machine; typically ~20 ms.
+    CHECK(ms < 250);
+    CHECK(db->message_states(id, "").value().size() == 2000);
+}
+
+TEST_CASE("history: newest first, per account, limit, prune", "[store][database]") {
+    auto db = memory();
+    using O = HistoryRecord::Outcome;
+    const HistoryRecord r1{0, 100, "Alpha", "1", "a@x", "b@y", "first", 10, O::Delivered, "250 ok"};
+    const HistoryRecord r2{0, 300, "beta", "2", "c@x", "d@y", "second", 20, O::Refused, "550 no"};
+    const HistoryRecord r3{0, 200, "alpha", "3", "e@x", "f@y", "third \xff", 30, O::Retrying, "451 later"};
+    const HistoryRecord r4{0, 300, "Alpha", "4", "", "", "", 0, O::Skipped, ""};
+    for (const auto& r : {r1, r2, r3, r4}) REQUIRE(db->add_history(r).ok());
+
+    const auto all = db->history(std::nullopt, 0).value();
+    REQUIRE(all.size() == 4);
+    CHECK(all[0].remote_id == "4");  // same time as r2, written later
+    CHECK(all[1].remote_id == "2");
+    CHECK(all[2].remote_id == "3");
+    CHECK(all[3].remote_id == "1");
+    HistoryRecord back = all[1];
+    back.id = 0;
+    CHECK(back == r2);
+    CHECK(all[2].subject == "third \xff");
+
+    const auto alpha = db->history(std::string("ALPHA"), 2).value();
+    REQUIRE(alpha.size() == 2);
+    CHECK(alpha[0].remote_id == "4");
+    CHECK(alpha[1].remote_id == "3");
+
+    CHECK(db->prune_history(200).value() == 1);  // strictly older than 200
+    CHECK(db->history(std::nullopt, 0).value().size() == 3);
+    CHECK(db->prune_history(200).value() == 0);
+
+    CHECK(to_string(O::Delivered) == "delivered");
+    CHECK(to_string(O::Retrying) == "retrying");
+    CHECK(to_string(O::Refused) == "refused");
+    CHECK(to_string(O::Skipped) == "skipped");
+}
+
+TEST_CASE("log: follow by rowid, tail, per account, prune", "[store][database]") {
+    auto db = memory();
+    for (int i = 1; i <= 10; ++i)
+        REQUIRE(db->add_log(LogRecord{0, 100 + i, i % 4, i % 2 ? "odd" : "", "line " + std::to_string(i)}).ok());
+
+    const auto all = db->log(std::nullopt, 0, 0).value();
+    REQUIRE(all.size() == 10);
+    CHECK(all.front().text == "line 1");
+    CHECK(all.front().level == 1);
+    CHECK(all.front().account == "odd");
+    CHECK(all.back().id > all.front().id);
+
+    const auto next = db->log(std::nullopt, all[6].id, 2).value();
+    REQUIRE(next.size() == 2);
+    CHECK(next[0].text == "line 8");
+    CHECK(next[1].text == "line 9");
+    CHECK(db->log(std::nullopt, all.back().id, 0).value().empty());
+
+    const auto tail = db->log(std::nullopt, -1, 3).value();
+    REQUIRE(tail.size() == 3);
+    CHECK(tail[0].text == "line 8");
+    CHECK(tail[2].text == "line 10");
+
+    const auto odd = db->log(std::string("ODD"), 0, 0).value();
+    CHECK(odd.size() == 5);
+    const auto odd_tail = db->log(std::string("odd"), -1, 2).value();
+    REQUIRE(odd_tail.size() == 2);
+    CHECK(odd_tail[0].text == "line 7");
+    CHECK(odd_tail[1].text == "line 9");
+
+    CHECK(db->prune_log(106).value() == 5);
+    CHECK(db->log(std::nullopt, 0, 0).value().front().text == "line 6");
+}
