@@ -1,7 +1,11 @@
 // mailporter-cli: the headless front-end. Same engine, same data directory as
 // the tray app. Errors are one clear line and a non-zero exit.
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -43,6 +47,8 @@ commands:
   account remove NAME
   account test NAME
   poll [--account NAME]     one pass now; exit 0 only if every account succeeded
+  run                       the scheduler: polls each account every interval until
+                            SIGINT/SIGTERM (finishes the pass in progress first)
   --version
 
 The data directory defaults to $XDG_DATA_HOME/mailporter (MAILPORTER_DATA_DIR
@@ -435,6 +441,52 @@ int cmd_poll(Context& ctx, const Args& a) {
     return all_ok ? ExitOk : ExitFailed;
 }
 
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+int cmd_run(Context& ctx, const Args& a) {
+    a.reject_unknown();
+    auto& db = ctx.database();
+    auto lock = mp::EngineLock::acquire(ctx.data_dir);
+    if (!lock) throw Failure{lock.error().detail + " (another mailporter engine is running on this data directory)"};
+    auto& secrets = ctx.secret_store();
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    std::cerr << "mailporter-cli: engine running on " << ctx.data_dir.string() << " (secret store: " << secrets.kind()
+              << "); Ctrl-C or SIGTERM stops it\n";
+    std::map<std::string, std::chrono::steady_clock::time_point> next_due;
+    while (!g_stop) {
+        const auto now = std::chrono::steady_clock::now();
+        const bool paused = need(db.setting("scheduler-paused")).value_or("0") == "1";
+        int default_minutes = 5;
+        if (auto d = need(db.setting("default-interval-minutes"))) default_minutes = std::max(1, std::atoi(d->c_str()));
+        std::vector<mp::Account> due;
+        if (!paused) {
+            for (auto& acc : need(db.accounts())) {
+                if (!acc.enabled) continue;
+                auto it = next_due.find(acc.name);
+                if (it == next_due.end() || it->second <= now) due.push_back(acc);
+            }
+        }
+        if (!due.empty()) {
+            auto reports = mp::poll(db, secrets, due, ctx.relay_options());
+            const auto done = std::chrono::steady_clock::now();
+            for (std::size_t i = 0; i < due.size(); ++i) {
+                const int minutes = due[i].interval_minutes > 0 ? due[i].interval_minutes : default_minutes;
+                next_due[due[i].name] = done + std::chrono::minutes(minutes);
+                const auto& r = reports[i];
+                if (r.outcome.ok())
+                    std::cout << r.account << ": ok, " << r.delivered << " delivered, " << r.deleted << " deleted" << std::endl;
+                else
+                    std::cout << r.account << ": failed: " << r.outcome.error().detail << std::endl;
+            }
+        }
+        for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::cerr << "mailporter-cli: stopped\n";
+    return ExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -476,6 +528,9 @@ int main(int argc, char** argv) {
             throw UsageError{"--secret-store must be keyring or file, not '" + ctx.secret_store_kind + "'"};
 
         const std::string cmd = rest[0];
+        if (cmd == "run") {
+            return cmd_run(ctx, Args({rest.begin() + 1, rest.end()}, {}));
+        }
         if (cmd == "poll") {
             return cmd_poll(ctx, Args({rest.begin() + 1, rest.end()}, {}));
         }

@@ -129,7 +129,8 @@ Diagnosis test_account(const Account& account, const std::string& password, cons
             if (on) capa += std::string(capa.empty() ? "" : " ") + name;
         for (const auto& m : caps.sasl) capa += " SASL:" + m;
         d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
-        auto l = co_await pop.login({account.user, password});
+        const pop3::Credentials credentials{account.user, password};  // named: GCC 12 and co_await temporaries
+        auto l = co_await pop.login(credentials);
         if (!l) {
             d.steps.push_back(step_for(l.error(), account.host, account.port, false));
             co_return;

@@ -407,7 +407,8 @@ awaitable<void> Pop3Job::run() {
         rep_.outcome = std::move(r).error();
         co_return;
     }
-    if (auto r = co_await pop_.login({acc_.user, **pw}); !r) {
+    const pop3::Credentials credentials{acc_.user, **pw};  // named: GCC 12 mishandles temporaries in co_await
+    if (auto r = co_await pop_.login(credentials); !r) {
         rep_.outcome = std::move(r).error();
         co_return;
     }

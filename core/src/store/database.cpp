@@ -56,7 +56,6 @@ private:
 };
 
 void bind(SQLite::Statement& s, int index, std::string_view text) { s.bind(index, std::string(text)); }
-void bind(SQLite::Statement& s, int index, std::int64_t value) { s.bind(index, value); }
 
 // Corrupt or foreign rows are reported, not trusted.
 template <class T>

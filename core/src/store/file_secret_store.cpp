@@ -3,9 +3,10 @@
 // Format (text, one record per line, so an admin can see which keys exist):
 //     # mailporter-secrets 1
 //     <key> <secret>
-// Both fields are percent-encoded: bytes 0x21..0x7E other than '%' stand for
-// themselves, every other byte (space, controls, NUL, 8-bit) is %XX. That
-// round-trips any byte string and keeps every record on one line.
+// Both fields are percent-encoded: bytes 0x21..0x7E other than '%' and '#'
+// stand for themselves, every other byte (space, controls, NUL, 8-bit) is %XX.
+// That round-trips any byte string, keeps every record on one line, and no
+// record can look like a comment.
 
 #include <cerrno>
 #include <map>
@@ -59,7 +60,7 @@ void encode(std::string& out, std::string_view in) {
     static constexpr char Hex[] = "0123456789ABCDEF";
     for (const char ch : in) {
         const auto c = static_cast<unsigned char>(ch);
-        if (c > 0x20 && c < 0x7F && c != '%') {
+        if (c > 0x20 && c < 0x7F && c != '%' && c != '#') {
             out += ch;
         } else {
             out += '%';

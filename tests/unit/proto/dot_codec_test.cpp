@@ -73,7 +73,7 @@ std::string normalise(const std::string& s) {
             out += s[i];
         }
     }
-    if (!out.empty() && out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+    if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
     return out;
 }
 
@@ -125,7 +125,8 @@ TEST_CASE("MultilineDecoder: unstuffing and terminators, every chunking", "[dot]
         {"abc\r\n.\r\n+OK next\r\n", "abc\r\n", true, 8},  // pipelined: stop at the terminator
         {".\r\n.\r\n", "", true, 3},
         {"abc.\r\n", "abc.\r\n", false, All},           // no terminator yet: last line lacks CRLF before "."
-        {"abc\r\n..", "abc\r\n", false, All},           // held back: stuffing or terminator?
+        {"abc\r\n.", "abc\r\n", false, All},            // held back: stuffing or terminator?
+        {"abc\r\n..", "abc\r\n.", false, All},          // stuffing: the second dot is content
         {"abc\r\n.\r", "abc\r\n", false, All},
         {"abc\r\n. \r\n", "abc\r\n \r\n", false, All},  // ". " is not a terminator
     };
