@@ -37,6 +37,7 @@ struct RelayOptions {
     std::function<void(const std::string& who, char direction, std::string_view line)> transcript;
     int max_connections = 8;
     int commit_every = 64;                 // deliveries per group commit (also every 250 ms)
+    int office_lanes = 4;                  // SMTP connections per account to the office server
     int timeout_seconds = 60;              // per I/O step
     std::string secret_store_kind;         // shown in errors about passwords
 };

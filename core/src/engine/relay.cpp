@@ -19,6 +19,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "mail/header_peek.h"
@@ -130,7 +132,14 @@ struct Msg {
 class Pop3Job {
 public:
     Pop3Job(Shared& s, const Account& a, PassReport& r)
-        : s_(s), acc_(a), rep_(r), pop_(s.io, transcript_for(a.name)), smtp_(s.io, transcript_for("office")) {}
+        : s_(s),
+          acc_(a),
+          rep_(r),
+          pop_(s.io, transcript_for(a.name)),
+          max_lanes_(static_cast<std::size_t>(std::max(1, s.opt.office_lanes))),
+          lane_wake_(s.io) {
+        lane_wake_.expires_at(asio::steady_timer::time_point::max());
+    }
 
     awaitable<void> run();
 
@@ -168,23 +177,33 @@ private:
         h.outcome = outcome;
         if (auto g = s_.commits.write(); g) (void)s_.db.add_history(h);
     }
-    awaitable<Result<void>> ensure_office();
+    awaitable<Result<void>> connect_lane(smtp::Session& lane);
+    awaitable<Result<smtp::Session*>> acquire_lane();
+    void release_lane(smtp::Session* lane);
+    awaitable<void> drain_lanes();
     awaitable<void> deliver(const std::vector<Msg>& todo);
-    awaitable<Result<void>> relay_one(const Msg& m, bool& stop);
+    awaitable<Result<void>> relay_one(const Msg& m, smtp::Session& lane, bool& stop);
+    awaitable<void> finish(smtp::Session* lane, Msg m, std::string head);
     std::string trace_line(const Msg& m) const;
 
     Shared& s_;
     Account acc_;
     PassReport& rep_;
     pop3::Session pop_;
-    smtp::Session smtp_;
+    // SMTP lanes to the office server: one message streams into a free lane
+    // while the others wait for the server's verdict.
+    std::vector<std::unique_ptr<smtp::Session>> lanes_;
+    std::vector<bool> lane_busy_;
+    std::size_t max_lanes_;
+    asio::steady_timer lane_wake_;
+    int finishing_ = 0;
+    Result<void> lane_error_;
     std::int64_t now_ = 0;
     std::vector<std::pair<std::uint64_t, Msg>> delete_after_commit_;  // (generation, message)
     std::vector<Msg> delete_now_;
 };
 
-awaitable<Result<void>> Pop3Job::ensure_office() {
-    if (smtp_.usable()) co_return Result<void>{};
+awaitable<Result<void>> Pop3Job::connect_lane(smtp::Session& lane) {
     if (s_.office_error) co_return *s_.office_error;
     if (!s_.office)
         co_return make_error(Errc::ConfigInvalid, "no office server is configured (mailporter-cli server set ...)",
@@ -197,15 +216,64 @@ awaitable<Result<void>> Pop3Job::ensure_office() {
     o.user = s_.office->user;
     o.password = s_.office_password.value_or("");
     o.deadlines = deadlines_for(s_.opt);
-    auto r = co_await smtp_.connect(o);
+    auto r = co_await lane.connect(o);
     if (!r) {
         auto e = std::move(r).error();
         e.scope = ErrorScope::Server;
-        // Unreachable or refusing: no other account will get through either.
-        if (e.code != Errc::Timeout || true) s_.office_error = e;
         co_return e;
     }
     co_return Result<void>{};
+}
+
+awaitable<Result<smtp::Session*>> Pop3Job::acquire_lane() {
+    for (;;) {
+        if (s_.office_error) co_return *s_.office_error;
+        for (std::size_t i = 0; i < lanes_.size(); ++i)
+            if (!lane_busy_[i] && lanes_[i]->usable()) {
+                lane_busy_[i] = true;
+                co_return lanes_[i].get();
+            }
+        // A new connection when every lane is busy (or an idle one died).
+        std::optional<std::size_t> slot;
+        for (std::size_t i = 0; i < lanes_.size() && !slot; ++i)
+            if (!lane_busy_[i]) slot = i;
+        if (!slot && lanes_.size() < max_lanes_) {
+            lanes_.push_back(std::make_unique<smtp::Session>(s_.io, transcript_for("office")));
+            lane_busy_.push_back(false);
+            slot = lanes_.size() - 1;
+        }
+        if (slot) {
+            lane_busy_[*slot] = true;
+            lanes_[*slot] = std::make_unique<smtp::Session>(s_.io, transcript_for("office"));
+            auto r = co_await connect_lane(*lanes_[*slot]);
+            if (r) co_return lanes_[*slot].get();
+            lane_busy_[*slot] = false;
+            const bool others = std::any_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->usable(); });
+            if (!others) {
+                // Unreachable or refusing: no other account gets through either.
+                s_.office_error = r.error();
+                co_return std::move(r).error();
+            }
+            max_lanes_ = lanes_.size() - 1;  // the server takes no more connections: use what works
+            lanes_.erase(lanes_.begin() + static_cast<std::ptrdiff_t>(*slot));
+            lane_busy_.erase(lane_busy_.begin() + static_cast<std::ptrdiff_t>(*slot));
+        }
+        boost::system::error_code ec;
+        co_await lane_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+void Pop3Job::release_lane(smtp::Session* lane) {
+    for (std::size_t i = 0; i < lanes_.size(); ++i)
+        if (lanes_[i].get() == lane) lane_busy_[i] = false;
+    lane_wake_.cancel();  // wakes every waiter; each re-checks
+}
+
+awaitable<void> Pop3Job::drain_lanes() {
+    while (std::any_of(lane_busy_.begin(), lane_busy_.end(), [](bool b) { return b; })) {
+        boost::system::error_code ec;
+        co_await lane_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
 }
 
 std::string Pop3Job::trace_line(const Msg& m) const {
@@ -216,7 +284,7 @@ std::string Pop3Job::trace_line(const Msg& m) const {
            "> for <" + acc_.deliver_to + ">; " + rfc5322_date(now_) + "\r\n";
 }
 
-awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, bool& stop) {
+awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bool& stop) {
     std::string head;
     bool begun = false;
     std::optional<Error> office_problem;  // SMTP connection unusable
@@ -228,7 +296,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, bool& stop) {
         const std::string trace = trace_line(m);
         // (A named vector: GCC 12 miscompiles braced lists inside co_await.)
         const std::vector<std::string> rcpts{acc_.deliver_to};
-        auto env = co_await smtp_.begin(from, rcpts, m.size + trace.size(), true);
+        auto env = co_await lane.begin(from, rcpts, m.size + trace.size(), true);
         if (!env) {
             office_problem = env.error();
             co_return std::move(env).error();
@@ -237,12 +305,11 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, bool& stop) {
             refused_env = *env;
             co_return make_error(Errc::SmtpPermanent, "refused", ErrorScope::Message, Retry::Never);
         }
-        if (auto w = co_await smtp_.send_body(trace); !w) {
+        if (auto w = co_await lane.send_body(trace); !w) {
             office_problem = w.error();
             co_return w;
         }
-        auto w = co_await smtp_.send_body(head);
-        head.clear();
+        auto w = co_await lane.send_body(head);
         if (!w) office_problem = w.error();
         co_return w;
     };
@@ -252,26 +319,27 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, bool& stop) {
             if (!mail::header_complete(head) && head.size() < MaxHeadBuffered) co_return Result<void>{};
             co_return co_await begin();
         }
-        auto w = co_await smtp_.send_body(chunk);
+        auto w = co_await lane.send_body(chunk);
         if (!w) office_problem = w.error();
         co_return w;
     };
 
     const std::uint64_t bound = acc_.max_size_bytes > 0 ? static_cast<std::uint64_t>(acc_.max_size_bytes) + 65536 : 0;
-    std::string head_for_history;
     auto got = co_await pop_.read_retrieved(sink, bound);
     if (got && !begun) {
         auto b = co_await begin();
         if (!b && !refused_env && !office_problem) got = std::move(b).error();
     }
-    if (!head.empty()) head_for_history = head;
+    // The header block, kept for the history record (bounded).
+    if (head.size() > MaxHeadBuffered) head.resize(MaxHeadBuffered);
 
     if (office_problem) {
-        if (smtp_.state() == smtp::State::InData) smtp_.abandon_body();
+        if (lane.state() == smtp::State::InData) lane.abandon_body();
         auto e = *office_problem;
         e.scope = ErrorScope::Server;
         s_.office_error = e;
         stop = true;
+        release_lane(&lane);
         co_return e;
     }
     if (refused_env) {
@@ -280,24 +348,25 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, bool& stop) {
                                  : !refused_env->recipients.empty() && !refused_env->recipients[0].reply.positive()
                                      ? refused_env->recipients[0].reply
                                      : refused_env->data;
-        const bool temporary = why.transient();
         const std::string text = std::to_string(why.code) + " " + why.text();
-        if (temporary) {
+        if (why.transient()) {
             ++rep_.retrying;
-            history(m, head_for_history, HistoryRecord::Outcome::Retrying, text);
+            history(m, head, HistoryRecord::Outcome::Retrying, text);
             // 4xx to MAIL is back pressure for the whole server (452 4.3.1).
             if (!refused_env->mail.positive()) stop = true;
         } else {
             ++rep_.refused;
-            history(m, head_for_history, HistoryRecord::Outcome::Refused, text);
+            history(m, head, HistoryRecord::Outcome::Refused, text);
             warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) +
                  " for " + acc_.deliver_to + ": " + sanitize_for_log(text, 200) + "; it stays on the remote server");
         }
+        release_lane(&lane);
         co_return Result<void>{};
     }
     if (!got) {
         const Error e = got.error();
-        if (smtp_.state() == smtp::State::InData) smtp_.abandon_body();  // nothing partial relayed
+        if (lane.state() == smtp::State::InData) lane.abandon_body();  // nothing partial relayed
+        release_lane(&lane);
         if (e.scope == ErrorScope::Message) {
             ++rep_.skipped;
             warn("message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + " skipped: " + e.detail);
@@ -306,57 +375,54 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, bool& stop) {
         stop = true;
         co_return e;
     }
-    // The whole message is in the office server's hands once it answers the
-    // final dot.
-    auto reply = co_await smtp_.end_body();
+    // The whole message is in the lane. Waiting for the office server's
+    // verdict (its queue fsync) runs beside the next download.
+    ++finishing_;
+    asio::co_spawn(s_.io, finish(&lane, m, std::move(head)), asio::detached);
+    co_return Result<void>{};
+}
+
+awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head) {
+    auto reply = co_await lane->end_body();
+    --finishing_;
     if (!reply) {
         // Lost after the dot, before the reply: not delivered (RFC 5321
         // §6.1); it stays remote, and may arrive twice.
         auto e = std::move(reply).error();
         e.scope = ErrorScope::Server;
         s_.office_error = e;
-        stop = true;
-        co_return e;
+        if (lane_error_.ok()) lane_error_ = e;
+        release_lane(lane);
+        co_return;
     }
     const std::string text = std::to_string(reply->code) + " " + reply->text();
     if (reply->positive()) {
         auto g = s_.commits.write();
-        if (!g) {
-            stop = true;
-            co_return std::move(g).error();
+        Result<void> marked;
+        if (g && !m.uid.empty())
+            marked = s_.db.mark_delivered(acc_.id, "", m.uid, now_, mail::header_value(head, "Message-ID").value_or(""));
+        if (!g || !marked) {
+            // Not recorded: never deleted (it may be delivered again).
+            if (lane_error_.ok()) lane_error_ = g ? marked.error() : g.error();
+        } else {
+            history(m, head, HistoryRecord::Outcome::Delivered, text);
+            ++rep_.delivered;
+            delete_after_commit_.push_back({*g, m});
         }
-        if (!m.uid.empty()) {
-            if (auto r = s_.db.mark_delivered(acc_.id, "", m.uid, now_, mail::header_value(head_for_history, "Message-ID").value_or(""));
-                !r) {
-                stop = true;
-                co_return r;
-            }
-        }
-        history(m, head_for_history, HistoryRecord::Outcome::Delivered, text);
-        ++rep_.delivered;
-        delete_after_commit_.push_back({*g, m});
     } else if (reply->transient()) {
         ++rep_.retrying;
-        history(m, head_for_history, HistoryRecord::Outcome::Retrying, text);
+        history(m, head, HistoryRecord::Outcome::Retrying, text);
     } else {
         ++rep_.refused;
-        history(m, head_for_history, HistoryRecord::Outcome::Refused, text);
+        history(m, head, HistoryRecord::Outcome::Refused, text);
         warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + ": " +
              sanitize_for_log(text, 200) + "; it stays on the remote server");
     }
-    if (auto c = s_.commits.maybe_commit(s_.opt.commit_every); !c) {
-        stop = true;
-        co_return c;
-    }
-    co_return Result<void>{};
+    if (auto c = s_.commits.maybe_commit(s_.opt.commit_every); !c && lane_error_.ok()) lane_error_ = c.error();
+    release_lane(lane);
 }
 
 awaitable<void> Pop3Job::deliver(const std::vector<Msg>& todo) {
-    if (auto r = co_await ensure_office(); !r) {
-        rep_.outcome = std::move(r).error();
-        rep_.office_failed = true;
-        co_return;
-    }
     // RFC 2449 §6.6: with PIPELINING, several RETR may be in flight; the
     // replies come back in order.
     const std::size_t window = pop_.pipelining() ? 8 : 1;
@@ -366,11 +432,23 @@ awaitable<void> Pop3Job::deliver(const std::vector<Msg>& todo) {
         while (!stop && sent < todo.size() && sent - i < window) {
             if (auto w = co_await pop_.send_retrieve(todo[sent].number); !w) {
                 rep_.outcome = std::move(w).error();
-                co_return;
+                stop = true;
+                break;
             }
             ++sent;
         }
-        if (i >= sent) break;
+        if (i >= sent || pop_.state() == pop3::State::Failed) break;
+        if (!stop && (s_.office_error || !lane_error_.ok())) stop = true;
+        smtp::Session* lane = nullptr;
+        if (!stop) {
+            auto l = co_await acquire_lane();
+            if (!l) {
+                rep_.outcome = std::move(l).error();
+                stop = true;
+            } else {
+                lane = *l;
+            }
+        }
         if (stop) {
             // Drain what is in flight without relaying it.
             auto discard = [](std::string_view) -> awaitable<Result<void>> { co_return Result<void>{}; };
@@ -378,13 +456,14 @@ awaitable<void> Pop3Job::deliver(const std::vector<Msg>& todo) {
             if (!d && d.error().scope != ErrorScope::Message) break;
             continue;
         }
-        auto r = co_await relay_one(todo[i], stop);
-        if (!r) {
-            rep_.outcome = std::move(r).error();
-            rep_.office_failed = rep_.outcome.error().scope == ErrorScope::Server;
-            if (pop_.state() == pop3::State::Failed) co_return;
-        }
+        auto r = co_await relay_one(todo[i], *lane, stop);
+        if (!r && rep_.outcome.ok()) rep_.outcome = std::move(r).error();
     }
+    co_await drain_lanes();
+    if (rep_.outcome.ok() && !lane_error_.ok()) rep_.outcome = lane_error_;
+    if (!rep_.outcome.ok() && rep_.outcome.error().scope == ErrorScope::Server) rep_.office_failed = true;
+    for (auto& lane : lanes_)
+        if (lane->usable()) co_await lane->quit();
 }
 
 awaitable<void> Pop3Job::run() {
@@ -536,7 +615,6 @@ awaitable<void> Pop3Job::run() {
         (void)s_.commits.commit();
         rep_.deleted = static_cast<int>(accepted.size());
     }
-    if (smtp_.usable()) co_await smtp_.quit();
 }
 
 }  // namespace
