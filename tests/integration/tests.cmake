@@ -1,1 +1,8 @@
 # Tests of this area (see tests/CMakeLists.txt for mailporter_add_test).
+# Integration tests run against the real-server test bed (tests/bed/testbed.sh:
+# Dovecot + a private Postfix on 127.0.0.1, started by the test itself; needs
+# root). Every integration test lists integration/testbed.cpp in its sources.
+mailporter_add_test(test_bed integration integration/bed_test.cpp integration/testbed.cpp)
+set_tests_properties(test_bed PROPERTIES TIMEOUT 300)
+mailporter_add_test(test_relay integration integration/relay_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_relay PROPERTIES TIMEOUT 600)
