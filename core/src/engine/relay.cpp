@@ -257,6 +257,9 @@ awaitable<Result<smtp::Session*>> Pop3Job::acquire_lane() {
             max_lanes_ = lanes_.size() - 1;  // the server takes no more connections: use what works
             lanes_.erase(lanes_.begin() + static_cast<std::ptrdiff_t>(*slot));
             lane_busy_.erase(lane_busy_.begin() + static_cast<std::ptrdiff_t>(*slot));
+            // A lane released while we were connecting woke nobody (no
+            // waiter then): look again before waiting.
+            continue;
         }
         boost::system::error_code ec;
         co_await lane_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -506,14 +509,20 @@ awaitable<void> Pop3Job::run() {
 
     std::vector<Msg> msgs;
     if (pop_.uidl_supported()) {
+        std::size_t no_size = 0;
         for (const auto& e : listing->entries) {
             auto it = sizes.find(e.number);
-            if (it == sizes.end()) continue;  // no usable size: left for the next pass
+            if (it == sizes.end()) {  // no usable size: left on the server, and said so
+                ++no_size;
+                continue;
+            }
             msgs.push_back({e.number, e.uid, it->second, false});
         }
         const auto unusable = listing->malformed_lines.size() + listing->duplicate_uids.size() + listing->duplicate_numbers.size();
         if (unusable)
             warn(std::to_string(unusable) + " message(s) have unusable UIDL identifiers and were left on the server");
+        if (no_size)
+            warn(std::to_string(no_size) + " message(s) have no usable size in the LIST reply and were left on the server");
     } else {
         if (acc_.leave.kind != LeavePolicy::Kind::Delete)
             warn("the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");

@@ -13,6 +13,14 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#else
+#include <fcntl.h>
+#include <io.h>
+#include <process.h>
+#include <share.h>
+#include <sys/stat.h>
+
+#include <fstream>
 #endif
 
 namespace mailporter {
@@ -155,9 +163,10 @@ void EngineLock::release() noexcept {
     fd_ = -1;
 }
 
-#else  // _WIN32: not built or tested yet; keep the interface honest.
+#else  // _WIN32 — compiled by the vcpkg preset only; CI here runs the POSIX branch.
 
 Result<void> ensure_private_dir(const fs::path& dir) {
+    // The per-user application-data folder is already private to the user.
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return io_error("cannot create", dir, ec.value());
@@ -165,13 +174,39 @@ Result<void> ensure_private_dir(const fs::path& dir) {
 }
 
 Result<EngineLock> EngineLock::acquire(const fs::path& dir) {
-    return make_error(Errc::Internal, "EngineLock is not implemented on Windows yet (" + dir.string() + ")",
-                      ErrorScope::Local, Retry::Never);
+    // A file opened with _SH_DENYWR cannot be opened for writing by another
+    // process until this handle closes (also when the process dies), which
+    // makes it a cross-process lock; readers may still read the pid.
+    const fs::path file = dir / "engine.lock";
+    int fd = -1;
+    const errno_t err = _wsopen_s(&fd, file.c_str(), _O_RDWR | _O_CREAT | _O_TRUNC | _O_BINARY, _SH_DENYWR,
+                                  _S_IREAD | _S_IWRITE);
+    if (err != 0 || fd < 0) {
+        const auto pid = holder(dir);
+        return make_error(Errc::Busy,
+                          pid ? "process " + std::to_string(*pid) + " holds " + dir.string()
+                              : "another process holds " + dir.string(),
+                          ErrorScope::Local, Retry::Later);
+    }
+    const std::string pid = std::to_string(_getpid()) + "\n";
+    (void)_write(fd, pid.data(), static_cast<unsigned>(pid.size()));
+    _commit(fd);
+    return EngineLock(fd, dir);
 }
 
-std::optional<long> EngineLock::holder(const fs::path&) { return std::nullopt; }
+std::optional<long> EngineLock::holder(const fs::path& dir) {
+    std::ifstream in(dir / "engine.lock");
+    long pid = 0;
+    if (in >> pid && pid > 0) return pid;
+    return std::nullopt;
+}
 
-void EngineLock::release() noexcept { fd_ = -1; }
+void EngineLock::release() noexcept {
+    if (fd_ < 0) return;
+    _chsize_s(fd_, 0);
+    _close(fd_);
+    fd_ = -1;
+}
 
 #endif
 

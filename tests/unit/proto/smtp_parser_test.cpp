@@ -253,6 +253,9 @@ TEST_CASE("Address checks refuse SMTP command injection", "[smtp][commands][inje
         "bob\0@x.example"s,
         "bob@x.example\0"s,
         "<bob@x.example>",
+        "bob@x.example>",                      // '>' alone would close the path early
+        "bob>@x.example",
+        "bob@x<.example",
         "bob@x.example> SIZE=1",
         "bob smith@x.example",
         "bob@x .example",
