@@ -383,12 +383,13 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     if (sub == "remove") {
         a.reject_unknown();
         need(db.remove_account(acc.id));
-        if (auto s = ctx.secret_store_kind == "file" || std::getenv("DBUS_SESSION_BUS_ADDRESS"); s) {
-            try {
-                (void)ctx.secret_store().erase(mp::account_secret_key(name));
-            } catch (const Failure&) {
-                // The account is gone; a keyring we cannot reach keeps its entry.
-            }
+        // The password goes too. A keyring that cannot be reached now keeps
+        // its entry; that is reported, not fatal: the account is gone.
+        try {
+            if (auto r = ctx.secret_store().erase(mp::account_secret_key(name)); !r)
+                std::cerr << "mailporter-cli: warning: the password could not be removed: " << r.error().detail << "\n";
+        } catch (const Failure& f) {
+            std::cerr << "mailporter-cli: warning: the password could not be removed: " << f.text << "\n";
         }
         std::cout << "account " << name << " removed\n";
         return ExitOk;

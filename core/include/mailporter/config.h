@@ -1,7 +1,7 @@
 #pragma once
 // Configuration value types shared by the engine, the store, the CLI and the
 // app. Plain values; no I/O. Passwords are never part of these types: they
-// live in the secret store (see secret_store.h), keyed by secret_key().
+// live in the secret store (see secret_store.h), keyed by account_secret_key() and OfficeSecretKey (relay.h).
 
 #include <cstdint>
 #include <optional>

@@ -196,7 +196,6 @@ private:
     std::vector<bool> lane_busy_;
     std::size_t max_lanes_;
     asio::steady_timer lane_wake_;
-    int finishing_ = 0;
     Result<void> lane_error_;
     std::int64_t now_ = 0;
     std::vector<std::pair<std::uint64_t, Msg>> delete_after_commit_;  // (generation, message)
@@ -380,14 +379,12 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
     }
     // The whole message is in the lane. Waiting for the office server's
     // verdict (its queue fsync) runs beside the next download.
-    ++finishing_;
     asio::co_spawn(s_.io, finish(&lane, m, std::move(head)), asio::detached);
     co_return Result<void>{};
 }
 
 awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head) {
     auto reply = co_await lane->end_body();
-    --finishing_;
     if (!reply) {
         // Lost after the dot, before the reply: not delivered (RFC 5321
         // §6.1); it stays remote, and may arrive twice.
