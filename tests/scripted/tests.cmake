@@ -1,1 +1,8 @@
 # Tests of this area (see tests/CMakeLists.txt for mailporter_add_test).
+# poll() against in-process fake POP3/SMTP servers that misbehave on cue.
+mailporter_add_test(test_scripted scripted
+  scripted/fake_server.cpp
+  scripted/relay_faults_test.cpp
+  scripted/relay_matrix_test.cpp
+  scripted/relay_security_test.cpp
+)

@@ -247,7 +247,11 @@ awaitable<Result<smtp::Session*>> Pop3Job::acquire_lane() {
             auto r = co_await connect_lane(*lanes_[*slot]);
             if (r) co_return lanes_[*slot].get();
             lane_busy_[*slot] = false;
-            const bool others = std::any_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->usable(); });
+            // A lane still waiting for a verdict (busy, not Ready) is alive too:
+            // the server works, it only takes no more connections.
+            bool others = false;
+            for (std::size_t i = 0; i < lanes_.size(); ++i)
+                if (i != *slot && (lane_busy_[i] || lanes_[i]->usable())) others = true;
             if (!others) {
                 // Unreachable or refusing: no other account gets through either.
                 s_.office_error = r.error();
