@@ -26,24 +26,8 @@ Error protocol(std::string detail) { return make_error(Errc::ProtocolError, std:
 }  // namespace
 
 Session::Session(boost::asio::io_context& io, net::Transcript transcript)
-    : io_(io), transcript_(std::move(transcript)) {}
+    : SessionBase(io, std::move(transcript), State::Disconnected) {}
 Session::~Session() = default;
-
-const std::optional<net::CertInfo>& Session::certificate() const {
-    static const std::optional<net::CertInfo> none;
-    return stream_ ? stream_->certificate() : none;
-}
-bool Session::tls_active() const { return stream_ && stream_->tls_active(); }
-
-void Session::abort() {
-    if (stream_) stream_->close();
-    state_ = State::Failed;
-}
-
-Error Session::fail(Error e) {
-    abort();
-    return e;
-}
 
 net::awaitable<Result<void>> Session::send(std::string_view line, std::string_view shown) {
     if (transcript_) transcript_('>', shown.empty() ? line : shown);

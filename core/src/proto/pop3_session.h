@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "net/stream.h"
+#include "proto/session_base.h"
 #include "proto/pop3_parser.h"
 
 namespace mailporter::pop3 {
@@ -30,7 +31,7 @@ struct Credentials {
 // message is then read and discarded, keeping the session usable).
 using ChunkSink = std::function<net::awaitable<Result<void>>(std::string_view chunk)>;
 
-class Session {
+class Session : public proto::SessionBase<State> {
 public:
     static constexpr std::size_t MaxLine = 8192;  // status lines, UIDL/LIST lines
 
@@ -63,15 +64,11 @@ public:
     net::awaitable<Result<std::vector<std::uint32_t>>> dele(const std::vector<std::uint32_t>& numbers);
     // QUIT: enters the UPDATE state, where the server removes what was DELEd.
     net::awaitable<Result<void>> quit();
-    void abort();
 
-    State state() const { return state_; }
     const Capabilities& capabilities() const { return caps_; }
     bool uidl_supported() const { return uidl_supported_; }
     bool pipelining() const { return caps_.pipelining; }
     const std::string& greeting() const { return greeting_; }
-    const std::optional<net::CertInfo>& certificate() const;
-    bool tls_active() const;
     // What login method was used ("USER", "APOP", "SASL PLAIN", ...).
     const std::string& auth_method() const { return auth_method_; }
 
@@ -81,13 +78,8 @@ private:
     net::awaitable<Result<std::vector<std::string>>> read_multiline_lines(std::size_t max_lines);
     net::awaitable<Result<void>> read_capabilities();
     net::awaitable<Result<void>> auth_sasl(const std::string& mech, const Credentials& c);
-    Error fail(Error e);
     Error login_error(const StatusLine& st, std::string_view method);
 
-    boost::asio::io_context& io_;
-    net::Transcript transcript_;
-    std::unique_ptr<net::Stream> stream_;
-    State state_ = State::Disconnected;
     Capabilities caps_;
     bool capa_supported_ = true;
     bool uidl_supported_ = true;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "net/stream.h"
+#include "proto/session_base.h"
 #include "proto/dot_codec.h"
 #include "proto/smtp_parser.h"
 
@@ -45,7 +46,7 @@ struct Envelope {
     std::size_t accepted_count() const;
 };
 
-class Session {
+class Session : public proto::SessionBase<State> {
 public:
     static constexpr std::size_t MaxLine = 4096;
     static constexpr std::size_t WriteBuffer = 64 * 1024;
@@ -75,13 +76,9 @@ public:
     void abandon_body();
     net::awaitable<Result<void>> rset();
     net::awaitable<Result<void>> quit();
-    void abort();
 
-    State state() const { return state_; }
     const EhloCaps& capabilities() const { return caps_; }
     const Reply& greeting() const { return greeting_; }
-    const std::optional<net::CertInfo>& certificate() const;
-    bool tls_active() const;
     bool usable() const { return state_ == State::Ready; }
 
 private:
@@ -90,12 +87,7 @@ private:
     net::awaitable<Result<Reply>> read_reply();
     net::awaitable<Result<void>> ehlo();
     net::awaitable<Result<void>> authenticate(const ConnectOptions& o);
-    Error fail(Error e);
 
-    boost::asio::io_context& io_;
-    net::Transcript transcript_;
-    std::unique_ptr<net::Stream> stream_;
-    State state_ = State::Disconnected;
     EhloCaps caps_;
     Reply greeting_;
     std::string helo_name_;
