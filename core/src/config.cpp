@@ -137,9 +137,31 @@ Result<void> validate(const Account& a) {
         if (c < 0x20 || c == 0x7f || c == '/') return invalid("the account name may not contain control characters or '/'");
     if (auto r = validate_host_port("account " + a.name, a.host, a.port); !r) return r;
     if (a.user.empty()) return invalid("account " + a.name + ": the user name is empty");
-    if (a.deliver_to.empty()) return invalid("account " + a.name + ": no office address to deliver to (--deliver-to)");
-    if (!is_valid_address(a.deliver_to))
-        return invalid("account " + a.name + ": '" + a.deliver_to + "' is not a valid e-mail address");
+    if (a.catch_all) {
+        if (a.domains.empty())
+            return invalid("account " + a.name + ": a catch-all account needs at least one accepted domain (--domain)");
+        for (const auto& d : a.domains) {
+            const auto eq = d.find('=');
+            const std::string from = d.substr(0, eq), to = eq == std::string::npos ? std::string() : d.substr(eq + 1);
+            auto host_ok = [](const std::string& h) {
+                return !h.empty() && h.size() <= 253 &&
+                       std::all_of(h.begin(), h.end(), [](unsigned char c) { return c >= 0x80 || is_host_char(c) || c == '*'; });
+            };
+            if (!host_ok(from) || (eq != std::string::npos && !host_ok(to)))
+                return invalid("account " + a.name + ": '" + d + "' is not a domain (use example.com or example.com=office.local)");
+        }
+        if (!a.fallback.empty() && !is_valid_address(a.fallback))
+            return invalid("account " + a.name + ": the fallback '" + a.fallback + "' is not a valid e-mail address");
+        if (!a.deliver_to.empty())
+            return invalid("account " + a.name + ": a catch-all account routes by envelope; --deliver-to is for individual boxes");
+    } else {
+        if (a.deliver_to.empty()) return invalid("account " + a.name + ": no office address to deliver to (--deliver-to)");
+        if (!is_valid_address(a.deliver_to))
+            return invalid("account " + a.name + ": '" + a.deliver_to + "' is not a valid e-mail address");
+    }
+    for (const auto& h : a.envelope_headers)
+        if (h.empty() || !std::all_of(h.begin(), h.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != ':'; }))
+            return invalid("account " + a.name + ": '" + h + "' is not a header name");
     if (a.leave.kind == LeavePolicy::Kind::Days && (a.leave.days < 1 || a.leave.days > 3650))
         return invalid("account " + a.name + ": leave days must be from 1 to 3650");
     if (a.max_per_pass < 0) return invalid("account " + a.name + ": max messages per pass cannot be negative");

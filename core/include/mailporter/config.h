@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mailporter/result.h"
 
@@ -56,6 +57,13 @@ struct Account {
     TlsSettings tls;
     std::string user;
     std::string deliver_to;  // individual box: the office address
+    // Catch-all box: recipients come from the provider's envelope headers,
+    // limited to the accepted domains (each "example.com" or
+    // "example.com=office.local" to translate), never outside them.
+    bool catch_all = false;
+    std::vector<std::string> domains;
+    std::string fallback;                       // for mail with no local recipient or refused ones; empty: none
+    std::vector<std::string> envelope_headers;  // trusted envelope headers; empty: the defaults
     LeavePolicy leave;
     int max_per_pass = 0;               // 0: no limit
     std::int64_t max_size_bytes = 0;    // 0: no limit

@@ -125,6 +125,13 @@ public:
     Result<void> mark_delivered(std::int64_t account_id, std::string_view folder, std::string_view uid,
                                 std::int64_t now, std::string_view message_id);
     // Sets deleted_at (inserting the row when absent).
+    // Catch-all de-duplication: whether a copy of the message with this
+    // Message-ID already went to this recipient (from any remote message), and
+    // recording that it did (inside the group, like mark_delivered).
+    Result<bool> copy_delivered(std::int64_t account_id, std::string_view message_id, std::string_view recipient);
+    Result<void> mark_copy_delivered(std::int64_t account_id, std::string_view message_id, std::string_view recipient,
+                                     std::int64_t now);
+    Result<int> prune_copies(std::int64_t older_than);
     Result<void> mark_deleted(std::int64_t account_id, std::string_view folder, std::string_view uid,
                               std::int64_t now);
     // Drops the state of every uid of (account_id, folder) that is not in

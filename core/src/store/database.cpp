@@ -88,14 +88,15 @@ constexpr std::string_view SqlOfficeSet =
     "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 #define MAILPORTER_ACCOUNT_COLUMNS                                                                   \
     "name, protocol, host, port, tls_mode, tls_pin, allow_legacy_tls, user, deliver_to, leave_policy, " \
-    "max_per_pass, max_size_bytes, interval_minutes, enabled"
+    "max_per_pass, max_size_bytes, interval_minutes, enabled, catch_all, domains, fallback, envelope_headers"
 constexpr std::string_view SqlAccountInsert =
     "INSERT INTO accounts (" MAILPORTER_ACCOUNT_COLUMNS ") "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 constexpr std::string_view SqlAccountUpdate =
     "UPDATE accounts SET name = ?1, protocol = ?2, host = ?3, port = ?4, tls_mode = ?5, tls_pin = ?6, "
     "allow_legacy_tls = ?7, user = ?8, deliver_to = ?9, leave_policy = ?10, max_per_pass = ?11, "
-    "max_size_bytes = ?12, interval_minutes = ?13, enabled = ?14 WHERE id = ?15";
+    "max_size_bytes = ?12, interval_minutes = ?13, enabled = ?14, catch_all = ?15, domains = ?16, fallback = ?17, "
+    "envelope_headers = ?18 WHERE id = ?19";
 constexpr std::string_view SqlAccountDelete = "DELETE FROM accounts WHERE id = ?1";
 constexpr std::string_view SqlAccountFind =
     "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
@@ -117,6 +118,12 @@ constexpr std::string_view SqlDelivered =
 constexpr std::string_view SqlDeleted =
     "INSERT INTO message_state (account_id, folder, uid, first_seen, deleted_at) VALUES (?1, ?2, ?3, ?4, ?4) "
     "ON CONFLICT (account_id, folder, uid) DO UPDATE SET deleted_at = excluded.deleted_at";
+constexpr std::string_view SqlCopyFind =
+    "SELECT 1 FROM delivered_copy WHERE account_id = ?1 AND message_id = ?2 AND recipient = ?3";
+constexpr std::string_view SqlCopyAdd =
+    "INSERT INTO delivered_copy (account_id, message_id, recipient, delivered_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT DO NOTHING";
+constexpr std::string_view SqlCopyPrune = "DELETE FROM delivered_copy WHERE delivered_at < ?1";
 constexpr std::string_view SqlForget =
     "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlHistoryAdd =
@@ -141,6 +148,27 @@ constexpr std::string_view SqlLogTailOne =
     "ORDER BY id DESC LIMIT ?1) ORDER BY id";
 constexpr std::string_view SqlLogPrune = "DELETE FROM log WHERE time < ?1";
 
+// Lists of short, validated values (domains, header names): one per line.
+std::string join_lines(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) {
+        if (!out.empty()) out += '\n';
+        out += x;
+    }
+    return out;
+}
+std::vector<std::string> split_lines(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+        auto nl = s.find('\n', pos);
+        if (nl == std::string::npos) nl = s.size();
+        if (nl > pos) out.push_back(s.substr(pos, nl - pos));
+        pos = nl + 1;
+    }
+    return out;
+}
+
 void bind_account(SQLite::Statement& s, const Account& a) {
     bind(s, 1, a.name);
     bind(s, 2, to_string(a.protocol));
@@ -156,6 +184,10 @@ void bind_account(SQLite::Statement& s, const Account& a) {
     s.bind(12, static_cast<std::int64_t>(a.max_size_bytes));
     s.bind(13, a.interval_minutes);
     s.bind(14, a.enabled ? 1 : 0);
+    s.bind(15, a.catch_all ? 1 : 0);
+    bind(s, 16, join_lines(a.domains));
+    bind(s, 17, a.fallback);
+    bind(s, 18, join_lines(a.envelope_headers));
 }
 
 Account read_account(const SQLite::Statement& s) {
@@ -175,6 +207,10 @@ Account read_account(const SQLite::Statement& s) {
     a.max_size_bytes = s.getColumn(12).getInt64();
     a.interval_minutes = s.getColumn(13).getInt();
     a.enabled = s.getColumn(14).getInt() != 0;
+    a.catch_all = s.getColumn(15).getInt() != 0;
+    a.domains = split_lines(s.getColumn(16).getString());
+    a.fallback = s.getColumn(17).getString();
+    a.envelope_headers = split_lines(s.getColumn(18).getString());
     return a;
 }
 
@@ -420,7 +456,7 @@ Result<void> Database::update_account(const Account& a) {
         impl_->check_group();
         Use q(impl_->stmt(SqlAccountUpdate));
         bind_account(*q, a);
-        q->bind(15, a.id);
+        q->bind(19, a.id);
         int changed = 0;
         try {
             changed = q->exec();
@@ -534,6 +570,39 @@ Result<void> Database::mark_deleted(std::int64_t account_id, std::string_view fo
         q->bind(4, now);
         q->exec();
         return {};
+    });
+}
+
+Result<bool> Database::copy_delivered(std::int64_t account_id, std::string_view message_id,
+                                      std::string_view recipient) {
+    return guarded("looking up a delivered copy", [&]() -> Result<bool> {
+        Use q(impl_->stmt(SqlCopyFind));
+        q->bind(1, account_id);
+        bind(*q, 2, message_id);
+        bind(*q, 3, recipient);
+        return q->executeStep();
+    });
+}
+
+Result<void> Database::mark_copy_delivered(std::int64_t account_id, std::string_view message_id,
+                                           std::string_view recipient, std::int64_t now) {
+    return guarded("recording a delivered copy", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlCopyAdd));
+        q->bind(1, account_id);
+        bind(*q, 2, message_id);
+        bind(*q, 3, recipient);
+        q->bind(4, now);
+        q->exec();
+        return {};
+    });
+}
+
+Result<int> Database::prune_copies(std::int64_t older_than) {
+    return guarded("pruning delivered copies", [&]() -> Result<int> {
+        Use q(impl_->stmt(SqlCopyPrune));
+        q->bind(1, older_than);
+        return q->exec();
     });
 }
 

@@ -89,6 +89,24 @@ CREATE TABLE log (
 CREATE INDEX log_time ON log (time);
 CREATE INDEX log_account ON log (account, id);
 )sql"},
+    // Catch-all boxes: accepted domains (one rule per line), fallback,
+    // trusted envelope headers; and the copies already delivered per
+    // (Message-ID, recipient), so list mail arriving N times goes once.
+    {2, R"sql(
+ALTER TABLE accounts ADD COLUMN catch_all INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN domains TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN envelope_headers TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE delivered_copy (
+    account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    message_id   TEXT NOT NULL,
+    recipient    TEXT NOT NULL COLLATE NOCASE,
+    delivered_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, message_id, recipient)
+) WITHOUT ROWID;
+CREATE INDEX delivered_copy_time ON delivered_copy (delivered_at);
+)sql"},
 };
 
 int user_version(SQLite::Database& db) {

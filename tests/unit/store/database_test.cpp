@@ -453,3 +453,38 @@ TEST_CASE("log: follow by rowid, tail, per account, prune", "[store][database]")
     CHECK(db->prune_log(106).value() == 5);
     CHECK(db->log(std::nullopt, 0, 0).value().front().text == "line 6");
 }
+
+TEST_CASE("catch-all settings round-trip and copies are remembered per recipient", "[store][catchall]") {
+    auto db = Database::open_memory().value();
+    Account a;
+    a.name = "domain-box";
+    a.protocol = Protocol::Pop3;
+    a.host = "pop.example.test";
+    a.port = 995;
+    a.user = "catchall";
+    a.catch_all = true;
+    a.domains = {"example.com=office.local", "example.org"};
+    a.fallback = "postmaster@office.local";
+    a.envelope_headers = {"X-Original-To", "Delivered-To"};
+    auto added = db->add_account(a);
+    REQUIRE(added.ok());
+    auto found = db->find_account("domain-box").value();
+    REQUIRE(found);
+    CHECK(found->catch_all);
+    CHECK(found->domains == a.domains);
+    CHECK(found->fallback == a.fallback);
+    CHECK(found->envelope_headers == a.envelope_headers);
+    found->domains = {"example.net"};
+    REQUIRE(db->update_account(*found).ok());
+    CHECK(db->find_account("domain-box").value()->domains == std::vector<std::string>{"example.net"});
+
+    const auto id = added->id;
+    CHECK_FALSE(db->copy_delivered(id, "<list@x>", "alice@office.local").value());
+    REQUIRE(db->begin().ok());
+    REQUIRE(db->mark_copy_delivered(id, "<list@x>", "alice@office.local", 100).ok());
+    REQUIRE(db->commit().ok());
+    CHECK(db->copy_delivered(id, "<list@x>", "ALICE@office.local").value());  // case-insensitive
+    CHECK_FALSE(db->copy_delivered(id, "<list@x>", "bob@office.local").value());
+    CHECK(db->prune_copies(101).value() == 1);
+    CHECK_FALSE(db->copy_delivered(id, "<list@x>", "alice@office.local").value());
+}
