@@ -42,7 +42,9 @@ commands:
              --user U --password-stdin --deliver-to ADDR
              [--leave delete|days:N|forever] [--max-per-pass N] [--max-size MB]
              [--interval MIN] [--trust-fingerprint SHA256] [--allow-legacy-tls] [--disabled]
-  account edit NAME [options as for add] [--enabled]
+  account add NAME ... --catch-all --domain example.com[=office.local] [--domain ...]
+             [--fallback ADDR] [--envelope-header NAME ...]     (instead of --deliver-to)
+  account edit NAME [options as for add] [--enabled] [--individual]
   account list [--json]
   account remove NAME
   account test NAME
@@ -91,6 +93,12 @@ public:
         if (it == values_.end()) return std::nullopt;
         used_.insert({n, true});
         return it->second.back();
+    }
+    std::vector<std::string> get_all(const std::string& n) const {
+        auto it = values_.find(n);
+        if (it == values_.end()) return {};
+        used_.insert({n, true});
+        return it->second;
     }
     bool flag(const std::string& n) const {
         used_.insert({n, true});
@@ -164,6 +172,18 @@ std::string json_escape(std::string_view s) {
                 }
         }
     }
+    return out;
+}
+
+std::string json_list(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ",\"" : "\"") + json_escape(v[i]) + "\"";
+    return out + "]";
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : " ") + x;
     return out;
 }
 
@@ -297,6 +317,17 @@ void apply_account_options(const Args& a, mp::Account& acc, bool adding) {
     if (auto n = a.get("max-per-pass")) acc.max_per_pass = parse_int("--max-per-pass", *n, 0, 1000000);
     if (auto m = a.get("max-size")) acc.max_size_bytes = static_cast<std::int64_t>(parse_int("--max-size", *m, 0, 100000)) * 1024 * 1024;
     if (auto i = a.get("interval")) acc.interval_minutes = parse_int("--interval", *i, 1, 1440);
+    if (a.flag("catch-all")) acc.catch_all = true;
+    if (a.has("domain")) acc.domains = a.get_all("domain");
+    if (auto f = a.get("fallback")) acc.fallback = *f;
+    if (a.has("envelope-header")) acc.envelope_headers = a.get_all("envelope-header");
+    if (acc.catch_all && a.has("deliver-to") && adding)
+        throw UsageError{"use either --deliver-to (individual box) or --catch-all with --domain"};
+    if (a.flag("individual")) {
+        acc.catch_all = false;
+        acc.domains.clear();
+        acc.fallback.clear();
+    }
     if (a.flag("disabled")) acc.enabled = false;
     if (a.flag("enabled")) acc.enabled = true;
 }
@@ -318,6 +349,8 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
                           << "\",\"deliver_to\":\"" << json_escape(x.deliver_to) << "\",\"leave\":\""
                           << mp::to_string(x.leave) << "\",\"max_per_pass\":" << x.max_per_pass
                           << ",\"max_size_bytes\":" << x.max_size_bytes << ",\"interval_minutes\":" << x.interval_minutes
+                          << ",\"catch_all\":" << (x.catch_all ? "true" : "false") << ",\"domains\":" << json_list(x.domains)
+                          << ",\"fallback\":\"" << json_escape(x.fallback) << "\",\"envelope_headers\":" << json_list(x.envelope_headers)
                           << ",\"trust_fingerprint\":\"" << x.tls.pinned_sha256 << "\",\"allow_legacy_tls\":"
                           << (x.tls.allow_legacy_tls ? "true" : "false") << ",\"enabled\":" << (x.enabled ? "true" : "false")
                           << "}";
@@ -328,7 +361,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         } else {
             for (const auto& x : accounts)
                 std::cout << x.name << "  " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":" << x.port
-                          << " (" << mp::to_string(x.tls.mode) << ") -> " << x.deliver_to << "  leave " << mp::to_string(x.leave)
+                          << " (" << mp::to_string(x.tls.mode) << ") -> " << (x.catch_all ? "catch-all " + join(x.domains) + (x.fallback.empty() ? std::string() : ", fallback " + x.fallback) : x.deliver_to) << "  leave " << mp::to_string(x.leave)
                           << (x.enabled ? "" : "  [disabled]") << "\n";
         }
         return ExitOk;
@@ -344,6 +377,8 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         if (!a.has("tls")) throw UsageError{"account add needs --tls tls|starttls|none"};
         if (!a.has("user")) throw UsageError{"account add needs --user"};
         if (!a.has("password-stdin")) throw UsageError{"account add needs --password-stdin"};
+        if (!a.has("deliver-to") && !a.has("catch-all"))
+            throw UsageError{"account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
         apply_account_options(a, acc, true);
         a.flag("password-stdin");
         a.reject_unknown();
@@ -537,7 +572,7 @@ int main(int argc, char** argv) {
         }
         if (cmd == "server" || cmd == "account") {
             if (rest.size() < 2) throw UsageError{cmd + " needs a subcommand"};
-            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json"});
+            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json", "catch-all", "individual"});
             return cmd == "server" ? cmd_server(ctx, rest[1], a) : cmd_account(ctx, rest[1], a);
         }
         throw UsageError{"unknown command '" + cmd + "'"};
