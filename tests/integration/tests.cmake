@@ -6,3 +6,5 @@ mailporter_add_test(test_bed integration integration/bed_test.cpp integration/te
 set_tests_properties(test_bed PROPERTIES TIMEOUT 300)
 mailporter_add_test(test_relay integration integration/relay_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
 set_tests_properties(test_relay PROPERTIES TIMEOUT 600)
+mailporter_add_test(test_catchall integration integration/catchall_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_catchall PROPERTIES TIMEOUT 300)

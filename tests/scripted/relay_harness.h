@@ -88,7 +88,7 @@ inline std::string after_trace(const std::string& relayed) { return relayed.subs
 inline std::string trace_id(const std::string& relayed) {
     const auto t = trace_of(relayed);
     const auto a = t.find("id <");
-    const auto b = t.find("> for", a);
+    const auto b = t.find('>', a);  // "id <UID> (loop token) for <...>"
     if (a == std::string::npos || b == std::string::npos) return {};
     return t.substr(a + 4, b - a - 4);
 }

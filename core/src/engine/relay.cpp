@@ -9,6 +9,8 @@
 
 #include "mailporter/relay.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -23,7 +25,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "mail/envelope.h"
+#include "mail/header_block.h"
 #include "mail/header_peek.h"
+#include "mail/routing.h"
 #include "mailporter/database.h"
 #include "mailporter/secret_store.h"
 #include "mailporter/version.h"
@@ -129,6 +134,36 @@ struct Msg {
     bool is_new = false;
 };
 
+// Where one message goes: the RCPT list, and how copies are recognised.
+struct Plan {
+    std::vector<std::string> recipients;
+    std::string copy_key;          // catch-all: Message-ID (or uid:UID) for per-recipient de-duplication
+    bool all_copies_done = false;  // every local recipient already has this message
+    bool deferred = false;         // a copy for one of its recipients is in flight this pass: next pass
+    std::string no_route;          // why nothing can be sent (kept remote)
+};
+
+// What the office server said to one transaction's recipients.
+struct Verdicts {
+    std::vector<std::string> accepted;  // got the message once DATA ends with 250
+    bool temporary = false;             // some recipient must be tried again later
+    std::vector<std::string> refused;   // refused for good and not covered by the fallback
+};
+
+// A short token naming this remote box in our trace line, so a message that
+// comes back (the office forwards to the catch-all domain) is recognised.
+std::string loop_token(const Account& a) {
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
+    for (unsigned char c : a.host + "/" + a.user) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string t = "mp-";
+    for (int i = 15; i >= 0; --i) t.push_back(hex[(h >> (i * 4)) & 15]);
+    return t;
+}
+
 class Pop3Job {
 public:
     Pop3Job(Shared& s, const Account& a, PassReport& r)
@@ -170,7 +205,7 @@ private:
         h.account = acc_.name;
         h.remote_id = m.uid.empty() ? "#" + std::to_string(m.number) : m.uid;
         h.from = sanitize_for_log(mail::first_address(mail::header_value(head, "From").value_or("")), 256);
-        h.to = acc_.deliver_to;
+        h.to = acc_.catch_all ? last_recipients_ : acc_.deliver_to;
         h.subject = sanitize_for_log(mail::header_value(head, "Subject").value_or(""), 256);
         h.size = static_cast<std::int64_t>(m.size);
         h.reply = sanitize_for_log(reply, 300);
@@ -183,8 +218,10 @@ private:
     awaitable<void> drain_lanes();
     awaitable<void> deliver(const std::vector<Msg>& todo);
     awaitable<Result<void>> relay_one(const Msg& m, smtp::Session& lane, bool& stop);
-    awaitable<void> finish(smtp::Session* lane, Msg m, std::string head);
-    std::string trace_line(const Msg& m) const;
+    awaitable<void> finish(smtp::Session* lane, Msg m, std::string head, std::string copy_key, Verdicts verdicts);
+    std::string trace_line(const Msg& m, const std::vector<std::string>& recipients) const;
+    Plan plan(const Msg& m, const std::string& head);
+    Result<void> setup_routing();
 
     Shared& s_;
     Account acc_;
@@ -197,6 +234,11 @@ private:
     std::size_t max_lanes_;
     asio::steady_timer lane_wake_;
     Result<void> lane_error_;
+    std::vector<mail::DomainRule> rules_;
+    mail::EnvelopeConfig envelope_config_;
+    std::string loop_token_;
+    std::string last_recipients_;  // for the history record of the message being relayed
+    std::set<std::string> claimed_;  // copy_key + recipient relayed (or in flight) this pass
     std::int64_t now_ = 0;
     std::vector<std::pair<std::uint64_t, Msg>> delete_after_commit_;  // (generation, message)
     std::vector<Msg> delete_now_;
@@ -282,12 +324,84 @@ awaitable<void> Pop3Job::drain_lanes() {
     }
 }
 
-std::string Pop3Job::trace_line(const Msg& m) const {
+std::string Pop3Job::trace_line(const Msg& m, const std::vector<std::string>& recipients) const {
     // RFC 5321 §4.4 trace field; one line, prepended, nothing else changes.
+    // "for" names the recipient only when there is one: with several, the
+    // others (perhaps Bcc) would be revealed to each.
     const char* with = pop_.tls_active() ? "POP3S" : "POP3";
     std::string id = m.uid.empty() ? std::to_string(m.number) : m.uid;
-    return "Received: from " + acc_.host + " by MailPorter (" MAILPORTER_VERSION ") with " + with + "\r\n\tid <" + id +
-           "> for <" + acc_.deliver_to + ">; " + rfc5322_date(now_) + "\r\n";
+    std::string line = "Received: from " + acc_.host + " by MailPorter (" MAILPORTER_VERSION ") with " + with +
+                       "\r\n\tid <" + id + "> (" + loop_token_ + ")";
+    if (recipients.size() == 1) line += " for <" + recipients.front() + ">";
+    return line + "; " + rfc5322_date(now_) + "\r\n";
+}
+
+Result<void> Pop3Job::setup_routing() {
+    loop_token_ = loop_token(acc_);
+    if (!acc_.catch_all) return {};
+    for (const auto& d : acc_.domains) {
+        auto r = mail::parse_domain_rule(d);
+        if (!r) return make_error(Errc::ConfigInvalid, "accepted domain '" + d + "': " + r.error().detail,
+                                  ErrorScope::Account, Retry::Never);
+        rules_.push_back(std::move(*r));
+    }
+    if (!acc_.envelope_headers.empty()) envelope_config_.headers = acc_.envelope_headers;
+    return {};
+}
+
+Plan Pop3Job::plan(const Msg& m, const std::string& head) {
+    Plan p;
+    const auto block = mail::parse_header_block(head);
+    if (mail::looks_like_loop(block, loop_token_)) {
+        p.no_route = "mail loop: the message already passed through this account (or has too many Received lines); "
+                     "check that the office server does not forward mail back to the remote box";
+        return p;
+    }
+    if (!acc_.catch_all) {
+        p.recipients = {acc_.deliver_to};
+        return p;
+    }
+    const auto env = mail::envelope_recipients(block, envelope_config_);
+    if (!env.ignored_forged.empty())
+        log(LogLevel::Debug, std::to_string(env.ignored_forged.size()) +
+                                 " envelope header(s) below the provider's trace ignored (set by the sender)");
+    const auto routed = mail::route(env.recipients, rules_);
+    if (!routed.outside.empty())
+        log(LogLevel::Info, "message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + ": " +
+                                std::to_string(routed.outside.size()) +
+                                " recipient(s) outside the accepted domains ignored");
+    p.copy_key = mail::header_value(head, "Message-ID").value_or("");
+    if (p.copy_key.empty()) p.copy_key = "uid:" + (m.uid.empty() ? std::to_string(m.number) : m.uid);
+    std::vector<std::string> wanted = routed.local;
+    if (wanted.empty()) {
+        if (acc_.fallback.empty()) {
+            p.no_route = env.recipients.empty()
+                             ? "no recipient could be found in the message's headers, and no fallback address is set"
+                             : "no recipient in the accepted domains, and no fallback address is set";
+            return p;
+        }
+        wanted = {acc_.fallback};
+    }
+    for (const auto& r : wanted) {
+        auto done = s_.db.copy_delivered(acc_.id, p.copy_key, r);
+        if (done && *done) continue;  // the same message (Message-ID) reached this recipient before
+        std::string lower = r;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (claimed_.count(p.copy_key + "\n" + lower)) {
+            // Another copy is on its way to this recipient now; whether it
+            // arrives is known only after its commit, so this one waits.
+            p.deferred = true;
+            return p;
+        }
+        p.recipients.push_back(r);
+    }
+    for (const auto& r : p.recipients) {
+        std::string lower = r;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        claimed_.insert(p.copy_key + "\n" + lower);
+    }
+    p.all_copies_done = p.recipients.empty();
+    return p;
 }
 
 awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bool& stop) {
@@ -295,14 +409,21 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
     bool begun = false;
     std::optional<Error> office_problem;  // SMTP connection unusable
     std::optional<smtp::Envelope> refused_env;
+    Plan route;
+    Verdicts verdicts;
 
     auto begin = [&]() -> awaitable<Result<void>> {
         begun = true;
+        route = plan(m, head);
+        last_recipients_.clear();
+        for (const auto& r : route.recipients) last_recipients_ += (last_recipients_.empty() ? "" : ", ") + r;
+        if (!route.no_route.empty() || route.all_copies_done || route.deferred)
+            co_return make_error(Errc::MailboxUnavailable, "not relayed", ErrorScope::Message, Retry::Never);
         const auto from = mail::envelope_sender(head);
-        const std::string trace = trace_line(m);
-        // (A named vector: GCC 12 miscompiles braced lists inside co_await.)
-        const std::vector<std::string> rcpts{acc_.deliver_to};
-        auto env = co_await lane.begin(from, rcpts, m.size + trace.size(), true);
+        const std::string trace = trace_line(m, route.recipients);
+        // Named, not a temporary: GCC 12 destroys temporaries in co_await arguments too early.
+        const std::string fallback = acc_.catch_all ? acc_.fallback : std::string();
+        auto env = co_await lane.begin(from, route.recipients, m.size + trace.size(), true, fallback);
         if (!env) {
             office_problem = env.error();
             co_return std::move(env).error();
@@ -311,6 +432,13 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
             refused_env = *env;
             co_return make_error(Errc::SmtpPermanent, "refused", ErrorScope::Message, Retry::Never);
         }
+        const bool fallback_took = env->fallback && env->fallback->reply.positive();
+        for (const auto& r : env->recipients) {
+            if (r.reply.positive()) verdicts.accepted.push_back(r.address);
+            else if (r.reply.transient()) verdicts.temporary = true;
+            else if (!fallback_took) verdicts.refused.push_back(r.address + " (" + std::to_string(r.reply.code) + ")");
+        }
+        if (fallback_took) verdicts.accepted.push_back(env->fallback->address);
         if (auto w = co_await lane.send_body(trace); !w) {
             office_problem = w.error();
             co_return w;
@@ -338,6 +466,32 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
     }
     // The header block, kept for the history record (bounded).
     if (head.size() > MaxHeadBuffered) head.resize(MaxHeadBuffered);
+
+    if (begun && !route.no_route.empty() && !office_problem) {
+        release_lane(&lane);
+        ++rep_.skipped;
+        warn("message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + " stays on the remote server: " +
+             route.no_route);
+        if (m.is_new) history(m, head, HistoryRecord::Outcome::Skipped, route.no_route);
+        co_return Result<void>{};
+    }
+    if (begun && route.deferred && !office_problem) {
+        release_lane(&lane);
+        ++rep_.kept;
+        co_return Result<void>{};
+    }
+    if (begun && route.all_copies_done && !office_problem) {
+        // Every local recipient already has this message (the same list mail
+        // arrived again): nothing to send; it counts as delivered.
+        release_lane(&lane);
+        auto g = s_.commits.write();
+        if (!g) co_return std::move(g).error();
+        if (!m.uid.empty())
+            if (auto r = s_.db.mark_delivered(acc_.id, "", m.uid, now_, route.copy_key); !r) co_return r;
+        history(m, head, HistoryRecord::Outcome::Skipped, "already delivered to every recipient (duplicate copy)");
+        delete_after_commit_.push_back({*g, m});
+        co_return Result<void>{};
+    }
 
     if (office_problem) {
         if (lane.state() == smtp::State::InData) lane.abandon_body();
@@ -383,11 +537,13 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
     }
     // The whole message is in the lane. Waiting for the office server's
     // verdict (its queue fsync) runs beside the next download.
-    asio::co_spawn(s_.io, finish(&lane, m, std::move(head)), asio::detached);
+    asio::co_spawn(s_.io, finish(&lane, m, std::move(head), std::move(route.copy_key), std::move(verdicts)),
+                   asio::detached);
     co_return Result<void>{};
 }
 
-awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head) {
+awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head, std::string copy_key,
+                                Verdicts verdicts) {
     auto reply = co_await lane->end_body();
     if (!reply) {
         // Lost after the dot, before the reply: not delivered (RFC 5321
@@ -400,10 +556,30 @@ awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head) {
         co_return;
     }
     const std::string text = std::to_string(reply->code) + " " + reply->text();
-    if (reply->positive()) {
+    if (reply->positive() && (verdicts.temporary || !verdicts.refused.empty())) {
+        // Some recipients have their copy (remembered, so they do not get a
+        // second one); the message stays remote for the others.
+        if (auto g = s_.commits.write(); g && !copy_key.empty())
+            for (const auto& r : verdicts.accepted) (void)s_.db.mark_copy_delivered(acc_.id, copy_key, r, now_);
+        if (verdicts.temporary) {
+            ++rep_.retrying;
+            history(m, head, HistoryRecord::Outcome::Retrying, text + "; some recipients refused for now");
+        } else {
+            std::string who;
+            for (const auto& r : verdicts.refused) who += (who.empty() ? "" : ", ") + r;
+            ++rep_.refused;
+            history(m, head, HistoryRecord::Outcome::Refused, "refused for " + who);
+            warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) +
+                 " for " + sanitize_for_log(who, 300) +
+                 " and no fallback address took it; it stays on the remote server");
+        }
+    } else if (reply->positive()) {
         auto g = s_.commits.write();
         Result<void> marked;
-        if (g && !m.uid.empty())
+        if (g && !copy_key.empty())
+            for (const auto& r : verdicts.accepted)
+                if (marked) marked = s_.db.mark_copy_delivered(acc_.id, copy_key, r, now_);
+        if (g && marked && !m.uid.empty())
             marked = s_.db.mark_delivered(acc_.id, "", m.uid, now_, mail::header_value(head, "Message-ID").value_or(""));
         if (!g || !marked) {
             // Not recorded: never deleted (it may be delivered again).
@@ -484,6 +660,10 @@ awaitable<void> Pop3Job::run() {
                                       " secret store; set it with: mailporter-cli account edit " + acc_.name +
                                       " --password-stdin",
                                   ErrorScope::Account, Retry::Never);
+        co_return;
+    }
+    if (auto r = setup_routing(); !r) {
+        rep_.outcome = std::move(r).error();
         co_return;
     }
     if (auto r = co_await pop_.connect(acc_.host, acc_.port, acc_.tls, deadlines_for(s_.opt)); !r) {

@@ -67,12 +67,13 @@ HeaderBlock parse_header_block(std::string_view message_head, std::size_t max_by
         if (!valid_field_name(name)) continue;
         if (block.fields.size() >= max_fields) {
             block.truncated = true;
-            return block;
+            break;
         }
         block.fields.push_back(HeaderField{std::string(name), std::string(line.substr(colon + 1)), block.fields.size()});
         continuing = true;
     }
     if (cut && !saw_end) block.truncated = true;
+    // Trimmed once at the end: continuation lines append to the value first.
     for (auto& f : block.fields) {
         const auto t = trim_wsp(f.value);
         if (t.size() != f.value.size()) f.value = std::string(t);

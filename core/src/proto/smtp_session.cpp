@@ -180,7 +180,8 @@ net::awaitable<Result<void>> Session::authenticate(const ConnectOptions& o) {
 }
 
 net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const std::vector<std::string>& recipients,
-                                                std::optional<std::uint64_t> size, bool body_8bit) {
+                                                std::optional<std::uint64_t> size, bool body_8bit,
+                                                const std::string& fallback) {
     if (state_ != State::Ready) co_return make_error(Errc::ProtocolError, "the office connection is not ready", ErrorScope::Server);
     Envelope env;
     auto mail = format_mail_from(from, caps_.size ? size : std::nullopt, body_8bit && caps_.eightbitmime);
@@ -197,7 +198,56 @@ net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const s
         rcpt_lines.push_back(std::move(*line));
     }
     auto strip = [](const std::string& l) { return std::string_view(l).substr(0, l.size() - 2); };
-    if (caps_.pipelining) {
+    if (!fallback.empty()) {
+        auto fb_line = format_rcpt_to(fallback);
+        if (!fb_line) co_return std::move(fb_line).error();
+        // MAIL and the RCPTs as one group when pipelining, then the verdicts,
+        // then perhaps the fallback, then DATA.
+        if (transcript_) {
+            transcript_('>', strip(*mail));
+            for (const auto& l : rcpt_lines) transcript_('>', strip(l));
+        }
+        out_ += *mail;
+        if (caps_.pipelining)
+            for (const auto& l : rcpt_lines) out_ += l;
+        if (auto w = co_await flush(); !w) co_return std::move(w).error();
+        auto m = co_await read_reply();
+        if (!m) co_return std::move(m).error();
+        env.mail = *m;
+        // Pipelined RCPTs were sent whatever MAIL said and each gets a reply;
+        // without pipelining they go one at a time, only after MAIL was taken.
+        if (m->positive() || caps_.pipelining) {
+            for (std::size_t i = 0; i < recipients.size(); ++i) {
+                if (!caps_.pipelining) {
+                    if (auto w = co_await send(strip(rcpt_lines[i])); !w) co_return std::move(w).error();
+                }
+                auto r = co_await read_reply();
+                if (!r) co_return std::move(r).error();
+                env.recipients.push_back({recipients[i], *r});
+            }
+        }
+        const bool refused_for_good = std::any_of(env.recipients.begin(), env.recipients.end(),
+                                                  [](const RecipientOutcome& r) { return r.reply.permanent(); });
+        const bool listed = std::any_of(recipients.begin(), recipients.end(), [&](const std::string& r) {
+            return r.size() == fallback.size() &&
+                   std::equal(r.begin(), r.end(), fallback.begin(),
+                              [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                          std::tolower(static_cast<unsigned char>(b)); });
+        });
+        if (env.mail.positive() && refused_for_good && !listed) {
+            if (auto w = co_await send(strip(*fb_line)); !w) co_return std::move(w).error();
+            auto r = co_await read_reply();
+            if (!r) co_return std::move(r).error();
+            env.fallback = RecipientOutcome{fallback, *r};
+        }
+        const bool any = env.accepted_count() > 0 || (env.fallback && env.fallback->reply.positive());
+        if (env.mail.positive() && any) {
+            if (auto w = co_await send("DATA"); !w) co_return std::move(w).error();
+            auto d = co_await read_reply();
+            if (!d) co_return std::move(d).error();
+            env.data = *d;
+        }
+    } else if (caps_.pipelining) {
         // RFC 2920 §3.1: MAIL, RCPT... and DATA may be sent as one group.
         if (transcript_) {
             transcript_('>', strip(*mail));

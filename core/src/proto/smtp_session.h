@@ -41,6 +41,7 @@ struct RecipientOutcome {
 struct Envelope {
     Reply mail;
     std::vector<RecipientOutcome> recipients;
+    std::optional<RecipientOutcome> fallback;  // added when a recipient was refused for good
     Reply data;  // 354 when the body may follow
     bool accepted() const { return data.code == 354; }
     std::size_t accepted_count() const;
@@ -62,8 +63,12 @@ public:
     // offers PIPELINING. When no recipient is accepted, or MAIL is refused,
     // the transaction is reset and the envelope says why; the session stays
     // usable. An Error is returned only when the connection is unusable.
+    // With a fallback address, the RCPT replies are read before DATA, and the
+    // fallback is added when some recipient was refused with 5xx (one more
+    // round trip, only for such messages' senders: catch-all boxes).
     net::awaitable<Result<Envelope>> begin(const std::string& from, const std::vector<std::string>& recipients,
-                                           std::optional<std::uint64_t> size, bool body_8bit);
+                                           std::optional<std::uint64_t> size, bool body_8bit,
+                                           const std::string& fallback = {});
     // Body bytes, exactly as downloaded: CRLF normalisation and dot-stuffing
     // happen here. Buffered; flushed in WriteBuffer pieces.
     net::awaitable<Result<void>> send_body(std::string_view chunk);
