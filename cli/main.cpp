@@ -1,6 +1,7 @@
 // mailporter-cli: the headless front-end. Same engine, same data directory as
 // the tray app. Errors are one clear line and a non-zero exit.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -49,6 +50,10 @@ commands:
   account remove NAME
   account test NAME
   poll [--account NAME]     one pass now; exit 0 only if every account succeeded
+  history [--account NAME] [--limit N] [--json]
+                            what happened to each message, newest first
+  log [--account NAME] [--limit N] [--follow]
+                            the engine's log (--follow keeps printing new lines)
   run                       the scheduler: polls each account every interval until
                             SIGINT/SIGTERM (finishes the pass in progress first)
   --version
@@ -477,6 +482,41 @@ int cmd_poll(Context& ctx, const Args& a) {
     return all_ok ? ExitOk : ExitFailed;
 }
 
+std::string local_time(std::int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+int cmd_history(Context& ctx, const Args& a) {
+    const auto account = a.get("account");
+    const int limit = a.get("limit") ? parse_int("--limit", *a.get("limit"), 1, 1000000) : 50;
+    const bool json = a.flag("json");
+    a.reject_unknown();
+    const auto rows = need(ctx.database().history(account, limit));
+    if (json) {
+        std::cout << "[";
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto& h = rows[i];
+            std::cout << (i ? "," : "") << "{\"time\":" << h.time << ",\"account\":\"" << json_escape(h.account)
+                      << "\",\"remote_id\":\"" << json_escape(h.remote_id) << "\",\"from\":\"" << json_escape(h.from)
+                      << "\",\"to\":\"" << json_escape(h.to) << "\",\"subject\":\"" << json_escape(h.subject)
+                      << "\",\"size\":" << h.size << ",\"outcome\":\"" << mp::to_string(h.outcome) << "\",\"reply\":\""
+                      << json_escape(h.reply) << "\"}";
+        }
+        std::cout << "]\n";
+        return ExitOk;
+    }
+    if (rows.empty()) std::cout << "no history yet\n";
+    for (const auto& h : rows)
+        std::cout << local_time(h.time) << "  " << h.account << "  " << mp::to_string(h.outcome) << "  " << h.from << " -> "
+                  << h.to << "  \"" << h.subject << "\"  " << h.size << " bytes  " << h.reply << "\n";
+    return ExitOk;
+}
+
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop = true; }
 
@@ -523,6 +563,35 @@ int cmd_run(Context& ctx, const Args& a) {
     return ExitOk;
 }
 
+int cmd_log(Context& ctx, const Args& a) {
+    const auto account = a.get("account");
+    const int limit = a.get("limit") ? parse_int("--limit", *a.get("limit"), 1, 1000000) : 100;
+    const bool follow = a.flag("follow");
+    a.reject_unknown();
+    static const char* Levels[] = {"debug", "info", "warning", "error"};
+    auto print = [](const mp::LogRecord& r) {
+        std::cout << local_time(r.time) << "  " << Levels[std::clamp(r.level, 0, 3)] << "  "
+                  << (r.account.empty() ? std::string() : "[" + r.account + "] ") << r.text << std::endl;
+    };
+    std::int64_t last = -1;  // the newest `limit` lines first
+    for (const auto& r : need(ctx.database().log(account, last, limit))) {
+        print(r);
+        last = r.id;
+    }
+    if (!follow) return ExitOk;
+    if (last < 0) last = 0;
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    while (!g_stop) {
+        for (const auto& r : need(ctx.database().log(account, last, 1000))) {
+            print(r);
+            last = r.id;
+        }
+        for (int i = 0; i < 5 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return ExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -564,6 +633,10 @@ int main(int argc, char** argv) {
             throw UsageError{"--secret-store must be keyring or file, not '" + ctx.secret_store_kind + "'"};
 
         const std::string cmd = rest[0];
+        if (cmd == "history" || cmd == "log") {
+            Args a({rest.begin() + 1, rest.end()}, {"json", "follow"});
+            return cmd == "history" ? cmd_history(ctx, a) : cmd_log(ctx, a);
+        }
         if (cmd == "run") {
             return cmd_run(ctx, Args({rest.begin() + 1, rest.end()}, {}));
         }

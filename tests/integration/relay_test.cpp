@@ -164,6 +164,22 @@ TEST_CASE("500 messages are delivered exactly once, byte-identical after the tra
     CHECK(again.out.find("0 delivered") != std::string::npos);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     CHECK(bed.office_messages("alice").size() == 500);
+
+    // History: one record per message with the office server's reply.
+    auto hist = s.cli({"history", "--account", "alice", "--limit", "1000", "--json"});
+    REQUIRE(hist.exit_code == 0);
+    std::size_t delivered = 0, pos = 0;
+    while ((pos = hist.out.find("\"outcome\":\"delivered\"", pos)) != std::string::npos) {
+        ++delivered;
+        ++pos;
+    }
+    CHECK(delivered == 500);
+    CHECK(hist.out.find("queued as") != std::string::npos);
+    CHECK(hist.out.find("bulk message 499") != std::string::npos);
+    auto log = s.cli({"log", "--account", "alice"});
+    REQUIRE(log.exit_code == 0);
+    CHECK(log.out.find("pass done: 500 on server, 500 delivered, 500 deleted") != std::string::npos);
+    CHECK(log.out.find(bed.password("alice")) == std::string::npos);
 }
 
 TEST_CASE("leave forever keeps mail remote and never delivers it twice", "[integration][pop3]") {
