@@ -69,6 +69,19 @@ struct LogRecord {
     bool operator==(const LogRecord&) const = default;
 };
 
+// What an account's last pass left behind (the facts; status.h words them).
+struct PassRecord {
+    std::int64_t account_id = 0;
+    std::int64_t checked_at = 0;  // Unix seconds
+    std::string error_code;       // to_string(Errc); empty when the pass worked
+    std::string detail;           // sanitised, never a secret
+    std::string retry;            // "now", "later", "never" when failed
+    bool office_failed = false;
+    int listed = 0, delivered = 0, deleted = 0, retrying = 0, refused = 0, skipped = 0, kept = 0;
+    std::vector<std::string> warnings;
+    bool operator==(const PassRecord&) const = default;
+};
+
 class Database {
 public:
     // Opens or creates `file`. The file is created 0600 before SQLite touches
@@ -151,6 +164,10 @@ public:
     bool in_transaction() const;
 
     // --- history ---
+    // Last pass per account (replaced at each pass).
+    Result<void> record_pass(const PassRecord& r);
+    Result<std::vector<PassRecord>> last_passes();
+
     Result<void> add_history(const HistoryRecord& r);  // r.id is ignored
     // Newest first (time, then insertion order); account matched
     // case-insensitively; limit <= 0: no limit.

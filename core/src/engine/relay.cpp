@@ -848,6 +848,30 @@ std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vect
     }
     io.run();
     (void)shared.commits.commit();
+    const std::int64_t finished_at = options.now ? options.now() : system_now();
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        const auto& r = reports[i];
+        PassRecord p;
+        p.account_id = accounts[i].id;
+        p.checked_at = finished_at;
+        if (!r.outcome.ok()) {
+            const auto& e = r.outcome.error();
+            p.error_code = std::string(to_string(e.code));
+            p.detail = sanitize_for_log(e.detail, 1000);
+            p.retry = e.retry == Retry::Now ? "now" : e.retry == Retry::Later ? "later" : "never";
+        }
+        p.office_failed = r.office_failed || (!r.outcome.ok() && r.outcome.error().scope == ErrorScope::Server);
+        p.listed = r.listed;
+        p.delivered = r.delivered;
+        p.deleted = r.deleted;
+        p.retrying = r.retrying;
+        p.refused = r.refused;
+        p.skipped = r.skipped;
+        p.kept = r.kept;
+        // Enough to say why; a pass with thousands of refusals keeps the first few.
+        for (std::size_t w = 0; w < r.warnings.size() && w < 20; ++w) p.warnings.push_back(r.warnings[w]);
+        if (p.account_id != 0) (void)db.record_pass(p);
+    }
     for (auto& r : reports) {
         if (!r.outcome.ok() && r.outcome.error().scope == ErrorScope::Server) r.office_failed = true;
         if (options.log) {

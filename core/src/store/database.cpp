@@ -124,6 +124,13 @@ constexpr std::string_view SqlCopyAdd =
     "INSERT INTO delivered_copy (account_id, message_id, recipient, delivered_at) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT DO NOTHING";
 constexpr std::string_view SqlCopyPrune = "DELETE FROM delivered_copy WHERE delivered_at < ?1";
+constexpr std::string_view SqlPassSet =
+    "INSERT OR REPLACE INTO last_pass (account_id, checked_at, error_code, detail, retry, office_failed, listed, "
+    "delivered, deleted, retrying, refused, skipped, kept, warnings) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+constexpr std::string_view SqlPassAll =
+    "SELECT account_id, checked_at, error_code, detail, retry, office_failed, listed, delivered, deleted, retrying, "
+    "refused, skipped, kept, warnings FROM last_pass ORDER BY account_id";
 constexpr std::string_view SqlForget =
     "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlHistoryAdd =
@@ -570,6 +577,44 @@ Result<void> Database::mark_deleted(std::int64_t account_id, std::string_view fo
         q->bind(4, now);
         q->exec();
         return {};
+    });
+}
+
+Result<void> Database::record_pass(const PassRecord& r) {
+    return guarded("recording a pass", [&]() -> Result<void> {
+        Use q(impl_->stmt(SqlPassSet));
+        q->bind(1, r.account_id);
+        q->bind(2, r.checked_at);
+        bind(*q, 3, r.error_code);
+        bind(*q, 4, r.detail);
+        bind(*q, 5, r.retry);
+        q->bind(6, r.office_failed ? 1 : 0);
+        const int counts[] = {r.listed, r.delivered, r.deleted, r.retrying, r.refused, r.skipped, r.kept};
+        for (int i = 0; i < 7; ++i) q->bind(7 + i, counts[i]);
+        bind(*q, 14, join_lines(r.warnings));
+        q->exec();
+        return {};
+    });
+}
+
+Result<std::vector<PassRecord>> Database::last_passes() {
+    return guarded("reading the last passes", [&]() -> Result<std::vector<PassRecord>> {
+        Use q(impl_->stmt(SqlPassAll));
+        std::vector<PassRecord> out;
+        while (q->executeStep()) {
+            PassRecord r;
+            r.account_id = q->getColumn(0).getInt64();
+            r.checked_at = q->getColumn(1).getInt64();
+            r.error_code = q->getColumn(2).getString();
+            r.detail = q->getColumn(3).getString();
+            r.retry = q->getColumn(4).getString();
+            r.office_failed = q->getColumn(5).getInt() != 0;
+            int* counts[] = {&r.listed, &r.delivered, &r.deleted, &r.retrying, &r.refused, &r.skipped, &r.kept};
+            for (int i = 0; i < 7; ++i) *counts[i] = q->getColumn(6 + i).getInt();
+            r.warnings = split_lines(q->getColumn(13).getString());
+            out.push_back(std::move(r));
+        }
+        return out;
     });
 }
 

@@ -107,6 +107,25 @@ CREATE TABLE delivered_copy (
 ) WITHOUT ROWID;
 CREATE INDEX delivered_copy_time ON delivered_copy (delivered_at);
 )sql"},
+    // The last pass of each account, for `status` and the status window.
+    {3, R"sql(
+CREATE TABLE last_pass (
+    account_id    INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    checked_at    INTEGER NOT NULL,
+    error_code    TEXT NOT NULL DEFAULT '',
+    detail        TEXT NOT NULL DEFAULT '',
+    retry         TEXT NOT NULL DEFAULT '',
+    office_failed INTEGER NOT NULL DEFAULT 0,
+    listed        INTEGER NOT NULL DEFAULT 0,
+    delivered     INTEGER NOT NULL DEFAULT 0,
+    deleted       INTEGER NOT NULL DEFAULT 0,
+    retrying      INTEGER NOT NULL DEFAULT 0,
+    refused       INTEGER NOT NULL DEFAULT 0,
+    skipped       INTEGER NOT NULL DEFAULT 0,
+    kept          INTEGER NOT NULL DEFAULT 0,
+    warnings      TEXT NOT NULL DEFAULT ''
+);
+)sql"},
 };
 
 int user_version(SQLite::Database& db) {

@@ -488,3 +488,37 @@ TEST_CASE("catch-all settings round-trip and copies are remembered per recipient
     CHECK(db->prune_copies(101).value() == 1);
     CHECK_FALSE(db->copy_delivered(id, "<list@x>", "alice@office.local").value());
 }
+
+TEST_CASE("the last pass of each account is kept and replaced", "[store][status]") {
+    auto db = Database::open_memory().value();
+    Account a;
+    a.name = "box";
+    a.host = "pop.example.test";
+    a.port = 995;
+    a.user = "u";
+    a.deliver_to = "u@office.test";
+    const auto id = db->add_account(a).value().id;
+    CHECK(db->last_passes().value().empty());
+    PassRecord r;
+    r.account_id = id;
+    r.checked_at = 1000;
+    r.error_code = "auth-failed";
+    r.detail = "login refused";
+    r.retry = "never";
+    r.listed = 3;
+    r.warnings = {"one", "two"};
+    REQUIRE(db->record_pass(r).ok());
+    auto all = db->last_passes().value();
+    REQUIRE(all.size() == 1);
+    CHECK(all[0] == r);
+    r.checked_at = 2000;
+    r.error_code.clear();
+    r.delivered = 3;
+    r.warnings.clear();
+    REQUIRE(db->record_pass(r).ok());
+    all = db->last_passes().value();
+    REQUIRE(all.size() == 1);
+    CHECK(all[0] == r);
+    REQUIRE(db->remove_account(id).ok());
+    CHECK(db->last_passes().value().empty());  // goes with the account
+}
