@@ -22,6 +22,8 @@
 #include "mailporter/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
+#include "mailporter/service.h"
+#include "mailporter/status.h"
 #include "mailporter/version.h"
 
 namespace mp = mailporter;
@@ -50,10 +52,13 @@ commands:
   account remove NAME
   account test NAME
   poll [--account NAME]     one pass now; exit 0 only if every account succeeded
+  status [--json]           the scheduler, each account and the office server:
+                            colour, code, what it means, last and next check
   history [--account NAME] [--limit N] [--json]
                             what happened to each message, newest first
   log [--account NAME] [--limit N] [--follow]
                             the engine's log (--follow keeps printing new lines)
+  pause | resume            stop or restart scheduled checks (also of a running engine)
   run                       the scheduler: polls each account every interval until
                             SIGINT/SIGTERM (finishes the pass in progress first)
   --version
@@ -450,7 +455,14 @@ int cmd_poll(Context& ctx, const Args& a) {
     a.reject_unknown();
     auto& db = ctx.database();
     auto lock = mp::EngineLock::acquire(ctx.data_dir);
-    if (!lock) throw Failure{lock.error().detail + " (another mailporter engine is running on this data directory)"};
+    if (!lock) {
+        if (only) throw Failure{lock.error().detail + " (another mailporter engine is running on this data directory)"};
+        // A running engine checks every account now when asked through the database.
+        need(db.set_setting(mp::SettingCheckNow, std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid())));
+        std::cout << "asked the running engine (" << lock.error().detail << ") to check every account now; "
+                  << "see: mailporter-cli status\n";
+        return ExitOk;
+    }
     std::vector<mp::Account> accounts;
     for (auto& acc : need(db.accounts())) {
         if (only ? acc.name == *only : acc.enabled) accounts.push_back(acc);
@@ -517,6 +529,113 @@ int cmd_history(Context& ctx, const Args& a) {
     return ExitOk;
 }
 
+// The last pass as the engine reported it, rebuilt from the database.
+mp::PassReport report_of(const mp::PassRecord& p, const std::string& name) {
+    mp::PassReport r;
+    r.account = name;
+    if (!p.error_code.empty())
+        r.outcome = mp::make_error(mp::errc_from_string(p.error_code), p.detail,
+                                   p.office_failed ? mp::ErrorScope::Server : mp::ErrorScope::Account,
+                                   p.retry == "never" ? mp::Retry::Never : mp::Retry::Later);
+    r.office_failed = p.office_failed;
+    r.listed = p.listed;
+    r.delivered = p.delivered;
+    r.deleted = p.deleted;
+    r.retrying = p.retrying;
+    r.refused = p.refused;
+    r.skipped = p.skipped;
+    r.kept = p.kept;
+    r.warnings = p.warnings;
+    return r;
+}
+
+int cmd_status(Context& ctx, const Args& a) {
+    const bool json = a.flag("json");
+    a.reject_unknown();
+    auto& db = ctx.database();
+    const bool paused = need(db.setting("scheduler-paused")).value_or("0") == "1";
+    int default_minutes = 5;
+    if (auto d = need(db.setting("default-interval-minutes"))) default_minutes = std::max(1, std::atoi(d->c_str()));
+    const auto engine_pid = mp::EngineLock::holder(ctx.data_dir);
+    std::map<std::int64_t, mp::PassRecord> last;
+    for (auto& p : need(db.last_passes())) last[p.account_id] = p;
+    const auto office = need(db.office_server());
+
+    struct Row {
+        mp::Account account;
+        mp::Status status;
+        std::optional<mp::PassRecord> pass;
+        std::int64_t next = 0;
+    };
+    std::vector<Row> rows;
+    std::vector<mp::PassReport> reports;
+    mp::Colour overall = mp::Colour::Green;
+    for (auto& acc : need(db.accounts())) {
+        Row row{acc, {}, std::nullopt, 0};
+        auto it = last.find(acc.id);
+        if (it != last.end()) {
+            row.pass = it->second;
+            reports.push_back(report_of(it->second, acc.name));
+            row.status = mp::account_status(reports.back());
+            // A failure only the user can fix (wrong password, bad settings)
+            // is not retried until the account is edited.
+            if (it->second.retry != "never")
+                row.next = it->second.checked_at + 60LL * (acc.interval_minutes > 0 ? acc.interval_minutes : default_minutes);
+        }
+        if (paused && row.status.colour != mp::Colour::Red) row.status = mp::paused_status();
+        if (acc.enabled) overall = mp::worst(overall, row.status.colour);
+        rows.push_back(std::move(row));
+    }
+    mp::Status office_st = mp::office_status(reports);
+    if (!office) office_st = mp::Status{mp::Colour::Yellow, mp::StatusCode::ConfigInvalid, "no office server is configured"};
+    overall = mp::worst(overall, office_st.colour);
+
+    if (json) {
+        std::cout << "{\"colour\":\"" << mp::to_string(overall) << "\",\"scheduler\":\"" << (paused ? "paused" : "running")
+                  << "\",\"engine_pid\":" << (engine_pid ? std::to_string(*engine_pid) : "null") << ",\"secret_store\":\""
+                  << ctx.secret_store_kind << "\",\"office\":{\"colour\":\"" << mp::to_string(office_st.colour)
+                  << "\",\"code\":\"" << mp::to_string(office_st.code) << "\",\"sentence\":\"" << json_escape(office_st.sentence())
+                  << "\",\"host\":\"" << (office ? json_escape(office->host) : "") << "\"},\"accounts\":[";
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto& r = rows[i];
+            std::cout << (i ? "," : "") << "{\"name\":\"" << json_escape(r.account.name) << "\",\"enabled\":"
+                      << (r.account.enabled ? "true" : "false") << ",\"colour\":\"" << mp::to_string(r.status.colour)
+                      << "\",\"code\":\"" << mp::to_string(r.status.code) << "\",\"sentence\":\""
+                      << json_escape(r.status.sentence()) << "\",\"last_check\":"
+                      << (r.pass ? std::to_string(r.pass->checked_at) : "null") << ",\"next_check\":"
+                      << (r.next && r.account.enabled && !paused ? std::to_string(r.next) : "null") << ",\"delivered\":" << (r.pass ? r.pass->delivered : 0)
+                      << ",\"deleted\":" << (r.pass ? r.pass->deleted : 0) << ",\"kept\":" << (r.pass ? r.pass->kept : 0)
+                      << "}";
+        }
+        std::cout << "]}\n";
+        return ExitOk;
+    }
+    std::cout << "MailPorter: " << mp::to_string(overall) << "; scheduler " << (paused ? "paused" : "running")
+              << (engine_pid ? "; engine running (process " + std::to_string(*engine_pid) + ")" : "; no engine running")
+              << "; passwords in the " << ctx.secret_store_kind << " store\n";
+    std::cout << "office server " << (office ? office->host + ":" + std::to_string(office->port) : std::string("(none)"))
+              << ": " << mp::to_string(office_st.colour) << " — " << office_st.sentence() << "\n";
+    for (const auto& r : rows) {
+        std::cout << r.account.name << ": ";
+        if (!r.account.enabled) {
+            std::cout << "disabled (not checked; enable it with: mailporter-cli account edit " << r.account.name
+                      << " --enabled)\n";
+            continue;
+        }
+        std::cout << mp::to_string(r.status.colour) << " (" << mp::to_string(r.status.code) << ") — " << r.status.sentence();
+        if (r.pass) {
+            std::cout << "\n    last check " << local_time(r.pass->checked_at) << ", next "
+                      << (paused ? std::string("when resumed")
+                          : r.next ? local_time(r.next)
+                                   : std::string("after the account is edited"))
+                      << "; " << r.pass->delivered << " delivered, " << r.pass->deleted << " deleted, " << r.pass->kept
+                      << " kept";
+        }
+        std::cout << "\n";
+    }
+    return ExitOk;
+}
+
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop = true; }
 
@@ -530,36 +649,29 @@ int cmd_run(Context& ctx, const Args& a) {
     std::signal(SIGTERM, on_stop_signal);
     std::cerr << "mailporter-cli: engine running on " << ctx.data_dir.string() << " (secret store: " << secrets.kind()
               << "); Ctrl-C or SIGTERM stops it\n";
-    std::map<std::string, std::chrono::steady_clock::time_point> next_due;
-    while (!g_stop) {
-        const auto now = std::chrono::steady_clock::now();
-        const bool paused = need(db.setting("scheduler-paused")).value_or("0") == "1";
-        int default_minutes = 5;
-        if (auto d = need(db.setting("default-interval-minutes"))) default_minutes = std::max(1, std::atoi(d->c_str()));
-        std::vector<mp::Account> due;
-        if (!paused) {
-            for (auto& acc : need(db.accounts())) {
-                if (!acc.enabled) continue;
-                auto it = next_due.find(acc.name);
-                if (it == next_due.end() || it->second <= now) due.push_back(acc);
-            }
+    mp::ServiceOptions o;
+    o.relay = ctx.relay_options();
+    o.stop_requested = [] { return g_stop.load(); };
+    o.on_pass = [](const std::vector<mp::PassReport>& reports) {
+        for (const auto& r : reports) {
+            if (r.outcome.ok())
+                std::cout << r.account << ": ok, " << r.delivered << " delivered, " << r.deleted << " deleted" << std::endl;
+            else
+                std::cout << r.account << ": failed: " << r.outcome.error().detail << std::endl;
         }
-        if (!due.empty()) {
-            auto reports = mp::poll(db, secrets, due, ctx.relay_options());
-            const auto done = std::chrono::steady_clock::now();
-            for (std::size_t i = 0; i < due.size(); ++i) {
-                const int minutes = due[i].interval_minutes > 0 ? due[i].interval_minutes : default_minutes;
-                next_due[due[i].name] = done + std::chrono::minutes(minutes);
-                const auto& r = reports[i];
-                if (r.outcome.ok())
-                    std::cout << r.account << ": ok, " << r.delivered << " delivered, " << r.deleted << " deleted" << std::endl;
-                else
-                    std::cout << r.account << ": failed: " << r.outcome.error().detail << std::endl;
-            }
-        }
-        for (int i = 0; i < 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    };
+    need(mp::run_service(db, secrets, o));
     std::cerr << "mailporter-cli: stopped\n";
+    return ExitOk;
+}
+
+int cmd_pause_resume(Context& ctx, bool pause, const Args& a) {
+    a.reject_unknown();
+    need(ctx.database().set_setting(mp::SettingPaused, pause ? "1" : "0"));
+    const auto pid = mp::EngineLock::holder(ctx.data_dir);
+    std::cout << "scheduler " << (pause ? "paused" : "resumed")
+              << (pid ? " (the running engine, process " + std::to_string(*pid) + ", follows within a second)" : "")
+              << "\n";
     return ExitOk;
 }
 
@@ -633,6 +745,9 @@ int main(int argc, char** argv) {
             throw UsageError{"--secret-store must be keyring or file, not '" + ctx.secret_store_kind + "'"};
 
         const std::string cmd = rest[0];
+        if (cmd == "pause" || cmd == "resume")
+            return cmd_pause_resume(ctx, cmd == "pause", Args({rest.begin() + 1, rest.end()}, {}));
+        if (cmd == "status") return cmd_status(ctx, Args({rest.begin() + 1, rest.end()}, {"json"}));
         if (cmd == "history" || cmd == "log") {
             Args a({rest.begin() + 1, rest.end()}, {"json", "follow"});
             return cmd == "history" ? cmd_history(ctx, a) : cmd_log(ctx, a);

@@ -38,4 +38,12 @@ std::string_view to_string(Errc code) {
     return "unknown";
 }
 
+Errc errc_from_string(std::string_view text) {
+    for (int i = static_cast<int>(Errc::Ok); i <= static_cast<int>(Errc::Internal); ++i) {
+        const auto code = static_cast<Errc>(i);
+        if (to_string(code) == text) return code;
+    }
+    return Errc::Internal;
+}
+
 }  // namespace mailporter

@@ -180,6 +180,12 @@ TEST_CASE("500 messages are delivered exactly once, byte-identical after the tra
     REQUIRE(log.exit_code == 0);
     CHECK(log.out.find("pass done: 500 on server, 500 delivered, 500 deleted") != std::string::npos);
     CHECK(log.out.find(bed.password("alice")) == std::string::npos);
+    auto st = s.cli({"status", "--json"});
+    REQUIRE(st.exit_code == 0);
+    CHECK(st.out.find("\"name\":\"alice\",\"enabled\":true,\"colour\":\"green\",\"code\":\"ok\"") != std::string::npos);
+    // The last pass had nothing to deliver, so the office server was not
+    // contacted: not checked (white) — never red.
+    CHECK(st.out.find("\"office\":{\"colour\":\"red\"") == std::string::npos);
 }
 
 TEST_CASE("leave forever keeps mail remote and never delivers it twice", "[integration][pop3]") {
@@ -357,6 +363,11 @@ TEST_CASE("a wrong password is reported as such and nothing moves", "[integratio
     CHECK(p.out.find("auth-failed") != std::string::npos);
     CHECK(p.out.find("case sensitive") != std::string::npos);
     CHECK(bed.remote_count("alice") == 1);
+    // status says red, why, and that it waits for the user.
+    auto st = s.cli({"status", "--json"});
+    REQUIRE(st.exit_code == 0);
+    CHECK(st.out.find("\"colour\":\"red\",\"code\":\"auth-failed\"") != std::string::npos);
+    CHECK(st.out.find("\"next_check\":null") != std::string::npos);
     // The password never reaches the output.
     CHECK(p.out.find("not-the-password") == std::string::npos);
     CHECK(p.err.find("not-the-password") == std::string::npos);

@@ -70,3 +70,11 @@ TEST_CASE("protocol, TLS mode and ports", "[config]") {
     CHECK(default_port(Protocol::Imap, TlsMode::StartTls) == 143);
     CHECK(default_smtp_port(TlsMode::Implicit) == 465);
 }
+
+TEST_CASE("error codes round-trip through their names", "[result]") {
+    for (int i = static_cast<int>(Errc::Ok); i <= static_cast<int>(Errc::Internal); ++i) {
+        const auto code = static_cast<Errc>(i);
+        CHECK(errc_from_string(to_string(code)) == code);
+    }
+    CHECK(errc_from_string("no-such-code") == Errc::Internal);
+}

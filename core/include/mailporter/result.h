@@ -66,6 +66,8 @@ struct Error {
 };
 
 std::string_view to_string(Errc code);
+// The inverse of to_string (stored error codes); Errc::Internal when unknown.
+Errc errc_from_string(std::string_view text);
 
 inline Error make_error(Errc code, std::string detail, ErrorScope scope = ErrorScope::Account,
                         Retry retry = Retry::Later) {

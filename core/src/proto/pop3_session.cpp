@@ -120,7 +120,8 @@ net::awaitable<Result<void>> Session::connect(const std::string& host, std::uint
 }
 
 Error Session::login_error(const StatusLine& st, std::string_view method) {
-    const std::string text = sanitize_for_log(st.text);
+    std::string text = sanitize_for_log(st.text);
+    while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();  // our sentence adds its own
     switch (st.code) {
         case RespCode::InUse:
             return make_error(Errc::AuthTemporary, "the mailbox is in use by another client (" + text + ")",

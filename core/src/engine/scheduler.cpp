@@ -1,0 +1,180 @@
+// Scheduler bookkeeping; see scheduler.h for the rules.
+#include "engine/scheduler.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace mailporter {
+
+Retry pass_retry(const PassReport& r) { return r.outcome ? Retry::Now : r.outcome.error().retry; }
+
+void Scheduler::set_accounts(const std::vector<Account>& accounts) {
+    std::map<std::int64_t, const Account*> wanted;
+    for (const auto& a : accounts) wanted[a.id] = &a;
+
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (wanted.count(it->first)) {
+            ++it;
+        } else if (it->second.running) {
+            it->second.removed = true;  // keeps its slot until finished()
+            ++it;
+        } else {
+            it = entries_.erase(it);
+        }
+    }
+    for (const auto& [id, a] : wanted) {
+        auto [it, added] = entries_.try_emplace(id);
+        Entry& e = it->second;
+        if (added || e.removed || !(e.account == *a)) {
+            // New or edited (e.g. a corrected password/host): the old verdict,
+            // backoff included, no longer says anything about it.
+            e.account = *a;
+            e.removed = false;
+            e.changed_while_running = e.running;
+            e.after = After::Nothing;  // due immediately, like a new account (pause still applies)
+            e.failures = 0;
+            if (!a->enabled) e.requested = false;
+        }
+    }
+}
+
+void Scheduler::set_default_interval(std::chrono::minutes interval) {
+    default_interval_ = std::max(interval, std::chrono::minutes{1});
+}
+
+void Scheduler::set_max_concurrent(int n) { max_concurrent_ = std::max(n, 1); }
+
+void Scheduler::pause() { paused_ = true; }
+
+// Nothing to catch up: due times kept running while paused, so take_due(now)
+// returns whatever fell due (bounded by the slots, so no stampede).
+void Scheduler::resume(TimePoint /*now*/) { paused_ = false; }
+
+void Scheduler::check_now(TimePoint /*now*/) {
+    for (auto& [id, e] : entries_)
+        if (!e.removed && e.account.enabled && !e.running) e.requested = true;
+}
+
+void Scheduler::check_now(std::int64_t account_id, TimePoint /*now*/) {
+    auto it = entries_.find(account_id);
+    if (it == entries_.end()) return;
+    Entry& e = it->second;
+    if (!e.removed && e.account.enabled && !e.running) e.requested = true;
+}
+
+std::chrono::minutes Scheduler::interval_of(const Entry& e) const {
+    return e.account.interval_minutes > 0 ? std::chrono::minutes{e.account.interval_minutes} : default_interval_;
+}
+
+std::optional<Scheduler::TimePoint> Scheduler::due_of(const Entry& e) const {
+    if (e.removed || !e.account.enabled) return std::nullopt;
+    if (e.requested) return TimePoint::min();
+    switch (e.after) {
+        case After::Nothing: return TimePoint::min();  // never checked
+        case After::Ok: return e.last_finish + interval_of(e);
+        case After::Backoff: {
+            // 1, 2, 4, 8 ... minutes, never longer than the interval; the shift
+            // is bounded so a long outage cannot overflow it.
+            const int shift = std::min(e.failures - 1, 20);
+            const std::chrono::minutes delay{std::int64_t{1} << std::max(shift, 0)};
+            return e.last_finish + std::max(std::min(delay, interval_of(e)), std::chrono::minutes{1});
+        }
+        case After::Never: return std::nullopt;  // waits for the user
+    }
+    return std::nullopt;
+}
+
+std::optional<Scheduler::TimePoint> Scheduler::eligible_at(const Entry& e) const {
+    if (e.running) return std::nullopt;
+    if (paused_ && !e.requested) return std::nullopt;
+    return due_of(e);
+}
+
+std::vector<std::int64_t> Scheduler::take_due(TimePoint now) {
+    const int free = max_concurrent_ - running_;
+    if (free <= 0) return {};
+    // (check-now first, then most overdue, then id for a stable order)
+    std::vector<std::tuple<bool, TimePoint, std::int64_t>> due;
+    for (const auto& [id, e] : entries_) {
+        const auto at = eligible_at(e);
+        if (at && *at <= now) due.emplace_back(!e.requested, *at, id);
+    }
+    const auto n = std::min(due.size(), static_cast<std::size_t>(free));
+    std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n), due.end());
+    std::vector<std::int64_t> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto id = std::get<2>(due[i]);
+        Entry& e = entries_.at(id);
+        e.running = true;
+        e.requested = false;
+        ++running_;
+        out.push_back(id);
+    }
+    return out;
+}
+
+void Scheduler::finished(std::int64_t id, const Status& status, Retry retry, TimePoint now) {
+    auto it = entries_.find(id);
+    if (it == entries_.end() || !it->second.running) return;
+    Entry& e = it->second;
+    e.running = false;
+    --running_;
+    if (e.removed) {
+        entries_.erase(it);
+        return;
+    }
+    e.last_status = status;
+    e.last_finish = now;
+    // Retry::Now means the pass completed (pass_retry()): next regular check.
+    switch (retry) {
+        case Retry::Now:
+            e.after = After::Ok;
+            e.failures = 0;
+            break;
+        case Retry::Later:
+            e.after = After::Backoff;
+            ++e.failures;
+            break;
+        case Retry::Never:
+            e.after = After::Never;
+            e.failures = 0;
+            break;
+    }
+    if (e.changed_while_running) {
+        // This pass ran with the old settings: check again at once with the new.
+        e.changed_while_running = false;
+        e.after = After::Nothing;
+        e.failures = 0;
+    }
+}
+
+std::optional<Scheduler::TimePoint> Scheduler::next_wakeup(TimePoint now) const {
+    if (running_ >= max_concurrent_) return std::nullopt;
+    std::optional<TimePoint> best;
+    for (const auto& [id, e] : entries_) {
+        const auto at = eligible_at(e);
+        if (at && (!best || *at < *best)) best = at;
+    }
+    if (best && *best < now) best = now;
+    return best;
+}
+
+std::optional<Scheduler::TimePoint> Scheduler::next_due(std::int64_t id) const {
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.running) return std::nullopt;
+    return due_of(it->second);
+}
+
+bool Scheduler::running(std::int64_t id) const {
+    auto it = entries_.find(id);
+    return it != entries_.end() && it->second.running;
+}
+
+std::optional<Status> Scheduler::last_status(std::int64_t id) const {
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second.last_status;
+}
+
+}  // namespace mailporter
