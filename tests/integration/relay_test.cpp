@@ -423,3 +423,34 @@ TEST_CASE("SIGKILL at random moments of a pass loses nothing", "[integration][cr
     REQUIRE(check.ok());
     CHECK(*check == "ok");
 }
+
+TEST_CASE("a running engine checks on request, pauses, and stops cleanly on SIGTERM", "[integration][service]") {
+    auto& bed = TestBed::shared();
+    bed.clear_remote("bob");
+    bed.clear_office();
+    Setup s("service");
+    s.office_plain();
+    s.add_account("bob", "bob", "pop3s", "tls", "bob@office.test", {"--interval", "60"});
+    const int pid = start_cli({"--data-dir", s.data_dir.string(), "--secret-store", "file", "run"}, s.env);
+    // The first pass runs at start; then the account is not due for an hour.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    for (int i = 0; i < 5; ++i) bed.put_remote("bob", make_message("service", i, 600));
+
+    auto poll = s.cli({"poll"});
+    INFO(poll.out << poll.err);
+    CHECK(poll.exit_code == 0);
+    CHECK(poll.out.find("asked the running engine") != std::string::npos);
+    CHECK(bed.wait_office_count("bob", 5, std::chrono::seconds(20)));
+    CHECK(bed.remote_count("bob") == 0);
+
+    REQUIRE(s.cli({"pause"}).exit_code == 0);
+    auto st = s.cli({"status", "--json"});
+    CHECK(st.out.find("\"scheduler\":\"paused\"") != std::string::npos);
+    CHECK(st.out.find("\"engine_pid\":" + std::to_string(pid)) != std::string::npos);
+    REQUIRE(s.cli({"resume"}).exit_code == 0);
+
+    ::kill(pid, SIGTERM);
+    CHECK(wait_cli(pid) == 0);
+    auto after = s.cli({"status", "--json"});
+    CHECK(after.out.find("\"engine_pid\":null") != std::string::npos);
+}
