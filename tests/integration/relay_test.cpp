@@ -441,6 +441,10 @@ TEST_CASE("a running engine checks on request, pauses, and stops cleanly on SIGT
     CHECK(poll.exit_code == 0);
     CHECK(poll.out.find("asked the running engine") != std::string::npos);
     CHECK(bed.wait_office_count("bob", 5, std::chrono::seconds(20)));
+    // The deletions come at the end of the pass, after its commit.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (bed.remote_count("bob") != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK(bed.remote_count("bob") == 0);
 
     REQUIRE(s.cli({"pause"}).exit_code == 0);

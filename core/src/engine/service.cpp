@@ -16,8 +16,6 @@ Result<void> run_service(Database& db, SecretStore& secrets, const ServiceOption
     Scheduler scheduler;
     std::string last_check_now;
     if (auto c = db.setting(SettingCheckNow); c && *c) last_check_now = **c;
-    bool was_paused = false;
-    bool first = true;
 
     while (!options.stop_requested || !options.stop_requested()) {
         const auto now = Clock::now();
@@ -32,9 +30,7 @@ Result<void> run_service(Database& db, SecretStore& secrets, const ServiceOption
             return p && *p && **p == "1";
         }();
         if (paused && !scheduler.paused()) scheduler.pause();
-        if (!paused && (scheduler.paused() || (first && was_paused))) scheduler.resume(now);
-        was_paused = paused;
-        first = false;
+        if (!paused && scheduler.paused()) scheduler.resume(now);
         if (auto c = db.setting(SettingCheckNow); c && *c && **c != last_check_now) {
             last_check_now = **c;
             scheduler.check_now(now);
