@@ -9,10 +9,10 @@
 #include <catch2/catch.hpp>
 
 #include "integration/cli_runner.h"
+#include "integration/cli_setup.h"
 #include "integration/testbed.h"
 
 using namespace mailporter::test;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -53,21 +53,11 @@ TEST_CASE("a catch-all box is routed by envelope, translated, de-duplicated, nev
     // To/Cc only, one of them outside.
     bed.put_remote("catchall", msg("", "m8@x", "to and cc", "To: alice@example.com\r\nCc: evil@outside.test\r\n"));
 
-    const fs::path data = bed.dir() / ("catchall-" + std::to_string(::getpid()));
-    fs::remove_all(data);
-    const std::vector<std::string> env{"SSL_CERT_FILE=" + bed.ca_file().string()};
-    auto cli = [&](std::vector<std::string> args, const std::string& input = {}) {
-        args.insert(args.begin(), {"--data-dir", data.string(), "--secret-store", "file"});
-        return run_cli(args, input, env);
-    };
-    REQUIRE(cli({"server", "set", "--host", "127.0.0.1", "--port", std::to_string(bed.port("smtp")), "--tls", "none"})
-                .exit_code == 0);
-    auto add = cli({"account", "add", "domain", "--protocol", "pop3", "--host", "localhost", "--port",
-                    std::to_string(bed.port("pop3s")), "--tls", "tls", "--user", "catchall", "--password-stdin",
-                    "--catch-all", "--domain", "example.com=office.test", "--fallback", "postmaster@office.test"},
-                   bed.password("catchall"));
-    INFO(add.err);
-    REQUIRE(add.exit_code == 0);
+    Setup s("catchall");
+    s.office_plain();
+    s.add_catchall("domain", "catchall", "pop3s", "tls",
+                   {"--domain", "example.com=office.test", "--fallback", "postmaster@office.test"});
+    const auto cli = [&s](std::vector<std::string> args) { return s.cli(std::move(args)); };
 
     auto r = cli({"-v", "poll"});
     INFO(r.out);
@@ -110,20 +100,10 @@ TEST_CASE("without a fallback, unroutable mail stays remote and is reported", "[
     bed.clear_office();
     bed.put_remote("catchall", msg("Delivered-To: someone@outside.test\r\n", "nf1@x", "nowhere"));
     bed.put_remote("catchall", msg("Delivered-To: bob@example.com\r\n", "nf2@x", "for bob"));
-    const fs::path data = bed.dir() / ("catchall-nf-" + std::to_string(::getpid()));
-    fs::remove_all(data);
-    const std::vector<std::string> env{"SSL_CERT_FILE=" + bed.ca_file().string()};
-    auto cli = [&](std::vector<std::string> args, const std::string& input = {}) {
-        args.insert(args.begin(), {"--data-dir", data.string(), "--secret-store", "file"});
-        return run_cli(args, input, env);
-    };
-    REQUIRE(cli({"server", "set", "--host", "127.0.0.1", "--port", std::to_string(bed.port("smtp")), "--tls", "none"})
-                .exit_code == 0);
-    REQUIRE(cli({"account", "add", "domain", "--protocol", "pop3", "--host", "localhost", "--port",
-                 std::to_string(bed.port("pop3s")), "--tls", "tls", "--user", "catchall", "--password-stdin",
-                 "--catch-all", "--domain", "example.com=office.test"},
-                bed.password("catchall"))
-                .exit_code == 0);
+    Setup s("catchall-nf");
+    s.office_plain();
+    s.add_catchall("domain", "catchall", "pop3s", "tls", {"--domain", "example.com=office.test"});
+    const auto cli = [&s](std::vector<std::string> args) { return s.cli(std::move(args)); };
     auto r = cli({"poll"});
     INFO(r.out << r.err);
     CHECK(r.out.find("1 delivered") != std::string::npos);

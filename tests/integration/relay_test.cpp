@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "integration/cli_runner.h"
+#include "integration/cli_setup.h"
 #include "integration/testbed.h"
 #include "mailporter/database.h"
 #include "mailporter/relay.h"
@@ -91,35 +92,6 @@ std::string message_id_of(const std::string& stored) {
     return stored.substr(p + 13, e - p - 13);
 }
 
-struct Setup {
-    fs::path data_dir;
-    std::vector<std::string> env;
-
-    explicit Setup(const std::string& name) {
-        data_dir = TestBed::shared().dir() / ("data-" + name + "-" + std::to_string(::getpid()));
-        fs::remove_all(data_dir);
-        env = {"SSL_CERT_FILE=" + TestBed::shared().ca_file().string()};
-    }
-    CliResult cli(std::vector<std::string> args, const std::string& input = {}) const {
-        args.insert(args.begin(), {"--data-dir", data_dir.string(), "--secret-store", "file"});
-        return run_cli(args, input, env);
-    }
-    void office_plain() const {
-        auto r = cli({"server", "set", "--host", "127.0.0.1", "--port", std::to_string(TestBed::shared().port("smtp")),
-                      "--tls", "none"});
-        REQUIRE(r.exit_code == 0);
-    }
-    void add_account(const std::string& name, const std::string& user, const std::string& port_name, const std::string& tls,
-                     const std::string& deliver_to, std::vector<std::string> extra = {}) const {
-        std::vector<std::string> args{"account", "add", name, "--protocol", "pop3", "--host", "localhost", "--port",
-                                      std::to_string(TestBed::shared().port(port_name)), "--tls", tls, "--user", user,
-                                      "--password-stdin", "--deliver-to", deliver_to};
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto r = cli(args, TestBed::shared().password(user));
-        INFO(r.err);
-        REQUIRE(r.exit_code == 0);
-    }
-};
 
 }  // namespace
 
