@@ -60,6 +60,7 @@ std::string to_string(const LeavePolicy& p) {
         case LeavePolicy::Kind::Delete: return "delete";
         case LeavePolicy::Kind::Days: return "days:" + std::to_string(p.days);
         case LeavePolicy::Kind::Forever: return "forever";
+        case LeavePolicy::Kind::MarkRead: return "mark-read";
     }
     return "delete";
 }
@@ -68,6 +69,7 @@ Result<LeavePolicy> parse_leave_policy(std::string_view s) {
     const auto l = lower(s);
     if (l == "delete") return LeavePolicy{LeavePolicy::Kind::Delete, 0};
     if (l == "forever" || l == "keep") return LeavePolicy{LeavePolicy::Kind::Forever, 0};
+    if (l == "mark-read" || l == "markread") return LeavePolicy{LeavePolicy::Kind::MarkRead, 0};
     if (l.rfind("days:", 0) == 0) {
         int days = 0;
         const char* b = l.data() + 5;
@@ -77,7 +79,7 @@ Result<LeavePolicy> parse_leave_policy(std::string_view s) {
             return invalid("leave policy '" + std::string(s) + "': days must be a whole number from 1 to 3650");
         return LeavePolicy{LeavePolicy::Kind::Days, days};
     }
-    return invalid("unknown leave policy '" + std::string(s) + "' (use delete, days:N or forever)");
+    return invalid("unknown leave policy '" + std::string(s) + "' (use delete, days:N, forever or mark-read)");
 }
 
 Result<std::string> normalise_fingerprint(std::string_view text) {
@@ -164,6 +166,17 @@ Result<void> validate(const Account& a) {
             return invalid("account " + a.name + ": '" + h + "' is not a header name");
     if (a.leave.kind == LeavePolicy::Kind::Days && (a.leave.days < 1 || a.leave.days > 3650))
         return invalid("account " + a.name + ": leave days must be from 1 to 3650");
+    if (a.protocol == Protocol::Pop3) {
+        if (a.leave.kind == LeavePolicy::Kind::MarkRead)
+            return invalid("account " + a.name + ": mark-read is for IMAP accounts; POP3 has no read flag (use delete, days:N or forever)");
+        if (!a.folders.empty())
+            return invalid("account " + a.name + ": folders are for IMAP accounts; a POP3 box has only its inbox");
+        if (a.idle) return invalid("account " + a.name + ": IDLE push is for IMAP accounts");
+    }
+    for (const auto& f : a.folders)
+        if (f.empty() || f.size() > 1000 ||
+            std::any_of(f.begin(), f.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+            return invalid("account " + a.name + ": '" + f + "' is not a folder name");
     if (a.max_per_pass < 0) return invalid("account " + a.name + ": max messages per pass cannot be negative");
     if (a.max_size_bytes < 0) return invalid("account " + a.name + ": max message size cannot be negative");
     if (a.interval_minutes < 0 || a.interval_minutes > 24 * 60)

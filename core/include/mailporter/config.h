@@ -25,14 +25,15 @@ Result<TlsMode> parse_tls_mode(std::string_view s);
 std::uint16_t default_port(Protocol p, TlsMode m);
 std::uint16_t default_smtp_port(TlsMode m);
 
-// What happens on the remote server once a message is delivered.
+// What happens on the remote server once a message is delivered. MarkRead
+// (IMAP only) keeps the message and sets its \Seen flag.
 struct LeavePolicy {
-    enum class Kind { Delete, Days, Forever };
+    enum class Kind { Delete, Days, Forever, MarkRead };
     Kind kind = Kind::Delete;
     int days = 0;  // for Kind::Days: delete this many days after first seen
     bool operator==(const LeavePolicy&) const = default;
 };
-std::string to_string(const LeavePolicy& p);  // "delete", "days:7", "forever"
+std::string to_string(const LeavePolicy& p);  // "delete", "days:7", "forever", "mark-read"
 Result<LeavePolicy> parse_leave_policy(std::string_view s);
 
 // A SHA-256 certificate fingerprint as 64 lower-case hex digits. Accepts the
@@ -65,6 +66,11 @@ struct Account {
     std::string fallback;                       // for mail with no local recipient or refused ones; empty: none
     std::vector<std::string> envelope_headers;  // trusted envelope headers; empty: the defaults
     LeavePolicy leave;
+    // IMAP: the folders to fetch from ("INBOX" when empty; "*" for all
+    // selectable folders), and whether to keep an IDLE connection so new
+    // mail is fetched within seconds instead of at the next interval.
+    std::vector<std::string> folders;
+    bool idle = false;
     int max_per_pass = 0;               // 0: no limit
     std::int64_t max_size_bytes = 0;    // 0: no limit
     int interval_minutes = 0;           // 0: the global default

@@ -79,6 +79,7 @@ struct PassRecord {
     bool office_failed = false;
     int listed = 0, delivered = 0, deleted = 0, retrying = 0, refused = 0, skipped = 0, kept = 0;
     std::vector<std::string> warnings;
+    std::vector<std::string> notices;  // typed "look at me" reasons (PassReport::notices)
     bool operator==(const PassRecord&) const = default;
 };
 
@@ -149,6 +150,10 @@ public:
                               std::int64_t now);
     // Drops the state of every uid of (account_id, folder) that is not in
     // present_uids (the server's full listing). Atomic.
+    // The folder keys this account has state under (IMAP: "name\x1fUIDVALIDITY").
+    Result<std::vector<std::string>> state_folders(std::int64_t account_id);
+    // Drops every message state of one folder key (a UIDVALIDITY change voided it).
+    Result<void> forget_folder(std::int64_t account_id, std::string_view folder);
     Result<void> forget_missing(std::int64_t account_id, std::string_view folder,
                                 const std::vector<std::string>& present_uids);
 

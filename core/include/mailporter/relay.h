@@ -38,6 +38,7 @@ struct RelayOptions {
     int max_connections = 8;
     int commit_every = 64;                 // deliveries per group commit (also every 250 ms)
     int office_lanes = 4;                  // SMTP connections per account to the office server
+    int office_connections = 8;            // SMTP connections to the office server at once, all accounts
     int timeout_seconds = 60;              // per I/O step
     std::string secret_store_kind;         // shown in errors about passwords
 };
@@ -53,7 +54,11 @@ struct PassReport {
     int refused = 0;             // permanent refusals: kept remote, reported
     int skipped = 0;             // over the size limit or unreadable: kept remote
     int kept = 0;                // delivered earlier, kept remote by the leave policy
-    std::vector<std::string> warnings;  // "look at me" reasons (yellow)
+    std::vector<std::string> warnings;  // "look at me" reasons (yellow), in words
+    // The same reasons, typed (each once): "size-limit", "no-uidl",
+    // "bad-listing", "unroutable", "office-refused", "unreadable",
+    // "uidvalidity-changed", "folder-missing".
+    std::vector<std::string> notices;
 };
 
 std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vector<Account>& accounts,

@@ -1,11 +1,5 @@
-// The fetch job: one account's pass, POP3 in, SMTP out.
-//
-// Order of a pass (the rule of architecture.md):
-//   list -> record first-seen -> RETR (pipelined) streamed into SMTP DATA ->
-//   250 -> record "delivered" in the open group transaction -> group commit ->
-//   only then DELE -> QUIT -> record "deleted".
-// A crash anywhere may re-deliver what was delivered but not yet committed
-// (the in-flight group); it never deletes a message that is not committed.
+// What POP3 and IMAP jobs share (fetch_job.h), and poll(): one pass over a
+// set of accounts on a private event loop.
 
 #include "mailporter/relay.h"
 
@@ -25,21 +19,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "mail/envelope.h"
+#include "engine/fetch_job.h"
+#include "engine/pass_runner.h"
 #include "mail/header_block.h"
 #include "mail/header_peek.h"
-#include "mail/routing.h"
-#include "mailporter/database.h"
-#include "mailporter/secret_store.h"
 #include "mailporter/version.h"
-#include "proto/pop3_session.h"
 #include "proto/sanitize.h"
-#include "proto/smtp_session.h"
 
 namespace mailporter {
-
-namespace asio = boost::asio;
-using net::awaitable;
 
 std::string account_secret_key(std::string_view account_name) { return "account/" + std::string(account_name); }
 
@@ -47,9 +34,7 @@ bool Diagnosis::ok() const {
     return !steps.empty() && std::all_of(steps.begin(), steps.end(), [](const DiagnosisStep& s) { return s.ok; });
 }
 
-namespace {
-
-constexpr std::size_t MaxHeadBuffered = 256 * 1024;  // header block kept before MAIL FROM
+namespace relay_detail {
 
 std::string rfc5322_date(std::int64_t t) {
     std::time_t tt = static_cast<std::time_t>(t);
@@ -71,87 +56,57 @@ net::Deadlines deadlines_for(const RelayOptions& o) {
     return d;
 }
 
-// Group commits shared by every job of a poll (one connection, one thread):
-// a job's deliveries are safe to act on only once the transaction they were
-// written in has committed.
-class Commits {
-public:
-    explicit Commits(Database& db) : db_(db) {}
-
-    // Opens the group transaction if needed; returns its generation.
-    Result<std::uint64_t> write() {
-        if (!open_) {
-            if (auto r = db_.begin(); !r) return r.error();
-            open_ = true;
-            opened_ = std::chrono::steady_clock::now();
-            writes_ = 0;
-        }
-        ++writes_;
-        return generation_;
+Result<std::uint64_t> Commits::write() {
+    if (!open_) {
+        if (auto r = db_.begin(); !r) return r.error();
+        open_ = true;
+        opened_ = std::chrono::steady_clock::now();
+        writes_ = 0;
     }
-    Result<void> commit() {
-        if (!open_) return {};
-        open_ = false;
-        auto r = db_.commit();
-        if (!r) {
-            (void)db_.rollback();
-            failed_.insert(generation_);
-        }
-        ++generation_;
-        return r;
+    ++writes_;
+    return generation_;
+}
+
+Result<void> Commits::commit() {
+    if (!open_) return {};
+    open_ = false;
+    auto r = db_.commit();
+    if (!r) {
+        (void)db_.rollback();
+        failed_.insert(generation_);
     }
-    Result<void> maybe_commit(int every) {
-        if (open_ && (writes_ >= every || std::chrono::steady_clock::now() - opened_ > std::chrono::milliseconds(250)))
-            return commit();
-        return {};
+    ++generation_;
+    return r;
+}
+
+Result<void> Commits::maybe_commit(int every) {
+    if (open_ && (writes_ >= every || std::chrono::steady_clock::now() - opened_ > std::chrono::milliseconds(250)))
+        return commit();
+    return {};
+}
+
+void Shared::load_office() {
+    office.reset();
+    office_password.reset();
+    office_error.reset();
+    auto o = db.office_server();
+    if (!o) {
+        office_error = o.error();
+        office_error->scope = ErrorScope::Server;
+        return;
     }
-    bool committed(std::uint64_t g) const { return g < generation_ && !failed_.count(g); }
+    if (!*o) return;
+    office = **o;
+    if (office->user.empty()) return;
+    auto pw = secrets.load(OfficeSecretKey);
+    if (pw && *pw) office_password = **pw;
+    else
+        office_error = make_error(Errc::SecretMissing,
+                                  "no password is stored for the office server login; set it with: "
+                                  "mailporter-cli server set ... --password-stdin",
+                                  ErrorScope::Server, Retry::Never);
+}
 
-private:
-    Database& db_;
-    std::uint64_t generation_ = 1;
-    bool open_ = false;
-    int writes_ = 0;
-    std::chrono::steady_clock::time_point opened_;
-    std::set<std::uint64_t> failed_;
-};
-
-struct Shared {
-    asio::io_context& io;
-    Database& db;
-    SecretStore& secrets;
-    const RelayOptions& opt;
-    Commits commits;
-    std::optional<OfficeServer> office;
-    std::optional<std::string> office_password;
-    std::optional<Error> office_error;  // why the office server is unusable this poll
-};
-
-struct Msg {
-    std::uint32_t number = 0;
-    std::string uid;  // empty without UIDL
-    std::uint64_t size = 0;
-    bool is_new = false;
-};
-
-// Where one message goes: the RCPT list, and how copies are recognised.
-struct Plan {
-    std::vector<std::string> recipients;
-    std::string copy_key;          // catch-all: Message-ID (or uid:UID) for per-recipient de-duplication
-    bool all_copies_done = false;  // every local recipient already has this message
-    bool deferred = false;         // a copy for one of its recipients is in flight this pass: next pass
-    std::string no_route;          // why nothing can be sent (kept remote)
-};
-
-// What the office server said to one transaction's recipients.
-struct Verdicts {
-    std::vector<std::string> accepted;  // got the message once DATA ends with 250
-    bool temporary = false;             // some recipient must be tried again later
-    std::vector<std::string> refused;   // refused for good and not covered by the fallback
-};
-
-// A short token naming this remote box in our trace line, so a message that
-// comes back (the office forwards to the catch-all domain) is recognised.
 std::string loop_token(const Account& a) {
     std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
     for (unsigned char c : a.host + "/" + a.user) {
@@ -164,87 +119,70 @@ std::string loop_token(const Account& a) {
     return t;
 }
 
-class Pop3Job {
-public:
-    Pop3Job(Shared& s, const Account& a, PassReport& r)
-        : s_(s),
-          acc_(a),
-          rep_(r),
-          pop_(s.io, transcript_for(a.name)),
-          max_lanes_(static_cast<std::size_t>(std::max(1, s.opt.office_lanes))),
-          lane_wake_(s.io) {
-        lane_wake_.expires_at(asio::steady_timer::time_point::max());
-    }
 
-    awaitable<void> run();
+FetchJob::FetchJob(Shared& s, const Account& a, PassReport& r)
+    : s_(s),
+      acc_(a),
+      rep_(r),
+      max_lanes_(static_cast<std::size_t>(std::max(1, s.opt.office_lanes))),
+      lane_wake_(s.io) {
+    lane_wake_.expires_at(asio::steady_timer::time_point::max());
+    rep_.account = acc_.name;
+    now_ = s_.opt.now ? s_.opt.now() : system_now();
+}
 
-private:
-    net::Transcript transcript_for(const std::string& who) {
-        if (!s_.opt.transcript) return {};
-        return [this, who](char d, std::string_view l) { s_.opt.transcript(who == "office" ? "office" : acc_.name, d, l); };
-    }
-    void log(LogLevel level, const std::string& text) {
-        if (s_.opt.log) s_.opt.log(level, acc_.name, text);
-    }
-    void warn(const std::string& text) {
-        rep_.warnings.push_back(text);
-        log(LogLevel::Warning, text);
-    }
-    bool delete_due(std::int64_t first_seen) const {
-        if (!pop_.uidl_supported()) return true;  // cannot leave mail without UIDL
-        switch (acc_.leave.kind) {
-            case LeavePolicy::Kind::Delete: return true;
-            case LeavePolicy::Kind::Forever: return false;
-            case LeavePolicy::Kind::Days: return now_ - first_seen >= static_cast<std::int64_t>(acc_.leave.days) * 86400;
-        }
-        return false;
-    }
-    void history(const Msg& m, const std::string& head, HistoryRecord::Outcome outcome, const std::string& reply) {
-        HistoryRecord h;
-        h.time = now_;
-        h.account = acc_.name;
-        h.remote_id = m.uid.empty() ? "#" + std::to_string(m.number) : m.uid;
-        h.from = sanitize_for_log(mail::first_address(mail::header_value(head, "From").value_or("")), 256);
-        h.to = acc_.catch_all ? last_recipients_ : acc_.deliver_to;
-        h.subject = sanitize_for_log(mail::header_value(head, "Subject").value_or(""), 256);
-        h.size = static_cast<std::int64_t>(m.size);
-        h.reply = sanitize_for_log(reply, 300);
-        h.outcome = outcome;
-        if (auto g = s_.commits.write(); g) (void)s_.db.add_history(h);
-    }
-    awaitable<Result<void>> connect_lane(smtp::Session& lane);
-    awaitable<Result<smtp::Session*>> acquire_lane();
-    void release_lane(smtp::Session* lane);
-    awaitable<void> drain_lanes();
-    awaitable<void> deliver(const std::vector<Msg>& todo);
-    awaitable<Result<void>> relay_one(const Msg& m, smtp::Session& lane, bool& stop);
-    awaitable<void> finish(smtp::Session* lane, Msg m, std::string head, std::string copy_key, Verdicts verdicts);
-    std::string trace_line(const Msg& m, const std::vector<std::string>& recipients) const;
-    Plan plan(const Msg& m, const std::string& head);
-    Result<void> setup_routing();
+FetchJob::~FetchJob() {
+    // Lanes still open (a job that ended early) give their budget back.
+    for (std::size_t i = 0; i < lanes_.size(); ++i) close_lane(i);
+}
 
-    Shared& s_;
-    Account acc_;
-    PassReport& rep_;
-    pop3::Session pop_;
-    // SMTP lanes to the office server: one message streams into a free lane
-    // while the others wait for the server's verdict.
-    std::vector<std::unique_ptr<smtp::Session>> lanes_;
-    std::vector<bool> lane_busy_;
-    std::size_t max_lanes_;
-    asio::steady_timer lane_wake_;
-    Result<void> lane_error_;
-    std::vector<mail::DomainRule> rules_;
-    mail::EnvelopeConfig envelope_config_;
-    std::string loop_token_;
-    std::string last_recipients_;  // for the history record of the message being relayed
-    std::set<std::string> claimed_;  // copy_key + recipient relayed (or in flight) this pass
-    std::int64_t now_ = 0;
-    std::vector<std::pair<std::uint64_t, Msg>> delete_after_commit_;  // (generation, message)
-    std::vector<Msg> delete_now_;
-};
+net::Transcript FetchJob::transcript_for(const std::string& who) {
+    if (!s_.opt.transcript) return {};
+    return [this, who](char d, std::string_view l) { s_.opt.transcript(who == "office" ? "office" : acc_.name, d, l); };
+}
 
-awaitable<Result<void>> Pop3Job::connect_lane(smtp::Session& lane) {
+void FetchJob::log(LogLevel level, const std::string& text) {
+    if (s_.opt.log) s_.opt.log(level, acc_.name, text);
+}
+
+void FetchJob::warn(std::string_view code, const std::string& text) {
+    rep_.warnings.push_back(text);
+    if (std::find(rep_.notices.begin(), rep_.notices.end(), code) == rep_.notices.end())
+        rep_.notices.emplace_back(code);
+    log(LogLevel::Warning, text);
+}
+
+std::string FetchJob::id_of(const Msg& m) const {
+    if (!m.label.empty()) return m.label;
+    return m.uid.empty() ? "#" + std::to_string(m.number) : m.uid;
+}
+
+bool FetchJob::delete_due(std::int64_t first_seen) const {
+    if (!have_uids_) return true;  // cannot leave mail without UIDL
+    switch (acc_.leave.kind) {
+        case LeavePolicy::Kind::Delete: return true;
+        case LeavePolicy::Kind::Forever:
+        case LeavePolicy::Kind::MarkRead: return false;
+        case LeavePolicy::Kind::Days: return now_ - first_seen >= static_cast<std::int64_t>(acc_.leave.days) * 86400;
+    }
+    return false;
+}
+
+void FetchJob::history(const Msg& m, const std::string& head, HistoryRecord::Outcome outcome, const std::string& reply) {
+    HistoryRecord h;
+    h.time = now_;
+    h.account = acc_.name;
+    h.remote_id = id_of(m);
+    h.from = sanitize_for_log(mail::first_address(mail::header_value(head, "From").value_or("")), 256);
+    h.to = acc_.catch_all ? last_recipients_ : acc_.deliver_to;
+    h.subject = sanitize_for_log(mail::header_value(head, "Subject").value_or(""), 256);
+    h.size = static_cast<std::int64_t>(m.size);
+    h.reply = sanitize_for_log(reply, 300);
+    h.outcome = outcome;
+    if (auto g = s_.commits.write(); g) (void)s_.db.add_history(h);
+}
+
+awaitable<Result<void>> FetchJob::connect_lane(smtp::Session& lane) {
     if (s_.office_error) co_return *s_.office_error;
     if (!s_.office)
         co_return make_error(Errc::ConfigInvalid, "no office server is configured (mailporter-cli server set ...)",
@@ -266,7 +204,7 @@ awaitable<Result<void>> Pop3Job::connect_lane(smtp::Session& lane) {
     co_return Result<void>{};
 }
 
-awaitable<Result<smtp::Session*>> Pop3Job::acquire_lane() {
+awaitable<Result<smtp::Session*>> FetchJob::acquire_lane() {
     for (;;) {
         if (s_.office_error) co_return *s_.office_error;
         for (std::size_t i = 0; i < lanes_.size(); ++i)
@@ -274,61 +212,78 @@ awaitable<Result<smtp::Session*>> Pop3Job::acquire_lane() {
                 lane_busy_[i] = true;
                 co_return lanes_[i].get();
             }
-        // A new connection when every lane is busy (or an idle one died).
-        std::optional<std::size_t> slot;
-        for (std::size_t i = 0; i < lanes_.size() && !slot; ++i)
-            if (!lane_busy_[i]) slot = i;
-        if (!slot && lanes_.size() < max_lanes_) {
-            lanes_.push_back(std::make_unique<smtp::Session>(s_.io, transcript_for("office")));
-            lane_busy_.push_back(false);
-            slot = lanes_.size() - 1;
-        }
-        if (slot) {
-            lane_busy_[*slot] = true;
-            lanes_[*slot] = std::make_unique<smtp::Session>(s_.io, transcript_for("office"));
-            auto r = co_await connect_lane(*lanes_[*slot]);
-            if (r) co_return lanes_[*slot].get();
-            lane_busy_[*slot] = false;
-            // A lane still waiting for a verdict (busy, not Ready) is alive too:
-            // the server works, it only takes no more connections.
-            bool others = false;
+        // A lane that died while idle gives its connection back.
+        for (std::size_t i = 0; i < lanes_.size(); ++i)
+            if (!lane_busy_[i] && !lanes_[i]->usable()) close_lane(i);
+        const std::size_t open = static_cast<std::size_t>(std::count(lane_counted_.begin(), lane_counted_.end(), true));
+        const bool busy_lane = std::any_of(lane_busy_.begin(), lane_busy_.end(), [](bool b) { return b; });
+        // A new connection when every lane is busy, within this job's lanes
+        // and the office budget shared by every job.
+        if (open < max_lanes_ && s_.office_in_use < s_.office_budget) {
+            std::size_t slot = lanes_.size();
             for (std::size_t i = 0; i < lanes_.size(); ++i)
-                if (i != *slot && (lane_busy_[i] || lanes_[i]->usable())) others = true;
-            if (!others) {
-                // Unreachable or refusing: no other account gets through either.
+                if (!lane_counted_[i]) slot = i;
+            if (slot == lanes_.size()) {
+                lanes_.push_back(nullptr);
+                lane_busy_.push_back(false);
+                lane_counted_.push_back(false);
+            }
+            lanes_[slot] = std::make_unique<smtp::Session>(s_.io, transcript_for("office"));
+            lane_busy_[slot] = true;
+            lane_counted_[slot] = true;
+            ++s_.office_in_use;
+            auto r = co_await connect_lane(*lanes_[slot]);
+            if (r) co_return lanes_[slot].get();
+            lane_busy_[slot] = false;
+            close_lane(slot);
+            if (s_.office_in_use == 0) {
+                // Nobody gets through: unreachable or refusing. No other
+                // account gets through either until the running passes end.
                 s_.office_error = r.error();
                 co_return std::move(r).error();
             }
-            max_lanes_ = lanes_.size() - 1;  // the server takes no more connections: use what works
-            lanes_.erase(lanes_.begin() + static_cast<std::ptrdiff_t>(*slot));
-            lane_busy_.erase(lane_busy_.begin() + static_cast<std::ptrdiff_t>(*slot));
-            // A lane released while we were connecting woke nobody (no
-            // waiter then): look again before waiting.
+            // Other connections work: the server takes no more than those
+            // (e.g. 421 "too many connections"). Use what works, and wait
+            // for one to be given back.
+            s_.office_budget = std::max(1, s_.office_in_use);
+            if (open > 0) max_lanes_ = std::max<std::size_t>(1, open);
+            log(LogLevel::Debug, "the office server takes no more connections (" + r.error().detail + "); using " +
+                                     std::to_string(s_.office_budget));
             continue;
         }
+        // Wait for a lane of ours (a verdict) or, with none, for the budget.
         boost::system::error_code ec;
-        co_await lane_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (busy_lane) co_await lane_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        else co_await s_.office_wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
 }
 
-void Pop3Job::release_lane(smtp::Session* lane) {
+void FetchJob::release_lane(smtp::Session* lane) {
     for (std::size_t i = 0; i < lanes_.size(); ++i)
         if (lanes_[i].get() == lane) lane_busy_[i] = false;
     lane_wake_.cancel();  // wakes every waiter; each re-checks
 }
 
-awaitable<void> Pop3Job::drain_lanes() {
+void FetchJob::close_lane(std::size_t i) {
+    if (i >= lanes_.size() || !lane_counted_[i]) return;
+    if (lanes_[i] && lanes_[i]->usable()) lanes_[i]->abort();
+    lane_counted_[i] = false;
+    --s_.office_in_use;
+    s_.office_wake.cancel();  // a job waiting for the budget looks again
+}
+
+awaitable<void> FetchJob::drain_lanes() {
     while (std::any_of(lane_busy_.begin(), lane_busy_.end(), [](bool b) { return b; })) {
         boost::system::error_code ec;
         co_await lane_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
 }
 
-std::string Pop3Job::trace_line(const Msg& m, const std::vector<std::string>& recipients) const {
+std::string FetchJob::trace_line(const Msg& m, const std::vector<std::string>& recipients) const {
     // RFC 5321 §4.4 trace field; one line, prepended, nothing else changes.
     // "for" names the recipient only when there is one: with several, the
     // others (perhaps Bcc) would be revealed to each.
-    const char* with = pop_.tls_active() ? "POP3S" : "POP3";
+    const std::string with = with_protocol();
     std::string id = m.uid.empty() ? std::to_string(m.number) : m.uid;
     std::string line = "Received: from " + acc_.host + " by MailPorter (" MAILPORTER_VERSION ") with " + with +
                        "\r\n\tid <" + id + "> (" + loop_token_ + ")";
@@ -336,7 +291,7 @@ std::string Pop3Job::trace_line(const Msg& m, const std::vector<std::string>& re
     return line + "; " + rfc5322_date(now_) + "\r\n";
 }
 
-Result<void> Pop3Job::setup_routing() {
+Result<void> FetchJob::setup_routing() {
     loop_token_ = loop_token(acc_);
     if (!acc_.catch_all) return {};
     for (const auto& d : acc_.domains) {
@@ -349,7 +304,7 @@ Result<void> Pop3Job::setup_routing() {
     return {};
 }
 
-Plan Pop3Job::plan(const Msg& m, const std::string& head) {
+Plan FetchJob::plan(const Msg& m, const std::string& head) {
     Plan p;
     const auto block = mail::parse_header_block(head);
     if (mail::looks_like_loop(block, loop_token_)) {
@@ -367,7 +322,7 @@ Plan Pop3Job::plan(const Msg& m, const std::string& head) {
                                  " envelope header(s) below the provider's trace ignored (set by the sender)");
     const auto routed = mail::route(env.recipients, rules_);
     if (!routed.outside.empty())
-        log(LogLevel::Info, "message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + ": " +
+        log(LogLevel::Info, "message " + id_of(m) + ": " +
                                 std::to_string(routed.outside.size()) +
                                 " recipient(s) outside the accepted domains ignored");
     p.copy_key = mail::header_value(head, "Message-ID").value_or("");
@@ -404,7 +359,7 @@ Plan Pop3Job::plan(const Msg& m, const std::string& head) {
     return p;
 }
 
-awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bool& stop) {
+awaitable<Result<void>> FetchJob::relay_one(const Msg& m, smtp::Session& lane, bool& stop) {
     std::string head;
     bool begun = false;
     std::optional<Error> office_problem;  // SMTP connection unusable
@@ -447,7 +402,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
         if (!w) office_problem = w.error();
         co_return w;
     };
-    pop3::ChunkSink sink = [&](std::string_view chunk) -> awaitable<Result<void>> {
+    ChunkSink sink = [&](std::string_view chunk) -> awaitable<Result<void>> {
         if (!begun) {
             head.append(chunk);
             if (!mail::header_complete(head) && head.size() < MaxHeadBuffered) co_return Result<void>{};
@@ -459,7 +414,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
     };
 
     const std::uint64_t bound = acc_.max_size_bytes > 0 ? static_cast<std::uint64_t>(acc_.max_size_bytes) + 65536 : 0;
-    auto got = co_await pop_.read_retrieved(sink, bound);
+    auto got = co_await read_fetched(sink, bound);
     if (got && !begun) {
         auto b = co_await begin();
         if (!b && !refused_env && !office_problem) got = std::move(b).error();
@@ -470,7 +425,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
     if (begun && !route.no_route.empty() && !office_problem) {
         release_lane(&lane);
         ++rep_.skipped;
-        warn("message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + " stays on the remote server: " +
+        warn("unroutable", "message " + id_of(m) + " stays on the remote server: " +
              route.no_route);
         if (m.is_new) history(m, head, HistoryRecord::Outcome::Skipped, route.no_route);
         co_return Result<void>{};
@@ -487,7 +442,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
         auto g = s_.commits.write();
         if (!g) co_return std::move(g).error();
         if (!m.uid.empty())
-            if (auto r = s_.db.mark_delivered(acc_.id, "", m.uid, now_, route.copy_key); !r) co_return r;
+            if (auto r = s_.db.mark_delivered(acc_.id, folder_key_, m.uid, now_, route.copy_key); !r) co_return r;
         history(m, head, HistoryRecord::Outcome::Skipped, "already delivered to every recipient (duplicate copy)");
         delete_after_commit_.push_back({*g, m});
         co_return Result<void>{};
@@ -517,7 +472,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
         } else {
             ++rep_.refused;
             history(m, head, HistoryRecord::Outcome::Refused, text);
-            warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) +
+            warn("office-refused", "the office server refused message " + id_of(m) +
                  " for " + acc_.deliver_to + ": " + sanitize_for_log(text, 200) + "; it stays on the remote server");
         }
         release_lane(&lane);
@@ -529,7 +484,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
         release_lane(&lane);
         if (e.scope == ErrorScope::Message) {
             ++rep_.skipped;
-            warn("message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + " skipped: " + e.detail);
+            warn("unreadable", "message " + id_of(m) + " skipped: " + e.detail);
             co_return Result<void>{};
         }
         stop = true;
@@ -542,7 +497,7 @@ awaitable<Result<void>> Pop3Job::relay_one(const Msg& m, smtp::Session& lane, bo
     co_return Result<void>{};
 }
 
-awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head, std::string copy_key,
+awaitable<void> FetchJob::finish(smtp::Session* lane, Msg m, std::string head, std::string copy_key,
                                 Verdicts verdicts) {
     auto reply = co_await lane->end_body();
     if (!reply) {
@@ -569,7 +524,7 @@ awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head, st
             for (const auto& r : verdicts.refused) who += (who.empty() ? "" : ", ") + r;
             ++rep_.refused;
             history(m, head, HistoryRecord::Outcome::Refused, "refused for " + who);
-            warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) +
+            warn("office-refused", "the office server refused message " + id_of(m) +
                  " for " + sanitize_for_log(who, 300) +
                  " and no fallback address took it; it stays on the remote server");
         }
@@ -580,7 +535,7 @@ awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head, st
             for (const auto& r : verdicts.accepted)
                 if (marked) marked = s_.db.mark_copy_delivered(acc_.id, copy_key, r, now_);
         if (g && marked && !m.uid.empty())
-            marked = s_.db.mark_delivered(acc_.id, "", m.uid, now_, mail::header_value(head, "Message-ID").value_or(""));
+            marked = s_.db.mark_delivered(acc_.id, folder_key_, m.uid, now_, mail::header_value(head, "Message-ID").value_or(""));
         if (!g || !marked) {
             // Not recorded: never deleted (it may be delivered again).
             if (lane_error_.ok()) lane_error_ = g ? marked.error() : g.error();
@@ -595,29 +550,29 @@ awaitable<void> Pop3Job::finish(smtp::Session* lane, Msg m, std::string head, st
     } else {
         ++rep_.refused;
         history(m, head, HistoryRecord::Outcome::Refused, text);
-        warn("the office server refused message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + ": " +
+        warn("office-refused", "the office server refused message " + id_of(m) + ": " +
              sanitize_for_log(text, 200) + "; it stays on the remote server");
     }
     if (auto c = s_.commits.maybe_commit(s_.opt.commit_every); !c && lane_error_.ok()) lane_error_ = c.error();
     release_lane(lane);
 }
 
-awaitable<void> Pop3Job::deliver(const std::vector<Msg>& todo) {
+awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
     // RFC 2449 §6.6: with PIPELINING, several RETR may be in flight; the
     // replies come back in order.
-    const std::size_t window = pop_.pipelining() ? 8 : 1;
+    const std::size_t window = std::max<std::size_t>(1, fetch_window());
     std::size_t sent = 0;
     bool stop = false;
     for (std::size_t i = 0; i < todo.size(); ++i) {
         while (!stop && sent < todo.size() && sent - i < window) {
-            if (auto w = co_await pop_.send_retrieve(todo[sent].number); !w) {
+            if (auto w = co_await send_fetch(todo[sent]); !w) {
                 rep_.outcome = std::move(w).error();
                 stop = true;
                 break;
             }
             ++sent;
         }
-        if (i >= sent || pop_.state() == pop3::State::Failed) break;
+        if (i >= sent || source_failed()) break;
         if (!stop && (s_.office_error || !lane_error_.ok())) stop = true;
         smtp::Session* lane = nullptr;
         if (!stop) {
@@ -631,8 +586,8 @@ awaitable<void> Pop3Job::deliver(const std::vector<Msg>& todo) {
         }
         if (stop) {
             // Drain what is in flight without relaying it.
-            auto discard = [](std::string_view) -> awaitable<Result<void>> { co_return Result<void>{}; };
-            auto d = co_await pop_.read_retrieved(discard);
+            ChunkSink discard = [](std::string_view) -> awaitable<Result<void>> { co_return Result<void>{}; };
+            auto d = co_await read_fetched(discard, 0);
             if (!d && d.error().scope != ErrorScope::Message) break;
             continue;
         }
@@ -642,114 +597,64 @@ awaitable<void> Pop3Job::deliver(const std::vector<Msg>& todo) {
     co_await drain_lanes();
     if (rep_.outcome.ok() && !lane_error_.ok()) rep_.outcome = lane_error_;
     if (!rep_.outcome.ok() && rep_.outcome.error().scope == ErrorScope::Server) rep_.office_failed = true;
-    for (auto& lane : lanes_)
-        if (lane->usable()) co_await lane->quit();
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        if (lane_counted_[i] && lanes_[i]->usable()) co_await lanes_[i]->quit();
+        close_lane(i);
+    }
 }
 
-awaitable<void> Pop3Job::run() {
-    rep_.account = acc_.name;
-    now_ = s_.opt.now ? s_.opt.now() : system_now();
+
+Result<std::string> FetchJob::prepare() {
     auto pw = s_.secrets.load(account_secret_key(acc_.name));
-    if (!pw) {
-        rep_.outcome = std::move(pw).error();
-        co_return;
-    }
-    if (!*pw) {
-        rep_.outcome = make_error(Errc::SecretMissing,
-                                  "no password is stored for account " + acc_.name + " in the " + s_.opt.secret_store_kind +
-                                      " secret store; set it with: mailporter-cli account edit " + acc_.name +
-                                      " --password-stdin",
-                                  ErrorScope::Account, Retry::Never);
-        co_return;
-    }
-    if (auto r = setup_routing(); !r) {
-        rep_.outcome = std::move(r).error();
-        co_return;
-    }
-    if (auto r = co_await pop_.connect(acc_.host, acc_.port, acc_.tls, deadlines_for(s_.opt)); !r) {
-        rep_.outcome = std::move(r).error();
-        co_return;
-    }
-    const pop3::Credentials credentials{acc_.user, **pw};  // named: GCC 12 mishandles temporaries in co_await
-    if (auto r = co_await pop_.login(credentials); !r) {
-        rep_.outcome = std::move(r).error();
-        co_return;
-    }
-    auto listing = co_await pop_.uidl();
-    if (!listing) {
-        rep_.outcome = std::move(listing).error();
-        co_return;
-    }
-    auto sizes_list = co_await pop_.list();
-    if (!sizes_list) {
-        rep_.outcome = std::move(sizes_list).error();
-        co_return;
-    }
-    std::map<std::uint32_t, std::uint64_t> sizes;
-    for (const auto& e : *sizes_list) sizes[e.number] = e.size;
+    if (!pw) return pw.error();
+    if (!*pw)
+        return make_error(Errc::SecretMissing,
+                          "no password is stored for account " + acc_.name + " in the " + s_.opt.secret_store_kind +
+                              " secret store; set it with: mailporter-cli account edit " + acc_.name +
+                              " --password-stdin",
+                          ErrorScope::Account, Retry::Never);
+    if (auto r = setup_routing(); !r) return r.error();
+    return std::move(**pw);
+}
 
-    std::vector<Msg> msgs;
-    if (pop_.uidl_supported()) {
-        std::size_t no_size = 0;
-        for (const auto& e : listing->entries) {
-            auto it = sizes.find(e.number);
-            if (it == sizes.end()) {  // no usable size: left on the server, and said so
-                ++no_size;
-                continue;
-            }
-            msgs.push_back({e.number, e.uid, it->second, false});
-        }
-        const auto unusable = listing->malformed_lines.size() + listing->duplicate_uids.size() + listing->duplicate_numbers.size();
-        if (unusable)
-            warn(std::to_string(unusable) + " message(s) have unusable UIDL identifiers and were left on the server");
-        if (no_size)
-            warn(std::to_string(no_size) + " message(s) have no usable size in the LIST reply and were left on the server");
-    } else {
-        if (acc_.leave.kind != LeavePolicy::Kind::Delete)
-            warn("the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
-        for (const auto& [number, size] : sizes) msgs.push_back({number, "", size, true});
-    }
-    rep_.listed = static_cast<int>(msgs.size());
+void FetchJob::reset_folder(std::string folder_key) {
+    folder_key_ = std::move(folder_key);
+    states_.clear();
+    delete_now_.clear();
+    delivered_now_.clear();
+    delete_after_commit_.clear();
+}
 
-    std::unordered_map<std::string, MessageState> states;
-    if (pop_.uidl_supported()) {
-        auto st = s_.db.message_states(acc_.id, "");
-        if (!st) {
-            rep_.outcome = std::move(st).error();
-            co_return;
-        }
-        states = std::move(*st);
+Result<std::vector<Msg>> FetchJob::reconcile(std::vector<Msg>& msgs, bool have_uids) {
+    have_uids_ = have_uids;
+    if (have_uids) {
+        auto st = s_.db.message_states(acc_.id, folder_key_);
+        if (!st) return st.error();
+        states_ = std::move(*st);
         std::vector<std::string> present;
         present.reserve(msgs.size());
         for (auto& m : msgs) {
             present.push_back(m.uid);
-            if (!states.count(m.uid)) {
-                m.is_new = true;
-                if (auto g = s_.commits.write(); !g) {
-                    rep_.outcome = std::move(g).error();
-                    co_return;
-                }
-                if (auto r = s_.db.mark_seen(acc_.id, "", m.uid, static_cast<std::int64_t>(m.size), now_); !r) {
-                    rep_.outcome = std::move(r).error();
-                    co_return;
-                }
-                MessageState ms;
-                ms.uid = m.uid;
-                ms.first_seen = now_;
-                states.emplace(m.uid, ms);
-            }
+            if (states_.count(m.uid)) continue;
+            m.is_new = true;
+            if (auto g = s_.commits.write(); !g) return g.error();
+            if (auto r = s_.db.mark_seen(acc_.id, folder_key_, m.uid, static_cast<std::int64_t>(m.size), now_); !r)
+                return r.error();
+            MessageState ms;
+            ms.uid = m.uid;
+            ms.first_seen = now_;
+            states_.emplace(m.uid, ms);
         }
-        if (auto g = s_.commits.write(); g) (void)s_.db.forget_missing(acc_.id, "", present);
-        if (auto c = s_.commits.commit(); !c) {
-            rep_.outcome = std::move(c).error();
-            co_return;
-        }
+        if (auto g = s_.commits.write(); g) (void)s_.db.forget_missing(acc_.id, folder_key_, present);
+        if (auto c = s_.commits.commit(); !c) return c.error();
+    } else {
+        for (auto& m : msgs) m.is_new = true;
     }
 
     std::vector<Msg> todo;
     for (const auto& m : msgs) {
         const MessageState* st = nullptr;
-        if (!m.uid.empty()) st = &states.at(m.uid);
+        if (have_uids) st = &states_.at(m.uid);
         if (st && st->delivered_at != 0) {
             if (st->deleted_at != 0 || delete_due(st->first_seen)) delete_now_.push_back(m);
             else ++rep_.kept;
@@ -758,132 +663,113 @@ awaitable<void> Pop3Job::run() {
         if (acc_.max_size_bytes > 0 && m.size > static_cast<std::uint64_t>(acc_.max_size_bytes)) {
             ++rep_.skipped;
             if (m.is_new) {
-                warn("message " + (m.uid.empty() ? "#" + std::to_string(m.number) : m.uid) + " (" +
-                     std::to_string(m.size) + " bytes) is over this account's size limit; it stays on the remote server");
+                warn("size-limit", "message " + id_of(m) + " (" + std::to_string(m.size) +
+                                       " bytes) is over this account's size limit; it stays on the remote server");
                 history(m, "", HistoryRecord::Outcome::Skipped, "over the account's size limit");
             }
             continue;
         }
-        if (acc_.max_per_pass > 0 && static_cast<int>(todo.size()) >= acc_.max_per_pass) continue;
+        if (acc_.max_per_pass > 0 && static_cast<int>(todo.size()) + rep_.delivered >= acc_.max_per_pass) continue;
         todo.push_back(m);
     }
+    return todo;
+}
 
-    if (!todo.empty()) co_await deliver(todo);
-
-    // Group commit, then — and only then — the deletions it covers.
+void FetchJob::settle() {
     if (auto c = s_.commits.commit(); !c && rep_.outcome.ok()) rep_.outcome = std::move(c).error();
     for (const auto& [gen, m] : delete_after_commit_) {
         if (!s_.commits.committed(gen)) continue;
+        delivered_now_.push_back(m);
         std::int64_t first_seen = now_;
-        if (!m.uid.empty()) first_seen = states.at(m.uid).first_seen;
+        if (have_uids_ && states_.count(m.uid)) first_seen = states_.at(m.uid).first_seen;
         if (delete_due(first_seen)) delete_now_.push_back(m);
         else ++rep_.kept;
     }
-    if (pop_.state() != pop3::State::Transaction) co_return;
-    std::vector<std::uint32_t> numbers;
-    for (const auto& m : delete_now_) numbers.push_back(m.number);
-    std::vector<std::uint32_t> accepted;
-    if (!numbers.empty()) {
-        auto d = co_await pop_.dele(numbers);
-        if (!d) {
-            if (rep_.outcome.ok()) rep_.outcome = std::move(d).error();
-            co_return;  // no QUIT: the server applies no deletion
-        }
-        accepted = std::move(*d);
+    delete_after_commit_.clear();
+}
+
+}  // namespace relay_detail
+
+using namespace relay_detail;
+
+PassRunner::PassRunner(boost::asio::io_context& io, Database& db, SecretStore& secrets, RelayOptions options)
+    : options_(std::move(options)), shared_(std::make_unique<Shared>(io, db, secrets, options_)) {}
+
+PassRunner::~PassRunner() = default;
+
+net::awaitable<PassReport> PassRunner::run(Account account) {
+    Shared& s = *shared_;
+    // The office server's settings are read afresh whenever no pass is
+    // running, so an edit (or a recovered server) takes effect.
+    if (s.active_jobs == 0) s.load_office();
+    ++s.active_jobs;
+    PassReport report;
+    report.account = account.name;
+    if (account.protocol == Protocol::Imap) co_await run_imap_job(s, account, report);
+    else co_await run_pop3_job(s, account, report);
+    --s.active_jobs;
+    (void)s.commits.commit();
+    if (!report.outcome.ok() && report.outcome.error().scope == ErrorScope::Server) report.office_failed = true;
+    record(account, report);
+    co_return report;
+}
+
+void PassRunner::flush() { (void)shared_->commits.commit(); }
+
+void PassRunner::record(const Account& account, const PassReport& r) {
+    const std::int64_t finished_at = options_.now ? options_.now() : system_now();
+    PassRecord p;
+    p.account_id = account.id;
+    p.checked_at = finished_at;
+    if (!r.outcome.ok()) {
+        const auto& e = r.outcome.error();
+        p.error_code = std::string(to_string(e.code));
+        p.detail = sanitize_for_log(e.detail, 1000);
+        p.retry = e.retry == Retry::Now ? "now" : e.retry == Retry::Later ? "later" : "never";
     }
-    auto q = co_await pop_.quit();
-    if (!q) {
-        if (rep_.outcome.ok()) rep_.outcome = std::move(q).error();
-        co_return;
-    }
-    if (!accepted.empty()) {
-        std::set<std::uint32_t> acc_set(accepted.begin(), accepted.end());
-        for (const auto& m : delete_now_) {
-            if (!acc_set.count(m.number) || m.uid.empty()) continue;
-            if (auto g = s_.commits.write(); g) (void)s_.db.mark_deleted(acc_.id, "", m.uid, now_);
-        }
-        (void)s_.commits.commit();
-        rep_.deleted = static_cast<int>(accepted.size());
+    p.office_failed = r.office_failed;
+    p.listed = r.listed;
+    p.delivered = r.delivered;
+    p.deleted = r.deleted;
+    p.retrying = r.retrying;
+    p.refused = r.refused;
+    p.skipped = r.skipped;
+    p.kept = r.kept;
+    // Enough to say why; a pass with thousands of refusals keeps the first few.
+    for (std::size_t w = 0; w < r.warnings.size() && w < 20; ++w) p.warnings.push_back(r.warnings[w]);
+    p.notices = r.notices;
+    if (p.account_id != 0) (void)shared_->db.record_pass(p);
+    if (options_.log) {
+        if (r.outcome.ok())
+            options_.log(LogLevel::Info, r.account,
+                         "pass done: " + std::to_string(r.listed) + " on server, " + std::to_string(r.delivered) +
+                             " delivered, " + std::to_string(r.deleted) + " deleted, " + std::to_string(r.kept) +
+                             " kept");
+        else
+            options_.log(LogLevel::Error, r.account, "pass failed: " + r.outcome.error().detail);
     }
 }
 
-}  // namespace
-
 std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vector<Account>& accounts,
                              const RelayOptions& options) {
-    asio::io_context io;
-    Shared shared{io, db, secrets, options, Commits(db), std::nullopt, std::nullopt, std::nullopt};
+    boost::asio::io_context io;
+    PassRunner runner(io, db, secrets, options);
     std::vector<PassReport> reports(accounts.size());
-    if (auto office = db.office_server(); office && *office) {
-        shared.office = **office;
-        if (!shared.office->user.empty()) {
-            auto pw = secrets.load(OfficeSecretKey);
-            if (pw && *pw) shared.office_password = **pw;
-            else
-                shared.office_error = make_error(Errc::SecretMissing,
-                                                 "no password is stored for the office server login; set it with: "
-                                                 "mailporter-cli server set ... --password-stdin",
-                                                 ErrorScope::Server, Retry::Never);
-        }
-    }
     std::size_t next = 0;
     const int workers = std::max(1, std::min<int>(options.max_connections, static_cast<int>(accounts.size())));
     for (int w = 0; w < workers; ++w) {
-        asio::co_spawn(
+        boost::asio::co_spawn(
             io,
-            [&]() -> awaitable<void> {
+            [&]() -> net::awaitable<void> {
                 while (next < accounts.size()) {
                     const std::size_t i = next++;
-                    if (accounts[i].protocol != Protocol::Pop3) {
-                        reports[i].account = accounts[i].name;
-                        reports[i].outcome = make_error(Errc::ConfigInvalid, "IMAP accounts are not supported yet",
-                                                        ErrorScope::Account, Retry::Never);
-                        continue;
-                    }
-                    Pop3Job job(shared, accounts[i], reports[i]);
-                    co_await job.run();
+                    reports[i] = co_await runner.run(accounts[i]);
                 }
             },
-            asio::detached);
+            boost::asio::detached);
     }
     io.run();
-    (void)shared.commits.commit();
-    const std::int64_t finished_at = options.now ? options.now() : system_now();
-    for (std::size_t i = 0; i < reports.size(); ++i) {
-        const auto& r = reports[i];
-        PassRecord p;
-        p.account_id = accounts[i].id;
-        p.checked_at = finished_at;
-        if (!r.outcome.ok()) {
-            const auto& e = r.outcome.error();
-            p.error_code = std::string(to_string(e.code));
-            p.detail = sanitize_for_log(e.detail, 1000);
-            p.retry = e.retry == Retry::Now ? "now" : e.retry == Retry::Later ? "later" : "never";
-        }
-        p.office_failed = r.office_failed || (!r.outcome.ok() && r.outcome.error().scope == ErrorScope::Server);
-        p.listed = r.listed;
-        p.delivered = r.delivered;
-        p.deleted = r.deleted;
-        p.retrying = r.retrying;
-        p.refused = r.refused;
-        p.skipped = r.skipped;
-        p.kept = r.kept;
-        // Enough to say why; a pass with thousands of refusals keeps the first few.
-        for (std::size_t w = 0; w < r.warnings.size() && w < 20; ++w) p.warnings.push_back(r.warnings[w]);
-        if (p.account_id != 0) (void)db.record_pass(p);
-    }
-    for (auto& r : reports) {
-        if (!r.outcome.ok() && r.outcome.error().scope == ErrorScope::Server) r.office_failed = true;
-        if (options.log) {
-            if (r.outcome.ok())
-                options.log(LogLevel::Info, r.account,
-                            "pass done: " + std::to_string(r.listed) + " on server, " + std::to_string(r.delivered) +
-                                " delivered, " + std::to_string(r.deleted) + " deleted, " + std::to_string(r.kept) +
-                                " kept");
-            else
-                options.log(LogLevel::Error, r.account, "pass failed: " + r.outcome.error().detail);
-        }
-    }
+    runner.flush();
     return reports;
 }
 

@@ -1,6 +1,7 @@
 # Sources of core/src/proto (explicit list).
 list(APPEND MAILPORTER_CORE_SOURCES
   src/proto/dot_codec.cpp
+  src/proto/imap_parser.cpp
   src/proto/pop3_parser.cpp
   src/proto/sanitize.cpp
   src/proto/sasl.cpp

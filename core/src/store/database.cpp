@@ -88,15 +88,16 @@ constexpr std::string_view SqlOfficeSet =
     "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 #define MAILPORTER_ACCOUNT_COLUMNS                                                                   \
     "name, protocol, host, port, tls_mode, tls_pin, allow_legacy_tls, user, deliver_to, leave_policy, " \
-    "max_per_pass, max_size_bytes, interval_minutes, enabled, catch_all, domains, fallback, envelope_headers"
+    "max_per_pass, max_size_bytes, interval_minutes, enabled, catch_all, domains, fallback, envelope_headers, " \
+    "folders, idle"
 constexpr std::string_view SqlAccountInsert =
     "INSERT INTO accounts (" MAILPORTER_ACCOUNT_COLUMNS ") "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 constexpr std::string_view SqlAccountUpdate =
     "UPDATE accounts SET name = ?1, protocol = ?2, host = ?3, port = ?4, tls_mode = ?5, tls_pin = ?6, "
     "allow_legacy_tls = ?7, user = ?8, deliver_to = ?9, leave_policy = ?10, max_per_pass = ?11, "
     "max_size_bytes = ?12, interval_minutes = ?13, enabled = ?14, catch_all = ?15, domains = ?16, fallback = ?17, "
-    "envelope_headers = ?18 WHERE id = ?19";
+    "envelope_headers = ?18, folders = ?19, idle = ?20 WHERE id = ?21";
 constexpr std::string_view SqlAccountDelete = "DELETE FROM accounts WHERE id = ?1";
 constexpr std::string_view SqlAccountFind =
     "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
@@ -126,11 +127,13 @@ constexpr std::string_view SqlCopyAdd =
 constexpr std::string_view SqlCopyPrune = "DELETE FROM delivered_copy WHERE delivered_at < ?1";
 constexpr std::string_view SqlPassSet =
     "INSERT OR REPLACE INTO last_pass (account_id, checked_at, error_code, detail, retry, office_failed, listed, "
-    "delivered, deleted, retrying, refused, skipped, kept, warnings) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "delivered, deleted, retrying, refused, skipped, kept, warnings, notices) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 constexpr std::string_view SqlPassAll =
     "SELECT account_id, checked_at, error_code, detail, retry, office_failed, listed, delivered, deleted, retrying, "
-    "refused, skipped, kept, warnings FROM last_pass ORDER BY account_id";
+    "refused, skipped, kept, warnings, notices FROM last_pass ORDER BY account_id";
+constexpr std::string_view SqlStateFolders = "SELECT DISTINCT folder FROM message_state WHERE account_id = ?1";
+constexpr std::string_view SqlForgetFolder = "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2";
 constexpr std::string_view SqlForget =
     "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlHistoryAdd =
@@ -195,6 +198,8 @@ void bind_account(SQLite::Statement& s, const Account& a) {
     bind(s, 16, join_lines(a.domains));
     bind(s, 17, a.fallback);
     bind(s, 18, join_lines(a.envelope_headers));
+    bind(s, 19, join_lines(a.folders));
+    s.bind(20, a.idle ? 1 : 0);
 }
 
 Account read_account(const SQLite::Statement& s) {
@@ -218,6 +223,8 @@ Account read_account(const SQLite::Statement& s) {
     a.domains = split_lines(s.getColumn(16).getString());
     a.fallback = s.getColumn(17).getString();
     a.envelope_headers = split_lines(s.getColumn(18).getString());
+    a.folders = split_lines(s.getColumn(19).getString());
+    a.idle = s.getColumn(20).getInt() != 0;
     return a;
 }
 
@@ -463,7 +470,7 @@ Result<void> Database::update_account(const Account& a) {
         impl_->check_group();
         Use q(impl_->stmt(SqlAccountUpdate));
         bind_account(*q, a);
-        q->bind(19, a.id);
+        q->bind(21, a.id);
         int changed = 0;
         try {
             changed = q->exec();
@@ -592,6 +599,7 @@ Result<void> Database::record_pass(const PassRecord& r) {
         const int counts[] = {r.listed, r.delivered, r.deleted, r.retrying, r.refused, r.skipped, r.kept};
         for (int i = 0; i < 7; ++i) q->bind(7 + i, counts[i]);
         bind(*q, 14, join_lines(r.warnings));
+        bind(*q, 15, join_lines(r.notices));
         q->exec();
         return {};
     });
@@ -612,6 +620,7 @@ Result<std::vector<PassRecord>> Database::last_passes() {
             int* counts[] = {&r.listed, &r.delivered, &r.deleted, &r.retrying, &r.refused, &r.skipped, &r.kept};
             for (int i = 0; i < 7; ++i) *counts[i] = q->getColumn(6 + i).getInt();
             r.warnings = split_lines(q->getColumn(13).getString());
+            r.notices = split_lines(q->getColumn(14).getString());
             out.push_back(std::move(r));
         }
         return out;
@@ -648,6 +657,27 @@ Result<int> Database::prune_copies(std::int64_t older_than) {
         Use q(impl_->stmt(SqlCopyPrune));
         q->bind(1, older_than);
         return q->exec();
+    });
+}
+
+Result<std::vector<std::string>> Database::state_folders(std::int64_t account_id) {
+    return guarded("reading message state folders", [&]() -> Result<std::vector<std::string>> {
+        Use q(impl_->stmt(SqlStateFolders));
+        q->bind(1, account_id);
+        std::vector<std::string> out;
+        while (q->executeStep()) out.push_back(q->getColumn(0).getString());
+        return out;
+    });
+}
+
+Result<void> Database::forget_folder(std::int64_t account_id, std::string_view folder) {
+    return guarded("forgetting a folder's message states", [&]() -> Result<void> {
+        impl_->check_group();
+        Use q(impl_->stmt(SqlForgetFolder));
+        q->bind(1, account_id);
+        bind(*q, 2, folder);
+        q->exec();
+        return {};
     });
 }
 

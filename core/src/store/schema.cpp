@@ -126,6 +126,14 @@ CREATE TABLE last_pass (
     warnings      TEXT NOT NULL DEFAULT ''
 );
 )sql"},
+    // IMAP: folders (one per line) and IDLE push; typed reasons of the last
+    // pass (one code per line) so the status model need not read warning texts.
+    {4, R"sql(
+ALTER TABLE accounts ADD COLUMN folders TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN idle INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE last_pass ADD COLUMN notices TEXT NOT NULL DEFAULT '';
+CREATE INDEX message_state_message_id ON message_state (account_id, message_id);
+)sql"},
 };
 
 int user_version(SQLite::Database& db) {
