@@ -41,9 +41,10 @@ commands:
              [--trust-fingerprint SHA256] [--helo NAME] [--allow-legacy-tls]
   server show
   server test
-  account add NAME --protocol pop3 --host H [--port P] --tls tls|starttls|none
+  account add NAME --protocol pop3|imap --host H [--port P] --tls tls|starttls|none
              --user U --password-stdin --deliver-to ADDR
-             [--leave delete|days:N|forever] [--max-per-pass N] [--max-size MB]
+             [--leave delete|days:N|forever|mark-read] [--max-per-pass N] [--max-size MB]
+             [--folder NAME ...|--folder '*'] [--idle]        (IMAP: folders, default INBOX; push)
              [--interval MIN] [--trust-fingerprint SHA256] [--allow-legacy-tls] [--disabled]
   account add NAME ... --catch-all --domain example.com[=office.local] [--domain ...]
              [--fallback ADDR] [--envelope-header NAME ...]     (instead of --deliver-to)
@@ -338,6 +339,9 @@ void apply_account_options(const Args& a, mp::Account& acc, bool adding) {
         acc.domains.clear();
         acc.fallback.clear();
     }
+    if (a.has("folder")) acc.folders = a.get_all("folder");
+    if (a.flag("idle")) acc.idle = true;
+    if (a.flag("no-idle")) acc.idle = false;
     if (a.flag("disabled")) acc.enabled = false;
     if (a.flag("enabled")) acc.enabled = true;
 }
@@ -363,7 +367,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
                           << ",\"fallback\":\"" << json_escape(x.fallback) << "\",\"envelope_headers\":" << json_list(x.envelope_headers)
                           << ",\"trust_fingerprint\":\"" << x.tls.pinned_sha256 << "\",\"allow_legacy_tls\":"
                           << (x.tls.allow_legacy_tls ? "true" : "false") << ",\"enabled\":" << (x.enabled ? "true" : "false")
-                          << "}";
+                          << ",\"folders\":" << json_list(x.folders) << ",\"idle\":" << (x.idle ? "true" : "false") << "}";
             }
             std::cout << "]\n";
         } else if (accounts.empty()) {
@@ -372,6 +376,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
             for (const auto& x : accounts)
                 std::cout << x.name << "  " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":" << x.port
                           << " (" << mp::to_string(x.tls.mode) << ") -> " << (x.catch_all ? "catch-all " + join(x.domains) + (x.fallback.empty() ? std::string() : ", fallback " + x.fallback) : x.deliver_to) << "  leave " << mp::to_string(x.leave)
+                          << (x.protocol == mp::Protocol::Imap ? "  folders " + (x.folders.empty() ? std::string("INBOX") : join(x.folders)) + (x.idle ? "  idle" : "") : std::string())
                           << (x.enabled ? "" : "  [disabled]") << "\n";
         }
         return ExitOk;
@@ -382,7 +387,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     if (sub == "add") {
         mp::Account acc;
         acc.name = name;
-        if (!a.has("protocol")) throw UsageError{"account add needs --protocol pop3"};
+        if (!a.has("protocol")) throw UsageError{"account add needs --protocol pop3|imap"};
         if (!a.has("host")) throw UsageError{"account add needs --host"};
         if (!a.has("tls")) throw UsageError{"account add needs --tls tls|starttls|none"};
         if (!a.has("user")) throw UsageError{"account add needs --user"};
@@ -760,7 +765,7 @@ int main(int argc, char** argv) {
         }
         if (cmd == "server" || cmd == "account") {
             if (rest.size() < 2) throw UsageError{cmd + " needs a subcommand"};
-            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json", "catch-all", "individual"});
+            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json", "catch-all", "individual", "idle", "no-idle"});
             return cmd == "server" ? cmd_server(ctx, rest[1], a) : cmd_account(ctx, rest[1], a);
         }
         throw UsageError{"unknown command '" + cmd + "'"};

@@ -43,6 +43,14 @@ struct Setup {
         routing.insert(routing.end(), extra.begin(), extra.end());
         add(name, user, port_name, tls, routing);
     }
+    // An IMAP box (extra: --folder, --leave, --idle ...).
+    void add_imap(const std::string& name, const std::string& user, const std::string& port_name,
+                  const std::string& tls, const std::string& deliver_to,
+                  const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> rest{"--deliver-to", deliver_to};
+        rest.insert(rest.end(), extra.begin(), extra.end());
+        add(name, user, port_name, tls, rest, "imap");
+    }
     // A catch-all box: routing holds --catch-all, --domain, --fallback ...
     void add_catchall(const std::string& name, const std::string& user, const std::string& port_name,
                       const std::string& tls, const std::vector<std::string>& routing) const {
@@ -53,8 +61,8 @@ struct Setup {
 
 private:
     void add(const std::string& name, const std::string& user, const std::string& port_name, const std::string& tls,
-             const std::vector<std::string>& rest) const {
-        std::vector<std::string> args{"account", "add", name, "--protocol", "pop3", "--host", "localhost", "--port",
+             const std::vector<std::string>& rest, const std::string& protocol = "pop3") const {
+        std::vector<std::string> args{"account", "add", name, "--protocol", protocol, "--host", "localhost", "--port",
                                       std::to_string(TestBed::shared().port(port_name)), "--tls", tls, "--user", user,
                                       "--password-stdin"};
         args.insert(args.end(), rest.begin(), rest.end());

@@ -8,3 +8,5 @@ mailporter_add_test(test_relay integration integration/relay_test.cpp integratio
 set_tests_properties(test_relay PROPERTIES TIMEOUT 600)
 mailporter_add_test(test_catchall integration integration/catchall_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
 set_tests_properties(test_catchall PROPERTIES TIMEOUT 300)
+mailporter_add_test(test_imap integration integration/imap_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_imap PROPERTIES TIMEOUT 600)

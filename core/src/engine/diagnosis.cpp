@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "mailporter/relay.h"
+#include "proto/imap_session.h"
 #include "proto/pop3_session.h"
 #include "proto/sanitize.h"
 #include "proto/smtp_session.h"
@@ -99,9 +100,92 @@ void run(asio::io_context& io, std::function<net::awaitable<void>()> body) {
     io.run();
 }
 
-}  // namespace
 
-Diagnosis test_account(const Account& account, const std::string& password, const RelayOptions& options) {
+// The connect step's failure, shared by POP3 and IMAP.
+void connect_failed(Diagnosis& d, const Error& e, const std::optional<net::CertInfo>& cert, const Account& account) {
+    if (e.code == Errc::CertUntrusted && cert) d.certificate_sha256 = cert->sha256;
+    const bool reached = e.code != Errc::ResolveFailed && e.code != Errc::ConnectRefused &&
+                         e.code != Errc::ConnectFailed && e.code != Errc::Timeout;
+    if (reached) d.steps.push_back({"connect", true, "reached " + account.host + ":" + std::to_string(account.port)});
+    d.steps.push_back(step_for(e, account.host, account.port, false));
+}
+
+Diagnosis test_imap_account(const Account& account, const std::string& password, const RelayOptions& options) {
+    Diagnosis d;
+    asio::io_context io;
+    net::Transcript tr;
+    if (options.transcript)
+        tr = [&](char dir, std::string_view l) { options.transcript(account.name, dir, l); };
+    imap::Session imap(io, tr);
+    run(io, [&]() -> net::awaitable<void> {
+        const net::Deadlines deadlines = short_deadlines(options);
+        auto c = co_await imap.connect(account.host, account.port, account.tls, deadlines);
+        if (!c) {
+            connect_failed(d, c.error(), imap.certificate(), account);
+            co_return;
+        }
+        d.steps.push_back({"connect", true, "reached " + account.host + ":" + std::to_string(account.port)});
+        cert_step(d, imap.certificate());
+        d.steps.push_back({"greeting", true, sanitize_for_log(imap.greeting(), 200)});
+        const auto& caps = imap.capabilities();
+        std::string capa;
+        for (auto [on, name] : {std::pair{caps.imap4rev1, "IMAP4rev1"}, {caps.starttls, "STARTTLS"}, {caps.idle, "IDLE"},
+                                {caps.uidplus, "UIDPLUS"}, {caps.literal_plus, "LITERAL+"}, {caps.sasl_ir, "SASL-IR"}})
+            if (on) capa += std::string(capa.empty() ? "" : " ") + name;
+        for (const auto& m : caps.sasl) capa += " SASL:" + m;
+        d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
+        const imap::Credentials credentials{account.user, password};  // named: GCC 12 and co_await temporaries
+        auto l = co_await imap.login(credentials);
+        if (!l) {
+            d.steps.push_back(step_for(l.error(), account.host, account.port, false));
+            co_return;
+        }
+        d.steps.push_back({"login", true, "logged in as " + account.user + " (" + imap.auth_method() + ")"});
+        const std::string reference, pattern = "*";
+        auto folders = co_await imap.list(reference, pattern);
+        if (!folders) {
+            d.steps.push_back({"folders", false, folders.error().detail});
+            co_return;
+        }
+        std::string names;
+        std::size_t shown = 0;
+        for (const auto& f : *folders) {
+            if (f.noselect) continue;
+            if (shown++ < 12) names += (names.empty() ? "" : ", ") + sanitize_for_log(f.display, 100);
+        }
+        if (shown > 12) names += ", ... (" + std::to_string(shown) + " in all)";
+        bool folders_ok = true;
+        std::string missing;
+        for (const auto& want : account.folders) {
+            if (want == "*") continue;
+            const bool found = std::any_of(folders->begin(), folders->end(), [&](const imap::MailboxInfo& f) {
+                return !f.noselect && (f.name == want || f.display == want);
+            });
+            if (!found && want != "INBOX") {
+                folders_ok = false;
+                missing += (missing.empty() ? "" : ", ") + want;
+            }
+        }
+        d.steps.push_back({"folders", folders_ok,
+                           names.empty() ? "(no folders)"
+                                         : names + (missing.empty() ? "" : "; not found: " + missing +
+                                                                               " (check the spelling; names are case sensitive)")});
+        const std::string inbox = "INBOX";
+        auto sel = co_await imap.select(inbox, true);
+        if (!sel) {
+            d.steps.push_back({"mailbox", false, sel.error().detail});
+            co_return;
+        }
+        std::string mailbox = "INBOX: " + std::to_string(sel->exists) + " message(s)";
+        if (account.idle && !caps.idle)
+            mailbox += "; the server does not offer IDLE, so new mail is fetched at each interval instead of at once";
+        d.steps.push_back({"mailbox", true, mailbox});
+        co_await imap.logout();
+    });
+    return d;
+}
+
+Diagnosis test_pop3_account(const Account& account, const std::string& password, const RelayOptions& options) {
     Diagnosis d;
     asio::io_context io;
     net::Transcript tr;
@@ -109,14 +193,10 @@ Diagnosis test_account(const Account& account, const std::string& password, cons
         tr = [&](char dir, std::string_view l) { options.transcript(account.name, dir, l); };
     pop3::Session pop(io, tr);
     run(io, [&]() -> net::awaitable<void> {
-        auto c = co_await pop.connect(account.host, account.port, account.tls, short_deadlines(options));
+        const net::Deadlines deadlines = short_deadlines(options);
+        auto c = co_await pop.connect(account.host, account.port, account.tls, deadlines);
         if (!c) {
-            if (c.error().code == Errc::CertUntrusted && pop.certificate()) d.certificate_sha256 = pop.certificate()->sha256;
-            d.steps.push_back({"connect", c.error().code != Errc::ResolveFailed && c.error().code != Errc::ConnectRefused &&
-                                              c.error().code != Errc::ConnectFailed && c.error().code != Errc::Timeout,
-                               "reached " + account.host + ":" + std::to_string(account.port)});
-            if (!d.steps.back().ok) d.steps.pop_back();
-            d.steps.push_back(step_for(c.error(), account.host, account.port, false));
+            connect_failed(d, c.error(), pop.certificate(), account);
             co_return;
         }
         d.steps.push_back({"connect", true, "reached " + account.host + ":" + std::to_string(account.port)});
@@ -149,6 +229,13 @@ Diagnosis test_account(const Account& account, const std::string& password, cons
         co_await pop.quit();
     });
     return d;
+}
+
+}  // namespace
+
+Diagnosis test_account(const Account& account, const std::string& password, const RelayOptions& options) {
+    return account.protocol == Protocol::Imap ? test_imap_account(account, password, options)
+                                              : test_pop3_account(account, password, options);
 }
 
 Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options) {

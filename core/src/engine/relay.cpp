@@ -285,8 +285,10 @@ std::string FetchJob::trace_line(const Msg& m, const std::vector<std::string>& r
     // others (perhaps Bcc) would be revealed to each.
     const std::string with = with_protocol();
     std::string id = m.uid.empty() ? std::to_string(m.number) : m.uid;
+    // IMAP: the remote box's arrival time (INTERNALDATE) stays visible.
+    const std::string arrived = m.internal_date ? ", arrived " + rfc5322_date(m.internal_date) : std::string();
     std::string line = "Received: from " + acc_.host + " by MailPorter (" MAILPORTER_VERSION ") with " + with +
-                       "\r\n\tid <" + id + "> (" + loop_token_ + ")";
+                       "\r\n\tid <" + id + "> (" + loop_token_ + arrived + ")";
     if (recipients.size() == 1) line += " for <" + recipients.front() + ">";
     return line + "; " + rfc5322_date(now_) + "\r\n";
 }

@@ -62,7 +62,7 @@ bool is_atom_char(char c) {
 // ends with '}', or npos when the segment does not end like one. Only a
 // short brace group without blanks counts: "{see below}" is text.
 std::size_t announcement_start(std::string_view segment) {
-    constexpr std::size_t MaxAnnouncement = 24;  // "{" + 20 digits + "+}" and some slack
+    constexpr std::size_t MaxAnnouncement = 64;  // beyond: text, whatever it holds
     if (segment.empty() || segment.back() != '}') return std::string_view::npos;
     const auto open = segment.rfind('{');
     if (open == std::string_view::npos || segment.size() - open > MaxAnnouncement) return std::string_view::npos;

@@ -156,7 +156,8 @@ public:
     // is deferred: expunge_deferred() is true and the flagged uids are
     // returned (deleted for good at the next expunge, like POP3 DELE before
     // QUIT). Returns the uids confirmed, sorted: whose STORE was accepted and
-    // that a UID SEARCH after the expunge no longer finds.
+    // that a UID SEARCH after the expunge no longer finds (a uid that was not
+    // there in the first place counts as deleted).
     net::awaitable<Result<std::vector<std::uint32_t>>> delete_messages(const std::vector<std::uint32_t>& uids);
     bool expunge_deferred() const { return expunge_deferred_; }
     // UID STORE <set> +FLAGS.SILENT (\Seen).

@@ -2,6 +2,7 @@
 list(APPEND MAILPORTER_CORE_SOURCES
   src/proto/dot_codec.cpp
   src/proto/imap_parser.cpp
+  src/proto/imap_session.cpp
   src/proto/pop3_parser.cpp
   src/proto/sanitize.cpp
   src/proto/sasl.cpp
