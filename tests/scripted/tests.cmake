@@ -6,3 +6,8 @@ mailporter_add_test(test_scripted scripted
   scripted/relay_matrix_test.cpp
   scripted/relay_security_test.cpp
 )
+# The relay with an IMAP account against a scripted IMAP server (the rule under faults).
+mailporter_add_test(test_imap_relay scripted
+  scripted/fake_server.cpp
+  scripted/imap_relay_test.cpp
+)
