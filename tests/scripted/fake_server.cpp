@@ -10,7 +10,15 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "proto/sasl.h"
 
@@ -50,13 +58,104 @@ std::optional<int> to_int(const std::string& s) {
 
 }  // namespace
 
+// ------------------------------------------------------------------- TLS ----
+
+namespace {
+std::string bio_text(BIO* bio) {
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    return std::string(data, static_cast<std::size_t>(n > 0 ? n : 0));
+}
+
+TlsIdentity make_identity() {
+    TlsIdentity id;
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = X509_new();
+    if (!key || !cert) throw std::runtime_error("cannot create a test key/certificate");
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 7L * 24 * 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    if (X509_sign(cert, key, EVP_sha256()) == 0) throw std::runtime_error("cannot sign the test certificate");
+    BIO* b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, cert);
+    id.cert_pem = bio_text(b);
+    BIO_free(b);
+    b = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
+    id.key_pem = bio_text(b);
+    BIO_free(b);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    X509_digest(cert, EVP_sha256(), md, &md_len);
+    static const char* hex = "0123456789abcdef";
+    for (unsigned i = 0; i < md_len; ++i) {
+        id.sha256 += hex[md[i] >> 4];
+        id.sha256 += hex[md[i] & 15];
+    }
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return id;
+}
+}  // namespace
+
+const TlsIdentity& test_tls_identity() {
+    static const TlsIdentity id = make_identity();
+    return id;
+}
+
+bool FakeConnection::start_tls(const TlsIdentity& identity) {
+    if (fd_ < 0 || ssl_) return false;
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) return false;
+    ssl_ctx_ = ctx;
+    BIO* cb = BIO_new_mem_buf(identity.cert_pem.data(), static_cast<int>(identity.cert_pem.size()));
+    X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+    BIO_free(cb);
+    BIO* kb = BIO_new_mem_buf(identity.key_pem.data(), static_cast<int>(identity.key_pem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+    BIO_free(kb);
+    const bool loaded = cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    if (!loaded) return false;
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd_);
+    // A client that never starts the handshake must not hang the test.
+    timeval tv{};
+    tv.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(FakeReadTimeout).count();
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const int r = SSL_accept(ssl);
+    tv.tv_sec = 0;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssl_ = ssl;
+    buf_.clear();
+    return r == 1;
+}
+
 // ------------------------------------------------------------ connection ----
 
 FakeConnection::FakeConnection(FakeServer& server, int fd, int index) : server_(server), fd_(fd), index_(index) {}
 
-FakeConnection::~FakeConnection() { close(); }
+FakeConnection::~FakeConnection() {
+    close();
+    if (ssl_) SSL_free(static_cast<SSL*>(ssl_));
+    if (ssl_ctx_) SSL_CTX_free(static_cast<SSL_CTX*>(ssl_ctx_));
+}
 
 void FakeConnection::send(std::string_view bytes) {
+    if (ssl_) {
+        while (fd_ >= 0 && !bytes.empty()) {
+            const int n = SSL_write(static_cast<SSL*>(ssl_), bytes.data(), static_cast<int>(bytes.size()));
+            if (n <= 0) return;
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return;
+    }
     while (fd_ >= 0 && !bytes.empty()) {
         const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
@@ -66,6 +165,13 @@ void FakeConnection::send(std::string_view bytes) {
 }
 
 bool FakeConnection::fill(Clock::time_point deadline) {
+    char tmp[16384];
+    if (ssl_ && SSL_pending(static_cast<SSL*>(ssl_)) > 0) {
+        const int n = SSL_read(static_cast<SSL*>(ssl_), tmp, sizeof tmp);
+        if (n <= 0) return false;
+        buf_.append(tmp, static_cast<std::size_t>(n));
+        return true;
+    }
     while (fd_ >= 0 && !server_.stopping()) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) return false;
@@ -74,7 +180,18 @@ bool FakeConnection::fill(Clock::time_point deadline) {
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return false;
         if (r == 0) continue;
-        char tmp[16384];
+        if (ssl_) {
+            // A TLS record may carry no application data (a key update):
+            // then poll again.
+            const int n = SSL_read(static_cast<SSL*>(ssl_), tmp, sizeof tmp);
+            if (n <= 0) {
+                const int err = SSL_get_error(static_cast<SSL*>(ssl_), n);
+                if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) continue;
+                return false;
+            }
+            buf_.append(tmp, static_cast<std::size_t>(n));
+            return true;
+        }
         const auto n = ::recv(fd_, tmp, sizeof tmp, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
@@ -129,6 +246,7 @@ std::optional<std::string> FakeConnection::read_until_dot(std::string* partial, 
 
 void FakeConnection::close() {
     if (fd_ < 0) return;
+    if (ssl_) SSL_shutdown(static_cast<SSL*>(ssl_));
     ::shutdown(fd_, SHUT_WR);
     // Let the client see the FIN and close its end, so the close here is not
     // a reset that could discard what was sent.

@@ -35,6 +35,16 @@ inline constexpr std::chrono::milliseconds FakeReadTimeout = 10s;
 
 class FakeServer;
 
+// A self-signed certificate (EC P-256, CN=localhost, valid now) made at run
+// time, so no key material is checked in. Clients trust it by pinning sha256.
+struct TlsIdentity {
+    std::string cert_pem;
+    std::string key_pem;
+    std::string sha256;  // 64 lower-case hex digits, as net::CertInfo::sha256
+};
+// One identity per test process (generated on first use; thread-safe).
+const TlsIdentity& test_tls_identity();
+
 // One accepted connection, seen from the server side.
 class FakeConnection {
 public:
@@ -55,6 +65,13 @@ public:
     // timed out) first; then *partial gets what had arrived.
     std::optional<std::string> read_until_dot(std::string* partial = nullptr,
                                               std::chrono::milliseconds timeout = FakeReadTimeout);
+    // Server side of a TLS handshake on this connection (after a STARTTLS
+    // reply, or right away for implicit TLS); from then on send() and the
+    // reads go through TLS. Bytes the client sent before the handshake and
+    // that were already read are dropped. false when the handshake failed
+    // (the client aborted, timeout).
+    bool start_tls(const TlsIdentity& identity = test_tls_identity());
+    bool tls_active() const { return ssl_ != nullptr; }
     // Sends FIN after what was sent, waits briefly for the client to close,
     // closes. Idempotent.
     void close();
@@ -68,6 +85,8 @@ private:
     int fd_;
     int index_;
     std::string buf_;
+    void* ssl_ctx_ = nullptr;  // SSL_CTX*, SSL*: OpenSSL stays out of this header
+    void* ssl_ = nullptr;
 };
 
 class FakeServer {

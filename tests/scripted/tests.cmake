@@ -11,3 +11,8 @@ mailporter_add_test(test_imap_relay scripted
   scripted/fake_server.cpp
   scripted/imap_relay_test.cpp
 )
+# The IMAP session against scripted fake servers (no relay, no database).
+mailporter_add_test(test_imap_session scripted
+  scripted/fake_server.cpp
+  scripted/imap_session_test.cpp
+)

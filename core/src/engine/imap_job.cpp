@@ -37,11 +37,9 @@ private:
         std::string display;  // for people
     };
 
-    // One UID FETCH at a time: servers may answer pipelined fetches with the
-    // bodies of later commands before the tagged OK of the earlier one
-    // (Dovecot does), and bodies are streamed, never held, so each
-    // command's body must be read before the next is asked for.
-    std::size_t fetch_window() const override { return 1; }
+    // Pipelined UID FETCHes; the session copes with servers that send the
+    // bodies of later commands before the earlier tagged OKs (Dovecot).
+    std::size_t fetch_window() const override { return 8; }
     awaitable<Result<void>> send_fetch(const Msg& m) override { co_return co_await imap_.send_fetch(m.number); }
     awaitable<Result<std::uint64_t>> read_fetched(const ChunkSink& sink, std::uint64_t max_bytes) override {
         co_return co_await imap_.read_fetched(sink, max_bytes);

@@ -264,7 +264,6 @@ Result<void> Session::note_untagged(const Response& r) {
             // RFC 3501 §7.4.1: each EXPUNGE lowers the sequence numbers above
             // it and the message count by one.
             if (selected && selected_.exists > 0) --selected_.exists;
-            ++expunges_seen_;
             break;
         default: break;
     }
@@ -304,6 +303,7 @@ net::awaitable<Result<Response>> Session::run_until_tagged(const std::string& ta
         if (!r) co_return std::move(r).error();
         if (r->kind == Response::Kind::Tagged) {
             if (r->tag == tag) co_return r;
+            if (answered_fetch_tags_.erase(r->tag)) continue;  // a pipelined fetch's late OK
             co_return fail(protocol("the server answered a command that was not sent (tag " +
                                     sanitize_for_log(r->tag, 40) + ")"));
         }
@@ -649,7 +649,7 @@ net::awaitable<Result<void>> Session::login(const Credentials& credentials) {
     co_return Result<void>{};
 }
 
-net::awaitable<Result<std::vector<MailboxInfo>>> Session::list(const std::string& reference, const std::string& pattern) {
+net::awaitable<Result<std::vector<MailboxInfo>>> Session::list(std::string reference, std::string pattern) {
     if (state_ != State::Authenticated && state_ != State::Selected) co_return wrong_state("list", state_);
     std::vector<MailboxInfo> out;
     const UntaggedHandler collect = [&out](const Response& r) -> Result<void> {
@@ -674,7 +674,7 @@ net::awaitable<Result<std::vector<MailboxInfo>>> Session::list(const std::string
     co_return out;
 }
 
-net::awaitable<Result<SelectInfo>> Session::select(const std::string& mailbox, bool read_only) {
+net::awaitable<Result<SelectInfo>> Session::select(std::string mailbox, bool read_only) {
     if (state_ != State::Authenticated && state_ != State::Selected) co_return wrong_state("select", state_);
     SelectInfo info;
     const UntaggedHandler collect = [&info](const Response& r) -> Result<void> {
@@ -781,6 +781,21 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
     const std::string tag = pending_fetches_.front().first;
     const std::uint32_t uid = pending_fetches_.front().second;
     pending_fetches_.pop_front();
+    const auto vanished = [uid] {
+        // RFC 3501 §6.4.8 / RFC 2180 §4.1: a message expunged by another
+        // client yields no data (tagged OK) or a NO.
+        return make_error(Errc::MailboxUnavailable,
+                          "message UID " + std::to_string(uid) +
+                              " is no longer on the server (another client may have removed it)",
+                          ErrorScope::Message, Retry::Later);
+    };
+    if (dropped_uids_.erase(uid)) {
+        answered_fetch_tags_.insert(tag);
+        co_return make_error(Errc::ProtocolError,
+                             "message UID " + std::to_string(uid) +
+                                 " arrived out of order and was not kept; it is fetched again next pass",
+                             ErrorScope::Message, Retry::Later);
+    }
 
     bool got_body = false;
     std::uint64_t total = 0;
@@ -792,6 +807,10 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
                           "the message is larger than " + std::to_string(max_bytes) + " bytes (" +
                               std::to_string(size) + " bytes)",
                           ErrorScope::Message, Retry::Never);
+    };
+    const auto is_later_fetch = [this](std::uint32_t other) {
+        return std::any_of(pending_fetches_.begin(), pending_fetches_.end(),
+                           [other](const auto& p) { return p.second == other; });
     };
     // Decides, from the start of the response, whether a streamed literal is
     // this fetch's message; anything else is read and dropped.
@@ -806,36 +825,39 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
             streamed_unknown_uid = !h->uid;
             if (auto e = too_big(size)) sink_error = std::move(e);
             target = &sink;
+        } else if (h && h->item == "BODY[]" && h->uid && is_later_fetch(*h->uid)) {
+            dropped_uids_.insert(*h->uid);
         }
         co_return co_await stream_literal(size, target, sink_error);
+    };
+    // Our message is complete (its FETCH response ended): the tagged OK may
+    // come after the bodies of later pipelined fetches, so it is not waited for.
+    const auto done = [&]() -> Result<std::uint64_t> {
+        if (transcript_) transcript_('<', "(message UID " + std::to_string(uid) + ", " + std::to_string(total) + " bytes)");
+        if (wrong_message) return std::move(*wrong_message);
+        if (sink_error) return std::move(*sink_error);
+        return total;
     };
 
     for (;;) {
         auto r = co_await read_response(&large);
         if (!r) co_return std::move(r).error();
         if (r->kind == Response::Kind::Tagged) {
+            if (answered_fetch_tags_.erase(r->tag)) continue;  // an earlier fetch's late OK
             if (r->tag != tag) co_return fail(protocol("the server answered UID FETCH commands out of order"));
-            if (transcript_) transcript_('<', "(message UID " + std::to_string(uid) + ", " + std::to_string(total) + " bytes)");
             if (r->status == Status::Bad)
                 co_return protocol("the server rejected UID FETCH " + std::to_string(uid) + ": " + reply_text(*r),
                                    ErrorScope::Message);
-            if (!got_body || r->status != Status::Ok)
-                // RFC 3501 §6.4.8 / RFC 2180 §4.1: a message expunged by
-                // another client yields no data (tagged OK) or a NO.
-                co_return make_error(Errc::MailboxUnavailable,
-                                     "message UID " + std::to_string(uid) +
-                                         " is no longer on the server (another client may have removed it)",
-                                     ErrorScope::Message, Retry::Later);
-            if (wrong_message) co_return std::move(*wrong_message);
-            if (sink_error) co_return std::move(*sink_error);
-            co_return total;
+            if (!got_body || r->status != Status::Ok) co_return vanished();
+            co_return done();
         }
         if (r->kind == Response::Kind::Continuation) co_return fail(protocol("unexpected continuation during FETCH"));
         if (r->status == Status::Bye) co_return fail(closed_error(*r));
         if (auto n = note_untagged(*r); !n) co_return fail(std::move(n).error());
-        if (r->data != Response::Data::Fetch || !r->fetch) continue;
-        const auto& f = *r->fetch;
-        if (streamed_unknown_uid) {
+        const FetchData* fetch = r->data == Response::Data::Fetch && r->fetch ? &*r->fetch : nullptr;
+        if (!fetch) {
+            // (A streamed body always comes in a FETCH response.)
+        } else if (const auto& f = *fetch; streamed_unknown_uid) {
             // The body came before the UID item: only now is it clear whose
             // body went to the sink. A mismatch makes the delivery invalid.
             streamed_unknown_uid = false;
@@ -843,22 +865,29 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
                 wrong_message = protocol("the server sent message UID " + std::to_string(*f.uid) + " instead of " +
                                              std::to_string(uid),
                                          ErrorScope::Message);
-            continue;
-        }
-        if (got_body || !f.uid || *f.uid != uid) continue;
-        for (const auto& b : f.bodies) {
-            if (!b.section.empty() || b.origin || b.nil) continue;
-            // A small message arrived inline (at most MaxSmallLiteral bytes,
-            // so one chunk).
-            got_body = true;
-            total = b.data.size();
-            if (auto e = too_big(total)) sink_error = std::move(e);
-            if (!sink_error && !b.data.empty()) {
-                const std::string_view chunk = b.data;
-                auto s = co_await sink(chunk);
-                if (!s) sink_error = std::move(s).error();
+        } else if (!got_body && f.uid && *f.uid == uid) {
+            for (const auto& b : f.bodies) {
+                if (!b.section.empty() || b.origin || b.nil) continue;
+                // A small message arrived inline (at most MaxSmallLiteral
+                // bytes, so one chunk).
+                got_body = true;
+                total = b.data.size();
+                if (auto e = too_big(total)) sink_error = std::move(e);
+                if (!sink_error && !b.data.empty()) {
+                    const std::string_view chunk = b.data;
+                    auto s = co_await sink(chunk);
+                    if (!s) sink_error = std::move(s).error();
+                }
+                break;
             }
-            break;
+        } else if (!got_body && f.uid && is_later_fetch(*f.uid)) {
+            // A later fetch's body before ours: not kept (bounded memory).
+            for (const auto& b : f.bodies)
+                if (b.section.empty() && !b.origin && !b.nil) dropped_uids_.insert(*f.uid);
+        }
+        if (got_body) {
+            answered_fetch_tags_.insert(tag);
+            co_return done();
         }
     }
 }

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,13 +118,14 @@ public:
     // A [REFERRAL] is Errc::AuthFailed naming the referral; it is not followed.
     net::awaitable<Result<void>> login(const Credentials& credentials);
 
-    // LIST reference pattern. Entries in server order.
-    net::awaitable<Result<std::vector<MailboxInfo>>> list(const std::string& reference = "",
-                                                          const std::string& pattern = "*");
+    // LIST reference pattern. Entries in server order. (The strings are taken
+    // by value: a coroutine must not keep references to a caller's
+    // temporaries, which GCC 12 may destroy early.)
+    net::awaitable<Result<std::vector<MailboxInfo>>> list(std::string reference = "", std::string pattern = "*");
     // SELECT (or EXAMINE when read_only). A NO is Errc::MailboxUnavailable
     // with ErrorScope::Mailbox. A mailbox without UIDVALIDITY is a protocol
     // error: UIDs cannot be tracked across sessions without it.
-    net::awaitable<Result<SelectInfo>> select(const std::string& mailbox, bool read_only = false);
+    net::awaitable<Result<SelectInfo>> select(std::string mailbox, bool read_only = false);
     // UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE FLAGS) of the selected
     // mailbox, sorted by UID, duplicates merged. An empty mailbox sends no
     // FETCH. FETCH data without a UID is ignored.
@@ -165,8 +167,8 @@ public:
 
     // IDLE (RFC 2177) on the selected mailbox. Returns true when new mail is
     // announced (EXISTS above the count known so far, or RECENT > 0), false
-    // when max_wait passed or cancel() returned true (polled about once a
-    // second). In every case DONE is sent and the tagged OK consumed before
+    // when max_wait passed or cancel() returned true (polled every 200 ms).
+    // In every case DONE is sent and the tagged OK consumed before
     // returning. Without the IDLE capability: Errc::ProtocolError, nothing sent.
     net::awaitable<Result<bool>> idle(std::chrono::seconds max_wait, std::function<bool()> cancel = {});
     // LOGOUT; the server's BYE and tagged OK are read, then the connection is
@@ -232,12 +234,19 @@ private:
     std::string alert_;
     SelectInfo selected_;
     std::uint32_t tag_counter_ = 0;
-    std::uint64_t expunges_seen_ = 0;
     bool expunge_deferred_ = false;
     std::optional<Response> pending_tagged_;
     std::optional<Response> login_ok_;
     std::shared_ptr<IdleWatch> idle_watch_;
     std::deque<std::pair<std::string, std::uint32_t>> pending_fetches_;  // tag, uid
+    // Fetches whose message was read completely but whose tagged reply has
+    // not arrived yet: servers (Dovecot) send the bodies of pipelined
+    // fetches before the earlier tagged OKs. Those replies are consumed
+    // wherever they turn up.
+    std::set<std::string> answered_fetch_tags_;
+    // Bodies of later pipelined fetches that arrived out of order and were
+    // dropped (memory stays bounded): read_fetched() reports them skipped.
+    std::set<std::uint32_t> dropped_uids_;
 };
 
 }  // namespace mailporter::imap

@@ -6,3 +6,6 @@ mailporter_add_test(test_proto unit
   unit/proto/sasl_test.cpp
   unit/proto/smtp_parser_test.cpp
 )
+mailporter_add_test(test_imap_parser unit
+  unit/proto/imap_parser_test.cpp
+)
