@@ -2,6 +2,7 @@
 // the tray app. Errors are one clear line and a non-zero exit.
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -15,11 +16,13 @@
 #include <ctime>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "mailporter/config.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/database.h"
+#include "mailporter/engine.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "mailporter/service.h"
@@ -534,59 +537,81 @@ int cmd_history(Context& ctx, const Args& a) {
     return ExitOk;
 }
 
-// The last pass as the engine reported it, rebuilt from the database.
-mp::PassReport report_of(const mp::PassRecord& p, const std::string& name) {
-    mp::PassReport r;
-    r.account = name;
-    if (!p.error_code.empty())
-        r.outcome = mp::make_error(mp::errc_from_string(p.error_code), p.detail,
-                                   p.office_failed ? mp::ErrorScope::Server : mp::ErrorScope::Account,
-                                   p.retry == "never" ? mp::Retry::Never : mp::Retry::Later);
-    r.office_failed = p.office_failed;
-    r.listed = p.listed;
-    r.delivered = p.delivered;
-    r.deleted = p.deleted;
-    r.retrying = p.retrying;
-    r.refused = p.refused;
-    r.skipped = p.skipped;
-    r.kept = p.kept;
-    r.warnings = p.warnings;
-    return r;
-}
-
+// Colour, code and sentence of each account and of the office server, as
+// the running engine sees it: the last pass of each account (PassRecord), the
+// pause setting, and the next-check times the engine publishes
+// ("engine-next-checks"); without a running engine, the next check is
+// estimated from the last check and the interval.
 int cmd_status(Context& ctx, const Args& a) {
     const bool json = a.flag("json");
     a.reject_unknown();
     auto& db = ctx.database();
-    const bool paused = need(db.setting("scheduler-paused")).value_or("0") == "1";
+    const bool paused = need(db.setting(mp::SettingPaused)).value_or("0") == "1";
     int default_minutes = 5;
-    if (auto d = need(db.setting("default-interval-minutes"))) default_minutes = std::max(1, std::atoi(d->c_str()));
+    if (auto d = need(db.setting(mp::SettingDefaultInterval))) default_minutes = std::max(1, std::atoi(d->c_str()));
+    int max_connections = 8;
+    if (auto m = need(db.setting(mp::SettingMaxConnections))) max_connections = std::max(1, std::atoi(m->c_str()));
     const auto engine_pid = mp::EngineLock::holder(ctx.data_dir);
+    std::map<std::int64_t, std::int64_t> published_next;
+    if (engine_pid)
+        if (auto n = need(db.setting(mp::SettingNextChecks)))
+            for (auto [id, t] : mp::parse_next_checks(*n)) published_next[id] = t;
     std::map<std::int64_t, mp::PassRecord> last;
     for (auto& p : need(db.last_passes())) last[p.account_id] = p;
     const auto office = need(db.office_server());
+    // Today's counts per account (local midnight on), from the history.
+    const std::int64_t now = std::time(nullptr);
+    std::int64_t midnight = 0;
+    {
+        std::time_t tt = now;
+        std::tm tm{};
+        localtime_r(&tt, &tm);
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        midnight = std::mktime(&tm);
+    }
+    struct Today {
+        int delivered = 0, refused = 0, skipped = 0;
+    };
+    std::map<std::string, Today> today;  // by lower-case name
+    auto lower = [](std::string s) {
+        for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    for (const auto& h : need(db.history(std::nullopt, 100000))) {
+        if (h.time < midnight) break;
+        auto& t = today[lower(h.account)];
+        if (h.outcome == mp::HistoryRecord::Outcome::Delivered) ++t.delivered;
+        else if (h.outcome == mp::HistoryRecord::Outcome::Refused) ++t.refused;
+        else if (h.outcome == mp::HistoryRecord::Outcome::Skipped) ++t.skipped;
+    }
 
     struct Row {
         mp::Account account;
         mp::Status status;
         std::optional<mp::PassRecord> pass;
-        std::int64_t next = 0;
+        std::int64_t next = 0;  // 0: none (paused, disabled, waiting for an edit)
+        Today today;
     };
     std::vector<Row> rows;
     std::vector<mp::PassReport> reports;
     mp::Colour overall = mp::Colour::Green;
     for (auto& acc : need(db.accounts())) {
-        Row row{acc, {}, std::nullopt, 0};
+        Row row{acc, {}, std::nullopt, 0, today[lower(acc.name)]};
         auto it = last.find(acc.id);
         if (it != last.end()) {
             row.pass = it->second;
-            reports.push_back(report_of(it->second, acc.name));
+            reports.push_back(mp::report_of(it->second, acc.name));
             row.status = mp::account_status(reports.back());
+        }
+        if (engine_pid) {
+            if (auto n = published_next.find(acc.id); n != published_next.end()) row.next = n->second;
+        } else if (row.pass && row.pass->retry != "never") {
             // A failure only the user can fix (wrong password, bad settings)
             // is not retried until the account is edited.
-            if (it->second.retry != "never")
-                row.next = it->second.checked_at + 60LL * (acc.interval_minutes > 0 ? acc.interval_minutes : default_minutes);
+            row.next = row.pass->checked_at + 60LL * (acc.interval_minutes > 0 ? acc.interval_minutes : default_minutes);
         }
+        if (paused || !acc.enabled) row.next = 0;
         if (paused && row.status.colour != mp::Colour::Red) row.status = mp::paused_status();
         if (acc.enabled) overall = mp::worst(overall, row.status.colour);
         rows.push_back(std::move(row));
@@ -594,32 +619,41 @@ int cmd_status(Context& ctx, const Args& a) {
     mp::Status office_st = mp::office_status(reports);
     if (!office) office_st = mp::Status{mp::Colour::Yellow, mp::StatusCode::ConfigInvalid, "no office server is configured"};
     overall = mp::worst(overall, office_st.colour);
+    const auto opt_time = [](std::int64_t t) { return t ? std::to_string(t) : std::string("null"); };
 
     if (json) {
         std::cout << "{\"colour\":\"" << mp::to_string(overall) << "\",\"scheduler\":\"" << (paused ? "paused" : "running")
-                  << "\",\"engine_pid\":" << (engine_pid ? std::to_string(*engine_pid) : "null") << ",\"secret_store\":\""
-                  << ctx.secret_store_kind << "\",\"office\":{\"colour\":\"" << mp::to_string(office_st.colour)
-                  << "\",\"code\":\"" << mp::to_string(office_st.code) << "\",\"sentence\":\"" << json_escape(office_st.sentence())
-                  << "\",\"host\":\"" << (office ? json_escape(office->host) : "") << "\"},\"accounts\":[";
+                  << "\",\"engine_pid\":" << (engine_pid ? std::to_string(*engine_pid) : "null")
+                  << ",\"max_connections\":" << max_connections << ",\"default_interval_minutes\":" << default_minutes
+                  << ",\"secret_store\":\"" << ctx.secret_store_kind << "\",\"office\":{\"colour\":\""
+                  << mp::to_string(office_st.colour) << "\",\"code\":\"" << mp::to_string(office_st.code)
+                  << "\",\"sentence\":\"" << json_escape(office_st.sentence()) << "\",\"detail\":\""
+                  << json_escape(office_st.detail) << "\",\"host\":\"" << (office ? json_escape(office->host) : "")
+                  << "\",\"port\":" << (office ? std::to_string(office->port) : "null") << "},\"accounts\":[";
         for (std::size_t i = 0; i < rows.size(); ++i) {
             const auto& r = rows[i];
-            std::cout << (i ? "," : "") << "{\"name\":\"" << json_escape(r.account.name) << "\",\"enabled\":"
-                      << (r.account.enabled ? "true" : "false") << ",\"colour\":\"" << mp::to_string(r.status.colour)
-                      << "\",\"code\":\"" << mp::to_string(r.status.code) << "\",\"sentence\":\""
-                      << json_escape(r.status.sentence()) << "\",\"last_check\":"
-                      << (r.pass ? std::to_string(r.pass->checked_at) : "null") << ",\"next_check\":"
-                      << (r.next && r.account.enabled && !paused ? std::to_string(r.next) : "null") << ",\"delivered\":" << (r.pass ? r.pass->delivered : 0)
+            std::cout << (i ? "," : "") << "{\"name\":\"" << json_escape(r.account.name) << "\",\"id\":" << r.account.id
+                      << ",\"enabled\":" << (r.account.enabled ? "true" : "false") << ",\"colour\":\""
+                      << mp::to_string(r.status.colour) << "\",\"code\":\"" << mp::to_string(r.status.code)
+                      << "\",\"sentence\":\"" << json_escape(r.status.sentence()) << "\",\"detail\":\""
+                      << json_escape(r.status.detail) << "\",\"last_check\":"
+                      << (r.pass ? std::to_string(r.pass->checked_at) : "null") << ",\"next_check\":" << opt_time(r.next)
+                      << ",\"listed\":" << (r.pass ? r.pass->listed : 0) << ",\"delivered\":" << (r.pass ? r.pass->delivered : 0)
                       << ",\"deleted\":" << (r.pass ? r.pass->deleted : 0) << ",\"kept\":" << (r.pass ? r.pass->kept : 0)
-                      << "}";
+                      << ",\"notices\":" << json_list(r.pass ? r.pass->notices : std::vector<std::string>{})
+                      << ",\"today\":{\"delivered\":" << r.today.delivered << ",\"refused\":" << r.today.refused
+                      << ",\"skipped\":" << r.today.skipped << "}}";
         }
         std::cout << "]}\n";
         return ExitOk;
     }
     std::cout << "MailPorter: " << mp::to_string(overall) << "; scheduler " << (paused ? "paused" : "running")
               << (engine_pid ? "; engine running (process " + std::to_string(*engine_pid) + ")" : "; no engine running")
-              << "; passwords in the " << ctx.secret_store_kind << " store\n";
+              << "; up to " << max_connections << " connections at once; passwords in the " << ctx.secret_store_kind
+              << " store\n";
     std::cout << "office server " << (office ? office->host + ":" + std::to_string(office->port) : std::string("(none)"))
-              << ": " << mp::to_string(office_st.colour) << " — " << office_st.sentence() << "\n";
+              << ": " << mp::to_string(office_st.colour) << " (" << mp::to_string(office_st.code) << ") — "
+              << office_st.sentence() << "\n";
     for (const auto& r : rows) {
         std::cout << r.account.name << ": ";
         if (!r.account.enabled) {
@@ -628,14 +662,18 @@ int cmd_status(Context& ctx, const Args& a) {
             continue;
         }
         std::cout << mp::to_string(r.status.colour) << " (" << mp::to_string(r.status.code) << ") — " << r.status.sentence();
-        if (r.pass) {
-            std::cout << "\n    last check " << local_time(r.pass->checked_at) << ", next "
-                      << (paused ? std::string("when resumed")
-                          : r.next ? local_time(r.next)
-                                   : std::string("after the account is edited"))
-                      << "; " << r.pass->delivered << " delivered, " << r.pass->deleted << " deleted, " << r.pass->kept
-                      << " kept";
-        }
+        if (!r.status.detail.empty()) std::cout << "\n    " << r.status.detail;
+        std::cout << "\n    last check " << (r.pass ? local_time(r.pass->checked_at) : std::string("never")) << ", next "
+                  << (paused ? std::string("when resumed")
+                      : r.next ? local_time(r.next)
+                      : r.pass && r.pass->retry == "never" ? std::string("after the account is edited")
+                                                            : std::string("shortly"));
+        if (r.pass)
+            std::cout << "; last pass " << r.pass->delivered << " delivered, " << r.pass->deleted << " deleted, "
+                      << r.pass->kept << " kept";
+        std::cout << "; today " << r.today.delivered << " delivered";
+        if (r.today.refused) std::cout << ", " << r.today.refused << " refused";
+        if (r.today.skipped) std::cout << ", " << r.today.skipped << " skipped";
         std::cout << "\n";
     }
     return ExitOk;
@@ -646,26 +684,40 @@ extern "C" void on_stop_signal(int) { g_stop = true; }
 
 int cmd_run(Context& ctx, const Args& a) {
     a.reject_unknown();
-    auto& db = ctx.database();
-    auto lock = mp::EngineLock::acquire(ctx.data_dir);
-    if (!lock) throw Failure{lock.error().detail + " (another mailporter engine is running on this data directory)"};
-    auto& secrets = ctx.secret_store();
+    // Say who holds the data directory before asking for any password.
+    need(mp::ensure_private_dir(ctx.data_dir));
+    if (auto holder = mp::EngineLock::holder(ctx.data_dir))
+        throw Failure{"process " + std::to_string(*holder) + " holds " + ctx.data_dir.string() +
+                      " (another mailporter engine is running on this data directory)"};
+    ctx.secret_store();
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
-    std::cerr << "mailporter-cli: engine running on " << ctx.data_dir.string() << " (secret store: " << secrets.kind()
+    std::cerr << "mailporter-cli: engine running on " << ctx.data_dir.string() << " (secret store: " << ctx.secrets->kind()
               << "); Ctrl-C or SIGTERM stops it\n";
     mp::ServiceOptions o;
-    o.relay = ctx.relay_options();
+    o.data_dir = ctx.data_dir;
+    o.secrets = std::move(ctx.secrets);
+    o.relay.secret_store_kind = ctx.secret_store_kind;
+    if (ctx.verbose)
+        o.relay.transcript = [](const std::string& who, char dir, std::string_view line) {
+            std::cerr << "[" << who << "] " << dir << ' ' << line << "\n";
+        };
     o.stop_requested = [] { return g_stop.load(); };
-    o.on_pass = [](const std::vector<mp::PassReport>& reports) {
-        for (const auto& r : reports) {
-            if (r.outcome.ok())
-                std::cout << r.account << ": ok, " << r.delivered << " delivered, " << r.deleted << " deleted" << std::endl;
-            else
-                std::cout << r.account << ": failed: " << r.outcome.error().detail << std::endl;
+    const bool verbose = ctx.verbose;
+    // The engine stores every log line; here they are printed.
+    o.on_event = [verbose](const mp::Event& e) {
+        if (const auto* l = std::get_if<mp::LogLine>(&e)) {
+            if (l->level == mp::LogLevel::Debug && !verbose) return;
+            (l->level >= mp::LogLevel::Warning ? std::cerr : std::cout)
+                << (l->account.empty() ? std::string() : "[" + l->account + "] ") << l->text << std::endl;
         }
     };
-    need(mp::run_service(db, secrets, o));
+    auto r = mp::run_service(std::move(o));
+    if (!r) {
+        if (r.error().code == mp::Errc::Busy)
+            throw Failure{r.error().detail + " (another mailporter engine is running on this data directory)"};
+        throw Failure{r.error().detail};
+    }
     std::cerr << "mailporter-cli: stopped\n";
     return ExitOk;
 }

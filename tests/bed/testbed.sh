@@ -5,6 +5,9 @@
 #   tests/bed/testbed.sh up DIR BASEPORT    start everything under DIR
 #   tests/bed/testbed.sh down DIR           stop everything started under DIR
 #   tests/bed/testbed.sh status DIR         say what runs (exit 1 if not up)
+#   tests/bed/testbed.sh add-users DIR N    add remote boxes bulk1..bulkN to a running
+#                                           bed (password bulk-Secret-<i>); Dovecot
+#                                           re-reads its passwd-file, no restart
 #
 # Everything lives under DIR: certificates, configs, queues, mailboxes, logs,
 # pid files. Nothing under /etc is written and no system service is touched;
@@ -29,7 +32,7 @@ OFFICE_SIZE_LIMIT=62914560   # 60 MB
 die() { echo "testbed: $*" >&2; exit 1; }
 
 usage() {
-  echo "usage: $0 up DIR BASEPORT | down DIR | status DIR" >&2
+  echo "usage: $0 up DIR BASEPORT | down DIR | status DIR | add-users DIR N" >&2
   exit 2
 }
 
@@ -536,6 +539,26 @@ cmd_up() {
   trap - EXIT
 }
 
+# Scale tests and benchmarks: N more remote users, cheaply (one passwd-file
+# line and one Maildir each). Idempotent for users that exist already.
+cmd_add_users() {
+  local dir=$1 n=$2 i u
+  case "$n" in ''|*[!0-9]*) die "N must be a number" ;; esac
+  [ -e "$dir/$MARKER" ] || die "$dir is not a test bed directory (no $MARKER)"
+  ensure_mail_user
+  local tmp="$dir/users.passwd.tmp"
+  cp "$dir/users.passwd" "$tmp"
+  for i in $(seq 1 "$n"); do
+    u=bulk$i
+    grep -q "^$u:" "$tmp" || printf '%s:{PLAIN}%s::::::\n' "$u" "bulk-Secret-$i" >>"$tmp"
+    mkdir -p "$dir/remote/$u/Maildir/new" "$dir/remote/$u/Maildir/cur" "$dir/remote/$u/Maildir/tmp"
+    chown -R "$MAIL_UID:$MAIL_GID" "$dir/remote/$u"
+  done
+  chmod 640 "$tmp"
+  chown root:dovecot "$tmp"
+  mv "$tmp" "$dir/users.passwd"
+}
+
 [ $# -ge 1 ] || usage
 case "$1" in
   up)
@@ -550,6 +573,11 @@ case "$1" in
   status)
     [ $# -eq 2 ] || usage
     cmd_status "$(abspath "$2")"
+    ;;
+  add-users)
+    [ $# -eq 3 ] || usage
+    [ "$(id -u)" -eq 0 ] || die "must run as root"
+    cmd_add_users "$(abspath "$2")" "$3"
     ;;
   *) usage ;;
 esac

@@ -10,3 +10,6 @@ mailporter_add_test(test_catchall integration integration/catchall_test.cpp inte
 set_tests_properties(test_catchall PROPERTIES TIMEOUT 300)
 mailporter_add_test(test_imap integration integration/imap_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
 set_tests_properties(test_imap PROPERTIES TIMEOUT 600)
+# `mailporter-cli run` (the Engine) with 200 remote boxes; SIGTERM mid-pass.
+mailporter_add_test(test_service_scale integration integration/service_scale_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_service_scale PROPERTIES TIMEOUT 900)

@@ -6,13 +6,16 @@ mailporter_add_test(test_scripted scripted
   scripted/relay_matrix_test.cpp
   scripted/relay_security_test.cpp
 )
-# The relay with an IMAP account against a scripted IMAP server (the rule under faults).
-mailporter_add_test(test_imap_relay scripted
-  scripted/fake_server.cpp
-  scripted/imap_relay_test.cpp
-)
 # The IMAP session against scripted fake servers (no relay, no database).
 mailporter_add_test(test_imap_session scripted
   scripted/fake_server.cpp
   scripted/imap_session_test.cpp
+)
+# The Engine facade (commands, events, wake-up, pause, hung accounts, status colours).
+mailporter_add_test(test_engine_scripted scripted scripted/fake_server.cpp scripted/engine_test.cpp)
+set_tests_properties(test_engine_scripted PROPERTIES TIMEOUT 300)
+# The relay with an IMAP account against a scripted IMAP server (the rule under faults).
+mailporter_add_test(test_imap_relay scripted
+  scripted/fake_server.cpp
+  scripted/imap_relay_test.cpp
 )

@@ -1,33 +1,41 @@
 #pragma once
-// The headless engine loop behind `mailporter-cli run`: the scheduler decides
-// which accounts are due (intervals, backoff by error class, a wrong password
-// waits for the account to be edited), passes run through poll(), and what
-// another process writes to the database is picked up within a second:
-// account changes, "scheduler-paused" (pause/resume), "check-now-requested".
+// The headless engine loop behind `mailporter-cli run`: the Engine facade
+// (engine.h) — the same one the tray app uses — driven from the calling
+// thread until stop_requested() returns true. Whatever another process
+// writes to the database is picked up by the engine within a second: account
+// changes, "scheduler-paused" (pause/resume), "check-now-requested".
 //
-// Blocks the calling thread until stop_requested() returns true; it is asked
-// at least every 100 ms, and a pass in progress is finished first (no
-// message is abandoned half-way; the rule holds either way).
+// Blocks the calling thread; stop_requested() is asked at least every 100 ms.
+// On stop, passes in progress get ServiceOptions::stop_grace to finish; the
+// rest are cut off (nothing is deleted remotely that was not committed).
 
+#include <chrono>
+#include <filesystem>
 #include <functional>
-#include <vector>
+#include <memory>
+#include <string_view>
 
+#include "mailporter/engine.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 
 namespace mailporter {
 
-class Database;
 class SecretStore;
 
 struct ServiceOptions {
-    RelayOptions relay;
+    std::filesystem::path data_dir;          // the EngineLock and mailporter.db live here
+    std::unique_ptr<SecretStore> secrets;    // handed to the engine
+    RelayOptions relay;                      // relay.log: called for each log line (the engine stores them)
     std::function<bool()> stop_requested;
-    // After each pass, on the calling thread.
-    std::function<void(const std::vector<PassReport>&)> on_pass;
+    // Every event the engine sends, on the calling thread, in order.
+    std::function<void(const Event&)> on_event;
+    std::chrono::milliseconds stop_grace{10000};
 };
 
-Result<void> run_service(Database& db, SecretStore& secrets, const ServiceOptions& options);
+// Errc::Busy ("process <pid> holds <dir>") when another engine runs on the
+// data directory.
+Result<void> run_service(ServiceOptions options);
 
 // Settings keys shared by the engine and its front-ends.
 inline constexpr std::string_view SettingPaused = "scheduler-paused";           // "1" or "0"

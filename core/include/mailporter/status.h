@@ -15,6 +15,7 @@
 namespace mailporter {
 
 struct PassReport;
+struct PassRecord;
 
 enum class Colour { White, Green, Yellow, Red };
 std::string_view to_string(Colour c);  // "white", "green", "yellow", "red"
@@ -35,6 +36,7 @@ enum class StatusCode {
     TooBig,
     MailboxInUse,
     NoRoute,
+    FolderMissing,
     ResolveFailed,      // red from here
     ConnectFailed,
     Timeout,
@@ -61,9 +63,17 @@ struct Status {
 };
 
 // The colour and code a relay pass leaves an account in. An error that
-// stopped the pass decides first; otherwise the counters and warnings, most
-// pressing first: refused > retrying > no route > too big > no UIDL > ok.
+// stopped the pass decides first; otherwise the counters and the typed
+// notices (PassReport::notices), most pressing first: refused ("office-refused")
+// > retrying (retrying > 0, "unreadable", "bad-listing") > no route
+// ("unroutable") > too big ("size-limit") > folder missing ("folder-missing")
+// > no UIDL ("no-uidl") > ok. "uidvalidity-changed" alone stays green (logged).
+// `detail` is the matching warning text when there is one.
 Status account_status(const PassReport& r);
+// The same from what the database kept of the last pass (the CLI's status,
+// the engine after a restart).
+PassReport report_of(const PassRecord& p, const std::string& account_name);
+Status pass_status(const PassRecord& p);
 // Yellow "paused": the scheduler is paused (shown instead of the last result).
 Status paused_status();
 // The office server's state from one round of passes: white if no pass

@@ -81,6 +81,7 @@ public:
     std::optional<TimePoint> next_due(std::int64_t id) const;
     bool running(std::int64_t id) const;
     int running_count() const { return running_; }
+    int max_concurrent() const { return max_concurrent_; }
     // The status given to the last finished(); nullopt before the first.
     std::optional<Status> last_status(std::int64_t id) const;
 

@@ -4,4 +4,5 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/engine/imap_job.cpp
   src/engine/idle_watch.cpp
   src/engine/diagnosis.cpp
+  src/engine/engine.cpp
   src/engine/service.cpp)

@@ -1,8 +1,10 @@
 // The status model: PassReport -> colour + code. Pure; see status.h.
 #include "mailporter/status.h"
 
+#include <algorithm>
 #include <initializer_list>
 
+#include "mailporter/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 
@@ -108,6 +110,7 @@ std::string_view to_string(StatusCode code) {
         case StatusCode::TooBig: return "too-big";
         case StatusCode::MailboxInUse: return "mailbox-in-use";
         case StatusCode::NoRoute: return "no-route";
+        case StatusCode::FolderMissing: return "folder-missing";
         case StatusCode::ResolveFailed: return "resolve-failed";
         case StatusCode::ConnectFailed: return "connect-failed";
         case StatusCode::Timeout: return "timeout";
@@ -147,6 +150,9 @@ std::string Status::sentence() const {
         case StatusCode::NoRoute:
             return "Some mail has no office recipient and stays on the remote server. Set a fallback address or "
                    "check the accepted domains.";
+        case StatusCode::FolderMissing:
+            return "A folder set for this account does not exist on the server; the other folders are fetched. "
+                   "Check the folder names in the account settings.";
         case StatusCode::ResolveFailed:
             return "The server name could not be found. Check the spelling of the server name and the internet "
                    "connection.";
@@ -187,27 +193,45 @@ Status account_status(const PassReport& r) {
         const Error& e = r.outcome.error();
         return r.office_failed ? from_office_error(e) : from_account_error(e);
     }
+    const auto has = [&](std::string_view code) {
+        return std::find(r.notices.begin(), r.notices.end(), code) != r.notices.end();
+    };
     const auto yellow = [](StatusCode c, const std::string* w) {
         return make(Colour::Yellow, c, w ? *w : std::string{});
     };
-    if (r.refused > 0) return yellow(StatusCode::OfficeRefusedSome, find_warning(r, {"refused"}));
+    if (r.refused > 0 || has("office-refused"))
+        return yellow(StatusCode::OfficeRefusedSome, find_warning(r, {"refused"}));
     if (r.retrying > 0) return yellow(StatusCode::Retrying, nullptr);
-    // The size warning also says "stays on the remote server": classify each
-    // warning once, size first.
-    const std::string* size_warning = nullptr;
-    const std::string* route_warning = nullptr;
-    for (const auto& w : r.warnings) {
-        if (contains(w, "size limit") || contains(w, "larger than")) {
-            if (!size_warning) size_warning = &w;
-        } else if (contains(w, "no fallback address") || contains(w, "stays on the remote server")) {
-            if (!route_warning) route_warning = &w;
-        }
-    }
-    if (r.skipped > 0 && route_warning) return yellow(StatusCode::NoRoute, route_warning);
-    if (r.skipped > 0 && size_warning) return yellow(StatusCode::TooBig, size_warning);
-    if (const auto* w = find_warning(r, {"UIDL"})) return yellow(StatusCode::NoUidl, w);
+    if (has("unreadable") || has("bad-listing"))
+        return yellow(StatusCode::Retrying, find_warning(r, {"read", "listing", "LIST"}));
+    if (has("unroutable")) return yellow(StatusCode::NoRoute, find_warning(r, {"fallback", "recipient", "route"}));
+    if (has("size-limit")) return yellow(StatusCode::TooBig, find_warning(r, {"size", "larger"}));
+    if (has("folder-missing")) return yellow(StatusCode::FolderMissing, find_warning(r, {"folder", "mailbox"}));
+    if (has("no-uidl")) return yellow(StatusCode::NoUidl, find_warning(r, {"UIDL"}));
     return make(Colour::Green, StatusCode::Ok, {});
 }
+
+PassReport report_of(const PassRecord& p, const std::string& account_name) {
+    PassReport r;
+    r.account = account_name;
+    if (!p.error_code.empty())
+        r.outcome = make_error(errc_from_string(p.error_code), p.detail,
+                               p.office_failed ? ErrorScope::Server : ErrorScope::Account,
+                               p.retry == "never" ? Retry::Never : p.retry == "now" ? Retry::Now : Retry::Later);
+    r.office_failed = p.office_failed;
+    r.listed = p.listed;
+    r.delivered = p.delivered;
+    r.deleted = p.deleted;
+    r.retrying = p.retrying;
+    r.refused = p.refused;
+    r.skipped = p.skipped;
+    r.kept = p.kept;
+    r.warnings = p.warnings;
+    r.notices = p.notices;
+    return r;
+}
+
+Status pass_status(const PassRecord& p) { return account_status(report_of(p, {})); }
 
 Status paused_status() { return make(Colour::Yellow, StatusCode::Paused, {}); }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "mailporter/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/status.h"
 
@@ -116,7 +117,7 @@ TEST_CASE("the office server's failure is red office codes", "[status]") {
     CHECK(s.code == StatusCode::OfficeAuthFailed);
 }
 
-TEST_CASE("a completed pass: counters and warnings pick the yellow", "[status]") {
+TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[status]") {
     SECTION("clean is green") {
         const auto s = account_status(clean());
         CHECK(s.colour == Colour::Green);
@@ -130,6 +131,7 @@ TEST_CASE("a completed pass: counters and warnings pick the yellow", "[status]")
     SECTION("refused") {
         auto r = clean();
         r.refused = 1;
+        r.notices.push_back("office-refused");
         r.warnings.push_back("the office server refused message 17: 550 no such user");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
@@ -151,18 +153,40 @@ TEST_CASE("a completed pass: counters and warnings pick the yellow", "[status]")
     SECTION("over the size limit") {
         auto r = clean();
         r.skipped = 1;
+        r.notices.push_back("size-limit");
         r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
         CHECK(s.code == StatusCode::TooBig);
     }
-    SECTION("a size warning without a skipped message is not TooBig") {
+    SECTION("warning words alone decide nothing: only typed notices do") {
         auto r = clean();
         r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
+        r.warnings.push_back("the server does not support UIDL");
         CHECK(account_status(r).code == StatusCode::Ok);
+    }
+    SECTION("a missing folder") {
+        auto r = clean();
+        r.notices.push_back("folder-missing");
+        r.warnings.push_back("the folder 'Archive' does not exist");
+        const auto s = account_status(r);
+        CHECK(s.colour == Colour::Yellow);
+        CHECK(s.code == StatusCode::FolderMissing);
+        CHECK_THAT(s.detail, Catch::Contains("Archive"));
+    }
+    SECTION("an unreadable message is retried") {
+        auto r = clean();
+        r.notices.push_back("unreadable");
+        CHECK(account_status(r).code == StatusCode::Retrying);
+    }
+    SECTION("a new UIDVALIDITY alone is still green") {
+        auto r = clean();
+        r.notices.push_back("uidvalidity-changed");
+        CHECK(account_status(r).colour == Colour::Green);
     }
     SECTION("no UIDL") {
         auto r = clean();
+        r.notices.push_back("no-uidl");
         r.warnings.push_back("the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
@@ -171,14 +195,16 @@ TEST_CASE("a completed pass: counters and warnings pick the yellow", "[status]")
     SECTION("no route") {
         auto r = clean();
         r.skipped = 1;
+        r.notices.push_back("unroutable");
         r.warnings.push_back("message 3 stays on the remote server: no recipient in the accepted domains, and no fallback address is set");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
         CHECK(s.code == StatusCode::NoRoute);
     }
-    SECTION("no route outranks too big, whatever the order of the warnings") {
+    SECTION("no route outranks too big, whatever the order of the notices") {
         auto r = clean();
         r.skipped = 2;
+        r.notices = {"size-limit", "unroutable"};
         r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
         r.warnings.push_back("message 3 stays on the remote server: no fallback address is set");
         CHECK(account_status(r).code == StatusCode::NoRoute);
@@ -211,4 +237,25 @@ TEST_CASE("office status from a round of passes", "[status]") {
     CHECK(office_status({failed(Errc::AuthFailed, true)}).code == StatusCode::OfficeAuthFailed);
     // An account's own failure says nothing about the office server.
     CHECK(office_status({failed(Errc::AuthFailed, false)}).colour == Colour::White);
+}
+
+TEST_CASE("a stored pass record gives the same status as the report", "[status]") {
+    PassRecord p;
+    p.account_id = 1;
+    p.checked_at = 100;
+    p.notices = {"no-uidl"};
+    CHECK(pass_status(p).code == StatusCode::NoUidl);
+    p.notices.clear();
+    p.error_code = std::string(to_string(Errc::AuthFailed));
+    p.retry = "never";
+    const auto s = pass_status(p);
+    CHECK(s.colour == Colour::Red);
+    CHECK(s.code == StatusCode::AuthFailed);
+    p.error_code = std::string(to_string(Errc::ConnectRefused));
+    p.office_failed = true;
+    CHECK(pass_status(p).code == StatusCode::OfficeUnreachable);
+    const auto r = report_of(p, "name");
+    CHECK(r.account == "name");
+    CHECK(!r.outcome.ok());
+    CHECK(r.outcome.error().retry == Retry::Never);
 }

@@ -1,2 +1,3 @@
 # Tests of this area (see tests/CMakeLists.txt for mailporter_add_test).
-mailporter_add_test(test_engine_units unit unit/engine/scheduler_test.cpp unit/engine/status_test.cpp)
+mailporter_add_test(test_engine_units unit unit/engine/scheduler_test.cpp unit/engine/status_test.cpp
+  unit/engine/event_queue_test.cpp)
