@@ -1,20 +1,27 @@
 #pragma once
-// What the status window and the tray icon ask of the application. Implemented
-// by the wxApp (main.cpp); called on the main thread only.
+// What the windows and the tray icon ask of the application. Implemented by
+// the wxApp (main.cpp); called on the main thread only.
+
+#include <string>
 
 namespace mailporter::app {
 
 class AppCommands {
 public:
-    virtual void open_status() = 0;   // show and raise the status window
-    virtual void show_log() = 0;      // the status window, with the log pane focused
-    virtual void check_now() = 0;     // poll every enabled account now
-    virtual void toggle_paused() = 0; // pause or resume the scheduler (persisted)
+    virtual void open_status() = 0;    // show and raise the status window
+    virtual void show_log() = 0;       // show and raise the log viewer
+    virtual void check_now() = 0;      // poll every enabled account now
+    virtual void toggle_paused() = 0;  // pause or resume the scheduler (persisted)
     virtual bool paused() const = 0;
+    virtual void add_account() = 0;                        // the account wizard
+    virtual void modify_account(const std::string& name) = 0;  // the wizard on that account
+    virtual void remove_account(const std::string& name) = 0;  // asks first
+    virtual void edit_office() = 0;    // the office server dialog
+    virtual void open_settings() = 0;
     // True when a tray icon is there to bring the status window back, so
     // closing the window may hide it; checked afresh on every call.
     virtual bool tray_shown() const = 0;
-    virtual void quit() = 0;          // clean exit: windows go, the worker is joined
+    virtual void quit() = 0;           // clean exit: windows go, the worker is joined
 
 protected:
     ~AppCommands() = default;

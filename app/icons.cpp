@@ -13,8 +13,8 @@ int rank(Light l) {
         case Light::Green: return 0;
         case Light::White: return 1;
         case Light::Yellow: return 2;
-        case Light::Red: return 3;
-        case Light::Paused: return 4;
+        case Light::Paused: return 3;
+        case Light::Red: return 4;
     }
     return 4;
 }
@@ -33,6 +33,16 @@ std::string_view svg_for(Light light) {
 }  // namespace
 
 Light worse(Light a, Light b) { return rank(a) >= rank(b) ? a : b; }
+
+Light light_of(Colour c) {
+    switch (c) {
+        case Colour::White: return Light::White;
+        case Colour::Green: return Light::Green;
+        case Colour::Yellow: return Light::Yellow;
+        case Colour::Red: return Light::Red;
+    }
+    return Light::Red;
+}
 
 wxBitmapBundle envelope_bundle(Light light, const wxSize& size) {
     // The embedded literal is NUL-terminated; FromSVG copies what it parses.

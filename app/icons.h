@@ -5,16 +5,22 @@
 #include <wx/bmpbndl.h>
 #include <wx/iconbndl.h>
 
+#include "mailporter/status.h"
+
 namespace mailporter::app {
 
 // A status light. White, Green, Yellow and Red are states; Paused is shown
 // instead of any of them while the scheduler is paused.
 enum class Light { White, Green, Yellow, Red, Paused };
 
-// The one of a and b the user should look at first. Red > Yellow > White >
-// Green: "not checked yet" outranks "fine" so that the tray is green only when
-// everything was checked and is fine. Paused outranks all.
+// The one of a and b the user should look at first. Red > Paused > Yellow >
+// White > Green: "not checked yet" outranks "fine" so that the tray is green
+// only when everything was checked and is fine; a paused scheduler outranks
+// every state but red (mail that cannot move for a reason the user did not
+// choose is still the thing to look at first).
 Light worse(Light a, Light b);
+// The light of an engine colour (status.h).
+Light light_of(Colour c);
 
 // The envelope for `light` as an SVG-backed bundle whose default size is
 // `size` (16x16 for lists and the tray). Cheap enough to call on changes; the

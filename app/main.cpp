@@ -1,38 +1,38 @@
 // mailporter: the tray application. Same engine and data directory as
-// mailporter-cli; this file holds the wxApp, which wires the model, the
-// status window, the tray icon and the engine bridge together.
+// mailporter-cli; this file holds the wxApp (app.h), which wires the model,
+// the windows, the tray icon and the engine bridge together.
+
+#include "app.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <filesystem>
-#include <memory>
-#include <optional>
 #include <random>
 #include <sstream>
-#include <string>
 
-#include <wx/app.h>
 #include <wx/image.h>
 #include <wx/intl.h>
+#include <wx/log.h>
 #include <wx/msgdlg.h>
+#include <wx/stdpaths.h>
 #include <wx/taskbar.h>
-#include <wx/timer.h>
-#include <wx/translation.h>
-#include <wx/uilocale.h>
-#include <wx/weakref.h>
 
 #include "mailporter/data_dir.h"
-#include "mailporter/database.h"
-#include "mailporter/relay.h"
-#include "mailporter/secret_store.h"
+#include "mailporter/service.h"
 #include "mailporter/version.h"
 
-#include "app_commands.h"
-#include "engine_bridge.h"
+#include "account_wizard.h"
+#include "autostart.h"
+#include "log_viewer.h"
+#include "office_dialog.h"
+#include "screenshot.h"
+#include "self_test.h"
+#include "settings_dialog.h"
+#include "single_instance.h"
 #include "status_frame.h"
-#include "status_model.h"
+#include "status_text.h"
+#include "i18n.h"
 #include "tray_icon.h"
 
 namespace mailporter::app {
@@ -41,88 +41,24 @@ namespace {
 constexpr int ExitOk = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitUsage = 2;
-constexpr int LogLinesAtStart = 200;
-
-const char* Usage = R"(usage: mailporter [--data-dir DIR] [--secret-store keyring|file] [--hidden]
-                  [--screenshot-after SECONDS PATH]
-
-  --data-dir DIR        the data directory (default $XDG_DATA_HOME/mailporter;
-                        MAILPORTER_DATA_DIR overrides), as for mailporter-cli
-  --secret-store KIND   keyring (default) or file; MAILPORTER_SECRET_STORE sets it too
-  --hidden              start with only the tray icon (when there is a tray)
-  --screenshot-after SECONDS PATH
-                        test hook: save a PNG of the status window, then quit
-)";
-
-struct Options {
-    std::optional<std::filesystem::path> data_dir;
-    std::string secret_store_kind;
-    bool hidden = false;
-    std::optional<int> screenshot_after;  // seconds
-    wxString screenshot_path;
-};
-
-// Fills `out`; returns an error message for a usage error, "" on success,
-// or "help"/"version" when that was asked for.
-std::string parse_options(int argc, const wxCmdLineArgsArray& argv, Options& out) {
-    std::optional<std::string> store;
-    for (int i = 1; i < argc; ++i) {
-        const std::string w = argv[i].utf8_string();
-        auto value = [&](const std::string& name) -> std::optional<std::string> {
-            if (w == name) {
-                if (i + 1 >= argc) return std::nullopt;
-                return argv[++i].utf8_string();
-            }
-            return w.substr(name.size() + 1);  // --name=value
-        };
-        auto is = [&](const std::string& name) { return w == name || w.rfind(name + "=", 0) == 0; };
-        if (w == "-h" || w == "--help") return "help";
-        if (w == "--version") return "version";
-        if (w == "--hidden") {
-            out.hidden = true;
-        } else if (is("--data-dir")) {
-            auto v = value("--data-dir");
-            if (!v || v->empty()) return "--data-dir needs a value";
-            out.data_dir = std::filesystem::u8path(*v);
-        } else if (is("--secret-store")) {
-            store = value("--secret-store");
-            if (!store) return "--secret-store needs a value";
-        } else if (w == "--screenshot-after") {
-            if (i + 2 >= argc) return "--screenshot-after needs SECONDS and PATH";
-            long seconds = 0;
-            if (!argv[i + 1].ToLong(&seconds) || seconds < 0 || seconds > 3600)
-                return "--screenshot-after: SECONDS must be a number from 0 to 3600";
-            out.screenshot_after = static_cast<int>(seconds);
-            out.screenshot_path = argv[i + 2];
-            i += 2;
-        } else {
-            return "unknown option " + w;
-        }
-    }
-    if (!store) {
-        if (const char* e = std::getenv("MAILPORTER_SECRET_STORE"); e && *e) store = e;
-    }
-    out.secret_store_kind = store.value_or("keyring");
-    if (out.secret_store_kind != "keyring" && out.secret_store_kind != "file")
-        return "--secret-store must be keyring or file, not '" + out.secret_store_kind + "'";
-    return {};
-}
 
 // The same rule as mailporter-cli: one keyring namespace per data directory
 // ("MailPorter <instance-id> "), the id created as random hex when missing.
-Result<std::unique_ptr<SecretStore>> open_secret_store(Database& db, const std::filesystem::path& data_dir,
-                                                       const std::string& kind) {
-    if (kind == "file") return open_file_store(data_dir / "secrets");
+Result<std::string> instance_id(Database& db) {
     auto id = db.setting("instance-id");
     if (!id) return id.error();
-    if (!*id) {
-        std::ostringstream os;
-        std::random_device rd;
-        os << std::hex << rd() << rd() << rd() << rd();
-        *id = os.str();
-        if (auto r = db.set_setting("instance-id", **id); !r) return r.error();
-    }
-    auto store = open_keyring_store("MailPorter " + **id + " ");
+    if (*id) return **id;
+    std::ostringstream os;
+    std::random_device rd;
+    os << std::hex << rd() << rd() << rd() << rd();
+    if (auto r = db.set_setting("instance-id", os.str()); !r) return r.error();
+    return os.str();
+}
+
+Result<std::unique_ptr<SecretStore>> open_secret_store(const std::filesystem::path& data_dir, const std::string& kind,
+                                                       const std::string& id) {
+    if (kind == "file") return open_file_store(data_dir / "secrets");
+    auto store = open_keyring_store("MailPorter " + id + " ");
     if (!store && store.error().detail.find("--secret-store file") == std::string::npos) {
         Error e = store.error();
         e.detail += " (use --secret-store file on a machine without a keyring)";
@@ -141,54 +77,18 @@ wxString path_text(const std::filesystem::path& p) {
 
 void print_error(const wxString& text) { std::fprintf(stderr, "mailporter: %s\n", text.utf8_str().data()); }
 
+int setting_int(Database& db, std::string_view key, int fallback) {
+    if (auto v = db.setting(key); v && *v) {
+        const int n = std::atoi((*v)->c_str());
+        if (n > 0) return n;
+    }
+    return fallback;
+}
+
 }  // namespace
 
-class MailPorterApp : public wxApp, private AppCommands, private EngineBridge::Listener {
-public:
-    bool OnInit() override;
-    int OnRun() override;
-    int OnExit() override;
-
-private:
-    // Ends start-up early: OnRun returns `code` without a main loop.
-    bool finish_early(int code) {
-        exit_code_ = code;
-        early_exit_ = true;
-        return true;
-    }
-    void fail_dialog(const wxString& text);
-    void app_log(LogLevel level, const std::string& text);
-    void refresh_views();
-    void take_screenshot();
-
-    // AppCommands
-    void open_status() override;
-    void show_log() override;
-    void check_now() override;
-    void toggle_paused() override;
-    bool paused() const override { return bridge_ && bridge_->paused(); }
-    bool tray_shown() const override;
-    void quit() override;
-
-    // EngineBridge::Listener
-    void on_pass_started(const std::vector<std::string>& accounts) override;
-    void on_log(const std::vector<LogRecord>& lines) override;
-    void on_pass_finished(const PassSummary& summary) override;
-    void on_tick() override;
-
-    Options options_;
-    std::filesystem::path data_dir_;
-    std::optional<EngineLock> lock_;
-    std::unique_ptr<Database> db_;
-    StatusModel model_;
-    std::unique_ptr<EngineBridge> bridge_;
-    wxWeakRef<StatusFrame> frame_;
-    TrayIcon* tray_ = nullptr;  // destroyed by quit()
-    wxTimer screenshot_timer_;
-    std::optional<int> exit_code_;
-    bool early_exit_ = false;
-    bool quitting_ = false;
-};
+MailPorterApp::MailPorterApp() = default;
+MailPorterApp::~MailPorterApp() = default;
 
 bool MailPorterApp::OnInit() {
     // Not wxApp::OnInit(): its parser knows no two-value option.
@@ -206,60 +106,81 @@ bool MailPorterApp::OnInit() {
         return finish_early(ExitUsage);
     }
 
+    // wx's own diagnostics (a socket that cannot be created, ...) go to
+    // stderr: a modal box about internals helps nobody, least of all at exit.
+    delete wxLog::SetActiveTarget(new wxLogStderr);
     SetAppName("mailporter");
     SetAppDisplayName("MailPorter");
-    wxUILocale::UseDefault();
-    auto* translations = new wxTranslations;
-    wxTranslations::Set(translations);
-    translations->AddStdCatalog();
-    translations->AddCatalog("mailporter");
     wxImage::AddHandler(new wxPNGHandler);
 
     data_dir_ = options_.data_dir ? *options_.data_dir : default_data_dir();
     if (auto r = ensure_private_dir(data_dir_); !r) {
+        mailporter_init_translations(wxString());
         fail_dialog(describe(r.error()));
         return finish_early(ExitFailed);
     }
-    // One engine per data directory: the GUI and `mailporter-cli run` must
-    // not both drive the same data.
-    auto lock = EngineLock::acquire(data_dir_);
-    if (!lock) {
-        wxString text;
-        if (lock.error().code == Errc::Busy) {
-            const auto pid = EngineLock::holder(data_dir_);
-            text = wxString::Format(_("MailPorter is already running for this data folder (process %s).\n\n"
-                                      "Data folder: %s\n\n"
-                                      "Use the MailPorter that is running (look for its tray icon), or stop it first."),
-                                    pid ? wxString::Format("%ld", *pid) : wxString(_("unknown")),
-                                    path_text(data_dir_));
-        } else {
-            text = describe(lock.error());
-        }
-        fail_dialog(text);
-        return finish_early(ExitFailed);
-    }
-    lock_.emplace(std::move(*lock));
-
     auto db = Database::open(data_dir_ / "mailporter.db");
     if (!db) {
+        mailporter_init_translations(wxString());
         fail_dialog(describe(db.error()));
         return finish_early(ExitFailed);
     }
     db_ = std::move(*db);
-
-    auto* frame = new StatusFrame(*this);
-    frame_ = frame;
-    if (auto lines = db_->log(std::nullopt, -1, LogLinesAtStart)) frame->append_log(*lines);
-    app_log(LogLevel::Info, "MailPorter " MAILPORTER_VERSION " started on " + data_dir_.string());
-
-    auto secrets = open_secret_store(*db_, data_dir_, options_.secret_store_kind);
-    if (secrets) {
-        app_log(LogLevel::Info, "passwords: " + std::string((*secrets)->kind()) + " secret store");
-    } else {
-        // Not fatal: the window shows why nothing can log in, and the rows say so after each check.
-        model_.set_problem(describe(secrets.error()));
-        app_log(LogLevel::Error, "passwords cannot be read: " + secrets.error().detail);
+    // The language chosen in the settings, before the first window.
+    {
+        auto lang = db_->setting(SettingLanguage);
+        mailporter_init_translations(lang && *lang ? wxString::FromUTF8(**lang) : wxString());
     }
+
+    // A second launch brings the first one's window forward.
+    single_ = std::make_unique<SingleInstance>(data_dir_);
+    if (single_->another_running()) {
+        if (single_->raise_other()) {
+            std::fprintf(stderr, "mailporter: already running on %s; brought its window forward\n",
+                         data_dir_.string().c_str());
+            return finish_early(ExitOk);
+        }
+        fail_dialog(wxString::Format(_("MailPorter is already running for this data folder (%s), but does not "
+                                       "answer. Close it first."),
+                                     path_text(data_dir_)));
+        return finish_early(ExitFailed);
+    }
+
+    // One engine per data directory: the app and `mailporter-cli run` never
+    // both drive the same data. Held by the CLI: offer to watch it.
+    std::optional<EngineLock> lock;
+    if (auto acquired = EngineLock::acquire(data_dir_)) {
+        lock.emplace(std::move(*acquired));
+    } else if (acquired.error().code == Errc::Busy) {
+        const auto pid = EngineLock::holder(data_dir_);
+        if (!decide_viewer(pid.value_or(0))) return finish_early(ExitOk);
+    } else {
+        fail_dialog(describe(acquired.error()));
+        return finish_early(ExitFailed);
+    }
+
+    // Passwords: this thread's own store for the dialogs; the engine's
+    // worker opens another (a SecretStore is used by one thread at a time).
+    std::string id;
+    if (options_.secret_store_kind != "file") {
+        auto got = instance_id(*db_);
+        if (got) id = *got;
+    }
+    secrets_.emplace(open_secret_store(data_dir_, options_.secret_store_kind, id));
+    if (!*secrets_) model_.set_problem(describe(secrets_->error()));
+
+    bridge_ = std::make_unique<EngineBridge>(
+        *db_, data_dir_, options_.secret_store_kind,
+        [dir = data_dir_, kind = options_.secret_store_kind, id] { return open_secret_store(dir, kind, id); },
+        std::move(lock), static_cast<EngineBridge::Listener&>(*this));
+
+    auto* frame = new StatusFrame(*this, *bridge_);
+    frame_ = frame;
+    log_viewer_ = new LogViewer(*bridge_);
+    app_log(LogLevel::Info, "MailPorter " MAILPORTER_VERSION " started on " + data_dir_.string() +
+                                (bridge_->engine() ? "" : " (watching the engine of another process)"));
+    if (*secrets_) app_log(LogLevel::Info, "passwords: " + std::string((**secrets_)->kind()) + " secret store");
+    else app_log(LogLevel::Error, "passwords cannot be read: " + secrets_->error().detail);
 
     if (wxTaskBarIcon::IsAvailable()) {
         tray_ = new TrayIcon(*this);
@@ -269,18 +190,46 @@ bool MailPorterApp::OnInit() {
         app_log(LogLevel::Info, "tray icon: not available (no system tray); the status window stays open");
     }
 
-    bridge_ = std::make_unique<EngineBridge>(*db_, data_dir_, options_.secret_store_kind, std::move(secrets),
-                                             static_cast<EngineBridge::Listener&>(*this));
-    model_.reload(*db_);
+    model_.reload(*db_, *bridge_);
     refresh_views();
-    if (!(options_.hidden && tray_) || options_.screenshot_after) frame->Show();
-    bridge_->start();
+    const bool minimised = options_.hidden || read_setting(*db_, SettingStartMinimised) == "1";
+    if (!(minimised && tray_) || options_.screenshot_after || !options_.self_test.empty()) frame->Show();
+
+    single_->serve([this] { CallAfter([this] { open_status(); }); });
+
+    if (!options_.self_test.empty()) {
+        // The scenario looks at the first state before the engine moves.
+        self_test_ = std::make_unique<SelfTest>(*this, options_.self_test, options_.artifacts);
+        if (!self_test_->known()) {
+            print_error(wxString::Format("unknown self-test scenario '%s'", options_.self_test));
+            quit();
+            exit_code_ = ExitUsage;
+            return true;
+        }
+        self_test_->start();
+    } else {
+        bridge_->start();
+    }
 
     if (options_.screenshot_after) {
         screenshot_timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { take_screenshot(); });
         screenshot_timer_.StartOnce(std::max(1, *options_.screenshot_after * 1000));
     }
     return true;
+}
+
+bool MailPorterApp::decide_viewer(long pid) {
+    const wxString who = pid > 0 ? wxString::Format(_("process %ld"), pid) : _("another process");
+    const wxString text = wxString::Format(
+        _("The MailPorter engine of %s (mailporter-cli run) is already working on this data folder:\n%s\n\n"
+          "This window can watch it and pass your commands to it (pause, resume, check now, account changes). "
+          "It takes over by itself when that engine stops."),
+        who, path_text(data_dir_));
+    std::fprintf(stderr, "mailporter: the engine of %s holds %s\n", who.utf8_str().data(), data_dir_.string().c_str());
+    if (options_.viewer || !options_.self_test.empty() || options_.screenshot_after) return true;
+    wxMessageDialog dialog(nullptr, text, _("MailPorter"), wxYES_NO | wxYES_DEFAULT | wxICON_INFORMATION);
+    dialog.SetYesNoLabels(_("&Watch and control it"), _("&Quit"));
+    return dialog.ShowModal() == wxID_YES;
 }
 
 int MailPorterApp::OnRun() {
@@ -291,18 +240,21 @@ int MailPorterApp::OnRun() {
 
 int MailPorterApp::OnExit() {
     screenshot_timer_.Stop();
-    // The windows are gone; now wait for the pass in progress, if any.
+    self_test_.reset();
+    // The windows are gone; now wait for the pass in progress, if any: no
+    // message is abandoned half-way (the rule holds either way).
     if (bridge_) bridge_->shutdown();
     bridge_.reset();
     if (db_) app_log(LogLevel::Info, "MailPorter stopped");
+    single_.reset();
+    secrets_.reset();
     db_.reset();
-    lock_.reset();
     return wxApp::OnExit();
 }
 
 void MailPorterApp::fail_dialog(const wxString& text) {
     print_error(text);
-    wxMessageBox(text, _("MailPorter"), wxOK | wxICON_ERROR);
+    if (options_.self_test.empty() && !options_.screenshot_after) wxMessageBox(text, _("MailPorter"), wxOK | wxICON_ERROR);
 }
 
 void MailPorterApp::app_log(LogLevel level, const std::string& text) {
@@ -311,15 +263,34 @@ void MailPorterApp::app_log(LogLevel level, const std::string& text) {
     r.level = static_cast<int>(level);
     r.text = text;
     if (db_) (void)db_->add_log(r);
-    if (frame_) frame_->append_log({r});
-    // Start-up facts go to stderr too: the GUI tests read them.
     std::fprintf(stderr, "mailporter: %s\n", text.c_str());
 }
 
 void MailPorterApp::refresh_views() {
-    model_.set_paused(paused());
-    if (frame_) frame_->refresh(model_);
+    if (!bridge_) return;
+    if (frame_) {
+        frame_->refresh(model_);
+        if (!bridge_->engine()) {
+            const auto pid = bridge_->other_engine();
+            frame_->set_notice(wxString::Format(
+                _("The engine of %s (mailporter-cli run) works on this data folder. This window shows its state and "
+                  "passes Pause, Resume and Check now to it; MailPorter takes over when it stops."),
+                pid ? wxString::Format(_("process %ld"), *pid) : _("another process")));
+        } else {
+            frame_->set_notice(wxString());
+        }
+    }
     if (tray_) tray_->refresh(model_);
+    if (log_viewer_) {
+        std::vector<std::string> names;
+        for (const auto& r : model_.accounts()) names.push_back(r.account.name);
+        log_viewer_->set_accounts(names);
+    }
+}
+
+void MailPorterApp::finish(int code) {
+    exit_code_ = code;
+    quit();
 }
 
 void MailPorterApp::take_screenshot() {
@@ -327,12 +298,16 @@ void MailPorterApp::take_screenshot() {
     if (frame_) {
         frame_->Show();
         frame_->Raise();
-        ok = frame_->save_screenshot(options_.screenshot_path);
+        ok = save_window_png(frame_.get(), options_.screenshot_path);
     }
     if (ok) std::fprintf(stderr, "mailporter: screenshot saved to %s\n", options_.screenshot_path.utf8_str().data());
     else print_error(wxString::Format("could not save the screenshot to %s", options_.screenshot_path));
-    exit_code_ = ok ? ExitOk : ExitFailed;
-    quit();
+    finish(ok ? ExitOk : ExitFailed);
+}
+
+wxWindow* MailPorterApp::dialog_parent() {
+    // Dialogs sit on the status window when it shows; from the tray, alone.
+    return frame_ && frame_->IsShown() ? frame_.get() : nullptr;
 }
 
 void MailPorterApp::open_status() {
@@ -343,13 +318,19 @@ void MailPorterApp::open_status() {
 }
 
 void MailPorterApp::show_log() {
-    open_status();
-    if (frame_) frame_->focus_log();
+    if (!log_viewer_) return;
+    log_viewer_->Show();
+    log_viewer_->Iconize(false);
+    log_viewer_->Raise();
 }
 
 void MailPorterApp::check_now() {
-    if (!bridge_ || bridge_->paused()) return;
+    if (!bridge_) return;
     bridge_->check_now();
+    app_log(LogLevel::Info, bridge_->engine() ? "check now, asked by the user"
+                                              : "check now, passed to the running engine");
+    model_.reload(*db_, *bridge_);
+    refresh_views();
 }
 
 void MailPorterApp::toggle_paused() {
@@ -360,7 +341,190 @@ void MailPorterApp::toggle_paused() {
         return;
     }
     app_log(LogLevel::Info, pause ? "scheduler paused by the user" : "scheduler resumed by the user");
+    model_.reload(*db_, *bridge_);
     refresh_views();
+}
+
+std::optional<std::string> MailPorterApp::load_secret(const std::string& key) {
+    if (!secrets()) return std::nullopt;
+    auto v = secrets()->load(key);
+    if (!v) return std::nullopt;
+    return *v;
+}
+
+void MailPorterApp::add_account() {
+    if (wizard_) {
+        wizard_->Raise();
+        return;
+    }
+    AccountWizard::Input in;
+    for (const auto& r : model_.accounts()) in.other_names.push_back(r.account.name);
+    in.default_interval = bridge_->default_interval_minutes();
+    auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
+    wizard_ = wizard;
+    if (wizard->run()) save_account(std::nullopt, wizard->account(), wizard->password_to_store());
+    wizard->Destroy();
+}
+
+void MailPorterApp::modify_account(const std::string& name) {
+    if (wizard_) {
+        wizard_->Raise();
+        return;
+    }
+    auto found = db_->find_account(name);
+    if (!found || !*found) return;
+    AccountWizard::Input in;
+    in.existing = **found;
+    in.stored_password = load_secret(account_secret_key(name)).value_or("");
+    for (const auto& r : model_.accounts())
+        if (r.account.id != (*found)->id) in.other_names.push_back(r.account.name);
+    in.default_interval = bridge_->default_interval_minutes();
+    auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
+    wizard_ = wizard;
+    if (wizard->run()) save_account(**found, wizard->account(), wizard->password_to_store());
+    wizard->Destroy();
+}
+
+void MailPorterApp::save_account(const std::optional<Account>& old, const Account& acc,
+                                 const std::optional<std::string>& password) {
+    auto fail = [this](const wxString& what, const Error& e) {
+        const wxString text = what + "\n\n" + describe(e);
+        print_error(text);
+        if (options_.self_test.empty()) wxMessageBox(text, _("MailPorter"), wxOK | wxICON_ERROR, dialog_parent());
+    };
+    SecretStore* store = secrets();
+    if (!store && (password || (old && old->name != acc.name))) {
+        fail(_("The account was not saved: the password store is not available."), secrets_->error());
+        return;
+    }
+    // The same order as mailporter-cli: the account, then its password; a
+    // password that cannot be stored undoes a new account.
+    if (!old) {
+        auto added = db_->add_account(acc);
+        if (!added) {
+            fail(_("The account was not saved."), added.error());
+            return;
+        }
+        if (auto r = store->store(account_secret_key(acc.name), password.value_or("")); !r) {
+            (void)db_->remove_account(added->id);
+            fail(_("The account was not saved: its password could not be stored."), r.error());
+            return;
+        }
+        app_log(LogLevel::Info, "account " + acc.name + " added");
+    } else {
+        if (password) {
+            if (auto r = store->store(account_secret_key(acc.name), *password); !r) {
+                fail(_("The account was not saved: its password could not be stored."), r.error());
+                return;
+            }
+        } else if (old->name != acc.name) {
+            if (auto pw = load_secret(account_secret_key(old->name))) (void)store->store(account_secret_key(acc.name), *pw);
+        }
+        if (auto r = db_->update_account(acc); !r) {
+            fail(_("The account was not saved."), r.error());
+            return;
+        }
+        if (old->name != acc.name && store) (void)store->erase(account_secret_key(old->name));
+        app_log(LogLevel::Info, "account " + acc.name + " updated");
+    }
+    model_.reload(*db_, *bridge_);
+    refresh_views();
+    if (frame_) frame_->select_account(acc.name);
+}
+
+void MailPorterApp::remove_account(const std::string& name) {
+    auto found = db_->find_account(name);
+    if (!found || !*found) return;
+    if (options_.self_test.empty()) {
+        wxMessageDialog ask(dialog_parent(),
+                            wxString::Format(_("Remove the account \"%s\"?\n\nMailPorter stops fetching its mail. Mail "
+                                               "left on the remote server stays there; the history is kept."),
+                                             u8(name)),
+                            _("MailPorter"), wxYES_NO | wxNO_DEFAULT | wxICON_QUESTION);
+        ask.SetYesNoLabels(_("&Remove"), _("&Keep"));
+        if (ask.ShowModal() != wxID_YES) return;
+    }
+    if (auto r = db_->remove_account((*found)->id); !r) {
+        print_error(describe(r.error()));
+        return;
+    }
+    if (secrets()) (void)secrets()->erase(account_secret_key(name));
+    app_log(LogLevel::Info, "account " + name + " removed");
+    model_.reload(*db_, *bridge_);
+    refresh_views();
+}
+
+void MailPorterApp::edit_office() {
+    if (office_) {
+        office_->Raise();
+        return;
+    }
+    auto current = db_->office_server();
+    std::optional<OfficeServer> server = current ? *current : std::nullopt;
+    const std::string stored = server && !server->user.empty() ? load_secret(std::string(OfficeSecretKey)).value_or("") : "";
+    auto* dialog = new OfficeDialog(dialog_parent(), *bridge_, server, stored);
+    office_ = dialog;
+    if (dialog->ShowModal() == wxID_OK) {
+        const OfficeServer s = dialog->server();
+        bool ok = true;
+        if (auto pw = dialog->password_to_store()) {
+            if (!secrets() || !secrets()->store(OfficeSecretKey, *pw)) {
+                ok = false;
+                print_error(_("The office server was not saved: its password could not be stored."));
+            }
+        }
+        if (ok) {
+            if (auto r = db_->set_office_server(s); !r) print_error(describe(r.error()));
+            else app_log(LogLevel::Info, "office server set to " + s.host + ":" + std::to_string(s.port));
+            if (s.user.empty() && secrets()) (void)secrets()->erase(OfficeSecretKey);
+        }
+        model_.reload(*db_, *bridge_);
+        refresh_views();
+    }
+    dialog->Destroy();
+}
+
+AppSettings MailPorterApp::load_settings() {
+    AppSettings s;
+    s.start_at_login = autostart::enabled();
+    s.start_minimised = read_setting(*db_, SettingStartMinimised) == "1";
+    s.default_interval_minutes = bridge_->default_interval_minutes();
+    s.history_retention_days = setting_int(*db_, SettingHistoryRetentionDays, DefaultHistoryRetentionDays);
+    s.language = read_setting(*db_, SettingLanguage).value_or("");
+    return s;
+}
+
+void MailPorterApp::save_settings(const AppSettings& s) {
+    (void)db_->set_setting(SettingStartMinimised, s.start_minimised ? "1" : "0");
+    (void)db_->set_setting(SettingDefaultInterval, std::to_string(s.default_interval_minutes));
+    (void)db_->set_setting(SettingHistoryRetentionDays, std::to_string(s.history_retention_days));
+    (void)db_->set_setting(SettingLanguage, s.language);
+    if (s.start_at_login != autostart::enabled()) {
+        // Started at login: this program, on this data directory and store.
+        std::vector<std::string> command{wxStandardPaths::Get().GetExecutablePath().utf8_string()};
+        if (options_.data_dir) command.insert(command.end(), {"--data-dir", options_.data_dir->string()});
+        if (options_.secret_store_kind != "keyring") command.insert(command.end(), {"--secret-store", options_.secret_store_kind});
+        auto r = s.start_at_login ? autostart::enable(command) : autostart::disable();
+        if (!r) print_error(describe(r.error()));
+        else app_log(LogLevel::Info, s.start_at_login ? "start at login: on (" + autostart::entry_path().string() + ")"
+                                                      : "start at login: off");
+    }
+    app_log(LogLevel::Info, "settings saved");
+    model_.reload(*db_, *bridge_);
+    refresh_views();
+}
+
+void MailPorterApp::open_settings() {
+    if (settings_) {
+        settings_->Raise();
+        return;
+    }
+    std::vector<std::string> languages;
+    for (const auto& l : mailporter_available_languages()) languages.push_back(l.utf8_string());
+    auto* dialog = new SettingsDialog(dialog_parent(), load_settings(), languages);
+    settings_ = dialog;
+    if (dialog->ShowModal() == wxID_OK) save_settings(dialog->settings());
+    dialog->Destroy();
 }
 
 bool MailPorterApp::tray_shown() const {
@@ -372,33 +536,46 @@ void MailPorterApp::quit() {
     if (quitting_) return;
     quitting_ = true;
     screenshot_timer_.Stop();
+    // A modal dialog open from the tray ends first; its loop then returns.
+    if (wizard_ && wizard_->IsModal()) wizard_->EndModal(wxID_CANCEL);
+    if (office_ && office_->IsModal()) office_->EndModal(wxID_CANCEL);
+    if (settings_ && settings_->IsModal()) settings_->EndModal(wxID_CANCEL);
     if (tray_) {
         tray_->RemoveIcon();
         tray_->Destroy();
         tray_ = nullptr;
     }
+    if (log_viewer_) log_viewer_->Destroy();
     if (frame_) frame_->Destroy();
     ExitMainLoop();
 }
 
-void MailPorterApp::on_pass_started(const std::vector<std::string>& accounts) {
-    model_.mark_checking(accounts);
+void MailPorterApp::on_pass_started(const std::vector<std::string>&) {
+    model_.reload(*db_, *bridge_);
     refresh_views();
 }
 
-void MailPorterApp::on_log(const std::vector<LogRecord>& lines) {
-    if (frame_) frame_->append_log(lines);
+void MailPorterApp::on_log(const std::vector<LogRecord>&) {
+    // The log viewer follows the database (it sees other processes' lines
+    // too); a fresh batch is a hint to look now rather than at its next poll.
+    if (log_viewer_ && log_viewer_->IsShown()) log_viewer_->poll_now();
 }
 
 void MailPorterApp::on_pass_finished(const PassSummary& summary) {
-    model_.reload(*db_);
-    model_.apply(summary);
+    model_.set_pass_problem(summary.failure ? describe(*summary.failure) : wxString());
+    model_.reload(*db_, *bridge_);
     refresh_views();
+    if (frame_) frame_->history_changed();
+    if (self_test_) self_test_->pass_finished(summary);
 }
 
 void MailPorterApp::on_tick() {
-    model_.reload(*db_);
+    model_.reload(*db_, *bridge_);
     refresh_views();
+}
+
+void MailPorterApp::on_became_engine() {
+    app_log(LogLevel::Info, "the other engine stopped; this app now runs the engine");
 }
 
 }  // namespace mailporter::app

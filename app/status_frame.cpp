@@ -2,46 +2,25 @@
 
 #include <algorithm>
 
-#include <wx/bitmap.h>
 #include <wx/button.h>
-#include <wx/dcmemory.h>
-#include <wx/dcclient.h>
-#include <wx/datetime.h>
 #include <wx/intl.h>
 #include <wx/listctrl.h>
+#include <wx/notebook.h>
 #include <wx/panel.h>
-#include <wx/settings.h>
 #include <wx/sizer.h>
 #include <wx/stattext.h>
-#include <wx/textctrl.h>
 
+#include "engine_bridge.h"
+#include "history_panel.h"
 #include "icons.h"
+#include "status_text.h"
 
 namespace mailporter::app {
 
 namespace {
 
-// The log pane keeps the newest lines only; the full log is in the database.
-constexpr int LogKeepLines = 1000;
-constexpr int LogTrimAt = 1200;
-
-enum AccountColumn { ColName, ColServer, ColState, ColLastCheck, ColToday };
+enum AccountColumn { ColName, ColServer, ColState, ColLastCheck, ColNextCheck, ColToday };
 enum OfficeColumn { OfficeColName, OfficeColServer, OfficeColState, OfficeColLastContact };
-
-wxString format_time(std::int64_t unix_seconds) {
-    if (unix_seconds == 0) return wxString::FromUTF8("\u2014");
-    const wxDateTime t(static_cast<time_t>(unix_seconds));
-    if (t.IsSameDate(wxDateTime::Now())) return t.FormatTime();
-    return t.FormatDate() + " " + t.FormatTime();
-}
-
-wxString format_log_line(const LogRecord& r) {
-    wxString line = wxDateTime(static_cast<time_t>(r.time)).Format("%H:%M:%S");
-    if (r.level >= 3) line += " " + _("error:");
-    else if (r.level == 2) line += " " + _("warning:");
-    if (!r.account.empty()) line += " [" + wxString::FromUTF8(r.account) + "]";
-    return line + " " + wxString::FromUTF8(r.text);
-}
 
 void set_row(wxListCtrl* list, long row, const std::vector<wxString>& cells, int image) {
     for (std::size_t c = 0; c < cells.size(); ++c) {
@@ -67,80 +46,152 @@ void fit_column(wxListCtrl* list, int flexible, int minimum) {
 
 }  // namespace
 
-StatusFrame::StatusFrame(AppCommands& commands)
+StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     // Non-ASCII stays out of _(): msgids are ASCII, whatever the C locale is.
     : wxFrame(nullptr, wxID_ANY, wxString::FromUTF8("MailPorter \u2014 ") + _("Status")), commands_(commands) {
-    auto* panel = new wxPanel(this);
+    auto* outer = new wxPanel(this);
+    book_ = new wxNotebook(outer, wxID_ANY);
+    auto* panel = new wxPanel(book_);
     auto* top = new wxBoxSizer(wxVERTICAL);
 
     problem_ = new wxStaticText(panel, wxID_ANY, wxString());
     problem_->SetForegroundColour(wxColour(0xb0, 0x20, 0x20));
     problem_->Hide();
     top->Add(problem_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
+    notice_ = new wxStaticText(panel, wxID_ANY, wxString());
+    notice_->SetForegroundColour(wxColour(0x1a, 0x4f, 0x8b));
+    notice_->Hide();
+    top->Add(notice_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
 
     auto heading = [panel](const wxString& text) {
-        auto* label = new wxStaticText(panel, wxID_ANY, text);
+        auto* label = new wxStaticText(panel, wxID_ANY, wxString());
         label->SetFont(label->GetFont().Bold());
+        label->SetLabel(text);  // measured in the bold font
         return label;
     };
     top->Add(heading(_("Accounts")), wxSizerFlags().Border(wxLEFT | wxRIGHT | wxTOP));
     accounts_ = new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 150)),
                                wxLC_REPORT | wxLC_SINGLE_SEL);
     accounts_->SetSmallImages(envelope_bundles());
-    accounts_->AppendColumn(_("Account"), wxLIST_FORMAT_LEFT, FromDIP(150));
-    accounts_->AppendColumn(_("Server"), wxLIST_FORMAT_LEFT, FromDIP(210));
-    accounts_->AppendColumn(_("State"), wxLIST_FORMAT_LEFT, FromDIP(340));
-    accounts_->AppendColumn(_("Last check"), wxLIST_FORMAT_LEFT, FromDIP(90));
-    accounts_->AppendColumn(_("Delivered today"), wxLIST_FORMAT_RIGHT, FromDIP(110));
-    top->Add(accounts_, wxSizerFlags(2).Expand().Border(wxLEFT | wxRIGHT));
+    accounts_->AppendColumn(_("Account"), wxLIST_FORMAT_LEFT, FromDIP(130));
+    accounts_->AppendColumn(_("Server"), wxLIST_FORMAT_LEFT, FromDIP(220));
+    accounts_->AppendColumn(_("State"), wxLIST_FORMAT_LEFT, FromDIP(300));
+    accounts_->AppendColumn(_("Last check"), wxLIST_FORMAT_LEFT, FromDIP(85));
+    accounts_->AppendColumn(_("Next check"), wxLIST_FORMAT_LEFT, FromDIP(150));
+    accounts_->AppendColumn(_("Today"), wxLIST_FORMAT_RIGHT, FromDIP(60));
+    top->Add(accounts_, wxSizerFlags(1).Expand().Border(wxLEFT | wxRIGHT));
     details_ = new wxStaticText(panel, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxST_ELLIPSIZE_END);
     top->Add(details_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
 
-    top->Add(heading(_("Office server")), wxSizerFlags().Border(wxLEFT | wxRIGHT | wxTOP));
-    office_ = new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 58)),
+    auto* buttons = new wxBoxSizer(wxHORIZONTAL);
+    auto* add = new wxButton(panel, wxID_ADD, _("&Add...")); 
+    modify_ = new wxButton(panel, wxID_ANY, _("&Modify..."));
+    remove_ = new wxButton(panel, wxID_ANY, _("&Remove"));
+    check_now_ = new wxButton(panel, wxID_ANY, _("Check &now"));
+    pause_ = new wxButton(panel, wxID_ANY, _("&Pause"));
+    buttons->Add(add, wxSizerFlags().Border(wxRIGHT));
+    buttons->Add(modify_, wxSizerFlags().Border(wxRIGHT));
+    buttons->Add(remove_, wxSizerFlags().Border(wxRIGHT, FromDIP(16)));
+    buttons->Add(check_now_, wxSizerFlags().Border(wxRIGHT));
+    buttons->Add(pause_);
+    top->Add(buttons, wxSizerFlags().Expand().Border());
+
+    top->Add(heading(_("Office server")), wxSizerFlags().Border(wxLEFT | wxRIGHT));
+    office_ = new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 52)),
                              wxLC_REPORT | wxLC_SINGLE_SEL);
     office_->SetSmallImages(envelope_bundles());
-    office_->AppendColumn(_("Name"), wxLIST_FORMAT_LEFT, FromDIP(150));
-    office_->AppendColumn(_("Server"), wxLIST_FORMAT_LEFT, FromDIP(210));
-    office_->AppendColumn(_("State"), wxLIST_FORMAT_LEFT, FromDIP(340));
-    office_->AppendColumn(_("Last contact"), wxLIST_FORMAT_LEFT, FromDIP(90));
+    office_->AppendColumn(_("Name"), wxLIST_FORMAT_LEFT, FromDIP(130));
+    office_->AppendColumn(_("Server"), wxLIST_FORMAT_LEFT, FromDIP(220));
+    office_->AppendColumn(_("State"), wxLIST_FORMAT_LEFT, FromDIP(300));
+    office_->AppendColumn(_("Last contact"), wxLIST_FORMAT_LEFT, FromDIP(85));
     office_->InsertItem(0, _("Office server"), static_cast<int>(Light::White));
     top->Add(office_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT));
 
-    auto* buttons = new wxBoxSizer(wxHORIZONTAL);
-    check_now_ = new wxButton(panel, wxID_ANY, _("Check &now"));
-    pause_ = new wxButton(panel, wxID_ANY, _("&Pause"));
+    auto* bottom = new wxBoxSizer(wxHORIZONTAL);
+    auto* office_button = new wxButton(panel, wxID_ANY, _("&Office server..."));
+    auto* log = new wxButton(panel, wxID_ANY, _("Show &log"));
+    auto* settings = new wxButton(panel, wxID_PREFERENCES, _("&Settings..."));
     auto* quit = new wxButton(panel, wxID_EXIT, _("&Quit"));
-    buttons->Add(check_now_, wxSizerFlags().Border(wxRIGHT));
-    buttons->Add(pause_);
-    buttons->AddStretchSpacer();
-    buttons->Add(quit);
-    top->Add(buttons, wxSizerFlags().Expand().Border());
-
-    top->Add(heading(_("Log")), wxSizerFlags().Border(wxLEFT | wxRIGHT));
-    log_ = new wxTextCtrl(panel, wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(-1, 160)),
-                          wxTE_MULTILINE | wxTE_READONLY | wxTE_WORDWRAP);
-    log_->SetFont(wxSystemSettings::GetFont(wxSYS_ANSI_FIXED_FONT));
-    top->Add(log_, wxSizerFlags(3).Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
-
+    bottom->Add(office_button);
+    bottom->AddStretchSpacer();
+    bottom->Add(log, wxSizerFlags().Border(wxRIGHT));
+    bottom->Add(settings, wxSizerFlags().Border(wxRIGHT));
+    bottom->Add(quit);
+    top->Add(bottom, wxSizerFlags().Expand().Border());
     panel->SetSizer(top);
-    auto* frame_sizer = new wxBoxSizer(wxVERTICAL);
-    frame_sizer->Add(panel, wxSizerFlags(1).Expand());
-    SetSizerAndFit(frame_sizer);
-    SetSize(FromDIP(wxSize(940, 600)));
 
+    history_ = new HistoryPanel(book_, bridge);
+    book_->AddPage(panel, _("Accounts"), true);
+    book_->AddPage(history_, _("History"));
+
+    auto* outer_sizer = new wxBoxSizer(wxVERTICAL);
+    outer_sizer->Add(book_, wxSizerFlags(1).Expand().Border(wxALL, FromDIP(4)));
+    outer->SetSizer(outer_sizer);
+    auto* frame_sizer = new wxBoxSizer(wxVERTICAL);
+    frame_sizer->Add(outer, wxSizerFlags(1).Expand());
+    SetSizerAndFit(frame_sizer);
+    SetSize(FromDIP(wxSize(980, 520)));
+    SetMinSize(FromDIP(wxSize(640, 400)));
+
+    add->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.add_account(); });
+    modify_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
+        if (auto name = selected_account(); !name.empty()) commands_.modify_account(name);
+    });
+    remove_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
+        if (auto name = selected_account(); !name.empty()) commands_.remove_account(name);
+    });
     check_now_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.check_now(); });
     pause_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.toggle_paused(); });
+    office_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.edit_office(); });
+    log->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.show_log(); });
+    settings->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.open_settings(); });
     quit->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.quit(); });
     Bind(wxEVT_CLOSE_WINDOW, &StatusFrame::on_close, this);
-    accounts_->Bind(wxEVT_LIST_ITEM_SELECTED, [this](wxListEvent&) { show_details(); });
-    accounts_->Bind(wxEVT_LIST_ITEM_DESELECTED, [this](wxListEvent&) { show_details(); });
+    accounts_->Bind(wxEVT_LIST_ITEM_SELECTED, [this](wxListEvent&) {
+        show_details();
+        update_buttons();
+    });
+    accounts_->Bind(wxEVT_LIST_ITEM_DESELECTED, [this](wxListEvent&) {
+        show_details();
+        update_buttons();
+    });
+    accounts_->Bind(wxEVT_LIST_ITEM_ACTIVATED, [this](wxListEvent& e) {
+        if (e.GetIndex() >= 0 && e.GetIndex() < static_cast<long>(row_names_.size()))
+            commands_.modify_account(row_names_[static_cast<std::size_t>(e.GetIndex())]);
+    });
+    office_->Bind(wxEVT_LIST_ITEM_ACTIVATED, [this](wxListEvent&) { commands_.edit_office(); });
+    book_->Bind(wxEVT_NOTEBOOK_PAGE_CHANGED, [this](wxBookCtrlEvent& e) {
+        e.Skip();
+        if (book_->GetCurrentPage() == history_) history_->reload();
+    });
     for (auto* list : {accounts_, office_}) {
         list->Bind(wxEVT_SIZE, [list](wxSizeEvent& e) {
             e.Skip();
             fit_column(list, ColState, list->FromDIP(200));
         });
     }
+    update_buttons();
+}
+
+std::string StatusFrame::selected_account() const {
+    const long row = accounts_->GetNextItem(-1, wxLIST_NEXT_ALL, wxLIST_STATE_SELECTED);
+    if (row < 0 || row >= static_cast<long>(row_names_.size())) return {};
+    return row_names_[static_cast<std::size_t>(row)];
+}
+
+void StatusFrame::select_account(const std::string& name) {
+    for (std::size_t i = 0; i < row_names_.size(); ++i)
+        if (row_names_[i] == name)
+            accounts_->SetItemState(static_cast<long>(i), wxLIST_STATE_SELECTED | wxLIST_STATE_FOCUSED,
+                                    wxLIST_STATE_SELECTED | wxLIST_STATE_FOCUSED);
+}
+
+void StatusFrame::show_history_page(bool history) { book_->SetSelection(history ? 1 : 0); }
+
+void StatusFrame::update_buttons() {
+    const bool selected = !selected_account().empty();
+    modify_->Enable(selected);
+    remove_->Enable(selected);
 }
 
 void StatusFrame::show_details() {
@@ -149,13 +200,28 @@ void StatusFrame::show_details() {
     if (row >= 0 && row < static_cast<long>(details_text_.size())) {
         text = details_text_[static_cast<std::size_t>(row)].text;
     } else if (details_text_.empty()) {
-        text = _("No accounts yet. Add one with: mailporter-cli account add");
+        text = _("No accounts yet. Press Add to set up the first remote mailbox.");
     } else {
         // Nothing selected: the first account that needs a look, in full.
         auto it = std::find_if(details_text_.begin(), details_text_.end(), [](const Detail& d) { return d.attention; });
         if (it != details_text_.end()) text = it->text;
     }
-    if (details_->GetLabel() != text) details_->SetLabel(text);
+    if (details_->GetLabel() != text) {
+        details_->SetLabel(text);
+        details_->SetToolTip(text);
+    }
+}
+
+void StatusFrame::set_notice(const wxString& notice) {
+    if (notice == notice_->GetLabel() && notice_->IsShown() == !notice.empty()) return;
+    notice_->SetLabel(notice);
+    notice_->Show(!notice.empty());
+    if (!notice.empty()) notice_->Wrap(GetClientSize().x - FromDIP(30));
+    notice_->GetParent()->Layout();
+}
+
+void StatusFrame::history_changed() {
+    if (IsShown() && book_->GetCurrentPage() == history_) history_->reload();
 }
 
 void StatusFrame::refresh(const StatusModel& model) {
@@ -163,90 +229,59 @@ void StatusFrame::refresh(const StatusModel& model) {
     if (problem != problem_->GetLabel() || problem_->IsShown() == problem.empty()) {
         problem_->SetLabel(problem);
         problem_->Show(!problem.empty());
-        if (!problem.empty()) problem_->Wrap(GetClientSize().x - FromDIP(20));
+        if (!problem.empty()) problem_->Wrap(GetClientSize().x - FromDIP(30));
         problem_->GetParent()->Layout();
     }
 
     const auto& rows = model.accounts();
-    bool same_rows = accounts_->GetItemCount() == static_cast<int>(rows.size());
-    for (std::size_t i = 0; same_rows && i < rows.size(); ++i)
-        same_rows = accounts_->GetItemText(static_cast<long>(i), ColName) == wxString::FromUTF8(rows[i].name);
+    const std::string selected = selected_account();
+    bool same_rows = row_names_.size() == rows.size();
+    for (std::size_t i = 0; same_rows && i < rows.size(); ++i) same_rows = row_names_[i] == rows[i].account.name;
     if (!same_rows) {
         accounts_->DeleteAllItems();
-        for (std::size_t i = 0; i < rows.size(); ++i)
-            accounts_->InsertItem(static_cast<long>(i), wxString::FromUTF8(rows[i].name));
+        row_names_.clear();
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            accounts_->InsertItem(static_cast<long>(i), u8(rows[i].account.name));
+            row_names_.push_back(rows[i].account.name);
+        }
+        if (!selected.empty()) select_account(selected);
     }
     details_text_.clear();
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& r = rows[i];
-        const wxString state = r.checking ? _("Checking now") + wxString::FromUTF8("\u2026") : r.sentence;
-        details_text_.push_back(
-            {wxString::FromUTF8(r.name) + ": " + state, r.enabled && (r.light == Light::Yellow || r.light == Light::Red)});
+        wxString full = u8(r.account.name) + ": " + r.sentence;
+        if (!r.detail.empty() && !r.checking) full += " (" + r.detail + ")";
+        details_text_.push_back({full, r.account.enabled && (r.light == Light::Yellow || r.light == Light::Red)});
         set_row(accounts_, static_cast<long>(i),
-                {wxString::FromUTF8(r.name), r.server, state, format_time(r.last_check),
+                {u8(r.account.name), r.server, r.sentence, format_time(r.last_check), next_check_text(r.next),
                  wxString::Format("%d", r.delivered_today)},
-                static_cast<int>(model.shown(r.enabled ? r.light : Light::White)));
+                static_cast<int>(model.shown(r.light)));
     }
-
     show_details();
+    update_buttons();
 
     const auto& o = model.office();
-    set_row(office_, 0,
-            {_("Office server"), o.configured ? o.server : wxString::FromUTF8("\u2014"), o.sentence,
-             format_time(o.last_contact)},
+    wxString office_state = o.sentence;
+    if (!o.detail.empty()) office_state += " (" + o.detail + ")";
+    set_row(office_,
+            0, {_("Office server"), o.configured ? o.server : wxString::FromUTF8("\u2014"), office_state,
+                format_time(o.last_contact)},
             static_cast<int>(model.shown(o.light)));
 
-    pause_->SetLabel(model.paused() ? _("&Resume") : _("&Pause"));
-    // Paused means MailPorter leaves the mailboxes alone, also on request.
-    check_now_->Enable(!model.paused());
+    // The button says what it will do; its envelope shows the scheduler's
+    // state (the paused envelope while paused).
+    if (pause_shown_ != model.paused()) {
+        pause_shown_ = model.paused();
+        pause_->SetLabel(model.paused() ? _("&Resume") : _("&Pause"));
+        pause_->SetBitmap(envelope_bundle(model.paused() ? Light::Paused : Light::Green));
+        pause_->SetToolTip(model.paused() ? _("Checking is paused. Resume to move mail again.")
+                                          : _("Stop checking the remote mailboxes until you resume."));
+        pause_->GetParent()->Layout();
+    }
     if (icon_light_ != model.worst()) {
         icon_light_ = model.worst();
         SetIcons(envelope_icon_bundle(*icon_light_));
     }
-    pause_->GetParent()->Layout();
-}
-
-void StatusFrame::append_log(const std::vector<LogRecord>& lines) {
-    if (lines.empty()) return;
-    wxString text;
-    for (const auto& r : lines) {
-        if (log_lines_ > 0 || !text.empty()) text += "\n";
-        text += format_log_line(r);
-    }
-    log_->AppendText(text);
-    log_lines_ += static_cast<int>(lines.size());
-    if (log_lines_ > LogTrimAt) trim_log();
-}
-
-void StatusFrame::trim_log() {
-    const int drop = log_lines_ - LogKeepLines;
-    const long end_of_dropped = log_->XYToPosition(0, drop);
-    if (end_of_dropped > 0) {
-        log_->Remove(0, end_of_dropped);
-        log_lines_ = LogKeepLines;
-    }
-    log_->ShowPosition(log_->GetLastPosition());
-}
-
-void StatusFrame::focus_log() {
-    log_->SetFocus();
-    log_->SetInsertionPointEnd();
-    log_->ShowPosition(log_->GetLastPosition());
-}
-
-bool StatusFrame::save_screenshot(const wxString& path) {
-    Update();
-    const wxSize size = GetClientSize();
-    if (size.x <= 0 || size.y <= 0) return false;
-    wxBitmap bitmap(size);
-    {
-        // The client area as the display shows it (child controls included);
-        // independent of where a window manager put the frame.
-        wxMemoryDC memory(bitmap);
-        wxClientDC window(this);
-        if (!memory.Blit(0, 0, size.x, size.y, &window, 0, 0)) return false;
-    }
-    return bitmap.SaveFile(path, wxBITMAP_TYPE_PNG);
 }
 
 void StatusFrame::on_close(wxCloseEvent& event) {
@@ -256,7 +291,8 @@ void StatusFrame::on_close(wxCloseEvent& event) {
         event.Veto();
         return;
     }
-    // Never strand the user with no window and no icon: closing is quitting.
+    // No tray to come back from: never strand the user with no window and
+    // no icon, so closing the window quits (the engine stops cleanly).
     commands_.quit();
 }
 

@@ -1,61 +1,75 @@
 #pragma once
-// StatusFrame: the status window. One row per account (envelope icon, name,
-// server, state, last check, delivered today), the office server in a small
-// list of its own, Check now / Pause-Resume / Quit, and the latest log lines.
-// A view of StatusModel: it owns no state of its own beyond the log pane.
+// StatusFrame: the status window. Page "Accounts": one row per account
+// (envelope icon, name, server, state, last and next check, delivered
+// today), the office server in a row of its own, and the buttons Add,
+// Modify, Remove, Check now, Pause/Resume. Page "History": what happened to
+// each message. A view of StatusModel; it owns no state beyond selection.
 // Main thread only.
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <wx/frame.h>
 
-#include "mailporter/database.h"
-
 #include "app_commands.h"
+#include "icons.h"
 #include "status_model.h"
 
 class wxButton;
 class wxListCtrl;
+class wxListEvent;
+class wxNotebook;
 class wxStaticText;
-class wxTextCtrl;
 
 namespace mailporter::app {
 
+class EngineBridge;
+class HistoryPanel;
+
 class StatusFrame : public wxFrame {
 public:
-    explicit StatusFrame(AppCommands& commands);
+    StatusFrame(AppCommands& commands, EngineBridge& bridge);
 
     void refresh(const StatusModel& model);
-    // Appends log lines (oldest first) and keeps the pane to its last lines.
-    void append_log(const std::vector<LogRecord>& lines);
-    // Brings the log pane into view and gives it the focus.
-    void focus_log();
-    // Saves a PNG of the window's contents (the GUI tests' screenshot).
-    bool save_screenshot(const wxString& path);
+    // A notice above the lists that is not a fault (viewer mode); empty hides it.
+    void set_notice(const wxString& notice);
+    // After a pass: the history page reloads if it is showing.
+    void history_changed();
+    // The selected account's name, or "" (tests and the Modify button).
+    std::string selected_account() const;
+    void select_account(const std::string& name);
+    void show_history_page(bool history);
+    HistoryPanel* history_panel() const { return history_; }
+    wxButton* pause_button() const { return pause_; }
+    wxListCtrl* accounts_list() const { return accounts_; }
 
 private:
     void on_close(wxCloseEvent& event);
-    void trim_log();
     void show_details();
+    void update_buttons();
 
-    // Per account row, for the details line.
     struct Detail {
-        wxString text;           // "name: whole state sentence"
+        wxString text;           // "name: whole state sentence (detail)"
         bool attention = false;  // yellow or red
     };
     std::vector<Detail> details_text_;
+    std::vector<std::string> row_names_;
 
     AppCommands& commands_;
+    wxNotebook* book_ = nullptr;
     wxStaticText* problem_ = nullptr;
+    wxStaticText* notice_ = nullptr;
     wxListCtrl* accounts_ = nullptr;
-    wxStaticText* details_ = nullptr;  // the selected account's whole state sentence
+    wxStaticText* details_ = nullptr;
     wxListCtrl* office_ = nullptr;
+    wxButton* modify_ = nullptr;
+    wxButton* remove_ = nullptr;
     wxButton* check_now_ = nullptr;
     wxButton* pause_ = nullptr;
-    wxTextCtrl* log_ = nullptr;
-    int log_lines_ = 0;
+    HistoryPanel* history_ = nullptr;
     std::optional<Light> icon_light_;  // the window icon's light
+    std::optional<bool> pause_shown_;  // what the pause button shows
 };
 
 }  // namespace mailporter::app

@@ -8,6 +8,9 @@
 
 #include "mailporter/config.h"
 
+#include "pass_summary.h"
+#include "status_text.h"
+
 namespace mailporter::app {
 
 namespace {
@@ -15,206 +18,168 @@ namespace {
 // Windows truncates tray tooltips at 128 characters; keep it short everywhere.
 constexpr std::size_t TooltipMax = 120;
 
-wxString u8(const std::string& s) { return wxString::FromUTF8(s); }
-
-wxString headline(Errc code) {
-    switch (code) {
-        case Errc::Ok: return _("OK");
-        case Errc::ResolveFailed: return _("The server name could not be found");
-        case Errc::ConnectRefused: return _("The server refused the connection (nothing answers on that port)");
-        case Errc::ConnectFailed: return _("Cannot connect to the server");
-        case Errc::Timeout: return _("The server did not answer in time");
-        case Errc::ConnectionLost: return _("The connection was lost");
-        case Errc::TlsHandshake: return _("The secure connection (TLS) failed");
-        case Errc::CertUntrusted: return _("The server's certificate is not trusted");
-        case Errc::TlsNotOffered: return _("The server does not offer the required secure connection (STARTTLS)");
-        case Errc::TlsInjection: return _("Unexpected data during STARTTLS; the connection was dropped for safety");
-        case Errc::LegacyTlsRefused: return _("The server only offers outdated TLS versions");
-        case Errc::ProtocolError:
-        case Errc::LineTooLong: return _("The server answered something unexpected");
-        case Errc::TooBig: return _("A message is too big");
-        case Errc::AuthFailed: return _("Login failed: wrong user name or password");
-        case Errc::AuthTemporary: return _("The server asked to log in again later");
-        case Errc::AuthUnsupported: return _("No login method that both sides support");
-        case Errc::MailboxUnavailable: return _("The mailbox is not available");
-        case Errc::SmtpTemporary: return _("The office server refused mail for now");
-        case Errc::SmtpPermanent: return _("The office server refused the mail");
-        case Errc::StoreError: return _("The local database reported a problem");
-        case Errc::SecretStoreUnavailable: return _("The password store is not available");
-        case Errc::SecretMissing: return _("No password is stored");
-        case Errc::ConfigInvalid: return _("The settings are incomplete or invalid");
-        case Errc::NotFound: return _("Not found");
-        case Errc::AlreadyExists: return _("Already exists");
-        case Errc::Busy: return _("Another MailPorter is working on this data folder");
-        case Errc::IoError: return _("A local file could not be read or written");
-        case Errc::Cancelled: return _("Cancelled");
-        case Errc::Internal: return _("Internal error");
-    }
-    return _("Unknown error");
-}
-
-wxString ok_sentence(const PassReport& r) {
-    if (!r.warnings.empty()) {
-        wxString s = u8(r.warnings.front());
-        if (r.warnings.size() > 1)
-            s += wxString::Format(wxPLURAL(" (and %d more warning)", " (and %d more warnings)",
-                                           static_cast<int>(r.warnings.size() - 1)),
-                                  static_cast<int>(r.warnings.size() - 1));
-        return s;
-    }
-    if (r.refused > 0)
-        return wxString::Format(wxPLURAL("%d message was refused by the office server; it stays on the remote server",
-                                         "%d messages were refused by the office server; they stay on the remote server",
-                                         r.refused),
-                                r.refused);
-    if (r.retrying > 0)
-        return wxString::Format(wxPLURAL("%d message will be tried again", "%d messages will be tried again", r.retrying),
-                                r.retrying);
-    if (r.delivered > 0)
-        return wxString::Format(wxPLURAL("Fine: %d new message delivered", "Fine: %d new messages delivered", r.delivered),
-                                r.delivered);
-    return _("Fine: no new mail");
-}
-
-wxString not_checked_sentence(bool enabled) {
-    return enabled ? _("Not checked yet") : _("Disabled: not checked");
-}
-
 wxString office_server_text(const OfficeServer& s) {
     wxString text = s.user.empty() ? wxString() : u8(s.user) + "@";
     text += u8(s.host) + wxString::Format(":%u", static_cast<unsigned>(s.port));
     return text + " (" + u8(std::string(to_string(s.tls.mode))) + ")";
 }
 
+wxString account_server_text(const Account& a) {
+    return u8(std::string(to_string(a.protocol))) + "://" + u8(a.user) + "@" + u8(a.host) +
+           wxString::Format(":%u", static_cast<unsigned>(a.port));
+}
+
 }  // namespace
 
-wxString describe(const Error& error) {
-    const wxString head = headline(error.code);
-    return error.detail.empty() ? head : head + ": " + u8(error.detail);
+wxString next_check_text(const EngineBridge::NextCheck& next) {
+    using K = EngineBridge::NextCheck::Kind;
+    switch (next.kind) {
+        case K::At: return format_time(next.at);
+        case K::Now: return _("now");
+        case K::WhenResumed: return _("when resumed");
+        case K::AfterEdit: return _("after you edit the account");
+        case K::Disabled: return _("disabled");
+        case K::Unknown: break;
+    }
+    return wxString::FromUTF8("\u2014");
 }
 
-Light light_for(const PassReport& report) {
-    if (report.outcome.ok())
-        return report.warnings.empty() && report.retrying == 0 && report.refused == 0 ? Light::Green : Light::Yellow;
-    // A server that says "later" is not broken; everything else stops mail.
-    return report.outcome.error().code == Errc::AuthTemporary ? Light::Yellow : Light::Red;
-}
+void StatusModel::reload(Database& db, const EngineBridge& bridge) {
+    paused_ = bridge.paused();
+    auto accounts = db.accounts();
+    auto passes = db.last_passes();
+    if (!accounts || !passes) {
+        pass_problem_ = describe(!accounts ? accounts.error() : passes.error());
+        return;
+    }
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    const std::int64_t midnight = local_midnight(now);
+    if (midnight != today_midnight_) {
+        today_cache_.clear();
+        today_midnight_ = midnight;
+    }
 
-void StatusModel::reload(Database& db) {
-    if (auto accounts = db.accounts()) {
-        std::vector<AccountRow> rows;
-        const std::int64_t midnight = local_midnight(static_cast<std::int64_t>(std::time(nullptr)));
-        for (const auto& acc : *accounts) {
-            auto old = std::find_if(accounts_.begin(), accounts_.end(), [&](const AccountRow& r) { return r.name == acc.name; });
-            AccountRow row;
-            if (old != accounts_.end()) {
-                row = *old;
-            } else {
-                row.name = acc.name;
-                row.delivered_today = std::max(0, count_delivered_since(db, acc.name, midnight));
-            }
-            row.server = u8(acc.user) + "@" + u8(acc.host) + wxString::Format(":%u", static_cast<unsigned>(acc.port));
-            row.enabled = acc.enabled;
-            if (row.last_check == 0 && !row.checking) row.sentence = not_checked_sentence(row.enabled);
-            rows.push_back(std::move(row));
+    std::vector<AccountRow> rows;
+    std::vector<PassReport> reports;
+    std::int64_t office_contact = 0;
+    for (const auto& acc : *accounts) {
+        AccountRow row;
+        row.account = acc;
+        row.server = account_server_text(acc);
+        row.checking = bridge.checking(acc.name);
+        row.next = bridge.next_check(acc);
+        Status st;  // white, not checked
+        for (const auto& p : *passes) {
+            if (p.account_id != acc.id) continue;
+            reports.push_back(report_of(p, acc.name));
+            st = account_status(reports.back());
+            row.last_check = p.checked_at;
+            const auto& rep = reports.back();
+            if (rep.office_failed || rep.delivered + rep.refused + rep.retrying > 0)
+                office_contact = std::max(office_contact, p.checked_at);
         }
-        accounts_ = std::move(rows);
-    }
-    if (auto office = db.office_server()) {
-        if (*office) {
-            const wxString server = office_server_text(**office);
-            if (!office_.configured || office_.server != server) {
-                office_ = OfficeRow{};
-                office_.configured = true;
-                office_.server = server;
-                office_.sentence = _("Not contacted yet: it is contacted when there is mail to deliver");
-            }
-        } else {
-            office_ = OfficeRow{};
-            office_.light = Light::Yellow;
-            office_.sentence = _("Not set up: mail cannot be delivered until the office server is set");
+        row.light = acc.enabled ? light_of(st.colour) : Light::White;
+        row.code = st.code;
+        row.detail = u8(st.detail);
+        if (!acc.enabled) row.sentence = _("Disabled: not checked. Modify the account to enable it.");
+        else if (row.checking) row.sentence = _("Checking now") + wxString::FromUTF8("\u2026");
+        else row.sentence = status_sentence(st.code);
+        // Today's deliveries: counted from the history only when a new pass
+        // was recorded, never on every tick.
+        auto& cached = today_cache_[acc.name];
+        if (cached.first != row.last_check || row.last_check == 0) {
+            const int n = count_delivered_since(db, acc.name, midnight);
+            cached = {row.last_check, std::max(0, n)};
         }
+        row.delivered_today = cached.second;
+        rows.push_back(std::move(row));
+    }
+    accounts_ = std::move(rows);
+
+    office_ = OfficeRow{};
+    if (auto office = db.office_server(); office && *office) {
+        office_.configured = true;
+        office_.server = office_server_text(**office);
+        const Status st = office_status(reports);
+        office_.light = light_of(st.colour);
+        office_.code = st.code;
+        office_.detail = u8(st.detail);
+        office_.last_contact = office_contact;
+        if (st.code == StatusCode::NotChecked)
+            office_.sentence = _("Not contacted yet: it is contacted when there is mail to deliver.");
+        else if (st.code == StatusCode::Ok)
+            office_.sentence = _("The office server accepted mail at the last check.");
+        else
+            office_.sentence = status_sentence(st.code);
+    } else {
+        office_.light = Light::Yellow;
+        office_.code = StatusCode::ConfigInvalid;
+        office_.sentence = _("Not set up: mail cannot be delivered until the office server is set.");
     }
 }
 
-void StatusModel::mark_checking(const std::vector<std::string>& accounts) {
-    for (auto& row : accounts_)
-        if (std::find(accounts.begin(), accounts.end(), row.name) != accounts.end()) row.checking = true;
-}
-
-void StatusModel::apply(const PassSummary& summary) {
-    const PassReport* office_failure = nullptr;
-    int reached = 0;
-    for (const auto& r : summary.reports) {
-        if (r.office_failed && !office_failure) office_failure = &r;
-        if (!r.office_failed) reached += r.delivered + r.retrying + r.refused;
-        auto row = std::find_if(accounts_.begin(), accounts_.end(), [&](const AccountRow& a) { return a.name == r.account; });
-        if (row == accounts_.end()) continue;  // removed meanwhile; the next reload settles it
-        row->checking = false;
-        row->light = light_for(r);
-        row->sentence = r.outcome.ok() ? ok_sentence(r) : describe(r.outcome.error());
-        row->last_check = summary.finished_at;
-        if (auto it = summary.delivered_today.find(r.account); it != summary.delivered_today.end())
-            row->delivered_today = it->second;
-    }
-    for (auto& row : accounts_) row.checking = false;
-    if (office_.configured) {
-        if (office_failure) {
-            office_.light = Light::Red;
-            office_.sentence = describe(office_failure->outcome.error());
-            office_.last_contact = summary.finished_at;
-        } else if (reached > 0) {
-            office_.light = Light::Green;
-            office_.sentence = wxString::Format(
-                wxPLURAL("Accepting mail: %d message in the last check", "Accepting mail: %d messages in the last check", reached),
-                reached);
-            office_.last_contact = summary.finished_at;
-        }
-    }
-    pass_problem_ = summary.failure ? describe(*summary.failure) : wxString();
+const AccountRow* StatusModel::find(const std::string& name) const {
+    for (const auto& r : accounts_)
+        if (r.account.name == name) return &r;
+    return nullptr;
 }
 
 Light StatusModel::worst() const {
-    if (paused_) return Light::Paused;
     Light w = accounts_.empty() ? Light::White : Light::Green;
     for (const auto& row : accounts_)
-        if (row.enabled) w = worse(w, row.light);
-    w = worse(w, office_.light);
+        if (row.account.enabled) w = worse(w, shown(row.light));
+    // An office server not contacted yet (white) does not hold the tray at
+    // white: it is only contacted when there is mail, which may be rare.
+    if (office_.light != Light::White) w = worse(w, shown(office_.light));
+    if (paused_) w = worse(w, Light::Paused);
     if (!problem().empty()) w = worse(w, Light::Red);
     return w;
 }
 
 wxString StatusModel::summary() const {
+    // The first red row, else the first yellow one, says why; the count of
+    // the others follows.
+    std::vector<wxString> red, yellow;
+    auto consider = [&](const wxString& who, Light light, const wxString& sentence) {
+        if (light == Light::Red) red.push_back(who + ": " + sentence);
+        else if (light == Light::Yellow) yellow.push_back(who + ": " + sentence);
+    };
+    for (const auto& row : accounts_)
+        if (row.account.enabled) consider(u8(row.account.name), row.light, row.sentence);
+    consider(_("Office server"), office_.light, office_.sentence);
+
     wxString text;
-    if (paused_) {
-        text = _("Paused: no mail is fetched until you resume");
-    } else if (!problem().empty()) {
+    const std::size_t troubled = red.size() + yellow.size();
+    if (!problem().empty()) {
         text = problem();
+    } else if (troubled > 0) {
+        text = red.empty() ? yellow.front() : red.front();
+        if (troubled > 1) text += wxString::Format(_(" (and %d more)"), static_cast<int>(troubled - 1));
+    } else if (accounts_.empty()) {
+        text = _("No accounts set up yet");
+    } else if (worst() == Light::White || std::any_of(accounts_.begin(), accounts_.end(), [](const AccountRow& r) {
+                   return r.account.enabled && r.last_check == 0;
+               })) {
+        text = _("Not checked yet");
     } else {
-        const Light w = worst();
-        int troubled = 0;
-        wxString first;
-        auto consider = [&](const wxString& who, Light light, const wxString& sentence) {
-            if (light != w || light == Light::Green || light == Light::White) return;
-            if (troubled++ == 0) first = who + ": " + sentence;
-        };
-        for (const auto& row : accounts_)
-            if (row.enabled) consider(u8(row.name), row.light, row.sentence);
-        consider(_("Office server"), office_.light, office_.sentence);
-        if (troubled > 0) {
-            text = first;
-            if (troubled > 1) text += wxString::Format(_(" (and %d more)"), troubled - 1);
-        } else if (accounts_.empty()) {
-            text = _("No accounts set up yet");
-        } else if (w == Light::White) {
-            text = _("Not checked yet");
-        } else {
-            text = _("All accounts are fine");
-        }
+        text = _("All accounts are fine");
     }
-    text = "MailPorter: " + text;
+    if (paused_) text = _("Paused") + wxString::FromUTF8(" \u2014 ") + text;
     if (text.length() > TooltipMax) text = text.Left(TooltipMax - 1) + wxString::FromUTF8("\u2026");
-    return text;
+
+    // The soonest next check of any enabled account.
+    std::int64_t soonest = 0;
+    bool now = false;
+    for (const auto& row : accounts_) {
+        if (row.next.kind == EngineBridge::NextCheck::Kind::Now) now = true;
+        if (row.next.kind == EngineBridge::NextCheck::Kind::At && (soonest == 0 || row.next.at < soonest))
+            soonest = row.next.at;
+    }
+    wxString next;
+    if (paused_) next = _("Next check: when resumed");
+    else if (now) next = _("Checking now");
+    else if (soonest) next = wxString::Format(_("Next check: %s"), format_time(soonest));
+    return "MailPorter: " + text + (next.empty() ? wxString() : "\n" + next);
 }
 
 }  // namespace mailporter::app

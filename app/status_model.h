@@ -1,71 +1,74 @@
 #pragma once
 // StatusModel: what the status window and the tray show — one row per
-// account, one for the office server, and the worst light of all. Built from
-// the configuration (reload) and the engine bridge's pass summaries (apply).
+// account, one for the office server, and the worst light of all. Rebuilt
+// from the database (accounts, the office server, the last pass of each
+// account, which every engine records — this app's or `mailporter-cli run`'s)
+// plus what only the bridge knows (checking now, next check, paused). So the
+// window shows the same state whichever process runs the engine.
 // Main thread only.
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <wx/string.h>
 
 #include "mailporter/database.h"
-#include "mailporter/result.h"
+#include "mailporter/status.h"
 
+#include "engine_bridge.h"
 #include "icons.h"
-#include "pass_summary.h"
 
 namespace mailporter::app {
 
 struct AccountRow {
-    std::string name;
-    wxString server;              // user@host:port
-    bool enabled = true;
-    Light light = Light::White;   // White until the first pass that covered it
-    wxString sentence;            // the state in plain words
-    std::int64_t last_check = 0;  // Unix seconds; 0: not checked yet
+    Account account;
+    wxString server;               // protocol://user@host:port
+    Light light = Light::White;    // the state (not the paused override; see StatusModel::shown)
+    StatusCode code = StatusCode::NotChecked;
+    wxString sentence;             // the state in plain words (translated)
+    wxString detail;               // the engine's technical detail, may be empty
+    std::int64_t last_check = 0;   // Unix seconds; 0: not checked yet
+    EngineBridge::NextCheck next;
     int delivered_today = 0;
-    bool checking = false;        // in the pass running now
+    bool checking = false;         // in the pass running now
 };
 
 struct OfficeRow {
     bool configured = false;
-    wxString server;              // [user@]host:port (tls mode)
+    wxString server;               // [user@]host:port (tls mode)
     Light light = Light::White;
+    StatusCode code = StatusCode::NotChecked;
     wxString sentence;
-    std::int64_t last_contact = 0;  // last pass that reached it or failed on it
+    wxString detail;
+    std::int64_t last_contact = 0;  // the last pass that reached it or failed on it
 };
 
-// The sentence for an engine error, in plain words: what happened, then the
-// engine's detail.
-wxString describe(const Error& error);
-// The light for one account's pass report.
-Light light_for(const PassReport& report);
+// "next check" in words for a row.
+wxString next_check_text(const EngineBridge::NextCheck& next);
 
 class StatusModel {
 public:
-    // Re-reads accounts and the office server from `db` (another process may
-    // have changed them), keeping the known state of accounts by name.
-    // Counts today's deliveries for accounts it has not seen before.
-    void reload(Database& db);
-    void mark_checking(const std::vector<std::string>& accounts);
-    void apply(const PassSummary& summary);
+    void reload(Database& db, const EngineBridge& bridge);
     void set_paused(bool paused) { paused_ = paused; }
     bool paused() const { return paused_; }
     // A problem that concerns the whole app (the password store), shown
     // above the lists until replaced; empty: none.
     void set_problem(const wxString& problem) { problem_ = problem; }
-    // That problem, or else why the last pass could not run at all.
+    void set_pass_problem(const wxString& problem) { pass_problem_ = problem; }
     wxString problem() const { return problem_.empty() ? pass_problem_ : problem_; }
 
     const std::vector<AccountRow>& accounts() const { return accounts_; }
+    const AccountRow* find(const std::string& name) const;
     const OfficeRow& office() const { return office_; }
-    // The light a row shows (Paused while paused).
-    Light shown(Light state) const { return paused_ ? Light::Paused : state; }
-    // The worst of every row and the app-wide problem, as shown.
+    // The light a row shows: the paused envelope while paused, except red
+    // (mail that cannot move for a reason the user did not choose).
+    Light shown(Light state) const { return paused_ && state != Light::Red ? Light::Paused : state; }
+    // The worst of every enabled row and the app-wide problem, as shown.
     Light worst() const;
-    // One line for the tray tooltip: why the light is what it is.
+    // The tray tooltip: why the light is what it is, and the next check.
     wxString summary() const;
 
 private:
@@ -74,6 +77,9 @@ private:
     wxString problem_;
     wxString pass_problem_;
     bool paused_ = false;
+    // Today's deliveries by account, recounted only when its last check changes.
+    std::map<std::string, std::pair<std::int64_t, int>> today_cache_;
+    std::int64_t today_midnight_ = 0;
 };
 
 }  // namespace mailporter::app

@@ -5,10 +5,6 @@
 
 namespace mailporter::app {
 
-namespace {
-enum MenuId { IdOpenStatus = wxID_HIGHEST + 1, IdCheckNow, IdPause, IdShowLog, IdQuit };
-}  // namespace
-
 TrayIcon::TrayIcon(AppCommands& commands) : commands_(commands) {
     // GTK re-sends an unhandled LEFT_DOWN as LEFT_DCLICK, MSW sends real
     // double-clicks, macOS none (hence "Show log" in the menu too).
@@ -17,6 +13,8 @@ TrayIcon::TrayIcon(AppCommands& commands) : commands_(commands) {
     Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.check_now(); }, IdCheckNow);
     Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.toggle_paused(); }, IdPause);
     Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.show_log(); }, IdShowLog);
+    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.add_account(); }, IdAddAccount);
+    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.open_settings(); }, IdSettings);
     Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.quit(); }, IdQuit);
 }
 
@@ -31,12 +29,16 @@ void TrayIcon::refresh(const StatusModel& model) {
 }
 
 wxMenu* TrayIcon::CreatePopupMenu() {
-    // wx deletes the returned menu after showing it.
     auto* menu = new wxMenu;
     menu->Append(IdOpenStatus, _("&Open status"));
-    menu->Append(IdCheckNow, _("Check &now"))->Enable(!commands_.paused());
-    menu->Append(IdPause, commands_.paused() ? _("&Resume") : _("&Pause"));
+    menu->Append(IdCheckNow, _("Check &now"));
+    auto* pause = new wxMenuItem(menu, IdPause, commands_.paused() ? _("&Resume") : _("&Pause"));
+    pause->SetBitmap(envelope_bundle(commands_.paused() ? Light::Paused : Light::Green));
+    menu->Append(pause);
     menu->Append(IdShowLog, _("Show &log"));
+    menu->AppendSeparator();
+    menu->Append(IdAddAccount, _("&Add account..."));
+    menu->Append(IdSettings, _("&Settings..."));
     menu->AppendSeparator();
     menu->Append(IdQuit, _("&Quit"));
     return menu;

@@ -1,8 +1,25 @@
 # GUI tests (see tests/CMakeLists.txt): the tray app under Xvfb + trayer.
-# Needs xvfb, trayer, xdotool, x11-utils and imagemagick; skipped (77) without them.
+# Needs xvfb, trayer, xdotool, x11-utils and imagemagick; skipped (77) without
+# them. The gui_app_* tests also need the real-server test bed (root).
+# Screenshots: <build>/gui-artifacts/.
 if(MAILPORTER_BUILD_APP)
   add_test(NAME gui_smoke
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_smoke.sh
             $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> ${CMAKE_BINARY_DIR}/gui-artifacts)
   set_tests_properties(gui_smoke PROPERTIES LABELS gui TIMEOUT 120 SKIP_RETURN_CODE 77)
+
+  # The bed for shell scripts: tests/integration/testbed.cpp behind stdin/stdout.
+  add_executable(gui_bed gui/gui_bed.cpp integration/testbed.cpp)
+  target_include_directories(gui_bed PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(gui_bed PRIVATE mailporter_warnings Threads::Threads)
+
+  foreach(scenario states wizard windows latency)
+    add_test(NAME gui_app_${scenario}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh ${scenario}
+              $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
+              ${CMAKE_BINARY_DIR}/gui-artifacts)
+    set_tests_properties(gui_app_${scenario} PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
+      ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh")
+  endforeach()
+  set_tests_properties(gui_app_latency PROPERTIES TIMEOUT 1200)
 endif()

@@ -1,0 +1,184 @@
+#pragma once
+// AccountWizard: adds or edits one remote mailbox, in four pages —
+//   1 server: protocol, host, TLS mode, port (defaulting from the two),
+//     user, password, Test login (on a thread of the engine bridge; the
+//     dialog stays live) with each diagnosis step and, for an untrusted
+//     certificate, its fingerprint and an explicit "trust" choice that pins
+//     it in the account's TlsSettings;
+//   2 type: individual (one office address) or catch-all (accepted domains
+//     with translation, fallback address);
+//   3 leave on server: delete / keep N days / keep forever (/ mark read for
+//     IMAP), IMAP folders and push, the check interval;
+//   4 summary.
+// Every page validates as the user types and says what is wrong in words;
+// Next stays disabled until the page is right. Nothing is saved here: the
+// caller stores account() and password_to_store(). Main thread only.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <wx/wizard.h>
+
+#include "mailporter/config.h"
+
+class wxCheckBox;
+class wxChoice;
+class wxRadioButton;
+class wxSpinCtrl;
+class wxStaticText;
+class wxTextCtrl;
+
+namespace mailporter::app {
+
+class DiagnosisView;
+class EngineBridge;
+class AccountWizard;
+
+// A page that knows whether it is complete and can write itself into the account.
+class WizardPageBase : public wxWizardPageSimple {
+public:
+    WizardPageBase(AccountWizard& wizard, const wxString& title);
+    // Empty when the page is complete; else what is wrong, in words.
+    virtual wxString problem() const = 0;
+    // Writes the page's fields into `a`.
+    virtual void collect(Account& a) const = 0;
+    // Re-checks, shows the problem and enables Next (also on every edit).
+    void revalidate();
+    wxString shown_problem() const;
+
+protected:
+    wxBoxSizer* body() { return body_; }
+    AccountWizard& wizard_;
+
+private:
+    wxBoxSizer* body_ = nullptr;
+    wxStaticText* problem_ = nullptr;
+};
+
+class ServerPage : public WizardPageBase {
+public:
+    explicit ServerPage(AccountWizard& wizard);
+    // Sets the fields as a user would type them.
+    void fill(const Account& a, const std::string& password);
+    // The "Test login" button.
+    void test_login();
+    DiagnosisView& diagnosis() { return *diagnosis_; }
+    std::string password() const;
+    wxString problem() const override;
+    void collect(Account& a) const override;
+
+private:
+    void protocol_or_tls_changed();
+    Protocol protocol() const;
+    TlsMode tls() const;
+
+    wxTextCtrl* name_ = nullptr;
+    wxChoice* protocol_ = nullptr;
+    wxTextCtrl* host_ = nullptr;
+    wxChoice* tls_ = nullptr;
+    wxSpinCtrl* port_ = nullptr;
+    wxStaticText* tls_warning_ = nullptr;
+    wxTextCtrl* user_ = nullptr;
+    wxTextCtrl* password_ = nullptr;
+    wxButton* test_ = nullptr;
+    DiagnosisView* diagnosis_ = nullptr;
+    int default_port_ = 0;  // the port the last protocol/TLS pair suggested
+};
+
+class TypePage : public WizardPageBase {
+public:
+    explicit TypePage(AccountWizard& wizard);
+    void fill(const Account& a);
+    wxString problem() const override;
+    void collect(Account& a) const override;
+
+private:
+    void update_enabled();
+    wxRadioButton* individual_ = nullptr;
+    wxRadioButton* catch_all_ = nullptr;
+    wxTextCtrl* deliver_to_ = nullptr;
+    wxTextCtrl* domains_ = nullptr;
+    wxTextCtrl* fallback_ = nullptr;
+};
+
+class LeavePage : public WizardPageBase {
+public:
+    explicit LeavePage(AccountWizard& wizard);
+    void fill(const Account& a);
+    wxString problem() const override;
+    void collect(Account& a) const override;
+    // Called when the page is entered: IMAP-only choices and the UIDL note
+    // follow page 1 and its last test.
+    void entering();
+
+private:
+    void update_enabled();
+    wxRadioButton* delete_ = nullptr;
+    wxRadioButton* days_ = nullptr;
+    wxSpinCtrl* days_count_ = nullptr;
+    wxRadioButton* forever_ = nullptr;
+    wxRadioButton* mark_read_ = nullptr;
+    wxStaticText* uidl_note_ = nullptr;
+    wxRadioButton* inbox_ = nullptr;
+    wxRadioButton* named_ = nullptr;
+    wxTextCtrl* folder_names_ = nullptr;
+    wxRadioButton* all_folders_ = nullptr;
+    wxCheckBox* idle_ = nullptr;
+    wxStaticText* folders_note_ = nullptr;
+    wxCheckBox* default_interval_ = nullptr;
+    wxSpinCtrl* interval_ = nullptr;
+};
+
+class SummaryPage : public WizardPageBase {
+public:
+    explicit SummaryPage(AccountWizard& wizard);
+    void fill(const Account& a);
+    void entering();
+    wxString text() const;
+    wxString problem() const override;
+    void collect(Account& a) const override;
+
+private:
+    wxTextCtrl* summary_ = nullptr;
+    wxCheckBox* enabled_ = nullptr;
+};
+
+class AccountWizard : public wxWizard {
+public:
+    struct Input {
+        std::optional<Account> existing;       // editing this account; nullopt: a new one
+        std::string stored_password;           // the existing account's password, if known
+        std::vector<std::string> other_names;  // names other accounts use (unique, any case)
+        int default_interval = 5;              // minutes, for the wording
+    };
+
+    AccountWizard(wxWindow* parent, EngineBridge& bridge, Input input);
+
+    // Shows the wizard (modal); true when the user pressed Finish.
+    bool run();
+    // The account as the pages describe it (valid after run() returned true).
+    Account account() const;
+    // The password to store: for a new account, or when it changed.
+    std::optional<std::string> password_to_store() const;
+
+    ServerPage& server() { return *server_; }
+    TypePage& type() { return *type_; }
+    LeavePage& leave() { return *leave_; }
+    SummaryPage& summary() { return *summary_; }
+    // Presses Next (or Finish on the last page), through the same checks a click runs.
+    void press_next();
+
+    EngineBridge& bridge() { return bridge_; }
+    const Input& input() const { return input_; }
+
+private:
+    EngineBridge& bridge_;
+    Input input_;
+    ServerPage* server_ = nullptr;
+    TypePage* type_ = nullptr;
+    LeavePage* leave_ = nullptr;
+    SummaryPage* summary_ = nullptr;
+};
+
+}  // namespace mailporter::app

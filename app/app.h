@@ -1,0 +1,124 @@
+#pragma once
+// MailPorterApp: the wxApp. It opens the data directory like mailporter-cli
+// does, decides whether this process runs the engine or watches another one,
+// and wires the model, the windows, the tray icon and the engine bridge.
+// Main thread only.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <wx/app.h>
+#include <wx/timer.h>
+#include <wx/weakref.h>
+
+#include "mailporter/database.h"
+#include "mailporter/relay.h"
+#include "mailporter/result.h"
+#include "mailporter/secret_store.h"
+
+#include "app_commands.h"
+#include "app_options.h"
+#include "engine_bridge.h"
+#include "status_model.h"
+
+namespace mailporter::app {
+
+class AccountWizard;
+class LogViewer;
+class OfficeDialog;
+class SelfTest;
+class SettingsDialog;
+class SingleInstance;
+class StatusFrame;
+class TrayIcon;
+struct AppSettings;
+
+class MailPorterApp : public wxApp, public AppCommands, private EngineBridge::Listener {
+public:
+    MailPorterApp();
+    ~MailPorterApp() override;
+
+    bool OnInit() override;
+    int OnRun() override;
+    int OnExit() override;
+
+    // AppCommands
+    void open_status() override;
+    void show_log() override;
+    void check_now() override;
+    void toggle_paused() override;
+    bool paused() const override { return bridge_ && bridge_->paused(); }
+    void add_account() override;
+    void modify_account(const std::string& name) override;
+    void remove_account(const std::string& name) override;
+    void edit_office() override;
+    void open_settings() override;
+    bool tray_shown() const override;
+    void quit() override;
+
+    // For the self-tests (and nothing else): what the windows are now.
+    EngineBridge* bridge() { return bridge_.get(); }
+    Database& db() { return *db_; }
+    SecretStore* secrets() { return secrets_ && *secrets_ ? (*secrets_)->get() : nullptr; }
+    const StatusModel& model() const { return model_; }
+    StatusFrame* frame() { return frame_.get(); }
+    LogViewer* log_viewer() { return log_viewer_.get(); }
+    TrayIcon* tray() { return tray_; }
+    AccountWizard* current_wizard() { return wizard_.get(); }
+    OfficeDialog* current_office() { return office_.get(); }
+    SettingsDialog* current_settings() { return settings_.get(); }
+    const std::filesystem::path& data_dir() const { return data_dir_; }
+    // Re-reads the state and updates every view.
+    void refresh_views();
+    // Ends the run with this exit code (self-tests).
+    void finish(int code);
+    // The app's own log line: the database log, and stderr (tests read it).
+    void app_log(LogLevel level, const std::string& text);
+
+private:
+    bool finish_early(int code) {
+        exit_code_ = code;
+        early_exit_ = true;
+        return true;
+    }
+    void fail_dialog(const wxString& text);
+    void take_screenshot();
+    bool decide_viewer(long pid);
+    void save_account(const std::optional<Account>& old, const Account& acc, const std::optional<std::string>& password);
+    AppSettings load_settings();
+    void save_settings(const AppSettings& s);
+    std::optional<std::string> load_secret(const std::string& key);
+    wxWindow* dialog_parent();
+
+    // EngineBridge::Listener
+    void on_pass_started(const std::vector<std::string>& accounts) override;
+    void on_log(const std::vector<LogRecord>& lines) override;
+    void on_pass_finished(const PassSummary& summary) override;
+    void on_tick() override;
+    void on_became_engine() override;
+
+    Options options_;
+    std::filesystem::path data_dir_;
+    std::unique_ptr<Database> db_;
+    std::optional<Result<std::unique_ptr<SecretStore>>> secrets_;  // the main thread's own instance
+    std::unique_ptr<SingleInstance> single_;
+    StatusModel model_;
+    std::unique_ptr<EngineBridge> bridge_;
+    wxWeakRef<StatusFrame> frame_;
+    wxWeakRef<LogViewer> log_viewer_;
+    wxWeakRef<AccountWizard> wizard_;
+    wxWeakRef<OfficeDialog> office_;
+    wxWeakRef<SettingsDialog> settings_;
+    TrayIcon* tray_ = nullptr;  // destroyed by quit()
+    std::unique_ptr<SelfTest> self_test_;
+    wxTimer screenshot_timer_;
+    std::optional<int> exit_code_;
+    bool early_exit_ = false;
+    bool quitting_ = false;
+};
+
+wxDECLARE_APP(MailPorterApp);
+
+}  // namespace mailporter::app

@@ -1,0 +1,24 @@
+#include "screenshot.h"
+
+#include <wx/bitmap.h>
+#include <wx/dcclient.h>
+#include <wx/dcmemory.h>
+#include <wx/window.h>
+
+namespace mailporter::app {
+
+bool save_window_png(wxWindow* window, const wxString& path) {
+    if (!window || !window->IsShown()) return false;
+    window->Update();
+    const wxSize size = window->GetClientSize();
+    if (size.x <= 0 || size.y <= 0) return false;
+    wxBitmap bitmap(size);
+    {
+        wxMemoryDC memory(bitmap);
+        wxClientDC screen(window);
+        if (!memory.Blit(0, 0, size.x, size.y, &screen, 0, 0)) return false;
+    }
+    return bitmap.SaveFile(path, wxBITMAP_TYPE_PNG);
+}
+
+}  // namespace mailporter::app
