@@ -63,6 +63,11 @@ commands:
   log [--account NAME] [--limit N] [--follow]
                             the engine's log (--follow keeps printing new lines)
   pause | resume            stop or restart scheduled checks (also of a running engine)
+  settings [show]           the engine's settings
+  settings set NAME VALUE   interval (default minutes between checks, 1-1440),
+                            max-connections (accounts checked at once, 1-64),
+                            history-retention-days (1-3650); a running engine
+                            picks changes up within a second
   run                       the scheduler: polls each account every interval until
                             SIGINT/SIGTERM (finishes the pass in progress first)
   --version
@@ -481,7 +486,9 @@ int cmd_poll(Context& ctx, const Args& a) {
         return ExitOk;
     }
     auto& secrets = ctx.secret_store();
-    auto reports = mp::poll(db, secrets, accounts, ctx.relay_options());
+    auto options = ctx.relay_options();
+    if (auto m = need(db.setting(mp::SettingMaxConnections))) options.max_connections = std::clamp(std::atoi(m->c_str()), 1, 64);
+    auto reports = mp::poll(db, secrets, accounts, options);
     bool all_ok = true;
     for (const auto& r : reports) {
         if (r.outcome.ok()) {
@@ -732,6 +739,40 @@ int cmd_pause_resume(Context& ctx, bool pause, const Args& a) {
     return ExitOk;
 }
 
+// The settings a user may change, with their keys and bounds.
+struct SettingSpec {
+    const char* name;
+    std::string_view key;
+    int min, max, fallback;
+};
+constexpr SettingSpec SettingSpecs[] = {
+    {"interval", mp::SettingDefaultInterval, 1, 1440, 5},
+    {"max-connections", mp::SettingMaxConnections, 1, 64, 8},
+    {"history-retention-days", mp::SettingHistoryRetentionDays, 1, 3650, 30},
+};
+
+int cmd_settings(Context& ctx, const std::vector<std::string>& words) {
+    auto& db = ctx.database();
+    if (words.empty() || (words.size() == 1 && words[0] == "show")) {
+        for (const auto& spec : SettingSpecs) {
+            const auto v = need(db.setting(spec.key));
+            std::cout << spec.name << " = " << (v ? *v : std::to_string(spec.fallback)) << (v ? "" : " (default)")
+                      << "\n";
+        }
+        return ExitOk;
+    }
+    if (words[0] != "set" || words.size() != 3)
+        throw UsageError{"use: settings show | settings set NAME VALUE"};
+    for (const auto& spec : SettingSpecs) {
+        if (words[1] != spec.name) continue;
+        const int v = parse_int(spec.name, words[2], spec.min, spec.max);
+        need(db.set_setting(spec.key, std::to_string(v)));
+        std::cout << spec.name << " = " << v << "\n";
+        return ExitOk;
+    }
+    throw UsageError{"unknown setting '" + words[1] + "' (interval, max-connections, history-retention-days)"};
+}
+
 int cmd_log(Context& ctx, const Args& a) {
     const auto account = a.get("account");
     const int limit = a.get("limit") ? parse_int("--limit", *a.get("limit"), 1, 1000000) : 100;
@@ -805,6 +846,7 @@ int main(int argc, char** argv) {
         if (cmd == "pause" || cmd == "resume")
             return cmd_pause_resume(ctx, cmd == "pause", Args({rest.begin() + 1, rest.end()}, {}));
         if (cmd == "status") return cmd_status(ctx, Args({rest.begin() + 1, rest.end()}, {"json"}));
+        if (cmd == "settings") return cmd_settings(ctx, {rest.begin() + 1, rest.end()});
         if (cmd == "history" || cmd == "log") {
             Args a({rest.begin() + 1, rest.end()}, {"json", "follow"});
             return cmd == "history" ? cmd_history(ctx, a) : cmd_log(ctx, a);

@@ -24,6 +24,7 @@ namespace mailporter {
 
 class Database;
 class SecretStore;
+struct HistoryRecord;
 
 enum class LogLevel { Debug = 0, Info = 1, Warning = 2, Error = 3 };
 
@@ -35,6 +36,11 @@ struct RelayOptions {
     // The protocol dialogue with secrets redacted ("--verbose"); who is the
     // account name or "office".
     std::function<void(const std::string& who, char direction, std::string_view line)> transcript;
+    // Each message's record as soon as its outcome is known (live history),
+    // and an account's progress: `done` of the `total` messages this pass
+    // fetches. Both on the polling thread.
+    std::function<void(const HistoryRecord&)> on_message;
+    std::function<void(const std::string& account, int done, int total)> on_progress;
     int max_connections = 8;
     int commit_every = 64;                 // deliveries per group commit (also every 250 ms)
     int office_lanes = 4;                  // SMTP connections per account to the office server

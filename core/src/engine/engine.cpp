@@ -215,6 +215,12 @@ void Engine::Impl::main() {
     RelayOptions ro = opt.relay;
     ro.log = [this](LogLevel level, const std::string& account, const std::string& text) { log(level, account, text); };
     if (ro.secret_store_kind.empty() && opt.secrets) ro.secret_store_kind = std::string(opt.secrets->kind());
+    // Live: each message's record and the pass's progress as they happen.
+    ro.on_message = [this](const HistoryRecord& h) { out->push(MessageRecord{h}); };
+    ro.on_progress = [this](const std::string& name, int done, int total) {
+        for (const auto& a : accounts)
+            if (a.name == name) out->push(Progress{a.id, name, done, total, false});
+    };
     runner = std::make_unique<PassRunner>(io, *db, *opt.secrets, ro);
     post([this] { init(); });
     io.run();
@@ -507,7 +513,7 @@ void Engine::Impl::spawn(std::int64_t id) {
                    });
 }
 
-void Engine::Impl::on_pass_done(std::int64_t id, const Account& acc, std::int64_t started, PassReport r) {
+void Engine::Impl::on_pass_done(std::int64_t id, const Account& acc, std::int64_t /*started*/, PassReport r) {
     const Status st = account_status(r);
     sched.finished(id, st, pass_retry(r), SteadyClock::now());
     if (account(id)) {
@@ -532,15 +538,6 @@ void Engine::Impl::on_pass_done(std::int64_t id, const Account& acc, std::int64_
         }
     }
     out->push(Progress{id, acc.name, r.delivered + r.refused + r.skipped + r.retrying, r.listed, true});
-    // The records this pass wrote (the account never runs twice at once).
-    if (const int n = r.delivered + r.refused + r.skipped + r.retrying; n > 0) {
-        if (auto h = db->history(acc.name, 2 * n + 16)) {
-            std::vector<HistoryRecord> mine;
-            for (auto& rec : *h)
-                if (rec.time >= started) mine.push_back(std::move(rec));
-            for (auto it = mine.rbegin(); it != mine.rend(); ++it) out->push(MessageRecord{std::move(*it)});
-        }
-    }
     if (const auto o = office_status(std::vector<PassReport>{r}); o.colour != Colour::White && !(o == office_state)) {
         office_state = o;
         emit_office();

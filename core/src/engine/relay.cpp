@@ -85,6 +85,23 @@ Result<void> Commits::maybe_commit(int every) {
     return {};
 }
 
+net::Transcript Shared::office_transcript() const {
+    if (!opt.transcript) return {};
+    const auto* sink = &opt.transcript;
+    return [sink](char d, std::string_view l) { (*sink)("office", d, l); };
+}
+
+awaitable<void> Shared::close_idle_lanes() {
+    auto lanes = std::move(idle_lanes);
+    idle_lanes.clear();
+    for (auto& l : lanes) {
+        if (l.session->usable()) co_await l.session->quit();
+        l.session->abort();
+        --office_in_use;
+    }
+    office_wake.cancel();
+}
+
 void Shared::load_office() {
     office.reset();
     office_password.reset();
@@ -180,6 +197,8 @@ void FetchJob::history(const Msg& m, const std::string& head, HistoryRecord::Out
     h.reply = sanitize_for_log(reply, 300);
     h.outcome = outcome;
     if (auto g = s_.commits.write(); g) (void)s_.db.add_history(h);
+    if (s_.opt.on_message) s_.opt.on_message(h);
+    if (s_.opt.on_progress && progress_total_ > 0) s_.opt.on_progress(acc_.name, ++progress_done_, progress_total_);
 }
 
 awaitable<Result<void>> FetchJob::connect_lane(smtp::Session& lane) {
@@ -208,17 +227,21 @@ awaitable<Result<smtp::Session*>> FetchJob::acquire_lane() {
     for (;;) {
         if (s_.office_error) co_return *s_.office_error;
         for (std::size_t i = 0; i < lanes_.size(); ++i)
-            if (!lane_busy_[i] && lanes_[i]->usable()) {
+            if (lane_counted_[i] && !lane_busy_[i] && lanes_[i]->usable()) {
                 lane_busy_[i] = true;
                 co_return lanes_[i].get();
             }
         // A lane that died while idle gives its connection back.
         for (std::size_t i = 0; i < lanes_.size(); ++i)
-            if (!lane_busy_[i] && !lanes_[i]->usable()) close_lane(i);
+            if (lane_counted_[i] && !lane_busy_[i] && !lanes_[i]->usable()) close_lane(i);
         const std::size_t open = static_cast<std::size_t>(std::count(lane_counted_.begin(), lane_counted_.end(), true));
         const bool busy_lane = std::any_of(lane_busy_.begin(), lane_busy_.end(), [](bool b) { return b; });
-        // A new connection when every lane is busy, within this job's lanes
-        // and the office budget shared by every job.
+        // A connection another job left open, then a new one, within this
+        // job's lanes and the office budget shared by every job.
+        if (open < max_lanes_ && !s_.idle_lanes.empty()) {
+            if (auto* lane = co_await adopt_pooled_lane()) co_return lane;
+            continue;
+        }
         if (open < max_lanes_ && s_.office_in_use < s_.office_budget) {
             std::size_t slot = lanes_.size();
             for (std::size_t i = 0; i < lanes_.size(); ++i)
@@ -228,7 +251,7 @@ awaitable<Result<smtp::Session*>> FetchJob::acquire_lane() {
                 lane_busy_.push_back(false);
                 lane_counted_.push_back(false);
             }
-            lanes_[slot] = std::make_unique<smtp::Session>(s_.io, transcript_for("office"));
+            lanes_[slot] = std::make_unique<smtp::Session>(s_.io, s_.office_transcript());
             lane_busy_[slot] = true;
             lane_counted_[slot] = true;
             ++s_.office_in_use;
@@ -262,6 +285,47 @@ void FetchJob::release_lane(smtp::Session* lane) {
     for (std::size_t i = 0; i < lanes_.size(); ++i)
         if (lanes_[i].get() == lane) lane_busy_[i] = false;
     lane_wake_.cancel();  // wakes every waiter; each re-checks
+}
+
+awaitable<smtp::Session*> FetchJob::adopt_pooled_lane() {
+    while (!s_.idle_lanes.empty()) {
+        auto pooled = std::move(s_.idle_lanes.back());
+        s_.idle_lanes.pop_back();
+        std::size_t slot = lanes_.size();
+        for (std::size_t i = 0; i < lanes_.size(); ++i)
+            if (!lane_counted_[i]) slot = i;
+        if (slot == lanes_.size()) {
+            lanes_.push_back(nullptr);
+            lane_busy_.push_back(false);
+            lane_counted_.push_back(false);
+        }
+        lanes_[slot] = std::move(pooled.session);
+        lane_busy_[slot] = true;
+        lane_counted_[slot] = true;  // already counted in office_in_use
+        bool ok = lanes_[slot]->usable();
+        // A connection idle for a while may have been dropped by the server
+        // (smtpd_timeout): RSET proves it alive before a message depends on it.
+        if (ok && std::chrono::steady_clock::now() - pooled.since > std::chrono::seconds(2))
+            ok = (co_await lanes_[slot]->rset()).ok() && lanes_[slot]->usable();
+        if (ok) co_return lanes_[slot].get();
+        lane_busy_[slot] = false;
+        close_lane(slot);
+    }
+    co_return nullptr;
+}
+
+void FetchJob::return_lanes() {
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        if (!lane_counted_[i] || lane_busy_[i]) continue;
+        if (!lanes_[i]->usable() || s_.office_error) {
+            close_lane(i);
+            continue;
+        }
+        s_.idle_lanes.push_back({std::move(lanes_[i]), now});
+        lane_counted_[i] = false;  // the pool holds its share of the budget now
+    }
+    s_.office_wake.cancel();  // a job waiting for a connection may take one
 }
 
 void FetchJob::close_lane(std::size_t i) {
@@ -560,6 +624,8 @@ awaitable<void> FetchJob::finish(smtp::Session* lane, Msg m, std::string head, s
 }
 
 awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
+    progress_total_ += static_cast<int>(todo.size());
+    if (s_.opt.on_progress) s_.opt.on_progress(acc_.name, progress_done_, progress_total_);
     // RFC 2449 §6.6: with PIPELINING, several RETR may be in flight; the
     // replies come back in order.
     const std::size_t window = std::max<std::size_t>(1, fetch_window());
@@ -599,10 +665,7 @@ awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
     co_await drain_lanes();
     if (rep_.outcome.ok() && !lane_error_.ok()) rep_.outcome = lane_error_;
     if (!rep_.outcome.ok() && rep_.outcome.error().scope == ErrorScope::Server) rep_.office_failed = true;
-    for (std::size_t i = 0; i < lanes_.size(); ++i) {
-        if (lane_counted_[i] && lanes_[i]->usable()) co_await lanes_[i]->quit();
-        close_lane(i);
-    }
+    return_lanes();
 }
 
 
@@ -710,9 +773,17 @@ net::awaitable<PassReport> PassRunner::run(Account account) {
     if (account.protocol == Protocol::Imap) co_await run_imap_job(s, account, report);
     else co_await run_pop3_job(s, account, report);
     --s.active_jobs;
-    (void)s.commits.commit();
     if (!report.outcome.ok() && report.outcome.error().scope == ErrorScope::Server) report.office_failed = true;
+    // The pass record and its log lines join the group transaction: with
+    // hundreds of accounts, one fsync per pass would cost more than the mail.
+    // The last running pass commits, so nothing stays open while idle.
+    (void)s.commits.write();
     record(account, report);
+    if (s.active_jobs == 0) (void)s.commits.commit();
+    else (void)s.commits.maybe_commit(options_.commit_every);
+    // The last running pass ends the pooled office connections (polite QUIT;
+    // the settings may change before the next pass).
+    if (s.active_jobs == 0 && !s.idle_lanes.empty()) co_await s.close_idle_lanes();
     co_return report;
 }
 
