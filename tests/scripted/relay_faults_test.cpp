@@ -395,6 +395,9 @@ TEST_CASE("a LIST line with a bad size alone is reported", "[scripted][pop3][hos
     Harness h;
     const auto box = make_mailbox(3);
     Pop3Config pc;
+    // Without UIDL the LIST reply is the only listing: still reported.
+    SECTION("with UIDL") {}
+    SECTION("without UIDL") { pc.uidl = false; }
     pc.list_lines = std::vector<std::string>{"1 " + std::to_string(box[0].content.size()), "2 -5",
                                              "3 " + std::to_string(box[2].content.size())};
     FakePop3 pop(box, pc);
@@ -411,6 +414,7 @@ TEST_CASE("a LIST line with a bad size alone is reported", "[scripted][pop3][hos
     REQUIRE(pop.mailbox().size() == 1);
     CHECK(pop.mailbox().front().uid == "uid-2");
     CHECK_FALSE(r.warnings.empty());  // a message left behind silently would never be noticed
+    CHECK(std::find(r.notices.begin(), r.notices.end(), "bad-listing") != r.notices.end());
 }
 
 TEST_CASE("no UIDL with leave-forever: warned, delivered once, then deleted", "[scripted][pop3][leave]") {

@@ -68,6 +68,9 @@ awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
         if (acc_.leave.kind != LeavePolicy::Kind::Delete)
             warn("no-uidl",
                  "the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
+        if (pop_.list_malformed())
+            warn("bad-listing", std::to_string(pop_.list_malformed()) +
+                                    " message(s) have an unreadable LIST line and were left on the server");
         for (const auto& [number, size] : sizes) {
             Msg m;
             m.number = number;

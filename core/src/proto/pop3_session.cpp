@@ -266,10 +266,12 @@ net::awaitable<Result<std::vector<ListEntry>>> Session::list() {
     if (!lines) co_return std::move(lines).error();
     std::vector<ListEntry> out;
     out.reserve(lines->size());
+    list_malformed_ = 0;
     for (const auto& l : *lines) {
         // A malformed line (getmail6 #277) is skipped: that message is not
-        // fetched this pass, the others are.
+        // fetched this pass, the others are; list_malformed() says how many.
         if (auto e = parse_list_line(l)) out.push_back(*e);
+        else ++list_malformed_;
     }
     co_return out;
 }

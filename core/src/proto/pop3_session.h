@@ -67,6 +67,9 @@ public:
 
     const Capabilities& capabilities() const { return caps_; }
     bool uidl_supported() const { return uidl_supported_; }
+    // Lines of the last LIST reply that could not be read (their messages
+    // were left out).
+    std::size_t list_malformed() const { return list_malformed_; }
     bool pipelining() const { return caps_.pipelining; }
     const std::string& greeting() const { return greeting_; }
     // What login method was used ("USER", "APOP", "SASL PLAIN", ...).
@@ -87,6 +90,7 @@ private:
     std::optional<std::string> apop_timestamp_;
     std::string auth_method_;
     std::size_t pending_retr_ = 0;
+    std::size_t list_malformed_ = 0;
 };
 
 }  // namespace mailporter::pop3
