@@ -357,3 +357,43 @@ TEST_CASE("IMAP IDLE delivers a new message to the office within 3 seconds of it
     engine.join();  // the watch sends DONE and logs out; the loop runs dry
     watch.reset();
 }
+
+TEST_CASE("mailporter-cli run: an --idle account delivers new mail within 3 seconds, not at its interval",
+          "[integration][imap][idle][service]") {
+    auto& bed = TestBed::shared();
+    bed.clear_remote("alice");
+    bed.clear_office();
+    Setup s("imap-run-idle");
+    s.office_plain();
+    // An hour between regular checks: only the push can be this fast.
+    s.add_imap("push", "alice", "imaps", "tls", "alice@office.test", {"--idle", "--interval", "60"});
+    const int pid = start_cli({"--data-dir", s.data_dir.string(), "--secret-store", "file", "run"}, s.env);
+    // The first check runs at start and the watch settles into IDLE.
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    for (int round = 0; round < 3; ++round) {
+        const auto before = bed.office_count("alice");
+        const auto t0 = std::chrono::steady_clock::now();
+        bed.put_remote("alice", make_message("run-push" + std::to_string(round), round, 900));
+        const bool arrived = bed.wait_office_count("alice", before + 1, std::chrono::seconds(3));
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+        WARN("run + IDLE, round " << round << ": at the office after " << ms << " ms");
+        CHECK(arrived);
+        for (int i = 0; i < 50 && bed.remote_count("alice") != 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        CHECK(bed.remote_count("alice") == 0);
+    }
+    // Paused: a push waits for resume (nothing moves while paused).
+    REQUIRE(s.cli({"pause"}).exit_code == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the engine follows within a second
+    const auto before = bed.office_count("alice");
+    bed.put_remote("alice", make_message("paused-push", 9, 900));
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    CHECK(bed.office_count("alice") == before);
+    CHECK(bed.remote_count("alice") == 1);
+    REQUIRE(s.cli({"resume"}).exit_code == 0);
+    CHECK(bed.wait_office_count("alice", before + 1, std::chrono::seconds(10)));
+
+    ::kill(pid, SIGTERM);
+    CHECK(wait_cli(pid) == 0);
+}

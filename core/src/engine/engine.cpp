@@ -184,6 +184,7 @@ struct Engine::Impl {
     Status office_state;
     std::string last_check_now;
     bool paused = false;
+    std::set<std::int64_t> pushed_while_paused;  // IDLE announced mail: checked at resume
     bool stopping = false;
     int retention_days = 30;
     std::int64_t last_prune = 0;
@@ -382,8 +383,13 @@ void Engine::Impl::reload_config(bool initial) {
 
 void Engine::Impl::apply_paused(bool p) {
     paused = p;
-    if (p) sched.pause();
-    else sched.resume(SteadyClock::now());
+    if (p) {
+        sched.pause();
+    } else {
+        sched.resume(SteadyClock::now());
+        for (const auto id : pushed_while_paused) sched.check_now(id, SteadyClock::now());
+        pushed_while_paused.clear();
+    }
     log(LogLevel::Info, {}, p ? "checking paused" : "checking resumed");
     emit_scheduler();
     emit_all_accounts();
@@ -410,8 +416,12 @@ void Engine::Impl::sync_idle_watches() {
             log(level, account, text);
         };
         auto w = std::make_unique<IdleWatch>(io, *a, *opt.secrets, o, [this](std::int64_t account_id) {
-            // Push while paused waits like everything else (resume checks all).
-            if (stopping || paused) return;
+            if (stopping) return;
+            if (paused) {
+                // Nothing moves while paused; the announced mail is fetched at resume.
+                pushed_while_paused.insert(account_id);
+                return;
+            }
             sched.check_now(account_id, SteadyClock::now());
             pump();
         });
