@@ -4,6 +4,7 @@
 // and wires the model, the windows, the tray icon and the engine bridge.
 // Main thread only.
 
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 namespace mailporter::app {
 
 class AccountWizard;
+class CertificatePromptDialog;
 class LogViewer;
 class OfficeDialog;
 class SelfTest;
@@ -92,12 +94,17 @@ private:
     std::optional<std::string> load_secret(const std::string& key);
     wxWindow* dialog_parent();
 
+    void finish_quit();
+    void ask_prompts();
+
     // EngineBridge::Listener
-    void on_pass_started(const std::vector<std::string>& accounts) override;
-    void on_log(const std::vector<LogRecord>& lines) override;
-    void on_pass_finished(const PassSummary& summary) override;
-    void on_tick() override;
+    void on_state_changed() override;
+    void on_log() override;
+    void on_history(const std::vector<HistoryRecord>& records) override;
+    void on_pass_finished(const EngineBridge::PassResult& result) override;
+    void on_prompt(const EngineBridge::CertificatePrompt& prompt) override;
     void on_became_engine() override;
+    void on_engine_failed(const Error& error) override;
 
     Options options_;
     std::filesystem::path data_dir_;
@@ -111,6 +118,8 @@ private:
     wxWeakRef<AccountWizard> wizard_;
     wxWeakRef<OfficeDialog> office_;
     wxWeakRef<SettingsDialog> settings_;
+    wxWeakRef<CertificatePromptDialog> prompt_;  // the certificate question shown now
+    std::deque<EngineBridge::CertificatePrompt> prompts_;  // waiting for it
     TrayIcon* tray_ = nullptr;  // destroyed by quit()
     std::unique_ptr<SelfTest> self_test_;
     wxTimer screenshot_timer_;

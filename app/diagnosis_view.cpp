@@ -9,6 +9,7 @@
 #include <wx/textctrl.h>
 
 #include "icons.h"
+#include "list_column.h"
 #include "status_text.h"
 
 namespace mailporter::app {
@@ -27,8 +28,8 @@ DiagnosisView::DiagnosisView(wxWindow* parent, bool office) : wxPanel(parent), o
     steps_ = new wxListCtrl(this, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 120)),
                             wxLC_REPORT | wxLC_NO_HEADER | wxLC_SINGLE_SEL);
     steps_->SetSmallImages(envelope_bundles());
-    steps_->AppendColumn(_("Step"), wxLIST_FORMAT_LEFT, FromDIP(190));
-    steps_->AppendColumn(_("Result"), wxLIST_FORMAT_LEFT, FromDIP(1400));
+    append_column(steps_, _("Step"), wxLIST_FORMAT_LEFT, 190);
+    append_column(steps_, _("Result"), wxLIST_FORMAT_LEFT, 1400);
     top->Add(steps_, wxSizerFlags(1).Expand());
     // The whole text of the failed (or selected) step: the list cuts it.
     detail_ = new wxStaticText(this, wxID_ANY, wxString());

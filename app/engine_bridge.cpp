@@ -4,27 +4,25 @@
 #include <cstdlib>
 #include <ctime>
 #include <random>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include <unistd.h>
 
 #include <wx/app.h>
 
+#include "mailporter/engine.h"
 #include "mailporter/service.h"
 
 namespace mailporter::app {
 
+static_assert(SettingHistoryRetentionDays == mailporter::SettingHistoryRetentionDays);
+
 namespace {
 
-// Log lines reach the UI in batches: at most this often during a pass, plus
-// once at its end, so a burst of lines costs the UI a handful of events.
-constexpr auto LogFlushInterval = std::chrono::milliseconds(250);
-// History and log pruning runs after a pass at most this often.
-constexpr std::int64_t PruneEverySeconds = 3600;
-// Diagnosis steps time out sooner than passes: a person is waiting.
+// A viewer's Test login: a person is waiting, so steps time out sooner than passes.
 constexpr int DiagnosisTimeoutSeconds = 20;
-
-using Clock = std::chrono::steady_clock;
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -32,6 +30,43 @@ bool setting_is(Database& db, std::string_view key, std::string_view value) {
     auto v = db.setting(key);
     return v && *v && **v == value;
 }
+
+// The engine needs a SecretStore. When the real one cannot be opened, this
+// one answers every call with that error: the engine still runs, and every
+// account's check says why it cannot log in (as `mailporter-cli run` would).
+class UnavailableStore : public SecretStore {
+public:
+    UnavailableStore(std::string kind, Error error) : kind_(std::move(kind)), error_(std::move(error)) {}
+    std::string_view kind() const override { return kind_; }
+    Result<void> store(std::string_view, std::string_view) override { return error_; }
+    Result<std::optional<std::string>> load(std::string_view) override { return error_; }
+    Result<void> erase(std::string_view) override { return error_; }
+
+private:
+    std::string kind_;
+    Error error_;
+};
+
+// The engine's next check as the views word it.
+EngineBridge::NextCheck next_of(const AccountStateChanged& s, bool paused) {
+    using K = EngineBridge::NextCheck::Kind;
+    if (!s.enabled) return {K::Disabled, 0};
+    if (s.running) return {K::Now, 0};
+    if (s.next_check) {
+        if (*s.next_check <= unix_now()) return {K::Now, 0};
+        return {K::At, *s.next_check};
+    }
+    // No time: paused, or waiting for the user (a wrong password, bad settings).
+    if (paused) return {K::WhenResumed, 0};
+    return {K::AfterEdit, 0};
+}
+
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 
@@ -41,105 +76,322 @@ std::optional<std::string> read_setting(Database& db, std::string_view key) {
     return *v;
 }
 
-void EngineBridge::Request::merge(const Request& other) {
-    all = all || other.all;
-    if (all) names.clear();
-    else names.insert(other.names.begin(), other.names.end());
-}
-
 EngineBridge::EngineBridge(Database& db, std::filesystem::path data_dir, std::string secret_store_kind,
-                           SecretStoreFactory open_secrets, std::optional<EngineLock> lock, Listener& listener)
+                           SecretStoreFactory open_secrets, Listener& listener)
     : db_(db),
       listener_(listener),
-      lock_(std::move(lock)),
       data_dir_(std::move(data_dir)),
       secret_store_kind_(std::move(secret_store_kind)),
-      open_secrets_(std::move(open_secrets)) {}
+      open_secrets_(std::move(open_secrets)) {
+    timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { tick(); });
+    log_timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) {
+        last_log_hint_ = std::chrono::steady_clock::now();
+        listener_.on_log();
+    });
+    drain_timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { deliver(); });
+    progress_timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) {
+        last_progress_ = std::chrono::steady_clock::now();
+        listener_.on_state_changed();
+    });
+    viewer_paused_ = setting_is(db_, SettingPaused, "1");
+}
 
 EngineBridge::~EngineBridge() { shutdown(); }
 
-void EngineBridge::start() {
-    if (started_) return;
-    started_ = true;
-    paused_ = setting_is(db_, SettingPaused, "1");
-    // A check-now written before we started is not a request to us.
-    if (auto c = db_.setting(SettingCheckNow); c && *c) last_check_now_ = **c;
-    if (engine()) {
-        seed_schedule();
-        worker_started_ = true;
-        worker_ = std::thread([this] { worker_main(); });
+template <class F>
+void EngineBridge::post(F&& fn) {
+    // From any thread. The token is only reset on the main thread, where
+    // this lambda also runs, so the check cannot race with destruction.
+    wxTheApp->CallAfter([alive = alive_, fn = std::forward<F>(fn)]() mutable {
+        if (alive.lock()) fn();
+    });
+}
+
+Result<std::optional<long>> EngineBridge::claim() {
+    if (claim_ || engine_) return std::optional<long>{};
+    auto lock = EngineLock::acquire(data_dir_);
+    if (lock) {
+        claim_.emplace(std::move(*lock));
+        return std::optional<long>{};
     }
-    timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { tick(); });
-    timer_.Start(static_cast<int>(std::chrono::milliseconds(TickInterval).count()));
+    if (lock.error().code != Errc::Busy) return lock.error();
+    mode_ = Mode::Viewer;
+    return std::optional<long>{EngineLock::holder(data_dir_).value_or(0)};
+}
+
+void EngineBridge::start() {
+    if (started_ || stopping_) return;
+    started_ = true;
+    if (mode_ != Mode::Viewer && start_engine()) return;
+    if (engine_failed_) return;  // the listener was told; nothing runs
+    mode_ = Mode::Viewer;
     tick();
+    timer_.Start(static_cast<int>(std::chrono::milliseconds(TickInterval).count()));
+}
+
+bool EngineBridge::start_engine() {
+    // The lock claimed at startup is handed to the engine, which takes it
+    // itself: released here and taken again at once (another engine starting
+    // exactly between the two makes this app a viewer, which is right too).
+    claim_.reset();
+    EngineOptions o;
+    o.data_dir = data_dir_;
+    o.db_file = data_dir_ / "mailporter.db";
+    if (auto s = open_secrets_()) o.secrets = std::move(*s);
+    else o.secrets = std::make_unique<UnavailableStore>(secret_store_kind_, s.error());
+    o.relay.secret_store_kind = secret_store_kind_;
+    auto started = Engine::start(std::move(o));
+    if (!started) {
+        if (started.error().code != Errc::Busy) {
+            engine_failed_ = true;
+            listener_.on_engine_failed(started.error());
+        }
+        return false;
+    }
+    engine_ = std::move(*started);
+    mode_ = Mode::Engine;
+    accounts_.clear();
+    running_.clear();
+    passes_.clear();
+    office_.reset();
+    engine_paused_ = setting_is(db_, SettingPaused, "1");
+    // Fires at once for the first events (the whole state), then once per
+    // batch: whatever arrives before the main thread drains rides along.
+    engine_->set_wake([this, alive = alive_] {
+        wxTheApp->CallAfter([this, alive] {
+            if (alive.lock()) paced_deliver();
+        });
+    });
+    return true;
 }
 
 std::optional<long> EngineBridge::other_engine() const {
-    if (engine()) return std::nullopt;
+    if (mode_ != Mode::Viewer) return std::nullopt;
     return EngineLock::holder(data_dir_);
 }
 
-void EngineBridge::become_engine(EngineLock lock) {
-    lock_.emplace(std::move(lock));
-    seed_schedule();
-    if (!worker_started_) {
-        worker_started_ = true;
-        worker_ = std::thread([this] { worker_main(); });
+void EngineBridge::tick() {
+    if (mode_ != Mode::Viewer || stopping_) return;
+    // Once the other engine is gone, this app runs its own.
+    if (!engine_failed_ && !EngineLock::holder(data_dir_) && start_engine()) {
+        timer_.Stop();
+        listener_.on_became_engine();
+        return;  // the engine's first events reload the views
     }
-    listener_.on_became_engine();
+    viewer_paused_ = setting_is(db_, SettingPaused, "1");
+    viewer_next_.clear();
+    if (auto v = db_.setting(SettingNextChecks); v && *v)
+        for (const auto& [id, at] : parse_next_checks(**v)) viewer_next_[id] = at;
+    listener_.on_state_changed();
 }
 
-// After a restart, accounts are due when their last check plus the interval
-// says so (not all at once): the "next check" the window showed before the
-// restart stays true, and a box that just failed is not hammered.
-void EngineBridge::seed_schedule() {
-    auto accounts = db_.accounts();
-    auto passes = db_.last_passes();
-    if (!accounts || !passes) return;
-    const auto now = Clock::now();
-    const std::int64_t unow = unix_now();
-    for (const auto& acc : *accounts) {
-        Entry e;
-        e.account = acc;
-        e.due = now;
-        for (const auto& p : *passes) {
-            if (p.account_id != acc.id) continue;
-            std::int64_t at = p.checked_at + 60LL * interval_minutes_for(acc);
-            if (p.retry == "never") {
-                e.due.reset();
-            } else if (p.retry == "later") {
-                at = p.checked_at + 60;
-                e.failures = 1;
-            }
-            if (e.due) e.due = now + std::chrono::seconds(std::max<std::int64_t>(0, at - unow));
+void EngineBridge::paced_deliver() {
+    // A busy engine (a message a millisecond) wakes us at most every
+    // DrainInterval: one batch per wake-up, not one per event.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_drain_ >= DrainInterval) {
+        deliver();
+    } else if (!drain_timer_.IsRunning()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(DrainInterval - (now - last_drain_));
+        drain_timer_.StartOnce(std::max(1, static_cast<int>(left.count())));
+    }
+}
+
+void EngineBridge::deliver() {
+    if (!engine_) return;
+    last_drain_ = std::chrono::steady_clock::now();
+    // First the whole batch updates the state, then the listener and the
+    // callbacks hear of it: a callback that opens a modal dialog (whose loop
+    // may deliver the next batch) never leaves older state behind.
+    bool state = false;
+    bool progress = false;
+    bool log = false;
+    std::vector<HistoryRecord> records;
+    std::vector<PassResult> finished;
+    std::vector<CertificatePrompt> prompts;
+    std::vector<std::function<void()>> answers;
+
+    for (auto& event : engine_->drain()) {
+        std::visit(
+            Overloaded{
+                [&](AccountStateChanged& e) {
+                    state = true;
+                    if (e.removed) {
+                        accounts_.erase(e.account_id);
+                        running_.erase(e.account_id);
+                        passes_.erase(e.account_id);
+                        return;
+                    }
+                    auto& a = accounts_[e.account_id];
+                    NextCheck next = next_of(e, engine_paused_);
+                    // Paused, an account that waits for an edit still does.
+                    if (next.kind == NextCheck::Kind::WhenResumed && a.next.kind == NextCheck::Kind::AfterEdit &&
+                        a.status && a.status->code == e.status.code && e.status.colour == Colour::Red)
+                        next = a.next;
+                    a.next = next;
+                    a.running = e.running;
+                    // While paused the engine sends the paused state instead
+                    // of the last result; the views draw paused themselves
+                    // and keep saying what the last check found.
+                    if (e.status.code != StatusCode::Paused) a.status = e.status;
+                    a.last_check = e.last_check;
+                    a.delivered_today = e.delivered_today;
+                    if (e.running) {
+                        running_.insert(e.account_id);
+                    } else {
+                        running_.erase(e.account_id);
+                        a.done = 0;
+                        a.total = -1;
+                        if (auto p = passes_.find(e.account_id); p != passes_.end() && p->second.finished) {
+                            finished.push_back({e.account_id, p->second.account, e.status, p->second.delivered});
+                            passes_.erase(p);
+                        }
+                    }
+                },
+                [&](ServerStateChanged& e) {
+                    state = true;
+                    office_ = e.status;
+                },
+                [&](SchedulerStateChanged& e) {
+                    state = true;
+                    engine_paused_ = e.paused;
+                    if (asked_paused_ == e.paused) asked_paused_.reset();
+                },
+                [&](Progress& e) {
+                    auto& p = passes_[e.account_id];
+                    if (!e.finished && e.done == 0 && e.total < 0) p = Pass{};  // a pass begins
+                    p.account = e.account;
+                    p.finished = p.finished || e.finished;
+                    if (auto a = accounts_.find(e.account_id); a != accounts_.end() && !e.finished) {
+                        a->second.done = e.done;
+                        a->second.total = e.total;
+                        progress = true;
+                    }
+                },
+                [&](LogLine&) { log = true; },
+                [&](MessageRecord& e) {
+                    if (e.record.outcome == HistoryRecord::Outcome::Delivered)
+                        for (auto& [id, p] : passes_)
+                            if (p.account == e.record.account) ++p.delivered;
+                    records.push_back(std::move(e.record));
+                },
+                [&](Prompt& e) {
+                    prompts.push_back({e.id, e.account_id, std::move(e.account), std::move(e.sha256), std::move(e.detail)});
+                },
+                [&](TestResult& e) {
+                    if (auto it = tests_.find(e.request); it != tests_.end()) {
+                        answers.push_back([done = std::move(it->second), d = std::move(e.diagnosis)] { done(d); });
+                        tests_.erase(it);
+                    }
+                },
+                [&](HistoryResult& e) {
+                    if (auto it = histories_.find(e.request); it != histories_.end()) {
+                        answers.push_back([done = std::move(it->second), r = std::move(e.records)]() mutable {
+                            done(std::move(r));
+                        });
+                        histories_.erase(it);
+                    }
+                },
+                [&](mailporter::CommandDone& e) {
+                    if (auto it = commands_.find(e.request); it != commands_.end()) {
+                        answers.push_back([done = std::move(it->second), err = std::move(e.error), id = e.account_id] {
+                            done(err, id);
+                        });
+                        commands_.erase(it);
+                    }
+                },
+            },
+            event);
+    }
+
+    if (state) {
+        listener_.on_state_changed();
+        last_progress_ = std::chrono::steady_clock::now();
+    } else if (progress) {
+        // Counting messages: the rows follow a few times a second, not per message.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_progress_ >= LogHintInterval) {
+            last_progress_ = now;
+            listener_.on_state_changed();
+        } else if (!progress_timer_.IsRunning()) {
+            progress_timer_.StartOnce(static_cast<int>(LogHintInterval.count()));
         }
-        schedule_[acc.name] = std::move(e);
+    }
+    for (const auto& p : finished) listener_.on_pass_finished(p);
+    if (!records.empty()) listener_.on_history(records);
+    if (log) log_hint();
+    for (auto& a : answers) a();
+    for (const auto& p : prompts) listener_.on_prompt(p);
+}
+
+void EngineBridge::log_hint() {
+    // A burst of lines costs the log viewer one read per LogHintInterval.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_log_hint_ >= LogHintInterval) {
+        last_log_hint_ = now;
+        listener_.on_log();
+    } else if (!log_timer_.IsRunning()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(LogHintInterval - (now - last_log_hint_));
+        log_timer_.StartOnce(std::max(1, static_cast<int>(left.count())));
     }
 }
 
 void EngineBridge::check_now() {
-    if (!engine()) {
-        // The running engine picks any new value up within a second (service.h).
-        const std::string token = std::to_string(unix_now()) + "-" + std::to_string(::getpid()) + "-" +
-                                  std::to_string(std::random_device{}());
-        (void)db_.set_setting(SettingCheckNow, token);
+    if (engine_) {
+        engine_->check_now();
         return;
     }
-    Request r;
-    r.all = true;
-    if (auto accounts = db_.accounts()) {
-        for (const auto& acc : *accounts)
-            if (acc.enabled) in_flight_.insert(acc.name);
-    }
-    submit(std::move(r));
+    // The running engine picks any new value up within a second (service.h).
+    const std::string token =
+        std::to_string(unix_now()) + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+    (void)db_.set_setting(SettingCheckNow, token);
+}
+
+bool EngineBridge::paused() const {
+    if (engine_) return asked_paused_.value_or(engine_paused_);
+    return viewer_paused_;
 }
 
 Result<void> EngineBridge::set_paused(bool paused) {
+    if (engine_) {
+        // The engine stores it ("scheduler-paused") and confirms with an event;
+        // the views show what was asked meanwhile.
+        asked_paused_ = paused;
+        if (paused) engine_->pause();
+        else engine_->resume();
+        return {};
+    }
     if (auto r = db_.set_setting(SettingPaused, paused ? "1" : "0"); !r) return r;
-    paused_ = paused;
-    // On resume, whatever fell due while paused runs at once.
-    if (!paused_ && started_) tick();
+    viewer_paused_ = paused;
     return {};
+}
+
+std::optional<EngineBridge::AccountLive> EngineBridge::live(std::int64_t account_id) const {
+    if (!engine_) return std::nullopt;
+    auto it = accounts_.find(account_id);
+    if (it == accounts_.end()) return std::nullopt;
+    AccountLive a = it->second;
+    // Asked to pause or resume, not confirmed yet: say what comes.
+    if (!a.running && paused() && a.next.kind == NextCheck::Kind::At) a.next = {NextCheck::Kind::WhenResumed, 0};
+    return a;
+}
+
+EngineBridge::NextCheck EngineBridge::next_check(const Account& account, const std::vector<PassRecord>& passes) const {
+    using K = NextCheck::Kind;
+    if (!account.enabled) return {K::Disabled, 0};
+    if (paused()) return {K::WhenResumed, 0};
+    // What the running engine published ("engine-next-checks"); an account
+    // without an entry is running or waits for the user.
+    if (auto it = viewer_next_.find(account.id); it != viewer_next_.end()) {
+        if (it->second <= unix_now()) return {K::Now, 0};
+        return {K::At, it->second};
+    }
+    for (const auto& p : passes)
+        if (p.account_id == account.id && p.retry == "never") return {K::AfterEdit, 0};
+    // The engine here (about to start, or not said yet) checks every
+    // account when it starts.
+    if (mode_ != Mode::Viewer && !engine_failed_) return {K::Now, 0};
+    return {K::Unknown, 0};
 }
 
 int EngineBridge::default_interval_minutes() const {
@@ -150,169 +402,48 @@ int EngineBridge::default_interval_minutes() const {
     return DefaultIntervalMinutes;
 }
 
-int EngineBridge::interval_minutes_for(const Account& account) const {
-    return account.interval_minutes > 0 ? account.interval_minutes : default_interval_minutes();
+void EngineBridge::add_account(Account account, std::string password, Answered done) {
+    if (!engine_) return;
+    commands_[engine_->add_account(std::move(account), std::move(password))] = std::move(done);
 }
 
-EngineBridge::NextCheck EngineBridge::next_check(const Account& account) const {
-    using K = NextCheck::Kind;
-    if (!account.enabled) return {K::Disabled, 0};
-    if (checking(account.name)) return {K::Now, 0};
-    if (engine()) {
-        auto it = schedule_.find(account.name);
-        if (it == schedule_.end()) return {K::Now, 0};
-        if (!it->second.due) return {K::AfterEdit, 0};
-        if (paused_) return {K::WhenResumed, 0};
-        const auto left = std::chrono::duration_cast<std::chrono::seconds>(*it->second.due - Clock::now()).count();
-        if (left <= 0) return {K::Now, 0};
-        return {K::At, unix_now() + left};
-    }
-    // A viewer knows what the other engine recorded: the same rule as
-    // `mailporter-cli status`.
-    if (paused_) return {K::WhenResumed, 0};
-    auto passes = db_.last_passes();
-    if (!passes) return {K::Unknown, 0};
-    for (const auto& p : *passes) {
-        if (p.account_id != account.id) continue;
-        if (p.retry == "never") return {K::AfterEdit, 0};
-        return {K::At, p.checked_at + 60LL * interval_minutes_for(account)};
-    }
-    return {K::Unknown, 0};
+void EngineBridge::edit_account(Account account, std::optional<std::string> password, Answered done) {
+    if (!engine_) return;
+    commands_[engine_->edit_account(std::move(account), std::move(password))] = std::move(done);
 }
 
-void EngineBridge::tick() {
-    // Another process may have paused or resumed (mailporter-cli pause).
-    paused_ = setting_is(db_, SettingPaused, "1");
-    if (!engine()) {
-        if (auto lock = EngineLock::acquire(data_dir_)) become_engine(std::move(*lock));
-        listener_.on_tick();
-        if (!engine()) return;
-    } else {
-        listener_.on_tick();
-    }
-
-    auto accounts = db_.accounts();
-    if (!accounts) return;
-    const auto now = Clock::now();
-
-    // `mailporter-cli poll` asks a running engine to check now this way.
-    bool check_all = false;
-    if (auto c = db_.setting(SettingCheckNow); c && *c && **c != last_check_now_) {
-        last_check_now_ = **c;
-        check_all = true;
-    }
-
-    std::map<std::string, Entry> next;
-    Request r;
-    for (const auto& acc : *accounts) {
-        Entry e;
-        if (auto it = schedule_.find(acc.name); it != schedule_.end() && it->second.account == acc) {
-            e = std::move(it->second);
-        } else {
-            // New or edited (a new password, a fixed host): due at once, backoff cleared.
-            e.account = acc;
-            e.due = now;
-        }
-        if (acc.enabled && !in_flight_.count(acc.name)) {
-            const bool due = e.due && *e.due <= now && !paused_;
-            if (due || check_all) r.names.insert(acc.name);
-        }
-        next[acc.name] = std::move(e);
-    }
-    schedule_ = std::move(next);
-    if (!r.names.empty()) {
-        in_flight_.insert(r.names.begin(), r.names.end());
-        submit(std::move(r));
-    }
+void EngineBridge::remove_account(std::int64_t account_id, Answered done) {
+    if (!engine_) return;
+    commands_[engine_->remove_account(account_id)] = std::move(done);
 }
 
-void EngineBridge::schedule_after(const PassSummary& summary) {
-    const auto now = Clock::now();
-    for (const auto& rep : summary.reports) {
-        auto it = schedule_.find(rep.account);
-        if (it == schedule_.end()) continue;
-        Entry& e = it->second;
-        const auto interval = std::chrono::minutes(interval_minutes_for(e.account));
-        if (rep.outcome.ok()) {
-            e.failures = 0;
-            e.due = now + interval;
-        } else if (rep.outcome.error().retry == Retry::Never) {
-            e.due.reset();  // until the account is edited (tick() sees the change)
-        } else if (rep.outcome.error().retry == Retry::Later) {
-            // 1, 2, 4 ... minutes, never longer than the interval.
-            const auto backoff = std::chrono::minutes(1LL << std::min(e.failures, 10));
-            ++e.failures;
-            e.due = now + std::min<std::chrono::minutes>(backoff, interval);
-        } else {
-            e.due = now + interval;
-        }
-    }
+void EngineBridge::set_office_server(OfficeServer server, std::optional<std::string> password, Answered done) {
+    if (!engine_) return;
+    commands_[engine_->set_office_server(std::move(server), std::move(password))] = std::move(done);
 }
 
-void EngineBridge::submit(Request request) {
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_ || !worker_started_) return;
-        if (pending_) pending_->merge(request);
-        else pending_ = std::move(request);
-    }
-    busy_ = true;
-    wake_.notify_one();
-}
-
-void EngineBridge::shutdown() {
-    timer_.Stop();
-    token_.reset();  // anything already queued for the main thread is dropped
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        pending_.reset();
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
-    reap_diagnoses(true);
-    lock_.reset();
-}
-
-void EngineBridge::post(std::function<void(EngineBridge&)> fn) {
-    // Called on a worker. The token is only reset on the main thread, where
-    // this lambda also runs, so the check cannot race with destruction.
-    wxTheApp->CallAfter([alive = alive_, this, fn = std::move(fn)] {
-        if (alive.lock()) fn(*this);
-    });
-}
-
-void EngineBridge::flush_log(std::vector<LogRecord>& batch) {
-    if (batch.empty()) return;
-    post([lines = std::move(batch)](EngineBridge& self) { self.listener_.on_log(lines); });
-    batch.clear();
+void EngineBridge::answer_prompt(std::uint64_t prompt_id, bool accept) {
+    if (engine_) engine_->answer_prompt(prompt_id, accept);
 }
 
 void EngineBridge::run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone done) {
-    reap_diagnoses(false);
-    auto finished = std::make_shared<std::atomic<bool>>(false);
-    DiagnosisJob job;
-    job.finished = finished;
-    job.thread = std::thread([this, work = std::move(work), done = std::move(done), finished]() mutable {
+    // Detached: quitting never waits for a slow server. The thread holds
+    // only its own copies and the gate, which closes at shutdown.
+    std::thread([gate = gate_, alive = alive_, work = std::move(work), done = std::move(done)]() mutable {
         Diagnosis d = work();
-        post([d = std::move(d), done = std::move(done)](EngineBridge&) { done(d); });
-        finished->store(true);
-    });
-    diagnoses_.push_back(std::move(job));
-}
-
-void EngineBridge::reap_diagnoses(bool wait) {
-    for (auto it = diagnoses_.begin(); it != diagnoses_.end();) {
-        if (wait || it->finished->load()) {
-            if (it->thread.joinable()) it->thread.join();
-            it = diagnoses_.erase(it);
-        } else {
-            ++it;
-        }
-    }
+        std::lock_guard lock(gate->mu);
+        if (!gate->open) return;
+        wxTheApp->CallAfter([alive, d = std::move(d), done = std::move(done)] {
+            if (alive.lock()) done(d);
+        });
+    }).detach();
 }
 
 void EngineBridge::test_account(Account account, std::string password, DiagnosisDone done) {
+    if (engine_) {
+        tests_[engine_->test_account(std::move(account), std::move(password))] = std::move(done);
+        return;
+    }
     RelayOptions options;
     options.timeout_seconds = DiagnosisTimeoutSeconds;
     options.secret_store_kind = secret_store_kind_;
@@ -324,6 +455,10 @@ void EngineBridge::test_account(Account account, std::string password, Diagnosis
 }
 
 void EngineBridge::test_office(OfficeServer server, std::string password, DiagnosisDone done) {
+    if (engine_) {
+        tests_[engine_->test_office(std::move(server), std::move(password))] = std::move(done);
+        return;
+    }
     RelayOptions options;
     options.timeout_seconds = DiagnosisTimeoutSeconds;
     options.secret_store_kind = secret_store_kind_;
@@ -334,142 +469,62 @@ void EngineBridge::test_office(OfficeServer server, std::string password, Diagno
         std::move(done));
 }
 
-Result<std::vector<HistoryRecord>> EngineBridge::history(int limit) { return db_.history(std::nullopt, limit); }
+void EngineBridge::history(int limit, HistoryDone done) {
+    if (engine_) {
+        HistoryQuery q;
+        q.limit = limit;
+        histories_[engine_->query_history(std::move(q))] = std::move(done);
+        return;
+    }
+    done(db_.history(std::nullopt, limit));
+}
 
 Result<std::vector<LogRecord>> EngineBridge::log_after(std::int64_t after_rowid, int limit) {
     return db_.log(std::nullopt, after_rowid, limit);
 }
 
-void EngineBridge::worker_main() {
-    // The worker's own connection: a Database is used by one thread only.
-    std::unique_ptr<Database> db;
-    std::optional<Error> db_error;
-    if (auto opened = Database::open(data_dir_ / "mailporter.db")) db = std::move(*opened);
-    else db_error = opened.error();
-
-    std::unique_ptr<SecretStore> secrets;
-    std::optional<Error> secrets_error;
-    if (auto opened = open_secrets_()) secrets = std::move(*opened);
-    else secrets_error = opened.error();
-
-    for (;;) {
-        Request request;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || pending_.has_value(); });
-            if (stopping_) return;
-            request = std::move(*pending_);
-            pending_.reset();
-        }
-        PassSummary summary;
-        if (!db) {
-            summary.failure = *db_error;
-            summary.finished_at = unix_now();
-        } else {
-            summary = run_pass(*db, secrets.get(), secrets_error ? &*secrets_error : nullptr, request);
-            prune(*db);
-        }
-        bool more = false;
-        {
-            std::lock_guard lock(mutex_);
-            more = pending_.has_value();
-        }
-        post([summary = std::move(summary), more](EngineBridge& self) {
-            self.busy_ = more;
-            if (!more) self.in_flight_.clear();
-            else
-                for (const auto& r : summary.reports) self.in_flight_.erase(r.account);
-            self.schedule_after(summary);
-            self.listener_.on_pass_finished(summary);
+void EngineBridge::stop(std::function<void()> done) {
+    timer_.Stop();
+    log_timer_.Stop();
+    progress_timer_.Stop();
+    drain_timer_.Stop();
+    if (stopping_) return;
+    stopping_ = true;
+    if (!engine_) {
+        done();
+        return;
+    }
+    // Engine::stop() blocks for up to the engine's grace period: not on
+    // the main thread, which keeps painting and delivering events meanwhile.
+    stopper_ = std::thread([engine = engine_.get(), alive = alive_, done = std::move(done)]() mutable {
+        engine->stop();
+        wxTheApp->CallAfter([alive, done = std::move(done)] {
+            if (alive.lock()) done();
         });
-    }
+    });
 }
 
-void EngineBridge::prune(Database& db) {
-    // History retention is a user setting (days); the log follows it so the
-    // database does not grow without bound either.
-    const std::int64_t now = unix_now();
-    if (now - last_prune_ < PruneEverySeconds) return;
-    last_prune_ = now;
-    int days = DefaultHistoryRetentionDays;
-    if (auto d = db.setting(SettingHistoryRetentionDays); d && *d) {
-        const int v = std::atoi((*d)->c_str());
-        if (v > 0) days = v;
+void EngineBridge::shutdown() {
+    timer_.Stop();
+    log_timer_.Stop();
+    progress_timer_.Stop();
+    drain_timer_.Stop();
+    stopping_ = true;
+    {
+        std::lock_guard lock(gate_->mu);
+        gate_->open = false;
     }
-    const std::int64_t cutoff = now - 86400LL * days;
-    (void)db.prune_history(cutoff);
-    (void)db.prune_log(cutoff);
-}
-
-PassSummary EngineBridge::run_pass(Database& db, SecretStore* secrets, const Error* secrets_error,
-                                   const Request& request) {
-    PassSummary out;
-    auto accounts = db.accounts();
-    if (!accounts) {
-        out.failure = accounts.error();
-        out.finished_at = unix_now();
-        return out;
+    token_.reset();  // anything already queued for the main thread is dropped
+    if (stopper_.joinable()) stopper_.join();
+    if (engine_) {
+        engine_->set_wake({});
+        engine_->stop();
+        engine_.reset();
     }
-    std::vector<Account> selected;
-    std::vector<std::string> names;
-    for (const auto& acc : *accounts) {
-        if (!acc.enabled) continue;
-        if (!request.all && !request.names.count(acc.name)) continue;
-        selected.push_back(acc);
-        names.push_back(acc.name);
-    }
-    out.finished_at = unix_now();
-    if (selected.empty()) return out;
-    post([names](EngineBridge& self) { self.listener_.on_pass_started(names); });
-
-    std::vector<LogRecord> batch;
-    auto last_flush = Clock::now();
-    auto log = [&](LogLevel level, const std::string& account, const std::string& text) {
-        LogRecord rec;
-        rec.time = unix_now();
-        rec.level = static_cast<int>(level);
-        rec.account = account;
-        rec.text = text;
-        (void)db.add_log(rec);  // the log viewer's history; a failed write must not stop mail
-        batch.push_back(std::move(rec));
-        if (Clock::now() - last_flush >= LogFlushInterval) {
-            flush_log(batch);
-            last_flush = Clock::now();
-        }
-    };
-
-    if (!secrets) {
-        // Without passwords nothing can log in: say so per account.
-        // Recorded like a pass, so every view (and `mailporter-cli status`)
-        // reads the same state from the database.
-        for (const auto& acc : selected) {
-            PassReport r;
-            r.account = acc.name;
-            r.outcome = *secrets_error;
-            log(LogLevel::Error, acc.name, "not checked: " + secrets_error->detail);
-            PassRecord rec;
-            rec.account_id = acc.id;
-            rec.checked_at = unix_now();
-            rec.error_code = std::string(to_string(secrets_error->code));
-            rec.detail = secrets_error->detail;
-            rec.retry = "never";
-            (void)db.record_pass(rec);
-            out.reports.push_back(std::move(r));
-        }
-    } else {
-        RelayOptions options;
-        options.secret_store_kind = secret_store_kind_;
-        options.log = log;
-        out.reports = poll(db, *secrets, selected, options);
-    }
-    flush_log(batch);
-    out.finished_at = unix_now();
-    const std::int64_t midnight = local_midnight(out.finished_at);
-    for (const auto& r : out.reports) {
-        const int n = count_delivered_since(db, r.account, midnight);
-        if (n >= 0) out.delivered_today[r.account] = n;
-    }
-    return out;
+    claim_.reset();
+    tests_.clear();
+    histories_.clear();
+    commands_.clear();
 }
 
 }  // namespace mailporter::app

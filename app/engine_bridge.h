@@ -1,36 +1,39 @@
 #pragma once
-// EngineBridge: the app's only way to the engine. Everything that runs engine
-// code (mailporter::poll, test_account, test_office) or decides when it runs
-// lives here, so switching to the core's engine facade later is a change of
-// this pair of files only.
+// EngineBridge: the app's only way to the engine. Every call into the core's
+// engine facade (mailporter/engine.h) is made here; the windows see plain
+// state (AccountLive, NextCheck, ...) and Listener callbacks.
 //
-// Two modes:
-// - engine: this process holds the data directory's EngineLock. A scheduler
-//   (a 1 s wxTimer on the main thread) decides which accounts are due, and
-//   ONE worker thread runs mailporter::poll for them. Results come back to the
-//   main thread through CallAfter.
-// - viewer: another process (`mailporter-cli run`) holds the lock. Nothing is
-//   polled here; commands go through the database settings the running engine
-//   follows (pause/resume, check now), exactly like the CLI's. Every tick
-//   tries to take the lock, so when that engine stops this one takes over.
+// Modes:
+// - idle: constructed, start() not called yet (the self-tests look at the
+//   first state before the engine moves). Reads come from the database.
+// - engine: this process runs the Engine (one engine thread, its scheduler,
+//   passes and IMAP IDLE watches). Its wake-up hops to the main thread with
+//   CallAfter; there drain() hands the events over (at most every
+//   DrainInterval, so a pass moving thousands of messages costs the event
+//   loop a few batches a second), and the bridge keeps the newest state of
+//   every account, the office server and the scheduler.
+//   Commands (check now, pause, account and office changes, Test login,
+//   history queries, certificate answers) go to the engine; their answers
+//   come back as events, routed to the callback given with the command.
+// - viewer: another process (`mailporter-cli run`) runs the engine on this
+//   data directory (Engine::start said Errc::Busy). Nothing runs here; the
+//   state is read from the database that engine writes (last passes,
+//   "engine-next-checks"), and pause/resume/check now go through the
+//   settings it follows, exactly like the CLI's. Every TickInterval the
+//   bridge reloads and, once that engine is gone, starts its own.
 //
 // Threads: every public member is called on the main (GUI) thread, and every
-// Listener callback and diagnosis callback runs there too. The worker owns its
-// own Database connection and SecretStore; the main thread's Database
-// (passed in) is read for due-ness, settings and the views' queries.
+// Listener and command callback runs there too. The Engine owns its own
+// Database connection and SecretStore; `db` (the main thread's connection)
+// serves the viewer mode and the views' queries.
 //
-// Passes never overlap. A request made while a pass runs is queued once
-// (later requests merge into it), and runs when the pass ends.
-//
-// Lifetime: callbacks already queued when the bridge is destroyed are dropped
-// (they hold a weak reference to the bridge's token). shutdown() (also done by
-// the destructor) stops accepting work and joins the worker and the diagnosis
-// threads, which wait for the pass or test in progress to end: neither poll()
-// nor test_account() can be cancelled, so that may take up to an I/O timeout.
+// Lifetime: stop() asks the engine to stop on a helper thread (passes in
+// flight get the engine's grace period) and calls `done` on the main thread
+// when it has; the GUI stays live meanwhile. shutdown() (also done by the
+// destructor) finishes that synchronously. Callbacks queued for the main
+// thread after the bridge is gone are dropped (a weak reference to a token).
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -51,35 +54,76 @@
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 #include "mailporter/secret_store.h"
+#include "mailporter/status.h"
 
-#include "pass_summary.h"
+namespace mailporter {
+class Engine;
+}  // namespace mailporter
 
 namespace mailporter::app {
 
-// Settings keys of the app (service.h holds the engine's).
-inline constexpr std::string_view SettingHistoryRetentionDays = "history-retention-days";
+// Settings keys of the app (service.h and engine.h hold the engine's).
+inline constexpr std::string_view SettingHistoryRetentionDays = "history-retention-days";  // the engine prunes by it
 inline constexpr std::string_view SettingLanguage = "language";
 inline constexpr std::string_view SettingStartMinimised = "start-minimised";
-inline constexpr int DefaultHistoryRetentionDays = 90;
+// What the engine keeps when "history-retention-days" is unset (engine.h).
+inline constexpr int DefaultHistoryRetentionDays = 30;
 
 // A setting's value, or nullopt when it is unset or cannot be read.
 std::optional<std::string> read_setting(Database& db, std::string_view key);
 
 class EngineBridge {
 public:
+    // When an account is next checked, as the views show it.
+    struct NextCheck {
+        enum class Kind { At, Now, WhenResumed, AfterEdit, Disabled, Unknown };
+        Kind kind = Kind::Unknown;
+        std::int64_t at = 0;  // Unix seconds, for Kind::At
+    };
+    // What the running engine last said about an account (engine mode).
+    struct AccountLive {
+        bool running = false;
+        // The state of the last check; nullopt: the engine has not said
+        // (paused since it started) — the database's last pass tells.
+        std::optional<Status> status;
+        std::optional<std::int64_t> last_check;  // Unix seconds
+        NextCheck next;
+        int delivered_today = 0;
+        int done = 0, total = -1;  // of the pass running now (total -1: not listed yet)
+    };
+    // One account's pass ended (engine mode).
+    struct PassResult {
+        std::int64_t account_id = 0;
+        std::string account;
+        Status status;
+        int delivered = 0;  // messages the office server accepted in this pass
+    };
+    // A certificate the engine met and does not trust: ask the user, answer
+    // with answer_prompt(id, ...). account_id 0: the office server.
+    struct CertificatePrompt {
+        std::uint64_t id = 0;
+        std::int64_t account_id = 0;
+        std::string account;
+        std::string sha256;
+        std::string detail;
+    };
+
     // Receives the bridge's news on the main thread.
     class Listener {
     public:
-        // A pass begins for these accounts (names).
-        virtual void on_pass_started(const std::vector<std::string>& accounts) = 0;
-        // Log lines of the pass so far, oldest first; at most a few batches a second.
-        virtual void on_log(const std::vector<LogRecord>& lines) = 0;
-        virtual void on_pass_finished(const PassSummary& summary) = 0;
-        // Every TickInterval: a chance to reload what another process
-        // (mailporter-cli) may have changed.
-        virtual void on_tick() = 0;
+        // Accounts, the office server or the scheduler changed (engine mode:
+        // the engine said so; viewer mode: every tick). Reload the views.
+        virtual void on_state_changed() = 0;
+        // New log lines were written; at most every LogHintInterval.
+        virtual void on_log() = 0;
+        // What passes did to messages, oldest first (engine mode).
+        virtual void on_history(const std::vector<HistoryRecord>& records) = 0;
+        virtual void on_pass_finished(const PassResult& result) = 0;
+        virtual void on_prompt(const CertificatePrompt& prompt) = 0;
         // The bridge moved from viewer to engine mode (the other engine stopped).
         virtual void on_became_engine() = 0;
+        // The engine could not start (other than another engine running).
+        virtual void on_engine_failed(const Error& error) = 0;
 
     protected:
         ~Listener() = default;
@@ -87,130 +131,153 @@ public:
 
     using SecretStoreFactory = std::function<Result<std::unique_ptr<SecretStore>>()>;
     using DiagnosisDone = std::function<void(const Diagnosis&)>;
+    using HistoryDone = std::function<void(Result<std::vector<HistoryRecord>>)>;
+    // nullopt: done; account_id: the account concerned (add_account: the new id).
+    using Answered = std::function<void(const std::optional<Error>&, std::int64_t account_id)>;
 
     static constexpr std::chrono::seconds TickInterval{1};
+    static constexpr std::chrono::milliseconds LogHintInterval{250};
+    static constexpr std::chrono::milliseconds DrainInterval{40};
     static constexpr int DefaultIntervalMinutes = 5;
 
-    // When an account is next checked, as the views show it.
-    struct NextCheck {
-        enum class Kind { At, Now, WhenResumed, AfterEdit, Disabled, Unknown };
-        Kind kind = Kind::Unknown;
-        std::int64_t at = 0;  // Unix seconds, for Kind::At
-    };
-
     // `db` is the main thread's connection and must outlive the bridge.
-    // `open_secrets` is called once on the worker thread when it starts (a
-    // SecretStore is used by one thread at a time); when it fails, every
-    // pass reports that error for each account instead of polling.
-    // With `lock` the bridge is the engine; without it, a viewer.
+    // `open_secrets` is called on the main thread each time an engine starts
+    // (the engine keeps that SecretStore); when it fails, the engine runs
+    // with a store that reports the failure, so every check says why.
     EngineBridge(Database& db, std::filesystem::path data_dir, std::string secret_store_kind,
-                 SecretStoreFactory open_secrets, std::optional<EngineLock> lock, Listener& listener);
+                 SecretStoreFactory open_secrets, Listener& listener);
     ~EngineBridge();
     EngineBridge(const EngineBridge&) = delete;
     EngineBridge& operator=(const EngineBridge&) = delete;
 
-    // Starts the timer (and the worker in engine mode), and ticks at once.
+    // Before start(): whether another process runs an engine on the data
+    // directory now (its pid, 0 when unknown). nullopt: this app can run it;
+    // the bridge then holds the data directory's lock until start().
+    // Errc::IoError when the lock file cannot be opened.
+    Result<std::optional<long>> claim();
+    // Starts the engine (or, when another process runs one, the viewer mode).
     void start();
-    bool engine() const { return lock_.has_value(); }
+    bool started() const { return started_; }
+    // This process runs the engine (or will, at start()): not a viewer.
+    bool engine() const { return mode_ != Mode::Viewer; }
+    // The engine runs in this process now: commands go to it.
+    bool engine_running() const { return engine_ != nullptr; }
     // The process that runs the engine when this is a viewer (nullopt: unknown or none).
     std::optional<long> other_engine() const;
 
-    // Checks every enabled account now, even when not due and while paused
-    // (the user asked). A viewer asks the running engine through the database.
+    // Checks every enabled account now, even while paused (the user asked).
+    // A viewer asks the running engine through the database.
     void check_now();
-    // The persisted "scheduler-paused" setting; another process may change it
-    // (the bridge follows within a tick). While paused, nothing becomes due.
-    bool paused() const { return paused_; }
+    // Paused as the engine (or the settings) say, or as just asked.
+    bool paused() const;
+    // Pause or resume was asked of the engine and not confirmed yet.
+    bool pause_pending() const { return asked_paused_.has_value(); }
     Result<void> set_paused(bool paused);
-    // A pass is running or queued (engine mode).
-    bool busy() const { return busy_; }
-    // Whether this account is in the pass running or queued now.
-    bool checking(const std::string& account) const { return in_flight_.count(account) != 0; }
-    NextCheck next_check(const Account& account) const;
+    // A pass is running (engine mode).
+    bool busy() const { return !running_.empty(); }
+    // The engine's view of an account (engine mode; nullopt: none yet).
+    std::optional<AccountLive> live(std::int64_t account_id) const;
+    // The office server's state as the engine says (engine mode).
+    std::optional<Status> office_status() const { return office_; }
+    // A viewer's (or idle bridge's) next check of an account, from what the
+    // running engine published and the last pass.
+    NextCheck next_check(const Account& account, const std::vector<PassRecord>& passes) const;
     // The default interval setting (service.h), in minutes.
     int default_interval_minutes() const;
 
-    // Test login / office diagnosis on a thread of their own (not the pass
-    // worker: a pass may take minutes, the wizard must answer in seconds).
-    // `done` runs on the main thread unless the bridge is gone first; the
-    // caller guards its own window (the wizard may be closed by then).
+    // Account and office server changes through the engine (engine_running()
+    // only; the caller writes the database itself otherwise). `done` runs on
+    // the main thread when the engine has saved it (or failed to).
+    void add_account(Account account, std::string password, Answered done);
+    void edit_account(Account account, std::optional<std::string> password, Answered done);
+    void remove_account(std::int64_t account_id, Answered done);
+    void set_office_server(OfficeServer server, std::optional<std::string> password, Answered done);
+    // The answer to a CertificatePrompt: accept pins the fingerprint.
+    void answer_prompt(std::uint64_t prompt_id, bool accept);
+
+    // Test login / office diagnosis: the engine runs it off its thread; a
+    // viewer runs it on a thread of its own. `done` runs on the main thread
+    // unless the bridge is gone first; the caller guards its own window.
     void test_account(Account account, std::string password, DiagnosisDone done);
     void test_office(OfficeServer server, std::string password, DiagnosisDone done);
 
-    // Queries for the views, on the main thread's connection.
-    Result<std::vector<HistoryRecord>> history(int limit);
+    // The newest `limit` history records (newest first): asked of the engine,
+    // or read from the database. `done` may run before this returns.
+    void history(int limit, HistoryDone done);
+    // The database log after a row id, for the log viewer.
     Result<std::vector<LogRecord>> log_after(std::int64_t after_rowid, int limit);
 
-    // Stops accepting work, drops a queued request, joins the worker.
+    // Stops the engine on a helper thread; `done` runs on the main thread
+    // once it has stopped (at once without an engine). Ticks stop.
+    void stop(std::function<void()> done);
+    // Stops (waiting for the engine, at most its grace period) and drops
+    // everything still queued. Idempotent.
     void shutdown();
 
 private:
-    // Which accounts a pass covers: all enabled ones, or these names.
-    struct Request {
-        bool all = false;
-        std::set<std::string> names;
-        void merge(const Request& other);
-    };
-    // The scheduler's view of one account (engine mode).
-    struct Entry {
-        Account account;  // as last seen: a change makes it due at once
-        // When it is due; nullopt: not until the account is edited (a wrong
-        // password or bad settings: retrying would only lock the box).
-        std::optional<std::chrono::steady_clock::time_point> due;
-        int failures = 0;  // consecutive "try later" passes, for the backoff
-    };
+    enum class Mode { Idle, Engine, Viewer };
     struct Token {};
+    struct Pass {  // one running (or just ended) pass, from its Progress events
+        std::string account;
+        int delivered = 0;
+        bool finished = false;
+    };
 
     void tick();
-    void become_engine(EngineLock lock);
-    void seed_schedule();
-    void schedule_after(const PassSummary& summary);
-    void submit(Request request);
-    void worker_main();
-    PassSummary run_pass(Database& db, SecretStore* secrets, const Error* secrets_error, const Request& request);
-    void prune(Database& db);
-    void post(std::function<void(EngineBridge&)> fn);
-    void flush_log(std::vector<LogRecord>& batch);
-    int interval_minutes_for(const Account& account) const;
+    bool start_engine();
+    void paced_deliver();
+    void deliver();
+    void log_hint();
     void run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone done);
-    void reap_diagnoses(bool wait);
+    template <class F>
+    void post(F&& fn);
 
-    // --- main thread ---
     Database& db_;
     Listener& listener_;
-    std::optional<EngineLock> lock_;
-    wxTimer timer_;
-    bool paused_ = false;
-    bool busy_ = false;  // a pass is running or queued, as the main thread knows it
-    bool started_ = false;
-    bool worker_started_ = false;
-    std::optional<std::string> last_check_now_;  // the check-now setting last acted on
-    std::map<std::string, Entry> schedule_;
-    std::set<std::string> in_flight_;  // names in the running or queued pass
-    std::shared_ptr<Token> token_ = std::make_shared<Token>();
-    // What the worker copies into its callbacks: never modified after
-    // construction, so reading it on the worker cannot race with the main
-    // thread resetting token_.
-    const std::weak_ptr<Token> alive_ = token_;
-
-    struct DiagnosisJob {
-        std::thread thread;
-        std::shared_ptr<std::atomic<bool>> finished;
-    };
-    std::vector<DiagnosisJob> diagnoses_;
-
-    // --- handed to the worker at start ---
     const std::filesystem::path data_dir_;
     const std::string secret_store_kind_;
     SecretStoreFactory open_secrets_;
-    std::int64_t last_prune_ = 0;  // worker thread only
-
-    // --- shared, under mutex_ ---
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::optional<Request> pending_;
+    Mode mode_ = Mode::Idle;
+    std::optional<EngineLock> claim_;  // held from claim() to start()
+    std::unique_ptr<Engine> engine_;
+    std::thread stopper_;
+    bool started_ = false;
     bool stopping_ = false;
-    std::thread worker_;
+    bool engine_failed_ = false;
+    wxTimer timer_;      // viewer ticks
+    wxTimer log_timer_;       // a log hint held back by LogHintInterval
+    wxTimer progress_timer_;  // a progress refresh held back likewise
+    wxTimer drain_timer_;     // a drain held back by DrainInterval
+    std::chrono::steady_clock::time_point last_log_hint_{}, last_progress_{}, last_drain_{};
+
+    // What the engine said (engine mode).
+    std::map<std::int64_t, AccountLive> accounts_;
+    std::set<std::int64_t> running_;
+    std::map<std::int64_t, Pass> passes_;
+    std::optional<Status> office_;
+    bool engine_paused_ = false;
+    std::optional<bool> asked_paused_;  // asked of the engine, not confirmed yet
+
+    // Answers the engine owes, by request.
+    std::map<std::uint64_t, DiagnosisDone> tests_;
+    std::map<std::uint64_t, HistoryDone> histories_;
+    std::map<std::uint64_t, Answered> commands_;
+
+    // What the viewer read on its last tick.
+    bool viewer_paused_ = false;
+    std::map<std::int64_t, std::int64_t> viewer_next_;
+
+    std::shared_ptr<Token> token_ = std::make_shared<Token>();
+    // Copied into callbacks from other threads: never modified after
+    // construction, so reading it there cannot race with token_.reset().
+    const std::weak_ptr<Token> alive_ = token_;
+    // Viewer-mode diagnoses run on detached threads; they post their result
+    // only while this says the bridge is there.
+    struct DiagnosisGate {
+        std::mutex mu;
+        bool open = true;
+    };
+    std::shared_ptr<DiagnosisGate> gate_ = std::make_shared<DiagnosisGate>();
 };
 
 }  // namespace mailporter::app

@@ -7,8 +7,10 @@
 #include <wx/srchctrl.h>
 #include <wx/sizer.h>
 #include <wx/stattext.h>
+#include <wx/weakref.h>
 
 #include "engine_bridge.h"
+#include "list_column.h"
 #include "status_text.h"
 
 namespace mailporter::app {
@@ -45,14 +47,14 @@ public:
     List(wxWindow* parent, HistoryPanel& owner)
         : wxListCtrl(parent, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_VIRTUAL),
           owner_(owner) {
-        AppendColumn(_("Time"), wxLIST_FORMAT_LEFT, FromDIP(145));
-        AppendColumn(_("Account"), wxLIST_FORMAT_LEFT, FromDIP(90));
-        AppendColumn(_("From"), wxLIST_FORMAT_LEFT, FromDIP(170));
-        AppendColumn(_("To"), wxLIST_FORMAT_LEFT, FromDIP(150));
-        AppendColumn(_("Subject"), wxLIST_FORMAT_LEFT, FromDIP(200));
-        AppendColumn(_("Size"), wxLIST_FORMAT_RIGHT, FromDIP(85));
-        AppendColumn(_("Outcome"), wxLIST_FORMAT_LEFT, FromDIP(75));
-        AppendColumn(_("Server reply"), wxLIST_FORMAT_LEFT, FromDIP(260));
+        append_column(this, _("Time"), wxLIST_FORMAT_LEFT, 145);
+        append_column(this, _("Account"), wxLIST_FORMAT_LEFT, 90);
+        append_column(this, _("From"), wxLIST_FORMAT_LEFT, 170);
+        append_column(this, _("To"), wxLIST_FORMAT_LEFT, 150);
+        append_column(this, _("Subject"), wxLIST_FORMAT_LEFT, 200);
+        append_column(this, _("Size"), wxLIST_FORMAT_RIGHT, 85);
+        append_column(this, _("Outcome"), wxLIST_FORMAT_LEFT, 75);
+        append_column(this, _("Server reply"), wxLIST_FORMAT_LEFT, 260);
         for (auto o : {HistoryRecord::Outcome::Delivered, HistoryRecord::Outcome::Retrying,
                        HistoryRecord::Outcome::Refused, HistoryRecord::Outcome::Skipped})
             attrs_[static_cast<int>(o)].SetBackgroundColour(outcome_colour(o));
@@ -118,13 +120,41 @@ HistoryPanel::HistoryPanel(wxWindow* parent, EngineBridge& bridge) : wxPanel(par
 }
 
 void HistoryPanel::reload() {
-    auto rows = bridge_.history(RowLimit);
-    if (!rows) {
-        count_->SetLabel(describe(rows.error()));
+    const unsigned generation = ++generation_;
+    loading_ = true;
+    wxWeakRef<HistoryPanel> self(this);
+    bridge_.history(RowLimit, [self, generation](Result<std::vector<HistoryRecord>> rows) {
+        if (!self || generation != self->generation_) return;  // closed, or a newer reload is coming
+        self->loading_ = false;
+        if (!rows) {
+            self->count_->SetLabel(describe(rows.error()));
+            return;
+        }
+        self->records_.assign(std::make_move_iterator(rows->rbegin()), std::make_move_iterator(rows->rend()));
+        self->loaded_ = true;
+        self->apply_filter();
+    });
+}
+
+void HistoryPanel::add(const std::vector<HistoryRecord>& records) {
+    if (!loaded_ || records.empty()) return;
+    if (records_.size() + records.size() > RowLimit + RowLimit / 5) {
+        // Drop the oldest now and then, not on every record.
+        records_.insert(records_.end(), records.begin(), records.end());
+        records_.erase(records_.begin(), records_.end() - RowLimit);
+        apply_filter();
         return;
     }
-    records_ = std::move(*rows);
-    apply_filter();
+    // Only the new records need the filter.
+    const wxString needle = search_->GetValue().Lower();
+    const int outcome = outcome_->GetSelection() - 1;
+    for (const auto& r : records) {
+        records_.push_back(r);
+        if (matches(r, needle, outcome)) shown_.push_back(records_.size() - 1);
+    }
+    list_->SetItemCount(static_cast<long>(shown_.size()));
+    list_->Refresh();
+    show_count();
 }
 
 void HistoryPanel::set_search(const wxString& text) {
@@ -132,22 +162,29 @@ void HistoryPanel::set_search(const wxString& text) {
     apply_filter();
 }
 
+bool HistoryPanel::matches(const HistoryRecord& r, const wxString& needle, int outcome) const {
+    if (outcome >= 0 && static_cast<int>(r.outcome) != outcome) return false;
+    if (needle.empty()) return true;
+    return u8(r.from).Lower().Contains(needle) || u8(r.to).Lower().Contains(needle) ||
+           u8(r.subject).Lower().Contains(needle);
+}
+
 void HistoryPanel::apply_filter() {
     const wxString needle = search_->GetValue().Lower();
     const int outcome = outcome_->GetSelection() - 1;  // -1: all
     shown_.clear();
-    for (std::size_t i = 0; i < records_.size(); ++i) {
-        const auto& r = records_[i];
-        if (outcome >= 0 && static_cast<int>(r.outcome) != outcome) continue;
-        if (!needle.empty() && !u8(r.from).Lower().Contains(needle) && !u8(r.to).Lower().Contains(needle) &&
-            !u8(r.subject).Lower().Contains(needle))
-            continue;
-        shown_.push_back(i);
-    }
+    for (std::size_t i = 0; i < records_.size(); ++i)
+        if (matches(records_[i], needle, outcome)) shown_.push_back(i);
     list_->SetItemCount(static_cast<long>(shown_.size()));
     list_->Refresh();
+    show_count();
+}
+
+void HistoryPanel::show_count() {
     const int n = static_cast<int>(shown_.size());
-    count_->SetLabel(wxString::Format(wxPLURAL("%d message", "%d messages", n), n));
+    const wxString label = wxString::Format(wxPLURAL("%d message", "%d messages", n), n);
+    if (count_->GetLabel() == label) return;
+    count_->SetLabel(label);
     Layout();
 }
 

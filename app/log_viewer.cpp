@@ -21,6 +21,7 @@
 
 #include "engine_bridge.h"
 #include "icons.h"
+#include "list_column.h"
 #include "status_text.h"
 
 namespace mailporter::app {
@@ -48,10 +49,10 @@ public:
     explicit List(wxWindow* parent, LogViewer& owner)
         : wxListCtrl(parent, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_VIRTUAL),
           owner_(owner) {
-        AppendColumn(_("Time"), wxLIST_FORMAT_LEFT, FromDIP(170));
-        AppendColumn(_("Level"), wxLIST_FORMAT_LEFT, FromDIP(70));
-        AppendColumn(_("Account"), wxLIST_FORMAT_LEFT, FromDIP(100));
-        AppendColumn(_("Message"), wxLIST_FORMAT_LEFT, FromDIP(600));
+        append_column(this, _("Time"), wxLIST_FORMAT_LEFT, 170);
+        append_column(this, _("Level"), wxLIST_FORMAT_LEFT, 70);
+        append_column(this, _("Account"), wxLIST_FORMAT_LEFT, 100);
+        append_column(this, _("Message"), wxLIST_FORMAT_LEFT, 600);
         warning_.SetTextColour(wxColour(0x8a, 0x5a, 0x00));
         error_.SetTextColour(wxColour(0xb0, 0x20, 0x20));
         debug_.SetTextColour(wxSystemSettings::GetColour(wxSYS_COLOUR_GRAYTEXT));

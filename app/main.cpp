@@ -24,6 +24,7 @@
 
 #include "account_wizard.h"
 #include "autostart.h"
+#include "certificate_prompt.h"
 #include "log_viewer.h"
 #include "office_dialog.h"
 #include "screenshot.h"
@@ -148,31 +149,27 @@ bool MailPorterApp::OnInit() {
 
     // One engine per data directory: the app and `mailporter-cli run` never
     // both drive the same data. Held by the CLI: offer to watch it.
-    std::optional<EngineLock> lock;
-    if (auto acquired = EngineLock::acquire(data_dir_)) {
-        lock.emplace(std::move(*acquired));
-    } else if (acquired.error().code == Errc::Busy) {
-        const auto pid = EngineLock::holder(data_dir_);
-        if (!decide_viewer(pid.value_or(0))) return finish_early(ExitOk);
-    } else {
-        fail_dialog(describe(acquired.error()));
-        return finish_early(ExitFailed);
-    }
-
-    // Passwords: this thread's own store for the dialogs; the engine's
-    // worker opens another (a SecretStore is used by one thread at a time).
+    // Passwords: the engine opens its own store when it starts (a
+    // SecretStore is used by one thread at a time); this thread opens
+    // another for the dialogs, below.
     std::string id;
     if (options_.secret_store_kind != "file") {
         auto got = instance_id(*db_);
         if (got) id = *got;
     }
-    secrets_.emplace(open_secret_store(data_dir_, options_.secret_store_kind, id));
-    if (!*secrets_) model_.set_problem(describe(secrets_->error()));
-
     bridge_ = std::make_unique<EngineBridge>(
         *db_, data_dir_, options_.secret_store_kind,
         [dir = data_dir_, kind = options_.secret_store_kind, id] { return open_secret_store(dir, kind, id); },
-        std::move(lock), static_cast<EngineBridge::Listener&>(*this));
+        static_cast<EngineBridge::Listener&>(*this));
+    if (auto claimed = bridge_->claim(); !claimed) {
+        fail_dialog(describe(claimed.error()));
+        return finish_early(ExitFailed);
+    } else if (*claimed && !decide_viewer(**claimed)) {
+        return finish_early(ExitOk);
+    }
+
+    secrets_.emplace(open_secret_store(data_dir_, options_.secret_store_kind, id));
+    if (!*secrets_) model_.set_problem(describe(secrets_->error()));
 
     auto* frame = new StatusFrame(*this, *bridge_);
     frame_ = frame;
@@ -241,8 +238,9 @@ int MailPorterApp::OnRun() {
 int MailPorterApp::OnExit() {
     screenshot_timer_.Stop();
     self_test_.reset();
-    // The windows are gone; now wait for the pass in progress, if any: no
-    // message is abandoned half-way (the rule holds either way).
+    // Normally the engine stopped already (quit()); otherwise this waits
+    // for it, at most its grace period. Nothing is deleted remotely that
+    // was not committed either way.
     if (bridge_) bridge_->shutdown();
     bridge_.reset();
     if (db_) app_log(LogLevel::Info, "MailPorter stopped");
@@ -311,14 +309,14 @@ wxWindow* MailPorterApp::dialog_parent() {
 }
 
 void MailPorterApp::open_status() {
-    if (!frame_) return;
+    if (!frame_ || quitting_) return;
     frame_->Show();
     frame_->Iconize(false);
     frame_->Raise();
 }
 
 void MailPorterApp::show_log() {
-    if (!log_viewer_) return;
+    if (!log_viewer_ || quitting_) return;
     log_viewer_->Show();
     log_viewer_->Iconize(false);
     log_viewer_->Raise();
@@ -327,8 +325,8 @@ void MailPorterApp::show_log() {
 void MailPorterApp::check_now() {
     if (!bridge_) return;
     bridge_->check_now();
-    app_log(LogLevel::Info, bridge_->engine() ? "check now, asked by the user"
-                                              : "check now, passed to the running engine");
+    app_log(LogLevel::Info, bridge_->engine_running() ? "check now, asked by the user"
+                                                      : "check now, passed to the running engine");
     model_.reload(*db_, *bridge_);
     refresh_views();
 }
@@ -397,6 +395,24 @@ void MailPorterApp::save_account(const std::optional<Account>& old, const Accoun
         fail(_("The account was not saved: the password store is not available."), secrets_->error());
         return;
     }
+    if (bridge_->engine_running()) {
+        // The engine saves it (the account, then its password) and checks
+        // it at once; the views follow its events.
+        auto done = [this, fail, name = acc.name](const std::optional<Error>& e, std::int64_t) {
+            if (e) {
+                fail(_("The account was not saved."), *e);
+                return;
+            }
+            model_.reload(*db_, *bridge_);
+            refresh_views();
+            if (frame_) frame_->select_account(name);
+        };
+        if (!old) bridge_->add_account(acc, password.value_or(""), std::move(done));
+        else bridge_->edit_account(acc, password, std::move(done));
+        return;
+    }
+    // No engine here (another process runs it): write the database, which
+    // that engine follows within a second.
     // The same order as mailporter-cli: the account, then its password; a
     // password that cannot be stored undoes a new account.
     if (!old) {
@@ -444,6 +460,14 @@ void MailPorterApp::remove_account(const std::string& name) {
         ask.SetYesNoLabels(_("&Remove"), _("&Keep"));
         if (ask.ShowModal() != wxID_YES) return;
     }
+    if (bridge_->engine_running()) {
+        bridge_->remove_account((*found)->id, [this](const std::optional<Error>& e, std::int64_t) {
+            if (e) print_error(describe(*e));
+            model_.reload(*db_, *bridge_);
+            refresh_views();
+        });
+        return;
+    }
     if (auto r = db_->remove_account((*found)->id); !r) {
         print_error(describe(r.error()));
         return;
@@ -464,7 +488,21 @@ void MailPorterApp::edit_office() {
     const std::string stored = server && !server->user.empty() ? load_secret(std::string(OfficeSecretKey)).value_or("") : "";
     auto* dialog = new OfficeDialog(dialog_parent(), *bridge_, server, stored);
     office_ = dialog;
-    if (dialog->ShowModal() == wxID_OK) {
+    const bool saved = dialog->ShowModal() == wxID_OK;
+    if (saved && bridge_->engine_running()) {
+        // The engine saves it (and the password) and uses it at once.
+        const OfficeServer s = dialog->server();
+        bridge_->set_office_server(s, dialog->password_to_store(), [this, s](const std::optional<Error>& e, std::int64_t) {
+            if (e) {
+                print_error(_("The office server was not saved.") + "\n\n" + describe(*e));
+                return;
+            }
+            if (s.user.empty() && secrets()) (void)secrets()->erase(OfficeSecretKey);
+            model_.reload(*db_, *bridge_);
+            refresh_views();
+        });
+    } else if (saved) {
+        // No engine here: the database, which the running engine follows.
         const OfficeServer s = dialog->server();
         bool ok = true;
         if (auto pw = dialog->password_to_store()) {
@@ -540,42 +578,90 @@ void MailPorterApp::quit() {
     if (wizard_ && wizard_->IsModal()) wizard_->EndModal(wxID_CANCEL);
     if (office_ && office_->IsModal()) office_->EndModal(wxID_CANCEL);
     if (settings_ && settings_->IsModal()) settings_->EndModal(wxID_CANCEL);
+    if (prompt_ && prompt_->IsModal()) prompt_->EndModal(wxID_CANCEL);
+    prompts_.clear();
     if (tray_) {
         tray_->RemoveIcon();
         tray_->Destroy();
         tray_ = nullptr;
     }
+    // Gone from the screen at once; the engine lets passes in flight finish
+    // (at most its grace period) on a thread of its own, and the event loop
+    // keeps running meanwhile. Then the windows go and the app ends.
+    if (log_viewer_) log_viewer_->Hide();
+    if (frame_) frame_->Hide();
+    if (bridge_) bridge_->stop([this] { finish_quit(); });
+    else finish_quit();
+}
+
+void MailPorterApp::finish_quit() {
     if (log_viewer_) log_viewer_->Destroy();
     if (frame_) frame_->Destroy();
     ExitMainLoop();
 }
 
-void MailPorterApp::on_pass_started(const std::vector<std::string>&) {
+void MailPorterApp::on_state_changed() {
     model_.reload(*db_, *bridge_);
     refresh_views();
 }
 
-void MailPorterApp::on_log(const std::vector<LogRecord>&) {
+void MailPorterApp::on_log() {
     // The log viewer follows the database (it sees other processes' lines
-    // too); a fresh batch is a hint to look now rather than at its next poll.
+    // too); new lines are a hint to look now rather than at its next poll.
     if (log_viewer_ && log_viewer_->IsShown()) log_viewer_->poll_now();
 }
 
-void MailPorterApp::on_pass_finished(const PassSummary& summary) {
-    model_.set_pass_problem(summary.failure ? describe(*summary.failure) : wxString());
-    model_.reload(*db_, *bridge_);
-    refresh_views();
-    if (frame_) frame_->history_changed();
-    if (self_test_) self_test_->pass_finished(summary);
+void MailPorterApp::on_history(const std::vector<HistoryRecord>& records) {
+    if (frame_) frame_->history_added(records);
 }
 
-void MailPorterApp::on_tick() {
-    model_.reload(*db_, *bridge_);
-    refresh_views();
+void MailPorterApp::on_pass_finished(const EngineBridge::PassResult& result) {
+    if (self_test_) self_test_->pass_finished(result);
+}
+
+void MailPorterApp::on_prompt(const EngineBridge::CertificatePrompt& prompt) {
+    if (quitting_) return;
+    // A dialog open on that account (or on the office server) has its own
+    // trust box for the certificate; it asks there.
+    const bool asked_there =
+        prompt.account_id == 0 ? office_ != nullptr
+                               : wizard_ && wizard_->input().existing && wizard_->input().existing->id == prompt.account_id;
+    if (asked_there || !options_.self_test.empty()) {
+        app_log(LogLevel::Info, "certificate question for " + (prompt.account.empty() ? "the office server" : prompt.account) +
+                                    " not asked here (SHA-256 " + prompt.sha256 + ")");
+        return;
+    }
+    prompts_.push_back(prompt);
+    // Asked from the event loop, never from inside the bridge's delivery.
+    if (!prompt_) CallAfter([this] { ask_prompts(); });
+}
+
+void MailPorterApp::ask_prompts() {
+    while (!prompt_ && !prompts_.empty() && !quitting_) {
+        const auto p = prompts_.front();
+        prompts_.pop_front();
+        auto* dialog = new CertificatePromptDialog(dialog_parent(), p.account_id == 0 ? wxString() : u8(p.account),
+                                                   p.sha256);
+        prompt_ = dialog;
+        const bool accept = dialog->ShowModal() == wxID_YES;
+        dialog->Destroy();
+        if (quitting_) return;
+        bridge_->answer_prompt(p.id, accept);
+        const std::string who = p.account.empty() ? "the office server" : p.account;
+        app_log(LogLevel::Info, accept ? "certificate of " + who + " trusted by the user (SHA-256 " + p.sha256 + ")"
+                                       : "certificate of " + who + " not trusted (not now)");
+    }
 }
 
 void MailPorterApp::on_became_engine() {
     app_log(LogLevel::Info, "the other engine stopped; this app now runs the engine");
+}
+
+void MailPorterApp::on_engine_failed(const Error& error) {
+    app_log(LogLevel::Error, "the engine could not start: " + error.detail);
+    model_.set_pass_problem(describe(error));
+    model_.reload(*db_, *bridge_);
+    refresh_views();
 }
 
 }  // namespace mailporter::app

@@ -155,16 +155,14 @@ void SelfTest::done() {
     app_.CallAfter([this] { app_.finish(failures_ == 0 ? 0 : 1); });
 }
 
-void SelfTest::pass_finished(const PassSummary& summary) {
+void SelfTest::pass_finished(const EngineBridge::PassResult& result) {
     ++passes_;
-    for (const auto& r : summary.reports) delivered_ += r.delivered;
+    delivered_ += result.delivered;
     std::ostringstream os;
-    os << "pass finished:";
-    for (const auto& r : summary.reports)
-        os << " " << r.account << "=" << (r.outcome ? "ok" : std::string(to_string(r.outcome.error().code))) << "/"
-           << r.delivered << "delivered";
+    os << "pass finished: " << result.account << "=" << to_string(result.status.code) << "/" << result.delivered
+       << "delivered";
     say(os.str());
-    if (measuring_ && !summary.reports.empty()) {
+    if (measuring_) {
         measuring_ = false;
         probe_.Stop();
     }
@@ -221,23 +219,34 @@ void SelfTest::build_states() {
         wxCommandEvent e(wxEVT_MENU, id);
         app_.tray()->ProcessEvent(e);
     };
-    act("pause from the tray", [this, choose] {
-        if (!app_.tray()) return;
-        choose(TrayIcon::IdPause);
-        check(app_.bridge()->paused(), "the scheduler is paused");
-        check(read_setting(app_.db(), SettingPaused) == "1", "scheduler-paused=1 is stored");
+    // Shown at once; the engine (on its thread) stores and confirms it.
+    auto paused_shown = [this](const std::string& when) {
         check(app_.tray()->shown_light() == Light::Paused || app_.tray()->shown_light() == Light::Red,
-              "the tray shows the paused envelope (or red)");
-        check(plain_label(app_.frame()->pause_button()->GetLabel()) == "Resume", "the button offers Resume");
+              "the tray shows the paused envelope (or red)" + when);
+        check(plain_label(app_.frame()->pause_button()->GetLabel()) == "Resume", "the button offers Resume" + when);
         std::unique_ptr<wxMenu> menu(app_.tray()->build_menu());
-        check(plain_label(menu->FindItem(TrayIcon::IdPause)->GetItemLabel()) == "Resume", "the tray menu offers Resume");
+        check(plain_label(menu->FindItem(TrayIcon::IdPause)->GetItemLabel()) == "Resume",
+              "the tray menu offers Resume" + when);
         auto* list = app_.frame()->accounts_list();
         for (long i = 0; i < list->GetItemCount(); ++i) {
             const auto* row = app_.model().find(to_u8(list->GetItemText(i, 0)));
             if (row && row->light != Light::Red)
                 check(row_image(list, i) == static_cast<int>(Light::Paused),
-                      "row " + row->account.name + " shows the paused envelope");
+                      "row " + row->account.name + " shows the paused envelope" + when);
         }
+    };
+    act("pause from the tray", [this, choose, paused_shown] {
+        if (!app_.tray()) return;
+        choose(TrayIcon::IdPause);
+        check(app_.bridge()->paused(), "the scheduler is paused");
+        paused_shown("");
+    });
+    add("the engine confirms the pause", [this] { return !app_.bridge()->pause_pending(); });
+    act("paused by the engine", [this, paused_shown] {
+        if (!app_.tray()) return;
+        check(app_.bridge()->paused(), "the engine says it is paused");
+        check(read_setting(app_.db(), SettingPaused) == "1", "scheduler-paused=1 is stored");
+        paused_shown(" (confirmed)");
         say("tooltip: " + to_u8(app_.tray()->tooltip()));
     });
     screenshot("status-paused.png", [this] { return app_.frame(); });
@@ -245,8 +254,14 @@ void SelfTest::build_states() {
         if (!app_.tray()) return;
         choose(TrayIcon::IdPause);
         check(!app_.bridge()->paused(), "the scheduler runs again");
-        check(read_setting(app_.db(), SettingPaused) == "0", "scheduler-paused=0 is stored");
         check(plain_label(app_.frame()->pause_button()->GetLabel()) == "Pause", "the button offers Pause");
+    });
+    add("the engine confirms the resume", [this] { return !app_.bridge()->pause_pending(); });
+    act("resumed by the engine", [this] {
+        if (!app_.tray()) return;
+        check(!app_.bridge()->paused(), "the engine says it runs");
+        check(read_setting(app_.db(), SettingPaused) == "0", "scheduler-paused=0 is stored");
+        check(plain_label(app_.frame()->pause_button()->GetLabel()) == "Pause", "the button still offers Pause");
     });
     auto passes_before = std::make_shared<int>(0);
     act("check now from the tray", [this, choose, passes_before] {
@@ -296,6 +311,8 @@ void SelfTest::build_wizard() {
     auto wizard = [this] { return app_.current_wizard(); };
     auto diagnosis_done = [wizard] { return wizard() && !wizard()->server().diagnosis().running(); };
 
+    // The engine runs from the start: Test login and Finish go through it.
+    act("start the engine", [this] { app_.bridge()->start(); });
     act("open the wizard", [this] { app_.CallAfter([this] { app_.add_account(); }); });
     add("the wizard shows", [wizard] { return wizard() && wizard()->IsShown(); });
     act("empty page", [wizard, this] {
@@ -412,6 +429,8 @@ void SelfTest::build_wizard() {
     screenshot("wizard-4-summary.png", wizard);
     act("finish", [wizard] { wizard()->press_next(); });
     add("the wizard closes", [wizard] { return wizard() == nullptr; });
+    // The engine saves it on its thread; the window follows its answer.
+    add("the engine saves the account", [this, name] { return app_.model().find(name) != nullptr; });
     act("saved", [this, name, deliver_to, password, final_account] {
         auto found = app_.db().find_account(name);
         check(found && *found, "the account is saved");
@@ -426,7 +445,6 @@ void SelfTest::build_wizard() {
             check(pw && *pw && **pw == password, "the password is in the secret store");
         }
         check(app_.model().find(name) != nullptr, "the status window lists it");
-        app_.bridge()->start();  // the new account is due at once
     });
     add("its first check", [this, name] {
         const auto* row = app_.model().find(name);
@@ -462,11 +480,14 @@ void SelfTest::build_windows() {
         check(v->shown_count() == all, "clearing the search shows them all again");
     });
     screenshot("log-viewer.png", [this] { return app_.log_viewer(); });
-    act("history", [this] {
+    act("show history", [this] {
         app_.open_status();
         app_.frame()->show_history_page(true);
+        app_.frame()->history_panel()->reload();
+    });
+    add("the history is read", [this] { return !app_.frame()->history_panel()->loading(); });
+    act("history", [this] {
         auto* h = app_.frame()->history_panel();
-        h->reload();
         const auto all = h->shown_count();
         say("history rows: " + std::to_string(all));
         check(all > 0, "the history lists messages");

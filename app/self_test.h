@@ -32,7 +32,7 @@
 
 #include <wx/timer.h>
 
-#include "pass_summary.h"
+#include "engine_bridge.h"
 
 namespace mailporter::app {
 
@@ -44,8 +44,8 @@ public:
     ~SelfTest();
     bool known() const { return !steps_.empty(); }
     void start();
-    // The app forwards each finished pass.
-    void pass_finished(const PassSummary& summary);
+    // The app forwards each finished pass (one account's).
+    void pass_finished(const EngineBridge::PassResult& result);
 
 private:
     using Clock = std::chrono::steady_clock;

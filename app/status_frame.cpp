@@ -13,6 +13,7 @@
 #include "engine_bridge.h"
 #include "history_panel.h"
 #include "icons.h"
+#include "list_column.h"
 #include "status_text.h"
 
 namespace mailporter::app {
@@ -73,12 +74,12 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     accounts_ = new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 150)),
                                wxLC_REPORT | wxLC_SINGLE_SEL);
     accounts_->SetSmallImages(envelope_bundles());
-    accounts_->AppendColumn(_("Account"), wxLIST_FORMAT_LEFT, FromDIP(130));
-    accounts_->AppendColumn(_("Server"), wxLIST_FORMAT_LEFT, FromDIP(220));
-    accounts_->AppendColumn(_("State"), wxLIST_FORMAT_LEFT, FromDIP(300));
-    accounts_->AppendColumn(_("Last check"), wxLIST_FORMAT_LEFT, FromDIP(85));
-    accounts_->AppendColumn(_("Next check"), wxLIST_FORMAT_LEFT, FromDIP(150));
-    accounts_->AppendColumn(_("Today"), wxLIST_FORMAT_RIGHT, FromDIP(60));
+    append_column(accounts_, _("Account"), wxLIST_FORMAT_LEFT, 130);
+    append_column(accounts_, _("Server"), wxLIST_FORMAT_LEFT, 220);
+    append_column(accounts_, _("State"), wxLIST_FORMAT_LEFT, 300);
+    append_column(accounts_, _("Last check"), wxLIST_FORMAT_LEFT, 85);
+    append_column(accounts_, _("Next check"), wxLIST_FORMAT_LEFT, 150);
+    append_column(accounts_, _("Today"), wxLIST_FORMAT_RIGHT, 60);
     top->Add(accounts_, wxSizerFlags(1).Expand().Border(wxLEFT | wxRIGHT));
     details_ = new wxStaticText(panel, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxST_ELLIPSIZE_END);
     top->Add(details_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
@@ -100,10 +101,10 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     office_ = new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 52)),
                              wxLC_REPORT | wxLC_SINGLE_SEL);
     office_->SetSmallImages(envelope_bundles());
-    office_->AppendColumn(_("Name"), wxLIST_FORMAT_LEFT, FromDIP(130));
-    office_->AppendColumn(_("Server"), wxLIST_FORMAT_LEFT, FromDIP(220));
-    office_->AppendColumn(_("State"), wxLIST_FORMAT_LEFT, FromDIP(300));
-    office_->AppendColumn(_("Last contact"), wxLIST_FORMAT_LEFT, FromDIP(85));
+    append_column(office_, _("Name"), wxLIST_FORMAT_LEFT, 130);
+    append_column(office_, _("Server"), wxLIST_FORMAT_LEFT, 220);
+    append_column(office_, _("State"), wxLIST_FORMAT_LEFT, 300);
+    append_column(office_, _("Last contact"), wxLIST_FORMAT_LEFT, 85);
     office_->InsertItem(0, _("Office server"), static_cast<int>(Light::White));
     top->Add(office_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT));
 
@@ -220,9 +221,7 @@ void StatusFrame::set_notice(const wxString& notice) {
     notice_->GetParent()->Layout();
 }
 
-void StatusFrame::history_changed() {
-    if (IsShown() && book_->GetCurrentPage() == history_) history_->reload();
-}
+void StatusFrame::history_added(const std::vector<HistoryRecord>& records) { history_->add(records); }
 
 void StatusFrame::refresh(const StatusModel& model) {
     const wxString problem = model.problem();
@@ -263,10 +262,25 @@ void StatusFrame::refresh(const StatusModel& model) {
     const auto& o = model.office();
     wxString office_state = o.sentence;
     if (!o.detail.empty()) office_state += " (" + o.detail + ")";
-    set_row(office_,
-            0, {_("Office server"), o.configured ? o.server : wxString::FromUTF8("\u2014"), office_state,
-                format_time(o.last_contact)},
+    const wxString office_server = o.configured ? o.server : wxString::FromUTF8("\u2014");
+    set_row(office_, 0, {_("Office server"), office_server, office_state, format_time(o.last_contact)},
             static_cast<int>(model.shown(o.light)));
+    // The office row's name and server in full (translated, they may be
+    // long); both lists keep the same columns so they line up.
+    bool widened = false;
+    auto widen = [&](int column, const wxString& text, int extra) {
+        const int need = office_->GetTextExtent(text).x + FromDIP(extra);
+        for (auto* list : {accounts_, office_}) {
+            if (list->GetColumnWidth(column) < need) {
+                list->SetColumnWidth(column, need);
+                widened = true;
+            }
+        }
+    };
+    widen(OfficeColName, _("Office server"), 16 + 28);  // the envelope, margins
+    widen(OfficeColServer, office_server, 20);
+    if (widened)
+        for (auto* list : {accounts_, office_}) fit_column(list, ColState, list->FromDIP(200));
 
     // The button says what it will do; its envelope shows the scheduler's
     // state (the paused envelope while paused).

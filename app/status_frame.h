@@ -34,8 +34,8 @@ public:
     void refresh(const StatusModel& model);
     // A notice above the lists that is not a fault (viewer mode); empty hides it.
     void set_notice(const wxString& notice);
-    // After a pass: the history page reloads if it is showing.
-    void history_changed();
+    // Records the engine just wrote: the history page takes them in.
+    void history_added(const std::vector<HistoryRecord>& records);
     // The selected account's name, or "" (tests and the Modify button).
     std::string selected_account() const;
     void select_account(const std::string& name);

@@ -8,7 +8,7 @@
 
 #include "mailporter/config.h"
 
-#include "pass_summary.h"
+#include "day_count.h"
 #include "status_text.h"
 
 namespace mailporter::app {
@@ -18,10 +18,19 @@ namespace {
 // Windows truncates tray tooltips at 128 characters; keep it short everywhere.
 constexpr std::size_t TooltipMax = 120;
 
+wxString tls_mode_text(TlsMode mode) {
+    switch (mode) {
+        case TlsMode::Implicit: return "TLS";
+        case TlsMode::StartTls: return "STARTTLS";
+        case TlsMode::None: break;
+    }
+    return _("no encryption");
+}
+
 wxString office_server_text(const OfficeServer& s) {
     wxString text = s.user.empty() ? wxString() : u8(s.user) + "@";
     text += u8(s.host) + wxString::Format(":%u", static_cast<unsigned>(s.port));
-    return text + " (" + u8(std::string(to_string(s.tls.mode))) + ")";
+    return text + " (" + tls_mode_text(s.tls.mode) + ")";
 }
 
 wxString account_server_text(const Account& a) {
@@ -66,8 +75,8 @@ void StatusModel::reload(Database& db, const EngineBridge& bridge) {
         AccountRow row;
         row.account = acc;
         row.server = account_server_text(acc);
-        row.checking = bridge.checking(acc.name);
-        row.next = bridge.next_check(acc);
+        // What the database recorded of the last pass (every engine records
+        // it, this app's or mailporter-cli's) ...
         Status st;  // white, not checked
         for (const auto& p : *passes) {
             if (p.account_id != acc.id) continue;
@@ -78,20 +87,39 @@ void StatusModel::reload(Database& db, const EngineBridge& bridge) {
             if (rep.office_failed || rep.delivered + rep.refused + rep.retrying > 0)
                 office_contact = std::max(office_contact, p.checked_at);
         }
+        // ... and what the engine in this process says, which is newer.
+        int done = 0, total = -1;
+        if (const auto live = bridge.live(acc.id)) {
+            if (live->status) st = *live->status;
+            if (live->last_check) row.last_check = *live->last_check;
+            row.checking = live->running;
+            row.next = live->next;
+            row.delivered_today = live->delivered_today;
+            done = live->done;
+            total = live->total;
+        } else {
+            row.next = bridge.next_check(acc, *passes);
+            // Today's deliveries: counted from the history only when a new
+            // pass was recorded, never on every tick.
+            auto& cached = today_cache_[acc.name];
+            if (cached.first != row.last_check || row.last_check == 0) {
+                const int n = count_delivered_since(db, acc.name, midnight);
+                cached = {row.last_check, std::max(0, n)};
+            }
+            row.delivered_today = cached.second;
+        }
         row.light = acc.enabled ? light_of(st.colour) : Light::White;
         row.code = st.code;
         row.detail = u8(st.detail);
-        if (!acc.enabled) row.sentence = _("Disabled: not checked. Modify the account to enable it.");
-        else if (row.checking) row.sentence = _("Checking now") + wxString::FromUTF8("\u2026");
-        else row.sentence = status_sentence(st.code);
-        // Today's deliveries: counted from the history only when a new pass
-        // was recorded, never on every tick.
-        auto& cached = today_cache_[acc.name];
-        if (cached.first != row.last_check || row.last_check == 0) {
-            const int n = count_delivered_since(db, acc.name, midnight);
-            cached = {row.last_check, std::max(0, n)};
+        if (!acc.enabled) {
+            row.sentence = _("Disabled: not checked. Modify the account to enable it.");
+        } else if (row.checking) {
+            row.sentence = _("Checking now") + wxString::FromUTF8("\u2026");
+            if (total > 0)
+                row.sentence += " " + wxString::Format(wxPLURAL("%d of %d message", "%d of %d messages", total), done, total);
+        } else {
+            row.sentence = status_sentence(st.code);
         }
-        row.delivered_today = cached.second;
         rows.push_back(std::move(row));
     }
     accounts_ = std::move(rows);
@@ -100,7 +128,9 @@ void StatusModel::reload(Database& db, const EngineBridge& bridge) {
     if (auto office = db.office_server(); office && *office) {
         office_.configured = true;
         office_.server = office_server_text(**office);
-        const Status st = office_status(reports);
+        // The engine's word, unless it has not seen this server yet.
+        Status st = office_status(reports);
+        if (auto live = bridge.office_status(); live && live->code != StatusCode::ConfigInvalid) st = *live;
         office_.light = light_of(st.colour);
         office_.code = st.code;
         office_.detail = u8(st.detail);
@@ -154,7 +184,10 @@ wxString StatusModel::summary() const {
         text = problem();
     } else if (troubled > 0) {
         text = red.empty() ? yellow.front() : red.front();
-        if (troubled > 1) text += wxString::Format(_(" (and %d more)"), static_cast<int>(troubled - 1));
+        if (troubled > 1) {
+            const int more = static_cast<int>(troubled - 1);
+            text += wxString::Format(wxPLURAL(" (and %d more)", " (and %d more)", more), more);
+        }
     } else if (accounts_.empty()) {
         text = _("No accounts set up yet");
     } else if (worst() == Light::White || std::any_of(accounts_.begin(), accounts_.end(), [](const AccountRow& r) {

@@ -3,9 +3,10 @@
 // account, one for the office server, and the worst light of all. Rebuilt
 // from the database (accounts, the office server, the last pass of each
 // account, which every engine records — this app's or `mailporter-cli run`'s)
-// plus what only the bridge knows (checking now, next check, paused). So the
-// window shows the same state whichever process runs the engine.
-// Main thread only.
+// and, when this app runs the engine, from what the engine's events said
+// through the bridge (state, checking now and progress, next check, today's
+// count, paused). So the window shows the same state whichever process runs
+// the engine. Main thread only.
 
 #include <cstdint>
 #include <map>
@@ -33,7 +34,7 @@ struct AccountRow {
     std::int64_t last_check = 0;   // Unix seconds; 0: not checked yet
     EngineBridge::NextCheck next;
     int delivered_today = 0;
-    bool checking = false;         // in the pass running now
+    bool checking = false;         // a pass of it runs now
 };
 
 struct OfficeRow {

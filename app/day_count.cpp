@@ -1,4 +1,4 @@
-#include "pass_summary.h"
+#include "day_count.h"
 
 #include <ctime>
 
