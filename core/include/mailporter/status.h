@@ -73,6 +73,9 @@ Status account_status(const PassReport& r);
 // The same from what the database kept of the last pass (the CLI's status,
 // the engine after a restart).
 PassReport report_of(const PassRecord& p, const std::string& account_name);
+// The other way: what the store keeps of a pass (the first 20 warnings,
+// the detail sanitised).
+PassRecord record_of(const PassReport& r, std::int64_t account_id, std::int64_t checked_at);
 Status pass_status(const PassRecord& p);
 // Yellow "paused": the scheduler is paused (shown instead of the last result).
 Status paused_status();

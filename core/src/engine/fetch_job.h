@@ -204,6 +204,8 @@ private:
     awaitable<Result<smtp::Session*>> acquire_lane();
     void release_lane(smtp::Session* lane);
     void close_lane(std::size_t i);
+    // A slot in lanes_ that holds no connection (appended when none is free).
+    std::size_t free_slot();
     // A pooled connection for a free slot of ours, checked with RSET when it
     // has been idle a while; nullptr when the pool has none that works.
     awaitable<smtp::Session*> adopt_pooled_lane();

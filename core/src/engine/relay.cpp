@@ -23,6 +23,7 @@
 #include "engine/pass_runner.h"
 #include "mail/header_block.h"
 #include "mail/header_peek.h"
+#include "mailporter/status.h"
 #include "mailporter/version.h"
 #include "proto/sanitize.h"
 
@@ -243,14 +244,7 @@ awaitable<Result<smtp::Session*>> FetchJob::acquire_lane() {
             continue;
         }
         if (open < max_lanes_ && s_.office_in_use < s_.office_budget) {
-            std::size_t slot = lanes_.size();
-            for (std::size_t i = 0; i < lanes_.size(); ++i)
-                if (!lane_counted_[i]) slot = i;
-            if (slot == lanes_.size()) {
-                lanes_.push_back(nullptr);
-                lane_busy_.push_back(false);
-                lane_counted_.push_back(false);
-            }
+            const std::size_t slot = free_slot();
             lanes_[slot] = std::make_unique<smtp::Session>(s_.io, s_.office_transcript());
             lane_busy_[slot] = true;
             lane_counted_[slot] = true;
@@ -287,18 +281,20 @@ void FetchJob::release_lane(smtp::Session* lane) {
     lane_wake_.cancel();  // wakes every waiter; each re-checks
 }
 
+std::size_t FetchJob::free_slot() {
+    for (std::size_t i = 0; i < lanes_.size(); ++i)
+        if (!lane_counted_[i]) return i;
+    lanes_.push_back(nullptr);
+    lane_busy_.push_back(false);
+    lane_counted_.push_back(false);
+    return lanes_.size() - 1;
+}
+
 awaitable<smtp::Session*> FetchJob::adopt_pooled_lane() {
     while (!s_.idle_lanes.empty()) {
         auto pooled = std::move(s_.idle_lanes.back());
         s_.idle_lanes.pop_back();
-        std::size_t slot = lanes_.size();
-        for (std::size_t i = 0; i < lanes_.size(); ++i)
-            if (!lane_counted_[i]) slot = i;
-        if (slot == lanes_.size()) {
-            lanes_.push_back(nullptr);
-            lane_busy_.push_back(false);
-            lane_counted_.push_back(false);
-        }
+        const std::size_t slot = free_slot();
         lanes_[slot] = std::move(pooled.session);
         lane_busy_[slot] = true;
         lane_counted_[slot] = true;  // already counted in office_in_use
@@ -791,26 +787,7 @@ void PassRunner::flush() { (void)shared_->commits.commit(); }
 
 void PassRunner::record(const Account& account, const PassReport& r) {
     const std::int64_t finished_at = options_.now ? options_.now() : system_now();
-    PassRecord p;
-    p.account_id = account.id;
-    p.checked_at = finished_at;
-    if (!r.outcome.ok()) {
-        const auto& e = r.outcome.error();
-        p.error_code = std::string(to_string(e.code));
-        p.detail = sanitize_for_log(e.detail, 1000);
-        p.retry = e.retry == Retry::Now ? "now" : e.retry == Retry::Later ? "later" : "never";
-    }
-    p.office_failed = r.office_failed;
-    p.listed = r.listed;
-    p.delivered = r.delivered;
-    p.deleted = r.deleted;
-    p.retrying = r.retrying;
-    p.refused = r.refused;
-    p.skipped = r.skipped;
-    p.kept = r.kept;
-    // Enough to say why; a pass with thousands of refusals keeps the first few.
-    for (std::size_t w = 0; w < r.warnings.size() && w < 20; ++w) p.warnings.push_back(r.warnings[w]);
-    p.notices = r.notices;
+    const PassRecord p = record_of(r, account.id, finished_at);
     if (p.account_id != 0) (void)shared_->db.record_pass(p);
     if (options_.log) {
         if (r.outcome.ok())

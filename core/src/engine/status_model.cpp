@@ -1,6 +1,8 @@
 // The status model: PassReport -> colour + code. Pure; see status.h.
 #include "mailporter/status.h"
 
+#include "proto/sanitize.h"
+
 #include <algorithm>
 #include <initializer_list>
 
@@ -209,6 +211,30 @@ Status account_status(const PassReport& r) {
     if (has("folder-missing")) return yellow(StatusCode::FolderMissing, find_warning(r, {"folder", "mailbox"}));
     if (has("no-uidl")) return yellow(StatusCode::NoUidl, find_warning(r, {"UIDL"}));
     return make(Colour::Green, StatusCode::Ok, {});
+}
+
+PassRecord record_of(const PassReport& r, std::int64_t account_id, std::int64_t checked_at) {
+    PassRecord p;
+    p.account_id = account_id;
+    p.checked_at = checked_at;
+    if (!r.outcome.ok()) {
+        const auto& e = r.outcome.error();
+        p.error_code = std::string(to_string(e.code));
+        p.detail = sanitize_for_log(e.detail, 1000);
+        p.retry = e.retry == Retry::Now ? "now" : e.retry == Retry::Later ? "later" : "never";
+    }
+    p.office_failed = r.office_failed;
+    p.listed = r.listed;
+    p.delivered = r.delivered;
+    p.deleted = r.deleted;
+    p.retrying = r.retrying;
+    p.refused = r.refused;
+    p.skipped = r.skipped;
+    p.kept = r.kept;
+    // Enough to say why; a pass with thousands of refusals keeps the first few.
+    for (std::size_t w = 0; w < r.warnings.size() && w < 20; ++w) p.warnings.push_back(r.warnings[w]);
+    p.notices = r.notices;
+    return p;
 }
 
 PassReport report_of(const PassRecord& p, const std::string& account_name) {
