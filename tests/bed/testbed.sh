@@ -235,7 +235,12 @@ service pop3-login {
     ssl = yes
   }
 }
+# IMAP logins in Dovecot's high-performance mode (one long-lived login
+# process, as many providers run it), so TLS session resumption can be seen;
+# POP3 logins keep the high-security default (a process per connection).
 service imap-login {
+  service_count = 0
+  process_min_avail = 1
   inet_listener imap {
     address = 127.0.0.1
     port = $imap

@@ -397,3 +397,44 @@ TEST_CASE("mailporter-cli run: an --idle account delivers new mail within 3 seco
     ::kill(pid, SIGTERM);
     CHECK(wait_cli(pid) == 0);
 }
+
+TEST_CASE("TLS sessions are resumed per server and trust settings; trust is judged again on resumption",
+          "[integration][tls]") {
+    auto& bed = TestBed::shared();
+    ::setenv("SSL_CERT_FILE", bed.ca_file().c_str(), 1);
+    RelayOptions opt;
+    auto tls_step = [](const Diagnosis& d) {
+        for (const auto& s : d.steps)
+            if (s.name == "tls") return s;
+        return DiagnosisStep{};
+    };
+    Account a;
+    a.name = "resume";
+    a.protocol = Protocol::Imap;
+    a.host = "localhost";
+    a.port = bed.port("imaps");
+    a.tls.mode = TlsMode::Implicit;
+    a.user = "bob";
+    const auto first = test_account(a, bed.password("bob"), opt);
+    INFO(tls_step(first).detail);
+    REQUIRE(first.ok());
+    const auto second = test_account(a, bed.password("bob"), opt);
+    INFO(tls_step(second).detail);
+    REQUIRE(second.ok());
+    CHECK(tls_step(second).detail.find("session resumed") != std::string::npos);
+
+    // A self-signed server: trusted by its pin, resumed under that pin only.
+    Account s = a;
+    s.port = bed.port("imaps_selfsigned");
+    s.tls.pinned_sha256 = bed.selfsigned_sha256();
+    REQUIRE(test_account(s, bed.password("bob"), opt).ok());
+    const auto pinned_again = test_account(s, bed.password("bob"), opt);
+    REQUIRE(pinned_again.ok());
+    CHECK(tls_step(pinned_again).detail.find("pinned fingerprint") != std::string::npos);
+    CHECK(tls_step(pinned_again).detail.find("session resumed") != std::string::npos);
+    s.tls.pinned_sha256.clear();
+    const auto unpinned = test_account(s, bed.password("bob"), opt);
+    for (const auto& st : unpinned.steps) UNSCOPED_INFO(st.name << ": " << st.ok << " " << st.detail);
+    CHECK_FALSE(unpinned.ok());  // no session of the pinned connections helps
+    CHECK(unpinned.certificate_sha256 == bed.selfsigned_sha256());
+}

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -70,14 +74,128 @@ bool is_ip_literal(const std::string& host) {
 
 Error net_error(Errc code, std::string detail) { return make_error(code, std::move(detail), ErrorScope::Account, Retry::Later); }
 
+// The client TLS contexts every connection of the process shares: the trust
+// store is read once, not per connection (the system bundle is a few
+// hundred certificates), and sessions are resumed (RFC 8446 §2.2, RFC 5077),
+// so a provider holding hundreds of our boxes is spared a full handshake
+// for each. A resumed session carries the certificate and verify result of
+// the full handshake it came from; they are judged again exactly as then.
+class TlsClientCache {
+public:
+    static TlsClientCache& instance() {
+        static TlsClientCache cache;
+        return cache;
+    }
+
+    // A context for modern (TLS 1.2+) or, on an account's explicit switch,
+    // legacy TLS. Made anew when the trust store's location changes
+    // (SSL_CERT_FILE / SSL_CERT_DIR: tests and admins set them).
+    std::shared_ptr<ssl::context> context(bool legacy) {
+        std::lock_guard lock(mu_);
+        const std::string env = env_of("SSL_CERT_FILE") + '\n' + env_of("SSL_CERT_DIR");
+        if (env != env_) {
+            env_ = env;
+            modern_.reset();
+            legacy_.reset();
+            clear_sessions();
+        }
+        auto& slot = legacy ? legacy_ : modern_;
+        if (!slot) slot = make(legacy);
+        return slot;
+    }
+
+    // Offers a cached session for `key` to a connection about to handshake,
+    // and tags the connection so the server's new tickets are kept under it.
+    void prepare(SSL* ssl, const std::string& key) {
+        auto* tag = new std::string(key);
+        SSL_set_ex_data(ssl, index(), tag);
+        std::lock_guard lock(mu_);
+        if (auto it = sessions_.find(key); it != sessions_.end()) SSL_set_session(ssl, it->second);
+    }
+    // After the connection: its tag goes (the session stays cached).
+    void release(SSL* ssl) {
+        delete static_cast<std::string*>(SSL_get_ex_data(ssl, index()));
+        SSL_set_ex_data(ssl, index(), nullptr);
+    }
+    // A session that failed the trust decision is not offered again.
+    void forget(const std::string& key) {
+        std::lock_guard lock(mu_);
+        if (auto it = sessions_.find(key); it != sessions_.end()) {
+            SSL_SESSION_free(it->second);
+            sessions_.erase(it);
+        }
+    }
+
+private:
+    static std::string env_of(const char* name) {
+        const char* v = std::getenv(name);
+        return v ? v : "";
+    }
+    static int index() {
+        static const int i = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+        return i;
+    }
+    // OpenSSL hands every new session (TLS 1.3: each ticket) here. A copy
+    // is kept: OpenSSL marks the connection's own session not resumable
+    // when the connection ends without a TLS close_notify (servers and our
+    // aborts do that), which must not spoil the cached one.
+    static int on_new_session(SSL* ssl, SSL_SESSION* session) {
+        const auto* key = static_cast<const std::string*>(SSL_get_ex_data(ssl, index()));
+        if (!key) return 0;
+        SSL_SESSION* copy = SSL_SESSION_dup(session);
+        if (!copy) return 0;
+        auto& self = instance();
+        std::lock_guard lock(self.mu_);
+        if (self.sessions_.size() >= 4096 && !self.sessions_.count(*key)) self.clear_sessions();
+        auto& slot = self.sessions_[*key];
+        if (slot) SSL_SESSION_free(slot);
+        slot = copy;
+        return 0;  // OpenSSL keeps (and frees) the original
+    }
+    std::shared_ptr<ssl::context> make(bool legacy) {
+        auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+        SSL_CTX* native = ctx->native_handle();
+        if (legacy) {
+            // OpenSSL 3 refuses TLS 1.0/1.1 below security level 0; only on
+            // the account's explicit switch.
+            SSL_CTX_set_min_proto_version(native, TLS1_VERSION);
+            SSL_CTX_set_cipher_list(native, "DEFAULT:@SECLEVEL=0");
+        } else {
+            SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+        }
+        error_code ec;
+        ctx->set_default_verify_paths(ec);
+        ctx->set_verify_mode(ssl::verify_peer);
+        // Complete the handshake whatever the chain says and decide
+        // afterwards, so an untrusted certificate can be described (and
+        // pinned) in words. Nothing is sent over the connection before that
+        // decision.
+        ctx->set_verify_callback([](bool, ssl::verify_context&) { return true; });
+        SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(native, &TlsClientCache::on_new_session);
+        return ctx;
+    }
+    void clear_sessions() {
+        for (auto& [key, session] : sessions_) SSL_SESSION_free(session);
+        sessions_.clear();
+    }
+
+    std::mutex mu_;
+    std::string env_;
+    std::shared_ptr<ssl::context> modern_, legacy_;
+    std::map<std::string, SSL_SESSION*> sessions_;
+};
+
 }  // namespace
 
 struct Stream::Impl {
-    explicit Impl(asio::io_context& io)
-        : ctx(ssl::context::tls_client), socket(io), timer(io), watch(std::make_shared<Watch>()) {}
-    ~Impl() { watch->socket = nullptr; }
+    explicit Impl(asio::io_context& io) : socket(io), timer(io), watch(std::make_shared<Watch>()) {}
+    ~Impl() {
+        watch->socket = nullptr;
+        if (tls) TlsClientCache::instance().release(tls->native_handle());
+    }
 
-    ssl::context ctx;
+    std::shared_ptr<ssl::context> ctx;  // shared (TlsClientCache); outlives `tls`
     tcp::socket socket;  // valid until TLS starts; then tls->next_layer()
     std::optional<ssl::stream<tcp::socket>> tls;
     asio::steady_timer timer;
@@ -176,26 +294,16 @@ awaitable<Result<void>> Stream::start_tls() {
 }
 
 awaitable<Result<void>> Stream::handshake() {
-    auto& ctx = impl_->ctx;
-    SSL_CTX* native = ctx.native_handle();
-    if (tls_.allow_legacy_tls) {
-        // OpenSSL 3 refuses TLS 1.0/1.1 below security level 0; only on the
-        // account's explicit switch.
-        SSL_CTX_set_min_proto_version(native, TLS1_VERSION);
-        SSL_CTX_set_cipher_list(native, "DEFAULT:@SECLEVEL=0");
-    } else {
-        SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    }
+    auto& cache = TlsClientCache::instance();
+    impl_->ctx = cache.context(tls_.allow_legacy_tls);
     error_code ec;
-    ctx.set_default_verify_paths(ec);
-    ctx.set_verify_mode(ssl::verify_peer);
-    // Complete the handshake whatever the chain says and decide afterwards,
-    // so an untrusted certificate can be described (and pinned) in words.
-    // Nothing is sent over the connection before that decision.
-    ctx.set_verify_callback([](bool, ssl::verify_context&) { return true; });
-
-    impl_->tls.emplace(std::move(impl_->socket), ctx);
+    impl_->tls.emplace(std::move(impl_->socket), *impl_->ctx);
     SSL* ssl_handle = impl_->tls->native_handle();
+    // Sessions are only resumed with the same server name, port and trust
+    // settings.
+    const std::string session_key = host_ + ":" + std::to_string(port_) + "|" + tls_.pinned_sha256 + "|" +
+                                    (tls_.allow_legacy_tls ? "legacy" : "modern");
+    cache.prepare(ssl_handle, session_key);
     if (is_ip_literal(host_)) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), host_.c_str());
     } else {
@@ -211,6 +319,7 @@ awaitable<Result<void>> Stream::handshake() {
     const bool timed_out = impl_->fired();
     impl_->disarm();
     const std::string where = host_ + ":" + std::to_string(port_);
+    if (timed_out || ec) cache.forget(session_key);
     if (timed_out)
         co_return make_error(Errc::Timeout, "TLS handshake with " + where + " did not finish in time");
     if (ec) {
@@ -249,15 +358,18 @@ awaitable<Result<void>> Stream::handshake() {
         X509_free(cert);
     } else {
         cert_ = info;
+        cache.forget(session_key);
         co_return make_error(Errc::CertUntrusted, where + " presented no certificate", ErrorScope::Account,
                              Retry::Never);
     }
+    info.resumed = SSL_session_reused(ssl_handle) == 1;
     const long vr = SSL_get_verify_result(ssl_handle);
     info.chain_verified = (vr == X509_V_OK);
     if (!info.chain_verified) info.verify_error = X509_verify_cert_error_string(vr);
     info.pinned = !tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256;
     cert_ = info;
     if (!info.chain_verified && !info.pinned) {
+        cache.forget(session_key);
         close();
         co_return make_error(Errc::CertUntrusted, describe_untrusted(info), ErrorScope::Account, Retry::Never);
     }

@@ -49,6 +49,7 @@ struct CertInfo {
     bool chain_verified = false;  // system trust + host name
     bool pinned = false;          // accepted because sha256 matched the pin
     std::string verify_error;     // why the chain did not verify
+    bool resumed = false;         // an earlier session was resumed (no full handshake)
 };
 
 // Receives every line sent ('>') and received ('<'), already redacted by the
