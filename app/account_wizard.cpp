@@ -441,6 +441,8 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     auto* folders_heading = new wxStaticText(this, wxID_ANY, wxString());
     folders_heading->SetFont(folders_heading->GetFont().Bold());
     folders_heading->SetLabel(_("IMAP folders"));
+    // GTK may keep the regular font's width for a bold label: reserve the bold text's.
+    folders_heading->SetMinSize(folders_heading->GetTextExtent(folders_heading->GetLabel()) + FromDIP(wxSize(4, 2)));
     body()->Add(folders_heading, wxSizerFlags().Border(wxTOP, FromDIP(12)));
     inbox_ = new wxRadioButton(this, wxID_ANY, _("&Inbox only"), wxDefaultPosition, wxDefaultSize, wxRB_GROUP);
     body()->Add(inbox_, wxSizerFlags().Border(wxTOP, FromDIP(2)));
@@ -462,6 +464,8 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     auto* interval_heading = new wxStaticText(this, wxID_ANY, wxString());
     interval_heading->SetFont(interval_heading->GetFont().Bold());
     interval_heading->SetLabel(_("Checking"));
+    // GTK may keep the regular font's width for a bold label: reserve the bold text's.
+    interval_heading->SetMinSize(interval_heading->GetTextExtent(interval_heading->GetLabel()) + FromDIP(wxSize(4, 2)));
     body()->Add(interval_heading, wxSizerFlags().Border(wxTOP, FromDIP(12)));
     auto* interval_row = new wxBoxSizer(wxHORIZONTAL);
     default_interval_ = new wxCheckBox(

@@ -20,10 +20,13 @@ need_tools() {
 }
 
 gui_cleanup() {
-    if [ -n "${BED_PID:-}" ]; then
+    # Bash unsets BED_PID the moment the coprocess ends: keep a copy, or
+    # `set -u` would end this function before the Xvfb below is stopped.
+    local bed_pid=${BED_PID:-}
+    if [ -n "$bed_pid" ]; then
         echo quit >&"${BED[1]}" 2>/dev/null
-        for _ in $(seq 1 100); do kill -0 "$BED_PID" 2>/dev/null || break; sleep 0.1; done
-        kill "$BED_PID" 2>/dev/null
+        for _ in $(seq 1 100); do kill -0 "$bed_pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$bed_pid" 2>/dev/null
     fi
     for pid in $APP_PID $TRAYER_PID $XVFB_PID; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
