@@ -40,7 +40,7 @@ struct RelayOptions {
     // and an account's progress: `done` of the `total` messages this pass
     // fetches. Both on the polling thread.
     std::function<void(const HistoryRecord&)> on_message;
-    std::function<void(const std::string& account, int done, int total)> on_progress;
+    std::function<void(std::int64_t account_id, const std::string& account, int done, int total)> on_progress;
     int max_connections = 8;
     int commit_every = 64;                 // deliveries per group commit (also every 250 ms)
     int office_lanes = 4;                  // SMTP connections per account to the office server

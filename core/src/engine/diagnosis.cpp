@@ -101,22 +101,12 @@ void run(asio::io_context& io, std::function<net::awaitable<void>()> body) {
     io.run();
 }
 
-
 // The connect step's failure, shared by POP3 and IMAP.
-// The fingerprint an untrusted-certificate error names ("... fingerprint: <hex>").
-std::optional<std::string> fingerprint_in(std::string_view detail) {
-    const auto at = detail.find("fingerprint: ");
-    if (at == std::string_view::npos) return std::nullopt;
-    const auto hex = detail.substr(at + 13, 64);
-    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
-    return std::string(hex);
-}
-
 void connect_failed(Diagnosis& d, const Error& e, const std::optional<net::CertInfo>& cert, const Account& account) {
     // The session has no stream when the handshake was refused: the error names the fingerprint.
     if (e.code == Errc::CertUntrusted) {
         if (cert) d.certificate_sha256 = cert->sha256;
-        else d.certificate_sha256 = fingerprint_in(e.detail);
+        else d.certificate_sha256 = net::fingerprint_in(e.detail);
     }
     const bool reached = e.code != Errc::ResolveFailed && e.code != Errc::ConnectRefused &&
                          e.code != Errc::ConnectFailed && e.code != Errc::Timeout;
@@ -270,7 +260,7 @@ Diagnosis test_office(const OfficeServer& server, const std::string& password, c
         auto c = co_await smtp.connect(o);
         if (!c) {
             if (c.error().code == Errc::CertUntrusted)
-                d.certificate_sha256 = smtp.certificate() ? std::optional(smtp.certificate()->sha256) : fingerprint_in(c.error().detail);
+                d.certificate_sha256 = smtp.certificate() ? std::optional(smtp.certificate()->sha256) : net::fingerprint_in(c.error().detail);
             d.steps.push_back(step_for(c.error(), server.host, server.port, true));
             co_return;
         }

@@ -26,6 +26,7 @@
 #include "mailporter/data_dir.h"
 #include "mailporter/service.h"
 #include "engine/idle_watch.h"
+#include "net/stream.h"
 
 namespace mailporter {
 
@@ -91,15 +92,6 @@ std::string lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
-}
-
-// "... SHA-256 fingerprint: <64 hex> ..." (net/stream.cpp's untrusted-certificate error).
-std::optional<std::string> fingerprint_in(std::string_view detail) {
-    const auto at = detail.find("fingerprint: ");
-    if (at == std::string_view::npos) return std::nullopt;
-    const auto hex = detail.substr(at + 13, 64);
-    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
-    return std::string(hex);
 }
 
 struct AccountInfo {
@@ -218,9 +210,8 @@ void Engine::Impl::main() {
     if (ro.secret_store_kind.empty() && opt.secrets) ro.secret_store_kind = std::string(opt.secrets->kind());
     // Live: each message's record and the pass's progress as they happen.
     ro.on_message = [this](const HistoryRecord& h) { out->push(MessageRecord{h}); };
-    ro.on_progress = [this](const std::string& name, int done, int total) {
-        for (const auto& a : accounts)
-            if (a.name == name) out->push(Progress{a.id, name, done, total, false});
+    ro.on_progress = [this](std::int64_t id, const std::string& name, int done, int total) {
+        out->push(Progress{id, name, done, total, false});
     };
     runner = std::make_unique<PassRunner>(io, *db, *opt.secrets, ro);
     post([this] { init(); });
@@ -534,7 +525,7 @@ void Engine::Impl::on_pass_done(std::int64_t id, const Account& acc, std::int64_
         i.refused_today += r.refused;
         i.skipped_today += r.skipped;
         if (!r.outcome.ok() && r.outcome.error().code == Errc::CertUntrusted) {
-            if (auto fp = fingerprint_in(r.outcome.error().detail); fp && !i.prompted.count(*fp)) {
+            if (auto fp = net::fingerprint_in(r.outcome.error().detail); fp && !i.prompted.count(*fp)) {
                 i.prompted.insert(*fp);
                 Prompt p;
                 p.id = next_prompt++;

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "engine/fetch_job.h"
 #include "mailporter/secret_store.h"
 #include "proto/imap_session.h"
 #include "proto/sanitize.h"
@@ -42,9 +43,7 @@ struct IdleWatch::State {
 namespace {
 
 net::Deadlines idle_deadlines(const RelayOptions& o) {
-    net::Deadlines d;
-    const auto t = std::chrono::seconds(o.timeout_seconds > 0 ? o.timeout_seconds : 60);
-    d.resolve = d.connect = d.handshake = d.write = t;
+    net::Deadlines d = relay_detail::deadlines_for(o);
     // A read in IDLE waits for the server as long as the renewal interval;
     // idle() itself ends the wait (DONE) before the server's 30 minutes.
     d.read = std::chrono::hours(1);

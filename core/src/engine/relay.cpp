@@ -199,7 +199,7 @@ void FetchJob::history(const Msg& m, const std::string& head, HistoryRecord::Out
     h.outcome = outcome;
     if (auto g = s_.commits.write(); g) (void)s_.db.add_history(h);
     if (s_.opt.on_message) s_.opt.on_message(h);
-    if (s_.opt.on_progress && progress_total_ > 0) s_.opt.on_progress(acc_.name, ++progress_done_, progress_total_);
+    if (s_.opt.on_progress && progress_total_ > 0) s_.opt.on_progress(acc_.id, acc_.name, ++progress_done_, progress_total_);
 }
 
 awaitable<Result<void>> FetchJob::connect_lane(smtp::Session& lane) {
@@ -621,7 +621,7 @@ awaitable<void> FetchJob::finish(smtp::Session* lane, Msg m, std::string head, s
 
 awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
     progress_total_ += static_cast<int>(todo.size());
-    if (s_.opt.on_progress) s_.opt.on_progress(acc_.name, progress_done_, progress_total_);
+    if (s_.opt.on_progress) s_.opt.on_progress(acc_.id, acc_.name, progress_done_, progress_total_);
     // RFC 2449 §6.6: with PIPELINING, several RETR may be in flight; the
     // replies come back in order.
     const std::size_t window = std::max<std::size_t>(1, fetch_window());

@@ -456,6 +456,14 @@ awaitable<Result<void>> Stream::write(std::string_view data) {
     co_return Result<void>{};
 }
 
+std::optional<std::string> fingerprint_in(std::string_view error_detail) {
+    const auto at = error_detail.find("fingerprint: ");
+    if (at == std::string_view::npos) return std::nullopt;
+    const auto hex = error_detail.substr(at + 13, 64);
+    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
+    return std::string(hex);
+}
+
 std::string describe_untrusted(const CertInfo& c) {
     std::string s = "the server's certificate is not trusted (" +
                     (c.verify_error.empty() ? std::string("unknown reason") : c.verify_error) + "); subject: " +

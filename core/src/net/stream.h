@@ -116,5 +116,8 @@ private:
 // Builds the error for an untrusted certificate, naming the fingerprint so a
 // user can pin it.
 std::string describe_untrusted(const CertInfo& c);
+// The SHA-256 fingerprint an untrusted-certificate error (describe_untrusted)
+// names, so a front-end can offer to pin it; nullopt when there is none.
+std::optional<std::string> fingerprint_in(std::string_view error_detail);
 
 }  // namespace mailporter::net
