@@ -80,6 +80,25 @@ struct Direct {
     }
 };
 
+// One push: a message lands in the user's INBOX; it must be at the office
+// within 3 seconds, and — delivered means deleted (leave: delete) once
+// committed — gone remotely within `removed_within`.
+void push_round(const std::string& user, const std::string& tag, int round, std::size_t bytes, const char* what,
+                std::chrono::seconds removed_within) {
+    auto& bed = TestBed::shared();
+    const auto before = bed.office_count(user);
+    const auto t0 = std::chrono::steady_clock::now();
+    bed.put_remote(user, make_message(tag + std::to_string(round), round, bytes));
+    const bool arrived = bed.wait_office_count(user, before + 1, std::chrono::seconds(3));
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    WARN(what << ", round " << round << ": at the office after " << ms << " ms");
+    CHECK(arrived);
+    const auto deadline = std::chrono::steady_clock::now() + removed_within;
+    while (bed.remote_count(user) != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(bed.remote_count(user) == 0);
+}
+
 }  // namespace
 
 TEST_CASE("IMAP: INBOX, a named folder and every folder; byte-identical after the trace line",
@@ -334,20 +353,8 @@ TEST_CASE("IMAP IDLE delivers a new message to the office within 3 seconds of it
     REQUIRE(passes.load() >= 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // back in IDLE
 
-    for (int round = 0; round < 2; ++round) {
-        const auto before = bed.office_count("carol");
-        const auto t0 = std::chrono::steady_clock::now();
-        bed.put_remote("carol", make_message("push" + std::to_string(round), round, 1200));
-        const bool arrived = bed.wait_office_count("carol", before + 1, std::chrono::seconds(3));
-        const auto ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-        WARN("IDLE round " << round << ": at the office after " << ms << " ms");
-        CHECK(arrived);
-        // Delivered means deleted remotely (leave: delete) once committed.
-        for (int i = 0; i < 30 && bed.remote_count("carol") != 0; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        CHECK(bed.remote_count("carol") == 0);
-    }
+    for (int round = 0; round < 2; ++round)
+        push_round("carol", "push", round, 1200, "IDLE", std::chrono::seconds(3));
     // The pass reports after its deletions: give it a moment to return.
     for (int i = 0; i < 50 && delivered.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK(delivered.load() == 2);
@@ -370,19 +377,8 @@ TEST_CASE("mailporter-cli run: an --idle account delivers new mail within 3 seco
     const int pid = start_cli({"--data-dir", s.data_dir.string(), "--secret-store", "file", "run"}, s.env);
     // The first check runs at start and the watch settles into IDLE.
     std::this_thread::sleep_for(std::chrono::seconds(3));
-    for (int round = 0; round < 3; ++round) {
-        const auto before = bed.office_count("alice");
-        const auto t0 = std::chrono::steady_clock::now();
-        bed.put_remote("alice", make_message("run-push" + std::to_string(round), round, 900));
-        const bool arrived = bed.wait_office_count("alice", before + 1, std::chrono::seconds(3));
-        const auto ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-        WARN("run + IDLE, round " << round << ": at the office after " << ms << " ms");
-        CHECK(arrived);
-        for (int i = 0; i < 50 && bed.remote_count("alice") != 0; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        CHECK(bed.remote_count("alice") == 0);
-    }
+    for (int round = 0; round < 3; ++round)
+        push_round("alice", "run-push", round, 900, "run + IDLE", std::chrono::seconds(5));
     // Paused: a push waits for resume (nothing moves while paused).
     REQUIRE(s.cli({"pause"}).exit_code == 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the engine follows within a second

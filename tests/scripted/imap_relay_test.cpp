@@ -2,11 +2,13 @@
 // (nothing is flagged \Deleted before the office accepted it and that is
 // committed) under a connection lost mid-literal and office refusals.
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 
+#include "proto/sasl.h"
 #include "scripted/relay_harness.h"
 
 using namespace mailporter;
@@ -160,6 +162,17 @@ TEST_CASE("IMAP: connection lost during a FETCH literal relays nothing of it and
     CHECK(r.deleted == 4);
     for (const auto& m : box) CHECK(times_accepted(smtp, m) == 1);
     CHECK(imap.remaining() == 0);
+    // The IMAP login (AUTHENTICATE PLAIN with SASL-IR here) reached no
+    // transcript or log in any form.
+    const std::string plain = std::string(1, '\0') + AccountUser + '\0' + AccountPassword;
+    const std::string secrets[] = {AccountPassword, sasl::base64_encode(AccountPassword), sasl::base64_encode(plain)};
+    for (const auto& secret : secrets) {
+        INFO(secret);
+        for (const auto& line : h.transcript) CHECK(line.find(secret) == std::string::npos);
+        for (const auto& line : h.log) CHECK(line.find(secret) == std::string::npos);
+    }
+    CHECK(std::any_of(h.transcript.begin(), h.transcript.end(),
+                      [](const std::string& l) { return l.find("AUTHENTICATE PLAIN <redacted>") != std::string::npos; }));
 }
 
 TEST_CASE("IMAP: a message the office refuses is never flagged \\Deleted", "[scripted][imap][rule]") {
