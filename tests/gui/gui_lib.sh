@@ -73,6 +73,7 @@ start_trayer() {
         sleep 0.1
     done
     echo "FAIL: trayer's panel did not appear"
+    cat "$WORK/trayer.log"
     exit 1
 }
 

@@ -19,67 +19,17 @@ CLI=${2:?usage: gui_smoke.sh MAILPORTER MAILPORTER_CLI ARTIFACTS_DIR}
 ARTIFACTS=${3:?usage: gui_smoke.sh MAILPORTER MAILPORTER_CLI ARTIFACTS_DIR}
 SCREENSHOT_AFTER=6
 
-for tool in Xvfb trayer xdotool xwininfo identify convert import; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: $tool is not installed (apt-get install xvfb trayer xdotool x11-utils imagemagick)"
-        exit 77
-    fi
-done
-
+# A private Xvfb, trayer, cleanup by pid and fail(): the pieces every GUI
+# test script shares.
+# shellcheck source=gui_lib.sh
+. "$(dirname "$0")/gui_lib.sh"
+need_tools
+command -v import >/dev/null 2>&1 || { echo "SKIP: import is not installed (apt-get install imagemagick)"; exit 77; }
 mkdir -p "$ARTIFACTS" || exit 1
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mailporter-gui.XXXXXX") || exit 1
-XVFB_PID= TRAYER_PID= APP_PID=
-FAILURES=0
 
-cleanup() {
-    # Only the processes this script started, by pid.
-    for pid in $APP_PID $TRAYER_PID $XVFB_PID; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-    echo "FAIL: $*"
-    FAILURES=$((FAILURES + 1))
-}
-
-# --- a private X display -------------------------------------------------
-start_xvfb() {
-    local n
-    for n in $(seq 91 130); do
-        [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
-        Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
-        XVFB_PID=$!
-        for _ in $(seq 1 50); do
-            if xwininfo -root -display ":$n" >/dev/null 2>&1; then
-                export DISPLAY=":$n"
-                return 0
-            fi
-            kill -0 "$XVFB_PID" 2>/dev/null || break  # lost a race for :n; try the next
-            sleep 0.1
-        done
-        kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null
-        XVFB_PID=
-    done
-    return 1
-}
-start_xvfb || { echo "FAIL: could not start Xvfb on :91..:130"; exit 1; }
+start_xvfb
 echo "display $DISPLAY"
-
-# trayer provides the XEmbed system tray (wxTaskBarIcon::IsAvailable() is
-# false on a bare Xvfb). Wait for its panel window.
-trayer --edge top --align right --widthtype pixel --width 120 --height 24 >"$WORK/trayer.log" 2>&1 &
-TRAYER_PID=$!
-PANEL=
-for _ in $(seq 1 50); do
-    PANEL=$(xwininfo -root -tree 2>/dev/null | awk '/"panel": \("panel" "trayer"\)/ {print $1; exit}')
-    [ -n "$PANEL" ] && break
-    sleep 0.1
-done
-[ -n "$PANEL" ] || { echo "FAIL: trayer's panel did not appear"; cat "$WORK/trayer.log"; exit 1; }
+start_trayer
 
 # --- a data directory with an account that cannot connect ---------------
 DATA="$WORK/data"
