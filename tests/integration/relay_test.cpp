@@ -16,6 +16,7 @@
 #include "integration/cli_setup.h"
 #include "integration/messages.h"
 #include "integration/testbed.h"
+#include "store/message_store.h"
 #include "mailporter/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
@@ -170,18 +171,21 @@ TEST_CASE("days:N keeps mail N days after first seen, then deletes it without re
     REQUIRE(bed.wait_office_count("bob", 5, std::chrono::seconds(30)));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(bed.office_messages("bob").size() == 5);
-    auto states = (*db)->message_states(added->id, "");
+    store::MessageStore ms(**db);
+    auto states = ms.states(added->id, "");
     REQUIRE(states.ok());
     CHECK(states->size() == 5);
     for (const auto& [uid, st] : *states) CHECK(st.deleted_at == now);
-    // The next pass sees them gone and forgets them.
+    // The next pass sees them gone: remembered as missing (forgotten after
+    // the grace period, never at once).
     now += 60;
     auto r3 = pass();
     REQUIRE(r3.outcome.ok());
     CHECK(r3.listed == 0);
-    states = (*db)->message_states(added->id, "");
+    states = ms.states(added->id, "");
     REQUIRE(states.ok());
-    CHECK(states->empty());
+    CHECK(states->size() == 5);
+    for (const auto& [uid, row] : *states) CHECK(row.missing_since == now);
 }
 
 TEST_CASE("every TLS mode relays; STARTTLS and AUTH to the office server", "[integration][tls]") {

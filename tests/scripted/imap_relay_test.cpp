@@ -194,7 +194,7 @@ TEST_CASE("IMAP: a message the office refuses is never flagged \\Deleted", "[scr
     CHECK_FALSE(flagged.count(2));  // the refused one (transaction 1 = uid 2)
     CHECK(imap.remaining() == 1);
     // Every flagged uid is delivered per the database.
-    auto states = h.db->message_states(a.id, "INBOX\x1f" "42");
+    auto states = store::MessageStore(*h.db).states(a.id, "INBOX\x1f" "42");
     REQUIRE(states.ok());
     for (auto uid : flagged) CHECK(states->at(std::to_string(uid)).delivered_at != 0);
 }

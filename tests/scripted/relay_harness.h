@@ -30,6 +30,7 @@
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "scripted/fake_server.h"
+#include "store/message_store.h"
 
 namespace mailporter::test {
 
@@ -227,8 +228,8 @@ public:
         return run(std::vector<Account>{a}, {&pop.server(), &smtp.server()}).front();
     }
 
-    std::unordered_map<std::string, MessageState> states(const Account& a) {
-        auto s = db->message_states(a.id, "");
+    std::unordered_map<std::string, store::MessageState> states(const Account& a) {
+        auto s = store::MessageStore(*db).states(a.id, "");
         REQUIRE(s.ok());
         return *s;
     }

@@ -89,8 +89,11 @@ TEST_CASE("failure matrix: the office server drops the connection at each comman
         check_rule(h, acc, pop, smtp);
         ran_through = static_cast<int>(smtp.server().lines().size()) <= n;
         if (!ran_through && r.delivered < 3) {
-            CHECK_FALSE(r.outcome.ok());
-            CHECK(r.office_failed);
+            // Every connection breaks there: three fresh ones in a row make
+            // the office server "down"; a break after a working transaction
+            // costs one message (retried next pass).
+            CHECK((r.office_failed || r.retrying > 0));
+            CHECK(r.delivered + r.retrying <= 3);
         }
         healthy_pass_finishes(h, acc, pop, smtp, pipelining);
         for (const auto& m : box) {
@@ -120,10 +123,12 @@ TEST_CASE("failure matrix: the office server drops after each final dot", "[scri
         const auto r = h.run(acc, pop, smtp);
         INFO(describe(r));
         check_rule(h, acc, pop, smtp);
-        CHECK_FALSE(r.outcome.ok());
-        CHECK(r.office_failed);
-        // Later messages may have gone through another lane meanwhile.
-        CHECK(r.delivered >= t);
+        // Only the message whose reply was lost waits; the others went on
+        // another connection.
+        CHECK(r.outcome.ok());
+        CHECK_FALSE(r.office_failed);
+        CHECK(r.retrying == 1);
+        CHECK(r.delivered == 2);
         CHECK(r.delivered == static_cast<int>(smtp.accepted().size()));
         CHECK(r.deleted == r.delivered);
         CHECK(times_accepted(smtp, box[static_cast<std::size_t>(t)]) == 0);

@@ -11,8 +11,8 @@
 // Errc::StoreError (scope Local) with SQLite's message in the detail.
 //
 // Durability: synchronous=FULL. Every write outside begin()/commit() is its
-// own committed transaction. The fetch job groups writes:
-//     db.begin(); db.mark_delivered(...) x N; db.add_history(...) x N;
+// own committed transaction. The relay groups writes:
+//     db.begin(); <ledger writes> x N; db.add_history(...) x N;
 //     if (db.commit()) send the remote deletions of that group;
 // commit() returning ok means the group is on disk. If SQLite itself aborts
 // the open transaction (disk full, I/O error), every later write and the
@@ -25,7 +25,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "mailporter/config.h"
@@ -33,16 +32,9 @@
 
 namespace mailporter {
 
-// What we know of one remote message. Times are Unix seconds; 0 = not yet.
-struct MessageState {
-    std::string uid;               // POP3 UIDL, or the IMAP UID as text
-    std::int64_t size = 0;
-    std::int64_t first_seen = 0;   // never changes once set (leave N days)
-    std::int64_t delivered_at = 0; // committed 250 from the office server
-    std::int64_t deleted_at = 0;   // deletion sent to the remote server
-    std::string message_id;
-    bool operator==(const MessageState&) const = default;
-};
+namespace store {
+class MessageStore;
+}
 
 struct HistoryRecord {
     enum class Outcome { Delivered, Retrying, Refused, Skipped };
@@ -126,36 +118,8 @@ public:
     Result<std::optional<Account>> find_account(std::string_view name);  // case-insensitive
     Result<std::vector<Account>> accounts();  // ordered by name, case-insensitively
 
-    // --- per-message state, keyed (account_id, folder, uid) ---
-    // folder is "" for POP3; for IMAP e.g. "INBOX;<uidvalidity>".
-    // Unknown account_id: Errc::StoreError (foreign key).
-    Result<std::unordered_map<std::string, MessageState>> message_states(std::int64_t account_id,
-                                                                          std::string_view folder);
-    // Inserts when absent; an existing row (its first_seen, size) is left as is.
-    Result<void> mark_seen(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                           std::int64_t size, std::int64_t now);
-    // Sets delivered_at and message_id (inserting the row, first_seen = now,
-    // when it was never marked seen).
-    Result<void> mark_delivered(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                                std::int64_t now, std::string_view message_id);
-    // Sets deleted_at (inserting the row when absent).
-    // Catch-all de-duplication: whether a copy of the message with this
-    // Message-ID already went to this recipient (from any remote message), and
-    // recording that it did (inside the group, like mark_delivered).
-    Result<bool> copy_delivered(std::int64_t account_id, std::string_view message_id, std::string_view recipient);
-    Result<void> mark_copy_delivered(std::int64_t account_id, std::string_view message_id, std::string_view recipient,
-                                     std::int64_t now);
-    Result<int> prune_copies(std::int64_t older_than);
-    Result<void> mark_deleted(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                              std::int64_t now);
-    // Drops the state of every uid of (account_id, folder) that is not in
-    // present_uids (the server's full listing). Atomic.
-    // The folder keys this account has state under (IMAP: "name\x1fUIDVALIDITY").
-    Result<std::vector<std::string>> state_folders(std::int64_t account_id);
-    // Drops every message state of one folder key (a UIDVALIDITY change voided it).
-    Result<void> forget_folder(std::int64_t account_id, std::string_view folder);
-    Result<void> forget_missing(std::int64_t account_id, std::string_view folder,
-                                const std::vector<std::string>& present_uids);
+    // Per-message state and the delivery ledger's copies live in
+    // core/src/store/message_store.h (private to the engine).
 
     // --- grouped commits ---
     // begin(): BEGIN IMMEDIATE (waits up to the busy timeout for other
@@ -192,8 +156,10 @@ public:
     // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's report.
     Result<std::string> integrity_check();
 
+    struct Impl;  // core/src/store/database_impl.h
+
 private:
-    struct Impl;
+    friend class store::MessageStore;
     explicit Database(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -10,6 +10,7 @@
 // one account's failure never stops another. The scheduler (engine facade)
 // builds on this.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -42,12 +43,47 @@ struct RelayOptions {
     std::function<void(const HistoryRecord&)> on_message;
     std::function<void(std::int64_t account_id, const std::string& account, int done, int total)> on_progress;
     int max_connections = 8;
-    int commit_every = 64;                 // deliveries per group commit (also every 250 ms)
+    int commit_every = 64;                 // deliveries per group commit (also every commit_interval)
+    std::chrono::milliseconds commit_interval{250};
     int office_lanes = 4;                  // SMTP connections per account to the office server
     int office_connections = 8;            // SMTP connections to the office server at once, all accounts
     int timeout_seconds = 60;              // per I/O step
+    // Bounded passes: a login, a listing or a deletion round may take at
+    // most phase_seconds; a message at most timeout_seconds plus its size at
+    // min_rate bytes per second. A server dripping bytes just fast enough to
+    // keep each step alive still ends by these budgets.
+    int phase_seconds = 300;
+    std::uint64_t min_rate = 8192;
+    // Bytes of a message that may be read and thrown away to keep a session
+    // usable (after its delivery stopped); beyond, the connection is closed.
+    std::uint64_t max_discard = 16u << 20;
+    // How long the office server may take to answer the end of DATA (RFC
+    // 5321 §4.5.3.2.6: 10 minutes).
+    std::chrono::milliseconds data_end_timeout{std::chrono::minutes(10)};
+    // Office connections are recycled after this many refused recipients,
+    // before the server's own limit ("421 4.7.0 too many errors") ends them.
+    int office_lane_refusals = 8;
     std::string secret_store_kind;         // shown in errors about passwords
 };
+
+// Why an account is worth a look, typed; the front-ends word them.
+enum class Notice {
+    SizeLimit,           // a message is over the account's size limit: kept remote
+    NoUidl,              // the POP3 server has no UIDL: mail cannot be left on it
+    BadListing,          // unusable lines in a listing: those messages were left
+    Unroutable,          // no recipient and no fallback (or a mail loop): held remote
+    OfficeRefused,       // the office server refused a message for good: held remote
+    Held,                // messages refused earlier wait for the user to retry
+    Unreadable,          // a message could not be read this time
+    UidvalidityChanged,  // an IMAP folder was renumbered (recognised by content)
+    FolderMissing,       // a configured folder does not exist
+    ServerAlert,         // the IMAP server sent an [ALERT]
+    SizeChanged,         // a delivered message changed size without a digest to compare: kept
+    BoxChanged,          // the account points at another mailbox now: fresh state
+    OfficeAuthInClear,   // the office login went without TLS
+};
+std::string_view to_string(Notice n);  // kebab-case: "size-limit", "no-uidl", ...
+std::optional<Notice> notice_from_string(std::string_view s);
 
 struct PassReport {
     std::string account;
@@ -60,11 +96,11 @@ struct PassReport {
     int refused = 0;             // permanent refusals: kept remote, reported
     int skipped = 0;             // over the size limit or unreadable: kept remote
     int kept = 0;                // delivered earlier, kept remote by the leave policy
+    int held = 0;                // refused for good earlier: kept remote until the user retries
+    int duplicates = 0;          // not sent: the recipients have (or may have) this content already
     std::vector<std::string> warnings;  // "look at me" reasons (yellow), in words
-    // The same reasons, typed (each once): "size-limit", "no-uidl",
-    // "bad-listing", "unroutable", "office-refused", "unreadable",
-    // "uidvalidity-changed", "folder-missing".
-    std::vector<std::string> notices;
+    std::vector<Notice> notices;        // the same reasons, typed (each once)
+    bool has(Notice n) const;
 };
 
 std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vector<Account>& accounts,
@@ -83,6 +119,13 @@ struct Diagnosis {
 };
 Diagnosis test_account(const Account& account, const std::string& password, const RelayOptions& options);
 Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options);
+
+// Messages of the account refused for good are held remote until this is
+// called: the next pass tries them again. Returns how many were released.
+Result<int> retry_refused(Database& db, std::int64_t account_id);
+// The ledger's housekeeping: forgets message state missing from the server's
+// listings for two weeks and copies no state refers to after 30 days.
+Result<void> prune_ledger(Database& db, std::int64_t now);
 
 // Secret-store keys.
 std::string account_secret_key(std::string_view account_name);

@@ -285,6 +285,7 @@ void Engine::Impl::prune() {
     const auto before = t - std::int64_t{retention_days} * 86400;
     auto h = db->prune_history(before);
     auto l = db->prune_log(before);
+    if (auto p = prune_ledger(*db, t); !p) log(LogLevel::Warning, {}, "pruning the delivery ledger: " + p.error().detail);
     if (h && l && (*h > 0 || *l > 0))
         log(LogLevel::Info, {},
             "history older than " + std::to_string(retention_days) + " days pruned: " + std::to_string(*h) +

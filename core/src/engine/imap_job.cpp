@@ -1,16 +1,17 @@
-// An IMAP account's pass: for each folder (INBOX, the named ones, or every
-// selectable folder for "*"): SELECT, UID listing, pipelined UID FETCH
-// BODY.PEEK[] streamed into the office lanes (FetchJob), then — only for what
-// is committed — \Deleted + UID EXPUNGE, or \Seen for "mark-read".
+// An IMAP account's pass: for each folder (INBOX, the named ones, or for "*"
+// every selectable folder except the special-use ones): SELECT, UID listing,
+// pipelined UID FETCH BODY.PEEK[] streamed into the office lanes (FetchJob),
+// then — only for what the ledger lets leave — \Deleted + UID EXPUNGE, or
+// \Seen for "mark-read".
 //
 // State is kept per (account, folder, UIDVALIDITY, UID): the folder key is
 // "name\x1fUIDVALIDITY". When a folder's UIDVALIDITY changes, the old UIDs
-// mean nothing any more. Re-delivering the whole folder would flood the
-// office with copies, so messages are recognised by Message-ID and size from
-// what was delivered under the old UIDVALIDITY; what cannot be recognised
-// (no Message-ID) is delivered again — a duplicate is better than a loss.
+// mean nothing any more; the messages are recognised by their content
+// through the ledger's copies (fetched, compared, not sent again), and keep
+// the first-seen time of the old row with the same digest.
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "engine/fetch_job.h"
 #include "proto/imap_session.h"
 #include "proto/sanitize.h"
+#include "store/message_store.h"
 
 namespace mailporter::relay_detail {
 
@@ -25,9 +27,37 @@ namespace {
 
 constexpr char FolderKeySep = '\x1f';
 
+std::string upper(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Folders "*" leaves out unless named: RFC 6154 special-use roles (and the
+// usual names of servers that do not announce them). Sent, Drafts, Trash and
+// Junk hold no incoming mail to relay; All Mail and Flagged are views that
+// repeat other folders; Archive is mail already dealt with.
+bool special_use(const imap::MailboxInfo& mb) {
+    static constexpr std::string_view Roles[] = {"\\ALL", "\\ARCHIVE", "\\DRAFTS", "\\FLAGGED", "\\JUNK", "\\SENT", "\\TRASH"};
+    for (const auto& f : mb.flags)
+        for (auto r : Roles)
+            if (upper(f) == r) return true;
+    std::string leaf = mb.display;
+    if (mb.delimiter != 0) {
+        const auto at = leaf.rfind(mb.delimiter);
+        if (at != std::string::npos) leaf = leaf.substr(at + 1);
+    }
+    static constexpr std::string_view Names[] = {"SENT", "SENT ITEMS", "SENT MESSAGES", "SENT MAIL", "DRAFTS",
+                                                 "TRASH", "DELETED ITEMS", "DELETED MESSAGES", "BIN", "JUNK",
+                                                 "JUNK E-MAIL", "JUNK EMAIL", "SPAM", "ALL MAIL", "ARCHIVE"};
+    const std::string u = upper(leaf);
+    return std::any_of(std::begin(Names), std::end(Names), [&](std::string_view n) { return u == n; });
+}
+
 class ImapJob final : public FetchJob {
 public:
-    ImapJob(Shared& s, const Account& a, PassReport& r) : FetchJob(s, a, r), imap_(s.io, transcript_for(a.name)) {}
+    ImapJob(Shared& s, const Account& a, PassReport& r) : FetchJob(s, a, r), imap_(s.io, transcript_for(a.name)) {
+        imap_.set_discard_limit(s.opt.max_discard);
+    }
 
     awaitable<void> run() override;
 
@@ -45,14 +75,18 @@ private:
         co_return co_await imap_.read_fetched(sink, max_bytes);
     }
     bool source_failed() const override { return imap_.state() == imap::State::Failed; }
+    void source_budget(std::chrono::steady_clock::time_point at, std::string what) override {
+        imap_.set_budget(at, std::move(what));
+    }
     std::string with_protocol() const override { return imap_.tls_active() ? "IMAPS" : "IMAP"; }
 
     awaitable<Result<std::vector<Folder>>> folders();
     // One folder's pass; an error that leaves the session unusable ends the pass.
     awaitable<Result<void>> folder_pass(const Folder& f);
-    // Carries what was delivered under an old UIDVALIDITY over to the new one.
-    awaitable<Result<void>> recognise(const Folder& f, const std::vector<Msg>& msgs);
-    awaitable<Result<void>> remove(const Folder& f);
+    // Whether the folder was renumbered (other UIDVALIDITY keys under its name).
+    Result<std::string> renumbered(const Folder& f, std::size_t listed);
+    awaitable<Result<void>> remove(const Folder& f, const std::vector<Msg>& may_leave,
+                                   const std::vector<Msg>& delivered_now);
 
     imap::Session imap_;
 };
@@ -66,99 +100,67 @@ awaitable<Result<std::vector<ImapJob::Folder>>> ImapJob::folders() {
     }
     auto listed = co_await imap_.list("", "*");
     if (!listed) co_return std::move(listed).error();
-    if (all) {
-        for (const auto& mb : *listed)
-            if (!mb.noselect) out.push_back({mb.name, mb.display});
-        co_return out;
-    }
-    for (const auto& wanted : acc_.folders) {
+    const auto matches = [](const std::string& wanted, const imap::MailboxInfo& mb) {
         // Named by what people see (UTF-8) or by the raw name; INBOX is
         // case-insensitive (RFC 3501 §5.1).
-        auto it = std::find_if(listed->begin(), listed->end(), [&](const imap::MailboxInfo& mb) {
-            if (mb.noselect) return false;
-            if (mb.name == wanted || mb.display == wanted) return true;
-            auto upper = [](std::string s) {
-                for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                return s;
-            };
-            return upper(wanted) == "INBOX" && upper(mb.name) == "INBOX";
-        });
-        if (it == listed->end())
-            warn("folder-missing", "the folder '" + sanitize_for_log(wanted, 200) +
-                                       "' does not exist on the server (or cannot be selected); check the account's folders");
-        else out.push_back({it->name, it->display});
+        if (mb.name == wanted || mb.display == wanted) return true;
+        return upper(wanted) == "INBOX" && upper(mb.name) == "INBOX";
+    };
+    for (const auto& mb : *listed) {
+        if (mb.noselect) continue;
+        const bool named = std::any_of(acc_.folders.begin(), acc_.folders.end(),
+                                       [&](const std::string& w) { return w != "*" && matches(w, mb); });
+        if (named || (all && !special_use(mb))) out.push_back({mb.name, mb.display});
+    }
+    for (const auto& wanted : acc_.folders) {
+        if (wanted == "*") continue;
+        const bool found = std::any_of(listed->begin(), listed->end(),
+                                       [&](const imap::MailboxInfo& mb) { return !mb.noselect && matches(wanted, mb); });
+        if (!found)
+            warn(Notice::FolderMissing, "the folder '" + sanitize_for_log(wanted, 200) +
+                                            "' does not exist on the server (or cannot be selected); check the "
+                                            "account's folders");
     }
     co_return out;
 }
 
-awaitable<Result<void>> ImapJob::recognise(const Folder& f, const std::vector<Msg>& msgs) {
-    auto keys = s_.db.state_folders(acc_.id);
-    if (!keys) co_return std::move(keys).error();
+Result<std::string> ImapJob::renumbered(const Folder& f, std::size_t listed) {
+    store::MessageStore st(s_.db);
+    auto keys = st.folders(acc_.id);
+    if (!keys) return keys.error();
     const std::string prefix = f.name + FolderKeySep;
     std::vector<std::string> old;
     bool current_known = false;
     for (const auto& k : *keys) {
-        if (k == folder_key_) current_known = true;
+        if (k == ledger_.folder_key()) current_known = true;
         else if (k.rfind(prefix, 0) == 0) old.push_back(k);
     }
-    if (old.empty() || current_known) co_return Result<void>{};
-
-    // (Message-ID, size) -> the old state, for what was delivered.
-    std::map<std::pair<std::string, std::int64_t>, MessageState> delivered;
-    for (const auto& k : old) {
-        auto st = s_.db.message_states(acc_.id, k);
-        if (!st) co_return std::move(st).error();
-        for (auto& [uid, ms] : *st)
-            if (ms.delivered_at != 0 && !ms.message_id.empty() && ms.message_id.rfind("uid:", 0) != 0)
-                delivered.emplace(std::make_pair(ms.message_id, ms.size), ms);
+    if (old.empty()) return std::string();
+    if (!current_known) {
+        // The old rows stay (missing, forgotten after the grace period) so
+        // that first-seen times carry over by content.
+        for (const auto& k : old)
+            if (auto r = st.mark_missing(acc_.id, k, {}, now_); !r) return r.error();
+        warn(Notice::UidvalidityChanged,
+             "the server renumbered folder '" + sanitize_for_log(f.display, 200) + "' (UIDVALIDITY changed): its " +
+                 std::to_string(listed) +
+                 " message(s) are compared by content with what was delivered, and only new ones are sent");
     }
-    std::set<std::int64_t> sizes;
-    for (const auto& [key, ms] : delivered) sizes.insert(key.second);
-    std::vector<std::uint32_t> candidates;
-    for (const auto& m : msgs)
-        if (sizes.count(static_cast<std::int64_t>(m.size))) candidates.push_back(m.number);
-    std::size_t recognised = 0;
-    if (!candidates.empty()) {
-        auto ids = co_await imap_.fetch_message_ids(candidates);
-        if (!ids) co_return std::move(ids).error();
-        auto g = s_.commits.write();
-        if (!g) co_return std::move(g).error();
-        for (const auto& m : msgs) {
-            auto id = ids->find(m.number);
-            if (id == ids->end() || id->second.empty()) continue;
-            auto it = delivered.find({id->second, static_cast<std::int64_t>(m.size)});
-            if (it == delivered.end()) continue;
-            // Same first-seen as before, so "leave N days" keeps counting.
-            if (auto r = s_.db.mark_seen(acc_.id, folder_key_, m.uid, it->second.size, it->second.first_seen); !r)
-                co_return r;
-            if (auto r = s_.db.mark_delivered(acc_.id, folder_key_, m.uid, it->second.delivered_at, it->second.message_id); !r)
-                co_return r;
-            delivered.erase(it);  // one old delivery vouches for one message
-            ++recognised;
-        }
-    }
-    for (const auto& k : old) {
-        if (auto g = s_.commits.write(); !g) co_return std::move(g).error();
-        if (auto r = s_.db.forget_folder(acc_.id, k); !r) co_return r;
-    }
-    if (auto c = s_.commits.commit(); !c) co_return c;
-    warn("uidvalidity-changed",
-         "the server renumbered folder '" + sanitize_for_log(f.display, 200) + "' (UIDVALIDITY changed): " +
-             std::to_string(recognised) + " message(s) recognised as delivered by Message-ID and size, " +
-             std::to_string(msgs.size() - recognised) + " treated as new (possible duplicates at the office)");
-    co_return Result<void>{};
+    return prefix;
 }
 
-awaitable<Result<void>> ImapJob::remove(const Folder& f) {
+awaitable<Result<void>> ImapJob::remove(const Folder& f, const std::vector<Msg>& may_leave,
+                                        const std::vector<Msg>& delivered_now) {
     if (imap_.state() != imap::State::Selected) co_return Result<void>{};
-    if (acc_.leave.kind == LeavePolicy::Kind::MarkRead && !delivered_now_.empty()) {
+    imap_.set_budget(phase_deadline(), "the deletions");
+    if (acc_.leave.kind == LeavePolicy::Kind::MarkRead && !delivered_now.empty()) {
         std::vector<std::uint32_t> uids;
-        for (const auto& m : delivered_now_) uids.push_back(m.number);
+        for (const auto& m : delivered_now) uids.push_back(m.number);
         if (auto r = co_await imap_.mark_seen(uids); !r) co_return r;
     }
-    if (delete_now_.empty()) co_return Result<void>{};
+    if (may_leave.empty()) co_return Result<void>{};
     std::vector<std::uint32_t> uids;
-    for (const auto& m : delete_now_) uids.push_back(m.number);
+    for (const auto& m : may_leave) uids.push_back(m.number);
     auto gone = co_await imap_.delete_messages(uids);
     if (!gone) co_return std::move(gone).error();
     if (imap_.expunge_deferred())
@@ -166,26 +168,27 @@ awaitable<Result<void>> ImapJob::remove(const Folder& f) {
                                 "': messages flagged \\Deleted; the server has no UIDPLUS and other flagged messages "
                                 "are in the folder, so they are removed at its next expunge");
     const std::set<std::uint32_t> confirmed(gone->begin(), gone->end());
-    for (const auto& m : delete_now_) {
-        if (!confirmed.count(m.number)) continue;
-        if (auto g = s_.commits.write(); g) (void)s_.db.mark_deleted(acc_.id, folder_key_, m.uid, now_);
-    }
-    (void)s_.commits.commit();
-    rep_.deleted += static_cast<int>(confirmed.size());
+    std::vector<Msg> removed;
+    for (const auto& m : may_leave)
+        if (confirmed.count(m.number)) removed.push_back(m);
+    if (auto r = ledger_.removed(removed); !r) co_return r;
+    rep_.deleted += static_cast<int>(removed.size());
     co_return Result<void>{};
 }
 
 awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
+    imap_.set_budget(phase_deadline(), "opening folder " + f.display);
     auto sel = co_await imap_.select(f.name);
     if (!sel) {
         if (sel.error().scope == ErrorScope::Mailbox && imap_.state() != imap::State::Failed) {
-            warn("folder-missing", "folder '" + sanitize_for_log(f.display, 200) +
-                                       "' cannot be opened: " + sel.error().detail);
+            warn(Notice::FolderMissing,
+                 "folder '" + sanitize_for_log(f.display, 200) + "' cannot be opened: " + sel.error().detail);
             co_return Result<void>{};
         }
         co_return std::move(sel).error();
     }
-    reset_folder(f.name + FolderKeySep + std::to_string(sel->uidvalidity));
+    const std::string key = f.name + FolderKeySep + std::to_string(sel->uidvalidity);
+    ledger_.begin_folder(key);
     auto listed = co_await imap_.list_messages();
     if (!listed) co_return std::move(listed).error();
     std::vector<Msg> msgs;
@@ -202,22 +205,24 @@ awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
         msgs.push_back(std::move(m));
     }
     rep_.listed += static_cast<int>(msgs.size());
-    if (auto r = co_await recognise(f, msgs); !r) co_return r;
-    auto todo = reconcile(msgs, true);
-    if (!todo) co_return std::move(todo).error();
-    if (!todo->empty()) co_await deliver(*todo);
-    settle();
-    if (!rep_.outcome.ok()) {
-        // The office stopped or the source failed: what was committed may
-        // still be removed while the session works; then the pass ends.
-        if (imap_.state() == imap::State::Selected) (void)co_await remove(f);
-        co_return rep_.outcome;
-    }
-    co_return co_await remove(f);
+    auto previous = renumbered(f, msgs.size());
+    if (!previous) co_return std::move(previous).error();
+    ledger_.begin_folder(key, *previous);
+    auto sorted = ledger_.sort(msgs, true);
+    if (!sorted) co_return std::move(sorted).error();
+    auto todo = take(*sorted);
+    if (!todo.empty()) co_await deliver(todo);
+    std::vector<Msg> delivered_now;
+    const auto may_leave = settle(delivered_now);
+    // Even when the office stopped or the source failed, what was committed
+    // may still be removed while the session works; then the pass ends.
+    auto removed = co_await remove(f, may_leave, delivered_now);
+    if (!rep_.outcome.ok()) co_return rep_.outcome;
+    co_return removed;
 }
 
 awaitable<void> ImapJob::run() {
-    auto password = prepare();
+    auto password = co_await prepare();
     if (!password) {
         rep_.outcome = std::move(password).error();
         co_return;
@@ -227,12 +232,14 @@ awaitable<void> ImapJob::run() {
         rep_.outcome = std::move(r).error();
         co_return;
     }
+    imap_.set_budget(phase_deadline(), "the login");
     const imap::Credentials credentials{acc_.user, *password};  // named: GCC 12 mishandles temporaries in co_await
     if (auto r = co_await imap_.login(credentials); !r) {
         rep_.outcome = std::move(r).error();
         co_return;
     }
-    if (!imap_.alert().empty()) warn("server-alert", "the server says: " + imap_.alert());
+    if (!imap_.alert().empty()) warn(Notice::ServerAlert, "the server says: " + imap_.alert());
+    imap_.set_budget(phase_deadline(), "the folder list");
     auto list = co_await folders();
     if (!list) {
         rep_.outcome = std::move(list).error();
@@ -245,7 +252,10 @@ awaitable<void> ImapJob::run() {
             break;
         }
     }
-    if (imap_.state() != imap::State::Failed) (void)co_await imap_.logout();
+    if (imap_.state() != imap::State::Failed) {
+        imap_.set_budget(phase_deadline(), "the logout");
+        (void)co_await imap_.logout();
+    }
 }
 
 }  // namespace

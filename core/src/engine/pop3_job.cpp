@@ -1,6 +1,6 @@
 // A POP3 account's pass: UIDL + LIST, pipelined RETR streamed into the office
-// lanes (FetchJob), then DELE of what is committed and due, and QUIT — the
-// deletions take effect only in the UPDATE state QUIT enters.
+// lanes (FetchJob), then DELE of what the ledger says may leave, and QUIT —
+// the deletions take effect only in the UPDATE state QUIT enters.
 
 #include <map>
 #include <set>
@@ -15,7 +15,9 @@ namespace {
 
 class Pop3Job final : public FetchJob {
 public:
-    Pop3Job(Shared& s, const Account& a, PassReport& r) : FetchJob(s, a, r), pop_(s.io, transcript_for(a.name)) {}
+    Pop3Job(Shared& s, const Account& a, PassReport& r) : FetchJob(s, a, r), pop_(s.io, transcript_for(a.name)) {
+        pop_.set_discard_limit(s.opt.max_discard);
+    }
 
     awaitable<void> run() override;
 
@@ -26,10 +28,13 @@ private:
         co_return co_await pop_.read_retrieved(sink, max_bytes);
     }
     bool source_failed() const override { return pop_.state() == pop3::State::Failed; }
+    void source_budget(std::chrono::steady_clock::time_point at, std::string what) override {
+        pop_.set_budget(at, std::move(what));
+    }
     std::string with_protocol() const override { return pop_.tls_active() ? "POP3S" : "POP3"; }
 
     awaitable<Result<std::vector<Msg>>> listing();
-    awaitable<void> remove_and_quit();
+    awaitable<void> remove_and_quit(const std::vector<Msg>& may_leave);
 
     pop3::Session pop_;
 };
@@ -37,6 +42,20 @@ private:
 awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
     auto uidl = co_await pop_.uidl();
     if (!uidl) co_return std::move(uidl).error();
+    if (!pop_.uidl_supported()) {
+        // A box that had UIDL (or whose messages we remember) and refuses it
+        // now is having a bad moment: the pass fails rather than turn
+        // "leave on server" into "deliver and delete everything".
+        auto expected = ledger_.expects_uidl();
+        if (!expected) co_return std::move(expected).error();
+        if (*expected)
+            co_return make_error(Errc::ProtocolError,
+                                 "the server refused UIDL, which it supported before; nothing was fetched or deleted "
+                                 "(tried again later)",
+                                 ErrorScope::Account, Retry::Later);
+    } else if (auto n = ledger_.note_uidl(); !n) {
+        co_return std::move(n).error();
+    }
     auto sizes_list = co_await pop_.list();
     if (!sizes_list) co_return std::move(sizes_list).error();
     std::map<std::uint32_t, std::uint64_t> sizes;
@@ -59,18 +78,18 @@ awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
         }
         const auto unusable = uidl->malformed_lines.size() + uidl->duplicate_uids.size() + uidl->duplicate_numbers.size();
         if (unusable)
-            warn("bad-listing",
-                 std::to_string(unusable) + " message(s) have unusable UIDL identifiers and were left on the server");
+            warn(Notice::BadListing, std::to_string(unusable) +
+                                         " message(s) have unusable UIDL identifiers and were left on the server");
         if (no_size)
-            warn("bad-listing", std::to_string(no_size) +
-                                    " message(s) have no usable size in the LIST reply and were left on the server");
+            warn(Notice::BadListing, std::to_string(no_size) +
+                                         " message(s) have no usable size in the LIST reply and were left on the server");
     } else {
         if (acc_.leave.kind != LeavePolicy::Kind::Delete)
-            warn("no-uidl",
+            warn(Notice::NoUidl,
                  "the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
         if (pop_.list_malformed())
-            warn("bad-listing", std::to_string(pop_.list_malformed()) +
-                                    " message(s) have an unreadable LIST line and were left on the server");
+            warn(Notice::BadListing, std::to_string(pop_.list_malformed()) +
+                                         " message(s) have an unreadable LIST line and were left on the server");
         for (const auto& [number, size] : sizes) {
             Msg m;
             m.number = number;
@@ -82,7 +101,7 @@ awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
 }
 
 awaitable<void> Pop3Job::run() {
-    auto password = prepare();
+    auto password = co_await prepare();
     if (!password) {
         rep_.outcome = std::move(password).error();
         co_return;
@@ -92,33 +111,39 @@ awaitable<void> Pop3Job::run() {
         rep_.outcome = std::move(r).error();
         co_return;
     }
+    pop_.set_budget(phase_deadline(), "the login");
     const pop3::Credentials credentials{acc_.user, *password};  // named: GCC 12 mishandles temporaries in co_await
     if (auto r = co_await pop_.login(credentials); !r) {
         rep_.outcome = std::move(r).error();
         co_return;
     }
+    pop_.set_budget(phase_deadline(), "the message listing");
     auto msgs = co_await listing();
     if (!msgs) {
         rep_.outcome = std::move(msgs).error();
+        (void)co_await pop_.quit();  // nothing was DELEd: a polite end
         co_return;
     }
     rep_.listed = static_cast<int>(msgs->size());
-    reset_folder("");
-    auto todo = reconcile(*msgs, pop_.uidl_supported());
-    if (!todo) {
-        rep_.outcome = std::move(todo).error();
+    ledger_.begin_folder("");
+    auto sorted = ledger_.sort(*msgs, pop_.uidl_supported());
+    if (!sorted) {
+        rep_.outcome = std::move(sorted).error();
         co_return;
     }
-    if (!todo->empty()) co_await deliver(*todo);
-    // Group commit, then — and only then — the deletions it covers.
-    settle();
-    co_await remove_and_quit();
+    auto todo = take(*sorted);
+    if (!todo.empty()) co_await deliver(todo);
+    // Group commit and verdicts, then — and only then — the deletions they allow.
+    std::vector<Msg> delivered_now;
+    const auto may_leave = settle(delivered_now);
+    pop_.set_budget(phase_deadline(), "the deletions");
+    co_await remove_and_quit(may_leave);
 }
 
-awaitable<void> Pop3Job::remove_and_quit() {
+awaitable<void> Pop3Job::remove_and_quit(const std::vector<Msg>& may_leave) {
     if (pop_.state() != pop3::State::Transaction) co_return;
     std::vector<std::uint32_t> numbers;
-    for (const auto& m : delete_now_) numbers.push_back(m.number);
+    for (const auto& m : may_leave) numbers.push_back(m.number);
     std::vector<std::uint32_t> accepted;
     if (!numbers.empty()) {
         auto d = co_await pop_.dele(numbers);
@@ -135,11 +160,10 @@ awaitable<void> Pop3Job::remove_and_quit() {
     }
     if (!accepted.empty()) {
         const std::set<std::uint32_t> acc_set(accepted.begin(), accepted.end());
-        for (const auto& m : delete_now_) {
-            if (!acc_set.count(m.number) || m.uid.empty()) continue;
-            if (auto g = s_.commits.write(); g) (void)s_.db.mark_deleted(acc_.id, folder_key_, m.uid, now_);
-        }
-        (void)s_.commits.commit();
+        std::vector<Msg> gone;
+        for (const auto& m : may_leave)
+            if (acc_set.count(m.number)) gone.push_back(m);
+        if (auto r = ledger_.removed(gone); !r && rep_.outcome.ok()) rep_.outcome = std::move(r).error();
         rep_.deleted = static_cast<int>(accepted.size());
     }
 }

@@ -1,5 +1,10 @@
 list(APPEND MAILPORTER_CORE_SOURCES
   src/engine/relay.cpp
+  src/engine/fetch_job.cpp
+  src/engine/relay_step.cpp
+  src/engine/ledger.cpp
+  src/engine/office_lanes.cpp
+  src/engine/secret_worker.cpp
   src/engine/pop3_job.cpp
   src/engine/imap_job.cpp
   src/engine/idle_watch.cpp

@@ -195,21 +195,20 @@ Status account_status(const PassReport& r) {
         const Error& e = r.outcome.error();
         return r.office_failed ? from_office_error(e) : from_account_error(e);
     }
-    const auto has = [&](std::string_view code) {
-        return std::find(r.notices.begin(), r.notices.end(), code) != r.notices.end();
-    };
+    const auto has = [&](Notice n) { return r.has(n); };
     const auto yellow = [](StatusCode c, const std::string* w) {
         return make(Colour::Yellow, c, w ? *w : std::string{});
     };
-    if (r.refused > 0 || has("office-refused"))
+    if (r.refused > 0 || has(Notice::OfficeRefused) || has(Notice::Held))
         return yellow(StatusCode::OfficeRefusedSome, find_warning(r, {"refused"}));
+    if (has(Notice::SizeChanged)) return yellow(StatusCode::Retrying, find_warning(r, {"size"}));
     if (r.retrying > 0) return yellow(StatusCode::Retrying, nullptr);
-    if (has("unreadable") || has("bad-listing"))
+    if (has(Notice::Unreadable) || has(Notice::BadListing))
         return yellow(StatusCode::Retrying, find_warning(r, {"read", "listing", "LIST"}));
-    if (has("unroutable")) return yellow(StatusCode::NoRoute, find_warning(r, {"fallback", "recipient", "route"}));
-    if (has("size-limit")) return yellow(StatusCode::TooBig, find_warning(r, {"size", "larger"}));
-    if (has("folder-missing")) return yellow(StatusCode::FolderMissing, find_warning(r, {"folder", "mailbox"}));
-    if (has("no-uidl")) return yellow(StatusCode::NoUidl, find_warning(r, {"UIDL"}));
+    if (has(Notice::Unroutable)) return yellow(StatusCode::NoRoute, find_warning(r, {"fallback", "recipient", "route"}));
+    if (has(Notice::SizeLimit)) return yellow(StatusCode::TooBig, find_warning(r, {"size", "larger"}));
+    if (has(Notice::FolderMissing)) return yellow(StatusCode::FolderMissing, find_warning(r, {"folder", "mailbox"}));
+    if (has(Notice::NoUidl)) return yellow(StatusCode::NoUidl, find_warning(r, {"UIDL"}));
     return make(Colour::Green, StatusCode::Ok, {});
 }
 
@@ -233,7 +232,7 @@ PassRecord record_of(const PassReport& r, std::int64_t account_id, std::int64_t 
     p.kept = r.kept;
     // Enough to say why; a pass with thousands of refusals keeps the first few.
     for (std::size_t w = 0; w < r.warnings.size() && w < 20; ++w) p.warnings.push_back(r.warnings[w]);
-    p.notices = r.notices;
+    for (const auto n : r.notices) p.notices.emplace_back(to_string(n));
     return p;
 }
 
@@ -253,7 +252,8 @@ PassReport report_of(const PassRecord& p, const std::string& account_name) {
     r.skipped = p.skipped;
     r.kept = p.kept;
     r.warnings = p.warnings;
-    r.notices = p.notices;
+    for (const auto& code : p.notices)
+        if (const auto n = notice_from_string(code)) r.notices.push_back(*n);
     return r;
 }
 

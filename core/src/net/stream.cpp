@@ -275,6 +275,8 @@ awaitable<Result<std::unique_ptr<Stream>>> Stream::connect(asio::io_context& io,
     impl->socket.set_option(tcp::no_delay(true), ec);
 
     std::unique_ptr<Stream> stream(new Stream(std::move(impl), std::move(host), port, std::move(tls), deadlines));
+    if (deadlines.setup.count() > 0)
+        stream->set_budget(std::chrono::steady_clock::now() + deadlines.setup, "the connection set-up");
     if (stream->tls_.mode == TlsMode::Implicit) {
         auto hs = co_await stream->handshake();
         if (!hs) co_return std::move(hs).error();
@@ -313,7 +315,7 @@ awaitable<Result<void>> Stream::handshake() {
         SSL_set_hostflags(ssl_handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     }
 
-    impl_->arm(deadlines_.handshake);
+    impl_->arm(step(deadlines_.handshake));
     ERR_clear_error();
     co_await impl_->tls->async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
     const bool timed_out = impl_->fired();
@@ -376,6 +378,26 @@ awaitable<Result<void>> Stream::handshake() {
     co_return Result<void>{};
 }
 
+void Stream::set_budget(std::chrono::steady_clock::time_point at, std::string what) {
+    budget_ = Budget{at, std::move(what), false};
+}
+
+std::chrono::milliseconds Stream::step(std::chrono::milliseconds own) {
+    if (!budget_) return own;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(budget_->at - std::chrono::steady_clock::now());
+    const auto d = std::max(left, std::chrono::milliseconds(0));
+    budget_->binding = d < own;
+    return std::min(d, own);
+}
+
+Error Stream::timeout_error(std::string own_text) const {
+    if (budget_ && budget_->binding)
+        return make_error(Errc::Timeout, host_ + " is too slow: " + budget_->what +
+                                             " did not arrive within its time budget (the server may be overloaded "
+                                             "or sending deliberately slowly)");
+    return make_error(Errc::Timeout, std::move(own_text));
+}
+
 awaitable<Result<void>> Stream::fill() {
     if (pos_ > 0 && pos_ >= buf_.size() / 2) {
         buf_.erase(0, pos_);
@@ -385,7 +407,7 @@ awaitable<Result<void>> Stream::fill() {
     buf_.resize(old + ReadChunk);
     error_code ec;
     std::size_t n = 0;
-    impl_->arm(deadlines_.read);
+    impl_->arm(step(deadlines_.read));
     if (impl_->tls)
         n = co_await impl_->tls->async_read_some(asio::buffer(buf_.data() + old, ReadChunk),
                                                  asio::redirect_error(asio::use_awaitable, ec));
@@ -396,8 +418,8 @@ awaitable<Result<void>> Stream::fill() {
     impl_->disarm();
     buf_.resize(old + n);
     if (timed_out)
-        co_return make_error(Errc::Timeout, "no data from " + host_ + " for " +
-                                                std::to_string(deadlines_.read.count() / 1000) + " s");
+        co_return timeout_error("no data from " + host_ + " for " + std::to_string(deadlines_.read.count() / 1000) +
+                                  " s");
     if (ec && n == 0) {
         if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
             co_return make_error(Errc::ConnectionLost, host_ + " closed the connection");
@@ -442,7 +464,7 @@ awaitable<Result<void>> Stream::read_some(std::string& out, std::size_t max) {
 
 awaitable<Result<void>> Stream::write(std::string_view data) {
     error_code ec;
-    impl_->arm(deadlines_.write);
+    impl_->arm(step(deadlines_.write));
     if (impl_->tls)
         co_await asio::async_write(*impl_->tls, asio::buffer(data.data(), data.size()),
                                    asio::redirect_error(asio::use_awaitable, ec));
@@ -451,7 +473,7 @@ awaitable<Result<void>> Stream::write(std::string_view data) {
                                    asio::redirect_error(asio::use_awaitable, ec));
     const bool timed_out = impl_->fired();
     impl_->disarm();
-    if (timed_out) co_return make_error(Errc::Timeout, "sending to " + host_ + " stalled");
+    if (timed_out) co_return timeout_error("sending to " + host_ + " stalled");
     if (ec) co_return make_error(Errc::ConnectionLost, "connection to " + host_ + " lost: " + ec.message());
     co_return Result<void>{};
 }

@@ -37,6 +37,9 @@ struct Deadlines {
     std::chrono::milliseconds handshake{std::chrono::seconds(30)};
     std::chrono::milliseconds read{std::chrono::seconds(60)};  // per read step, not per message
     std::chrono::milliseconds write{std::chrono::seconds(60)};
+    // When set: a budget for everything from the connect until the caller
+    // sets the next one (TLS handshake, greeting, capabilities, STARTTLS).
+    std::chrono::milliseconds setup{0};
 };
 
 // What the peer's certificate says; filled after any TLS handshake.
@@ -93,6 +96,14 @@ public:
     const std::string& host() const { return host_; }
     std::uint16_t port() const { return port_; }
     void set_read_deadline(std::chrono::milliseconds d) { deadlines_.read = d; }
+    std::chrono::milliseconds read_deadline() const { return deadlines_.read; }
+    // A budget for a whole phase (a login, a listing, one message): every
+    // step ends by `at` at the latest, whatever its own deadline, so a server
+    // that drips a byte just often enough to satisfy the per-step deadline
+    // still cannot hold the connection past it. `what` names the phase in
+    // the error ("the listing", "message 42"). clear_budget() lifts it.
+    void set_budget(std::chrono::steady_clock::time_point at, std::string what);
+    void clear_budget() { budget_.reset(); }
     // Closes the socket; pending operations end with an error.
     void close();
 
@@ -108,9 +119,19 @@ private:
     std::uint16_t port_;
     TlsSettings tls_;
     Deadlines deadlines_;
+    // The deadline of the next step: its own, or the phase budget if sooner.
+    std::chrono::milliseconds step(std::chrono::milliseconds own);
+    Error timeout_error(std::string own_text) const;
+
     std::string buf_;
     std::size_t pos_ = 0;
     std::optional<CertInfo> cert_;
+    struct Budget {
+        std::chrono::steady_clock::time_point at;
+        std::string what;
+        bool binding = false;  // the last armed step was cut short by it
+    };
+    std::optional<Budget> budget_;
 };
 
 // Builds the error for an untrusted certificate, naming the fingerprint so a

@@ -191,7 +191,17 @@ net::awaitable<Result<void>> Session::send(std::string_view line, std::string_vi
 net::awaitable<Result<void>> Session::stream_literal(std::uint64_t size, const ChunkSink* sink,
                                                      std::optional<Error>& sink_error) {
     std::uint64_t left = size;
+    std::uint64_t discarded = 0;
     while (left > 0) {
+        if (!sink || sink_error) {
+            // Skipping the rest keeps the session usable, but only within
+            // bounds: a hostile {4000000000} literal is not read to its end.
+            if (discard_limit_ != 0 && discarded + left > discard_limit_)
+                co_return fail(make_error(Errc::TooBig,
+                                          "the server sent " + std::to_string(left) +
+                                              " more bytes than can be skipped; connection closed",
+                                          ErrorScope::Account, Retry::Later));
+        }
         if (stream_->buffered() == 0) {
             if (auto r = co_await stream_->read_more(); !r) co_return fail(std::move(r).error());
         }
@@ -203,6 +213,7 @@ net::awaitable<Result<void>> Session::stream_literal(std::uint64_t size, const C
             auto r = co_await (*sink)(chunk);
             if (!r) sink_error = std::move(r).error();
         }
+        if (!sink || sink_error) discarded += n;
         stream_->consume(n);
         left -= n;
     }
@@ -720,6 +731,9 @@ net::awaitable<Result<std::vector<MessageInfo>>> Session::list_messages() {
         if (r.data != Response::Data::Fetch || !r.fetch || !r.fetch->uid) return {};
         // An unsolicited FETCH (a flag change) has a UID too: merge, so a
         // later partial response does not erase what the first one said.
+        if (by_uid.size() >= MaxListed && !by_uid.count(*r.fetch->uid))
+            return make_error(Errc::TooBig, "the folder lists more than " + std::to_string(MaxListed) +
+                                                " messages, more than MailPorter holds in one listing");
         auto& m = by_uid[*r.fetch->uid];
         m.uid = *r.fetch->uid;
         if (r.fetch->rfc822_size) m.size = *r.fetch->rfc822_size;

@@ -98,6 +98,8 @@ public:
     static constexpr std::size_t MaxCommandLine = 8000;
     // One whole response with its inline literals.
     static constexpr std::size_t MaxResponse = 256 * 1024;
+    // Messages one listing may hold (about 100 MB of memory at most).
+    static constexpr std::size_t MaxListed = 2'000'000;
 
     explicit Session(boost::asio::io_context& io, net::Transcript transcript = {});
     ~Session();

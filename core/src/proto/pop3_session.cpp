@@ -50,12 +50,16 @@ net::awaitable<Result<std::vector<std::string>>> Session::read_multiline_lines(s
     // unstuffed. RFC 1939 §3: "If any line of the multi-line response begins
     // with the termination octet, the line is 'byte-stuffed'".
     std::vector<std::string> lines;
+    std::size_t bytes = 0;
     for (;;) {
         auto line = co_await stream_->read_line(MaxLine);
         if (!line) co_return fail(std::move(line).error());
         if (*line == ".") break;
         if (!line->empty() && line->front() == '.') line->erase(0, 1);
-        if (lines.size() >= max_lines) co_return fail(make_error(Errc::TooBig, "the server listed more than " + std::to_string(max_lines) + " lines"));
+        bytes += line->size() + sizeof(std::string);
+        if (lines.size() >= max_lines || bytes > MaxListingBytes)
+            co_return fail(make_error(Errc::TooBig, "the server's listing is larger than MailPorter accepts (" +
+                                                        std::to_string(lines.size()) + " lines)"));
         lines.push_back(std::move(*line));
     }
     if (transcript_) transcript_('<', "(" + std::to_string(lines.size()) + " lines)");
@@ -249,10 +253,20 @@ net::awaitable<Result<UidlListing>> Session::uidl() {
     auto st = co_await read_status();
     if (!st) co_return std::move(st).error();
     if (!st->ok) {
+        // Only a server that never claimed UIDL and gives no reason is taken
+        // for one without it. A response code ([SYS/TEMP], [IN-USE], RFC
+        // 2449 §8 / RFC 3206) or a UIDL listed in CAPA means "not now": a
+        // temporary failure of the pass, never "no UIDL", which would turn
+        // leave-on-server into deliver-and-delete-everything.
+        if (st->code != RespCode::None || (capa_supported_ && caps_.uidl))
+            co_return make_error(Errc::ProtocolError,
+                                 "the server could not list message identifiers (UIDL) this time: " +
+                                     sanitize_for_log(st->text) + "; nothing was fetched or deleted",
+                                 ErrorScope::Account, Retry::Later);
         uidl_supported_ = false;
         co_return UidlListing{};
     }
-    auto lines = co_await read_multiline_lines(10'000'000);
+    auto lines = co_await read_multiline_lines(MaxListingLines);
     if (!lines) co_return std::move(lines).error();
     co_return parse_uidl_listing(*lines);
 }
@@ -262,7 +276,7 @@ net::awaitable<Result<std::vector<ListEntry>>> Session::list() {
     auto st = co_await read_status();
     if (!st) co_return std::move(st).error();
     if (!st->ok) co_return fail(protocol("LIST refused: " + sanitize_for_log(st->text)));
-    auto lines = co_await read_multiline_lines(10'000'000);
+    auto lines = co_await read_multiline_lines(MaxListingLines);
     if (!lines) co_return std::move(lines).error();
     std::vector<ListEntry> out;
     out.reserve(lines->size());
@@ -292,6 +306,7 @@ net::awaitable<Result<std::uint64_t>> Session::read_retrieved(const ChunkSink& s
     MultilineDecoder decoder;
     std::string chunk;
     std::uint64_t total = 0;
+    std::uint64_t discarded = 0;
     std::optional<Error> sink_error;
     while (!decoder.done()) {
         if (stream_->buffered() == 0) {
@@ -306,6 +321,13 @@ net::awaitable<Result<std::uint64_t>> Session::read_retrieved(const ChunkSink& s
                                     ErrorScope::Message, Retry::Never);
         if (!chunk.empty() && !sink_error) {
             if (auto r = co_await sink(chunk); !r) sink_error = std::move(r).error();
+        } else if (sink_error) {
+            // Skipping the rest keeps the session usable, within bounds.
+            discarded += chunk.size();
+            if (discard_limit_ != 0 && discarded > discard_limit_)
+                co_return fail(make_error(Errc::TooBig,
+                                          "the rest of the message is too large to skip; connection closed",
+                                          ErrorScope::Account, Retry::Later));
         }
     }
     if (transcript_) transcript_('<', "(message, " + std::to_string(total) + " bytes)");

@@ -34,6 +34,10 @@ using ChunkSink = std::function<net::awaitable<Result<void>>(std::string_view ch
 class Session : public proto::SessionBase<State> {
 public:
     static constexpr std::size_t MaxLine = 8192;  // status lines, UIDL/LIST lines
+    // A listing (UIDL, LIST) is held whole: bounded in lines and in memory
+    // (one million messages of typical UIDL lines fit).
+    static constexpr std::size_t MaxListingLines = 2'000'000;
+    static constexpr std::size_t MaxListingBytes = 128u << 20;
 
     explicit Session(boost::asio::io_context& io, net::Transcript transcript = {});
     ~Session();
@@ -46,8 +50,9 @@ public:
     net::awaitable<Result<void>> login(const Credentials& credentials);
 
     net::awaitable<Result<Stat>> stat();
-    // UIDL listing; when the server refuses UIDL, returns an empty listing and
-    // uidl_supported() is false afterwards.
+    // UIDL listing. When a server that did not list UIDL in CAPA refuses it
+    // without a response code, returns an empty listing and uidl_supported()
+    // is false afterwards; any other refusal is an error (Retry::Later).
     net::awaitable<Result<UidlListing>> uidl();
     net::awaitable<Result<std::vector<ListEntry>>> list();
 

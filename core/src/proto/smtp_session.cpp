@@ -90,6 +90,7 @@ net::awaitable<Result<void>> Session::ehlo() {
 net::awaitable<Result<void>> Session::connect(const ConnectOptions& o) {
     state_ = State::Greeting;
     helo_name_ = o.helo_name;
+    data_end_ = o.data_end;
     if (helo_name_.empty()) {
         boost::system::error_code ec;
         helo_name_ = boost::asio::ip::host_name(ec);
@@ -130,6 +131,7 @@ net::awaitable<Result<void>> Session::connect(const ConnectOptions& o) {
     }
     if (!o.user.empty()) {
         if (auto a = co_await authenticate(o); !a) co_return a;
+        auth_in_clear_ = !tls_active();
     }
     state_ = State::Ready;
     co_return Result<void>{};
@@ -200,7 +202,11 @@ net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const s
     auto strip = [](const std::string& l) { return std::string_view(l).substr(0, l.size() - 2); };
     if (!fallback.empty()) {
         auto fb_line = format_rcpt_to(fallback);
-        if (!fb_line) co_return std::move(fb_line).error();
+        if (!fb_line)
+            // The account's setting, not the server's fault: nothing was sent.
+            co_return make_error(Errc::ConfigInvalid,
+                                 "the fallback address '" + sanitize_for_log(fallback, 200) + "' is not a valid address",
+                                 ErrorScope::Message, Retry::Never);
         // MAIL and the RCPTs as one group when pipelining, then the verdicts,
         // then perhaps the fallback, then DATA.
         if (transcript_) {
@@ -318,7 +324,10 @@ net::awaitable<Result<Reply>> Session::end_body() {
     encoder_.finish(out_);
     if (transcript_) transcript_('>', "(message, " + std::to_string(encoder_.bytes_in()) + " bytes) .");
     if (auto w = co_await flush(); !w) co_return std::move(w).error();
+    const auto step = stream_->read_deadline();
+    stream_->set_read_deadline(std::max(step, data_end_));
     auto r = co_await read_reply();
+    if (stream_) stream_->set_read_deadline(step);
     if (!r) co_return std::move(r).error();
     state_ = State::Ready;
     co_return r;

@@ -6,6 +6,7 @@
 // Used by one coroutine at a time on the engine thread. AUTH lines are
 // redacted in the transcript.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,6 +31,10 @@ struct ConnectOptions {
     std::string user;      // empty: no AUTH
     std::string password;
     net::Deadlines deadlines;
+    // RFC 5321 §4.5.3.2.6 "DATA Termination: 10 minutes": the server may
+    // scan and queue the message before it answers the final dot; giving up
+    // earlier would leave a delivered message remote and send it again.
+    std::chrono::milliseconds data_end{std::chrono::minutes(10)};
 };
 
 struct RecipientOutcome {
@@ -83,6 +88,8 @@ public:
     net::awaitable<Result<void>> quit();
 
     const EhloCaps& capabilities() const { return caps_; }
+    // True when the login (AUTH) went over a connection without TLS.
+    bool authenticated_in_clear() const { return auth_in_clear_; }
     const Reply& greeting() const { return greeting_; }
     bool usable() const { return state_ == State::Ready; }
 
@@ -96,6 +103,8 @@ private:
     EhloCaps caps_;
     Reply greeting_;
     std::string helo_name_;
+    std::chrono::milliseconds data_end_{std::chrono::minutes(10)};
+    bool auth_in_clear_ = false;
     std::string out_;
     DataEncoder encoder_;
 };

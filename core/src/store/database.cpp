@@ -5,7 +5,6 @@
 #include <exception>
 #include <string>
 #include <system_error>
-#include <unordered_set>
 #include <utility>
 
 #include <fcntl.h>
@@ -15,47 +14,17 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include "store/database_impl.h"
 #include "store/schema.h"
 
 namespace mailporter {
+using store::bind;
+using store::BusyTimeoutMs;
+using store::guarded;
+using store::store_error;
+using store::Use;
 namespace {
 
-constexpr int BusyTimeoutMs = 5000;
-
-Error store_error(std::string detail, Retry retry = Retry::Later) {
-    return make_error(Errc::StoreError, std::move(detail), ErrorScope::Local, retry);
-}
-
-// Runs `body`, turning any exception into Errc::StoreError: no exception
-// crosses the public API.
-template <class F>
-auto guarded(std::string_view what, F&& body) -> decltype(body()) {
-    try {
-        return body();
-    } catch (const SQLite::Exception& e) {
-        return store_error(std::string(what) + ": " + e.what());
-    } catch (const std::exception& e) {
-        return store_error(std::string(what) + ": " + e.what());
-    }
-}
-
-// Resets a cached statement when the scope ends, so that it never keeps a
-// read transaction open (which would stall WAL checkpoints), even after an
-// exception in the middle of a step.
-class Use {
-public:
-    explicit Use(SQLite::Statement& s) : s_(s) {}
-    ~Use() { s_.tryReset(); }
-    Use(const Use&) = delete;
-    Use& operator=(const Use&) = delete;
-    SQLite::Statement& operator*() const { return s_; }
-    SQLite::Statement* operator->() const { return &s_; }
-
-private:
-    SQLite::Statement& s_;
-};
-
-void bind(SQLite::Statement& s, int index, std::string_view text) { s.bind(index, std::string(text)); }
 
 // Corrupt or foreign rows are reported, not trusted.
 template <class T>
@@ -104,27 +73,6 @@ constexpr std::string_view SqlAccountFind =
 constexpr std::string_view SqlAccountAll =
     "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts ORDER BY name, id";
 #undef MAILPORTER_ACCOUNT_COLUMNS
-constexpr std::string_view SqlStates =
-    "SELECT uid, size, first_seen, delivered_at, deleted_at, message_id FROM message_state "
-    "WHERE account_id = ?1 AND folder = ?2";
-constexpr std::string_view SqlStateUids = "SELECT uid FROM message_state WHERE account_id = ?1 AND folder = ?2";
-constexpr std::string_view SqlSeen =
-    "INSERT INTO message_state (account_id, folder, uid, size, first_seen) VALUES (?1, ?2, ?3, ?4, ?5) "
-    "ON CONFLICT (account_id, folder, uid) DO NOTHING";
-constexpr std::string_view SqlDelivered =
-    "INSERT INTO message_state (account_id, folder, uid, first_seen, delivered_at, message_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?4, ?5) "
-    "ON CONFLICT (account_id, folder, uid) DO UPDATE SET delivered_at = excluded.delivered_at, "
-    "message_id = excluded.message_id";
-constexpr std::string_view SqlDeleted =
-    "INSERT INTO message_state (account_id, folder, uid, first_seen, deleted_at) VALUES (?1, ?2, ?3, ?4, ?4) "
-    "ON CONFLICT (account_id, folder, uid) DO UPDATE SET deleted_at = excluded.deleted_at";
-constexpr std::string_view SqlCopyFind =
-    "SELECT 1 FROM delivered_copy WHERE account_id = ?1 AND message_id = ?2 AND recipient = ?3";
-constexpr std::string_view SqlCopyAdd =
-    "INSERT INTO delivered_copy (account_id, message_id, recipient, delivered_at) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT DO NOTHING";
-constexpr std::string_view SqlCopyPrune = "DELETE FROM delivered_copy WHERE delivered_at < ?1";
 constexpr std::string_view SqlPassSet =
     "INSERT OR REPLACE INTO last_pass (account_id, checked_at, error_code, detail, retry, office_failed, listed, "
     "delivered, deleted, retrying, refused, skipped, kept, warnings, notices) "
@@ -132,10 +80,6 @@ constexpr std::string_view SqlPassSet =
 constexpr std::string_view SqlPassAll =
     "SELECT account_id, checked_at, error_code, detail, retry, office_failed, listed, delivered, deleted, retrying, "
     "refused, skipped, kept, warnings, notices FROM last_pass ORDER BY account_id";
-constexpr std::string_view SqlStateFolders = "SELECT DISTINCT folder FROM message_state WHERE account_id = ?1";
-constexpr std::string_view SqlForgetFolder = "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2";
-constexpr std::string_view SqlForget =
-    "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlHistoryAdd =
     "INSERT INTO history (time, account, remote_id, sender, recipient, subject, size, outcome, reply) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -289,82 +233,26 @@ std::string_view to_string(HistoryRecord::Outcome o) {
     return "unknown";
 }
 
-struct Database::Impl {
-    explicit Impl(SQLite::Database d) : db(std::move(d)) {}
-
-    SQLite::Database db;
-    bool txn = false;  // a group opened by begin()
-    std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> cache;
-
-    // Cached prepared statement for one of the Sql* constants above.
-    SQLite::Statement& stmt(std::string_view sql) {
-        auto it = cache.find(sql);
-        if (it == cache.end())
-            it = cache.emplace(sql, std::make_unique<SQLite::Statement>(db, std::string(sql))).first;
-        return *it->second;
+Result<std::unique_ptr<Database>> Database::Impl::make(SQLite::Database db, bool wal) {
+    db.setBusyTimeout(BusyTimeoutMs);
+    if (wal) {
+        const std::string mode = pragma_text(db, "PRAGMA journal_mode = WAL");
+        if (mode != "wal")
+            return store_error("SQLite refused WAL mode (answered \"" + mode +
+                               "\"); is the data directory on a network file system?");
     }
-
-    // SQLite rolls a transaction back by itself after SQLITE_FULL, IOERR,
-    // NOMEM and some BUSY cases. A write after that would silently run in
-    // autocommit mode outside the group; refuse it instead.
-    void check_group() const {
-        if (txn && sqlite3_get_autocommit(db.getHandle()) != 0)
-            throw std::runtime_error("the open transaction was rolled back by SQLite after an earlier "
-                                     "error; call rollback() and redo the group");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+    if (pragma_text(db, "PRAGMA foreign_keys") != "1") return store_error("SQLite refused foreign_keys=ON");
+    try {
+        store::migrate(db);
+    } catch (const SQLite::Exception&) {
+        throw;
+    } catch (const std::exception& e) {
+        return store_error(e.what(), Retry::Never);
     }
-
-    // A unit of several statements that must land together: its own IMMEDIATE
-    // transaction, or a savepoint inside the caller's group.
-    class Atomic {
-    public:
-        explicit Atomic(Impl& impl) : impl_(impl), nested_(impl.txn) {
-            impl_.check_group();
-            impl_.db.exec(nested_ ? "SAVEPOINT atomic" : "BEGIN IMMEDIATE");
-        }
-        void commit() {
-            impl_.db.exec(nested_ ? "RELEASE atomic" : "COMMIT");
-            done_ = true;
-        }
-        ~Atomic() {
-            if (done_) return;
-            // Errors here are ignored: the first error is what gets reported.
-            if (nested_) {
-                sqlite3_exec(impl_.db.getHandle(), "ROLLBACK TO atomic; RELEASE atomic", nullptr, nullptr,
-                             nullptr);
-            } else if (sqlite3_get_autocommit(impl_.db.getHandle()) == 0) {
-                sqlite3_exec(impl_.db.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
-            }
-        }
-        Atomic(const Atomic&) = delete;
-        Atomic& operator=(const Atomic&) = delete;
-
-    private:
-        Impl& impl_;
-        bool nested_;
-        bool done_ = false;
-    };
-
-    static Result<std::unique_ptr<Database>> make(SQLite::Database db, bool wal) {
-        db.setBusyTimeout(BusyTimeoutMs);
-        if (wal) {
-            const std::string mode = pragma_text(db, "PRAGMA journal_mode = WAL");
-            if (mode != "wal")
-                return store_error("SQLite refused WAL mode (answered \"" + mode +
-                                   "\"); is the data directory on a network file system?");
-        }
-        db.exec("PRAGMA synchronous = FULL");
-        db.exec("PRAGMA foreign_keys = ON");
-        if (pragma_text(db, "PRAGMA foreign_keys") != "1") return store_error("SQLite refused foreign_keys=ON");
-        try {
-            store::migrate(db);
-        } catch (const SQLite::Exception&) {
-            throw;
-        } catch (const std::exception& e) {
-            return store_error(e.what(), Retry::Never);
-        }
-        return std::unique_ptr<Database>(new Database(std::make_unique<Impl>(std::move(db))));
-    }
-};
+    return std::unique_ptr<Database>(new Database(std::make_unique<Impl>(std::move(db))));
+}
 
 Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -518,75 +406,6 @@ Result<std::vector<Account>> Database::accounts() {
     });
 }
 
-// --- message state ---
-
-Result<std::unordered_map<std::string, MessageState>> Database::message_states(std::int64_t account_id,
-                                                                                std::string_view folder) {
-    using Map = std::unordered_map<std::string, MessageState>;
-    return guarded("reading message state", [&]() -> Result<Map> {
-        Use q(impl_->stmt(SqlStates));
-        q->bind(1, account_id);
-        bind(*q, 2, folder);
-        Map out;
-        while (q->executeStep()) {
-            MessageState m;
-            m.uid = q->getColumn(0).getString();
-            m.size = q->getColumn(1).getInt64();
-            m.first_seen = q->getColumn(2).getInt64();
-            m.delivered_at = q->getColumn(3).getInt64();
-            m.deleted_at = q->getColumn(4).getInt64();
-            m.message_id = q->getColumn(5).getString();
-            std::string key = m.uid;
-            out.emplace(std::move(key), std::move(m));
-        }
-        return out;
-    });
-}
-
-Result<void> Database::mark_seen(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                                 std::int64_t size, std::int64_t now) {
-    return guarded("recording a seen message", [&]() -> Result<void> {
-        impl_->check_group();
-        Use q(impl_->stmt(SqlSeen));
-        q->bind(1, account_id);
-        bind(*q, 2, folder);
-        bind(*q, 3, uid);
-        q->bind(4, size);
-        q->bind(5, now);
-        q->exec();
-        return {};
-    });
-}
-
-Result<void> Database::mark_delivered(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                                      std::int64_t now, std::string_view message_id) {
-    return guarded("recording a delivery", [&]() -> Result<void> {
-        impl_->check_group();
-        Use q(impl_->stmt(SqlDelivered));
-        q->bind(1, account_id);
-        bind(*q, 2, folder);
-        bind(*q, 3, uid);
-        q->bind(4, now);
-        bind(*q, 5, message_id);
-        q->exec();
-        return {};
-    });
-}
-
-Result<void> Database::mark_deleted(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                                    std::int64_t now) {
-    return guarded("recording a deletion", [&]() -> Result<void> {
-        impl_->check_group();
-        Use q(impl_->stmt(SqlDeleted));
-        q->bind(1, account_id);
-        bind(*q, 2, folder);
-        bind(*q, 3, uid);
-        q->bind(4, now);
-        q->exec();
-        return {};
-    });
-}
-
 Result<void> Database::record_pass(const PassRecord& r) {
     return guarded("recording a pass", [&]() -> Result<void> {
         Use q(impl_->stmt(SqlPassSet));
@@ -624,90 +443,6 @@ Result<std::vector<PassRecord>> Database::last_passes() {
             out.push_back(std::move(r));
         }
         return out;
-    });
-}
-
-Result<bool> Database::copy_delivered(std::int64_t account_id, std::string_view message_id,
-                                      std::string_view recipient) {
-    return guarded("looking up a delivered copy", [&]() -> Result<bool> {
-        Use q(impl_->stmt(SqlCopyFind));
-        q->bind(1, account_id);
-        bind(*q, 2, message_id);
-        bind(*q, 3, recipient);
-        return q->executeStep();
-    });
-}
-
-Result<void> Database::mark_copy_delivered(std::int64_t account_id, std::string_view message_id,
-                                           std::string_view recipient, std::int64_t now) {
-    return guarded("recording a delivered copy", [&]() -> Result<void> {
-        impl_->check_group();
-        Use q(impl_->stmt(SqlCopyAdd));
-        q->bind(1, account_id);
-        bind(*q, 2, message_id);
-        bind(*q, 3, recipient);
-        q->bind(4, now);
-        q->exec();
-        return {};
-    });
-}
-
-Result<int> Database::prune_copies(std::int64_t older_than) {
-    return guarded("pruning delivered copies", [&]() -> Result<int> {
-        Use q(impl_->stmt(SqlCopyPrune));
-        q->bind(1, older_than);
-        return q->exec();
-    });
-}
-
-Result<std::vector<std::string>> Database::state_folders(std::int64_t account_id) {
-    return guarded("reading message state folders", [&]() -> Result<std::vector<std::string>> {
-        Use q(impl_->stmt(SqlStateFolders));
-        q->bind(1, account_id);
-        std::vector<std::string> out;
-        while (q->executeStep()) out.push_back(q->getColumn(0).getString());
-        return out;
-    });
-}
-
-Result<void> Database::forget_folder(std::int64_t account_id, std::string_view folder) {
-    return guarded("forgetting a folder's message states", [&]() -> Result<void> {
-        impl_->check_group();
-        Use q(impl_->stmt(SqlForgetFolder));
-        q->bind(1, account_id);
-        bind(*q, 2, folder);
-        q->exec();
-        return {};
-    });
-}
-
-Result<void> Database::forget_missing(std::int64_t account_id, std::string_view folder,
-                                      const std::vector<std::string>& present_uids) {
-    return guarded("forgetting vanished messages", [&]() -> Result<void> {
-        Impl::Atomic atomic(*impl_);
-        // Set difference in C++: one indexed scan of what we know, one hash
-        // lookup per uid, one DELETE per vanished uid (usually a handful).
-        std::vector<std::string> gone;
-        {
-            const std::unordered_set<std::string_view> present(present_uids.begin(), present_uids.end());
-            Use q(impl_->stmt(SqlStateUids));
-            q->bind(1, account_id);
-            bind(*q, 2, folder);
-            while (q->executeStep()) {
-                std::string uid = q->getColumn(0).getString();
-                if (!present.contains(uid)) gone.push_back(std::move(uid));
-            }
-        }
-        Use del(impl_->stmt(SqlForget));
-        for (const std::string& uid : gone) {
-            del->bind(1, account_id);
-            bind(*del, 2, folder);
-            bind(*del, 3, uid);
-            del->exec();
-            del->reset();
-        }
-        atomic.commit();
-        return {};
     });
 }
 

@@ -134,6 +134,43 @@ ALTER TABLE accounts ADD COLUMN idle INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE last_pass ADD COLUMN notices TEXT NOT NULL DEFAULT '';
 CREATE INDEX message_state_message_id ON message_state (account_id, message_id);
 )sql"},
+    // The delivery ledger (core/src/engine/ledger.h). Copies are keyed by a
+    // digest of the content, never by Message-ID or message number; each
+    // message's state carries its digest, a remembered refusal, and since
+    // when it is missing from the listing (state is never forgotten at once).
+    // Rows marked delivered by the old Message-ID-less copy key ("uid:N", a
+    // message number) were never proven delivered: they are checked again.
+    {5, R"sql(
+ALTER TABLE message_state ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE message_state ADD COLUMN suspect_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE message_state ADD COLUMN refused_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE message_state ADD COLUMN refusal TEXT NOT NULL DEFAULT '';
+ALTER TABLE message_state ADD COLUMN missing_since INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX message_state_digest ON message_state (account_id, digest);
+UPDATE message_state SET delivered_at = 0 WHERE message_id LIKE 'uid:%' AND deleted_at = 0;
+
+DROP TABLE delivered_copy;
+CREATE TABLE ledger_copy (
+    account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    digest       TEXT NOT NULL,
+    recipient    TEXT NOT NULL COLLATE NOCASE,
+    suspect_key  TEXT NOT NULL,
+    delivered_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, digest, recipient)
+) WITHOUT ROWID;
+CREATE INDEX ledger_copy_suspect ON ledger_copy (account_id, suspect_key, recipient);
+CREATE INDEX ledger_copy_time ON ledger_copy (delivered_at);
+
+-- Which mailbox the state describes (protocol, host, user) and the routing
+-- it was made with: an edit that points the account elsewhere starts fresh;
+-- a routing edit retries what was refused.
+CREATE TABLE box_state (
+    account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    identity   TEXT NOT NULL,
+    routing    TEXT NOT NULL DEFAULT '',
+    had_uidl   INTEGER NOT NULL DEFAULT 0
+);
+)sql"},
 };
 
 int user_version(SQLite::Database& db) {

@@ -2,6 +2,7 @@
 list(APPEND MAILPORTER_CORE_SOURCES
   src/store/schema.cpp
   src/store/database.cpp
+  src/store/message_store.cpp
   src/store/file_secret_store.cpp
   src/store/keyring_secret_store.cpp
   src/store/data_dir.cpp

@@ -131,7 +131,7 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
     SECTION("refused") {
         auto r = clean();
         r.refused = 1;
-        r.notices.push_back("office-refused");
+        r.notices.push_back(Notice::OfficeRefused);
         r.warnings.push_back("the office server refused message 17: 550 no such user");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
@@ -153,7 +153,7 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
     SECTION("over the size limit") {
         auto r = clean();
         r.skipped = 1;
-        r.notices.push_back("size-limit");
+        r.notices.push_back(Notice::SizeLimit);
         r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
@@ -167,7 +167,7 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
     }
     SECTION("a missing folder") {
         auto r = clean();
-        r.notices.push_back("folder-missing");
+        r.notices.push_back(Notice::FolderMissing);
         r.warnings.push_back("the folder 'Archive' does not exist");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
@@ -176,17 +176,17 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
     }
     SECTION("an unreadable message is retried") {
         auto r = clean();
-        r.notices.push_back("unreadable");
+        r.notices.push_back(Notice::Unreadable);
         CHECK(account_status(r).code == StatusCode::Retrying);
     }
     SECTION("a new UIDVALIDITY alone is still green") {
         auto r = clean();
-        r.notices.push_back("uidvalidity-changed");
+        r.notices.push_back(Notice::UidvalidityChanged);
         CHECK(account_status(r).colour == Colour::Green);
     }
     SECTION("no UIDL") {
         auto r = clean();
-        r.notices.push_back("no-uidl");
+        r.notices.push_back(Notice::NoUidl);
         r.warnings.push_back("the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
@@ -195,7 +195,7 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
     SECTION("no route") {
         auto r = clean();
         r.skipped = 1;
-        r.notices.push_back("unroutable");
+        r.notices.push_back(Notice::Unroutable);
         r.warnings.push_back("message 3 stays on the remote server: no recipient in the accepted domains, and no fallback address is set");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
@@ -204,7 +204,7 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
     SECTION("no route outranks too big, whatever the order of the notices") {
         auto r = clean();
         r.skipped = 2;
-        r.notices = {"size-limit", "unroutable"};
+        r.notices = {Notice::SizeLimit, Notice::Unroutable};
         r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
         r.warnings.push_back("message 3 stays on the remote server: no fallback address is set");
         CHECK(account_status(r).code == StatusCode::NoRoute);

@@ -1,4 +1,5 @@
 #include "mailporter/database.h"
+#include "store/message_store.h"
 
 #include <chrono>
 #include <cstdio>
@@ -211,61 +212,20 @@ TEST_CASE("accounts: add, clash, find, list, update, remove", "[store][database]
         CHECK(missing.error().code == Errc::NotFound);
     }
     SECTION("remove cascades message state but not history") {
-        REQUIRE(db->mark_seen(alpha.id, "", "u1", 10, 100).ok());
+        REQUIRE(store::MessageStore(*db).seen(alpha.id, "", "u1", 10, 100).ok());
         REQUIRE(db->add_history(HistoryRecord{0, 100, "Alpha", "u1", "a@x", "b@y", "s", 10,
                                               HistoryRecord::Outcome::Delivered, "250 ok"}).ok());
         REQUIRE(db->remove_account(alpha.id).ok());
         CHECK(!db->find_account("Alpha").value().has_value());
-        CHECK(db->message_states(alpha.id, "").value().empty());
+        CHECK(store::MessageStore(*db).states(alpha.id, "").value().empty());
         CHECK(db->history("Alpha", 0).value().size() == 1);
         auto again = db->remove_account(alpha.id);
         REQUIRE(!again.ok());
         CHECK(again.error().code == Errc::NotFound);
         // The name is free again; the new account starts with no state.
         const Account reborn = add(*db, "alpha");
-        CHECK(db->message_states(reborn.id, "").value().empty());
+        CHECK(store::MessageStore(*db).states(reborn.id, "").value().empty());
     }
-}
-
-TEST_CASE("message state: seen, delivered, deleted, per folder", "[store][database]") {
-    auto db = memory();
-    const auto id = add(*db, "box").id;
-
-    REQUIRE(db->mark_seen(id, "", "uid-1", 1234, 1000).ok());
-    REQUIRE(db->mark_seen(id, "", "uid-1", 9999, 5000).ok());  // must not move first_seen
-    REQUIRE(db->mark_seen(id, "", "uid-2", 10, 1001).ok());
-    REQUIRE(db->mark_seen(id, "INBOX;42", "uid-1", 77, 2000).ok());
-
-    auto states = db->message_states(id, "").value();
-    REQUIRE(states.size() == 2);
-    CHECK(states.at("uid-1") == MessageState{"uid-1", 1234, 1000, 0, 0, ""});
-    CHECK(states.at("uid-2").first_seen == 1001);
-
-    REQUIRE(db->mark_delivered(id, "", "uid-1", 1100, "<m1@x>").ok());
-    REQUIRE(db->mark_deleted(id, "", "uid-1", 1200).ok());
-    states = db->message_states(id, "").value();
-    CHECK(states.at("uid-1") == MessageState{"uid-1", 1234, 1000, 1100, 1200, "<m1@x>"});
-    CHECK(states.at("uid-2").delivered_at == 0);
-
-    // The other folder is independent.
-    const auto imap = db->message_states(id, "INBOX;42").value();
-    REQUIRE(imap.size() == 1);
-    CHECK(imap.at("uid-1").delivered_at == 0);
-    CHECK(imap.at("uid-1").size == 77);
-
-    // A delivery of a message never marked seen still records the delivery.
-    REQUIRE(db->mark_delivered(id, "", "uid-3", 1300, "").ok());
-    CHECK(db->message_states(id, "").value().at("uid-3").first_seen == 1300);
-
-    // Unknown account: the foreign key refuses it.
-    auto orphan = db->mark_seen(id + 100, "", "x", 1, 1);
-    REQUIRE(!orphan.ok());
-    CHECK(orphan.error().code == Errc::StoreError);
-
-    // Hostile UIDs are just bytes.
-    const std::string odd("a b\0\r\n'\"\\\xc3\xa9", 11);
-    REQUIRE(db->mark_seen(id, "", odd, 1, 1).ok());
-    CHECK(db->message_states(id, "").value().count(odd) == 1);
 }
 
 TEST_CASE("grouped commits: rolled back deliveries are gone after reopen", "[store][database]") {
@@ -275,33 +235,33 @@ TEST_CASE("grouped commits: rolled back deliveries are gone after reopen", "[sto
     {
         auto db = open_ok(file);
         id = add(*db, "box").id;
-        for (const char* uid : {"a", "b", "c", "d"}) REQUIRE(db->mark_seen(id, "", uid, 1, 10).ok());
+        for (const char* uid : {"a", "b", "c", "d"}) REQUIRE(store::MessageStore(*db).seen(id, "", uid, 1, 10).ok());
 
         CHECK(!db->in_transaction());
         REQUIRE(db->begin().ok());
         CHECK(db->in_transaction());
         CHECK(!db->begin().ok());  // no nesting
-        REQUIRE(db->mark_delivered(id, "", "a", 20, "<a>").ok());
+        REQUIRE(store::MessageStore(*db).delivered(id, "", "a", 20).ok());
         REQUIRE(db->add_history(HistoryRecord{0, 20, "box", "a", "", "", "", 1, HistoryRecord::Outcome::Delivered, ""}).ok());
         REQUIRE(db->commit().ok());
         CHECK(!db->in_transaction());
         CHECK(!db->commit().ok());  // commit without begin
 
         REQUIRE(db->begin().ok());
-        REQUIRE(db->mark_delivered(id, "", "b", 30, "<b>").ok());
-        REQUIRE(db->forget_missing(id, "", {"a", "b"}).ok());  // savepoint inside the group
-        CHECK(db->message_states(id, "").value().size() == 2);
+        REQUIRE(store::MessageStore(*db).delivered(id, "", "b", 30).ok());
+        REQUIRE(store::MessageStore(*db).mark_missing(id, "", {"a", "b"}, 35).ok());  // savepoint inside the group
+        CHECK(store::MessageStore(*db).states(id, "").value().at("c").missing_since == 35);
         REQUIRE(db->rollback().ok());
         CHECK(!db->in_transaction());
         CHECK(db->rollback().ok());  // harmless when nothing is open
-        CHECK(db->message_states(id, "").value().size() == 4);
+        CHECK(store::MessageStore(*db).states(id, "").value().at("c").missing_since == 0);
 
         // A group still open when the Database goes away is rolled back.
         REQUIRE(db->begin().ok());
-        REQUIRE(db->mark_delivered(id, "", "c", 40, "<c>").ok());
+        REQUIRE(store::MessageStore(*db).delivered(id, "", "c", 40).ok());
     }
     auto db = open_ok(file);
-    const auto states = db->message_states(id, "").value();
+    const auto states = store::MessageStore(*db).states(id, "").value();
     REQUIRE(states.size() == 4);
     CHECK(states.at("a").delivered_at == 20);
     CHECK(states.at("b").delivered_at == 0);
@@ -316,7 +276,7 @@ TEST_CASE("a second connection cannot write while a group is open", "[store][dat
     auto db = open_ok(file);
     const auto id = add(*db, "box").id;
     REQUIRE(db->begin().ok());
-    REQUIRE(db->mark_delivered(id, "", "a", 1, "").ok());
+    REQUIRE(store::MessageStore(*db).delivered(id, "", "a", 1).ok());
     {
         SQLite::Database other(file, SQLite::OPEN_READWRITE);  // busy timeout 0
         CHECK_THROWS(other.exec("BEGIN IMMEDIATE"));
@@ -328,39 +288,6 @@ TEST_CASE("a second connection cannot write while a group is open", "[store][dat
     REQUIRE(db->commit().ok());
 }
 
-TEST_CASE("forget_missing drops only vanished uids, at 10k scale", "[store][database]") {
-    auto db = memory();
-    const auto id = add(*db, "box").id;
-    const auto other = add(*db, "other").id;
-    std::vector<std::string> uids;
-    for (int i = 0; i < 10000; ++i) uids.push_back("uid-" + std::to_string(i));
-    REQUIRE(db->begin().ok());
-    for (const auto& u : uids) REQUIRE(db->mark_seen(id, "", u, 1, 1).ok());
-    REQUIRE(db->mark_seen(id, "INBOX;1", "uid-1", 1, 1).ok());
-    REQUIRE(db->mark_seen(other, "", "uid-1", 1, 1).ok());
-    REQUIRE(db->commit().ok());
-
-    std::vector<std::string> present(uids.begin() + 3, uids.end());
-    present.push_back("uid-new");  // listed but never seen: not our business here
-    const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(db->forget_missing(id, "", present).ok());
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-    CHECK(ms.count() < 1000);
-
-    const auto states = db->message_states(id, "").value();
-    CHECK(states.size() == 9997);
-    CHECK(states.count("uid-0") == 0);
-    CHECK(states.count("uid-2") == 0);
-    CHECK(states.count("uid-3") == 1);
-    CHECK(states.count("uid-new") == 0);
-    // Other folders and accounts are untouched.
-    CHECK(db->message_states(id, "INBOX;1").value().size() == 1);
-    CHECK(db->message_states(other, "").value().size() == 1);
-
-    REQUIRE(db->forget_missing(id, "", {}).ok());  // the server is empty now
-    CHECK(db->message_states(id, "").value().empty());
-}
-
 TEST_CASE("2,000 deliveries with history fit well inside 100 ms before the commit", "[store][database]") {
     TempDir dir;
     auto db = open_ok(dir / "state.db");
@@ -369,8 +296,8 @@ TEST_CASE("2,000 deliveries with history fit well inside 100 ms before the commi
     REQUIRE(db->begin().ok());
     for (int i = 0; i < 2000; ++i) {
         const std::string uid = "uid-" + std::to_string(i);
-        REQUIRE(db->mark_seen(id, "", uid, 1000, 1).ok());
-        REQUIRE(db->mark_delivered(id, "", uid, 2, "<" + uid + "@example>").ok());
+        REQUIRE(store::MessageStore(*db).seen(id, "", uid, 1000, 1).ok());
+        REQUIRE(store::MessageStore(*db).delivered(id, "", uid, 2).ok());
         REQUIRE(db->add_history(HistoryRecord{0, 2, "box", uid, "from@example.net", "to@office.example",
                                               "Subject " + uid, 1000, HistoryRecord::Outcome::Delivered,
                                               "250 2.0.0 Ok: queued"}).ok());
@@ -382,7 +309,7 @@ TEST_CASE("2,000 deliveries with history fit well inside 100 ms before the commi
                 static_cast<long long>(ms));
     // Generous for an unoptimised build on a shared machine; typically ~20 ms.
     CHECK(ms < 250);
-    CHECK(db->message_states(id, "").value().size() == 2000);
+    CHECK(store::MessageStore(*db).states(id, "").value().size() == 2000);
 }
 
 TEST_CASE("history: newest first, per account, limit, prune", "[store][database]") {
@@ -478,15 +405,6 @@ TEST_CASE("catch-all settings round-trip and copies are remembered per recipient
     REQUIRE(db->update_account(*found).ok());
     CHECK(db->find_account("domain-box").value()->domains == std::vector<std::string>{"example.net"});
 
-    const auto id = added->id;
-    CHECK_FALSE(db->copy_delivered(id, "<list@x>", "alice@office.local").value());
-    REQUIRE(db->begin().ok());
-    REQUIRE(db->mark_copy_delivered(id, "<list@x>", "alice@office.local", 100).ok());
-    REQUIRE(db->commit().ok());
-    CHECK(db->copy_delivered(id, "<list@x>", "ALICE@office.local").value());  // case-insensitive
-    CHECK_FALSE(db->copy_delivered(id, "<list@x>", "bob@office.local").value());
-    CHECK(db->prune_copies(101).value() == 1);
-    CHECK_FALSE(db->copy_delivered(id, "<list@x>", "alice@office.local").value());
 }
 
 TEST_CASE("the last pass of each account is kept and replaced", "[store][status]") {

@@ -1,0 +1,183 @@
+#pragma once
+// The delivery ledger: the one place that answers "may this message leave
+// the remote box?" (architecture.md, "The rule that must never break").
+//
+// It may say yes only when, for this message's exact content (its digest,
+// mail/content_digest.h), every recipient the message is routed to has a
+// copy the office server accepted with 250 — recorded in a group that has
+// committed. Everything else keeps the message remote:
+//   - a copy is known by (account, digest, recipient), never by Message-ID
+//     or message number; a Message-ID only makes a message a *suspect*: it
+//     is fetched without being sent, and its digest decides;
+//   - a message whose listed size differs from what was recorded is fetched
+//     again and compared before anything is deleted;
+//   - refusals for good are remembered (held) until the user retries;
+//   - a listing never makes the ledger forget at once: rows missing from it
+//     are kept for MissingGrace;
+//   - an account edited to point at another box (protocol, host, user)
+//     starts from a fresh state; a routing edit retries what was refused.
+//
+// Use, per account pass (engine/fetch_job.cpp):
+//   open_box() -> per folder: begin_folder(), sort(listing) -> for each
+//   message fetched: plan_recipients() at header time, record() once the
+//   transfer ended -> settle(): group commit, verdicts, commit -> the
+//   messages that may leave now -> removed() for what the server confirmed.
+//
+// Thread: the engine thread; the Database is used by one coroutine at a time.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mailporter/config.h"
+#include "mailporter/database.h"
+#include "mailporter/result.h"
+#include "store/message_store.h"
+
+namespace mailporter::relay_detail {
+
+// Group commits shared by every job on one io_context (one connection, one
+// thread): what a job wrote is safe to act on only once the transaction it
+// was written in has committed. After a failed commit nothing of that
+// generation or any later one counts as committed (the pass runner starts a
+// new series when no pass is running).
+class Commits {
+public:
+    explicit Commits(Database& db, std::chrono::milliseconds max_age = std::chrono::milliseconds(250))
+        : db_(db), max_age_(max_age) {}
+
+    // Opens the group transaction if needed; returns its generation.
+    Result<std::uint64_t> write();
+    Result<void> commit();
+    Result<void> maybe_commit(int every);
+    bool committed(std::uint64_t g) const { return g < generation_ && (!poisoned_ || g < *poisoned_); }
+    // A new series once nothing depends on the failed generations.
+    void reset_poison() { poisoned_.reset(); }
+
+private:
+    Database& db_;
+    std::chrono::milliseconds max_age_;
+    std::uint64_t generation_ = 1;
+    bool open_ = false;
+    int writes_ = 0;
+    std::chrono::steady_clock::time_point opened_;
+    std::optional<std::uint64_t> poisoned_;
+};
+
+// One listed message, as the protocol job sees it.
+struct Msg {
+    std::uint32_t number = 0;  // POP3 message number; IMAP UID
+    std::string uid;           // the state key: POP3 UIDL (empty without UIDL), IMAP UID as text
+    std::uint64_t size = 0;
+    bool is_new = false;       // first listed this pass
+    bool verify = false;       // fetched only to compare its content (size changed)
+    std::string known_digest;  // from an earlier fetch; "" when unknown
+    std::int64_t internal_date = 0;  // IMAP arrival time (0: unknown)
+    std::string label;               // how logs and history name it ("INBOX/42"); empty: uid or #number
+};
+
+// How the ledger sorts a listing.
+struct Sorted {
+    std::vector<Msg> fetch;        // to fetch (new, pending, or to verify)
+    std::vector<Msg> delete_now;   // delivered earlier and due under the leave policy
+    int kept = 0;                  // delivered earlier, kept by the policy
+    int held = 0;                  // refused for good earlier: kept until the user retries
+    std::vector<Msg> too_big;      // over the account's size limit: never fetched
+    int size_changed_unproven = 0; // delivered before, size changed, no digest to compare: kept
+};
+
+// At header time: what to do with each routed recipient.
+struct RecipientPlan {
+    std::vector<std::string> send;      // not covered: send now
+    std::vector<std::string> covered;   // a copy of this content is there already
+    std::vector<std::string> suspects;  // maybe there already: not sent; the digest decides at settle()
+};
+
+// What one transfer ended with (relay_step fills it). The verdict is made
+// from committed copies only: every routed recipient — or, for one the office
+// refused for good, the fallback address — must have a copy of `digest`.
+struct Transfer {
+    Msg m;
+    std::string digest;       // of the bytes read; "" when the message was not read completely
+    std::string suspect_key;
+    std::string message_id;
+    std::vector<std::string> routed;            // who the message is for
+    std::map<std::string, std::string> via;     // routed recipient refused for good -> the fallback covering it
+    std::vector<std::string> refused;           // refused for good, no fallback: the message is held ("addr (550)")
+    std::string refusal;                        // why it is held, for people (also: no route, a loop)
+};
+
+class Ledger {
+public:
+    // Rows missing from listings are forgotten after this long.
+    static constexpr std::int64_t MissingGrace = 14 * 86400;
+    // Copies no state refers to any more are forgotten after this long.
+    static constexpr std::int64_t CopyWindow = 30 * 86400;
+
+    using Log = std::function<void(const std::string&)>;
+    Ledger(Database& db, Commits& commits, const Account& account, std::int64_t now, Log log);
+
+    // Checks which box the state describes (see above). Returns how many held
+    // refusals a routing change released.
+    Result<int> open_box();
+    // POP3: whether this box gave UIDL before (or state exists): a UIDL that
+    // fails now fails the pass instead of turning into delete-everything.
+    Result<bool> expects_uidl();
+    Result<void> note_uidl();
+
+    // A folder's pass starts ("" for POP3). For an IMAP folder whose
+    // UIDVALIDITY changed, `previous_prefix` names the folder ("name\x1f"):
+    // first-seen times carry over by digest.
+    void begin_folder(std::string folder_key, std::string previous_prefix = {});
+    // Records first-seen for new messages, marks missing ones, and sorts.
+    // have_uids false (POP3 without UIDL): nothing is remembered, every
+    // message is fetched and may leave once delivered.
+    Result<Sorted> sort(std::vector<Msg>& listing, bool have_uids);
+
+    RecipientPlan plan_recipients(const Msg& m, const std::vector<std::string>& routed, const std::string& suspect_key);
+    // Whether a recipient already has this content (the fallback check).
+    bool covered(const std::string& digest, const std::string& recipient);
+    // Writes a transfer's copies (accepted: got 250 for this content) in the
+    // open group; the verdict waits for settle().
+    Result<void> record(Transfer t, const std::vector<std::string>& accepted);
+
+    // Commits, decides every transfer recorded in this folder, commits again.
+    // Returns the messages that may leave the box now (committed), the due
+    // ones of sort() included; `delivered_now` gets those decided this pass
+    // (for mark-read). Transfers that were not decided stay remote.
+    Result<std::vector<Msg>> settle(std::vector<Msg>& delivered_now);
+    // The server confirmed these deletions.
+    Result<void> removed(const std::vector<Msg>& gone);
+
+    // Old folder states (IMAP renumbering) are forgotten once the folder's
+    // pass completed.
+    Result<void> forget_folder(const std::string& folder_key);
+    const std::string& folder_key() const { return folder_key_; }
+    bool delete_due(std::int64_t first_seen) const;
+
+private:
+    std::string lower(const std::string& s) const;
+    Result<void> decide(const Transfer& t, std::vector<Msg>& may_leave, std::vector<Msg>& delivered_now);
+
+    Database& db_;
+    store::MessageStore store_;
+    Commits& commits_;
+    const Account& acc_;
+    std::int64_t now_;
+    Log log_;
+    bool have_uids_ = true;
+    std::string folder_key_;
+    std::string previous_prefix_;
+    std::unordered_map<std::string, store::MessageState> states_;
+    std::vector<Msg> due_;                  // from sort(): may leave once settle() ran
+    std::vector<Transfer> transfers_;       // recorded this folder, decided at settle()
+    std::set<std::string> claimed_;         // suspect_key + "\n" + recipient (lower-case) in flight this pass
+};
+
+}  // namespace mailporter::relay_detail
