@@ -55,6 +55,7 @@ public:
     void add_account() override;
     void modify_account(const std::string& name) override;
     void remove_account(const std::string& name) override;
+    void retry_refused(const std::string& name) override;
     void edit_office() override;
     void open_settings() override;
     bool tray_shown() const override;

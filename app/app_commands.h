@@ -16,6 +16,8 @@ public:
     virtual void add_account() = 0;                        // the account wizard
     virtual void modify_account(const std::string& name) = 0;  // the wizard on that account
     virtual void remove_account(const std::string& name) = 0;  // asks first
+    // Messages the office server refused for good stay remote until this.
+    virtual void retry_refused(const std::string& name) = 0;
     virtual void edit_office() = 0;    // the office server dialog
     virtual void open_settings() = 0;
     // True when a tray icon is there to bring the status window back, so

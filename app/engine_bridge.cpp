@@ -347,6 +347,14 @@ void EngineBridge::check_now() {
     (void)db_.set_setting(SettingCheckNow, token);
 }
 
+void EngineBridge::retry_refused(std::int64_t account_id) {
+    if (engine_) {
+        engine_->retry_refused(account_id);
+        return;
+    }
+    if (auto n = ::mailporter::retry_refused(db_, account_id); n && *n > 0) check_now();
+}
+
 bool EngineBridge::paused() const {
     if (engine_) return asked_paused_.value_or(engine_paused_);
     return viewer_paused_;

@@ -168,6 +168,9 @@ public:
     // Checks every enabled account now, even while paused (the user asked).
     // A viewer asks the running engine through the database.
     void check_now();
+    // Held refusals of the account are tried again (through the engine, or
+    // in the database beside a running CLI engine, which is asked to check).
+    void retry_refused(std::int64_t account_id);
     // Paused as the engine (or the settings) say, or as just asked.
     bool paused() const;
     // Pause or resume was asked of the engine and not confirmed yet.

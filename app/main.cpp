@@ -448,6 +448,15 @@ void MailPorterApp::save_account(const std::optional<Account>& old, const Accoun
     if (frame_) frame_->select_account(acc.name);
 }
 
+void MailPorterApp::retry_refused(const std::string& name) {
+    auto found = db_->find_account(name);
+    if (!found || !*found || !bridge_) return;
+    bridge_->retry_refused((*found)->id);
+    app_log(LogLevel::Info, "refused mail of " + name + " is tried again, asked by the user");
+    model_.reload(*db_, *bridge_);
+    refresh_views();
+}
+
 void MailPorterApp::remove_account(const std::string& name) {
     auto found = db_->find_account(name);
     if (!found || !*found) return;

@@ -89,11 +89,15 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     modify_ = new wxButton(panel, wxID_ANY, _("&Modify..."));
     remove_ = new wxButton(panel, wxID_ANY, _("&Remove"));
     check_now_ = new wxButton(panel, wxID_ANY, _("Check &now"));
+    retry_ = new wxButton(panel, wxID_ANY, _("Re&try refused"));
+    retry_->SetToolTip(_("Mail the office server refused for good stays on the remote server. After fixing the "
+                         "cause (a recipient, a size limit), try the selected account's refused mail again."));
     pause_ = new wxButton(panel, wxID_ANY, _("&Pause"));
     buttons->Add(add, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(modify_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(remove_, wxSizerFlags().Border(wxRIGHT, FromDIP(16)));
     buttons->Add(check_now_, wxSizerFlags().Border(wxRIGHT));
+    buttons->Add(retry_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(pause_);
     top->Add(buttons, wxSizerFlags().Expand().Border());
 
@@ -142,6 +146,9 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
         if (auto name = selected_account(); !name.empty()) commands_.remove_account(name);
     });
     check_now_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.check_now(); });
+    retry_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
+        if (auto name = selected_account(); !name.empty()) commands_.retry_refused(name);
+    });
     pause_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.toggle_paused(); });
     office_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.edit_office(); });
     log->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.show_log(); });
@@ -193,6 +200,7 @@ void StatusFrame::update_buttons() {
     const bool selected = !selected_account().empty();
     modify_->Enable(selected);
     remove_->Enable(selected);
+    retry_->Enable(selected);
 }
 
 void StatusFrame::show_details() {

@@ -66,6 +66,7 @@ private:
     wxButton* modify_ = nullptr;
     wxButton* remove_ = nullptr;
     wxButton* check_now_ = nullptr;
+    wxButton* retry_ = nullptr;
     wxButton* pause_ = nullptr;
     HistoryPanel* history_ = nullptr;
     std::optional<Light> icon_light_;  // the window icon's light

@@ -62,6 +62,9 @@ commands:
                             what happened to each message, newest first
   log [--account NAME] [--limit N] [--follow]
                             the engine's log (--follow keeps printing new lines)
+  retry NAME                messages of account NAME the office server refused for good
+                            stay on the remote server until this; the next pass tries
+                            them again (a running engine checks the account at once)
   pause | resume            stop or restart scheduled checks (also of a running engine)
   settings [show]           the engine's settings
   settings set NAME VALUE   interval (default minutes between checks, 1-1440),
@@ -739,6 +742,23 @@ int cmd_pause_resume(Context& ctx, bool pause, const Args& a) {
     return ExitOk;
 }
 
+int cmd_retry(Context& ctx, const std::vector<std::string>& words) {
+    if (words.size() != 1) throw UsageError{"retry needs an account name"};
+    auto& db = ctx.database();
+    const auto a = need(db.find_account(words[0]));
+    if (!a) {
+        std::cerr << "mailporter-cli: no account named '" << words[0] << "'\n";
+        return ExitFailed;
+    }
+    const int n = need(mp::retry_refused(db, a->id));
+    const auto pid = mp::EngineLock::holder(ctx.data_dir);
+    if (pid && n > 0)
+        need(db.set_setting(mp::SettingCheckNow, std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid())));
+    std::cout << n << " held message(s) of " << a->name << " will be tried again"
+              << (n == 0 ? "" : pid ? " now (by the running engine)" : " at the next pass") << "\n";
+    return ExitOk;
+}
+
 // The settings a user may change, with their keys and bounds.
 struct SettingSpec {
     const char* name;
@@ -846,6 +866,7 @@ int main(int argc, char** argv) {
         if (cmd == "pause" || cmd == "resume")
             return cmd_pause_resume(ctx, cmd == "pause", Args({rest.begin() + 1, rest.end()}, {}));
         if (cmd == "status") return cmd_status(ctx, Args({rest.begin() + 1, rest.end()}, {"json"}));
+        if (cmd == "retry") return cmd_retry(ctx, {rest.begin() + 1, rest.end()});
         if (cmd == "settings") return cmd_settings(ctx, {rest.begin() + 1, rest.end()});
         if (cmd == "history" || cmd == "log") {
             Args a({rest.begin() + 1, rest.end()}, {"json", "follow"});

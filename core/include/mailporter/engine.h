@@ -154,6 +154,9 @@ struct EngineOptions {
     // stop(): passes in flight may finish for this long, then their
     // connections are closed (nothing is deleted remotely that is not committed).
     std::chrono::milliseconds stop_grace{10000};
+    // How long a running pass holds one of the max-connections slots; a
+    // slower one runs on without keeping the other accounts waiting.
+    std::chrono::milliseconds slot_lease{std::chrono::seconds(60)};
     std::size_t max_queued_log_lines = 10000;
     std::function<void()> wake;
 };
@@ -189,6 +192,9 @@ public:
     RequestId set_office_server(OfficeServer server, std::optional<std::string> password = std::nullopt);
     void check_now();
     void check_now(std::int64_t account_id);
+    // Messages the office server refused for good are held remote; this
+    // lets the next pass (started now) try them again.
+    void retry_refused(std::int64_t account_id);
     void pause();   // persisted ("scheduler-paused"): survives restarts
     void resume();
     // Test login, off the engine thread; TestResult (and a Prompt when the

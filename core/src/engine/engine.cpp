@@ -214,6 +214,7 @@ void Engine::Impl::main() {
         out->push(Progress{id, name, done, total, false});
     };
     runner = std::make_unique<PassRunner>(io, *db, *opt.secrets, ro);
+    sched.set_slot_lease(opt.slot_lease);
     post([this] { init(); });
     io.run();
 
@@ -738,6 +739,21 @@ void Engine::check_now() {
 void Engine::check_now(std::int64_t account_id) {
     impl_->post([p = impl_.get(), account_id] {
         if (p->stopping) return;
+        p->sched.check_now(account_id, SteadyClock::now());
+        p->pump();
+    });
+}
+
+void Engine::retry_refused(std::int64_t account_id) {
+    impl_->post([p = impl_.get(), account_id] {
+        const Account* a = p->account(account_id);
+        if (!a || p->stopping) return;
+        auto n = ::mailporter::retry_refused(*p->db, account_id);
+        if (!n) {
+            p->log(LogLevel::Error, a->name, "cannot release the held messages: " + n.error().detail);
+            return;
+        }
+        p->log(LogLevel::Info, a->name, std::to_string(*n) + " held message(s) will be tried again");
         p->sched.check_now(account_id, SteadyClock::now());
         p->pump();
     });

@@ -90,8 +90,15 @@ std::optional<Scheduler::TimePoint> Scheduler::eligible_at(const Entry& e) const
     return due_of(e);
 }
 
+int Scheduler::free_slots(TimePoint now) const {
+    int holding = 0;
+    for (const auto& [id, e] : entries_)
+        if (e.running && now - e.started < lease_) ++holding;
+    return std::min(max_concurrent_ - holding, 2 * max_concurrent_ - running_);
+}
+
 std::vector<std::int64_t> Scheduler::take_due(TimePoint now) {
-    const int free = max_concurrent_ - running_;
+    const int free = free_slots(now);
     if (free <= 0) return {};
     // (check-now first, then most overdue, then id for a stable order)
     std::vector<std::tuple<bool, TimePoint, std::int64_t>> due;
@@ -108,6 +115,7 @@ std::vector<std::int64_t> Scheduler::take_due(TimePoint now) {
         Entry& e = entries_.at(id);
         e.running = true;
         e.requested = false;
+        e.started = now;
         ++running_;
         out.push_back(id);
     }
@@ -150,14 +158,25 @@ void Scheduler::finished(std::int64_t id, const Status& status, Retry retry, Tim
 }
 
 std::optional<Scheduler::TimePoint> Scheduler::next_wakeup(TimePoint now) const {
-    if (running_ >= max_concurrent_) return std::nullopt;
     std::optional<TimePoint> best;
     for (const auto& [id, e] : entries_) {
         const auto at = eligible_at(e);
         if (at && (!best || *at < *best)) best = at;
     }
-    if (best && *best < now) best = now;
-    return best;
+    if (!best) return std::nullopt;
+    if (*best < now) best = now;
+    if (free_slots(now) > 0) return best;
+    // Every slot is held: the next lease to run out frees one (a finished
+    // pass wakes the engine anyway).
+    if (running_ >= 2 * max_concurrent_) return std::nullopt;
+    std::optional<TimePoint> lease_end;
+    for (const auto& [id, e] : entries_) {
+        if (!e.running) continue;
+        const auto end = e.started + lease_;
+        if (end > now && (!lease_end || end < *lease_end)) lease_end = end;
+    }
+    if (!lease_end) return std::nullopt;
+    return std::max(*best, *lease_end);
 }
 
 std::optional<Scheduler::TimePoint> Scheduler::next_due(std::int64_t id) const {

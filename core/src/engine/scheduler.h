@@ -11,7 +11,11 @@
 // Rules:
 // - An account is never running twice; at most max_concurrent run at once.
 // - A running account only holds its own slot: a hung pass never delays the
-//   others (the engine's per-step deadlines end it eventually).
+//   others (the engine's per-step deadlines end it eventually). And it holds
+//   it only for the slot lease: a pass running longer (a slow or dripping
+//   server, a huge mailbox) no longer counts against max_concurrent, so the
+//   accounts waiting behind it are checked on time; at most 2 x
+//   max_concurrent passes run at once all the same.
 // - After a pass: completed -> due after the interval (the account's own, or
 //   the default); Retry::Later -> backoff 1, 2, 4, 8 ... minutes, capped at the
 //   interval; Retry::Never -> not due until the account's settings change or
@@ -53,6 +57,8 @@ public:
     void set_default_interval(std::chrono::minutes interval);
     // Connections at once (at least 1). Lowering it stops no running pass.
     void set_max_concurrent(int n);
+    // How long a running pass holds its slot (default 60 s).
+    void set_slot_lease(std::chrono::milliseconds lease) { lease_ = lease; }
 
     void pause();
     void resume(TimePoint now);
@@ -73,8 +79,8 @@ public:
     void finished(std::int64_t id, const Status& status, Retry retry, TimePoint now);
 
     // When take_due() may next return something: nullopt if nothing is
-    // scheduled or every slot is busy (then the next finished() or command is
-    // the wake-up); never earlier than now.
+    // scheduled (then the next finished() or command is the wake-up); when
+    // every slot is held, the end of the next lease; never earlier than now.
     std::optional<TimePoint> next_wakeup(TimePoint now) const;
     // When the account is next due (TimePoint::min(): immediately); nullopt if
     // it is not scheduled (unknown, disabled, running, or waiting for the user).
@@ -96,8 +102,12 @@ private:
         After after = After::Nothing;  // how the last pass ended; Nothing: never checked (or changed since)
         int failures = 0;              // consecutive Retry::Later passes
         TimePoint last_finish{};
+        TimePoint started{};
         std::optional<Status> last_status;
     };
+    // Slots free at `now`: passes within their lease hold one each; the hard
+    // cap is twice max_concurrent.
+    int free_slots(TimePoint now) const;
 
     std::chrono::minutes interval_of(const Entry& e) const;
     // Due time if the entry is schedulable, ignoring pause and running.
@@ -108,6 +118,7 @@ private:
     std::map<std::int64_t, Entry> entries_;
     std::chrono::minutes default_interval_{5};
     int max_concurrent_ = 8;
+    std::chrono::milliseconds lease_{std::chrono::seconds(60)};
     int running_ = 0;
     bool paused_ = false;
 };

@@ -151,15 +151,36 @@ TEST_CASE("300 accounts: never more than max_concurrent at once, never one twice
     CHECK(s.take_due(now + 10min).size() == 20);
 }
 
-TEST_CASE("with every slot busy there is no wake-up; finishing frees one", "[scheduler]") {
+TEST_CASE("with every slot busy the wake-up is the end of a lease; finishing frees one", "[scheduler]") {
     Scheduler s;
     s.set_max_concurrent(2);
     s.set_accounts(accounts(3));
     CHECK(s.take_due(T0) == Ids{1, 2});
-    CHECK_FALSE(s.next_wakeup(T0));
+    CHECK(s.next_wakeup(T0) == T0 + 60s);
     s.finished(1, Green, Retry::Now, T0);
     CHECK(s.next_wakeup(T0 + 1s) == T0 + 1s);
     CHECK(s.take_due(T0 + 1s) == Ids{3});
+    // Nothing else due before account 1's next interval.
+    CHECK(s.next_wakeup(T0 + 2s) == T0 + 5min);
+}
+
+TEST_CASE("a slow pass gives up its slot after the lease; at most twice the slots run", "[scheduler]") {
+    Scheduler s;
+    s.set_max_concurrent(2);
+    s.set_slot_lease(30s);
+    s.set_accounts(accounts(6));
+    CHECK(s.take_due(T0) == Ids{1, 2});  // two dripping servers
+    CHECK(s.take_due(T0 + 29s).empty());
+    CHECK(s.next_wakeup(T0 + 29s) == T0 + 30s);
+    // Their leases ran out: the healthy accounts behind them are checked.
+    CHECK(s.take_due(T0 + 30s) == Ids{3, 4});
+    CHECK(s.running_count() == 4);
+    // Those hold their slots now; and 2 x 2 run at most.
+    CHECK(s.take_due(T0 + 59s).empty());
+    CHECK(s.take_due(T0 + 61s).empty());
+    CHECK_FALSE(s.next_wakeup(T0 + 61s));
+    s.finished(3, Green, Retry::Now, T0 + 62s);
+    CHECK(s.take_due(T0 + 62s) == Ids{5});
 }
 
 TEST_CASE("a hung account never delays the others", "[scheduler]") {
