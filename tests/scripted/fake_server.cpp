@@ -147,6 +147,13 @@ FakeConnection::~FakeConnection() {
     if (ssl_ctx_) SSL_CTX_free(static_cast<SSL_CTX*>(ssl_ctx_));
 }
 
+bool FakeConnection::peer_closed() const {
+    if (fd_ < 0) return true;
+    char c;
+    const auto n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 void FakeConnection::send(std::string_view bytes) {
     if (ssl_) {
         while (fd_ >= 0 && !bytes.empty()) {
@@ -383,8 +390,7 @@ std::string pop3_stuff(std::string_view content) {
 
 FakePop3::FakePop3(std::vector<Pop3Message> mailbox, Pop3Config config)
     : config_(std::move(config)), server_([this](FakeConnection& c) { session(c); }) {
-    int id = 0;
-    for (auto& m : mailbox) box_.push_back({id++, std::move(m)});
+    for (auto& m : mailbox) box_.push_back({next_id_++, std::move(m)});
 }
 
 void FakePop3::set_config(Pop3Config c) {
@@ -400,6 +406,19 @@ std::vector<Pop3Message> FakePop3::mailbox() const {
     std::vector<Pop3Message> out;
     for (const auto& s : box_) out.push_back(s.m);
     return out;
+}
+bool FakePop3::replace(const std::string& uid, std::string content) {
+    std::lock_guard lock(mu_);
+    for (auto& st : box_)
+        if (st.m.uid == uid) {
+            st.m.content = std::move(content);
+            return true;
+        }
+    return false;
+}
+void FakePop3::add(Pop3Message m) {
+    std::lock_guard lock(mu_);
+    box_.push_back({next_id_++, std::move(m)});
 }
 std::vector<Pop3Message> FakePop3::deled() const {
     std::lock_guard lock(mu_);
@@ -444,7 +463,15 @@ void FakePop3::session(FakeConnection& c) {
         return &drop[static_cast<std::size_t>(*n - 1)];
     };
 
-    c.send(cfg.greeting + "\r\n");
+    const auto drip = [&](const std::string& bytes) {
+        for (char ch : bytes) {
+            if (server().stopping() || c.peer_closed()) return;
+            c.send(std::string(1, ch));
+            std::this_thread::sleep_for(cfg.drip);
+        }
+    };
+    if (cfg.drip.count() > 0 && cfg.drip_greeting) drip(cfg.greeting + "\r\n");
+    else c.send(cfg.greeting + "\r\n");
     bool authed = false;
     std::string user;
     int commands = 0;
@@ -569,6 +596,10 @@ void FakePop3::session(FakeConnection& c) {
                 c.send("-ERR unknown command\r\n");
                 continue;
             }
+            if (!cfg.uidl_error.empty()) {
+                c.send(cfg.uidl_error + "\r\n");
+                continue;
+            }
             std::string r = "+OK unique-id listing follows\r\n";
             if (cfg.uidl_lines) {
                 for (const auto& l : *cfg.uidl_lines) r += l + "\r\n";
@@ -591,6 +622,10 @@ void FakePop3::session(FakeConnection& c) {
                     while (c.read_line()) {
                     }
                 return;
+            }
+            if (cfg.drip.count() > 0) {
+                drip("+OK " + std::to_string(s->m.content.size()) + " octets\r\n" + body + ".\r\n");
+                continue;
             }
             c.send("+OK " + std::to_string(s->m.content.size()) + " octets\r\n" + body + ".\r\n");
         } else if (verb == "DELE") {
@@ -690,6 +725,7 @@ void FakeSmtp::session(FakeConnection& c) {
     const bool open = starts_with(cfg.greeting, "220");
     int commands = 0;
     bool have_mail = false;
+    int errors = 0;
     int txn = -1;
     std::string mail_from;
     std::vector<std::string> rcpts;
@@ -765,10 +801,19 @@ void FakeSmtp::session(FakeConnection& c) {
                 c.send("503 5.5.1 Error: need MAIL command\r\n");
                 continue;
             }
-            const std::string r = pick(cfg.rcpt_reply, txn, "250 2.1.5 Ok");
+            std::string r = pick(cfg.rcpt_reply, txn, "250 2.1.5 Ok");
             // "RCPT TO:<addr> [params]": keep the path with its brackets.
             std::string path = upper(arg).rfind("TO:", 0) == 0 ? arg.substr(3) : arg;
             if (const auto sp = path.find(' '); sp != std::string::npos) path.resize(sp);
+            std::string local = path.substr(path.empty() || path[0] != '<' ? 0 : 1);
+            local = local.substr(0, local.find('@'));
+            for (auto& ch : local) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (cfg.unknown_users.count(local)) r = "550 5.1.1 <" + local + ">: Recipient address rejected: User unknown";
+            if (r[0] != '2' && cfg.error_limit > 0 && ++errors >= cfg.error_limit) {
+                // Postfix smtpd_hard_error_limit / Exchange: the client is cut off.
+                c.send("421 4.7.0 fake.office Error: too many errors\r\n");
+                return;
+            }
             if (r[0] == '2') rcpts.push_back(path);
             c.send(r + "\r\n");
         } else if (verb == "DATA") {

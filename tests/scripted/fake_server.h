@@ -72,6 +72,8 @@ public:
     // (the client aborted, timeout).
     bool start_tls(const TlsIdentity& identity = test_tls_identity());
     bool tls_active() const { return ssl_ != nullptr; }
+    // The client closed its end (plain connections only; nothing is consumed).
+    bool peer_closed() const;
     // Sends FIN after what was sent, waits briefly for the client to close,
     // closes. Idempotent.
     void close();
@@ -156,6 +158,11 @@ struct Pop3Config {
     std::string quit_reply;                              // non-empty: QUIT answered this, and nothing is removed
     std::optional<std::vector<std::string>> uidl_lines;  // raw UIDL listing instead of the real one
     std::optional<std::vector<std::string>> list_lines;  // raw LIST listing instead of the real one
+    std::string uidl_error;                              // non-empty: the reply to UIDL (e.g. "-ERR [SYS/TEMP] busy")
+    // > 0: replies (greeting, RETR bodies) go out one byte at a time with
+    // this pause between bytes: a server that drips.
+    std::chrono::milliseconds drip{0};
+    bool drip_greeting = false;                          // the greeting drips too (else only RETR)
 };
 
 class FakePop3 {
@@ -169,6 +176,10 @@ public:
     Pop3Config config() const;
 
     std::vector<Pop3Message> mailbox() const;  // what is still on the server
+    // Replaces a stored message's content under the same UIDL (a server
+    // that reuses identifiers); false when no message has that UIDL.
+    bool replace(const std::string& uid, std::string content);
+    void add(Pop3Message m);
     std::vector<Pop3Message> deled() const;    // every DELE the server accepted (with or without QUIT)
     std::vector<Pop3Message> removed() const;  // really removed: DELE'd, then QUIT (UPDATE state)
     std::vector<int> dele_numbers() const;     // message numbers of every DELE received
@@ -185,6 +196,7 @@ private:
     mutable std::mutex mu_;
     Pop3Config config_;
     std::vector<Stored> box_;
+    int next_id_ = 0;
     std::vector<Pop3Message> deled_, removed_;
     std::vector<int> dele_numbers_;
     int quits_ = 0;
@@ -215,6 +227,11 @@ struct SmtpConfig {
     std::chrono::milliseconds turn_away_delay{0};  // ...after this long
     std::chrono::milliseconds eod_delay{0};        // wait before answering the final dot
     int drop_at_command = -1;                      // close, without reply, on the n-th command line of a connection
+    // Recipients (local parts, lower-case) the server does not know: 550.
+    std::set<std::string> unknown_users;
+    // > 0: after this many refused recipients on one connection, "421 4.7.0
+    // too many errors" and the connection is closed (Postfix, Exchange).
+    int error_limit = 0;
 };
 
 struct SmtpMessage {

@@ -19,3 +19,12 @@ mailporter_add_test(test_imap_relay scripted
   scripted/fake_server.cpp
   scripted/imap_relay_test.cpp
 )
+# "Nothing lost, proven": the delivery ledger's classes of loss, and bounded
+# passes (slow servers, lying sizes, endless listings, a locked keyring).
+mailporter_add_test(test_ledger scripted
+  scripted/fake_server.cpp
+  scripted/fake_imap.cpp
+  scripted/ledger_test.cpp
+  scripted/bounded_test.cpp
+)
+set_tests_properties(test_ledger PROPERTIES TIMEOUT 300)

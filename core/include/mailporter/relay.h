@@ -57,6 +57,8 @@ struct RelayOptions {
     // Bytes of a message that may be read and thrown away to keep a session
     // usable (after its delivery stopped); beyond, the connection is closed.
     std::uint64_t max_discard = 16u << 20;
+    // Bytes a listing (POP3 UIDL or LIST) may take in memory.
+    std::size_t max_listing_bytes = 128u << 20;
     // How long the office server may take to answer the end of DATA (RFC
     // 5321 §4.5.3.2.6: 10 minutes).
     std::chrono::milliseconds data_end_timeout{std::chrono::minutes(10)};

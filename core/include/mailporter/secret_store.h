@@ -3,10 +3,11 @@
 // explicit fallback for headless machines, a 0600 file. Never the database.
 // No implementation ever logs a secret, and error details never contain one.
 //
-// Thread: an instance is used from one thread at a time. Calls are blocking
-// (file I/O, or D-Bus round trips to the keyring daemon, which may show the
-// desktop's unlock prompt); keep them off the engine's io_context thread or do
-// them once at start-up.
+// Thread: store() and erase() from one thread at a time; load() may run on
+// several threads at once (the engine reads passwords on threads of their
+// own: engine/secret_worker.h). Calls are blocking (file I/O, or D-Bus round
+// trips to the keyring daemon, which may show the desktop's unlock prompt);
+// keep them off the engine's io_context thread.
 
 #include <filesystem>
 #include <memory>

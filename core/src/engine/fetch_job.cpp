@@ -217,7 +217,7 @@ awaitable<Result<std::string>> FetchJob::prepare() {
     auto released = ledger_.open_box();
     if (!released) co_return released.error();
     auto pw = co_await s_.secret_worker.load(s_.io, account_secret_key(acc_.name),
-                                            std::chrono::seconds(std::max(5, s_.opt.timeout_seconds)));
+                                            std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)));
     if (!pw) co_return pw.error();
     if (!*pw)
         co_return make_error(Errc::SecretMissing,
@@ -299,7 +299,21 @@ awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
              "the office server login (SMTP AUTH) was sent without encryption; turn on STARTTLS for the office server");
 }
 
-std::vector<Msg> FetchJob::settle(std::vector<Msg>& delivered_now) {
+awaitable<std::vector<Msg>> FetchJob::settle(std::vector<Msg>& delivered_now) {
+    auto may_leave = settle_once(delivered_now);
+    // Suspects that proved new are sent now, once, rather than a pass later.
+    auto redo = ledger_.take_redo();
+    if (!redo.empty() && !stop_ && rep_.outcome.ok() && !source_failed()) {
+        co_await deliver(redo);
+        std::vector<Msg> more_delivered;
+        auto more = settle_once(more_delivered);
+        may_leave.insert(may_leave.end(), more.begin(), more.end());
+        delivered_now.insert(delivered_now.end(), more_delivered.begin(), more_delivered.end());
+    }
+    co_return may_leave;
+}
+
+std::vector<Msg> FetchJob::settle_once(std::vector<Msg>& delivered_now) {
     auto may_leave = ledger_.settle(delivered_now);
     if (!may_leave) {
         if (rep_.outcome.ok()) rep_.outcome = std::move(may_leave).error();

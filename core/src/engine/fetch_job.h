@@ -125,7 +125,9 @@ protected:
     // Fetches, routes and delivers `todo`; ends when every verdict is in.
     awaitable<void> deliver(const std::vector<Msg>& todo);
     // The ledger's group commit and verdicts: what may leave the box now.
-    std::vector<Msg> settle(std::vector<Msg>& delivered_now);
+    // Suspects that proved to be new messages are fetched and sent once more
+    // first (their content is known now).
+    awaitable<std::vector<Msg>> settle(std::vector<Msg>& delivered_now);
 
     Shared& s_;
     Account acc_;
@@ -141,6 +143,7 @@ private:
                  const std::string& to);
     Result<void> setup_routing();
     awaitable<void> wait_for_verdicts();
+    std::vector<Msg> settle_once(std::vector<Msg>& delivered_now);
 
     std::vector<mail::DomainRule> rules_;
     mail::EnvelopeConfig envelope_config_;

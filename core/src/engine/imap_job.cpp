@@ -213,7 +213,7 @@ awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
     auto todo = take(*sorted);
     if (!todo.empty()) co_await deliver(todo);
     std::vector<Msg> delivered_now;
-    const auto may_leave = settle(delivered_now);
+    const auto may_leave = co_await settle(delivered_now);
     // Even when the office stopped or the source failed, what was committed
     // may still be removed while the session works; then the pass ends.
     auto removed = co_await remove(f, may_leave, delivered_now);

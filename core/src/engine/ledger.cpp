@@ -133,6 +133,7 @@ void Ledger::begin_folder(std::string folder_key, std::string previous_prefix) {
     states_.clear();
     due_.clear();
     transfers_.clear();
+    redo_.clear();
 }
 
 bool Ledger::delete_due(std::int64_t first_seen) const {
@@ -226,16 +227,16 @@ RecipientPlan Ledger::plan_recipients(const Msg& m, const std::vector<std::strin
                                       const std::string& suspect_key) {
     RecipientPlan p;
     for (const auto& r : routed) {
-        const std::string claim = suspect_key + "\n" + lower(r);
+        const auto claim = claimed_.find(suspect_key + "\n" + lower(r));
+        const bool in_flight = claim != claimed_.end();
         if (!m.known_digest.empty()) {
-            // Fetched before: its content is known, so the answer is exact.
-            if (covered(m.known_digest, r)) {
-                p.covered.push_back(r);
-                continue;
-            }
-            if (claimed_.count(claim)) p.suspects.push_back(r);  // a twin is on its way there now
+            // Fetched before: its content is known, so the answer is exact,
+            // unless the same content (or one not known yet) is on its way there.
+            if (covered(m.known_digest, r)) p.covered.push_back(r);
+            else if (in_flight && (claim->second.count(m.known_digest) || claim->second.count("")))
+                p.suspects.push_back(r);
             else p.send.push_back(r);
-        } else if (claimed_.count(claim)) {
+        } else if (in_flight) {
             p.suspects.push_back(r);
         } else if (auto s = store_.has_suspect(acc_.id, suspect_key, r); !s || *s) {
             // Maybe a copy (same Message-ID or sender's header): not sent;
@@ -245,7 +246,7 @@ RecipientPlan Ledger::plan_recipients(const Msg& m, const std::vector<std::strin
             p.send.push_back(r);
         }
     }
-    for (const auto& r : p.send) claimed_.insert(suspect_key + "\n" + lower(r));
+    for (const auto& r : p.send) claimed_[suspect_key + "\n" + lower(r)].insert(m.known_digest);
     return p;
 }
 
@@ -298,7 +299,17 @@ Result<void> Ledger::decide(const Transfer& t, std::vector<Msg>& may_leave, std:
     if (t.routed.empty()) return {};
     for (const auto& r : t.routed) {
         const auto v = t.via.find(r);
-        if (!covered(t.digest, v == t.via.end() ? r : v->second)) return {};  // not proven: stays remote
+        if (!covered(t.digest, v == t.via.end() ? r : v->second)) {
+            // Not proven: stays remote. Held back as a suspect and new after
+            // all: sent again in this pass, now that its content is known.
+            if (t.suspects && !t.temporary) {
+                Msg again = t.m;
+                again.known_digest = t.digest;
+                again.is_new = false;
+                redo_.push_back(std::move(again));
+            }
+            return {};
+        }
     }
     std::int64_t first_seen = now_;
     if (stateful && st != states_.end()) {

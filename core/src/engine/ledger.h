@@ -33,6 +33,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "mailporter/config.h"
@@ -111,6 +112,8 @@ struct Transfer {
     std::map<std::string, std::string> via;     // routed recipient refused for good -> the fallback covering it
     std::vector<std::string> refused;           // refused for good, no fallback: the message is held ("addr (550)")
     std::string refusal;                        // why it is held, for people (also: no route, a loop)
+    bool suspects = false;   // some recipient was not sent to: maybe a copy of an earlier message
+    bool temporary = false;  // some recipient was refused for now (or the transaction broke)
 };
 
 class Ledger {
@@ -152,6 +155,9 @@ public:
     // ones of sort() included; `delivered_now` gets those decided this pass
     // (for mark-read). Transfers that were not decided stay remote.
     Result<std::vector<Msg>> settle(std::vector<Msg>& delivered_now);
+    // Messages held back as suspects that proved to be new after all (their
+    // digest is known now): fetched and sent again in the same pass.
+    std::vector<Msg> take_redo() { return std::exchange(redo_, {}); }
     // The server confirmed these deletions.
     Result<void> removed(const std::vector<Msg>& gone);
 
@@ -177,7 +183,10 @@ private:
     std::unordered_map<std::string, store::MessageState> states_;
     std::vector<Msg> due_;                  // from sort(): may leave once settle() ran
     std::vector<Transfer> transfers_;       // recorded this folder, decided at settle()
-    std::set<std::string> claimed_;         // suspect_key + "\n" + recipient (lower-case) in flight this pass
+    // suspect_key + "\n" + recipient (lower-case) -> the digests on their way
+    // there this pass ("" for a message whose content is not known yet).
+    std::map<std::string, std::set<std::string>> claimed_;
+    std::vector<Msg> redo_;
 };
 
 }  // namespace mailporter::relay_detail

@@ -17,6 +17,7 @@ class Pop3Job final : public FetchJob {
 public:
     Pop3Job(Shared& s, const Account& a, PassReport& r) : FetchJob(s, a, r), pop_(s.io, transcript_for(a.name)) {
         pop_.set_discard_limit(s.opt.max_discard);
+        pop_.set_listing_limit(s.opt.max_listing_bytes);
     }
 
     awaitable<void> run() override;
@@ -135,7 +136,7 @@ awaitable<void> Pop3Job::run() {
     if (!todo.empty()) co_await deliver(todo);
     // Group commit and verdicts, then — and only then — the deletions they allow.
     std::vector<Msg> delivered_now;
-    const auto may_leave = settle(delivered_now);
+    const auto may_leave = co_await settle(delivered_now);
     pop_.set_budget(phase_deadline(), "the deletions");
     co_await remove_and_quit(may_leave);
 }

@@ -75,6 +75,7 @@ net::awaitable<void> RelayStep::begin() {
     }
     t_.routed = r.recipients;
     plan_ = job_.ledger().plan_recipients(m_, r.recipients, r.suspect_key);
+    t_.suspects = !plan_.suspects.empty();
     if (plan_.send.empty()) {
         early_ = plan_.suspects.empty() ? Outcome::Duplicate : Outcome::Deferred;
         co_return;
@@ -217,6 +218,7 @@ net::awaitable<std::optional<Outcome>> RelayStep::stream(const Reader& read) {
 
 std::optional<Outcome> RelayStep::finish_without_transaction() {
     Outcome o = early_.value_or(Outcome::Retrying);
+    if (o == Outcome::Retrying || broke_) t_.temporary = true;
     if (broke_ && !early_) {
         // The office connection broke while the body went out: not delivered.
         o = Outcome::Retrying;
@@ -259,6 +261,7 @@ net::awaitable<void> RelayStep::verdict() {
         }
         release();
     }
+    if (o == Outcome::Retrying) t_.temporary = true;
     // Its copies join the open group; the ledger decides at settle().
     if (auto r = job_.ledger().record(t_, accepted); !r) {
         reply_ = r.error().detail;

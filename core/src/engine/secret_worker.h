@@ -1,24 +1,21 @@
 #pragma once
 // Reads passwords off the engine thread. A desktop keyring that is locked
 // answers only after a person unlocks it (or never); the engine thread must
-// keep checking the other accounts meanwhile. One worker thread takes the
-// requests in order; an answer comes back on the caller's io_context, or a
-// timeout does (Errc::SecretStoreUnavailable, retried later).
+// keep running meanwhile (status, commands, IDLE, the other accounts). Each
+// load runs on a short-lived thread of its own; its answer comes back
+// through a shared slot the caller's coroutine looks at, or a timeout does
+// (Errc::SecretStoreUnavailable, tried again later).
 //
-// The store is used only from the worker thread while requests are in
-// flight; callers that use it synchronously hold mutex(). When the worker is
-// stuck in the keyring at destruction it is detached: its answer goes
-// nowhere.
+// Loads may run concurrently: the file store reads its file afresh on every
+// load and libsecret is thread-safe. A load still stuck in the keyring when
+// the worker goes away is left behind (its answer goes nowhere); the
+// destructor waits a moment for the others.
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>  // before Asio (GCC 12)
 
 #include <boost/asio/awaitable.hpp>
@@ -38,12 +35,10 @@ public:
 
     boost::asio::awaitable<Result<std::optional<std::string>>> load(boost::asio::io_context& io, std::string key,
                                                                     std::chrono::milliseconds timeout);
-    // For callers that use the store directly (engine commands).
-    std::mutex& mutex();
 
 private:
-    struct State;
-    std::shared_ptr<State> state_;
+    SecretStore& store_;
+    std::shared_ptr<std::atomic<int>> in_flight_;
 };
 
 }  // namespace mailporter::relay_detail

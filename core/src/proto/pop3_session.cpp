@@ -57,7 +57,7 @@ net::awaitable<Result<std::vector<std::string>>> Session::read_multiline_lines(s
         if (*line == ".") break;
         if (!line->empty() && line->front() == '.') line->erase(0, 1);
         bytes += line->size() + sizeof(std::string);
-        if (lines.size() >= max_lines || bytes > MaxListingBytes)
+        if (lines.size() >= max_lines || bytes > listing_bytes_)
             co_return fail(make_error(Errc::TooBig, "the server's listing is larger than MailPorter accepts (" +
                                                         std::to_string(lines.size()) + " lines)"));
         lines.push_back(std::move(*line));

@@ -70,6 +70,8 @@ public:
     // QUIT: enters the UPDATE state, where the server removes what was DELEd.
     net::awaitable<Result<void>> quit();
 
+    // Bytes one listing may take (default MaxListingBytes).
+    void set_listing_limit(std::size_t bytes) { listing_bytes_ = bytes; }
     const Capabilities& capabilities() const { return caps_; }
     bool uidl_supported() const { return uidl_supported_; }
     // Lines of the last LIST reply that could not be read (their messages
@@ -96,6 +98,7 @@ private:
     std::string auth_method_;
     std::size_t pending_retr_ = 0;
     std::size_t list_malformed_ = 0;
+    std::size_t listing_bytes_ = MaxListingBytes;
 };
 
 }  // namespace mailporter::pop3
