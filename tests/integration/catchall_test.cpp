@@ -111,3 +111,82 @@ TEST_CASE("without a fallback, unroutable mail stays remote and is reported", "[
     CHECK(bed.remote_count("catchall") == 1);
     CHECK(bed.wait_office_count("bob", 1, std::chrono::seconds(30)));
 }
+
+namespace {
+
+// A message as scanners and cron send it: no Message-ID, the same sender and
+// subject every time; only the body (and the envelope) differ.
+std::string bare(const std::string& rcpt, const std::string& body) {
+    return "Delivered-To: " + rcpt + "\r\nReceived: from mx.provider.test by imap.provider.test; " +
+           "Mon, 23 Nov 2026 10:00:00 +0000\r\nFrom: scanner@sender.test\r\nSubject: Scan\r\n\r\n" + body + "\r\n";
+}
+
+std::multiset<std::string> bodies(const std::vector<std::string>& stored) {
+    std::multiset<std::string> out;
+    for (const auto& m : stored) {
+        // Postfix stores LF line ends; the body without its line end.
+        const auto p = m.find("\n\n");
+        if (p == std::string::npos) continue;
+        std::string b = m.substr(p + 2);
+        while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.pop_back();
+        out.insert(b);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("catch-all over IMAP, every folder: no Message-ID, equal UIDs and reused Message-IDs are each delivered "
+          "before anything leaves; Trash and Junk are left alone",
+          "[integration][catchall][ledger]") {
+    auto& bed = TestBed::shared();
+    bed.clear_remote("catchall");
+    bed.clear_office();
+    // INBOX and Work both get UIDs 1 and 2 from Dovecot.
+    bed.put_remote("catchall", bare("alice@example.com", "page 1 of the inbox scan"));
+    bed.put_remote("catchall", bare("alice@example.com", "page 2 of the inbox scan"));
+    bed.put_remote("catchall", bare("alice@example.com", "page 1 of the work scan"), "Work");
+    bed.put_remote("catchall", bare("alice@example.com", "page 2 of the work scan"), "Work");
+    // A ticket system reusing one Message-ID for different messages.
+    for (int i = 1; i <= 3; ++i)
+        bed.put_remote("catchall", msg("Delivered-To: bob@example.com\r\n", "ticket@helpdesk", "ticket update " +
+                                                                                  std::to_string(i)),
+                       "Lists");
+    // The same list mail twice for carol (a second provider hop): once.
+    bed.put_remote("catchall", msg("Delivered-To: carol@example.com\r\n", "list-9@x", "the list mail"), "Lists");
+    bed.put_remote("catchall",
+                   msg("Delivered-To: carol@example.com\r\nReceived: from relay2.provider.test; "
+                       "Mon, 23 Nov 2026 10:00:01 +0000\r\n",
+                       "list-9@x", "the list mail"),
+                   "Lists");
+    bed.put_remote("catchall", bare("alice@example.com", "thrown away"), "Trash");
+    bed.put_remote("catchall", bare("alice@example.com", "spam"), "Junk");
+
+    Setup s("catchall-imap");
+    s.office_plain();
+    s.add_catchall("domain-imap", "catchall", "imaps", "tls",
+                   {"--domain", "example.com=office.test", "--folder", "*"}, "imap");
+    std::string said;
+    for (int pass = 0; pass < 2; ++pass) {
+        auto r = s.cli({"-v", "poll"});
+        said += r.out + r.err;
+        CHECK(r.exit_code == 0);
+    }
+    INFO(said);
+    REQUIRE(bed.wait_office_count("alice", 4, std::chrono::seconds(30)));
+    REQUIRE(bed.wait_office_count("bob", 3, std::chrono::seconds(30)));
+    REQUIRE(bed.wait_office_count("carol", 1, std::chrono::seconds(30)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(bodies(bed.office_messages("alice")) ==
+          std::multiset<std::string>{"page 1 of the inbox scan", "page 2 of the inbox scan",
+                                     "page 1 of the work scan", "page 2 of the work scan"});
+    CHECK(subjects(bed.office_messages("bob")) ==
+          std::multiset<std::string>{"ticket update 1", "ticket update 2", "ticket update 3"});
+    CHECK(bed.office_count("carol") == 1);
+    for (const char* f : {"INBOX", "Work", "Lists"}) {
+        INFO(f);
+        CHECK(bed.remote_count("catchall", f) == 0);
+    }
+    CHECK(bed.remote_count("catchall", "Trash") == 1);
+    CHECK(bed.remote_count("catchall", "Junk") == 1);
+}

@@ -53,10 +53,11 @@ struct Setup {
     }
     // A catch-all box: routing holds --catch-all, --domain, --fallback ...
     void add_catchall(const std::string& name, const std::string& user, const std::string& port_name,
-                      const std::string& tls, const std::vector<std::string>& routing) const {
+                      const std::string& tls, const std::vector<std::string>& routing,
+                      const std::string& protocol = "pop3") const {
         std::vector<std::string> args{"--catch-all"};
         args.insert(args.end(), routing.begin(), routing.end());
-        add(name, user, port_name, tls, args);
+        add(name, user, port_name, tls, args, protocol);
     }
 
 private:

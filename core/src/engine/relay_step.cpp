@@ -70,6 +70,7 @@ net::awaitable<void> RelayStep::begin() {
     }
     if (!r.no_route.empty()) {
         t_.refusal = r.no_route;
+        reply_ = r.no_route;
         early_ = Outcome::Unroutable;
         co_return;
     }
