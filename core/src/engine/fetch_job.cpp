@@ -214,8 +214,11 @@ Route FetchJob::route(const Msg& m, const std::string& head) {
 
 awaitable<Result<std::string>> FetchJob::prepare() {
     if (auto r = setup_routing(); !r) co_return r.error();
-    auto released = ledger_.open_box();
-    if (!released) co_return released.error();
+    auto opened = ledger_.open_box();
+    if (!opened) co_return opened.error();
+    if (opened->fresh)
+        warn(Notice::BoxChanged, "the account now points at another mailbox: its mail is taken as new (what was "
+                                 "known of the old mailbox no longer applies)");
     auto pw = co_await s_.secret_worker.load(s_.io, account_secret_key(acc_.name),
                                             std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)));
     if (!pw) co_return pw.error();

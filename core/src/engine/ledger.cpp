@@ -73,18 +73,18 @@ std::string Ledger::lower(const std::string& s) const {
     return out;
 }
 
-Result<int> Ledger::open_box() {
+Result<BoxOpened> Ledger::open_box() {
     auto b = store_.box(acc_.id);
     if (!b) return b.error();
     const std::string identity = identity_of(acc_);
     const std::string routing = routing_of(acc_);
+    BoxOpened out;
+    if (*b && (*b)->identity == identity && (*b)->routing == routing) return out;
+    // Changes join the group: lost in a crash, they are made again next pass.
     if (auto g = commits_.write(); !g) return g.error();
-    int released = 0;
     if (!*b) {
         // First pass, or state from before boxes were recorded: it was made
         // with these settings as far as anyone knows.
-        auto any = store_.folders(acc_.id);
-        if (!any) return any.error();
         auto pop = store_.has_states(acc_.id, "");
         if (!pop) return pop.error();
         if (auto r = store_.set_box(acc_.id, {identity, routing, *pop}); !r) return r.error();
@@ -93,21 +93,21 @@ Result<int> Ledger::open_box() {
         // must never delete a stranger's message).
         if (auto r = store_.forget_account(acc_.id); !r) return r.error();
         if (auto r = store_.set_box(acc_.id, {identity, routing, false}); !r) return r.error();
+        out.fresh = true;
         log_("the account now points at another mailbox (" + sanitize_for_log(acc_.user, 100) + " at " +
              sanitize_for_log(acc_.host, 200) + "): what was known of the old one is forgotten");
     } else if ((*b)->routing != routing) {
         auto n = store_.clear_refusals(acc_.id);
         if (!n) return n.error();
-        released = *n;
+        out.released = *n;
         store::BoxState next = **b;
         next.routing = routing;
         if (auto r = store_.set_box(acc_.id, next); !r) return r.error();
-        if (released > 0)
-            log_("the routing settings changed: " + std::to_string(released) +
+        if (out.released > 0)
+            log_("the routing settings changed: " + std::to_string(out.released) +
                  " message(s) held after a refusal are tried again");
     }
-    if (auto c = commits_.commit(); !c) return c.error();
-    return released;
+    return out;
 }
 
 Result<bool> Ledger::expects_uidl() {
@@ -219,7 +219,8 @@ Result<Sorted> Ledger::sort(std::vector<Msg>& listing, bool have_uids) {
         out.fetch.push_back(m);
     }
     if (auto r = store_.mark_missing(acc_.id, folder_key_, present, now_); !r) return r.error();
-    if (auto c = commits_.commit(); !c) return c.error();
+    // No commit of its own: first-seen times lost in a crash only make the
+    // policy count later (a message is kept longer, never deleted early).
     return out;
 }
 
@@ -332,8 +333,9 @@ Result<void> Ledger::decide(const Transfer& t, std::vector<Msg>& may_leave, std:
 }
 
 Result<std::vector<Msg>> Ledger::settle(std::vector<Msg>& delivered_now) {
-    // The copies first: a verdict reads only what is on disk.
-    if (auto c = commits_.commit(); !c) return c.error();
+    // The verdicts join the group that holds the copies they read (or a
+    // later one): one commit makes both durable, or neither — and only a
+    // committed verdict lets a message leave.
     std::vector<Msg> may_leave;
     auto g = commits_.write();
     if (!g) return g.error();
@@ -349,18 +351,15 @@ Result<std::vector<Msg>> Ledger::settle(std::vector<Msg>& delivered_now) {
 
 Result<void> Ledger::removed(const std::vector<Msg>& gone) {
     if (!have_uids_) return {};
+    // Joins the group (committed at the end of the pass at the latest): a
+    // deletion not recorded is only sent again if the message is listed again.
     for (const auto& m : gone) {
         if (m.uid.empty()) continue;
         if (auto g = commits_.write(); !g) return g.error();
         if (auto r = store_.deleted(acc_.id, folder_key_, m.uid, now_); !r) return r;
     }
-    return commits_.commit();
+    return {};
 }
 
-Result<void> Ledger::forget_folder(const std::string& folder_key) {
-    if (auto g = commits_.write(); !g) return g.error();
-    if (auto r = store_.forget_folder(acc_.id, folder_key); !r) return r;
-    return commits_.commit();
-}
 
 }  // namespace mailporter::relay_detail

@@ -116,6 +116,11 @@ struct Transfer {
     bool temporary = false;  // some recipient was refused for now (or the transaction broke)
 };
 
+struct BoxOpened {
+    bool fresh = false;  // the account points at another mailbox now: its state was forgotten
+    int released = 0;    // held refusals a routing change released
+};
+
 class Ledger {
 public:
     // Rows missing from listings are forgotten after this long.
@@ -126,9 +131,8 @@ public:
     using Log = std::function<void(const std::string&)>;
     Ledger(Database& db, Commits& commits, const Account& account, std::int64_t now, Log log);
 
-    // Checks which box the state describes (see above). Returns how many held
-    // refusals a routing change released.
-    Result<int> open_box();
+    // Checks which box the state describes (see above).
+    Result<BoxOpened> open_box();
     // POP3: whether this box gave UIDL before (or state exists): a UIDL that
     // fails now fails the pass instead of turning into delete-everything.
     Result<bool> expects_uidl();
@@ -161,9 +165,6 @@ public:
     // The server confirmed these deletions.
     Result<void> removed(const std::vector<Msg>& gone);
 
-    // Old folder states (IMAP renumbering) are forgotten once the folder's
-    // pass completed.
-    Result<void> forget_folder(const std::string& folder_key);
     const std::string& folder_key() const { return folder_key_; }
     bool delete_due(std::int64_t first_seen) const;
 
