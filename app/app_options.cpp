@@ -4,11 +4,13 @@
 
 namespace mailporter::app {
 
-const char* const Usage = R"(usage: mailporter [--data-dir DIR] [--secret-store keyring|file] [--hidden] [--viewer]
+const char* const Usage = R"(usage: mailporter [--data-dir DIR] [--secret-store auto|keyring|file] [--hidden] [--viewer]
 
   --data-dir DIR        the data directory (default $XDG_DATA_HOME/mailporter;
                         MAILPORTER_DATA_DIR overrides), as for mailporter-cli
-  --secret-store KIND   keyring (default) or file; MAILPORTER_SECRET_STORE sets it too
+  --secret-store KIND   auto (default: the desktop keyring when one answers, else a
+                        private file; kept once chosen), keyring or file;
+                        MAILPORTER_SECRET_STORE sets it too
   --hidden              start with only the tray icon (when there is a tray)
   --viewer              when another engine (mailporter-cli run) works on the data
                         directory, watch and control it without asking
@@ -69,9 +71,9 @@ std::string parse_options(int argc, const wxCmdLineArgsArray& argv, Options& out
     if (!store) {
         if (const char* e = std::getenv("MAILPORTER_SECRET_STORE"); e && *e) store = e;
     }
-    out.secret_store_kind = store.value_or("keyring");
-    if (out.secret_store_kind != "keyring" && out.secret_store_kind != "file")
-        return "--secret-store must be keyring or file, not '" + out.secret_store_kind + "'";
+    out.secret_store_kind = store.value_or("auto");
+    if (out.secret_store_kind != "auto" && out.secret_store_kind != "keyring" && out.secret_store_kind != "file")
+        return "--secret-store must be auto, keyring or file, not '" + out.secret_store_kind + "'";
     return {};
 }
 

@@ -43,30 +43,6 @@ constexpr int ExitOk = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitUsage = 2;
 
-// The same rule as mailporter-cli: one keyring namespace per data directory
-// ("MailPorter <instance-id> "), the id created as random hex when missing.
-Result<std::string> instance_id(Database& db) {
-    auto id = db.setting("instance-id");
-    if (!id) return id.error();
-    if (*id) return **id;
-    std::ostringstream os;
-    std::random_device rd;
-    os << std::hex << rd() << rd() << rd() << rd();
-    if (auto r = db.set_setting("instance-id", os.str()); !r) return r.error();
-    return os.str();
-}
-
-Result<std::unique_ptr<SecretStore>> open_secret_store(const std::filesystem::path& data_dir, const std::string& kind,
-                                                       const std::string& id) {
-    if (kind == "file") return open_file_store(data_dir / "secrets");
-    auto store = open_keyring_store("MailPorter " + id + " ");
-    if (!store && store.error().detail.find("--secret-store file") == std::string::npos) {
-        Error e = store.error();
-        e.detail += " (use --secret-store file on a machine without a keyring)";
-        return e;
-    }
-    return store;
-}
 
 wxString path_text(const std::filesystem::path& p) {
 #if defined(_WIN32)
@@ -152,8 +128,18 @@ bool MailPorterApp::OnInit() {
     // Passwords: the engine opens its own store when it starts (a
     // SecretStore is used by one thread at a time); this thread opens
     // another for the dialogs, below.
+    // Which store this data directory uses: chosen once (the keyring when one
+    // answers, else the private file) and then kept, as for mailporter-cli.
     std::string id;
-    if (options_.secret_store_kind != "file") {
+    std::string store_why;
+    if (auto choice = choose_secret_store(*db_, options_.secret_store_kind)) {
+        options_.secret_store_kind = choice->kind;
+        store_why = choice->why;
+    } else {
+        options_.secret_store_kind = "file";
+        store_why = choice.error().detail;
+    }
+    if (options_.secret_store_kind == "keyring") {
         auto got = instance_id(*db_);
         if (got) id = *got;
     }
@@ -176,7 +162,8 @@ bool MailPorterApp::OnInit() {
     log_viewer_ = new LogViewer(*bridge_);
     app_log(LogLevel::Info, "MailPorter " MAILPORTER_VERSION " started on " + data_dir_.string() +
                                 (bridge_->engine() ? "" : " (watching the engine of another process)"));
-    if (*secrets_) app_log(LogLevel::Info, "passwords: " + std::string((**secrets_)->kind()) + " secret store");
+    if (*secrets_)
+        app_log(LogLevel::Info, "passwords: " + std::string((**secrets_)->kind()) + " secret store (" + store_why + ")");
     else app_log(LogLevel::Error, "passwords cannot be read: " + secrets_->error().detail);
 
     if (wxTaskBarIcon::IsAvailable()) {

@@ -37,7 +37,7 @@ constexpr int ExitOk = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitUsage = 2;
 
-const char* Usage = R"(usage: mailporter-cli [--data-dir DIR] [--secret-store keyring|file] [-v|--verbose] COMMAND
+const char* Usage = R"(usage: mailporter-cli [--data-dir DIR] [--secret-store auto|keyring|file] [-v|--verbose] COMMAND
 
 commands:
   server set --host H --port P --tls tls|starttls|none [--user U --password-stdin]
@@ -76,7 +76,9 @@ commands:
   --version
 
 The data directory defaults to $XDG_DATA_HOME/mailporter (MAILPORTER_DATA_DIR
-overrides); MAILPORTER_SECRET_STORE sets the secret store like --secret-store.
+overrides); MAILPORTER_SECRET_STORE sets the secret store like --secret-store. With
+"auto" (the default) the first use picks the desktop keyring when one answers,
+else a private 0600 file in the data directory, and every later use keeps to it.
 )";
 
 struct UsageError {
@@ -211,7 +213,8 @@ std::string join(const std::vector<std::string>& v) {
 
 struct Context {
     std::filesystem::path data_dir;
-    std::string secret_store_kind;  // "keyring" or "file"
+    std::string secret_store_kind;  // "auto" until secret_store() chose; then "keyring" or "file"
+    std::string secret_store_why;   // how it was chosen
     bool verbose = false;
     std::unique_ptr<mp::Database> db;
     std::unique_ptr<mp::SecretStore> secrets;
@@ -223,31 +226,25 @@ struct Context {
         }
         return *db;
     }
+    // The store this data directory uses (chosen once, then recorded: see
+    // mailporter/secret_store.h); secret_store_kind becomes the real kind.
     mp::SecretStore& secret_store() {
         if (secrets) return *secrets;
-        if (secret_store_kind == "file") {
-            need(mp::ensure_private_dir(data_dir));
-            secrets = need(mp::open_file_store(data_dir / "secrets"));
-        } else {
-            // One keyring namespace per data directory, so two setups never
-            // read each other's passwords.
-            auto& d = database();
-            auto id = need(d.setting("instance-id"));
-            if (!id) {
-                std::ostringstream os;
-                std::random_device rd;
-                os << std::hex << rd() << rd() << rd() << rd();
-                id = os.str();
-                need(d.set_setting("instance-id", *id));
-            }
-            auto store = mp::open_keyring_store("MailPorter " + *id + " ");
-            if (!store)
-                throw Failure{store.error().detail.find("--secret-store file") != std::string::npos
-                                  ? store.error().detail
-                                  : store.error().detail + " (use --secret-store file on a machine without a keyring)"};
-            secrets = std::move(*store);
-        }
+        auto& d = database();
+        const auto choice = need(mp::choose_secret_store(d, secret_store_kind));
+        secret_store_kind = choice.kind;
+        secret_store_why = choice.why;
+        const std::string id = choice.kind == "keyring" ? need(mp::instance_id(d)) : std::string();
+        auto store = mp::open_secret_store(data_dir, choice.kind, id);
+        if (!store) throw Failure{store.error().detail};
+        secrets = std::move(*store);
         return *secrets;
+    }
+    // What status shows without opening (or choosing) anything.
+    std::string shown_secret_store() {
+        if (secret_store_kind != "auto") return secret_store_kind;
+        const auto recorded = mp::recorded_secret_store(database());
+        return recorded.empty() ? "not chosen yet" : recorded;
     }
     mp::RelayOptions relay_options() {
         mp::RelayOptions o;
@@ -607,7 +604,7 @@ int cmd_status(Context& ctx, const Args& a) {
     std::vector<mp::PassReport> reports;
     mp::Colour overall = mp::Colour::Green;
     for (auto& acc : need(db.accounts())) {
-        Row row{acc, {}, std::nullopt, 0, today[lower(acc.name)]};
+        Row row{acc, mp::Status{}, std::nullopt, 0, today[lower(acc.name)]};
         auto it = last.find(acc.id);
         if (it != last.end()) {
             row.pass = it->second;
@@ -635,7 +632,7 @@ int cmd_status(Context& ctx, const Args& a) {
         std::cout << "{\"colour\":\"" << mp::to_string(overall) << "\",\"scheduler\":\"" << (paused ? "paused" : "running")
                   << "\",\"engine_pid\":" << (engine_pid ? std::to_string(*engine_pid) : "null")
                   << ",\"max_connections\":" << max_connections << ",\"default_interval_minutes\":" << default_minutes
-                  << ",\"secret_store\":\"" << ctx.secret_store_kind << "\",\"office\":{\"colour\":\""
+                  << ",\"secret_store\":\"" << ctx.shown_secret_store() << "\",\"office\":{\"colour\":\""
                   << mp::to_string(office_st.colour) << "\",\"code\":\"" << mp::to_string(office_st.code)
                   << "\",\"sentence\":\"" << json_escape(office_st.sentence()) << "\",\"detail\":\""
                   << json_escape(office_st.detail) << "\",\"host\":\"" << (office ? json_escape(office->host) : "")
@@ -659,7 +656,7 @@ int cmd_status(Context& ctx, const Args& a) {
     }
     std::cout << "MailPorter: " << mp::to_string(overall) << "; scheduler " << (paused ? "paused" : "running")
               << (engine_pid ? "; engine running (process " + std::to_string(*engine_pid) + ")" : "; no engine running")
-              << "; up to " << max_connections << " connections at once; passwords in the " << ctx.secret_store_kind
+              << "; up to " << max_connections << " connections at once; passwords: " << ctx.shown_secret_store()
               << " store\n";
     std::cout << "office server " << (office ? office->host + ":" + std::to_string(office->port) : std::string("(none)"))
               << ": " << mp::to_string(office_st.colour) << " (" << mp::to_string(office_st.code) << ") — "
@@ -702,8 +699,25 @@ int cmd_run(Context& ctx, const Args& a) {
     ctx.secret_store();
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
-    std::cerr << "mailporter-cli: engine running on " << ctx.data_dir.string() << " (secret store: " << ctx.secrets->kind()
-              << "); Ctrl-C or SIGTERM stops it\n";
+    std::cerr << "mailporter-cli: engine running on " << ctx.data_dir.string() << "; passwords in the "
+              << ctx.secret_store_kind << " store (" << ctx.secret_store_why << "); Ctrl-C or SIGTERM stops it\n";
+    auto& db = ctx.database();
+    const auto accounts = need(db.accounts());
+    const auto office = need(db.office_server());
+    if (accounts.empty() || !office) {
+        // The engine waits and picks up what is added meanwhile (within a second).
+        const std::string cli = "mailporter-cli --data-dir " + ctx.data_dir.string();
+        std::cerr << "mailporter-cli: nothing to fetch yet; the engine waits. In another terminal:\n";
+        if (!office)
+            std::cerr << "  " << cli << " server set --host mail.office.local --port 25 --tls starttls\n";
+        if (accounts.empty())
+            std::cerr << "  printf '%s' 'the-password' | " << cli
+                      << " account add info --protocol pop3 --host pop.provider.example --user info@example.com"
+                         " --password-stdin --deliver-to info@office.local\n";
+        std::cerr << "(README.md, \"Add an account\", explains every option.)\n";
+    }
+    const std::string store_line = "passwords are kept in the " + ctx.secret_store_kind + " store (" +
+                                   ctx.secret_store_why + ")";
     mp::ServiceOptions o;
     o.data_dir = ctx.data_dir;
     o.secrets = std::move(ctx.secrets);
@@ -722,6 +736,7 @@ int cmd_run(Context& ctx, const Args& a) {
                 << (l->account.empty() ? std::string() : "[" + l->account + "] ") << l->text << std::endl;
         }
     };
+    o.notes = {store_line};
     auto r = mp::run_service(std::move(o));
     if (!r) {
         if (r.error().code == mp::Errc::Busy)
@@ -858,9 +873,9 @@ int main(int argc, char** argv) {
         if (!store) {
             if (const char* e = std::getenv("MAILPORTER_SECRET_STORE"); e && *e) store = e;
         }
-        ctx.secret_store_kind = store.value_or("keyring");
-        if (ctx.secret_store_kind != "keyring" && ctx.secret_store_kind != "file")
-            throw UsageError{"--secret-store must be keyring or file, not '" + ctx.secret_store_kind + "'"};
+        ctx.secret_store_kind = store.value_or("auto");
+        if (ctx.secret_store_kind != "auto" && ctx.secret_store_kind != "keyring" && ctx.secret_store_kind != "file")
+            throw UsageError{"--secret-store must be auto, keyring or file, not '" + ctx.secret_store_kind + "'"};
 
         const std::string cmd = rest[0];
         if (cmd == "pause" || cmd == "resume")

@@ -31,3 +31,8 @@ if(MAILPORTER_BUILD_APP)
     set_tests_properties(package_deb PROPERTIES LABELS package TIMEOUT 600 SKIP_RETURN_CODE 77)
   endif()
 endif()
+# script/bootstrap in a scratch root with stub apt-get and dpkg-query: a
+# fresh container (policy-rc.d present or not, nothing or everything to
+# install, a package that fails).
+add_test(NAME bootstrap COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/bootstrap_test.sh)
+set_tests_properties(bootstrap PROPERTIES LABELS unit ENVIRONMENT "MAILPORTER_SOURCE_DIR=${PROJECT_SOURCE_DIR}")

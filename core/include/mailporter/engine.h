@@ -159,6 +159,9 @@ struct EngineOptions {
     std::chrono::milliseconds slot_lease{std::chrono::seconds(60)};
     std::size_t max_queued_log_lines = 10000;
     std::function<void()> wake;
+    // Written to the log right after "engine started" (which secret store
+    // is in use and why, ...).
+    std::vector<std::string> notes;
 };
 
 struct HistoryQuery {

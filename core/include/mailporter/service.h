@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "mailporter/engine.h"
 #include "mailporter/relay.h"
@@ -31,6 +33,9 @@ struct ServiceOptions {
     // Every event the engine sends, on the calling thread, in order.
     std::function<void(const Event&)> on_event;
     std::chrono::milliseconds stop_grace{10000};
+    // Lines the engine writes to its log when it starts (e.g. which secret
+    // store is in use and why).
+    std::vector<std::string> notes;
 };
 
 // Errc::Busy ("process <pid> holds <dir>") when another engine runs on the

@@ -265,6 +265,7 @@ void Engine::Impl::init() {
     }
     prune();
     log(LogLevel::Info, {}, "engine started");
+    for (const auto& note : opt.notes) log(LogLevel::Info, {}, note);
     reload_config(true);
     emit_office();
     config_timer.expires_after(opt.config_poll);

@@ -23,6 +23,7 @@ Result<void> run_service(ServiceOptions options) {
     eo.secrets = std::move(options.secrets);
     eo.relay = options.relay;
     eo.stop_grace = options.stop_grace;
+    eo.notes = options.notes;
     eo.wake = [waker] {
         {
             std::lock_guard lock(waker->mu);
