@@ -20,7 +20,10 @@ std::filesystem::path cli_path() {
 namespace {
 
 [[noreturn]] void exec_child(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-    for (const auto& e : env) putenv(strdup(e.c_str()));
+    for (const auto& e : env) {
+        if (!e.empty() && e.back() == '=') unsetenv(e.substr(0, e.size() - 1).c_str());  // "NAME=": unset
+        else putenv(strdup(e.c_str()));
+    }
     std::vector<std::string> full{cli_path().string()};
     full.insert(full.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -89,14 +92,16 @@ CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin
     return r;
 }
 
-int start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+int start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env,
+              const std::filesystem::path& output) {
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
         const int devnull = open("/dev/null", O_RDWR);
+        const int out = output.empty() ? devnull : open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
+        dup2(out, 1);
+        dup2(out, 2);
         exec_child(args, env);
     }
     return pid;

@@ -17,12 +17,14 @@ struct CliResult {
 
 std::filesystem::path cli_path();  // $MAILPORTER_BINARY_DIR/cli/mailporter-cli
 
-// Runs to completion. env entries are "NAME=value" added to this process's environment.
+// Runs to completion. env entries are "NAME=value" added to this process's
+// environment ("NAME=" removes NAME).
 CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_text = {},
                   const std::vector<std::string>& env = {});
 
-// Starts in the background (output discarded); returns the pid.
-int start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+// Starts in the background (output discarded, or written to `output`); returns the pid.
+int start_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+              const std::filesystem::path& output = {});
 // Waits for a started child; returns its exit code (or -signal).
 int wait_cli(int pid);
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
@@ -366,4 +367,53 @@ TEST_CASE("a running engine checks on request, pauses, and stops cleanly on SIGT
     CHECK(wait_cli(pid) == 0);
     auto after = s.cli({"status", "--json"});
     CHECK(after.out.find("\"engine_pid\":null") != std::string::npos);
+}
+
+TEST_CASE("first run headless: no keyring, no flags; run waits and says how to add, the file store is chosen and kept",
+          "[integration][service][first-run]") {
+    auto& bed = TestBed::shared();
+    bed.clear_remote("alice");
+    bed.clear_office();
+    Setup s("first-run");
+    // Like a server without a desktop session: no bus, no display.
+    std::vector<std::string> env = s.env;
+    env.insert(env.end(), {"DBUS_SESSION_BUS_ADDRESS=", "DISPLAY=", "WAYLAND_DISPLAY=", "MAILPORTER_SECRET_STORE="});
+    const auto cli = [&](std::vector<std::string> args, const std::string& in = {}) {
+        args.insert(args.begin(), {"--data-dir", s.data_dir.string()});
+        return run_cli(args, in, env);
+    };
+    const auto log = s.data_dir.parent_path() / ("first-run-" + std::to_string(::getpid()) + ".log");
+    const int pid = start_cli({"--data-dir", s.data_dir.string(), "run"}, env, log);
+    const auto read_log = [&] {
+        std::ifstream in(log);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (read_log().find("engine running") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto said = read_log();
+    INFO(said);
+    CHECK(said.find("passwords in the file store (no desktop keyring answered") != std::string::npos);
+    CHECK(said.find("nothing to fetch yet") != std::string::npos);
+    CHECK(said.find("server set --host") != std::string::npos);
+    CHECK(said.find("account add") != std::string::npos);
+    CHECK(::kill(pid, 0) == 0);  // still running, waiting
+
+    // The user follows the hint, in another terminal, without any flag.
+    REQUIRE(cli({"server", "set", "--host", "127.0.0.1", "--port", std::to_string(bed.port("smtp")), "--tls", "none"})
+                .exit_code == 0);
+    bed.put_remote("alice", make_message("first-run", 1, 500));
+    auto add = cli({"account", "add", "alice", "--protocol", "pop3", "--host", "localhost", "--port",
+                    std::to_string(bed.port("pop3s")), "--tls", "tls", "--user", "alice", "--password-stdin",
+                    "--deliver-to", "alice@office.test"},
+                   bed.password("alice"));
+    INFO(add.out << add.err);
+    REQUIRE(add.exit_code == 0);
+    CHECK(bed.wait_office_count("alice", 1, std::chrono::seconds(20)));
+    auto st = cli({"status", "--json"});
+    CHECK(st.out.find("\"secret_store\":\"file\"") != std::string::npos);
+    CHECK(fs::exists(s.data_dir / "secrets"));
+    ::kill(pid, SIGTERM);
+    CHECK(wait_cli(pid) == 0);
+    CHECK(read_log().find("passwords are kept in the file store") != std::string::npos);
 }
