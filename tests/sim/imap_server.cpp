@@ -226,6 +226,7 @@ awaitable<void> ImapServer::session(Conn& c) {
             std::size_t p = 0;
             const auto uids = uid_set(astring(args, p), max_uid());
             const std::string kind = fault_verb(verb, args);
+            if (f && f->action == Action::EmptyListing) glitch = true;  // no FETCH data at all, just OK
             std::uint32_t seq = 0;
             for (const auto& m : folder().msgs) {
                 ++seq;
