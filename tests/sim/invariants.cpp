@@ -64,7 +64,7 @@ std::string Checker::context(std::uint64_t key) const {
         return out;
     };
     if (static_cast<std::size_t>(m.box) < w_.box_history.size() && !w_.box_history[static_cast<std::size_t>(m.box)].empty())
-        parts.push_back("box " + std::to_string(m.box) + ": " + join_last(w_.box_history[static_cast<std::size_t>(m.box)], 4));
+        parts.push_back(join_last(w_.box_history[static_cast<std::size_t>(m.box)], 8));
     std::vector<std::string> office;
     const std::string tag = "of s" + std::to_string(m.content_id) + " ";
     for (const auto& h : w_.office_history)
@@ -132,8 +132,9 @@ std::vector<std::string> Checker::after_step() {
         std::uint64_t example = 0;
         for (const auto& [key, m] : w_.facts) {
             if (m.content_id != cid) continue;
-            example = key;
-            if (possible_recipients(accounts_[static_cast<std::size_t>(m.box)], m).count(rcpt)) ++allowed;
+            const bool routes_there = possible_recipients(accounts_[static_cast<std::size_t>(m.box)], m).count(rcpt) > 0;
+            if (example == 0 || routes_there) example = key;  // one that routes there, if any
+            if (routes_there) ++allowed;
             if (m.message_id.empty()) allowed += m.renumbered;
             allowed += m.unrecognisable;
         }
