@@ -123,7 +123,8 @@ private:
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
         std::filesystem::permissions(dir_, std::filesystem::perms::owner_all);
-        if (opt_.verbose) world_.narrate = [](const std::string& t) { std::printf("%s\n", t.c_str()); };
+        std::vector<std::string> first_mail;  // narrated after the scenario's header
+        if (opt_.verbose) world_.narrate = [&first_mail](const std::string& t) { first_mail.push_back(t); };
         Rng rng(seed_);
         plan_ = make_scenario(rng, world_);
         world_.on_delete_command = [this](int box, const std::string& folder_key, const std::string& uid,
@@ -136,6 +137,8 @@ private:
             std::to_string(plan_.commit_every) + (world_.office_pipelining ? "" : ", office without PIPELINING") +
             (world_.office_size_limit ? ", office SIZE " + std::to_string(world_.office_size_limit) : ""));
         for (std::size_t i = 0; i < plan_.accounts.size(); ++i) say("  " + describe(plan_.accounts[i], world_.boxes[i]));
+        for (const auto& line : first_mail) say(line);
+        if (opt_.verbose) world_.narrate = [](const std::string& t) { std::printf("%s\n", t.c_str()); };
     }
 
     // The engine's incarnation: io_context, servers around the world, the
