@@ -7,10 +7,9 @@
 #include <stdexcept>
 #include <utility>
 
-#include <unistd.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <unistd.h>
 
 #include "engine/pass_runner.h"
 #include "mailporter/database.h"
@@ -47,13 +46,14 @@ void need(Result<void> r, const std::string& what) {
 }
 
 std::string describe(const PassReport& r) {
-    std::string s = r.account + ": " +
-                    (r.outcome.ok() ? std::string("ok")
-                                    : std::string(to_string(r.outcome.error().code)) + " (" + r.outcome.error().detail + ")") +
-                    (r.office_failed ? " [office]" : "") + "; listed " + std::to_string(r.listed) + ", delivered " +
-                    std::to_string(r.delivered) + ", deleted " + std::to_string(r.deleted) + ", retrying " +
-                    std::to_string(r.retrying) + ", refused " + std::to_string(r.refused) + ", skipped " +
-                    std::to_string(r.skipped) + ", kept " + std::to_string(r.kept);
+    std::string s =
+        r.account + ": " +
+        (r.outcome.ok() ? std::string("ok")
+                        : std::string(to_string(r.outcome.error().code)) + " (" + r.outcome.error().detail + ")") +
+        (r.office_failed ? " [office]" : "") + "; listed " + std::to_string(r.listed) + ", delivered " +
+        std::to_string(r.delivered) + ", deleted " + std::to_string(r.deleted) + ", retrying " +
+        std::to_string(r.retrying) + ", refused " + std::to_string(r.refused) + ", skipped " +
+        std::to_string(r.skipped) + ", kept " + std::to_string(r.kept);
     for (const auto& n : r.notices) s += " [" + n + "]";
     return s;
 }
@@ -132,11 +132,12 @@ private:
         secrets_ = need(open_file_store(dir_ / "secrets"), "secret store");
         start_engine(true);
         checker_ = std::make_unique<Checker>(world_, plan_.accounts);
-        say("seed " + std::to_string(seed_) + ": " + std::to_string(plan_.steps) + " steps" + (plan_.slow ? ", slow" : "") +
-            ", office lanes " + std::to_string(plan_.office_lanes) + ", commit every " +
+        say("seed " + std::to_string(seed_) + ": " + std::to_string(plan_.steps) + " steps" +
+            (plan_.slow ? ", slow" : "") + ", office lanes " + std::to_string(plan_.office_lanes) + ", commit every " +
             std::to_string(plan_.commit_every) + (world_.office_pipelining ? "" : ", office without PIPELINING") +
             (world_.office_size_limit ? ", office SIZE " + std::to_string(world_.office_size_limit) : ""));
-        for (std::size_t i = 0; i < plan_.accounts.size(); ++i) say("  " + describe(plan_.accounts[i], world_.boxes[i]));
+        for (std::size_t i = 0; i < plan_.accounts.size(); ++i)
+            say("  " + describe(plan_.accounts[i], world_.boxes[i]));
         for (const auto& line : first_mail) say(line);
         if (opt_.verbose) world_.narrate = [](const std::string& t) { std::printf("%s\n", t.c_str()); };
     }
@@ -156,8 +157,10 @@ private:
         std::vector<bool> moved;
         for (std::size_t i = 0; i < world_.boxes.size(); ++i) {
             std::unique_ptr<Server> s;
-            if (world_.boxes[i].protocol == Protocol::Imap) s = std::make_unique<ImapServer>(*io_, world_, faults_, static_cast<int>(i));
-            else s = std::make_unique<Pop3Server>(*io_, world_, faults_, static_cast<int>(i));
+            if (world_.boxes[i].protocol == Protocol::Imap)
+                s = std::make_unique<ImapServer>(*io_, world_, faults_, static_cast<int>(i));
+            else
+                s = std::make_unique<Pop3Server>(*io_, world_, faults_, static_cast<int>(i));
             moved.push_back(listen(*s, first ? 0 : ports_[i]));
             if (first) ports_.push_back(s->port());
             ports_[i] = s->port();
@@ -191,8 +194,8 @@ private:
             };
         if (opt_.transcript)
             o.transcript = [](const std::string& who, char direction, std::string_view line) {
-                std::printf("    %s %c %.*s\n", who.c_str(), direction, static_cast<int>(std::min<std::size_t>(line.size(), 300)),
-                            line.data());
+                std::printf("    %s %c %.*s\n", who.c_str(), direction,
+                            static_cast<int>(std::min<std::size_t>(line.size(), 300)), line.data());
             };
         o.timeout_seconds = plan_.slow ? 1 : 10;
         o.office_lanes = plan_.office_lanes;
@@ -227,9 +230,12 @@ private:
         const Account& a = plan_.accounts[static_cast<std::size_t>(box)];
         auto states = observer_->message_states(a.id, folder_key);
         std::string why;
-        if (!states) why = "its state could not be read: " + states.error().detail;
-        else if (const auto it = states->find(uid); it == states->end()) why = "no committed state for uid " + uid;
-        else if (it->second.delivered_at == 0) why = "uid " + uid + " is not committed as delivered";
+        if (!states)
+            why = "its state could not be read: " + states.error().detail;
+        else if (const auto it = states->find(uid); it == states->end())
+            why = "no committed state for uid " + uid;
+        else if (it->second.delivered_at == 0)
+            why = "uid " + uid + " is not committed as delivered";
         if (!why.empty() && checker_->first_time("I1 commit " + std::to_string(key)))
             add({"[I1] step " + std::to_string(world_.step) + ": " + checker_->describe(key) +
                  " got DELE / STORE \\Deleted before its delivery was committed: " + why});
@@ -264,8 +270,8 @@ private:
             if (Clock::now() - start > limit) {
                 if (checker_->first_time("H " + std::to_string(world_.step)))
                     add({"[H] step " + std::to_string(world_.step) + ": " +
-                         (running_ > 0 ? "a pass did not end" : "a connection stayed open after the passes") + " within " +
-                         std::to_string(limit.count()) + " s"});
+                         (running_ > 0 ? "a pass did not end" : "a connection stayed open after the passes") +
+                         " within " + std::to_string(limit.count()) + " s"});
                 return true;
             }
         }
@@ -300,7 +306,8 @@ private:
         faults_ = plan_faults(rng, in, true);
         for (const auto& r : faults_.rules) say("  fault planned: " + r.describe());
         if (faults_.crash) say("  crash planned: " + faults_.crash->describe());
-        if (faults_.max_refused_rcpts) say("  office: 421 after " + std::to_string(faults_.max_refused_rcpts) + " refused RCPTs");
+        if (faults_.max_refused_rcpts)
+            say("  office: 421 after " + std::to_string(faults_.max_refused_rcpts) + " refused RCPTs");
         for (auto& sv : servers_) sv->new_step(faults_);
         office_->new_step(faults_);
         const bool crashed = run_passes();
@@ -312,8 +319,8 @@ private:
             start_engine(false);
             auto check = db_->integrity_check();
             if (!check || *check != "ok")
-                add({"[I5] step " + std::to_string(s) + ": integrity_check after the crash: " +
-                     (check ? *check : check.error().detail)});
+                add({"[I5] step " + std::to_string(s) +
+                     ": integrity_check after the crash: " + (check ? *check : check.error().detail)});
         }
         add(checker_->after_step());
     }

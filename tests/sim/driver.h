@@ -12,8 +12,8 @@
 namespace mailporter::sim {
 
 struct RunOptions {
-    bool verbose = false;     // narrate world changes, faults, pass reports, engine log
-    bool transcript = false;  // also every protocol line the engine sends and reads
+    bool verbose = false;                        // narrate world changes, faults, pass reports, engine log
+    bool transcript = false;                     // also every protocol line the engine sends and reads
     std::filesystem::path scratch = "/dev/shm";  // databases live here (fsync is cheap)
 };
 
@@ -24,7 +24,7 @@ struct SeedOutcome {
     int steps = 0;
     int passes = 0;
     int crashes = 0;
-    int faults = 0;  // faults that fired
+    int faults = 0;      // faults that fired
     int deliveries = 0;  // transactions the office accepted
     int removals = 0;    // messages that left a box (anyone)
     bool slow = false;   // a seed with stalls and drips (timeout_seconds = 1)

@@ -8,12 +8,18 @@ std::string server_name(int server) { return server == OfficeId ? "office" : "bo
 
 std::string action_name(Action a) {
     switch (a) {
-        case Action::Drop: return "drop";
-        case Action::Close: return "close before handling";
-        case Action::Error: return "error";
-        case Action::Stall: return "stall";
-        case Action::Drip: return "drip";
-        case Action::EmptyListing: return "empty listing";
+        case Action::Drop:
+            return "drop";
+        case Action::Close:
+            return "close before handling";
+        case Action::Error:
+            return "error";
+        case Action::Stall:
+            return "stall";
+        case Action::Drip:
+            return "drip";
+        case Action::EmptyListing:
+            return "empty listing";
     }
     return "?";
 }
@@ -147,7 +153,9 @@ FaultBook plan_faults(Rng& rng, const FaultPlanInput& in, bool allow_crash) {
         FaultRule r;
         const bool office = rng.chance(0.4);
         r.server = office ? OfficeId : static_cast<int>(rng.below(static_cast<std::uint64_t>(in.boxes)));
-        const auto& choices = office ? smtp_choices() : in.imap[static_cast<std::size_t>(r.server)] ? imap_choices() : pop3_choices();
+        const auto& choices = office                                        ? smtp_choices()
+                              : in.imap[static_cast<std::size_t>(r.server)] ? imap_choices()
+                                                                            : pop3_choices();
         const Choice& c = rng.pick(choices);
         r.verb = c.verb;
         r.action = c.action;
@@ -159,11 +167,13 @@ FaultBook plan_faults(Rng& rng, const FaultPlanInput& in, bool allow_crash) {
             r.tag = rng.pick(in.tags);
         }
         if (office && r.tag.empty()) r.every = true;
-        if (r.verb.empty()) r.occurrence = rng.range(0, r.tag.empty() ? 14 : 3);
-        else if (r.verb == "GREETING" || r.verb == "PASS" || r.verb == "LOGIN" || r.verb == "UIDL" || r.verb == "LIST" ||
-                 r.verb == "FETCHLIST" || r.verb == "EHLO")
+        if (r.verb.empty())
+            r.occurrence = rng.range(0, r.tag.empty() ? 14 : 3);
+        else if (r.verb == "GREETING" || r.verb == "PASS" || r.verb == "LOGIN" || r.verb == "UIDL" ||
+                 r.verb == "LIST" || r.verb == "FETCHLIST" || r.verb == "EHLO")
             r.occurrence = 0;
-        else r.occurrence = rng.range(0, 3);
+        else
+            r.occurrence = rng.range(0, 3);
         if (r.verb == "SELECT") r.occurrence = rng.range(0, 1);
         if (!r.tag.empty() && r.verb != "RCPT" && !r.verb.empty()) r.occurrence = 0;
         if (in.slow && rng.chance(0.5)) {

@@ -42,7 +42,7 @@ struct FaultRule {
     int occurrence = 0;   // the n-th matching command (from 0)
     bool every = false;   // hits every matching command of the step (the office is down), not one
     Action action = Action::Drop;
-    std::string reply;    // for Error
+    std::string reply;  // for Error
     std::uint32_t pick = 0;
     int seen = 0;
     bool fired = false;
@@ -54,7 +54,7 @@ struct CrashPoint {
     std::string verb;  // "" any
     std::string tag;
     int occurrence = 0;
-    int delay = 0;     // handlers to run after the trigger
+    int delay = 0;  // handlers to run after the trigger
     int seen = 0;
     bool triggered = false;
     std::string describe() const;
@@ -64,7 +64,7 @@ class FaultBook {
 public:
     std::vector<FaultRule> rules;
     std::optional<CrashPoint> crash;
-    int max_refused_rcpts = 0;  // office: 421 after this many refused RCPTs on one connection (0: never)
+    int max_refused_rcpts = 0;       // office: 421 after this many refused RCPTs on one connection (0: never)
     std::vector<std::string> fired;  // what fired, in order (for --verbose)
 
     // A server got a command: counts it for every rule and the crash point;
@@ -76,10 +76,10 @@ public:
 
 struct FaultPlanInput {
     int boxes = 0;
-    std::vector<bool> imap;           // per box
-    std::vector<std::string> tags;    // sender tags of messages on the boxes now ("s12@")
-    int messages = 0;                 // on all boxes now
-    bool slow = false;                // this seed may stall and drip
+    std::vector<bool> imap;         // per box
+    std::vector<std::string> tags;  // sender tags of messages on the boxes now ("s12@")
+    int messages = 0;               // on all boxes now
+    bool slow = false;              // this seed may stall and drip
 };
 
 // The faults of one step (possibly none).

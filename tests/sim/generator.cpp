@@ -88,9 +88,12 @@ SeedPlan make_scenario(Rng& rng, World& world) {
             b.auth = auth < 5 ? Box::Auth::PlainIr : auth < 7 ? Box::Auth::Plain : Box::Auth::Login;
             b.caps_in_greeting = rng.chance(0.7);
             const auto r = rng.below(100);
-            if (r < 35) a.folders = rng.chance(0.5) ? std::vector<std::string>{} : std::vector<std::string>{"INBOX"};
-            else if (r < 60) a.folders = {"INBOX", "Archive"};
-            else a.folders = {"*"};
+            if (r < 35)
+                a.folders = rng.chance(0.5) ? std::vector<std::string>{} : std::vector<std::string>{"INBOX"};
+            else if (r < 60)
+                a.folders = {"INBOX", "Archive"};
+            else
+                a.folders = {"*"};
         } else {
             b.uidl = rng.chance(0.9);
             b.pipelining = rng.chance(0.6);
@@ -191,8 +194,10 @@ void change_world(Rng& rng, World& world) {
 }
 
 void advance_clock(Rng& rng, World& world) {
-    if (rng.chance(0.65)) world.now += rng.range(1, 180) * Minute;
-    else world.now += rng.range(1, 3) * Day + rng.range(0, 600) * Minute;
+    if (rng.chance(0.65))
+        world.now += rng.range(1, 180) * Minute;
+    else
+        world.now += rng.range(1, 3) * Day + rng.range(0, 600) * Minute;
 }
 
 }  // namespace mailporter::sim

@@ -17,7 +17,7 @@ inline constexpr std::int64_t T0 = 1'700'000'000;  // 2023-11-14
 struct SeedPlan {
     std::vector<Account> accounts;  // accounts[i] reads box i (ids and ports set by the driver)
     int steps = 3;
-    bool slow = false;              // stalls and drips allowed; timeout_seconds = 1
+    bool slow = false;  // stalls and drips allowed; timeout_seconds = 1
     int office_lanes = 4;
     int commit_every = 64;
 };

@@ -128,7 +128,8 @@ awaitable<void> ImapServer::session(Conn& c) {
     if (box.auth == Box::Auth::Plain) caps += " AUTH=PLAIN";
     if (box.uidplus) caps += " UIDPLUS";
     c.command("GREETING");
-    std::string greeting = box.caps_in_greeting ? "* OK [CAPABILITY " + caps + "] sim IMAP ready\r\n" : "* OK sim IMAP ready\r\n";
+    std::string greeting =
+        box.caps_in_greeting ? "* OK [CAPABILITY " + caps + "] sim IMAP ready\r\n" : "* OK sim IMAP ready\r\n";
     if (!co_await c.reply(std::move(greeting))) co_return;
 
     bool authed = false;
@@ -179,17 +180,20 @@ awaitable<void> ImapServer::session(Conn& c) {
                 const std::string blob = decoded ? *decoded : std::string();
                 const auto nul1 = blob.find('\0');
                 const auto nul2 = nul1 == std::string::npos ? nul1 : blob.find('\0', nul1 + 1);
-                if (nul2 == std::string::npos) understood = false;
+                if (nul2 == std::string::npos)
+                    understood = false;
                 else {
                     user = blob.substr(nul1 + 1, nul2 - nul1 - 1);
                     password = blob.substr(nul2 + 1);
                 }
             }
-            if (refuse) r = tag + " " + f->reply + "\r\n";
+            if (refuse)
+                r = tag + " " + f->reply + "\r\n";
             else if (understood && user == box.user && password == box.password) {
                 authed = true;
                 r = tag + (box.caps_in_greeting ? " OK [CAPABILITY " + caps + "] logged in\r\n" : " OK logged in\r\n");
-            } else r = tag + " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n";
+            } else
+                r = tag + " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n";
         } else if (!authed) {
             r = tag + " BAD log in first\r\n";
         } else if (refuse) {
@@ -207,8 +211,8 @@ awaitable<void> ImapServer::session(Conn& c) {
             selected = -1;
             glitch = f && f->action == Action::EmptyListing;
             for (std::size_t i = 0; i < box.folders.size(); ++i)
-                if (!box.folders[i].noselect && (box.folders[i].name == name ||
-                                                 (upper(name) == "INBOX" && upper(box.folders[i].name) == "INBOX")))
+                if (!box.folders[i].noselect &&
+                    (box.folders[i].name == name || (upper(name) == "INBOX" && upper(box.folders[i].name) == "INBOX")))
                     selected = static_cast<int>(i);
             if (selected < 0) {
                 r = tag + " NO [NONEXISTENT] Unknown mailbox\r\n";

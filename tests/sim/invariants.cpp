@@ -9,10 +9,14 @@ namespace {
 
 std::string policy_name(const LeavePolicy& p) {
     switch (p.kind) {
-        case LeavePolicy::Kind::Delete: return "delete";
-        case LeavePolicy::Kind::Days: return "days:" + std::to_string(p.days);
-        case LeavePolicy::Kind::Forever: return "forever";
-        case LeavePolicy::Kind::MarkRead: return "mark-read";
+        case LeavePolicy::Kind::Delete:
+            return "delete";
+        case LeavePolicy::Kind::Days:
+            return "days:" + std::to_string(p.days);
+        case LeavePolicy::Kind::Forever:
+            return "forever";
+        case LeavePolicy::Kind::MarkRead:
+            return "mark-read";
     }
     return "?";
 }
@@ -60,10 +64,12 @@ std::string Checker::context(std::uint64_t key) const {
     }
     const auto join_last = [](const std::vector<std::string>& v, std::size_t n) {
         std::string out;
-        for (std::size_t i = v.size() > n ? v.size() - n : 0; i < v.size(); ++i) out += (out.empty() ? "" : "; ") + v[i];
+        for (std::size_t i = v.size() > n ? v.size() - n : 0; i < v.size(); ++i)
+            out += (out.empty() ? "" : "; ") + v[i];
         return out;
     };
-    if (static_cast<std::size_t>(m.box) < w_.box_history.size() && !w_.box_history[static_cast<std::size_t>(m.box)].empty())
+    if (static_cast<std::size_t>(m.box) < w_.box_history.size() &&
+        !w_.box_history[static_cast<std::size_t>(m.box)].empty())
         parts.push_back(join_last(w_.box_history[static_cast<std::size_t>(m.box)], 8));
     std::vector<std::string> office;
     const std::string tag = "of s" + std::to_string(m.content_id) + " ";
@@ -108,7 +114,8 @@ std::vector<std::string> Checker::after_step() {
         const bool early = kind == LeavePolicy::Kind::Days && d.time - m.appeared < a.leave.days * Day;
         if ((never || early) && first_time("I2 " + std::to_string(d.key)))
             out.push_back("[I2] " + at + describe(d.key) + " removed (" + d.how + ") under leave policy " +
-                          policy_name(a.leave) + ", " + days(d.time - m.appeared) + " after it arrived" + context(d.key));
+                          policy_name(a.leave) + ", " + days(d.time - m.appeared) + " after it arrived" +
+                          context(d.key));
     }
 
     // Content integrity and I3 over everything the office accepted.
@@ -118,8 +125,8 @@ std::vector<std::string> Checker::after_step() {
         if (!ids) {
             if (first_time("I1 content " + std::to_string(d.seq)))
                 out.push_back("[I1] " + at + "the office accepted content from <" + d.mail_from + "> (step " +
-                              std::to_string(d.step) + ") that matches no remote message: " +
-                              std::to_string(d.relayed.size()) + " bytes");
+                              std::to_string(d.step) +
+                              ") that matches no remote message: " + std::to_string(d.relayed.size()) + " bytes");
             continue;
         }
         if (d.reply_lost || d.crashed_pass) continue;
@@ -132,7 +139,8 @@ std::vector<std::string> Checker::after_step() {
         std::uint64_t example = 0;
         for (const auto& [key, m] : w_.facts) {
             if (m.content_id != cid) continue;
-            const bool routes_there = possible_recipients(accounts_[static_cast<std::size_t>(m.box)], m).count(rcpt) > 0;
+            const bool routes_there =
+                possible_recipients(accounts_[static_cast<std::size_t>(m.box)], m).count(rcpt) > 0;
             if (example == 0 || routes_there) example = key;  // one that routes there, if any
             if (routes_there) ++allowed;
             if (m.message_id.empty()) allowed += m.renumbered;
@@ -142,8 +150,8 @@ std::vector<std::string> Checker::after_step() {
         if (!first_time("I3 " + std::to_string(cid) + " " + rcpt)) continue;
         std::string steps;
         for (const auto* d : list) steps += (steps.empty() ? "" : ", ") + std::to_string(d->step);
-        out.push_back("[I3] " + at + "content c" + std::to_string(cid) + " (e.g. " + describe(example) +
-                      ") accepted " + std::to_string(list.size()) + " times for " + rcpt + " with none in flight at a fault (steps " +
+        out.push_back("[I3] " + at + "content c" + std::to_string(cid) + " (e.g. " + describe(example) + ") accepted " +
+                      std::to_string(list.size()) + " times for " + rcpt + " with none in flight at a fault (steps " +
                       steps + "), " + std::to_string(allowed) + " remote message(s) route there" + context(example));
     }
     return out;
@@ -183,9 +191,12 @@ std::vector<std::string> Checker::liveness() {
             if (!all || blocked) continue;
             if (a.leave.kind == LeavePolicy::Kind::Delete && !rm->deleted_by_product &&
                 first_time("I4 removed " + std::to_string(m.key)))
-                out.push_back("[I4] " + at + describe(m.key) + " was delivered but is still on the box (leave delete)" + context(m.key));
-            if (a.leave.kind == LeavePolicy::Kind::MarkRead && !rm->seen && first_time("I4 seen " + std::to_string(m.key)))
-                out.push_back("[I4] " + at + describe(m.key) + " was delivered but is not \\Seen (leave mark-read)" + context(m.key));
+                out.push_back("[I4] " + at + describe(m.key) + " was delivered but is still on the box (leave delete)" +
+                              context(m.key));
+            if (a.leave.kind == LeavePolicy::Kind::MarkRead && !rm->seen &&
+                first_time("I4 seen " + std::to_string(m.key)))
+                out.push_back("[I4] " + at + describe(m.key) + " was delivered but is not \\Seen (leave mark-read)" +
+                              context(m.key));
         }
     }
     return out;

@@ -13,9 +13,9 @@ struct Parts {
     std::vector<std::string> top;     // the provider's fields, topmost first
     std::vector<std::string> sender;  // the sender's fields
     std::vector<std::string> body;
-    bool lf = false;                  // bare LF line ends throughout
+    bool lf = false;  // bare LF line ends throughout
     bool no_final_eol = false;
-    bool headerless = false;          // no header block at all
+    bool headerless = false;  // no header block at all
 };
 
 std::string render(const Parts& p) {
@@ -34,7 +34,8 @@ std::string render(const Parts& p) {
 }
 
 std::string received(const std::string& id, const std::string& for_rcpt, std::int64_t t) {
-    std::string r = "Received: from mail.sender.test (mail.sender.test [198.51.100.7]) by mx.provider.test with ESMTP id " + id;
+    std::string r =
+        "Received: from mail.sender.test (mail.sender.test [198.51.100.7]) by mx.provider.test with ESMTP id " + id;
     if (!for_rcpt.empty()) r += " for <" + for_rcpt + ">";
     return r + "; " + mail_date(t);
 }
@@ -143,25 +144,38 @@ MessageFactory::Made MessageFactory::fresh(int cid, const std::string& kind, con
     p.sender.push_back("MIME-Version: 1.0");
     if (kind == "broken-mime") {
         p.sender.push_back("Content-Type: multipart/mixed; boundary=\"b-" + std::to_string(cid) + "\"");
-        p.body = {"--b-" + std::to_string(cid), "Content-Type: text/plain", "", "part one of " + std::to_string(cid),
-                  "--b-" + std::to_string(cid), "Content-Type: application/octet-stream",
-                  "Content-Transfer-Encoding: base64", "", "!!!not*base64!!!", "variant-000000"};
+        p.body = {"--b-" + std::to_string(cid),
+                  "Content-Type: text/plain",
+                  "",
+                  "part one of " + std::to_string(cid),
+                  "--b-" + std::to_string(cid),
+                  "Content-Type: application/octet-stream",
+                  "Content-Transfer-Encoding: base64",
+                  "",
+                  "!!!not*base64!!!",
+                  "variant-000000"};
     } else {
         p.sender.push_back("Content-Type: text/plain; charset=utf-8");
         const int lines = rng_.range(2, 12);
-        for (int i = 0; i < lines; ++i) p.body.push_back("Line " + std::to_string(i) + " of message " + std::to_string(cid));
+        for (int i = 0; i < lines; ++i)
+            p.body.push_back("Line " + std::to_string(i) + " of message " + std::to_string(cid));
         p.body.push_back("variant-000000");
     }
     if (kind == "dots") {
         p.body.insert(p.body.begin() + 1, {".", "..", ".leading dot", "..two dots", ". "});
     } else if (kind == "bare-lf") {
-        if (rng_.chance(0.5)) p.lf = true;
-        else p.body.insert(p.body.begin(), "half a line\nthe other half\n.\nafter a bare-LF dot line");
+        if (rng_.chance(0.5))
+            p.lf = true;
+        else
+            p.body.insert(p.body.begin(), "half a line\nthe other half\n.\nafter a bare-LF dot line");
     } else if (kind == "big") {
         for (int i = 0; i < 900; ++i) p.body.push_back(std::string(70, static_cast<char>('a' + i % 26)));
     }
     if (rng_.chance(0.05)) p.body.push_back(std::string(1200, 'x'));
-    if (rng_.chance(0.05)) p.body.push_back("Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln");
+    if (rng_.chance(0.05))
+        p.body.push_back(
+            "Gr\xc3\xbc\xc3\x9f"
+            "e aus K\xc3\xb6ln");
     if (rng_.chance(0.05)) p.no_final_eol = true;
     if (kind == "headerless") {
         p.headerless = true;
@@ -213,9 +227,10 @@ std::vector<std::uint64_t> MessageFactory::arrive(int box) {
         int weight;
     };
     static const std::vector<Weighted> kinds = {
-        {"normal", 26}, {"no-message-id", 14}, {"reused-message-id", 9}, {"byte-copy", 6}, {"trace-variant", 5},
-        {"list-copies", 8}, {"outside", 5}, {"received-for", 4}, {"to-cc-only", 4}, {"forged", 3},
-        {"broken-mime", 4}, {"headerless", 3}, {"bare-lf", 4}, {"dots", 5}, {"empty", 1}, {"big", 1},
+        {"normal", 26},     {"no-message-id", 14}, {"reused-message-id", 9}, {"byte-copy", 6},  {"trace-variant", 5},
+        {"list-copies", 8}, {"outside", 5},        {"received-for", 4},      {"to-cc-only", 4}, {"forged", 3},
+        {"broken-mime", 4}, {"headerless", 3},     {"bare-lf", 4},           {"dots", 5},       {"empty", 1},
+        {"big", 1},
     };
     int total = 0;
     for (const auto& k : kinds) total += k.weight;
@@ -230,13 +245,16 @@ std::vector<std::uint64_t> MessageFactory::arrive(int box) {
     }
 
     const std::uint64_t old_key = existing(box);
-    if ((kind == "byte-copy" || kind == "trace-variant" || kind == "reused-message-id") && old_key == 0) kind = "normal";
+    if ((kind == "byte-copy" || kind == "trace-variant" || kind == "reused-message-id") && old_key == 0)
+        kind = "normal";
     if (kind == "byte-copy" || kind == "trace-variant") {
         const MessageFacts& old = w_.fact(old_key);
         Made made{old.content, old.message_id, old.envelope};
         const auto at = made.content.find("with ESMTP id ");
-        if (kind == "trace-variant" && at != std::string::npos) made.content.replace(at + 14, 10, trace_id());
-        else kind = "byte-copy";
+        if (kind == "trace-variant" && at != std::string::npos)
+            made.content.replace(at + 14, 10, trace_id());
+        else
+            kind = "byte-copy";
         return {place(box, folder, old.content_id, kind, std::move(made))};
     }
     if (kind == "reused-message-id") {

@@ -28,7 +28,8 @@ const Rule* match(const std::string& domain, const std::vector<Rule>& rules) {
     for (const auto& r : rules) {
         if (r.domain.rfind("*.", 0) != 0) continue;
         const std::string base = r.domain.substr(1);
-        if (domain.size() > base.size() && domain.compare(domain.size() - base.size(), base.size(), base) == 0) return &r;
+        if (domain.size() > base.size() && domain.compare(domain.size() - base.size(), base.size(), base) == 0)
+            return &r;
     }
     return nullptr;
 }
@@ -52,7 +53,8 @@ Routing route(const Account& account, const MessageFacts& m) {
         if (std::find(out.rcpts.begin(), out.rcpts.end(), addr) == out.rcpts.end()) out.rcpts.push_back(addr);
     }
     if (out.rcpts.empty()) {
-        if (account.fallback.empty()) out.unroutable = true;
+        if (account.fallback.empty())
+            out.unroutable = true;
         else {
             out.rcpts = {lower(account.fallback)};
             out.via_fallback = true;

@@ -26,7 +26,8 @@ std::pair<std::string, std::string> split_verb(const std::string& line) {
 
 // ------------------------------------------------------------- Conn ----
 
-Conn::Conn(Server& server, tcp::socket socket, int index) : server_(server), socket_(std::move(socket)), index_(index) {}
+Conn::Conn(Server& server, tcp::socket socket, int index)
+    : server_(server), socket_(std::move(socket)), index_(index) {}
 
 awaitable<std::optional<std::string>> Conn::read_line() {
     for (;;) {

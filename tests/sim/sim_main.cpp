@@ -60,7 +60,9 @@ int main(int argc, char** argv) {
     bool list = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
-        const auto value = [&]() -> std::string_view { return i + 1 < argc ? std::string_view(argv[++i]) : std::string_view(); };
+        const auto value = [&]() -> std::string_view {
+            return i + 1 < argc ? std::string_view(argv[++i]) : std::string_view();
+        };
         if (a == "--seeds") {
             const std::string_view v = value();
             const auto dash = v.find('-');
@@ -91,7 +93,9 @@ int main(int argc, char** argv) {
     if (!have_range) return usage();
 
     const auto start = std::chrono::steady_clock::now();
-    const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    const auto elapsed = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     std::uint64_t ran = 0;
     int violations = 0, errors = 0, crashes = 0, faults = 0, passes = 0;
     std::map<std::string, std::set<std::uint64_t>> seeds_by_invariant;
@@ -113,10 +117,11 @@ int main(int argc, char** argv) {
             ++violations;
         }
         if (list)
-            std::printf("seed %llu: %d steps, %d passes, %d crashes, %d faults, %d deliveries, %d removals, %zu violations%s "
-                        "(%.0f ms)\n",
-                        static_cast<unsigned long long>(seed), o.steps, o.passes, o.crashes, o.faults, o.deliveries,
-                        o.removals, o.violations.size(), o.slow ? ", slow" : "", 1000 * (elapsed() - seed_start));
+            std::printf(
+                "seed %llu: %d steps, %d passes, %d crashes, %d faults, %d deliveries, %d removals, %zu violations%s "
+                "(%.0f ms)\n",
+                static_cast<unsigned long long>(seed), o.steps, o.passes, o.crashes, o.faults, o.deliveries, o.removals,
+                o.violations.size(), o.slow ? ", slow" : "", 1000 * (elapsed() - seed_start));
         if (!o.error.empty()) {
             std::printf("seed %llu: SIMULATOR ERROR: %s\n", static_cast<unsigned long long>(seed), o.error.c_str());
             ++errors;
@@ -136,11 +141,12 @@ int main(int argc, char** argv) {
         }
         std::printf("\n");
     }
-    std::printf("mailporter-sim: ran %llu seed(s) from %llu%s in %.1f s (%.1f seeds/s): %d violation(s), %d simulator "
-                "error(s); %d passes, %d crashes, %d faults fired\n",
-                static_cast<unsigned long long>(ran), static_cast<unsigned long long>(first),
-                out_of_time ? " (time budget reached before the last seed)" : "", elapsed(),
-                static_cast<double>(ran) / std::max(elapsed(), 1e-9), violations, errors, passes, crashes, faults);
+    std::printf(
+        "mailporter-sim: ran %llu seed(s) from %llu%s in %.1f s (%.1f seeds/s): %d violation(s), %d simulator "
+        "error(s); %d passes, %d crashes, %d faults fired\n",
+        static_cast<unsigned long long>(ran), static_cast<unsigned long long>(first),
+        out_of_time ? " (time budget reached before the last seed)" : "", elapsed(),
+        static_cast<double>(ran) / std::max(elapsed(), 1e-9), violations, errors, passes, crashes, faults);
     if (errors) return 3;
     return violations ? 1 : 0;
 }

@@ -85,7 +85,8 @@ awaitable<void> SmtpServer::session(Conn& c) {
             r = "250 2.0.0 Ok\r\n";
         } else if (verb == "MAIL") {
             reset();
-            if (refuse) r = f->reply + "\r\n";
+            if (refuse)
+                r = f->reply + "\r\n";
             else if (w.office_size_limit && size_param(arg) > w.office_size_limit)
                 r = "552 5.3.4 Message size exceeds fixed limit\r\n";
             else {
@@ -102,7 +103,8 @@ awaitable<void> SmtpServer::session(Conn& c) {
                 (void)co_await c.reply("421 4.7.0 office.sim Error: too many errors\r\n");
                 co_return;
             } else if (refuse || w.refused.count(rcpt)) {
-                r = refuse ? f->reply + "\r\n" : "550 5.1.1 <" + rcpt + ">: Recipient address rejected: User unknown\r\n";
+                r = refuse ? f->reply + "\r\n"
+                           : "550 5.1.1 <" + rcpt + ">: Recipient address rejected: User unknown\r\n";
                 ++refused_here;
                 if (r[0] == '5') refused_perm.push_back(rcpt);
             } else {
@@ -154,7 +156,8 @@ awaitable<void> SmtpServer::session(Conn& c) {
                                      d->pick % (r.size() + 1) < r.size();
                     std::string who;
                     for (const auto& x : rcpts) who += (who.empty() ? "" : ",") + x;
-                    w.say("  office: accepted from <" + from + "> for " + who + (del.reply_lost ? " (reply will be lost)" : ""));
+                    w.say("  office: accepted from <" + from + "> for " + who +
+                          (del.reply_lost ? " (reply will be lost)" : ""));
                     w.office.push_back(std::move(del));
                     if (!d) accepted = w.office.size() - 1;
                 }

@@ -36,8 +36,8 @@ void World::product_flagged(int box, RemoteMessage& m, const std::string& folder
     m.deleted = true;
     m.deleted_by_product = true;
     deletions.push_back({tick(), step, now, m.key, box, "STORE \\Deleted in " + folder});
-    say("  box " + std::to_string(box) + ": message k" + std::to_string(m.key) + " flagged \\Deleted by the product in " +
-        folder);
+    say("  box " + std::to_string(box) + ": message k" + std::to_string(m.key) +
+        " flagged \\Deleted by the product in " + folder);
 }
 
 std::vector<std::uint32_t> World::expunge(int box, Folder& f, const std::set<std::uint32_t>* only, bool by_client) {

@@ -31,11 +31,11 @@ struct MessageFacts {
     // Recipients the provider's envelope names (before domain routing), by
     // the product's documented rule (envelope.h), known by construction.
     std::vector<std::string> envelope;
-    std::string kind;        // the generator's label ("list-copy", "no-message-id", ...)
+    std::string kind;  // the generator's label ("list-copy", "no-message-id", ...)
     int box = 0;
-    std::string folder;      // IMAP folder it arrived in ("" for POP3)
+    std::string folder;         // IMAP folder it arrived in ("" for POP3)
     std::int64_t appeared = 0;  // sim time it arrived on the box
-    int renumbered = 0;      // UIDVALIDITY changes it went through while on the box
+    int renumbered = 0;         // UIDVALIDITY changes it went through while on the box
     // Times it was fetched from a POP3 box without UIDL in a session that
     // ended before QUIT: nothing lets a client recognise it next time.
     int unrecognisable = 0;
@@ -44,10 +44,10 @@ struct MessageFacts {
 // One message as it sits on a box now.
 struct RemoteMessage {
     std::uint64_t key = 0;
-    std::string uidl;        // POP3
-    std::uint32_t uid = 0;   // IMAP
+    std::string uidl;       // POP3
+    std::uint32_t uid = 0;  // IMAP
     bool seen = false;
-    bool deleted = false;    // \Deleted set, by anyone
+    bool deleted = false;  // \Deleted set, by anyone
     bool deleted_by_product = false;
     bool deleted_by_other = false;
 };
