@@ -407,3 +407,40 @@ TEST_CASE("BODY=8BITMIME is claimed only to servers that offer it", "[scripted][
     REQUIRE(h.run(a, pop, smtp).delivered == 1);
     for (const auto& m : smtp.accepted()) CHECK((m.mail_from.find("BODY=8BITMIME") != std::string::npos) == offered);
 }
+
+TEST_CASE("a fallback that took the RCPT of a transaction refused at DATA covers nothing",
+          "[scripted][ledger][catchall]") {
+    // Found by the simulator (seed 1524): the fallback's 250 to RCPT was
+    // taken for a copy although DATA was then refused for good.
+    Harness h;
+    std::vector<Pop3Message> box = {{"n1", catchall_message("nobody@example.com", "x", "for nobody", "<n1@x>")}};
+    FakePop3 pop(box);
+    SmtpConfig sc;
+    sc.unknown_users = {"nobody"};
+    sc.data_reply[0] = "554 5.5.1 Transaction failed";
+    FakeSmtp smtp(sc);
+    h.set_office(smtp.port());
+    const auto a = h.add_account("catchall", pop.port(), [](Account& acc) {
+        catch_all(acc);
+        acc.fallback = "fallback@office.example";
+    });
+    for (int pass = 0; pass < 3; ++pass) {
+        h.now += 60;
+        const auto r = h.run(a, pop, smtp);
+        INFO(describe(r));
+        CHECK(pop.deled().empty());
+        if (pass == 0) {
+            CHECK(r.refused == 1);
+            smtp.set_config(SmtpConfig{});  // healthy again
+        }
+    }
+    CHECK(pop.mailbox().size() == 1);  // held until the user retries
+    REQUIRE(retry_refused(*h.db, a.id).value() == 1);
+    SmtpConfig healthy;
+    healthy.unknown_users = {"nobody"};
+    smtp.set_config(healthy);
+    const auto r = h.run(a, pop, smtp);
+    INFO(describe(r));
+    CHECK(delivered_to(smtp, box[0].content, "fallback@office.example") == 1);
+    CHECK(pop.mailbox().empty());
+}

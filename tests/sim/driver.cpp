@@ -1,5 +1,7 @@
 #include "sim/driver.h"
 
+#include "store/message_store.h"
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -54,7 +56,7 @@ std::string describe(const PassReport& r) {
         std::to_string(r.delivered) + ", deleted " + std::to_string(r.deleted) + ", retrying " +
         std::to_string(r.retrying) + ", refused " + std::to_string(r.refused) + ", skipped " +
         std::to_string(r.skipped) + ", kept " + std::to_string(r.kept);
-    for (const auto& n : r.notices) s += " [" + n + "]";
+    for (const auto n : r.notices) s += " [" + std::string(to_string(n)) + "]";
     return s;
 }
 
@@ -198,8 +200,16 @@ private:
                             static_cast<int>(std::min<std::size_t>(line.size(), 300)), line.data());
             };
         o.timeout_seconds = plan_.slow ? 1 : 10;
+        // Slow seeds keep every budget short: the office's answer to the
+        // final dot (10 minutes by default), phases, a message's transfer.
+        if (plan_.slow) {
+            o.data_end_timeout = std::chrono::seconds(2);
+            o.phase_seconds = 5;
+        }
         o.office_lanes = plan_.office_lanes;
         o.commit_every = plan_.commit_every;
+        // Commits by count only: a wall-clock age would make runs differ.
+        o.commit_interval = std::chrono::hours(1);
         o.secret_store_kind = "file";
         runner_ = std::make_unique<PassRunner>(*io_, *db_, *secrets_, o);
     }
@@ -228,7 +238,7 @@ private:
     // \Deleted, the delivery is committed (seen from another connection).
     void check_committed(int box, const std::string& folder_key, const std::string& uid, std::uint64_t key) {
         const Account& a = plan_.accounts[static_cast<std::size_t>(box)];
-        auto states = observer_->message_states(a.id, folder_key);
+        auto states = store::MessageStore(*observer_).states(a.id, folder_key);
         std::string why;
         if (!states)
             why = "its state could not be read: " + states.error().detail;
@@ -325,12 +335,17 @@ private:
         add(checker_->after_step());
     }
 
-    // The faults stop; up to three clean passes, then liveness.
+    // The faults stop; the user retries what the office refused for good
+    // while it misbehaved (held until then: README); up to three clean
+    // passes, then liveness.
     void finish() {
         world_.step = plan_.steps + 1;
         faults_ = FaultBook{};
         for (auto& sv : servers_) sv->new_step(faults_);
         office_->new_step(faults_);
+        for (const auto& a : plan_.accounts)
+            if (auto n = retry_refused(*db_, a.id); n && *n > 0)
+                say("retry: " + std::to_string(*n) + " held message(s) of " + a.name);
         for (int round = 0; round < 3; ++round) {
             say("--- clean pass " + std::to_string(round + 1));
             const auto before = world_.office.size() + world_.deletions.size() + world_.removals.size();

@@ -20,8 +20,10 @@ void add_folders(Rng& rng, Box& b) {
         b.folders.push_back(std::move(f));
     };
     folder("INBOX", "", false);
-    folder("Archive", "", false);
+    folder("Projects", "", false);
     if (rng.chance(0.6)) {
+        // Left out by "*" (a role, or only the usual name): README.
+        folder("Archive", "", false);
         folder("Sent", "\\Sent", false);
         folder("Trash", "\\Trash", false);
         folder("Junk", "\\Junk", false);
@@ -91,7 +93,7 @@ SeedPlan make_scenario(Rng& rng, World& world) {
             if (r < 35)
                 a.folders = rng.chance(0.5) ? std::vector<std::string>{} : std::vector<std::string>{"INBOX"};
             else if (r < 60)
-                a.folders = {"INBOX", "Archive"};
+                a.folders = {"INBOX", "Projects"};
             else
                 a.folders = {"*"};
         } else {

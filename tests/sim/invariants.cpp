@@ -1,6 +1,7 @@
 #include "sim/invariants.h"
 
 #include <algorithm>
+#include <set>
 #include <map>
 
 namespace mailporter::sim {
@@ -29,12 +30,18 @@ std::string days(std::int64_t seconds) {
 }  // namespace
 
 std::vector<const Folder*> fetched_folders(const Account& a, const Box& b) {
+    // "*" leaves out the folders that hold no incoming mail (or repeat other
+    // folders): a special-use role, or the usual name of one (README).
+    static const std::set<std::string> Usual = {"sent", "sent items", "sent messages", "sent mail", "drafts",
+                                                "trash", "deleted items", "deleted messages", "bin", "junk",
+                                                "junk e-mail", "junk email", "spam", "all mail", "archive"};
     std::vector<const Folder*> out;
     const bool all = std::find(a.folders.begin(), a.folders.end(), "*") != a.folders.end();
     for (const auto& f : b.folders) {
         if (f.noselect) continue;
         const bool inbox = lower(f.name) == "inbox";
-        bool wanted = all || (a.folders.empty() && inbox);
+        const bool special = !f.special_use.empty() || Usual.count(lower(f.name));
+        bool wanted = (all && !special) || (a.folders.empty() && inbox);
         for (const auto& name : a.folders)
             if (name == f.name || (inbox && lower(name) == "inbox")) wanted = true;
         if (wanted) out.push_back(&f);

@@ -80,6 +80,8 @@ const std::set<int>* ContentIndex::ids(const std::string& relayed) const {
     return it == by_content_.end() ? nullptr : &it->second;
 }
 
+bool office_refuses(const World& w, const std::string& rcpt);
+
 bool covered(const World& w, const ContentIndex& index, int content_id, const std::string& rcpt,
              const std::string& fallback, std::uint64_t before) {
     const std::string fb = lower(fallback);
@@ -91,7 +93,10 @@ bool covered(const World& w, const ContentIndex& index, int content_id, const st
             return std::find(v.begin(), v.end(), x) != v.end();
         };
         if (has(d.rcpts, rcpt)) return true;
-        if (!fb.empty() && has(d.rcpts, fb) && has(d.refused_perm, rcpt)) return true;
+        // A recipient the office refuses for good is covered by the
+        // fallback's copy of the same content, from whichever transaction
+        // (README: one copy stands for every refused recipient of it).
+        if (!fb.empty() && has(d.rcpts, fb) && (has(d.refused_perm, rcpt) || office_refuses(w, rcpt))) return true;
     }
     return false;
 }

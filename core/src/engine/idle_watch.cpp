@@ -12,6 +12,7 @@
 #include "engine/fetch_job.h"
 #include "mailporter/secret_store.h"
 #include "proto/imap_session.h"
+#include "engine/secret_worker.h"
 #include "proto/sanitize.h"
 
 namespace mailporter {
@@ -22,7 +23,8 @@ namespace asio = boost::asio;
 // step after stop(): it holds a shared_ptr and looks at `stopped`.
 struct IdleWatch::State {
     State(asio::io_context& io_, Account a, SecretStore& s, Options o, std::function<void(std::int64_t)> cb)
-        : io(io_), account(std::move(a)), secrets(s), options(std::move(o)), on_new_mail(std::move(cb)), pause(io_) {}
+        : io(io_), account(std::move(a)), secrets(s), options(std::move(o)), on_new_mail(std::move(cb)), pause(io_),
+          secret_worker(s) {}
 
     asio::io_context& io;
     Account account;
@@ -34,6 +36,7 @@ struct IdleWatch::State {
     bool started = false;
     bool connected = false;
     imap::Session* session = nullptr;  // while one is open
+    relay_detail::SecretWorker secret_worker;  // the password, off the engine thread
 
     void log(LogLevel level, const std::string& text) const {
         if (options.relay.log) options.relay.log(level, account.name, text);
@@ -69,7 +72,8 @@ net::awaitable<Result<void>> one_connection(std::shared_ptr<IdleWatch::State> st
         }
     } forget{*st};
 
-    auto pw = st->secrets.load(account_secret_key(st->account.name));
+    auto pw = co_await st->secret_worker.load(st->io, account_secret_key(st->account.name),
+                                              std::chrono::seconds(std::max(1, st->options.relay.timeout_seconds)));
     if (!pw) co_return std::move(pw).error();
     if (!*pw)
         co_return make_error(Errc::SecretMissing, "no password is stored for this account", ErrorScope::Account,

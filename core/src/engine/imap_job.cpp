@@ -201,6 +201,7 @@ awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
         m.uid = std::to_string(info.uid);
         m.size = info.size;
         m.internal_date = info.internal_date;
+        m.seen = info.seen;
         m.label = f.display + "/" + m.uid;
         msgs.push_back(std::move(m));
     }
@@ -214,6 +215,7 @@ awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
     if (!todo.empty()) co_await deliver(todo);
     std::vector<Msg> delivered_now;
     const auto may_leave = co_await settle(delivered_now);
+    delivered_now.insert(delivered_now.end(), sorted->mark_seen.begin(), sorted->mark_seen.end());
     // Even when the office stopped or the source failed, what was committed
     // may still be removed while the session works; then the pass ends.
     auto removed = co_await remove(f, may_leave, delivered_now);

@@ -205,6 +205,8 @@ Result<Sorted> Ledger::sort(std::vector<Msg>& listing, bool have_uids) {
                 due_.push_back(m);
             } else {
                 ++out.kept;
+                // The pass that delivered it may have ended before its \Seen.
+                if (acc_.leave.kind == LeavePolicy::Kind::MarkRead && !m.seen) out.mark_seen.push_back(m);
             }
             continue;
         }

@@ -80,6 +80,7 @@ struct Msg {
     bool verify = false;       // fetched only to compare its content (size changed)
     std::string known_digest;  // from an earlier fetch; "" when unknown
     std::int64_t internal_date = 0;  // IMAP arrival time (0: unknown)
+    bool seen = false;               // IMAP: listed with \Seen
     std::string label;               // how logs and history name it ("INBOX/42"); empty: uid or #number
 };
 
@@ -91,6 +92,7 @@ struct Sorted {
     int held = 0;                  // refused for good earlier: kept until the user retries
     std::vector<Msg> too_big;      // over the account's size limit: never fetched
     int size_changed_unproven = 0; // delivered before, size changed, no digest to compare: kept
+    std::vector<Msg> mark_seen;    // mark-read: delivered earlier, still listed without \Seen
 };
 
 // At header time: what to do with each routed recipient.

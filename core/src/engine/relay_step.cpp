@@ -142,6 +142,12 @@ net::awaitable<void> RelayStep::begin() {
                                      : env->data;
         reply_ = std::to_string(why.code) + " " + why.text();
         accepted_.clear();
+        if (fallback_took) {
+            // The fallback took the recipients refused for good, but this
+            // transaction went nowhere: it has no copy. Nothing is covered.
+            fallback_sent_.clear();
+            t_.via.clear();
+        }
         if (!env->mail.positive() || why.transient() || temporary_) {
             // Refused before any recipient counted (their replies to a
             // refused MAIL mean nothing), or for now: all tried again.
@@ -152,9 +158,16 @@ net::awaitable<void> RelayStep::begin() {
             early_ = Outcome::Retrying;
         } else {
             if (t_.refused.empty())
-                for (const auto& s : plan_.send) t_.refused.push_back(s + " (" + std::to_string(why.code) + ")");
-            t_.refusal = "refused by the office server: " + sanitize_for_log(reply_, 200);
-            early_ = Outcome::Refused;
+                for (const auto& s : plan_.send)
+                    if (!t_.via.count(s)) t_.refused.push_back(s + " (" + std::to_string(why.code) + ")");
+            if (t_.refused.empty()) {
+                // Every recipient refused for good is covered by the fallback's
+                // earlier copy of this very content.
+                early_ = plan_.suspects.empty() ? Outcome::Duplicate : Outcome::Deferred;
+            } else {
+                t_.refusal = "refused by the office server: " + sanitize_for_log(reply_, 200);
+                early_ = Outcome::Refused;
+            }
         }
         release();
         co_return;
@@ -217,6 +230,16 @@ net::awaitable<std::optional<Outcome>> RelayStep::stream(const Reader& read) {
     co_return std::nullopt;
 }
 
+// Recipients refused for good whose fallback has this content: recorded as
+// covered, so a later copy (a renumbered folder, a twin) is not sent to them
+// again only to end at the fallback a second time.
+std::vector<std::string> RelayStep::covered_via(bool delivered_now) const {
+    std::vector<std::string> out;
+    for (const auto& [r, f] : t_.via)
+        if ((delivered_now && f == fallback_sent_) || job_.ledger().covered(t_.digest, f)) out.push_back(r);
+    return out;
+}
+
 std::optional<Outcome> RelayStep::finish_without_transaction() {
     Outcome o = early_.value_or(Outcome::Retrying);
     if (o == Outcome::Retrying || broke_) t_.temporary = true;
@@ -227,7 +250,7 @@ std::optional<Outcome> RelayStep::finish_without_transaction() {
         release(broke_);
     }
     release();
-    if (auto r = job_.ledger().record(t_, {}); !r) reply_ = r.error().detail;
+    if (auto r = job_.ledger().record(t_, covered_via(false)); !r) reply_ = r.error().detail;
     job_.done(m_, o, head_, reply_);
     return o;
 }
@@ -247,6 +270,8 @@ net::awaitable<void> RelayStep::verdict() {
         const std::string text = std::to_string(reply->code) + " " + reply->text();
         if (reply->positive()) {
             accepted = accepted_;
+            const auto via = covered_via(true);
+            accepted.insert(accepted.end(), via.begin(), via.end());
             if (!t_.refused.empty()) o = Outcome::Refused;
             else if (temporary_) o = Outcome::Retrying;
             if (o == Outcome::Delivered) reply_ = text;

@@ -74,6 +74,10 @@ private:
     net::awaitable<void> begin();
     net::awaitable<void> verdict();
     std::optional<Outcome> finish_without_transaction();
+    // Recipients refused for good that the fallback's copy of this content
+    // covers: the one this transaction delivered (delivered_now), or one
+    // committed before.
+    std::vector<std::string> covered_via(bool delivered_now) const;
     void release(std::optional<Error> broke = std::nullopt);
     std::string trace_line(const std::vector<std::string>& recipients) const;
 

@@ -2,7 +2,8 @@
 // Reads passwords off the engine thread. A desktop keyring that is locked
 // answers only after a person unlocks it (or never); the engine thread must
 // keep running meanwhile (status, commands, IDLE, the other accounts). Each
-// load runs on a short-lived thread of its own; its answer comes back
+// keyring load runs on a short-lived thread of its own (a file store is read
+// in place: it answers at once); its answer comes back
 // through a shared slot the caller's coroutine looks at, or a timeout does
 // (Errc::SecretStoreUnavailable, tried again later).
 //
