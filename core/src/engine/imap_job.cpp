@@ -83,8 +83,9 @@ private:
     awaitable<Result<std::vector<Folder>>> folders();
     // One folder's pass; an error that leaves the session unusable ends the pass.
     awaitable<Result<void>> folder_pass(const Folder& f);
-    // Whether the folder was renumbered (other UIDVALIDITY keys under its name).
-    Result<std::string> renumbered(const Folder& f, std::size_t listed);
+    // Says so when the folder was renumbered (UIDVALIDITY changed): its
+    // messages are recognised by content through the ledger's copies.
+    Result<void> renumbered(const Folder& f, std::size_t listed);
     awaitable<Result<void>> remove(const Folder& f, const std::vector<Msg>& may_leave,
                                    const std::vector<Msg>& delivered_now);
 
@@ -124,7 +125,7 @@ awaitable<Result<std::vector<ImapJob::Folder>>> ImapJob::folders() {
     co_return out;
 }
 
-Result<std::string> ImapJob::renumbered(const Folder& f, std::size_t listed) {
+Result<void> ImapJob::renumbered(const Folder& f, std::size_t listed) {
     store::MessageStore st(s_.db);
     auto keys = st.folders(acc_.id);
     if (!keys) return keys.error();
@@ -135,18 +136,17 @@ Result<std::string> ImapJob::renumbered(const Folder& f, std::size_t listed) {
         if (k == ledger_.folder_key()) current_known = true;
         else if (k.rfind(prefix, 0) == 0) old.push_back(k);
     }
-    if (old.empty()) return std::string();
-    if (!current_known) {
-        // The old rows stay (missing, forgotten after the grace period) so
-        // that first-seen times carry over by content.
-        for (const auto& k : old)
-            if (auto r = st.mark_missing(acc_.id, k, {}, now_); !r) return r.error();
-        warn(Notice::UidvalidityChanged,
-             "the server renumbered folder '" + sanitize_for_log(f.display, 200) + "' (UIDVALIDITY changed): its " +
-                 std::to_string(listed) +
-                 " message(s) are compared by content with what was delivered, and only new ones are sent");
-    }
-    return prefix;
+    if (old.empty() || current_known) return {};
+    // The old rows are no longer listed: marked missing, forgotten after the
+    // grace period (their digests keep the copies that recognise the mail).
+    for (const auto& k : old)
+        if (auto r = st.mark_missing(acc_.id, k, {}, now_); !r) return r.error();
+    warn(Notice::UidvalidityChanged,
+         "the server renumbered folder '" + sanitize_for_log(f.display, 200) + "' (UIDVALIDITY changed): its " +
+             std::to_string(listed) +
+             " message(s) are compared by content with what was delivered, and only new ones are sent; \"leave "
+             "on server\" counts from now for them");
+    return {};
 }
 
 awaitable<Result<void>> ImapJob::remove(const Folder& f, const std::vector<Msg>& may_leave,
@@ -206,9 +206,7 @@ awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
         msgs.push_back(std::move(m));
     }
     rep_.listed += static_cast<int>(msgs.size());
-    auto previous = renumbered(f, msgs.size());
-    if (!previous) co_return std::move(previous).error();
-    ledger_.begin_folder(key, *previous);
+    if (auto r = renumbered(f, msgs.size()); !r) co_return r;
     auto sorted = ledger_.sort(msgs, true);
     if (!sorted) co_return std::move(sorted).error();
     auto todo = take(*sorted);

@@ -127,9 +127,8 @@ Result<void> Ledger::note_uidl() {
     return store_.set_box(acc_.id, next);
 }
 
-void Ledger::begin_folder(std::string folder_key, std::string previous_prefix) {
+void Ledger::begin_folder(std::string folder_key) {
     folder_key_ = std::move(folder_key);
-    previous_prefix_ = std::move(previous_prefix);
     states_.clear();
     due_.clear();
     transfers_.clear();
@@ -235,9 +234,12 @@ RecipientPlan Ledger::plan_recipients(const Msg& m, const std::vector<std::strin
         if (!m.known_digest.empty()) {
             // Fetched before: its content is known, so the answer is exact,
             // unless the same content (or one not known yet) is on its way there.
+            const auto on_way = [&](const std::string& d) {
+                const auto it = claim->second.find(d);
+                return it != claim->second.end() && it->second > 0;
+            };
             if (covered(m.known_digest, r)) p.covered.push_back(r);
-            else if (in_flight && (claim->second.count(m.known_digest) || claim->second.count("")))
-                p.suspects.push_back(r);
+            else if (in_flight && (on_way(m.known_digest) || on_way(""))) p.suspects.push_back(r);
             else p.send.push_back(r);
         } else if (in_flight) {
             p.suspects.push_back(r);
@@ -249,7 +251,7 @@ RecipientPlan Ledger::plan_recipients(const Msg& m, const std::vector<std::strin
             p.send.push_back(r);
         }
     }
-    for (const auto& r : p.send) claimed_[suspect_key + "\n" + lower(r)].insert(m.known_digest);
+    for (const auto& r : p.send) ++claimed_[suspect_key + "\n" + lower(r)][m.known_digest];
     return p;
 }
 
@@ -261,6 +263,14 @@ bool Ledger::covered(const std::string& digest, const std::string& recipient) {
 
 Result<void> Ledger::record(Transfer t, const std::vector<std::string>& accepted) {
     if (t.digest.empty()) return {};  // not read completely: nothing is known
+    if (t.m.known_digest.empty() && t.digest.size() > 0) {
+        // Its claims now say what content is on its way.
+        for (const auto& r : t.claimed) {
+            auto& c = claimed_[t.suspect_key + "\n" + lower(r)];
+            if (auto it = c.find(""); it != c.end() && --it->second <= 0) c.erase(it);
+            ++c[t.digest];
+        }
+    }
     if (!accepted.empty() || (have_uids_ && !t.m.uid.empty() && !t.m.verify)) {
         if (auto g = commits_.write(); !g) return g.error();
         for (const auto& a : accepted)
@@ -293,39 +303,33 @@ Result<void> Ledger::decide(const Transfer& t, std::vector<Msg>& may_leave, std:
         }
         return {};
     }
+    bool all_covered = !t.routed.empty();
+    for (const auto& r : t.routed) {
+        const auto v = t.via.find(r);
+        if (!covered(t.digest, v == t.via.end() ? r : v->second)) all_covered = false;
+    }
+    if (!all_covered && t.suspects && !t.temporary) {
+        // Held back as a suspect and new after all: sent again in this pass,
+        // now that its content is known (also to the others of a message that
+        // is held for one refused recipient).
+        Msg again = t.m;
+        again.known_digest = t.digest;
+        again.is_new = false;
+        redo_.push_back(std::move(again));
+    }
     if (!t.refusal.empty() || !t.refused.empty()) {
         if (stateful)
             if (auto r = store_.refused(acc_.id, folder_key_, t.m.uid, now_, sanitize_for_log(t.refusal, 300)); !r)
                 return r;
         return {};
     }
-    if (t.routed.empty()) return {};
-    for (const auto& r : t.routed) {
-        const auto v = t.via.find(r);
-        if (!covered(t.digest, v == t.via.end() ? r : v->second)) {
-            // Not proven: stays remote. Held back as a suspect and new after
-            // all: sent again in this pass, now that its content is known.
-            if (t.suspects && !t.temporary) {
-                Msg again = t.m;
-                again.known_digest = t.digest;
-                again.is_new = false;
-                redo_.push_back(std::move(again));
-            }
-            return {};
-        }
-    }
+    if (!all_covered) return {};  // not proven: stays remote
     std::int64_t first_seen = now_;
     if (stateful && st != states_.end()) {
+        // A renumbered folder's messages count from the renumbering: an old
+        // row with the same content may be a copy that arrived earlier, so
+        // taking its time could delete this one early (kept longer instead).
         first_seen = st->second.first_seen;
-        if (!previous_prefix_.empty()) {
-            // A renumbered folder: the message arrived when its old copy did.
-            auto fs = store_.first_seen_of(acc_.id, previous_prefix_, t.digest);
-            if (!fs) return fs.error();
-            if (*fs && **fs < first_seen) {
-                first_seen = **fs;
-                if (auto r = store_.set_first_seen(acc_.id, folder_key_, t.m.uid, first_seen); !r) return r;
-            }
-        }
         if (auto r = store_.delivered(acc_.id, folder_key_, t.m.uid, now_); !r) return r;
         st->second.delivered_at = now_;
     }

@@ -116,6 +116,7 @@ struct Transfer {
     std::string refusal;                        // why it is held, for people (also: no route, a loop)
     bool suspects = false;   // some recipient was not sent to: maybe a copy of an earlier message
     bool temporary = false;  // some recipient was refused for now (or the transaction broke)
+    std::vector<std::string> claimed;  // recipients plan_recipients() let it send to
 };
 
 struct BoxOpened {
@@ -140,10 +141,8 @@ public:
     Result<bool> expects_uidl();
     Result<void> note_uidl();
 
-    // A folder's pass starts ("" for POP3). For an IMAP folder whose
-    // UIDVALIDITY changed, `previous_prefix` names the folder ("name\x1f"):
-    // first-seen times carry over by digest.
-    void begin_folder(std::string folder_key, std::string previous_prefix = {});
+    // A folder's pass starts ("" for POP3).
+    void begin_folder(std::string folder_key);
     // Records first-seen for new messages, marks missing ones, and sorts.
     // have_uids false (POP3 without UIDL): nothing is remembered, every
     // message is fetched and may leave once delivered.
@@ -182,13 +181,13 @@ private:
     Log log_;
     bool have_uids_ = true;
     std::string folder_key_;
-    std::string previous_prefix_;
     std::unordered_map<std::string, store::MessageState> states_;
     std::vector<Msg> due_;                  // from sort(): may leave once settle() ran
     std::vector<Transfer> transfers_;       // recorded this folder, decided at settle()
     // suspect_key + "\n" + recipient (lower-case) -> the digests on their way
-    // there this pass ("" for a message whose content is not known yet).
-    std::map<std::string, std::set<std::string>> claimed_;
+    // there this pass, counted ("" for a message whose content is not known
+    // yet; replaced by its digest once it was read).
+    std::map<std::string, std::map<std::string, int>> claimed_;
     std::vector<Msg> redo_;
 };
 

@@ -77,6 +77,7 @@ net::awaitable<void> RelayStep::begin() {
     t_.routed = r.recipients;
     plan_ = job_.ledger().plan_recipients(m_, r.recipients, r.suspect_key);
     t_.suspects = !plan_.suspects.empty();
+    t_.claimed = plan_.send;
     if (plan_.send.empty()) {
         early_ = plan_.suspects.empty() ? Outcome::Duplicate : Outcome::Deferred;
         co_return;

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -244,25 +245,33 @@ awaitable<Result<std::unique_ptr<Stream>>> Stream::connect(asio::io_context& io,
     auto impl = std::make_unique<Impl>(io);
     const std::string where = host + ":" + std::to_string(port);
 
-    tcp::resolver resolver(io);
     error_code ec;
-    impl->timer.expires_after(deadlines.resolve);
-    bool resolve_timed_out = false;
-    impl->timer.async_wait([&resolver, &resolve_timed_out](const error_code& e) {
-        if (!e) {
-            resolve_timed_out = true;
-            resolver.cancel();
-        }
-    });
-    auto results = co_await resolver.async_resolve(host, std::to_string(port),
-                                                    asio::redirect_error(asio::use_awaitable, ec));
-    impl->timer.cancel();
-    if (resolve_timed_out) co_return net_error(Errc::ResolveFailed, "looking up " + host + " took too long");
-    if (ec || results.empty())
-        co_return net_error(Errc::ResolveFailed, "cannot resolve " + host + ": " + ec.message());
+    std::vector<tcp::endpoint> endpoints;
+    if (const auto literal = asio::ip::make_address(host, ec); !ec) {
+        // An address needs no lookup (and no resolver thread: a run stays on
+        // the io_context's thread alone, step for step).
+        endpoints.emplace_back(literal, port);
+    } else {
+        tcp::resolver resolver(io);
+        impl->timer.expires_after(deadlines.resolve);
+        bool resolve_timed_out = false;
+        impl->timer.async_wait([&resolver, &resolve_timed_out](const error_code& e) {
+            if (!e) {
+                resolve_timed_out = true;
+                resolver.cancel();
+            }
+        });
+        auto results = co_await resolver.async_resolve(host, std::to_string(port),
+                                                        asio::redirect_error(asio::use_awaitable, ec));
+        impl->timer.cancel();
+        if (resolve_timed_out) co_return net_error(Errc::ResolveFailed, "looking up " + host + " took too long");
+        if (ec || results.empty())
+            co_return net_error(Errc::ResolveFailed, "cannot resolve " + host + ": " + ec.message());
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
 
     impl->arm(deadlines.connect);
-    co_await asio::async_connect(impl->socket, results, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_connect(impl->socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
     const bool timed_out = impl->fired();
     impl->disarm();
     if (timed_out)

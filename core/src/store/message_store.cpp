@@ -29,8 +29,6 @@ constexpr std::string_view SqlRenew =
     "WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlSize =
     "UPDATE message_state SET size = ?4 WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
-constexpr std::string_view SqlFirstSeen =
-    "UPDATE message_state SET first_seen = ?4 WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlContent =
     "UPDATE message_state SET digest = ?4, suspect_key = ?5, message_id = ?6 "
     "WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
@@ -47,9 +45,6 @@ constexpr std::string_view SqlPurgeMissing =
     "DELETE FROM message_state WHERE missing_since != 0 AND missing_since < ?1";
 constexpr std::string_view SqlFolders = "SELECT DISTINCT folder FROM message_state WHERE account_id = ?1";
 constexpr std::string_view SqlForgetFolder = "DELETE FROM message_state WHERE account_id = ?1 AND folder = ?2";
-constexpr std::string_view SqlFirstSeenOf =
-    "SELECT MIN(first_seen) FROM message_state WHERE account_id = ?1 AND digest = ?2 AND delivered_at != 0 "
-    "AND substr(folder, 1, length(?3)) = ?3";
 constexpr std::string_view SqlHeld = "SELECT COUNT(*) FROM message_state WHERE account_id = ?1 AND refused_at != 0";
 constexpr std::string_view SqlClearRefusals =
     "UPDATE message_state SET refused_at = 0, refusal = '' WHERE account_id = ?1 AND refused_at != 0";
@@ -179,12 +174,6 @@ Result<void> MessageStore::set_size(std::int64_t account_id, std::string_view fo
     return update_row(*db_.impl_, SqlSize, "recording a message's size", account_id, folder, uid, size);
 }
 
-Result<void> MessageStore::set_first_seen(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                                          std::int64_t first_seen) {
-    return update_row(*db_.impl_, SqlFirstSeen, "recording when a message arrived", account_id, folder, uid,
-                      first_seen);
-}
-
 Result<void> MessageStore::set_content(std::int64_t account_id, std::string_view folder, std::string_view uid,
                                        std::string_view digest, std::string_view suspect_key,
                                        std::string_view message_id) {
@@ -268,19 +257,6 @@ Result<void> MessageStore::forget_folder(std::int64_t account_id, std::string_vi
         bind(*q, 2, folder);
         q->exec();
         return {};
-    });
-}
-
-Result<std::optional<std::int64_t>> MessageStore::first_seen_of(std::int64_t account_id,
-                                                                std::string_view folder_prefix,
-                                                                std::string_view digest) {
-    return guarded("reading message state", [&]() -> Result<std::optional<std::int64_t>> {
-        Use q(db_.impl_->stmt(SqlFirstSeenOf));
-        q->bind(1, account_id);
-        bind(*q, 2, digest);
-        bind(*q, 3, folder_prefix);
-        if (!q->executeStep() || q->getColumn(0).isNull()) return std::optional<std::int64_t>{};
-        return std::optional<std::int64_t>{q->getColumn(0).getInt64()};
     });
 }
 

@@ -69,8 +69,6 @@ public:
     Result<void> renew(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t size,
                        std::int64_t now);
     Result<void> set_size(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t size);
-    Result<void> set_first_seen(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                                std::int64_t first_seen);
     Result<void> set_content(std::int64_t account_id, std::string_view folder, std::string_view uid,
                              std::string_view digest, std::string_view suspect_key, std::string_view message_id);
     Result<void> delivered(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t now);
@@ -86,11 +84,6 @@ public:
     // The folder keys this account has state under; one folder's rows.
     Result<std::vector<std::string>> folders(std::int64_t account_id);
     Result<void> forget_folder(std::int64_t account_id, std::string_view folder);
-    // The earliest first_seen of a delivered row with this digest under
-    // folder keys starting with `folder_prefix` (an IMAP folder renumbered:
-    // "leave N days" keeps counting from when the message first arrived).
-    Result<std::optional<std::int64_t>> first_seen_of(std::int64_t account_id, std::string_view folder_prefix,
-                                                      std::string_view digest);
     // Messages refused for good and held; clear_refusals() lets them be
     // tried again (returns how many).
     Result<int> held(std::int64_t account_id);

@@ -168,16 +168,3 @@ TEST_CASE("box identity and the uidl memory; forget_account drops state and copi
     CHECK_FALSE(st.has_copy(id, "d1", "a@office.local").value());
     CHECK(st.box(id).value().has_value());  // the caller records the new identity
 }
-
-TEST_CASE("first-seen carries over by digest from a renumbered folder's rows", "[store][ledger]") {
-    auto db = memory();
-    MessageStore st(*db);
-    const auto id = add(*db, "box");
-    REQUIRE(st.seen(id, "INBOX\x1f" "1", "7", 10, 500).ok());
-    REQUIRE(st.set_content(id, "INBOX\x1f" "1", "7", "d7", "k7", "").ok());
-    CHECK_FALSE(st.first_seen_of(id, "INBOX\x1f", "d7").value().has_value());  // not delivered: proves nothing
-    REQUIRE(st.delivered(id, "INBOX\x1f" "1", "7", 600).ok());
-    CHECK(st.first_seen_of(id, "INBOX\x1f", "d7").value() == std::optional<std::int64_t>{500});
-    CHECK_FALSE(st.first_seen_of(id, "Other\x1f", "d7").value().has_value());
-    CHECK_FALSE(st.first_seen_of(id, "INBOX\x1f", "d8").value().has_value());
-}
