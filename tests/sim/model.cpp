@@ -96,7 +96,10 @@ bool covered(const World& w, const ContentIndex& index, int content_id, const st
         // A recipient the office refuses for good is covered by the
         // fallback's copy of the same content, from whichever transaction
         // (README: one copy stands for every refused recipient of it).
-        if (!fb.empty() && has(d.rcpts, fb) && (has(d.refused_perm, rcpt) || office_refuses(w, rcpt))) return true;
+        if (!fb.empty() && has(d.rcpts, fb) &&
+            (has(d.refused_perm, rcpt) || office_refuses(w, rcpt) ||
+             w.refused_for_good.count({"s" + std::to_string(content_id), lower(rcpt)})))
+            return true;
     }
     return false;
 }

@@ -106,7 +106,10 @@ awaitable<void> SmtpServer::session(Conn& c) {
                 r = refuse ? f->reply + "\r\n"
                            : "550 5.1.1 <" + rcpt + ">: Recipient address rejected: User unknown\r\n";
                 ++refused_here;
-                if (r[0] == '5') refused_perm.push_back(rcpt);
+                if (r[0] == '5') {
+                    refused_perm.push_back(rcpt);
+                    w.refused_for_good.emplace(tag, rcpt);
+                }
             } else {
                 rcpts.push_back(rcpt);
                 r = "250 2.1.5 Ok\r\n";

@@ -134,6 +134,9 @@ public:
     // The office server's policy (not faults): recipients it refuses for
     // good, its SIZE limit, whether it offers PIPELINING.
     std::set<std::string> refused;
+    // Every RCPT the office ever refused for good (faults included), by the
+    // sender tag of its transaction ("s<content id>") and the recipient.
+    std::set<std::pair<std::string, std::string>> refused_for_good;
     std::uint64_t office_size_limit = 0;  // 0: none
     bool office_pipelining = true;
 

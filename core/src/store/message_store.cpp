@@ -83,6 +83,17 @@ static Result<void> update_row(Database::Impl& impl, std::string_view sql, const
     });
 }
 
+// One statement bound to a single value (?1) that changes rows; how many.
+template <class V>
+static Result<int> change_rows(Database::Impl& impl, std::string_view sql, const char* what, const V& value) {
+    return guarded(what, [&]() -> Result<int> {
+        impl.check_group();
+        Use q(impl.stmt(sql));
+        q->bind(1, value);
+        return q->exec();
+    });
+}
+
 Result<std::optional<BoxState>> MessageStore::box(std::int64_t account_id) {
     return guarded("reading the box state", [&]() -> Result<std::optional<BoxState>> {
         Use q(db_.impl_->stmt(SqlBoxGet));
@@ -231,12 +242,7 @@ Result<void> MessageStore::mark_missing(std::int64_t account_id, std::string_vie
 }
 
 Result<int> MessageStore::purge_missing(std::int64_t before) {
-    return guarded("forgetting long-vanished messages", [&]() -> Result<int> {
-        db_.impl_->check_group();
-        Use q(db_.impl_->stmt(SqlPurgeMissing));
-        q->bind(1, before);
-        return q->exec();
-    });
+    return change_rows(*db_.impl_, SqlPurgeMissing, "forgetting long-vanished messages", before);
 }
 
 Result<std::vector<std::string>> MessageStore::folders(std::int64_t account_id) {
@@ -269,12 +275,7 @@ Result<int> MessageStore::held(std::int64_t account_id) {
 }
 
 Result<int> MessageStore::clear_refusals(std::int64_t account_id) {
-    return guarded("clearing refusals", [&]() -> Result<int> {
-        db_.impl_->check_group();
-        Use q(db_.impl_->stmt(SqlClearRefusals));
-        q->bind(1, account_id);
-        return q->exec();
-    });
+    return change_rows(*db_.impl_, SqlClearRefusals, "clearing refusals", account_id);
 }
 
 Result<bool> MessageStore::has_copy(std::int64_t account_id, std::string_view digest, std::string_view recipient) {
@@ -314,12 +315,7 @@ Result<void> MessageStore::add_copy(std::int64_t account_id, std::string_view di
 }
 
 Result<int> MessageStore::prune_copies(std::int64_t before) {
-    return guarded("pruning delivered copies", [&]() -> Result<int> {
-        db_.impl_->check_group();
-        Use q(db_.impl_->stmt(SqlPruneCopies));
-        q->bind(1, before);
-        return q->exec();
-    });
+    return change_rows(*db_.impl_, SqlPruneCopies, "pruning delivered copies", before);
 }
 
 }  // namespace mailporter::store
