@@ -737,6 +737,9 @@ int cmd_run(Context& ctx, const Args& a) {
         }
     };
     o.notes = {store_line};
+    // The engine opens its own connection: this one goes first (two in one
+    // process gain nothing, and SQLite's POSIX locks are per process).
+    ctx.db.reset();
     auto r = mp::run_service(std::move(o));
     if (!r) {
         if (r.error().code == mp::Errc::Busy)

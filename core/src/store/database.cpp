@@ -186,7 +186,22 @@ std::string errno_text(int err) { return std::system_category().message(err); }
 
 // Creates the database file 0600 before SQLite opens it, so it never exists
 // with wider modes; tightens a pre-existing file.
+//
+// An existing file is only looked at by name (stat, chmod), never opened:
+// closing any descriptor of a file drops every POSIX lock the process holds
+// on it, so an open()+close() while another connection of this process has
+// the database open would let a second process take it for unused and
+// delete the WAL under our feet (SQLite's "How To Corrupt" §2.2).
 Result<void> create_private_file(const std::filesystem::path& file) {
+    struct stat existing {};
+    if (::lstat(file.c_str(), &existing) == 0) {
+        if (!S_ISREG(existing.st_mode)) return store_error(file.string() + " is not a regular file");
+        if ((existing.st_mode & 077) != 0 && ::chmod(file.c_str(), 0600) != 0) {
+            const int err = errno;
+            return store_error("cannot chmod 600 " + file.string() + ": " + errno_text(err));
+        }
+        return {};
+    }
     const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         const int err = errno;
@@ -601,3 +616,4 @@ Result<std::string> Database::integrity_check() {
 }
 
 }  // namespace mailporter
+

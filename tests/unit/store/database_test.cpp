@@ -6,6 +6,9 @@
 #include <fstream>
 #include <string>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -439,4 +442,36 @@ TEST_CASE("the last pass of each account is kept and replaced", "[store][status]
     CHECK(all[0] == r);
     REQUIRE(db->remove_account(id).ok());
     CHECK(db->last_passes().value().empty());  // goes with the account
+}
+
+TEST_CASE("a second open in the same process keeps the first connection's view of other processes' writes",
+          "[store][database]") {
+    // A running engine beside a second connection of its process once
+    // stopped seeing `resume` written by another process (the WAL was gone
+    // under it). The rule kept here: every connection of this process keeps
+    // seeing other processes' writes, and the WAL stays. (The failure itself
+    // showed with threads and is covered by test_imap's run + IDLE test.)
+    TempDir dir;
+    const auto file = dir / "state.db";
+    auto first = open_ok(file);
+    REQUIRE(first->set_setting("k", "0").ok());
+    auto second = open_ok(file);  // e.g. the CLI's context, then the engine's
+    // Two other processes write one after the other (`pause`, `resume`).
+    for (const char* value : {"1", "2"}) {
+        const pid_t child = fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            auto db = Database::open(file);
+            const bool ok = db && (*db)->set_setting("k", value).ok();
+            db = Database::open_memory();  // closes the file connection
+            _exit(ok ? 0 : 1);
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(WEXITSTATUS(status) == 0);
+        CHECK(first->setting("k").value() == std::optional<std::string>{value});
+        CHECK(second->setting("k").value() == std::optional<std::string>{value});
+        CHECK(std::filesystem::exists(dir / "state.db-wal"));
+    }
 }
