@@ -16,9 +16,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // A secret store whose load() of one key blocks until released: a desktop
 // keyring waiting for a person to unlock it.
@@ -131,7 +129,8 @@ TEST_CASE("a listing over its byte budget is refused cleanly", "[scripted][bound
     Harness h;
     Pop3Config big;
     std::vector<std::string> lines;
-    for (int i = 1; i <= 5000; ++i) lines.push_back(std::to_string(i) + " uid-with-a-fairly-long-name-" + std::to_string(i));
+    for (int i = 1; i <= 5000; ++i)
+        lines.push_back(std::to_string(i) + " uid-with-a-fairly-long-name-" + std::to_string(i));
     big.uidl_lines = lines;
     FakePop3 pop(make_mailbox(1), big);
     FakeSmtp smtp;

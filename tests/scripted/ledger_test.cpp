@@ -41,7 +41,8 @@ int delivered_to(const FakeSmtp& smtp, const std::string& content, const std::st
     int n = 0;
     const auto want = crlf_normalised(content);
     for (const auto& a : smtp.accepted())
-        if (after_trace(a.content) == want && std::find(a.rcpts.begin(), a.rcpts.end(), "<" + rcpt + ">") != a.rcpts.end())
+        if (after_trace(a.content) == want &&
+            std::find(a.rcpts.begin(), a.rcpts.end(), "<" + rcpt + ">") != a.rcpts.end())
             ++n;
     return n;
 }
@@ -68,8 +69,8 @@ TEST_CASE("catch-all, every folder: messages without a Message-ID and with equal
     for (const char* f : {"INBOX", "Work", "Lists"})
         for (int i = 1; i <= 2; ++i) {
             // Same UIDs (1, 2) in every folder, no Message-ID, the same sender and subject.
-            contents.push_back(catchall_message("alice@example.com", "Scan", std::string("page ") + f + "-" +
-                                                                                  std::to_string(i)));
+            contents.push_back(
+                catchall_message("alice@example.com", "Scan", std::string("page ") + f + "-" + std::to_string(i)));
             imap.add(f, contents.back());
         }
     imap.add("Trash", catchall_message("alice@example.com", "Old", "deleted by the user"));
@@ -103,14 +104,16 @@ TEST_CASE("different messages that reuse one Message-ID are each delivered befor
     Harness h;
     std::vector<Pop3Message> box;
     for (int i = 1; i <= 4; ++i)
-        box.push_back({"u" + std::to_string(i),
-                       catchall_message("bob@example.com", "Ticket", "ticket body " + std::to_string(i), "<same@ticket>")});
+        box.push_back({"u" + std::to_string(i), catchall_message("bob@example.com", "Ticket",
+                                                                 "ticket body " + std::to_string(i), "<same@ticket>")});
     FakePop3 pop(box);
     FakeSmtp smtp;
     h.set_office(smtp.port());
     const auto a = h.add_account("box", pop.port(), [&](Account& acc) {
-        if (mode == 0) catch_all(acc);
-        else acc.deliver_to = "bob@office.example";
+        if (mode == 0)
+            catch_all(acc);
+        else
+            acc.deliver_to = "bob@office.example";
     });
     for (int pass = 0; pass < 5 && !pop.mailbox().empty(); ++pass) {
         h.now += 60;

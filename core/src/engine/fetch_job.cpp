@@ -27,7 +27,8 @@ std::string rfc5322_date(std::int64_t t) {
 }
 
 std::int64_t system_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 net::Deadlines deadlines_for(const RelayOptions& o) {
@@ -88,8 +89,8 @@ std::chrono::steady_clock::time_point FetchJob::phase_deadline() const {
     return std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, s_.opt.phase_seconds));
 }
 
-void FetchJob::history(const Msg& m, const std::string& head, HistoryRecord::Outcome outcome,
-                       const std::string& reply, const std::string& to) {
+void FetchJob::history(const Msg& m, const std::string& head, HistoryRecord::Outcome outcome, const std::string& reply,
+                       const std::string& to) {
     HistoryRecord h;
     h.time = now_;
     h.account = acc_.name;
@@ -125,7 +126,8 @@ void FetchJob::done(const Msg& m, Outcome o, const std::string& head, const std:
                         "server until its content is compared",
                         to);
             break;
-        case Outcome::Verified: break;
+        case Outcome::Verified:
+            break;
         case Outcome::Retrying:
             ++rep_.retrying;
             history(m, head, H::Retrying, detail, to);
@@ -147,7 +149,8 @@ void FetchJob::done(const Msg& m, Outcome o, const std::string& head, const std:
             warn(Notice::Unreadable, "message " + who + " skipped: " + detail);
             break;
         case Outcome::OfficeDown:
-        case Outcome::SourceFailed: break;  // the pass stops (stop()); the message stays remote
+        case Outcome::SourceFailed:
+            break;  // the pass stops (stop()); the message stays remote
     }
     if (s_.opt.on_progress && progress_total_ > 0)
         s_.opt.on_progress(acc_.id, acc_.name, ++progress_done_, progress_total_);
@@ -184,8 +187,9 @@ Route FetchJob::route(const Msg& m, const std::string& head) {
     const auto block = mail::parse_header_block(head);
     r.suspect_key = mail::suspect_key(block);
     if (mail::looks_like_loop(block, loop_token_)) {
-        r.no_route = "mail loop: the message already passed through this account (or has too many Received lines); "
-                     "check that the office server does not forward mail back to the remote box";
+        r.no_route =
+            "mail loop: the message already passed through this account (or has too many Received lines); "
+            "check that the office server does not forward mail back to the remote box";
         return r;
     }
     if (!acc_.catch_all) {
@@ -217,16 +221,17 @@ awaitable<Result<std::string>> FetchJob::prepare() {
     auto opened = ledger_.open_box();
     if (!opened) co_return opened.error();
     if (opened->fresh)
-        warn(Notice::BoxChanged, "the account now points at another mailbox: its mail is taken as new (what was "
-                                 "known of the old mailbox no longer applies)");
+        warn(Notice::BoxChanged,
+             "the account now points at another mailbox: its mail is taken as new (what was "
+             "known of the old mailbox no longer applies)");
     auto pw = co_await s_.secret_worker.load(s_.io, account_secret_key(acc_.name),
-                                            std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)));
+                                             std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)));
     if (!pw) co_return pw.error();
     if (!*pw)
-        co_return make_error(Errc::SecretMissing,
-                             "no password is stored for account " + acc_.name + " in the " +
-                                 s_.opt.secret_store_kind + " secret store",
-                             ErrorScope::Account, Retry::Never);
+        co_return make_error(
+            Errc::SecretMissing,
+            "no password is stored for account " + acc_.name + " in the " + s_.opt.secret_store_kind + " secret store",
+            ErrorScope::Account, Retry::Never);
     co_return std::move(**pw);
 }
 
@@ -279,8 +284,8 @@ awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
         if (!stop_ && s_.lanes.down()) stop_ = *s_.lanes.down();
         // Each message has a time budget of its own: a server dripping bytes
         // cannot hold the pass (and its slot) for hours.
-        const auto budget = std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)) +
-                            std::chrono::seconds(todo[i].size / min_rate);
+        const auto budget =
+            std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)) + std::chrono::seconds(todo[i].size / min_rate);
         source_budget(std::chrono::steady_clock::now() + budget, "message " + id_of(todo[i]));
         if (stop_) {
             // Drain what is in flight without relaying it.

@@ -52,7 +52,12 @@ net::Deadlines deadlines_for(const RelayOptions& o);
 // What the jobs running at once share.
 struct Shared {
     Shared(asio::io_context& io_, Database& db_, SecretStore& secrets_, const RelayOptions& opt_)
-        : io(io_), db(db_), secrets(secrets_), opt(opt_), commits(db_, opt_.commit_interval), lanes(io_, opt_),
+        : io(io_),
+          db(db_),
+          secrets(secrets_),
+          opt(opt_),
+          commits(db_, opt_.commit_interval),
+          lanes(io_, opt_),
           secret_worker(secrets_) {}
 
     asio::io_context& io;

@@ -138,10 +138,13 @@ void Ledger::begin_folder(std::string folder_key) {
 bool Ledger::delete_due(std::int64_t first_seen) const {
     if (!have_uids_) return true;  // nothing can be left without UIDL
     switch (acc_.leave.kind) {
-        case LeavePolicy::Kind::Delete: return true;
+        case LeavePolicy::Kind::Delete:
+            return true;
         case LeavePolicy::Kind::Forever:
-        case LeavePolicy::Kind::MarkRead: return false;
-        case LeavePolicy::Kind::Days: return now_ - first_seen >= static_cast<std::int64_t>(acc_.leave.days) * 86400;
+        case LeavePolicy::Kind::MarkRead:
+            return false;
+        case LeavePolicy::Kind::Days:
+            return now_ - first_seen >= static_cast<std::int64_t>(acc_.leave.days) * 86400;
     }
     return false;
 }
@@ -155,8 +158,10 @@ Result<Sorted> Ledger::sort(std::vector<Msg>& listing, bool have_uids) {
     if (!have_uids) {
         for (auto& m : listing) {
             m.is_new = true;
-            if (over_limit(m)) out.too_big.push_back(m);
-            else out.fetch.push_back(m);
+            if (over_limit(m))
+                out.too_big.push_back(m);
+            else
+                out.fetch.push_back(m);
         }
         return out;
     }
@@ -238,9 +243,12 @@ RecipientPlan Ledger::plan_recipients(const Msg& m, const std::vector<std::strin
                 const auto it = claim->second.find(d);
                 return it != claim->second.end() && it->second > 0;
             };
-            if (covered(m.known_digest, r)) p.covered.push_back(r);
-            else if (in_flight && (on_way(m.known_digest) || on_way(""))) p.suspects.push_back(r);
-            else p.send.push_back(r);
+            if (covered(m.known_digest, r))
+                p.covered.push_back(r);
+            else if (in_flight && (on_way(m.known_digest) || on_way("")))
+                p.suspects.push_back(r);
+            else
+                p.send.push_back(r);
         } else if (in_flight) {
             p.suspects.push_back(r);
         } else if (auto s = store_.has_suspect(acc_.id, suspect_key, r); !s || *s) {
@@ -366,6 +374,5 @@ Result<void> Ledger::removed(const std::vector<Msg>& gone) {
     }
     return {};
 }
-
 
 }  // namespace mailporter::relay_detail

@@ -76,9 +76,9 @@ struct Msg {
     std::uint32_t number = 0;  // POP3 message number; IMAP UID
     std::string uid;           // the state key: POP3 UIDL (empty without UIDL), IMAP UID as text
     std::uint64_t size = 0;
-    bool is_new = false;       // first listed this pass
-    bool verify = false;       // fetched only to compare its content (size changed)
-    std::string known_digest;  // from an earlier fetch; "" when unknown
+    bool is_new = false;             // first listed this pass
+    bool verify = false;             // fetched only to compare its content (size changed)
+    std::string known_digest;        // from an earlier fetch; "" when unknown
     std::int64_t internal_date = 0;  // IMAP arrival time (0: unknown)
     bool seen = false;               // IMAP: listed with \Seen
     std::string label;               // how logs and history name it ("INBOX/42"); empty: uid or #number
@@ -86,13 +86,13 @@ struct Msg {
 
 // How the ledger sorts a listing.
 struct Sorted {
-    std::vector<Msg> fetch;        // to fetch (new, pending, or to verify)
-    std::vector<Msg> delete_now;   // delivered earlier and due under the leave policy
-    int kept = 0;                  // delivered earlier, kept by the policy
-    int held = 0;                  // refused for good earlier: kept until the user retries
-    std::vector<Msg> too_big;      // over the account's size limit: never fetched
-    int size_changed_unproven = 0; // delivered before, size changed, no digest to compare: kept
-    std::vector<Msg> mark_seen;    // mark-read: delivered earlier, still listed without \Seen
+    std::vector<Msg> fetch;         // to fetch (new, pending, or to verify)
+    std::vector<Msg> delete_now;    // delivered earlier and due under the leave policy
+    int kept = 0;                   // delivered earlier, kept by the policy
+    int held = 0;                   // refused for good earlier: kept until the user retries
+    std::vector<Msg> too_big;       // over the account's size limit: never fetched
+    int size_changed_unproven = 0;  // delivered before, size changed, no digest to compare: kept
+    std::vector<Msg> mark_seen;     // mark-read: delivered earlier, still listed without \Seen
 };
 
 // At header time: what to do with each routed recipient.
@@ -107,16 +107,16 @@ struct RecipientPlan {
 // refused for good, the fallback address — must have a copy of `digest`.
 struct Transfer {
     Msg m;
-    std::string digest;       // of the bytes read; "" when the message was not read completely
+    std::string digest;  // of the bytes read; "" when the message was not read completely
     std::string suspect_key;
     std::string message_id;
-    std::vector<std::string> routed;            // who the message is for
-    std::map<std::string, std::string> via;     // routed recipient refused for good -> the fallback covering it
-    std::vector<std::string> refused;           // refused for good, no fallback: the message is held ("addr (550)")
-    std::string refusal;                        // why it is held, for people (also: no route, a loop)
-    bool suspects = false;   // some recipient was not sent to: maybe a copy of an earlier message
-    bool temporary = false;  // some recipient was refused for now (or the transaction broke)
-    std::vector<std::string> claimed;  // recipients plan_recipients() let it send to
+    std::vector<std::string> routed;         // who the message is for
+    std::map<std::string, std::string> via;  // routed recipient refused for good -> the fallback covering it
+    std::vector<std::string> refused;        // refused for good, no fallback: the message is held ("addr (550)")
+    std::string refusal;                     // why it is held, for people (also: no route, a loop)
+    bool suspects = false;                   // some recipient was not sent to: maybe a copy of an earlier message
+    bool temporary = false;                  // some recipient was refused for now (or the transaction broke)
+    std::vector<std::string> claimed;        // recipients plan_recipients() let it send to
 };
 
 struct BoxOpened {
@@ -182,8 +182,8 @@ private:
     bool have_uids_ = true;
     std::string folder_key_;
     std::unordered_map<std::string, store::MessageState> states_;
-    std::vector<Msg> due_;                  // from sort(): may leave once settle() ran
-    std::vector<Transfer> transfers_;       // recorded this folder, decided at settle()
+    std::vector<Msg> due_;             // from sort(): may leave once settle() ran
+    std::vector<Transfer> transfers_;  // recorded this folder, decided at settle()
     // suspect_key + "\n" + recipient (lower-case) -> the digests on their way
     // there this pass, counted ("" for a message whose content is not known
     // yet; replaced by its digest once it was read).

@@ -58,14 +58,14 @@ void OfficeLanes::load(Database& db, SecretStore& secrets) {
         return;
     }
     if (!*o) {
-        unusable_ = make_error(Errc::ConfigInvalid, "no office server is configured", ErrorScope::Server,
-                               Retry::Never);
+        unusable_ = make_error(Errc::ConfigInvalid, "no office server is configured", ErrorScope::Server, Retry::Never);
         return;
     }
     office_ = **o;
     if (office_->user.empty()) return;
     auto pw = secrets.load(OfficeSecretKey);
-    if (pw && *pw) password_ = **pw;
+    if (pw && *pw)
+        password_ = **pw;
     else
         unusable_ = make_error(Errc::SecretMissing, "no password is stored for the office server login",
                                ErrorScope::Server, Retry::Never);
@@ -166,7 +166,8 @@ void OfficeLanes::release(std::int64_t job, std::unique_ptr<Lane> lane, std::opt
         if (lane->session->usable()) {
             // Recycled: a polite QUIT, without holding anyone up.
             auto s = std::shared_ptr<smtp::Session>(std::move(lane->session));
-            asio::co_spawn(io_, [s]() -> asio::awaitable<void> { co_await s->quit(); }, asio::detached);
+            asio::co_spawn(
+                io_, [s]() -> asio::awaitable<void> { co_await s->quit(); }, asio::detached);
         } else {
             lane->session->abort();
         }

@@ -87,8 +87,8 @@ private:
     std::optional<Error> down_;
     std::optional<Error> unusable_;  // settings/password problem found at load()
     bool auth_in_clear_ = false;
-    int open_ = 0;    // connections open now: held by passes and pooled
-    int budget_;      // shrinks when the server refuses more connections
+    int open_ = 0;                      // connections open now: held by passes and pooled
+    int budget_;                        // shrinks when the server refuses more connections
     std::map<std::int64_t, int> held_;  // per pass
     std::vector<std::unique_ptr<Lane>> idle_;
     boost::asio::steady_timer wake_;

@@ -19,16 +19,26 @@ namespace mailporter::relay_detail {
 
 std::string_view to_string(Outcome o) {
     switch (o) {
-        case Outcome::Delivered: return "delivered";
-        case Outcome::Duplicate: return "duplicate";
-        case Outcome::Deferred: return "deferred";
-        case Outcome::Verified: return "verified";
-        case Outcome::Retrying: return "retrying";
-        case Outcome::Refused: return "refused";
-        case Outcome::Unroutable: return "unroutable";
-        case Outcome::Unreadable: return "unreadable";
-        case Outcome::OfficeDown: return "office-down";
-        case Outcome::SourceFailed: return "source-failed";
+        case Outcome::Delivered:
+            return "delivered";
+        case Outcome::Duplicate:
+            return "duplicate";
+        case Outcome::Deferred:
+            return "deferred";
+        case Outcome::Verified:
+            return "verified";
+        case Outcome::Retrying:
+            return "retrying";
+        case Outcome::Refused:
+            return "refused";
+        case Outcome::Unroutable:
+            return "unroutable";
+        case Outcome::Unreadable:
+            return "unreadable";
+        case Outcome::OfficeDown:
+            return "office-down";
+        case Outcome::SourceFailed:
+            return "source-failed";
     }
     return "?";
 }
@@ -210,7 +220,7 @@ net::awaitable<std::optional<Outcome>> RelayStep::stream(const Reader& read) {
     const Account& a = job_.account();
     const std::uint64_t bound = a.max_size_bytes > 0 ? static_cast<std::uint64_t>(a.max_size_bytes) + 65536 : 0;
     auto got = co_await read(sink, bound);
-    if (got && !planned_) co_await begin();  // a message without an end of header
+    if (got && !planned_) co_await begin();                             // a message without an end of header
     if (head_.size() > MaxHeadBuffered) head_.resize(MaxHeadBuffered);  // for history (bounded)
     if (!got) {
         // Nothing partial is relayed: the transaction is abandoned.
@@ -226,8 +236,9 @@ net::awaitable<std::optional<Outcome>> RelayStep::stream(const Reader& read) {
     t_.digest = digest_.finish();
     if (!sending_) co_return finish_without_transaction();
     job_.verdict_started();
-    asio::co_spawn(job_.shared().io, [self = shared_from_this()]() -> net::awaitable<void> { co_await self->verdict(); },
-                   asio::detached);
+    asio::co_spawn(
+        job_.shared().io, [self = shared_from_this()]() -> net::awaitable<void> { co_await self->verdict(); },
+        asio::detached);
     co_return std::nullopt;
 }
 
@@ -273,8 +284,10 @@ net::awaitable<void> RelayStep::verdict() {
             accepted = accepted_;
             const auto via = covered_via(true);
             accepted.insert(accepted.end(), via.begin(), via.end());
-            if (!t_.refused.empty()) o = Outcome::Refused;
-            else if (temporary_) o = Outcome::Retrying;
+            if (!t_.refused.empty())
+                o = Outcome::Refused;
+            else if (temporary_)
+                o = Outcome::Retrying;
             if (o == Outcome::Delivered) reply_ = text;
         } else {
             reply_ = text;

@@ -89,13 +89,13 @@ private:
     Transfer t_;
     RecipientPlan plan_;
     std::unique_ptr<Lane> lane_;
-    bool sending_ = false;                  // the body goes into DATA
-    std::optional<Outcome> early_;          // decided before the body was read
-    std::string reply_;                     // the office server's words, for history
-    std::optional<Error> broke_;            // the office connection failed mid-transaction
-    std::vector<std::string> accepted_;     // recipients that get this copy once DATA ends with 250
-    bool temporary_ = false;                // some recipient was refused for now
-    std::string fallback_sent_;             // the fallback address this transaction added
+    bool sending_ = false;               // the body goes into DATA
+    std::optional<Outcome> early_;       // decided before the body was read
+    std::string reply_;                  // the office server's words, for history
+    std::optional<Error> broke_;         // the office connection failed mid-transaction
+    std::vector<std::string> accepted_;  // recipients that get this copy once DATA ends with 250
+    bool temporary_ = false;             // some recipient was refused for now
+    std::string fallback_sent_;          // the fallback address this transaction added
 };
 
 }  // namespace mailporter::relay_detail

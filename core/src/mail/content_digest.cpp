@@ -39,11 +39,24 @@ bool is_transit_field(std::string_view name) {
     // fields, the envelope headers providers add, and verdicts of filters);
     // two copies of one message differ only in these.
     static constexpr std::string_view Exact[] = {
-        "Received",          "Return-Path",     "Delivered-To",          "X-Original-To",
-        "Envelope-To",       "X-Envelope-To",   "X-Delivered-To",        "X-Rcpt-To",
-        "X-Original-Delivered-To", "X-Envelope-From", "Authentication-Results", "Received-SPF",
-        "X-Received",        "X-Apparently-To", "X-Resolved-To",         "X-Forwarded-To",
-        "X-Forwarded-For",   "X-Original-Authentication-Results",
+        "Received",
+        "Return-Path",
+        "Delivered-To",
+        "X-Original-To",
+        "Envelope-To",
+        "X-Envelope-To",
+        "X-Delivered-To",
+        "X-Rcpt-To",
+        "X-Original-Delivered-To",
+        "X-Envelope-From",
+        "Authentication-Results",
+        "Received-SPF",
+        "X-Received",
+        "X-Apparently-To",
+        "X-Resolved-To",
+        "X-Forwarded-To",
+        "X-Forwarded-For",
+        "X-Original-Authentication-Results",
     };
     for (auto e : Exact)
         if (iequals(name, e)) return true;
@@ -93,7 +106,8 @@ void ContentDigest::line_byte(char c) {
     line_head_.push_back(c);
     if (c == ':' || line_head_.size() > MaxFieldName) {
         const auto colon = line_head_.find(':');
-        skipping_field_ = colon != std::string::npos && is_transit_field(trim(std::string_view(line_head_).substr(0, colon)));
+        skipping_field_ =
+            colon != std::string::npos && is_transit_field(trim(std::string_view(line_head_).substr(0, colon)));
         name_decided_ = true;
         if (!skipping_field_) ctx_->out.append(line_head_);
         line_head_.clear();
@@ -134,9 +148,12 @@ void ContentDigest::feed(std::string_view chunk) {
             }
             line_byte('\r');  // a lone CR is content
         }
-        if (c == '\r') pending_cr_ = true;
-        else if (c == '\n') end_line();
-        else line_byte(c);
+        if (c == '\r')
+            pending_cr_ = true;
+        else if (c == '\n')
+            end_line();
+        else
+            line_byte(c);
     }
     EVP_DigestUpdate(ctx_->md, ctx_->out.data(), ctx_->out.size());
 }

@@ -60,10 +60,10 @@ private:
     std::uint64_t bytes_ = 0;
     bool in_header_ = true;
     bool at_line_start_ = true;
-    bool skipping_field_ = false;   // the current header field is a transit field
-    bool name_decided_ = false;     // the current header line's fate is known
-    bool pending_cr_ = false;       // a CR whose meaning depends on the next byte
-    std::string line_head_;         // the start of a header line, until its fate is known
+    bool skipping_field_ = false;  // the current header field is a transit field
+    bool name_decided_ = false;    // the current header line's fate is known
+    bool pending_cr_ = false;      // a CR whose meaning depends on the next byte
+    std::string line_head_;        // the start of a header line, until its fate is known
 };
 
 // The digest of a whole message (tests and small inputs).

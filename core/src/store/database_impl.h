@@ -69,8 +69,7 @@ struct Database::Impl {
     // (the cache is keyed by its address and text).
     SQLite::Statement& stmt(std::string_view sql) {
         auto it = cache.find(sql);
-        if (it == cache.end())
-            it = cache.emplace(sql, std::make_unique<SQLite::Statement>(db, std::string(sql))).first;
+        if (it == cache.end()) it = cache.emplace(sql, std::make_unique<SQLite::Statement>(db, std::string(sql))).first;
         return *it->second;
     }
 
@@ -79,8 +78,9 @@ struct Database::Impl {
     // autocommit mode outside the group; refuse it instead.
     void check_group() const {
         if (txn && sqlite3_get_autocommit(db.getHandle()) != 0)
-            throw std::runtime_error("the open transaction was rolled back by SQLite after an earlier "
-                                     "error; call rollback() and redo the group");
+            throw std::runtime_error(
+                "the open transaction was rolled back by SQLite after an earlier "
+                "error; call rollback() and redo the group");
     }
 
     // A unit of several statements that must land together: its own IMMEDIATE
@@ -99,8 +99,7 @@ struct Database::Impl {
             if (done_) return;
             // Errors here are ignored: the first error is what gets reported.
             if (nested_) {
-                sqlite3_exec(impl_.db.getHandle(), "ROLLBACK TO atomic; RELEASE atomic", nullptr, nullptr,
-                             nullptr);
+                sqlite3_exec(impl_.db.getHandle(), "ROLLBACK TO atomic; RELEASE atomic", nullptr, nullptr, nullptr);
             } else if (sqlite3_get_autocommit(impl_.db.getHandle()) == 0) {
                 sqlite3_exec(impl_.db.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
             }

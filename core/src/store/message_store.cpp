@@ -74,8 +74,10 @@ static Result<void> update_row(Database::Impl& impl, std::string_view sql, const
         int i = 4;
         auto put = [&](const auto& v) {
             using V = std::decay_t<decltype(v)>;
-            if constexpr (std::is_convertible_v<V, std::string_view>) bind(*q, i++, std::string_view(v));
-            else q->bind(i++, static_cast<std::int64_t>(v));
+            if constexpr (std::is_convertible_v<V, std::string_view>)
+                bind(*q, i++, std::string_view(v));
+            else
+                q->bind(i++, static_cast<std::int64_t>(v));
         };
         (put(more), ...);
         q->exec();
@@ -223,8 +225,10 @@ Result<void> MessageStore::mark_missing(std::int64_t account_id, std::string_vie
                 std::string uid = q->getColumn(0).getString();
                 const std::int64_t since = q->getColumn(1).getInt64();
                 const bool listed = present.contains(uid);
-                if (listed && since != 0) changed.emplace_back(std::move(uid), 0);
-                else if (!listed && since == 0) changed.emplace_back(std::move(uid), now);
+                if (listed && since != 0)
+                    changed.emplace_back(std::move(uid), 0);
+                else if (!listed && since == 0)
+                    changed.emplace_back(std::move(uid), now);
             }
         }
         Use u(db_.impl_->stmt(SqlMissing));

@@ -28,12 +28,12 @@ namespace mailporter::store {
 // What we know of one remote message. Times are Unix seconds; 0 = not yet.
 struct MessageState {
     std::string uid;
-    std::int64_t size = 0;           // as the server listed it
-    std::int64_t first_seen = 0;     // never changes once set (leave N days)
-    std::int64_t delivered_at = 0;   // the ledger said: may leave the remote box
-    std::int64_t deleted_at = 0;     // the server confirmed the deletion
-    std::string message_id;          // for people (history, logs); decides nothing
-    std::string digest;              // content digest once fetched; "" before
+    std::int64_t size = 0;          // as the server listed it
+    std::int64_t first_seen = 0;    // never changes once set (leave N days)
+    std::int64_t delivered_at = 0;  // the ledger said: may leave the remote box
+    std::int64_t deleted_at = 0;    // the server confirmed the deletion
+    std::string message_id;         // for people (history, logs); decides nothing
+    std::string digest;             // content digest once fetched; "" before
     std::string suspect_key;
     std::int64_t refused_at = 0;     // refused for good: held until the user retries
     std::string refusal;             // why, for people
@@ -42,9 +42,9 @@ struct MessageState {
 };
 
 struct BoxState {
-    std::string identity;  // protocol|host|user of the box the state describes
-    std::string routing;   // the routing settings refusals were made under
-    bool had_uidl = false; // the POP3 server gave UIDL before
+    std::string identity;   // protocol|host|user of the box the state describes
+    std::string routing;    // the routing settings refusals were made under
+    bool had_uidl = false;  // the POP3 server gave UIDL before
     bool operator==(const BoxState&) const = default;
 };
 

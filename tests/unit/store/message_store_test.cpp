@@ -35,8 +35,7 @@ std::int64_t add(Database& db, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("message state: seen keeps first-seen; content, delivery, refusal, deletion per folder",
-          "[store][ledger]") {
+TEST_CASE("message state: seen keeps first-seen; content, delivery, refusal, deletion per folder", "[store][ledger]") {
     auto db = memory();
     MessageStore st(*db);
     const auto id = add(*db, "box");
@@ -44,7 +43,11 @@ TEST_CASE("message state: seen keeps first-seen; content, delivery, refusal, del
     REQUIRE(st.seen(id, "", "uid-1", 1234, 1000).ok());
     REQUIRE(st.seen(id, "", "uid-1", 9999, 5000).ok());  // must not move first_seen or size
     REQUIRE(st.seen(id, "", "uid-2", 10, 1001).ok());
-    REQUIRE(st.seen(id, "INBOX\x1f" "42", "uid-1", 77, 2000).ok());
+    REQUIRE(st.seen(id,
+                    "INBOX\x1f"
+                    "42",
+                    "uid-1", 77, 2000)
+                .ok());
 
     auto states = st.states(id, "").value();
     REQUIRE(states.size() == 2);
@@ -68,7 +71,10 @@ TEST_CASE("message state: seen keeps first-seen; content, delivery, refusal, del
     CHECK(st.held(id).value() == 0);
 
     // The other folder is independent.
-    const auto imap = st.states(id, "INBOX\x1f" "42").value();
+    const auto imap = st.states(id,
+                                "INBOX\x1f"
+                                "42")
+                          .value();
     REQUIRE(imap.size() == 1);
     CHECK(imap.at("uid-1").size == 77);
     CHECK(imap.at("uid-1").delivered_at == 0);
@@ -137,8 +143,8 @@ TEST_CASE("copies: by digest and recipient; suspects by key; pruned only when no
     const auto other = add(*db, "other");
     REQUIRE(st.add_copy(id, "d1", "alice@office.local", "id:<list@x>", 100).ok());
     REQUIRE(st.add_copy(id, "d1", "alice@office.local", "id:<list@x>", 150).ok());  // once is enough
-    CHECK(st.has_copy(id, "d1", "ALICE@office.local").value());  // case-insensitive
-    CHECK_FALSE(st.has_copy(id, "d2", "alice@office.local").value());  // other content, same Message-ID
+    CHECK(st.has_copy(id, "d1", "ALICE@office.local").value());                     // case-insensitive
+    CHECK_FALSE(st.has_copy(id, "d2", "alice@office.local").value());               // other content, same Message-ID
     CHECK_FALSE(st.has_copy(id, "d1", "bob@office.local").value());
     CHECK_FALSE(st.has_copy(other, "d1", "alice@office.local").value());  // per account
     CHECK(st.has_suspect(id, "id:<list@x>", "alice@office.local").value());
