@@ -265,6 +265,9 @@ RecipientPlan Ledger::plan_recipients(const Msg& m, const std::vector<std::strin
 
 bool Ledger::covered(const std::string& digest, const std::string& recipient) {
     if (digest.empty()) return false;
+    // Recorded in this pass: in the open group or a committed one (after a
+    // failed commit nothing leaves anyway: Commits stays poisoned).
+    if (recorded_.count(digest + "\n" + lower(recipient))) return true;
     auto c = store_.has_copy(acc_.id, digest, recipient);
     return c && *c;
 }
@@ -279,16 +282,14 @@ Result<void> Ledger::record(Transfer t, const std::vector<std::string>& accepted
             ++c[t.digest];
         }
     }
-    if (!accepted.empty() || (have_uids_ && !t.m.uid.empty() && !t.m.verify)) {
+    if (!accepted.empty()) {
         if (auto g = commits_.write(); !g) return g.error();
-        for (const auto& a : accepted)
+        for (const auto& a : accepted) {
             if (auto r = store_.add_copy(acc_.id, t.digest, a, t.suspect_key, now_); !r) return r;
-        if (have_uids_ && !t.m.uid.empty() && !t.m.verify)
-            if (auto r = store_.set_content(acc_.id, folder_key_, t.m.uid, t.digest, t.suspect_key,
-                                            sanitize_for_log(t.message_id, 300));
-                !r)
-                return r;
+            recorded_.insert(t.digest + "\n" + lower(a));
+        }
     }
+    // The message's own row (its digest) is written with the verdict.
     transfers_.push_back(std::move(t));
     return {};
 }
@@ -325,6 +326,13 @@ Result<void> Ledger::decide(const Transfer& t, std::vector<Msg>& may_leave, std:
         again.is_new = false;
         redo_.push_back(std::move(again));
     }
+    const std::string message_id = sanitize_for_log(t.message_id, 300);
+    if (!all_covered || !t.refusal.empty() || !t.refused.empty()) {
+        // Its digest is known from now on: the next pass decides exactly.
+        if (stateful)
+            if (auto r = store_.set_content(acc_.id, folder_key_, t.m.uid, t.digest, t.suspect_key, message_id); !r)
+                return r;
+    }
     if (!t.refusal.empty() || !t.refused.empty()) {
         if (stateful)
             if (auto r = store_.refused(acc_.id, folder_key_, t.m.uid, now_, sanitize_for_log(t.refusal, 300)); !r)
@@ -338,7 +346,8 @@ Result<void> Ledger::decide(const Transfer& t, std::vector<Msg>& may_leave, std:
         // row with the same content may be a copy that arrived earlier, so
         // taking its time could delete this one early (kept longer instead).
         first_seen = st->second.first_seen;
-        if (auto r = store_.delivered(acc_.id, folder_key_, t.m.uid, now_); !r) return r;
+        if (auto r = store_.delivered(acc_.id, folder_key_, t.m.uid, now_, t.digest, t.suspect_key, message_id); !r)
+            return r;
         st->second.delivered_at = now_;
     }
     delivered_now.push_back(t.m);

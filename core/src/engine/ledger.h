@@ -188,6 +188,7 @@ private:
     // there this pass, counted ("" for a message whose content is not known
     // yet; replaced by its digest once it was read).
     std::map<std::string, std::map<std::string, int>> claimed_;
+    std::set<std::string> recorded_;  // digest + "\n" + recipient (lower-case) copies written this pass
     std::vector<Msg> redo_;
 };
 

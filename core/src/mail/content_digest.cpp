@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstring>
 
 #include <openssl/evp.h>
 
@@ -137,25 +138,46 @@ void ContentDigest::end_line() {
 
 void ContentDigest::feed(std::string_view chunk) {
     bytes_ += chunk.size();
-    ctx_->out.clear();
-    ctx_->out.reserve(chunk.size() + 1);
-    for (char c : chunk) {
-        if (pending_cr_) {
-            pending_cr_ = false;
-            if (c == '\n') {
-                end_line();
-                continue;
+    auto& out = ctx_->out;
+    out.clear();
+    const auto flush = [&] {
+        if (out.empty()) return;
+        EVP_DigestUpdate(ctx_->md, out.data(), out.size());
+        out.clear();
+    };
+    std::size_t i = 0;
+    while (i < chunk.size()) {
+        if (in_header_ || pending_cr_) {
+            // The header byte by byte (a field's fate hangs on its name), and
+            // the byte after a CR.
+            const char c = chunk[i++];
+            if (pending_cr_) {
+                pending_cr_ = false;
+                if (c == '\n') {
+                    end_line();
+                    continue;
+                }
+                line_byte('\r');  // a lone CR is content
             }
-            line_byte('\r');  // a lone CR is content
+            if (c == '\r') pending_cr_ = true;
+            else if (c == '\n') end_line();
+            else line_byte(c);
+            continue;
         }
-        if (c == '\r')
+        // The body: as it is up to the next CR (a bare LF is already the
+        // normal line end), straight into the digest.
+        const char* start = chunk.data() + i;
+        const auto* cr = static_cast<const char*>(std::memchr(start, '\r', chunk.size() - i));
+        const std::size_t n = cr ? static_cast<std::size_t>(cr - start) : chunk.size() - i;
+        flush();
+        EVP_DigestUpdate(ctx_->md, start, n);
+        i += n;
+        if (cr) {
             pending_cr_ = true;
-        else if (c == '\n')
-            end_line();
-        else
-            line_byte(c);
+            ++i;
+        }
     }
-    EVP_DigestUpdate(ctx_->md, ctx_->out.data(), ctx_->out.size());
+    flush();
 }
 
 std::string ContentDigest::finish() {

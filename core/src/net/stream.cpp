@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -408,12 +409,13 @@ Error Stream::timeout_error(std::string own_text) const {
 }
 
 awaitable<Result<void>> Stream::fill() {
-    if (pos_ > 0 && pos_ >= buf_.size() / 2) {
-        buf_.erase(0, pos_);
+    if (pos_ > 0 && pos_ >= len_ / 2) {
+        std::memmove(buf_.data(), buf_.data() + pos_, len_ - pos_);
+        len_ -= pos_;
         pos_ = 0;
     }
-    const std::size_t old = buf_.size();
-    buf_.resize(old + ReadChunk);
+    const std::size_t old = len_;
+    if (buf_.size() < old + ReadChunk) buf_.resize(old + ReadChunk);
     error_code ec;
     std::size_t n = 0;
     impl_->arm(step(deadlines_.read));
@@ -425,7 +427,7 @@ awaitable<Result<void>> Stream::fill() {
                                                    asio::redirect_error(asio::use_awaitable, ec));
     const bool timed_out = impl_->fired();
     impl_->disarm();
-    buf_.resize(old + n);
+    len_ = old + n;
     if (timed_out)
         co_return timeout_error("no data from " + host_ + " for " + std::to_string(deadlines_.read.count() / 1000) +
                                   " s");
@@ -440,19 +442,20 @@ awaitable<Result<void>> Stream::fill() {
 awaitable<Result<std::string>> Stream::read_line(std::size_t max_len) {
     std::size_t scanned = pos_;
     for (;;) {
-        const auto nl = buf_.find('\n', scanned);
-        if (nl != std::string::npos) {
+        const std::string_view data(buf_.data(), len_);
+        const auto nl = data.find('\n', scanned);
+        if (nl != std::string_view::npos) {
             std::size_t end = nl;
-            if (end > pos_ && buf_[end - 1] == '\r') --end;
+            if (end > pos_ && data[end - 1] == '\r') --end;
             if (end - pos_ > max_len) co_return make_error(Errc::LineTooLong, "a reply line is longer than " + std::to_string(max_len) + " bytes");
-            std::string line = buf_.substr(pos_, end - pos_);
+            std::string line(data.substr(pos_, end - pos_));
             pos_ = nl + 1;
             co_return line;
         }
-        if (buf_.size() - pos_ > max_len)
+        if (len_ - pos_ > max_len)
             co_return make_error(Errc::LineTooLong,
                                  "a reply line is longer than " + std::to_string(max_len) + " bytes");
-        scanned = buf_.size();
+        scanned = len_;
         const std::size_t before = pos_;
         auto r = co_await fill();
         if (!r) co_return std::move(r).error();
@@ -466,7 +469,7 @@ awaitable<Result<void>> Stream::read_some(std::string& out, std::size_t max) {
         if (!r) co_return std::move(r).error();
     }
     const std::size_t n = std::min(max, buffered());
-    out.append(buf_, pos_, n);
+    out.append(buf_.data() + pos_, n);
     pos_ += n;
     co_return Result<void>{};
 }

@@ -87,8 +87,8 @@ public:
 
     // Bytes received but not yet consumed, for parsers that decode in place:
     // look at buffered_view(), consume() what was used, read_more() for more.
-    std::size_t buffered() const { return buf_.size() - pos_; }
-    std::string_view buffered_view() const { return std::string_view(buf_).substr(pos_); }
+    std::size_t buffered() const { return len_ - pos_; }
+    std::string_view buffered_view() const { return std::string_view(buf_.data() + pos_, len_ - pos_); }
     void consume(std::size_t n) { pos_ += std::min(n, buffered()); }
     awaitable<Result<void>> read_more() { return fill(); }
     bool tls_active() const;
@@ -123,8 +123,11 @@ private:
     std::chrono::milliseconds step(std::chrono::milliseconds own);
     Error timeout_error(std::string own_text) const;
 
+    // Received bytes are buf_[pos_, len_); buf_ keeps its size between reads
+    // (growing only when needed), so a read costs no zero-fill.
     std::string buf_;
     std::size_t pos_ = 0;
+    std::size_t len_ = 0;
     std::optional<CertInfo> cert_;
     struct Budget {
         std::chrono::steady_clock::time_point at;

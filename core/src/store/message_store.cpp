@@ -33,8 +33,8 @@ constexpr std::string_view SqlContent =
     "UPDATE message_state SET digest = ?4, suspect_key = ?5, message_id = ?6 "
     "WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlDelivered =
-    "UPDATE message_state SET delivered_at = ?4, refused_at = 0, refusal = '' "
-    "WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
+    "UPDATE message_state SET delivered_at = ?4, digest = ?5, suspect_key = ?6, message_id = ?7, refused_at = 0, "
+    "refusal = '' WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlRefused =
     "UPDATE message_state SET refused_at = ?4, refusal = ?5 WHERE account_id = ?1 AND folder = ?2 AND uid = ?3";
 constexpr std::string_view SqlDeleted =
@@ -195,8 +195,10 @@ Result<void> MessageStore::set_content(std::int64_t account_id, std::string_view
 }
 
 Result<void> MessageStore::delivered(std::int64_t account_id, std::string_view folder, std::string_view uid,
-                                     std::int64_t now) {
-    return update_row(*db_.impl_, SqlDelivered, "recording a delivery", account_id, folder, uid, now);
+                                     std::int64_t now, std::string_view digest, std::string_view suspect_key,
+                                     std::string_view message_id) {
+    return update_row(*db_.impl_, SqlDelivered, "recording a delivery", account_id, folder, uid, now, digest,
+                      suspect_key, message_id);
 }
 
 Result<void> MessageStore::refused(std::int64_t account_id, std::string_view folder, std::string_view uid,

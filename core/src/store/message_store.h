@@ -71,7 +71,9 @@ public:
     Result<void> set_size(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t size);
     Result<void> set_content(std::int64_t account_id, std::string_view folder, std::string_view uid,
                              std::string_view digest, std::string_view suspect_key, std::string_view message_id);
-    Result<void> delivered(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t now);
+    // The ledger's yes: the content is recorded with it (one statement).
+    Result<void> delivered(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t now,
+                           std::string_view digest, std::string_view suspect_key, std::string_view message_id);
     Result<void> refused(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t now,
                          std::string_view why);
     Result<void> deleted(std::int64_t account_id, std::string_view folder, std::string_view uid, std::int64_t now);

@@ -159,7 +159,6 @@ CREATE TABLE ledger_copy (
     PRIMARY KEY (account_id, digest, recipient)
 ) WITHOUT ROWID;
 CREATE INDEX ledger_copy_suspect ON ledger_copy (account_id, suspect_key, recipient);
-CREATE INDEX ledger_copy_time ON ledger_copy (delivered_at);
 
 -- Which mailbox the state describes (protocol, host, user) and the routing
 -- it was made with: an edit that points the account elsewhere starts fresh;

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <openssl/evp.h>
+
 #include <catch2/catch.hpp>
 
 using namespace mailporter::mail;
@@ -86,4 +88,86 @@ TEST_CASE("transit fields are recognised without case", "[mail][digest]") {
         CHECK(is_transit_field(n));
     for (const char* n : {"From", "To", "Subject", "Message-ID", "Date", "DKIM-Signature", "X-Mailer", "Content-Type"})
         CHECK_FALSE(is_transit_field(n));
+}
+
+namespace {
+
+std::string sha256_hex(const std::string& s) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out += digits[md[i] >> 4];
+        out += digits[md[i] & 15];
+    }
+    return out;
+}
+
+// The definition, written the slow and obvious way: line ends normalised,
+// transit fields (with their continuation lines) out of the header block.
+std::string reference_form(const std::string& m) {
+    std::string norm;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        if (m[i] == '\r' && i + 1 < m.size() && m[i + 1] == '\n') continue;  // CRLF -> LF
+        norm += m[i];
+    }
+    std::string out;
+    std::size_t pos = 0;
+    bool skipping = false;
+    bool header = true;
+    while (pos < norm.size()) {
+        auto nl = norm.find('\n', pos);
+        const bool last = nl == std::string::npos;
+        std::string line = norm.substr(pos, last ? std::string::npos : nl - pos);
+        pos = last ? norm.size() : nl + 1;
+        if (!header) {
+            out += line + (last ? "" : "\n");
+            continue;
+        }
+        if (line.empty() && !last) {
+            header = false;
+            out += "\n";
+            continue;
+        }
+        if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+            if (!skipping) out += line + (last ? "" : "\n");
+            continue;
+        }
+        const auto colon = line.find(':');
+        std::string name = colon == std::string::npos || colon > 128 ? std::string() : line.substr(0, colon);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+        skipping = !name.empty() && is_transit_field(name);
+        if (!skipping) out += line + (last ? "" : "\n");
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the digest equals the digest of the reference form, for random messages in random chunks",
+          "[mail][digest]") {
+    std::uint64_t state = 12345;
+    const auto next = [&] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<std::uint32_t>(state >> 33);
+    };
+    const char* pieces[] = {"Received: from x\r\n", "\tby y\r\n", "From: a@b\r\n", "Subject: s\r\n", "X-Spam-Flag: NO\n",
+                            " folded\r\n", "\r\n", "\n", "\r", "body text ", ".\r\n", "..\r\n", "x\ry", "Delivered-To: z\r\n"};
+    for (int round = 0; round < 500; ++round) {
+        std::string m;
+        const int parts = static_cast<int>(next() % 30);
+        for (int k = 0; k < parts; ++k) m += pieces[next() % std::size(pieces)];
+        ContentDigest d;
+        for (std::size_t i = 0; i < m.size();) {
+            const std::size_t n = 1 + next() % 9;
+            d.feed(std::string_view(m).substr(i, n));
+            i += n;
+        }
+        std::string shown;
+        for (char c : m) shown += c == '\r' ? std::string("\\r") : c == '\n' ? std::string("\\n") : c == '\t' ? std::string("\\t") : std::string(1, c);
+        INFO(shown);
+        CHECK(d.finish() == sha256_hex(reference_form(m)));
+    }
 }

@@ -244,14 +244,14 @@ TEST_CASE("grouped commits: rolled back deliveries are gone after reopen", "[sto
         REQUIRE(db->begin().ok());
         CHECK(db->in_transaction());
         CHECK(!db->begin().ok());  // no nesting
-        REQUIRE(store::MessageStore(*db).delivered(id, "", "a", 20).ok());
+        REQUIRE(store::MessageStore(*db).delivered(id, "", "a", 20, "digest", "key", "").ok());
         REQUIRE(db->add_history(HistoryRecord{0, 20, "box", "a", "", "", "", 1, HistoryRecord::Outcome::Delivered, ""}).ok());
         REQUIRE(db->commit().ok());
         CHECK(!db->in_transaction());
         CHECK(!db->commit().ok());  // commit without begin
 
         REQUIRE(db->begin().ok());
-        REQUIRE(store::MessageStore(*db).delivered(id, "", "b", 30).ok());
+        REQUIRE(store::MessageStore(*db).delivered(id, "", "b", 30, "digest", "key", "").ok());
         REQUIRE(store::MessageStore(*db).mark_missing(id, "", {"a", "b"}, 35).ok());  // savepoint inside the group
         CHECK(store::MessageStore(*db).states(id, "").value().at("c").missing_since == 35);
         REQUIRE(db->rollback().ok());
@@ -261,7 +261,7 @@ TEST_CASE("grouped commits: rolled back deliveries are gone after reopen", "[sto
 
         // A group still open when the Database goes away is rolled back.
         REQUIRE(db->begin().ok());
-        REQUIRE(store::MessageStore(*db).delivered(id, "", "c", 40).ok());
+        REQUIRE(store::MessageStore(*db).delivered(id, "", "c", 40, "digest", "key", "").ok());
     }
     auto db = open_ok(file);
     const auto states = store::MessageStore(*db).states(id, "").value();
@@ -279,7 +279,7 @@ TEST_CASE("a second connection cannot write while a group is open", "[store][dat
     auto db = open_ok(file);
     const auto id = add(*db, "box").id;
     REQUIRE(db->begin().ok());
-    REQUIRE(store::MessageStore(*db).delivered(id, "", "a", 1).ok());
+    REQUIRE(store::MessageStore(*db).delivered(id, "", "a", 1, "digest", "key", "").ok());
     {
         SQLite::Database other(file, SQLite::OPEN_READWRITE);  // busy timeout 0
         CHECK_THROWS(other.exec("BEGIN IMMEDIATE"));
@@ -300,7 +300,7 @@ TEST_CASE("2,000 deliveries with history fit well inside 100 ms before the commi
     for (int i = 0; i < 2000; ++i) {
         const std::string uid = "uid-" + std::to_string(i);
         REQUIRE(store::MessageStore(*db).seen(id, "", uid, 1000, 1).ok());
-        REQUIRE(store::MessageStore(*db).delivered(id, "", uid, 2).ok());
+        REQUIRE(store::MessageStore(*db).delivered(id, "", uid, 2, "digest", "key", "").ok());
         REQUIRE(db->add_history(HistoryRecord{0, 2, "box", uid, "from@example.net", "to@office.example",
                                               "Subject " + uid, 1000, HistoryRecord::Outcome::Delivered,
                                               "250 2.0.0 Ok: queued"}).ok());

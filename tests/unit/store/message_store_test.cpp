@@ -58,7 +58,7 @@ TEST_CASE("message state: seen keeps first-seen; content, delivery, refusal, del
     REQUIRE(st.set_content(id, "", "uid-1", "d1", "id:<m1@x>", "<m1@x>").ok());
     REQUIRE(st.refused(id, "", "uid-1", 1050, "550 no such user").ok());
     CHECK(st.held(id).value() == 1);
-    REQUIRE(st.delivered(id, "", "uid-1", 1100).ok());  // a delivery clears the refusal
+    REQUIRE(st.delivered(id, "", "uid-1", 1100, "d1", "id:<m1@x>", "<m1@x>").ok());  // a delivery clears the refusal
     REQUIRE(st.deleted(id, "", "uid-1", 1200).ok());
     states = st.states(id, "").value();
     const auto& s1 = states.at("uid-1");
