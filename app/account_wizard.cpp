@@ -98,6 +98,9 @@ WizardPageBase::WizardPageBase(AccountWizard& wizard, const wxString& title)
     auto* heading = new wxStaticText(this, wxID_ANY, wxString());
     heading->SetFont(heading->GetFont().Bold().Scaled(1.2f));
     heading->SetLabel(title);
+    // GTK may keep the regular font's width for a bold label, and a resize
+    // then cuts it ("Summa..."): reserve the bold text's own extent.
+    heading->SetMinSize(heading->GetTextExtent(title) + FromDIP(wxSize(4, 2)));
     top->Add(heading, wxSizerFlags().Border(wxBOTTOM));
     body_ = new wxBoxSizer(wxVERTICAL);
     top->Add(body_, wxSizerFlags(1).Expand());
@@ -574,7 +577,11 @@ SummaryPage::SummaryPage(AccountWizard& wizard) : WizardPageBase(wizard, _("Summ
     enabled_ = new wxCheckBox(this, wxID_ANY, _("&Check this account (uncheck to keep it but pause it)"));
     enabled_->SetValue(true);
     body()->Add(enabled_, wxSizerFlags().Border(wxTOP));
-    body()->Add(hint(this, _("Press Finish to save. The password is kept in the system's password store, never in "
+    body()->Add(hint(this,
+                     wizard.input().secret_store_kind == "file"
+                         ? _("Press Finish to save. The password is kept in a file only this user can read "
+                             "(\"secrets\" in MailPorter's data folder), never in its database.")
+                         : _("Press Finish to save. The password is kept in the system's password store, never in "
                              "MailPorter's database."),
                      FromDIP(560)),
                 wxSizerFlags().Border(wxTOP));
@@ -663,9 +670,20 @@ AccountWizard::AccountWizard(wxWindow* parent, EngineBridge& bridge, Input input
     leave_ = new LeavePage(*this);
     summary_ = new SummaryPage(*this);
     server_->Chain(type_).Chain(leave_).Chain(summary_);
-    // Sized for the largest page.
+    // Sized for the largest page in its fullest state (a Test login that
+    // ends on an untrusted certificate shows its fingerprint and the trust
+    // box): nothing is ever under the fold at the default size.
+    server_->diagnosis().reserve_space(true);
+    wxSize page_size = FromDIP(wxSize(600, 420));
+    for (wxWindow* p : std::initializer_list<wxWindow*>{server_, type_, leave_, summary_}) {
+        p->InvalidateBestSize();
+        p->Layout();
+        page_size.IncTo(p->GetBestSize());
+    }
+    server_->diagnosis().reserve_space(false);
+    server_->InvalidateBestSize();
+    SetPageSize(page_size);
     GetPageAreaSizer()->Add(server_);
-    SetPageSize(FromDIP(wxSize(600, 560)));
 
     Account initial = input_.existing.value_or(Account{});
     if (!input_.existing) initial.port = default_port(initial.protocol, initial.tls.mode);

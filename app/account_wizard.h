@@ -151,6 +151,7 @@ public:
         std::string stored_password;           // the existing account's password, if known
         std::vector<std::string> other_names;  // names other accounts use (unique, any case)
         int default_interval = 5;              // minutes, for the wording
+        std::string secret_store_kind = "keyring";  // where the password goes, for the wording
     };
 
     AccountWizard(wxWindow* parent, EngineBridge& bridge, Input input);

@@ -22,6 +22,7 @@
 #include "app_commands.h"
 #include "app_options.h"
 #include "engine_bridge.h"
+#include "first_run.h"
 #include "status_model.h"
 
 namespace mailporter::app {
@@ -37,7 +38,7 @@ class StatusFrame;
 class TrayIcon;
 struct AppSettings;
 
-class MailPorterApp : public wxApp, public AppCommands, private EngineBridge::Listener {
+class MailPorterApp : public wxApp, public AppCommands, private EngineBridge::Listener, private FirstRunHost {
 public:
     MailPorterApp();
     ~MailPorterApp() override;
@@ -72,6 +73,11 @@ public:
     AccountWizard* current_wizard() { return wizard_.get(); }
     OfficeDialog* current_office() { return office_.get(); }
     SettingsDialog* current_settings() { return settings_.get(); }
+    FirstRunAssistant* current_first_run() { return first_run_.get(); }
+    // The first-run assistant (app/first_run.h); on its own at the first
+    // start of an engine with nothing configured.
+    void first_run();
+    bool needs_first_run();
     const std::filesystem::path& data_dir() const { return data_dir_; }
     // Re-reads the state and updates every view.
     void refresh_views();
@@ -96,6 +102,10 @@ private:
     wxWindow* dialog_parent();
 
     void finish_quit();
+    // FirstRunHost
+    void save_first_setup(const OfficeServer& office, std::optional<std::string> office_password,
+                          const Account& account, const std::string& password,
+                          std::function<void(const wxString& problem)> done) override;
     void ask_prompts();
 
     // EngineBridge::Listener
@@ -119,6 +129,7 @@ private:
     wxWeakRef<AccountWizard> wizard_;
     wxWeakRef<OfficeDialog> office_;
     wxWeakRef<SettingsDialog> settings_;
+    wxWeakRef<FirstRunAssistant> first_run_;
     wxWeakRef<CertificatePromptDialog> prompt_;  // the certificate question shown now
     std::deque<EngineBridge::CertificatePrompt> prompts_;  // waiting for it
     TrayIcon* tray_ = nullptr;  // destroyed by quit()

@@ -1,5 +1,7 @@
 #include "diagnosis_view.h"
 
+#include <algorithm>
+
 #include <wx/activityindicator.h>
 #include <wx/checkbox.h>
 #include <wx/intl.h>
@@ -56,7 +58,12 @@ DiagnosisView::DiagnosisView(wxWindow* parent, bool office) : wxPanel(parent), o
 }
 
 void DiagnosisView::show_detail(const std::string& text) {
-    detail_->SetLabel(u8(text));
+    std::string shown = text;
+    // The fingerprint has its own box below: not twice.
+    if (!offered_sha256_.empty())
+        if (const auto at = shown.find("; SHA-256 fingerprint: " + offered_sha256_); at != std::string::npos)
+            shown.erase(at, 23 + offered_sha256_.size());
+    detail_->SetLabel(u8(shown));
     detail_->Wrap(GetClientSize().x > 100 ? GetClientSize().x - FromDIP(10) : FromDIP(540));
     Layout();
 }
@@ -96,6 +103,13 @@ void DiagnosisView::show(const Diagnosis& d) {
                                             static_cast<int>(s.ok ? Light::Green : Light::Red));
         steps_->SetItem(row, 1, u8(s.detail));
     }
+    // An untrusted certificate: offer to trust exactly this one.
+    const auto fingerprint = untrusted_fingerprint(d);
+    const bool offer = fingerprint.has_value();
+    if (offer && offered_sha256_ != *fingerprint) {
+        offered_sha256_ = *fingerprint;
+        trust_->SetValue(false);
+    }
     detail_->SetLabel(wxString());
     for (const auto& s : d.steps)
         if (!s.ok) {
@@ -104,7 +118,13 @@ void DiagnosisView::show(const Diagnosis& d) {
         }
     if (d.ok()) {
         sentence_->SetForegroundColour(wxColour(0x1e, 0x7b, 0x34));
-        sentence_text_ = _("The test worked: MailPorter can log in with these settings.");
+        const bool logged_in = std::any_of(d.steps.begin(), d.steps.end(), [](const DiagnosisStep& s) {
+            return s.name == "login" && s.ok;
+        });
+        // Say only what happened: without a user name no login was tried.
+        sentence_text_ = logged_in ? _("The test worked: MailPorter can log in with these settings.")
+                                   : _("The test worked: the server answers and accepts connections (no login is "
+                                       "set, none was tried).");
     } else {
         sentence_->SetForegroundColour(wxColour(0xb0, 0x20, 0x20));
         const StatusCode code = diagnosis_code(d);
@@ -116,13 +136,6 @@ void DiagnosisView::show(const Diagnosis& d) {
     }
     sentence_->SetLabel(sentence_text_);
     sentence_->Wrap(GetClientSize().x > 100 ? GetClientSize().x - FromDIP(30) : FromDIP(520));
-    // An untrusted certificate: offer to trust exactly this one.
-    const auto fingerprint = untrusted_fingerprint(d);
-    const bool offer = fingerprint.has_value();
-    if (offer && offered_sha256_ != *fingerprint) {
-        offered_sha256_ = *fingerprint;
-        trust_->SetValue(false);
-    }
     if (offer || trust_->GetValue()) {
         fingerprint_->SetValue(format_fingerprint(offered_sha256_));
         fingerprint_label_->Show();
@@ -134,6 +147,24 @@ void DiagnosisView::show(const Diagnosis& d) {
 }
 
 wxString DiagnosisView::sentence() const { return sentence_text_; }
+
+void DiagnosisView::reserve_space(bool on) {
+    const bool offered = on || !offered_sha256_.empty();
+    fingerprint_label_->Show(offered);
+    fingerprint_->Show(offered);
+    trust_->Show(offered);
+    if (on) {
+        // As long as the longest detail a test shows (an untrusted certificate's).
+        detail_->SetLabel(wxString('x', 40) + wxString(" xxxxxxxxxx", 30));
+        detail_->Wrap(FromDIP(540));
+        sentence_->SetLabel(wxString("xxxxxxxxxx ", 12));
+        sentence_->Wrap(FromDIP(520));
+    } else {
+        detail_->SetLabel(wxString());
+        sentence_->SetLabel(sentence_text_);
+    }
+    Layout();
+}
 
 std::optional<std::string> DiagnosisView::trusted_fingerprint() const {
     if (trust_->GetValue() && !offered_sha256_.empty()) return offered_sha256_;

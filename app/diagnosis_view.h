@@ -42,6 +42,9 @@ public:
     std::optional<std::string> trusted_fingerprint() const;
     void set_trusted_fingerprint(const std::string& sha256);
     void set_trusted(bool trusted);  // ticks the box (tests, like a click)
+    // On: shows everything a result can show (the trust rows, a long
+    // detail) so that a dialog can size itself for it; off: as before.
+    void reserve_space(bool on);
     // Called when the trust box changes.
     void on_trust_changed(std::function<void()> fn) { trust_changed_ = std::move(fn); }
 

@@ -447,6 +447,41 @@ void EngineBridge::run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone 
     }).detach();
 }
 
+template <class T>
+void EngineBridge::run_detached(std::function<T()> work, std::function<void(const T&)> done) {
+    std::thread([gate = gate_, alive = alive_, work = std::move(work), done = std::move(done)]() mutable {
+        auto result = std::make_shared<T>(work());
+        std::lock_guard lock(gate->mu);
+        if (!gate->open) return;
+        wxTheApp->CallAfter([alive, result, done = std::move(done)] {
+            if (alive.lock()) done(*result);
+        });
+    }).detach();
+}
+
+void EngineBridge::detect(std::string address, std::string password, DetectOptions options, DetectDone done) {
+    // Progress lines come from the worker thread: not shown (the caller
+    // shows that it is busy), so the options carry no callback across.
+    options.progress = nullptr;
+    run_detached<Result<Detection>>(
+        [address = std::move(address), password = std::move(password), options = std::move(options)] {
+            return detect_account(address, password, options);
+        },
+        std::move(done));
+}
+
+void EngineBridge::verify_recipients(OfficeServer server, std::string password, std::vector<std::string> addresses,
+                                     VerifyDone done) {
+    RelayOptions options;
+    options.timeout_seconds = DiagnosisTimeoutSeconds;
+    options.secret_store_kind = secret_store_kind_;
+    run_detached<Result<std::vector<RecipientCheck>>>(
+        [server = std::move(server), password = std::move(password), addresses = std::move(addresses), options] {
+            return mailporter::verify_recipients(server, password, addresses, options);
+        },
+        std::move(done));
+}
+
 void EngineBridge::test_account(Account account, std::string password, DiagnosisDone done) {
     if (engine_) {
         tests_[engine_->test_account(std::move(account), std::move(password))] = std::move(done);

@@ -54,6 +54,7 @@
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 #include "mailporter/secret_store.h"
+#include "mailporter/detect.h"
 #include "mailporter/status.h"
 
 namespace mailporter {
@@ -187,6 +188,8 @@ public:
     NextCheck next_check(const Account& account, const std::vector<PassRecord>& passes) const;
     // The default interval setting (service.h), in minutes.
     int default_interval_minutes() const;
+    // "keyring" or "file": where passwords are kept (the data directory's choice).
+    const std::string& secret_store_kind() const { return secret_store_kind_; }
 
     // Account and office server changes through the engine (engine_running()
     // only; the caller writes the database itself otherwise). `done` runs on
@@ -203,6 +206,13 @@ public:
     // unless the bridge is gone first; the caller guards its own window.
     void test_account(Account account, std::string password, DiagnosisDone done);
     void test_office(OfficeServer server, std::string password, DiagnosisDone done);
+    // Autodetect (mailporter/detect.h) and the office server's RCPT check,
+    // each on a thread of its own; `done` as for the tests above.
+    using DetectDone = std::function<void(const Result<Detection>&)>;
+    void detect(std::string address, std::string password, DetectOptions options, DetectDone done);
+    using VerifyDone = std::function<void(const Result<std::vector<RecipientCheck>>&)>;
+    void verify_recipients(OfficeServer server, std::string password, std::vector<std::string> addresses,
+                           VerifyDone done);
 
     // The newest `limit` history records (newest first): asked of the engine,
     // or read from the database. `done` may run before this returns.
@@ -232,6 +242,10 @@ private:
     void deliver();
     void log_hint();
     void run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone done);
+    // `work` on a detached thread; `done(result)` on the main thread while
+    // the bridge is there.
+    template <class T>
+    void run_detached(std::function<T()> work, std::function<void(const T&)> done);
     template <class F>
     void post(F&& fn);
 

@@ -193,6 +193,8 @@ bool MailPorterApp::OnInit() {
         self_test_->start();
     } else {
         bridge_->start();
+        // Nothing configured yet: the assistant, from an address and a password.
+        if (needs_first_run()) CallAfter([this] { first_run(); });
     }
 
     if (options_.screenshot_after) {
@@ -345,6 +347,7 @@ void MailPorterApp::add_account() {
     AccountWizard::Input in;
     for (const auto& r : model_.accounts()) in.other_names.push_back(r.account.name);
     in.default_interval = bridge_->default_interval_minutes();
+    in.secret_store_kind = bridge_->secret_store_kind();
     auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
     wizard_ = wizard;
     if (wizard->run()) save_account(std::nullopt, wizard->account(), wizard->password_to_store());
@@ -364,6 +367,7 @@ void MailPorterApp::modify_account(const std::string& name) {
     for (const auto& r : model_.accounts())
         if (r.account.id != (*found)->id) in.other_names.push_back(r.account.name);
     in.default_interval = bridge_->default_interval_minutes();
+    in.secret_store_kind = bridge_->secret_store_kind();
     auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
     wizard_ = wizard;
     if (wizard->run()) save_account(**found, wizard->account(), wizard->password_to_store());
@@ -613,6 +617,7 @@ void MailPorterApp::on_history(const std::vector<HistoryRecord>& records) {
 
 void MailPorterApp::on_pass_finished(const EngineBridge::PassResult& result) {
     if (self_test_) self_test_->pass_finished(result);
+    if (first_run_) first_run_->check().pass_finished(result);
 }
 
 void MailPorterApp::on_prompt(const EngineBridge::CertificatePrompt& prompt) {

@@ -1,210 +1,41 @@
 #include "office_dialog.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include <wx/button.h>
-#include <wx/checkbox.h>
-#include <wx/choice.h>
 #include <wx/intl.h>
 #include <wx/sizer.h>
-#include <wx/spinctrl.h>
-#include <wx/stattext.h>
-#include <wx/textctrl.h>
-#include <wx/weakref.h>
 
 #include "diagnosis_view.h"
-#include "engine_bridge.h"
 #include "icons.h"
-#include "status_text.h"
 
 namespace mailporter::app {
-
-namespace {
-constexpr TlsMode TlsModes[] = {TlsMode::None, TlsMode::StartTls, TlsMode::Implicit};
-
-std::string trimmed(const wxString& s) {
-    wxString t = s;
-    t.Trim(true).Trim(false);
-    return to_u8(t);
-}
-}  // namespace
 
 OfficeDialog::OfficeDialog(wxWindow* parent, EngineBridge& bridge, std::optional<OfficeServer> current,
                            std::string stored_password)
     : wxDialog(parent, wxID_ANY, wxString::FromUTF8("MailPorter \u2014 ") + _("Office server"), wxDefaultPosition,
-               wxDefaultSize, wxDEFAULT_DIALOG_STYLE | wxRESIZE_BORDER),
-      bridge_(bridge),
-      stored_password_(std::move(stored_password)) {
+               wxDefaultSize, wxDEFAULT_DIALOG_STYLE | wxRESIZE_BORDER) {
     SetIcons(envelope_icon_bundle(Light::Green));
     auto* top = new wxBoxSizer(wxVERTICAL);
-    auto* intro = new wxStaticText(this, wxID_ANY,
-                                   _("The office's own mail server (Exchange, Postfix, ...): MailPorter hands every "
-                                     "message to it over SMTP."));
-    intro->Wrap(FromDIP(520));
-    top->Add(intro, wxSizerFlags().Border());
-
-    auto* grid = new wxFlexGridSizer(2, FromDIP(wxSize(8, 6)));
-    grid->AddGrowableCol(1);
-    auto label = [this, grid](const wxString& text) {
-        grid->Add(new wxStaticText(this, wxID_ANY, text), wxSizerFlags().CenterVertical());
-    };
-    host_ = new wxTextCtrl(this, wxID_ANY);
-    host_->SetHint(_("for example: mail.office.local"));
-    label(_("&Server:"));
-    grid->Add(host_, wxSizerFlags().Expand());
-    tls_ = new wxChoice(this, wxID_ANY);
-    tls_->Append(_("None (inside the office network)"));
-    tls_->Append(_("STARTTLS (required)"));
-    tls_->Append(_("TLS"));
-    auto* row = new wxBoxSizer(wxHORIZONTAL);
-    row->Add(tls_, wxSizerFlags().CenterVertical());
-    row->Add(new wxStaticText(this, wxID_ANY, _("P&ort:")), wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(12)));
-    port_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(130, -1)), wxSP_ARROW_KEYS, 1,
-                           65535, 25);
-    row->Add(port_, wxSizerFlags().CenterVertical());
-    label(_("&Encryption:"));
-    grid->Add(row);
-    grid->AddSpacer(0);
-    login_ = new wxCheckBox(this, wxID_ANY, _("The server needs a &login (SMTP AUTH)"));
-    grid->Add(login_);
-    user_ = new wxTextCtrl(this, wxID_ANY);
-    label(_("&User name:"));
-    grid->Add(user_, wxSizerFlags().Expand());
-    password_ = new wxTextCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxTE_PASSWORD);
-    label(_("Pass&word:"));
-    grid->Add(password_, wxSizerFlags().Expand());
-    helo_ = new wxTextCtrl(this, wxID_ANY);
-    helo_->SetHint(_("empty: this computer's name"));
-    label(_("&HELO name:"));
-    grid->Add(helo_, wxSizerFlags().Expand());
-    top->Add(grid, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT));
-
-    test_ = new wxButton(this, wxID_ANY, _("&Test"));
-    top->Add(test_, wxSizerFlags().Border());
-    diagnosis_ = new DiagnosisView(this, true);
-    top->Add(diagnosis_, wxSizerFlags(1).Expand().Border(wxLEFT | wxRIGHT));
-    problem_ = new wxStaticText(this, wxID_ANY, wxString());
-    problem_->SetForegroundColour(wxColour(0xb0, 0x20, 0x20));
-    top->Add(problem_, wxSizerFlags().Expand().Border());
+    panel_ = new OfficePanel(this, bridge, std::move(current), std::move(stored_password));
+    top->Add(panel_, wxSizerFlags(1).Expand());
     top->Add(CreateSeparatedButtonSizer(wxOK | wxCANCEL), wxSizerFlags().Expand().Border());
     SetSizer(top);
-    SetSize(FromDIP(wxSize(620, 600)));
-
-    auto changed = [this](wxCommandEvent&) {
-        diagnosis_->clear();
-        revalidate();
+    panel_->diagnosis().reserve_space(true);
+    wxSize best = GetBestSize();
+    panel_->diagnosis().reserve_space(false);
+    best.IncTo(FromDIP(wxSize(620, 560)));
+    SetSize(best);
+    auto update = [this] {
+        if (auto* ok = FindWindow(wxID_OK)) ok->Enable(panel_->problem().empty());
     };
-    for (auto* t : {host_, user_, password_, helo_}) t->Bind(wxEVT_TEXT, changed);
-    login_->Bind(wxEVT_CHECKBOX, changed);
-    tls_->Bind(wxEVT_CHOICE, [this](wxCommandEvent&) { tls_changed(); });
-    port_->Bind(wxEVT_SPINCTRL, [this](wxSpinEvent&) {
-        diagnosis_->clear();
-        revalidate();
-    });
-    test_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { test(); });
-    diagnosis_->on_trust_changed([this] {
-        if (diagnosis_->trusted_fingerprint()) test();
-    });
+    panel_->on_changed(update);
+    update();
     Bind(wxEVT_BUTTON, [this](wxCommandEvent& e) {
-        if (!problem().empty()) {
-            revalidate();
+        if (!panel_->problem().empty()) {
             wxBell();
             return;
         }
         e.Skip();
     }, wxID_OK);
-
-    fill(current.value_or(OfficeServer{}), stored_password_);
-}
-
-TlsMode OfficeDialog::tls() const {
-    const int i = tls_->GetSelection();
-    return TlsModes[i >= 0 && i < 3 ? i : 0];
-}
-
-void OfficeDialog::tls_changed() {
-    const int suggested = default_smtp_port(tls());
-    if (port_->GetValue() == default_port_) port_->SetValue(suggested);
-    default_port_ = suggested;
-    diagnosis_->clear();
-    revalidate();
-}
-
-void OfficeDialog::fill(const OfficeServer& s, const std::string& password) {
-    host_->ChangeValue(u8(s.host));
-    int index = 0;
-    for (int i = 0; i < 3; ++i)
-        if (TlsModes[i] == s.tls.mode) index = i;
-    tls_->SetSelection(index);
-    default_port_ = default_smtp_port(s.tls.mode);
-    port_->SetValue(s.port ? s.port : default_port_);
-    login_->SetValue(!s.user.empty());
-    user_->ChangeValue(u8(s.user));
-    password_->ChangeValue(u8(password));
-    helo_->ChangeValue(u8(s.helo_name));
-    diagnosis_->set_trusted_fingerprint(s.tls.pinned_sha256);
-    revalidate();
-}
-
-OfficeServer OfficeDialog::server() const {
-    OfficeServer s;
-    s.host = trimmed(host_->GetValue());
-    s.port = static_cast<std::uint16_t>(port_->GetValue());
-    s.tls.mode = tls();
-    s.tls.pinned_sha256 = diagnosis_->trusted_fingerprint().value_or("");
-    s.user = login_->GetValue() ? trimmed(user_->GetValue()) : std::string();
-    s.helo_name = trimmed(helo_->GetValue());
-    return s;
-}
-
-std::optional<std::string> OfficeDialog::password_to_store() const {
-    if (!login_->GetValue()) return std::nullopt;
-    const std::string pw = to_u8(password_->GetValue());
-    if (pw.empty() || pw == stored_password_) return std::nullopt;
-    return pw;
-}
-
-wxString OfficeDialog::problem() const {
-    const OfficeServer s = server();
-    if (s.host.empty()) return _("Enter the office server's name or address, for example mail.office.local.");
-    if (login_->GetValue() && s.user.empty()) return _("Enter the user name for the login, or untick the login.");
-    if (login_->GetValue() && password_->GetValue().empty()) return _("Enter the password for the login.");
-    if (!s.helo_name.empty() && !std::all_of(s.helo_name.begin(), s.helo_name.end(), [](unsigned char c) {
-            return std::isalnum(c) || c == '-' || c == '.' || c == '[' || c == ']' || c == ':';
-        }))
-        return wxString::Format(_("\"%s\" is not a host name."), u8(s.helo_name));
-    if (auto r = validate(s); !r) return _("Please correct: ") + u8(r.error().detail);
-    return wxString();
-}
-
-void OfficeDialog::revalidate() {
-    const bool login = login_->GetValue();
-    user_->Enable(login);
-    password_->Enable(login);
-    const wxString p = problem();
-    if (problem_->GetLabel() != p) {
-        problem_->SetLabel(p);
-        problem_->Wrap(FromDIP(560));
-        Layout();
-    }
-    if (auto* ok = FindWindow(wxID_OK)) ok->Enable(p.empty());
-    test_->Enable(!diagnosis_->running() && !server().host.empty());
-}
-
-void OfficeDialog::test() {
-    if (diagnosis_->running() || server().host.empty()) return;
-    diagnosis_->start();
-    test_->Disable();
-    Layout();
-    wxWeakRef<OfficeDialog> self(this);
-    bridge_.test_office(server(), login_->GetValue() ? to_u8(password_->GetValue()) : std::string(),
-                        [self](const Diagnosis& d) {
-                            if (!self) return;
-                            self->diagnosis_->show(d);
-                            self->Layout();
-                            self->revalidate();
-                        });
 }
 
 }  // namespace mailporter::app

@@ -1,9 +1,7 @@
 #pragma once
-// OfficeDialog: the office mail server, where every message is delivered —
-// host, port (defaulting from the TLS mode), TLS mode, optional login, HELO
-// name, and Test with the same step-by-step diagnosis (and certificate
-// trust) as the account wizard. Nothing is saved here: the caller stores
-// server() and password_to_store(). Main thread only.
+// OfficeDialog: the office mail server's settings (OfficePanel) with OK and
+// Cancel. Nothing is saved here: the caller stores server() and
+// password_to_store(). Main thread only.
 
 #include <optional>
 #include <string>
@@ -11,13 +9,7 @@
 #include <wx/dialog.h>
 
 #include "mailporter/config.h"
-
-class wxButton;
-class wxCheckBox;
-class wxChoice;
-class wxSpinCtrl;
-class wxStaticText;
-class wxTextCtrl;
+#include "office_panel.h"
 
 namespace mailporter::app {
 
@@ -29,34 +21,17 @@ public:
     OfficeDialog(wxWindow* parent, EngineBridge& bridge, std::optional<OfficeServer> current,
                  std::string stored_password);
 
-    OfficeServer server() const;
-    std::optional<std::string> password_to_store() const;
-    // Empty when the settings are complete; else what is wrong, in words.
-    wxString problem() const;
+    OfficeServer server() const { return panel_->server(); }
+    std::optional<std::string> password_to_store() const { return panel_->password_to_store(); }
+    wxString problem() const { return panel_->problem(); }
 
     // Sets the fields as a user would (tests) and presses Test.
-    void fill(const OfficeServer& s, const std::string& password);
-    void test();
-    DiagnosisView& diagnosis() { return *diagnosis_; }
+    void fill(const OfficeServer& s, const std::string& password) { panel_->fill(s, password); }
+    void test() { panel_->test(); }
+    DiagnosisView& diagnosis() { return panel_->diagnosis(); }
 
 private:
-    void tls_changed();
-    void revalidate();
-    TlsMode tls() const;
-
-    EngineBridge& bridge_;
-    std::string stored_password_;
-    wxTextCtrl* host_ = nullptr;
-    wxChoice* tls_ = nullptr;
-    wxSpinCtrl* port_ = nullptr;
-    wxCheckBox* login_ = nullptr;
-    wxTextCtrl* user_ = nullptr;
-    wxTextCtrl* password_ = nullptr;
-    wxTextCtrl* helo_ = nullptr;
-    wxButton* test_ = nullptr;
-    DiagnosisView* diagnosis_ = nullptr;
-    wxStaticText* problem_ = nullptr;
-    int default_port_ = 0;
+    OfficePanel* panel_ = nullptr;
 };
 
 }  // namespace mailporter::app

@@ -17,6 +17,7 @@
 #include "app.h"
 #include "diagnosis_view.h"
 #include "history_panel.h"
+#include "layout_check.h"
 #include "log_viewer.h"
 #include "office_dialog.h"
 #include "screenshot.h"
@@ -111,6 +112,14 @@ void SelfTest::wait_ms(int ms) {
         if (*until == Clock::time_point{}) *until = Clock::now() + std::chrono::milliseconds(ms);
         return Clock::now() >= *until;
     }, ms + 5000);
+}
+
+void SelfTest::check_layout(const std::string& what, std::function<wxWindow*()> window) {
+    act("layout " + what, [this, what, window] {
+        const auto problems = layout_problems(window());
+        for (const auto& p : problems) say("  layout: " + p);
+        check(problems.empty(), what + ": everything fits, nothing is cut, no command-line flag");
+    });
 }
 
 void SelfTest::screenshot(const std::string& file, std::function<wxWindow*()> window) {
@@ -322,6 +331,7 @@ void SelfTest::build_wizard() {
         check(next && !next->IsEnabled(), "Next is disabled on an empty page");
     });
     screenshot("wizard-1-empty.png", wizard);
+    check_layout("the empty first page", wizard);
 
     // A wrong password: the authentication sentence.
     act("wrong password", [wizard, base] {
@@ -362,6 +372,8 @@ void SelfTest::build_wizard() {
             check(!wizard()->account().tls.pinned_sha256.size(), "nothing is pinned before the user trusts it");
         });
         screenshot("wizard-1-untrusted-certificate.png", wizard);
+        // The trust box and the fingerprint fit the default size.
+        check_layout("the untrusted-certificate result", wizard);
         act("trust it", [wizard] { wizard()->server().diagnosis().set_trusted(true); });
         add("the test ends", diagnosis_done, 60000);
         act("trusted result", [this, wizard, selfsigned_sha] {
@@ -411,6 +423,7 @@ void SelfTest::build_wizard() {
         check(wizard()->type().shown_problem().empty(), "a valid address clears the message");
     });
     screenshot("wizard-2-type.png", wizard);
+    check_layout("page 2", wizard);
     act("next", [wizard] { wizard()->press_next(); });
     add("page 3", [wizard] { return wizard()->GetCurrentPage() == &wizard()->leave(); });
     act("keep 7 days", [wizard] {
@@ -419,6 +432,7 @@ void SelfTest::build_wizard() {
         wizard()->leave().fill(a);
     });
     screenshot("wizard-3-leave.png", wizard);
+    check_layout("page 3", wizard);
     act("next", [wizard] { wizard()->press_next(); });
     add("page 4", [wizard] { return wizard()->GetCurrentPage() == &wizard()->summary(); });
     act("summary", [this, wizard] {
@@ -427,6 +441,15 @@ void SelfTest::build_wizard() {
         while (std::getline(ss, line)) say("  summary: " + line);
     });
     screenshot("wizard-4-summary.png", wizard);
+    check_layout("the summary", wizard);
+    // A user makes the window bigger, then as small as it goes.
+    act("resize larger", [wizard] { wizard()->SetSize(wizard()->GetSize() + wxSize(240, 160)); });
+    wait_ms(300);
+    check_layout("the summary, enlarged", wizard);
+    act("resize smallest", [wizard] { wizard()->SetSize(wizard()->GetMinSize()); });
+    wait_ms(300);
+    screenshot("wizard-4-summary-smallest.png", wizard);
+    check_layout("the summary at the smallest size", wizard);
     act("finish", [wizard] { wizard()->press_next(); });
     add("the wizard closes", [wizard] { return wizard() == nullptr; });
     // The engine saves it on its thread; the window follows its answer.

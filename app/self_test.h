@@ -64,6 +64,9 @@ private:
     void act(std::string name, std::function<void()> fn);
     void wait_ms(int ms);
     void screenshot(const std::string& file, std::function<wxWindow*()> window);
+    // Fails when a control lies outside the window, a label is cut, or a
+    // command-line flag shows (app/layout_check.h).
+    void check_layout(const std::string& what, std::function<wxWindow*()> window);
     void check(bool ok, const std::string& what);
     void say(const std::string& line);
     void advance();

@@ -44,6 +44,8 @@ commands:
              [--trust-fingerprint SHA256] [--helo NAME] [--allow-legacy-tls]
   server show
   server test
+  server verify ADDR...     asks the office server (RCPT TO, then RSET) whether it takes
+                            mail for each address; nothing is sent
   account add NAME --protocol pop3|imap --host H [--port P] --tls tls|starttls|none
              --user U --password-stdin --deliver-to ADDR
              [--leave delete|days:N|forever|mark-read] [--max-per-pass N] [--max-size MB]
@@ -273,8 +275,14 @@ void apply_tls_options(const Args& a, mp::TlsSettings& tls) {
     if (a.flag("allow-legacy-tls")) tls.allow_legacy_tls = true;
 }
 
-void print_diagnosis(const mp::Diagnosis& d) {
+// `edit` is the command that pins a certificate ("account edit NAME"), for
+// the hint after an untrusted one.
+void print_diagnosis(const mp::Diagnosis& d, const std::string& edit) {
     for (const auto& s : d.steps) std::cout << (s.ok ? "  ok    " : "  FAIL  ") << s.name << ": " << s.detail << "\n";
+    const bool untrusted = std::any_of(d.steps.begin(), d.steps.end(), [](const auto& s) { return !s.ok && s.name == "tls"; });
+    if (untrusted && d.certificate_sha256)
+        std::cout << "  to trust exactly this certificate: mailporter-cli " << edit << " --trust-fingerprint "
+                  << *d.certificate_sha256 << "\n";
     std::cout << (d.ok() ? "result: ok\n" : "result: failed\n");
 }
 
@@ -318,8 +326,25 @@ int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
         std::string pw;
         if (!s->user.empty()) pw = need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or("");
         auto d = mp::test_office(*s, pw, ctx.relay_options());
-        print_diagnosis(d);
+        print_diagnosis(d, "server set");
         return d.ok() ? ExitOk : ExitFailed;
+    }
+    if (sub == "verify") {
+        // RCPT TO + RSET per address: does the office server take mail for it?
+        if (a.positional().empty()) throw UsageError{"server verify needs at least one ADDRESS"};
+        std::string pw;
+        if (!s->user.empty()) pw = need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or("");
+        auto checks = mp::verify_recipients(*s, pw, a.positional(), ctx.relay_options());
+        if (!checks) throw Failure{"the office server could not be asked: " + checks.error().detail};
+        bool all = true;
+        for (const auto& c : *checks) {
+            const char* word = c.verdict == mp::RecipientCheck::Verdict::Accepted ? "accepted"
+                               : c.verdict == mp::RecipientCheck::Verdict::Refused ? "REFUSED "
+                                                                                   : "unsure  ";
+            all = all && c.verdict == mp::RecipientCheck::Verdict::Accepted;
+            std::cout << "  " << word << " " << c.address << ": " << c.reply << "\n";
+        }
+        return all ? ExitOk : ExitFailed;
     }
     throw UsageError{"unknown server command '" + sub + "'"};
 }
@@ -457,7 +482,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         const auto pw = need(ctx.secret_store().load(mp::account_secret_key(name)));
         if (!pw) throw Failure{"no password stored for account " + name + "; set it with: mailporter-cli account edit " + name + " --password-stdin"};
         auto d = mp::test_account(acc, *pw, ctx.relay_options());
-        print_diagnosis(d);
+        print_diagnosis(d, "account edit " + name);
         return d.ok() ? ExitOk : ExitFailed;
     }
     throw UsageError{"unknown account command '" + sub + "'"};

@@ -122,6 +122,22 @@ struct Diagnosis {
 Diagnosis test_account(const Account& account, const std::string& password, const RelayOptions& options);
 Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options);
 
+// Asks the office server whether it takes mail for each address (RCPT TO,
+// then RSET; nothing is delivered), before any mail flows to them.
+struct RecipientCheck {
+    enum class Verdict { Accepted, Refused, Unsure };
+    std::string address;
+    Verdict verdict = Verdict::Unsure;
+    std::string reply;  // the server's words, sanitised ("550 5.1.1 <x>: User unknown")
+};
+// An Error when the office server cannot be reached or logged in to (its
+// detail says what to check); else one check per address, in order. A
+// server that accepts every address (no recipient checks) answers Accepted
+// for all: callers say "the office server accepts", never "the mailbox exists".
+Result<std::vector<RecipientCheck>> verify_recipients(const OfficeServer& server, const std::string& password,
+                                                      const std::vector<std::string>& addresses,
+                                                      const RelayOptions& options);
+
 // Messages of the account refused for good are held remote until this is
 // called: the next pass tries them again. Returns how many were released.
 Result<int> retry_refused(Database& db, std::int64_t account_id);

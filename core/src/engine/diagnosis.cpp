@@ -12,6 +12,7 @@
 #include "proto/pop3_session.h"
 #include "proto/sanitize.h"
 #include "proto/smtp_session.h"
+#include "plural.h"
 
 namespace mailporter {
 
@@ -180,7 +181,7 @@ Diagnosis test_imap_account(const Account& account, const std::string& password,
             d.steps.push_back({"mailbox", false, sel.error().detail});
             co_return;
         }
-        std::string mailbox = "INBOX: " + std::to_string(sel->exists) + " message(s)";
+        std::string mailbox = "INBOX: " + counted(sel->exists, "message");
         if (account.idle && !caps.idle)
             mailbox += "; the server does not offer IDLE, so new mail is fetched at each interval instead of at once";
         d.steps.push_back({"mailbox", true, mailbox});
@@ -226,7 +227,7 @@ Diagnosis test_pop3_account(const Account& account, const std::string& password,
             co_return;
         }
         auto u = co_await pop.uidl();
-        std::string mailbox = std::to_string(st->count) + " message(s), " + std::to_string(st->size) + " bytes";
+        std::string mailbox = counted(st->count, "message") + ", " + counted(st->size, "byte");
         if (u && !pop.uidl_supported())
             mailbox += "; the server has no UIDL, so mail cannot be left on it (it will be deleted after delivery)";
         d.steps.push_back({"mailbox", true, mailbox});
@@ -279,6 +280,57 @@ Diagnosis test_office(const OfficeServer& server, const std::string& password, c
         co_await smtp.quit();
     });
     return d;
+}
+
+Result<std::vector<RecipientCheck>> verify_recipients(const OfficeServer& server, const std::string& password,
+                                                      const std::vector<std::string>& addresses,
+                                                      const RelayOptions& options) {
+    asio::io_context io;
+    net::Transcript tr;
+    if (options.transcript) tr = [&](char dir, std::string_view l) { options.transcript("office", dir, l); };
+    smtp::Session smtp(io, tr);
+    Result<std::vector<RecipientCheck>> out = make_error(Errc::ProtocolError, "not run", ErrorScope::Server);
+    run(io, [&]() -> net::awaitable<void> {
+        smtp::ConnectOptions o;
+        o.host = server.host;
+        o.port = server.port;
+        o.tls = server.tls;
+        o.helo_name = server.helo_name;
+        o.user = server.user;
+        o.password = password;
+        o.deadlines = short_deadlines(options);
+        if (auto c = co_await smtp.connect(o); !c) {
+            const DiagnosisStep s = step_for(c.error(), server.host, server.port, true);
+            out = make_error(c.error().code, s.detail, ErrorScope::Server);
+            co_return;
+        }
+        // The null sender: what a bounce uses, taken by every server that
+        // follows RFC 5321, and it names no one.
+        auto env = co_await smtp.check_recipients("", addresses);
+        if (!env) {
+            out = std::move(env).error();
+            co_return;
+        }
+        std::vector<RecipientCheck> checks;
+        for (std::size_t i = 0; i < addresses.size(); ++i) {
+            RecipientCheck rc;
+            rc.address = addresses[i];
+            if (!env->mail.positive()) {
+                rc.reply = "MAIL FROM:<> refused: " + std::to_string(env->mail.code) + " " +
+                           sanitize_for_log(env->mail.text(), 200);
+            } else if (i < env->recipients.size()) {
+                const auto& r = env->recipients[i].reply;
+                rc.verdict = r.positive()    ? RecipientCheck::Verdict::Accepted
+                             : r.permanent() ? RecipientCheck::Verdict::Refused
+                                             : RecipientCheck::Verdict::Unsure;
+                rc.reply = std::to_string(r.code) + " " + sanitize_for_log(r.text(), 200);
+            }
+            checks.push_back(std::move(rc));
+        }
+        out = std::move(checks);
+        co_await smtp.quit();
+    });
+    return out;
 }
 
 }  // namespace mailporter

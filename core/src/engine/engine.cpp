@@ -27,6 +27,7 @@
 #include "mailporter/service.h"
 #include "engine/idle_watch.h"
 #include "net/stream.h"
+#include "plural.h"
 
 namespace mailporter {
 
@@ -754,7 +755,7 @@ void Engine::retry_refused(std::int64_t account_id) {
             p->log(LogLevel::Error, a->name, "cannot release the held messages: " + n.error().detail);
             return;
         }
-        p->log(LogLevel::Info, a->name, std::to_string(*n) + " held message(s) will be tried again");
+        p->log(LogLevel::Info, a->name, "held messages tried again at the next check: " + std::to_string(*n));
         p->sched.check_now(account_id, SteadyClock::now());
         p->pump();
     });

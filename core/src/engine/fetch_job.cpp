@@ -14,6 +14,7 @@
 #include "mail/header_block.h"
 #include "mail/header_peek.h"
 #include "proto/sanitize.h"
+#include "plural.h"
 
 namespace mailporter::relay_detail {
 
@@ -198,12 +199,12 @@ Route FetchJob::route(const Msg& m, const std::string& head) {
     }
     const auto env = mail::envelope_recipients(block, envelope_config_);
     if (!env.ignored_forged.empty())
-        log(LogLevel::Debug, std::to_string(env.ignored_forged.size()) +
-                                 " envelope header(s) below the provider's trace ignored (set by the sender)");
+        log(LogLevel::Debug, counted(static_cast<std::int64_t>(env.ignored_forged.size()), "envelope header") +
+                                 " below the provider's trace ignored (set by the sender)");
     const auto routed = mail::route(env.recipients, rules_);
     if (!routed.outside.empty())
-        log(LogLevel::Info, "message " + id_of(m) + ": " + std::to_string(routed.outside.size()) +
-                                " recipient(s) outside the accepted domains ignored");
+        log(LogLevel::Info, "message " + id_of(m) + ": " + counted(static_cast<std::int64_t>(routed.outside.size()), "recipient") +
+                                " outside the accepted domains ignored");
     r.recipients = routed.local;
     if (r.recipients.empty()) {
         if (acc_.fallback.empty())
@@ -239,14 +240,12 @@ std::vector<Msg> FetchJob::take(Sorted& sorted) {
     rep_.kept += sorted.kept;
     rep_.held += sorted.held;
     if (sorted.held > 0 && !rep_.has(Notice::Held))
-        warn(Notice::Held, std::to_string(sorted.held) +
-                               " message(s) refused by the office server earlier stay on the remote server until "
-                               "you retry them");
+        warn(Notice::Held, "kept on the remote server until you retry them: " +
+                               counted(sorted.held, "message") + " the office server refused earlier");
     if (sorted.size_changed_unproven > 0)
         warn(Notice::SizeChanged,
-             std::to_string(sorted.size_changed_unproven) +
-                 " delivered message(s) changed size on the server and cannot be compared with what was delivered; "
-                 "they are kept on the server");
+             "kept on the server: " + counted(sorted.size_changed_unproven, "delivered message") +
+                 " whose size changed there, which cannot be compared with what was delivered");
     for (const auto& m : sorted.too_big) {
         ++rep_.skipped;
         if (!m.is_new) continue;

@@ -20,6 +20,7 @@
 #include "proto/imap_session.h"
 #include "proto/sanitize.h"
 #include "store/message_store.h"
+#include "plural.h"
 
 namespace mailporter::relay_detail {
 
@@ -142,9 +143,8 @@ Result<void> ImapJob::renumbered(const Folder& f, std::size_t listed) {
     for (const auto& k : old)
         if (auto r = st.mark_missing(acc_.id, k, {}, now_); !r) return r.error();
     warn(Notice::UidvalidityChanged,
-         "the server renumbered folder '" + sanitize_for_log(f.display, 200) + "' (UIDVALIDITY changed): its " +
-             std::to_string(listed) +
-             " message(s) are compared by content with what was delivered, and only new ones are sent; \"leave "
+         "the server renumbered folder '" + sanitize_for_log(f.display, 200) + "' (UIDVALIDITY changed): its messages (" +
+             std::to_string(listed) + ") are compared by content with what was delivered, and only new ones are sent; \"leave "
              "on server\" counts from now for them");
     return {};
 }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "proto/sanitize.h"
+#include "plural.h"
 
 namespace mailporter::relay_detail {
 
@@ -104,8 +105,8 @@ Result<BoxOpened> Ledger::open_box() {
         next.routing = routing;
         if (auto r = store_.set_box(acc_.id, next); !r) return r.error();
         if (out.released > 0)
-            log_("the routing settings changed: " + std::to_string(out.released) +
-                 " message(s) held after a refusal are tried again");
+            log_("the routing settings changed: " + counted(out.released, "message") +
+                 " held after a refusal tried again");
     }
     return out;
 }

@@ -8,6 +8,7 @@
 
 #include "engine/fetch_job.h"
 #include "proto/pop3_session.h"
+#include "plural.h"
 
 namespace mailporter::relay_detail {
 
@@ -79,18 +80,18 @@ awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
         }
         const auto unusable = uidl->malformed_lines.size() + uidl->duplicate_uids.size() + uidl->duplicate_numbers.size();
         if (unusable)
-            warn(Notice::BadListing, std::to_string(unusable) +
-                                         " message(s) have unusable UIDL identifiers and were left on the server");
+            warn(Notice::BadListing, "left on the server: " + counted(static_cast<std::int64_t>(unusable), "message") +
+                                         " with unusable UIDL identifiers");
         if (no_size)
-            warn(Notice::BadListing, std::to_string(no_size) +
-                                         " message(s) have no usable size in the LIST reply and were left on the server");
+            warn(Notice::BadListing, "left on the server: " + counted(static_cast<std::int64_t>(no_size), "message") +
+                                         " with no usable size in the LIST reply");
     } else {
         if (acc_.leave.kind != LeavePolicy::Kind::Delete)
             warn(Notice::NoUidl,
                  "the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
         if (pop_.list_malformed())
-            warn(Notice::BadListing, std::to_string(pop_.list_malformed()) +
-                                         " message(s) have an unreadable LIST line and were left on the server");
+            warn(Notice::BadListing, "left on the server: " + counted(static_cast<std::int64_t>(pop_.list_malformed()), "message") +
+                                         " with an unreadable LIST line");
         for (const auto& [number, size] : sizes) {
             Msg m;
             m.number = number;

@@ -502,8 +502,7 @@ std::string describe_untrusted(const CertInfo& c) {
     std::string s = "the server's certificate is not trusted (" +
                     (c.verify_error.empty() ? std::string("unknown reason") : c.verify_error) + "); subject: " +
                     c.subject + "; issuer: " + c.issuer + "; valid " + c.not_before + " to " + c.not_after +
-                    "; SHA-256 fingerprint: " + c.sha256 +
-                    ". If you know this is your provider's server, pin it with --trust-fingerprint " + c.sha256;
+                    "; SHA-256 fingerprint: " + c.sha256;
     return s;
 }
 

@@ -347,6 +347,35 @@ net::awaitable<Result<void>> Session::rset() {
     co_return Result<void>{};
 }
 
+net::awaitable<Result<Envelope>> Session::check_recipients(const std::string& from,
+                                                           const std::vector<std::string>& recipients) {
+    if (state_ != State::Ready) co_return make_error(Errc::ProtocolError, "the office connection is not ready", ErrorScope::Server);
+    Envelope env;
+    auto mail = format_mail_from(from, std::nullopt, false);
+    if (!mail) co_return std::move(mail).error();
+    if (auto w = co_await send(std::string_view(*mail).substr(0, mail->size() - 2)); !w) co_return std::move(w).error();
+    auto m = co_await read_reply();
+    if (!m) co_return std::move(m).error();
+    env.mail = *m;
+    if (m->positive()) {
+        for (const auto& r : recipients) {
+            auto line = format_rcpt_to(r);
+            if (!line) {
+                // Not sent: the address itself is wrong; say so like a refusal.
+                env.recipients.push_back({r, Reply{501, "", {"not a valid address"}}});
+                continue;
+            }
+            if (auto w = co_await send(std::string_view(*line).substr(0, line->size() - 2)); !w)
+                co_return std::move(w).error();
+            auto reply = co_await read_reply();
+            if (!reply) co_return std::move(reply).error();
+            env.recipients.push_back({r, *reply});
+        }
+    }
+    if (auto r = co_await rset(); !r) co_return std::move(r).error();
+    co_return env;
+}
+
 net::awaitable<Result<void>> Session::quit() {
     if (!stream_ || state_ == State::Failed || state_ == State::Closed) co_return Result<void>{};
     if (state_ == State::InData) {

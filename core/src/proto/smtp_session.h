@@ -86,6 +86,10 @@ public:
     void abandon_body();
     net::awaitable<Result<void>> rset();
     net::awaitable<Result<void>> quit();
+    // Asks whether the server would take mail for each address: MAIL FROM
+    // `from`, one RCPT at a time, then RSET. No DATA, nothing delivered.
+    net::awaitable<Result<Envelope>> check_recipients(const std::string& from,
+                                                      const std::vector<std::string>& recipients);
 
     const EhloCaps& capabilities() const { return caps_; }
     // True when the login (AUTH) went over a connection without TLS.

@@ -1,0 +1,69 @@
+#pragma once
+// OfficePanel: the office mail server's settings, where every message is
+// delivered — host, port (defaulting from the TLS mode), TLS mode, optional
+// login, HELO name — and Test with the same step-by-step diagnosis (and
+// certificate trust) as the account wizard. Used by the office server
+// dialog and by the first-run assistant. Nothing is saved here: the owner
+// stores server() and password_to_store(). Main thread only.
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <wx/panel.h>
+
+#include "mailporter/config.h"
+
+class wxButton;
+class wxCheckBox;
+class wxChoice;
+class wxSpinCtrl;
+class wxStaticText;
+class wxTextCtrl;
+
+namespace mailporter::app {
+
+class DiagnosisView;
+class EngineBridge;
+
+class OfficePanel : public wxPanel {
+public:
+    OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<OfficeServer> current,
+                std::string stored_password);
+
+    OfficeServer server() const;
+    // The login's password as typed (empty without a login).
+    std::string password() const;
+    std::optional<std::string> password_to_store() const;
+    // Empty when the settings are complete; else what is wrong, in words.
+    wxString problem() const;
+    // Called after every change and test result (the owner re-checks).
+    void on_changed(std::function<void()> fn) { changed_ = std::move(fn); }
+
+    // Sets the fields as a user would (tests) and presses Test.
+    void fill(const OfficeServer& s, const std::string& password);
+    void test();
+    DiagnosisView& diagnosis() { return *diagnosis_; }
+
+private:
+    void tls_changed();
+    void revalidate();
+    TlsMode tls() const;
+
+    EngineBridge& bridge_;
+    std::string stored_password_;
+    wxTextCtrl* host_ = nullptr;
+    wxChoice* tls_ = nullptr;
+    wxSpinCtrl* port_ = nullptr;
+    wxCheckBox* login_ = nullptr;
+    wxTextCtrl* user_ = nullptr;
+    wxTextCtrl* password_ = nullptr;
+    wxTextCtrl* helo_ = nullptr;
+    wxButton* test_ = nullptr;
+    DiagnosisView* diagnosis_ = nullptr;
+    wxStaticText* problem_ = nullptr;
+    int default_port_ = 0;
+    std::function<void()> changed_;
+};
+
+}  // namespace mailporter::app
