@@ -645,13 +645,85 @@ void SummaryPage::entering() {
     else if (result->ok()) t += _("Test login: worked") + "\n";
     else t += _("Test login: failed:") + " " + status_sentence(diagnosis_code(*result)) + "\n";
     if (!a.enabled) t += _("The account is saved but not checked until you enable it.") + "\n";
+    base_text_ = t;
     summary_->ChangeValue(t);
+    ask_office(a);
     revalidate();
+}
+
+wxString SummaryPage::answers_text() const {
+    if (answers_.empty()) return {};
+    wxString lines = _("The office server says:") + "\n";
+    for (const auto& c : answers_) {
+        const wxString verdict = c.verdict == RecipientCheck::Verdict::Accepted  ? _("accepted")
+                                 : c.verdict == RecipientCheck::Verdict::Refused ? _("REFUSED")
+                                                                                 : _("no clear answer");
+        lines += "  " + u8(c.address) + ": " + verdict + " (" + u8(c.reply) + ")\n";
+    }
+    return lines;
+}
+
+// The addresses to ask the office server about: the deliver-to address; for
+// a catch-all the fallback and, per accepted domain, postmaster (which every
+// mail domain must have, RFC 5321 section 4.5.1) at its translated domain.
+void SummaryPage::ask_office(const Account& a) {
+    std::vector<std::string> ask;
+    must_accept_.clear();
+    if (!a.catch_all) {
+        ask.push_back(a.deliver_to);
+        must_accept_ = a.deliver_to;
+    } else {
+        if (!a.fallback.empty()) {
+            ask.push_back(a.fallback);
+            must_accept_ = a.fallback;
+        }
+        for (const auto& d : a.domains) {
+            const auto eq = d.find('=');
+            const std::string target = eq == std::string::npos ? d : d.substr(eq + 1);
+            if (!target.empty() && target.find('*') == std::string::npos && ask.size() < 6)
+                ask.push_back("postmaster@" + target);
+        }
+    }
+    const auto& office = wizard_.input().office;
+    if (!office) {
+        summary_->AppendText(_("Office server: not set up yet, so the addresses were not checked.") + "\n");
+        return;
+    }
+    if (ask.empty() || verifying_) return;
+    if (ask == asked_) {  // asked already: the answers still hold
+        summary_->ChangeValue(base_text_ + answers_text());
+        return;
+    }
+    verifying_ = true;
+    asked_ = ask;
+    answers_.clear();
+    summary_->AppendText(_("Asking the office server about the addresses...") + "\n");
+    wxWeakRef<SummaryPage> self(this);
+    wizard_.bridge().verify_recipients(
+        *office, wizard_.input().office_password, ask, [self](const Result<std::vector<RecipientCheck>>& r) {
+            if (!self) return;
+            self->verifying_ = false;
+            wxString lines;
+            if (!r) {
+                lines = _("The office server could not be asked:") + " " + u8(r.error().detail) + "\n";
+            } else {
+                self->answers_ = *r;
+                lines = self->answers_text();
+            }
+            self->summary_->ChangeValue(self->base_text_ + lines);
+            self->revalidate();
+        });
 }
 
 wxString SummaryPage::text() const { return summary_->GetValue(); }
 
-wxString SummaryPage::problem() const { return backstop(wizard_.account()); }
+wxString SummaryPage::problem() const {
+    for (const auto& c : answers_)
+        if (c.address == must_accept_ && c.verdict == RecipientCheck::Verdict::Refused)
+            return wxString::Format(_("The office server refuses mail for %s (%s): correct the address on page 2."),
+                                    u8(c.address), u8(c.reply));
+    return backstop(wizard_.account());
+}
 
 void SummaryPage::collect(Account& a) const { a.enabled = enabled_->GetValue(); }
 

@@ -21,6 +21,7 @@
 #include <wx/wizard.h>
 
 #include "mailporter/config.h"
+#include "mailporter/relay.h"
 
 class wxCheckBox;
 class wxChoice;
@@ -139,9 +140,20 @@ public:
     wxString problem() const override;
     void collect(Account& a) const override;
 
+    // The office server's answers about the addresses (tests read them).
+    bool verifying() const { return verifying_; }
+    const std::vector<RecipientCheck>& office_answers() const { return answers_; }
+
 private:
+    void ask_office(const Account& a);
+    wxString answers_text() const;
     wxTextCtrl* summary_ = nullptr;
     wxCheckBox* enabled_ = nullptr;
+    wxString base_text_;
+    bool verifying_ = false;
+    std::vector<std::string> asked_;
+    std::vector<RecipientCheck> answers_;
+    std::string must_accept_;  // the address a refusal of blocks Finish (deliver-to or fallback)
 };
 
 class AccountWizard : public wxWizard {
@@ -152,6 +164,10 @@ public:
         std::vector<std::string> other_names;  // names other accounts use (unique, any case)
         int default_interval = 5;              // minutes, for the wording
         std::string secret_store_kind = "keyring";  // where the password goes, for the wording
+        // The office server, to ask it about the addresses before any mail
+        // flows (RCPT TO, RSET); nullopt: not set up yet, not asked.
+        std::optional<OfficeServer> office;
+        std::string office_password;
     };
 
     AccountWizard(wxWindow* parent, EngineBridge& bridge, Input input);

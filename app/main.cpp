@@ -348,6 +348,10 @@ void MailPorterApp::add_account() {
     for (const auto& r : model_.accounts()) in.other_names.push_back(r.account.name);
     in.default_interval = bridge_->default_interval_minutes();
     in.secret_store_kind = bridge_->secret_store_kind();
+    if (auto office = db_->office_server(); office && *office) {
+        in.office = **office;
+        if (!in.office->user.empty()) in.office_password = load_secret(std::string(OfficeSecretKey)).value_or("");
+    }
     auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
     wizard_ = wizard;
     if (wizard->run()) save_account(std::nullopt, wizard->account(), wizard->password_to_store());
@@ -368,6 +372,10 @@ void MailPorterApp::modify_account(const std::string& name) {
         if (r.account.id != (*found)->id) in.other_names.push_back(r.account.name);
     in.default_interval = bridge_->default_interval_minutes();
     in.secret_store_kind = bridge_->secret_store_kind();
+    if (auto office = db_->office_server(); office && *office) {
+        in.office = **office;
+        if (!in.office->user.empty()) in.office_password = load_secret(std::string(OfficeSecretKey)).value_or("");
+    }
     auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
     wizard_ = wizard;
     if (wizard->run()) save_account(**found, wizard->account(), wizard->password_to_store());

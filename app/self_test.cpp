@@ -71,6 +71,7 @@ SelfTest::SelfTest(MailPorterApp& app, std::string scenario, std::filesystem::pa
     else if (scenario_ == "wizard") build_wizard();
     else if (scenario_ == "windows") build_windows();
     else if (scenario_ == "latency") build_latency();
+    else if (scenario_ == "firstrun") build_first_run();
     timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { advance(); });
 }
 
@@ -435,6 +436,15 @@ void SelfTest::build_wizard() {
     check_layout("page 3", wizard);
     act("next", [wizard] { wizard()->press_next(); });
     add("page 4", [wizard] { return wizard()->GetCurrentPage() == &wizard()->summary(); });
+    // Before any mail flows, the office server is asked about the address.
+    add("the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
+    act("office answers", [this, wizard, deliver_to] {
+        const auto& answers = wizard()->summary().office_answers();
+        const bool accepted = std::any_of(answers.begin(), answers.end(), [&](const RecipientCheck& c) {
+            return c.address == deliver_to && c.verdict == RecipientCheck::Verdict::Accepted;
+        });
+        check(accepted, "the office server was asked and accepts " + deliver_to);
+    });
     act("summary", [this, wizard] {
         std::stringstream ss(to_u8(wizard()->summary().text()));
         std::string line;
@@ -553,6 +563,13 @@ void SelfTest::build_windows() {
         check(app_.current_office()->problem().empty(), "the office settings are complete");
     });
     screenshot("office-dialog.png", [this] { return app_.current_office(); });
+    act("office sentence", [this] {
+        const std::string sentence = to_u8(app_.current_office()->diagnosis().sentence());
+        say("office test: \"" + sentence + "\"");
+        const bool login = app_.current_office()->server().user.size() > 0;
+        check(login || sentence.find("log in") == std::string::npos, "no login set: the Test does not claim one");
+    });
+    check_layout("the office server dialog", [this] { return app_.current_office(); });
     act("save office", [this] { app_.current_office()->EndModal(wxID_OK); });
     add("office closed", [this] { return app_.current_office() == nullptr; });
     act("office row", [this] {

@@ -19,6 +19,8 @@
 //            optional _SELFSIGNED_PORT and _SELFSIGNED_SHA256);
 //   windows  the log viewer, the history page, the settings and the office
 //            server dialog with its Test (MAILPORTER_SELFTEST_SMTP_PORT);
+//   firstrun the first-run assistant from an empty data folder to a delivered
+//            message with autodetect (self_test_first_run.cpp);
 //   latency  event-loop latency (a 10 ms wxTimer) while the engine moves
 //            MAILPORTER_SELFTEST_MESSAGES messages; max and p99, bound 250 ms
 //            (MAILPORTER_SELFTEST_MAX_LATENCY_MS overrides).
@@ -59,6 +61,7 @@ private:
     void build_wizard();
     void build_windows();
     void build_latency();
+    void build_first_run();  // self_test_first_run.cpp
 
     void add(std::string name, std::function<bool()> poll, int timeout_ms = 10000);
     void act(std::string name, std::function<void()> fn);

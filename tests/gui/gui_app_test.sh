@@ -46,7 +46,10 @@ add() {
     printf '%s' "$pw" | cli account add "$name" --protocol pop3 --host localhost --port "$POP3S_PORT" --tls tls \
         --user "$user" --password-stdin --deliver-to "$to" "$@" >/dev/null || { echo "FAIL: account add $name"; exit 1; }
 }
-cli server set --host 127.0.0.1 --port "$SMTP_PORT" --tls none >/dev/null || { echo "FAIL: server set"; exit 1; }
+# firstrun starts from an empty data directory: the assistant sets the office server.
+if [ "$SCENARIO" != firstrun ]; then
+    cli server set --host 127.0.0.1 --port "$SMTP_PORT" --tls none >/dev/null || { echo "FAIL: server set"; exit 1; }
+fi
 
 APP_OUT="$ARTIFACTS/mailporter.log"
 run_app() {
@@ -141,6 +144,32 @@ windows)
     run_app
     wait_app 200
     report
+    ;;
+firstrun)
+    # A domain whose SRV record names the bed's IMAPS (RFC 6186), served by a
+    # dnsmasq on loopback: autodetect finds it from the address alone.
+    DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+    [ -x "$DNSMASQ" ] || fail "dnsmasq is not installed (script/bootstrap installs dnsmasq-base)"
+    DNS_PORT=$((BASE_PORT + 53))
+    "$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+        --listen-address=127.0.0.1 --bind-interfaces --port="$DNS_PORT" --user=root \
+        --srv-host="_imaps._tcp.first.test,localhost,$IMAPS_PORT" --log-facility="$WORK/dnsmasq.log" &
+    DNS_PID=$!
+    sleep 0.5
+    kill -0 "$DNS_PID" 2>/dev/null || fail "dnsmasq did not start on 127.0.0.1:$DNS_PORT"
+    bed_cmd "put alice 3 firstrun" >/dev/null
+    export MAILPORTER_DNS_SERVER="127.0.0.1:$DNS_PORT"
+    export MAILPORTER_SELFTEST_SMTP_PORT="$SMTP_PORT" MAILPORTER_SELFTEST_ADDRESS=alice@first.test
+    export MAILPORTER_SELFTEST_PASSWORD="$PASSWORD_ALICE" MAILPORTER_SELFTEST_DELIVER_TO=alice@office.test
+    export MAILPORTER_SELFTEST_REFUSED_ADDRESS=nobody@office.test MAILPORTER_SELFTEST_EXPECT_DELIVERED=3
+    [ -z "$(ls -A "$DATA" 2>/dev/null)" ] || fail "the data directory is not empty at the start"
+    run_app
+    wait_app 300
+    kill "$DNS_PID" 2>/dev/null
+    report
+    grep '^selftest: first run:' "$APP_OUT"
+    cli status
+    cli account list | grep -q '^alice@first.test ' || fail "mailporter-cli does not see the account the assistant added"
     ;;
 latency)
     N=${MAILPORTER_LATENCY_MESSAGES:-2000}

@@ -13,7 +13,7 @@ if(MAILPORTER_BUILD_APP)
   target_include_directories(gui_bed PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(gui_bed PRIVATE mailporter_warnings Threads::Threads)
 
-  foreach(scenario states wizard windows latency)
+  foreach(scenario states wizard windows latency firstrun)
     add_test(NAME gui_app_${scenario}
       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh ${scenario}
               $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
@@ -22,4 +22,11 @@ if(MAILPORTER_BUILD_APP)
       ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh")
   endforeach()
   set_tests_properties(gui_app_latency PROPERTIES TIMEOUT 1200)
+  # The wizard again at 150 % font scaling: everything still fits, nothing is cut.
+  add_test(NAME gui_app_wizard_large_font
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh wizard
+            $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
+            ${CMAKE_BINARY_DIR}/gui-artifacts/large-font)
+  set_tests_properties(gui_app_wizard_large_font PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
+    ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh;GDK_DPI_SCALE=1.5")
 endif()
