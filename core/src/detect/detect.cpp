@@ -3,6 +3,8 @@
 #include "mailporter/detect.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <map>
 #include <mutex>
 

@@ -178,8 +178,11 @@ asio::awaitable<Result<DnsAnswer>> DnsClient::over_tcp(const std::string& name, 
     const std::uint16_t id = random_id();
     auto q = build_query(id, name, type);
     if (!q) co_return std::move(q).error();
-    std::vector<std::uint8_t> framed{static_cast<std::uint8_t>(q->size() >> 8), static_cast<std::uint8_t>(q->size() & 0xff)};
-    framed.insert(framed.end(), q->begin(), q->end());
+    // RFC 1035 §4.2.2: over TCP the message is prefixed by its two-byte length.
+    std::vector<std::uint8_t> framed(q->size() + 2);
+    framed[0] = static_cast<std::uint8_t>(q->size() >> 8);
+    framed[1] = static_cast<std::uint8_t>(q->size() & 0xff);
+    std::copy(q->begin(), q->end(), framed.begin() + 2);
     error_code ec;
     const asio::ip::tcp::endpoint to(asio::ip::make_address(server_.address), server_.port);
     asio::ip::tcp::socket socket(io_);

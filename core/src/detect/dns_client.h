@@ -9,6 +9,7 @@
 // (timeout) and is sent once more when the first try times out.
 
 #include <chrono>
+#include <utility>
 #include <cstdint>
 #include <string>
 #include <string_view>

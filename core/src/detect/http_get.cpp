@@ -3,6 +3,9 @@
 #include "detect/http_get.h"
 
 #include <algorithm>
+#include <array>
+#include <optional>
+#include <utility>
 #include <memory>
 
 #include <openssl/err.h>
