@@ -15,13 +15,16 @@
 #include <random>
 #include <ctime>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "mailporter/config.h"
+#include "detect_cli.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/database.h"
+#include "mailporter/detect.h"
 #include "mailporter/engine.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
@@ -53,6 +56,12 @@ commands:
              [--interval MIN] [--trust-fingerprint SHA256] [--allow-legacy-tls] [--disabled]
   account add NAME ... --catch-all --domain example.com[=office.local] [--domain ...]
              [--fallback ADDR] [--envelope-header NAME ...]     (instead of --deliver-to)
+  account add NAME --address ADDR --password-stdin --deliver-to ADDR|--catch-all ...
+             detects protocol, host, port, TLS and user from the address (flags
+             given as well win); an untrusted certificate needs --trust-fingerprint
+  account detect ADDR [--password-stdin] [--no-probe] [--allow-plain] [--prefer pop3|imap]
+             looks the address up (provider table, SRV, autoconfig, guesses), probes the
+             servers found (with a password: logs in) and prints the best; exit 0 if found
   account edit NAME [options as for add] [--enabled] [--individual]
   account list [--json]
   account remove NAME
@@ -76,6 +85,10 @@ commands:
   run                       the scheduler: polls each account every interval until
                             SIGINT/SIGTERM (finishes the pass in progress first)
   --version
+
+Autodetect asks the system's DNS server; MAILPORTER_DNS_SERVER=ip[:port] asks another
+(and resolves the names found through it); MAILPORTER_AUTOCONFIG_HTTP_PORT and
+MAILPORTER_AUTOCONFIG_HTTPS_PORT change where autoconfig documents are fetched.
 
 The data directory defaults to $XDG_DATA_HOME/mailporter (MAILPORTER_DATA_DIR
 overrides); MAILPORTER_SECRET_STORE sets the secret store like --secret-store. With
@@ -379,6 +392,77 @@ void apply_account_options(const Args& a, mp::Account& acc, bool adding) {
     if (a.flag("enabled")) acc.enabled = true;
 }
 
+mp::DetectOptions detect_options(const Context& ctx, const Args& a) {
+    mp::DetectOptions o;
+    try {
+        o = mp::cli::detect_options_from_env();
+    } catch (const std::invalid_argument& e) {
+        throw UsageError{e.what()};
+    }
+    o.probe = !a.flag("no-probe");
+    o.allow_plain = a.flag("allow-plain");
+    if (auto p = a.get("prefer")) o.prefer = need(mp::parse_protocol(*p));
+    if (ctx.verbose) o.progress = [](const std::string& line) { std::cerr << "  " << line << "\n"; };
+    return o;
+}
+
+// account detect ADDRESS: what autodetect finds; nothing is stored.
+int cmd_account_detect(Context& ctx, const Args& a) {
+    const auto& pos = a.positional();
+    if (pos.size() != 1) throw UsageError{"account detect needs one ADDRESS"};
+    auto o = detect_options(ctx, a);
+    const bool pw = a.flag("password-stdin");
+    a.reject_unknown();
+    const std::string password = pw ? read_password_stdin() : std::string();
+    std::cout << "detecting the server of " << pos[0] << (o.probe ? "" : " (without probing)") << "\n";
+    o.progress = [](const std::string& line) { std::cout << "  " << line << std::endl; };
+    auto d = need(mp::detect_account(pos[0], password, o));
+    mp::cli::print_detection(d, std::cout);
+    return d.best ? ExitOk : ExitFailed;
+}
+
+// account add NAME --address ADDRESS: detection fills protocol, host, port,
+// TLS and user; the flags given as well win.
+int cmd_account_add_detected(Context& ctx, const std::string& name, const Args& a) {
+    if (!a.has("password-stdin")) throw UsageError{"account add needs --password-stdin"};
+    if (!a.has("deliver-to") && !a.has("catch-all"))
+        throw UsageError{"account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
+    const std::string address = *a.get("address");
+    auto o = detect_options(ctx, a);
+    o.probe = true;
+    std::string trusted;
+    if (auto f = a.get("trust-fingerprint"); f && !f->empty()) trusted = need(mp::normalise_fingerprint(*f));
+    o.trusted_sha256 = trusted;
+    auto& db = ctx.database();
+    if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
+    const auto pw = read_password_stdin();
+    std::cout << "detecting the server of " << address << " ...\n";
+    auto d = need(mp::detect_account(address, pw, o));
+    if (ctx.verbose) mp::cli::print_detection(d, std::cerr);
+    auto found = mp::cli::account_for_add(d, trusted);
+    if (!found.account) throw Failure{found.why_not};
+    mp::Account acc = *found.account;
+    const mp::Account detected = acc;
+    acc.name = name;
+    apply_account_options(a, acc, true);
+    a.flag("password-stdin");
+    // The detected port stays unless the protocol or TLS mode was changed.
+    if (!a.has("port") && acc.protocol == detected.protocol && acc.tls.mode == detected.tls.mode) acc.port = detected.port;
+    a.reject_unknown();
+    need(mp::validate(acc));
+    std::cout << "detected " << mp::to_string(detected.protocol) << "://" << detected.user << "@" << detected.host << ":"
+              << detected.port << " (" << mp::to_string(detected.tls.mode) << ") from " << found.source << "\n";
+    auto& secrets = ctx.secret_store();
+    auto added = need(db.add_account(acc));
+    if (auto r = secrets.store(mp::account_secret_key(name), pw); !r) {
+        (void)db.remove_account(added.id);
+        throw Failure{r.error().detail};
+    }
+    std::cout << "account " << name << " added (" << mp::to_string(acc.protocol) << "://" << acc.user << "@" << acc.host
+              << ":" << acc.port << ", password in the " << secrets.kind() << " store)\n";
+    return ExitOk;
+}
+
 int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     auto& db = ctx.database();
     const auto& pos = a.positional();
@@ -417,6 +501,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     if (pos.empty()) throw UsageError{"account " + sub + " needs the account NAME"};
     const std::string name = pos.front();
     if (pos.size() > 1) throw UsageError{"unexpected argument '" + pos[1] + "'"};
+    if (sub == "add" && a.has("address")) return cmd_account_add_detected(ctx, name, a);
     if (sub == "add") {
         mp::Account acc;
         acc.name = name;
@@ -923,7 +1008,9 @@ int main(int argc, char** argv) {
         }
         if (cmd == "server" || cmd == "account") {
             if (rest.size() < 2) throw UsageError{cmd + " needs a subcommand"};
-            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json", "catch-all", "individual", "idle", "no-idle"});
+            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json",
+                                                    "catch-all", "individual", "idle", "no-idle", "no-probe", "allow-plain"});
+            if (cmd == "account" && rest[1] == "detect") return cmd_account_detect(ctx, a);
             return cmd == "server" ? cmd_server(ctx, rest[1], a) : cmd_account(ctx, rest[1], a);
         }
         throw UsageError{"unknown command '" + cmd + "'"};

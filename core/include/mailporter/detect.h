@@ -43,9 +43,15 @@ struct DetectOptions {
     bool probe = true;          // false: list candidates without connecting
     bool allow_plain = false;   // also offer servers without TLS
     Protocol prefer = Protocol::Imap;
+    // A certificate fingerprint the user accepted (64 hex digits): probes pin
+    // it, so a self-signed server can be logged into and offered.
+    std::string trusted_sha256;
     // Each line of progress ("Looking up SRV records of example.com ...").
     std::function<void(const std::string&)> progress;
 };
+
+// Where a candidate came from, strongest first (the ranking's last key).
+enum class DetectSource { Table, Srv, AutoconfigHttps, AutoconfigHttp, Guess };
 
 struct DetectCandidate {
     Protocol protocol = Protocol::Imap;
@@ -54,6 +60,7 @@ struct DetectCandidate {
     TlsMode tls = TlsMode::Implicit;
     std::vector<std::string> usernames;  // to try, most likely first
     std::string source;                  // "built-in table (Gmail)", "SRV _imaps._tcp.example.com", ...
+    DetectSource kind = DetectSource::Guess;
     bool needs_oauth = false;            // provider refuses passwords (Microsoft 365, Gmail)
     // Probe results.
     bool probed = false;

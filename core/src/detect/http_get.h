@@ -1,0 +1,56 @@
+#pragma once
+// A minimal HTTP/1.1 GET client for autoconfig documents: one request per
+// connection ("Connection: close"), bodies by Content-Length, chunked or up
+// to the close, capped in size; redirects only within the same host (and
+// never from https to http), at most MaxRedirects. TLS verifies the host
+// name against the system trust store (SSL_CERT_FILE works), TLS 1.2+.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mailporter/result.h"
+
+namespace mailporter::detect {
+
+inline constexpr int MaxRedirects = 2;
+inline constexpr std::size_t MaxHttpHeader = 16 * 1024;
+
+struct Url {
+    bool https = true;
+    std::string host;  // lower case
+    std::uint16_t port = 443;
+    std::string target = "/";  // path and query
+    std::string text() const;
+};
+// "http(s)://host[:port]/path?query"; nothing else.
+Result<Url> parse_url(std::string_view text);
+// A Location header against the URL it came from (absolute or "/path").
+Result<Url> resolve_location(const Url& base, std::string_view location);
+
+struct HttpResponse {
+    int status = 0;
+    std::string location;
+    std::string content_type;
+    std::string body;
+};
+// Parses a complete response as received up to the connection's close (or
+// as far as it came). Errors: malformed, body over max_body, or cut short.
+Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_body);
+
+struct HttpOptions {
+    std::chrono::milliseconds timeout{8000};  // per request, connect to last byte
+    std::size_t max_body = 256 * 1024;
+    // Where to connect instead of resolving the URL's host through the
+    // system (an IP literal); the host name still goes into Host, SNI and
+    // the certificate check. Empty: the system resolver.
+    std::function<Result<std::string>(const std::string& host)> resolve;
+};
+
+// GET, following in-host redirects. A final non-2xx status is an error.
+Result<HttpResponse> http_get(const Url& url, const HttpOptions& options);
+
+}  // namespace mailporter::detect
