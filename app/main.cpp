@@ -587,6 +587,7 @@ void MailPorterApp::quit() {
     if (office_ && office_->IsModal()) office_->EndModal(wxID_CANCEL);
     if (settings_ && settings_->IsModal()) settings_->EndModal(wxID_CANCEL);
     if (prompt_ && prompt_->IsModal()) prompt_->EndModal(wxID_CANCEL);
+    if (first_run_ && first_run_->IsModal()) first_run_->EndModal(wxID_CANCEL);
     prompts_.clear();
     if (tray_) {
         tray_->RemoveIcon();

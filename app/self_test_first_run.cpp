@@ -12,6 +12,7 @@
 #include "first_run.h"
 #include "office_panel.h"
 #include "self_test.h"
+#include "status_frame.h"
 #include "status_text.h"
 
 namespace mailporter::app {
@@ -134,7 +135,7 @@ void SelfTest::build_first_run() {
         auto office = app_.db().office_server();
         check(office && *office, "the office server is saved");
     });
-    screenshot("firstrun-status.png", [this] { return app_.frame(); });
+    screenshot("firstrun-status.png", [this]() -> wxWindow* { return app_.frame(); });
 }
 
 }  // namespace mailporter::app

@@ -153,7 +153,7 @@ firstrun)
     DNS_PORT=$((BASE_PORT + 53))
     "$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
         --listen-address=127.0.0.1 --bind-interfaces --port="$DNS_PORT" --user=root \
-        --srv-host="_imaps._tcp.first.test,localhost,$IMAPS_PORT" --log-facility="$WORK/dnsmasq.log" &
+        --host-record=localhost,127.0.0.1 --srv-host="_imaps._tcp.first.test,localhost,$IMAPS_PORT" --log-facility="$WORK/dnsmasq.log" &
     DNS_PID=$!
     sleep 0.5
     kill -0 "$DNS_PID" 2>/dev/null || fail "dnsmasq did not start on 127.0.0.1:$DNS_PORT"
