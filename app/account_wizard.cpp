@@ -165,7 +165,7 @@ ServerPage::ServerPage(AccountWizard& wizard) : WizardPageBase(wizard, _("Remote
     tls_row->Add(tls_, wxSizerFlags().CenterVertical());
     tls_row->Add(new wxStaticText(this, wxID_ANY, _("P&ort:")),
                  wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(12)));
-    port_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(130, -1)),
+    port_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
                            wxSP_ARROW_KEYS, 1, 65535, 995);
     tls_row->Add(port_, wxSizerFlags().CenterVertical());
     grid->Add(tls_row);
@@ -417,7 +417,7 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     body()->Add(delete_);
     auto* days_row = new wxBoxSizer(wxHORIZONTAL);
     days_ = new wxRadioButton(this, wxID_ANY, _("&Keep it for"));
-    days_count_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(130, -1)),
+    days_count_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
                                  wxSP_ARROW_KEYS, 1, 3650, 7);
     days_row->Add(days_, wxSizerFlags().CenterVertical());
     days_row->Add(days_count_, wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(6)));
@@ -474,7 +474,7 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     default_interval_ = new wxCheckBox(
         this, wxID_ANY, wxString::Format(_("&Use the default interval (%d minutes); or check every"),
                                          wizard.input().default_interval));
-    interval_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(130, -1)),
+    interval_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
                                wxSP_ARROW_KEYS, 1, 1440, wizard.input().default_interval);
     interval_row->Add(default_interval_, wxSizerFlags().CenterVertical());
     interval_row->Add(interval_, wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(6)));

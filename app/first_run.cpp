@@ -191,7 +191,7 @@ MailboxStep::MailboxStep(FirstRunAssistant& assistant)
     auto* keep_row = new wxBoxSizer(wxHORIZONTAL);
     keep_ = new wxCheckBox(this, wxID_ANY, _("&Keep a copy at the provider for"));
     keep_->SetValue(true);
-    keep_days_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(120, -1)),
+    keep_days_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
                                 wxSP_ARROW_KEYS, 1, 3650, 7);
     keep_row->Add(keep_, wxSizerFlags().CenterVertical());
     keep_row->Add(keep_days_, wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(6)));

@@ -2,9 +2,12 @@
 
 #include <cctype>
 
+#include <wx/button.h>
 #include <wx/checkbox.h>
+#include <wx/choice.h>
 #include <wx/listctrl.h>
 #include <wx/radiobut.h>
+#include <wx/spinctrl.h>
 #include <wx/stattext.h>
 #include <wx/textctrl.h>
 #include <wx/tokenzr.h>
@@ -62,6 +65,17 @@ void walk(wxWindow* top, const wxRect& area, wxWindow* w, std::vector<std::strin
             // A pixel of rounding is not a cut.
             if (have.x + 1 < need.x || have.y + 1 < need.y)
                 out.push_back(name_of(st) + " is cut: it needs " + std::to_string(need.x) + "x" +
+                              std::to_string(need.y) + " and has " + std::to_string(have.x) + "x" +
+                              std::to_string(have.y));
+        }
+        // A control given less room than it asks for: GTK draws it anyway,
+        // past its edge (a spin control's "+" under the dialog's border).
+        if (dynamic_cast<wxSpinCtrl*>(child) || dynamic_cast<wxChoice*>(child) || dynamic_cast<wxButton*>(child) ||
+            dynamic_cast<wxCheckBox*>(child) || dynamic_cast<wxRadioButton*>(child)) {
+            const wxSize need = child->GetBestSize();
+            const wxSize have = child->GetSize();
+            if (have.x + 1 < need.x || have.y + 1 < need.y)
+                out.push_back(name_of(child) + " is squeezed: it needs " + std::to_string(need.x) + "x" +
                               std::to_string(need.y) + " and has " + std::to_string(have.x) + "x" +
                               std::to_string(have.y));
         }

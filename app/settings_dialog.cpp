@@ -39,9 +39,9 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
 
     auto* mail = new wxStaticBoxSizer(wxVERTICAL, this, _("Checking and history"));
     auto* grid = new wxFlexGridSizer(3, FromDIP(wxSize(8, 6)));
-    interval_ = new wxSpinCtrl(mail->GetStaticBox(), wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(130, -1)),
+    interval_ = new wxSpinCtrl(mail->GetStaticBox(), wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
                                wxSP_ARROW_KEYS, 1, 1440, current.default_interval_minutes);
-    retention_ = new wxSpinCtrl(mail->GetStaticBox(), wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(130, -1)),
+    retention_ = new wxSpinCtrl(mail->GetStaticBox(), wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
                                 wxSP_ARROW_KEYS, 1, 3650, current.history_retention_days);
     grid->Add(new wxStaticText(mail->GetStaticBox(), wxID_ANY, _("Check accounts &every")), wxSizerFlags().CenterVertical());
     grid->Add(interval_, wxSizerFlags().CenterVertical());
