@@ -240,6 +240,11 @@ TEST_CASE("a self-signed server is refused unless its fingerprint is pinned", "[
     auto test = s.cli({"account", "test", "self"});
     CHECK(test.exit_code == 1);
     CHECK(test.out.find("FAIL  tls") != std::string::npos);
+    // The CLI's own hint names its flag once; the engine's words name none.
+    CHECK(test.out.find("mailporter-cli account edit self --trust-fingerprint " + bed.selfsigned_sha256()) !=
+          std::string::npos);
+    const auto first = test.out.find("--trust-fingerprint");
+    CHECK(test.out.find("--trust-fingerprint", first + 1) == std::string::npos);
 
     // Pinned in the form openssl prints it: upper case with colons.
     std::string colons;
@@ -255,6 +260,26 @@ TEST_CASE("a self-signed server is refused unless its fingerprint is pinned", "[
     CHECK(ok.exit_code == 0);
     CHECK(bed.wait_office_count("alice", 1, std::chrono::seconds(30)));
     CHECK(bed.remote_count("alice") == 0);
+}
+
+TEST_CASE("server verify asks the office server about addresses and delivers nothing", "[integration][smtp]") {
+    auto& bed = TestBed::shared();
+    bed.clear_office();
+    Setup s("verify");
+    s.office_plain();
+    auto both = s.cli({"server", "verify", "alice@office.test", "nobody@office.test", "not an address"});
+    INFO(both.out << both.err);
+    CHECK(both.exit_code == 1);
+    CHECK(both.out.find("accepted alice@office.test: 250") != std::string::npos);
+    CHECK(both.out.find("REFUSED  nobody@office.test: 550") != std::string::npos);
+    CHECK(both.out.find("REFUSED  not an address: 501") != std::string::npos);
+    auto good = s.cli({"server", "verify", "alice@office.test"});
+    CHECK(good.exit_code == 0);
+    // RCPT then RSET: nothing reached the office.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(bed.office_count("alice") == 0);
+    auto none = s.cli({"server", "verify"});
+    CHECK(none.exit_code == 2);
 }
 
 TEST_CASE("a wrong password is reported as such and nothing moves", "[integration][pop3]") {
