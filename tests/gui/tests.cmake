@@ -29,4 +29,10 @@ if(MAILPORTER_BUILD_APP)
             ${CMAKE_BINARY_DIR}/gui-artifacts/large-font)
   set_tests_properties(gui_app_wizard_large_font PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
     ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh;GDK_DPI_SCALE=1.5")
+  add_test(NAME gui_app_firstrun_large_font
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh firstrun
+            $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
+            ${CMAKE_BINARY_DIR}/gui-artifacts/large-font)
+  set_tests_properties(gui_app_firstrun_large_font PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
+    ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh;GDK_DPI_SCALE=1.5")
 endif()
