@@ -1,0 +1,380 @@
+// Autodetect against the real bed: a dnsmasq on loopback answers SRV, MX and
+// A questions, a small HTTP server in this process serves autoconfig, and the
+// bed's Dovecot is the provider. Only loopback is ever contacted: the DNS
+// server, the HTTP server and every server they name are on 127.0.0.1.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include "detect/dns_client.h"
+#include "integration/cli_runner.h"
+#include "integration/cli_setup.h"
+#include "integration/messages.h"
+#include "integration/testbed.h"
+
+namespace fs = std::filesystem;
+using namespace mailporter::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* Dnsmasq = "/usr/sbin/dnsmasq";
+
+// A loopback port nothing listens on at the moment (TCP and UDP free).
+std::uint16_t free_port() {
+    for (int tries = 0; tries < 50; ++tries) {
+        const int t = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::getsockname(t, reinterpret_cast<sockaddr*>(&a), &len);
+        const auto port = ntohs(a.sin_port);
+        ::close(t);
+        const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+        const bool udp_free = ::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(u);
+        if (udp_free) return port;
+    }
+    throw std::runtime_error("no free loopback port");
+}
+
+// dnsmasq in the foreground on 127.0.0.1:port, authoritative for .test and
+// localhost (--local: names it has no record of are NXDOMAIN, nothing is
+// forwarded anywhere).
+class DnsServer {
+public:
+    explicit DnsServer(const std::vector<std::string>& records) {
+        REQUIRE(fs::exists(Dnsmasq));  // dnsmasq-base (script/bootstrap installs it): no skipping
+        port_ = free_port();
+        const auto dir = TestBed::shared().dir();
+        log_ = dir / ("dnsmasq-" + std::to_string(::getpid()) + ".log");
+        std::vector<std::string> args = {Dnsmasq,
+                                         "--keep-in-foreground",
+                                         "--no-daemon",
+                                         "--conf-file=/dev/null",
+                                         "--no-resolv",
+                                         "--no-hosts",
+                                         "--no-poll",
+                                         "--bind-interfaces",
+                                         "--listen-address=127.0.0.1",
+                                         "--port=" + std::to_string(port_),
+                                         "--pid-file=" + (dir / ("dnsmasq-" + std::to_string(::getpid()) + ".pid")).string(),
+                                         "--user=root",
+                                         "--log-queries",
+                                         "--log-facility=" + log_.string(),
+                                         "--local=/test/",
+                                         "--local=/localhost/",
+                                         "--host-record=localhost,127.0.0.1"};
+        args.insert(args.end(), records.begin(), records.end());
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(Dnsmasq, argv.data());
+            ::_exit(127);
+        }
+        // Ready when it answers.
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        bool up = false;
+        while (!up && std::chrono::steady_clock::now() < deadline) {
+            up = resolves("localhost");
+            if (!up) std::this_thread::sleep_for(100ms);
+        }
+        INFO("dnsmasq did not answer on 127.0.0.1:" << port_ << "; its log: " << log_);
+        REQUIRE(up);
+    }
+    ~DnsServer() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+        }
+    }
+    std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+    bool resolves(const std::string& name) const {
+        namespace d = mailporter::detect;
+        boost::asio::io_context io;
+        d::DnsClient client(io, d::DnsServer{"127.0.0.1", port_}, 500ms);
+        bool ok = false;
+        boost::asio::co_spawn(
+            io,
+            [&]() -> boost::asio::awaitable<void> {
+                auto r = co_await client.query(name, d::DnsType::A);
+                ok = r && !r->addresses.empty();
+            },
+            boost::asio::detached);
+        io.run();
+        return ok;
+    }
+
+private:
+    std::uint16_t port_ = 0;
+    int pid_ = -1;
+    fs::path log_;
+};
+
+// Serves documents by Host header on 127.0.0.1 (HTTP/1.1, one request per
+// connection), and counts the requests.
+class HttpServer {
+public:
+    explicit HttpServer(std::map<std::string, std::string> by_host) : docs_(std::move(by_host)) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        socklen_t len = sizeof a;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        REQUIRE(::listen(fd_, 16) == 0);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~HttpServer() {
+        stop_ = true;
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        thread_.join();
+    }
+    std::uint16_t port() const { return port_; }
+    int requests() const { return requests_; }
+
+private:
+    void serve() {
+        while (!stop_) {
+            const int c = ::accept(fd_, nullptr, nullptr);
+            if (c < 0) return;
+            timeval tv{2, 0};
+            ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            std::string req;
+            char buf[2048];
+            while (req.find("\r\n\r\n") == std::string::npos && req.size() < 16384) {
+                const auto n = ::recv(c, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                req.append(buf, static_cast<std::size_t>(n));
+            }
+            ++requests_;
+            std::string host;
+            if (auto h = req.find("\r\nHost: "); h != std::string::npos) {
+                host = req.substr(h + 8, req.find("\r\n", h + 8) - h - 8);
+                host = host.substr(0, host.find(':'));
+            }
+            const auto doc = docs_.find(host);
+            const bool found = doc != docs_.end() && req.rfind("GET /mail/config-v1.1.xml?emailaddress=", 0) == 0;
+            const std::string body = found ? doc->second : "not here";
+            const std::string resp = std::string(found ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found") +
+                                     "\r\nContent-Type: text/xml\r\nContent-Length: " + std::to_string(body.size()) +
+                                     "\r\nConnection: close\r\n\r\n" + body;
+            ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+            ::close(c);
+        }
+    }
+    std::map<std::string, std::string> docs_;
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> requests_{0};
+    std::thread thread_;
+};
+
+std::string autoconfig_xml(std::uint16_t imaps, std::uint16_t pop3s) {
+    return R"(<?xml version="1.0"?>
+<!-- served by the detect test -->
+<clientConfig version="1.1"><emailProvider id="ac.test"><domain>ac.test</domain>
+<displayName>AC test</displayName>
+<incomingServer type="imap"><hostname>localhost</hostname><port>)" +
+           std::to_string(imaps) + R"(</port><socketType>SSL</socketType>
+<username>%EMAILLOCALPART%</username><authentication>password-cleartext</authentication></incomingServer>
+<incomingServer type="pop3"><hostname>localhost</hostname><port>)" +
+           std::to_string(pop3s) + R"(</port><socketType>SSL</socketType>
+<username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication></incomingServer>
+</emailProvider></clientConfig>)";
+}
+
+// The world of these tests, started once.
+struct World {
+    TestBed& bed = TestBed::shared();
+    HttpServer http{{{"autoconfig.ac.test", autoconfig_xml(bed.port("imaps"), bed.port("pop3s"))}}};
+    std::uint16_t closed_https = free_port();  // nothing listens: https autoconfig is refused at once
+    DnsServer dns{{
+        "--srv-host=_imaps._tcp.srv.test,localhost," + std::to_string(bed.port("imaps")) + ",0,10",
+        "--srv-host=_pop3s._tcp.srv.test,localhost," + std::to_string(bed.port("pop3s")) + ",0,10",
+        "--srv-host=_submission._tcp.srv.test,localhost," + std::to_string(bed.port("submission")),
+        "--mx-host=srv.test,mx.srv.test,10",
+        "--srv-host=_imaps._tcp.selfsigned.test,localhost," + std::to_string(bed.port("imaps_selfsigned")),
+        "--host-record=autoconfig.ac.test,127.0.0.1",
+    }};
+    static World& get() {
+        static World w;
+        return w;
+    }
+    std::vector<std::string> env(const Setup& s) const {
+        // Only loopback is contacted.
+        REQUIRE(dns.address().rfind("127.0.0.1:", 0) == 0);
+        auto e = s.env;
+        e.push_back("MAILPORTER_DNS_SERVER=" + dns.address());
+        e.push_back("MAILPORTER_AUTOCONFIG_HTTP_PORT=" + std::to_string(http.port()));
+        e.push_back("MAILPORTER_AUTOCONFIG_HTTPS_PORT=" + std::to_string(closed_https));
+        return e;
+    }
+    CliResult cli(const Setup& s, std::vector<std::string> args, const std::string& input = {}) const {
+        args.insert(args.begin(), {"--data-dir", s.data_dir.string(), "--secret-store", "file"});
+        return run_cli(args, input, env(s));
+    }
+};
+
+bool has(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("detect: SRV records name the bed's IMAPS; the password logs in", "[integration][detect]") {
+    auto& w = World::get();
+    Setup s("detect-srv");
+    const auto imaps = "localhost:" + std::to_string(w.bed.port("imaps"));
+    auto r = w.cli(s, {"account", "detect", "alice@srv.test", "--password-stdin"}, w.bed.password("alice"));
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(has(r.out, "SRV _imaps._tcp.srv.test: " + imaps));
+    CHECK(has(r.out, "MX srv.test: mx.srv.test"));
+    CHECK(has(r.out, "best: imap " + imaps + " (tls), user alice@srv.test"));
+    CHECK(has(r.out, "from SRV _imaps._tcp.srv.test"));
+    CHECK(has(r.out, "logged in as alice@srv.test"));
+    CHECK(has(r.out, "outgoing (submission): localhost:" + std::to_string(w.bed.port("submission"))));
+
+    // Without a password: the servers answer; the best is still IMAPS.
+    auto np = w.cli(s, {"account", "detect", "alice@srv.test"});
+    INFO(np.out << np.err);
+    CHECK(np.exit_code == 0);
+    CHECK(has(np.out, "best: imap " + imaps));
+    CHECK(has(np.out, "answered: "));
+
+    // A wrong password: the servers answered, none accepted it.
+    auto bad = w.cli(s, {"account", "detect", "alice@srv.test", "--password-stdin"}, "wrong-password");
+    INFO(bad.out << bad.err);
+    CHECK(bad.exit_code == 1);
+    CHECK(has(bad.out, "none accepted the login"));
+}
+
+TEST_CASE("detect: autoconfig over http is found, marked unverified, and logs in", "[integration][detect]") {
+    auto& w = World::get();
+    Setup s("detect-ac");
+    const int before = w.http.requests();
+    auto r = w.cli(s, {"account", "detect", "alice@ac.test", "--password-stdin", "--prefer", "pop3"},
+                   w.bed.password("alice"));
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(w.http.requests() > before);
+    CHECK(has(r.out, "https://autoconfig.ac.test:" + std::to_string(w.closed_https)));  // https asked first
+    CHECK(has(r.out, "refused"));
+    CHECK(has(r.out, "autoconfig over http (unverified)"));
+    CHECK(has(r.out, "best: pop3 localhost:" + std::to_string(w.bed.port("pop3s")) + " (tls), user alice@ac.test"));
+    // IMAP's user name in the document is the local part.
+    auto imap = w.cli(s, {"account", "detect", "alice@ac.test", "--password-stdin"}, w.bed.password("alice"));
+    INFO(imap.out);
+    CHECK(has(imap.out, "best: imap localhost:" + std::to_string(w.bed.port("imaps")) + " (tls), user alice\n"));
+}
+
+TEST_CASE("detect: a domain with nothing says so and fails", "[integration][detect]") {
+    auto& w = World::get();
+    Setup s("detect-none");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = w.cli(s, {"account", "detect", "bob@nothing.test"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(has(r.out, "nothing found"));
+    CHECK(has(r.out, "guessing from the domain"));
+    CHECK(has(r.out, "imap.nothing.test"));  // a guess, not probed: it does not resolve
+    CHECK(std::chrono::steady_clock::now() - t0 < 30s);
+    auto add = w.cli(s, {"account", "add", "x", "--address", "bob@nothing.test", "--password-stdin", "--deliver-to",
+                         "bob@office.test"},
+                     "pw");
+    INFO(add.out << add.err);
+    CHECK(add.exit_code == 1);
+    CHECK(has(add.err, "could not detect the server for bob@nothing.test"));
+    CHECK_FALSE(has(w.cli(s, {"account", "list"}).out, "x  "));
+}
+
+TEST_CASE("detect: an untrusted certificate is reported with its fingerprint; add needs it pinned",
+          "[integration][detect]") {
+    auto& w = World::get();
+    Setup s("detect-selfsigned");
+    const auto sha = w.bed.selfsigned_sha256();
+    auto r = w.cli(s, {"account", "detect", "alice@selfsigned.test"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(has(r.out, "not trusted"));
+    CHECK(has(r.out, "--trust-fingerprint " + sha));
+
+    s.office_plain();
+    const std::vector<std::string> add = {"account", "add",         "ss",       "--address", "alice@selfsigned.test",
+                                          "--password-stdin", "--deliver-to", "alice@office.test"};
+    auto refused = w.cli(s, add, w.bed.password("alice"));
+    INFO(refused.out << refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK(has(refused.err, "rerun with --trust-fingerprint " + sha));
+    auto pinned_args = add;
+    pinned_args.insert(pinned_args.end(), {"--trust-fingerprint", sha});
+    auto pinned = w.cli(s, pinned_args, w.bed.password("alice"));
+    INFO(pinned.out << pinned.err);
+    CHECK(pinned.exit_code == 0);
+    auto list = w.cli(s, {"account", "list", "--json"});
+    CHECK(has(list.out, "\"trust_fingerprint\":\"" + sha + "\""));
+    CHECK(has(list.out, "\"port\":" + std::to_string(w.bed.port("imaps_selfsigned"))));
+}
+
+TEST_CASE("detect: account add --address fills the settings, and a poll delivers", "[integration][detect]") {
+    auto& w = World::get();
+    w.bed.clear_remote("alice");
+    w.bed.clear_office();
+    Setup s("detect-add");
+    s.office_plain();
+    w.bed.put_remote("alice", make_message("detect", 1, 800));
+    auto add = w.cli(s, {"account", "add", "det", "--address", "alice@srv.test", "--password-stdin", "--deliver-to",
+                         "alice@office.test", "--leave", "forever"},
+                     w.bed.password("alice"));
+    INFO(add.out << add.err);
+    REQUIRE(add.exit_code == 0);
+    CHECK(has(add.out, "detected imap://alice@srv.test@localhost:" + std::to_string(w.bed.port("imaps")) +
+                           " (tls) from SRV _imaps._tcp.srv.test"));
+    auto list = w.cli(s, {"account", "list", "--json"});
+    INFO(list.out);
+    CHECK(has(list.out, "\"protocol\":\"imap\",\"host\":\"localhost\""));
+    CHECK(has(list.out, "\"leave\":\"forever\""));
+
+    // Explicit flags win over what was detected.
+    auto pop = w.cli(s, {"account", "add", "det-pop", "--address", "alice@srv.test", "--password-stdin", "--protocol",
+                         "pop3", "--port", std::to_string(w.bed.port("pop3s")), "--user", "alice", "--deliver-to",
+                         "alice@office.test", "--disabled"},
+                     w.bed.password("alice"));
+    INFO(pop.out << pop.err);
+    CHECK(pop.exit_code == 0);
+    CHECK(has(w.cli(s, {"account", "list"}).out, "det-pop  pop3://alice@localhost:" + std::to_string(w.bed.port("pop3s"))));
+
+    auto poll = w.cli(s, {"poll"});
+    INFO(poll.out << poll.err);
+    CHECK(poll.exit_code == 0);
+    CHECK(w.bed.wait_office_count("alice", 1, 20s));
+}
