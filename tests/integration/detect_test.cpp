@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -23,8 +25,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <openssl/ssl.h>
 
 #include "detect/dns_client.h"
+#include "detect/http_get.h"
 #include "integration/cli_runner.h"
 #include "integration/cli_setup.h"
 #include "integration/messages.h"
@@ -70,7 +74,6 @@ public:
         log_ = dir / ("dnsmasq-" + std::to_string(::getpid()) + ".log");
         std::vector<std::string> args = {Dnsmasq,
                                          "--keep-in-foreground",
-                                         "--no-daemon",
                                          "--conf-file=/dev/null",
                                          "--no-resolv",
                                          "--no-hosts",
@@ -136,10 +139,18 @@ private:
 };
 
 // Serves documents by Host header on 127.0.0.1 (HTTP/1.1, one request per
-// connection), and counts the requests.
+// connection; with a certificate, over TLS), and counts the requests. A few
+// paths misbehave on purpose: /redirect-here and /redirect-away answer 302
+// (same host, another host), /chunked sends its document chunked.
 class HttpServer {
 public:
-    explicit HttpServer(std::map<std::string, std::string> by_host) : docs_(std::move(by_host)) {
+    explicit HttpServer(std::map<std::string, std::string> by_host, const fs::path& cert = {}, const fs::path& key = {})
+        : docs_(std::move(by_host)) {
+        if (!cert.empty()) {
+            tls_ = SSL_CTX_new(TLS_server_method());
+            REQUIRE(SSL_CTX_use_certificate_chain_file(tls_, cert.c_str()) == 1);
+            REQUIRE(SSL_CTX_use_PrivateKey_file(tls_, key.c_str(), SSL_FILETYPE_PEM) == 1);
+        }
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         int one = 1;
         ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -158,6 +169,7 @@ public:
         ::shutdown(fd_, SHUT_RDWR);
         ::close(fd_);
         thread_.join();
+        if (tls_) SSL_CTX_free(tls_);
     }
     std::uint16_t port() const { return port_; }
     int requests() const { return requests_; }
@@ -169,30 +181,67 @@ private:
             if (c < 0) return;
             timeval tv{2, 0};
             ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            SSL* ssl = nullptr;
+            if (tls_) {
+                ssl = SSL_new(tls_);
+                SSL_set_fd(ssl, c);
+                if (SSL_accept(ssl) != 1) {
+                    SSL_free(ssl);
+                    ::close(c);
+                    continue;
+                }
+            }
+            auto recv_some = [&](char* b, int n) { return ssl ? SSL_read(ssl, b, n) : static_cast<int>(::recv(c, b, static_cast<std::size_t>(n), 0)); };
+            auto send_all = [&](const std::string& d) {
+                if (ssl) SSL_write(ssl, d.data(), static_cast<int>(d.size()));
+                else ::send(c, d.data(), d.size(), MSG_NOSIGNAL);
+            };
             std::string req;
             char buf[2048];
             while (req.find("\r\n\r\n") == std::string::npos && req.size() < 16384) {
-                const auto n = ::recv(c, buf, sizeof buf, 0);
+                const int n = recv_some(buf, sizeof buf);
                 if (n <= 0) break;
                 req.append(buf, static_cast<std::size_t>(n));
             }
             ++requests_;
-            std::string host;
-            if (auto h = req.find("\r\nHost: "); h != std::string::npos) {
-                host = req.substr(h + 8, req.find("\r\n", h + 8) - h - 8);
-                host = host.substr(0, host.find(':'));
+            send_all(answer(req));
+            if (ssl) {
+                SSL_shutdown(ssl);
+                SSL_free(ssl);
             }
-            const auto doc = docs_.find(host);
-            const bool found = doc != docs_.end() && req.rfind("GET /mail/config-v1.1.xml?emailaddress=", 0) == 0;
-            const std::string body = found ? doc->second : "not here";
-            const std::string resp = std::string(found ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found") +
-                                     "\r\nContent-Type: text/xml\r\nContent-Length: " + std::to_string(body.size()) +
-                                     "\r\nConnection: close\r\n\r\n" + body;
-            ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
             ::close(c);
         }
     }
+    std::string answer(const std::string& req) const {
+        std::string host;
+        if (auto h = req.find("\r\nHost: "); h != std::string::npos) {
+            host = req.substr(h + 8, req.find("\r\n", h + 8) - h - 8);
+            host = host.substr(0, host.find(':'));
+        }
+        const auto doc = docs_.find(host);
+        if (doc != docs_.end() && req.rfind("GET /redirect-here ", 0) == 0)
+            return "HTTP/1.1 302 Found\r\nLocation: /mail/config-v1.1.xml?emailaddress=r\r\nContent-Length: 0\r\n\r\n";
+        if (doc != docs_.end() && req.rfind("GET /redirect-away ", 0) == 0)
+            return "HTTP/1.1 302 Found\r\nLocation: https://elsewhere.test/mail/config-v1.1.xml\r\nContent-Length: 0\r\n\r\n";
+        if (doc != docs_.end() && req.rfind("GET /chunked ", 0) == 0) {
+            const auto& b = doc->second;
+            const auto half = b.size() / 2;
+            auto hex = [](std::size_t n) {
+                char t[32];
+                std::snprintf(t, sizeof t, "%zx", n);
+                return std::string(t);
+            };
+            return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + hex(half) + "\r\n" + b.substr(0, half) +
+                   "\r\n" + hex(b.size() - half) + "\r\n" + b.substr(half) + "\r\n0\r\n\r\n";
+        }
+        const bool found = doc != docs_.end() && req.rfind("GET /mail/config-v1.1.xml?emailaddress=", 0) == 0;
+        const std::string body = found ? doc->second : "not here";
+        return std::string(found ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found") +
+               "\r\nContent-Type: text/xml\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\nConnection: close\r\n\r\n" + body;
+    }
     std::map<std::string, std::string> docs_;
+    SSL_CTX* tls_ = nullptr;
     int fd_ = -1;
     std::uint16_t port_ = 0;
     std::atomic<bool> stop_{false};
@@ -377,4 +426,48 @@ TEST_CASE("detect: account add --address fills the settings, and a poll delivers
     INFO(poll.out << poll.err);
     CHECK(poll.exit_code == 0);
     CHECK(w.bed.wait_office_count("alice", 1, 20s));
+}
+
+TEST_CASE("detect: the autoconfig HTTP client over TLS: verified, redirects within the host only, chunked",
+          "[integration][detect][http]") {
+    namespace d = mailporter::detect;
+    auto& bed = TestBed::shared();
+    ::setenv("SSL_CERT_FILE", bed.ca_file().c_str(), 1);
+    const std::string doc = autoconfig_xml(1, 2);
+    HttpServer good({{"localhost", doc}}, bed.dir() / "certs/server.pem", bed.dir() / "certs/server.key");
+    HttpServer selfsigned({{"localhost", doc}}, bed.dir() / "certs/selfsigned.pem", bed.dir() / "certs/selfsigned.key");
+    d::HttpOptions o;
+    o.timeout = 5s;
+    const auto url = [](std::uint16_t port, const std::string& target) {
+        d::Url u;
+        u.host = "localhost";
+        u.port = port;
+        u.target = target;
+        return u;
+    };
+    auto r = d::http_get(url(good.port(), "/mail/config-v1.1.xml?emailaddress=a%40b"), o);
+    INFO((r ? std::string() : r.error().detail));
+    REQUIRE(r);
+    CHECK(r->body == doc);
+    auto redirected = d::http_get(url(good.port(), "/redirect-here"), o);
+    REQUIRE(redirected);
+    CHECK(redirected->body == doc);
+    auto away = d::http_get(url(good.port(), "/redirect-away"), o);
+    REQUIRE_FALSE(away);
+    CHECK(away.error().detail.find("not followed") != std::string::npos);
+    auto chunked = d::http_get(url(good.port(), "/chunked"), o);
+    REQUIRE(chunked);
+    CHECK(chunked->body == doc);
+    // Connecting to an address given by our resolver, verifying the name.
+    o.resolve = [](const std::string&) -> mailporter::Result<std::string> { return std::string("127.0.0.1"); };
+    CHECK(d::http_get(url(good.port(), "/mail/config-v1.1.xml?emailaddress=x"), o));
+    auto ss = d::http_get(url(selfsigned.port(), "/mail/config-v1.1.xml?emailaddress=x"), o);
+    REQUIRE_FALSE(ss);
+    CHECK(ss.error().code == mailporter::Errc::CertUntrusted);
+    // The same server under a name its certificate does not carry.
+    auto u = url(good.port(), "/mail/config-v1.1.xml?emailaddress=x");
+    u.host = "autoconfig.other.test";
+    auto wrong_name = d::http_get(u, o);
+    REQUIRE_FALSE(wrong_name);
+    CHECK(wrong_name.error().code == mailporter::Errc::CertUntrusted);
 }

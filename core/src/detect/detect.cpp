@@ -143,6 +143,7 @@ Result<Detection> detect_account(const std::string& address_in, const std::strin
         qs.push_back({"_submission._tcp." + domain, DnsType::Srv});
         qs.push_back({domain, DnsType::Mx});
         auto answers = ask_all(*dns, options.step_timeout, qs);
+        const std::size_t before = all.size();
         for (std::size_t i = 0; i < srv_services().size(); ++i) {
             const auto& s = srv_services()[i];
             if (!answers[i]) {
@@ -153,6 +154,7 @@ Result<Detection> detect_account(const std::string& address_in, const std::strin
             for (const auto& x : c) note("SRV " + qs[i].name + ": " + x.host + ":" + std::to_string(x.port));
             all.insert(all.end(), c.begin(), c.end());
         }
+        if (all.size() == before) note("SRV records (RFC 6186) of " + domain + ": none");
         if (const auto& sub = answers[srv_services().size()]; sub && !sub->srv.empty() && sub->srv[0].port != 0) {
             OfficeServer o;
             o.host = sub->srv[0].target;
