@@ -401,7 +401,8 @@ int cmd_account_detect(Context& ctx, const Args& a) {
 int cmd_account_add_detected(Context& ctx, const std::string& name, const Args& a) {
     if (!a.has("password-stdin")) throw UsageError{"account add needs --password-stdin"};
     if (!a.has("deliver-to") && !a.has("catch-all"))
-        throw UsageError{"account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
+        throw UsageError{
+            "account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
     const std::string address = *a.get("address");
     auto o = detect_options(ctx, a);
     o.probe = true;
@@ -422,11 +423,12 @@ int cmd_account_add_detected(Context& ctx, const std::string& name, const Args& 
     apply_account_options(a, acc, true);
     a.flag("password-stdin");
     // The detected port stays unless the protocol or TLS mode was changed.
-    if (!a.has("port") && acc.protocol == detected.protocol && acc.tls.mode == detected.tls.mode) acc.port = detected.port;
+    if (!a.has("port") && acc.protocol == detected.protocol && acc.tls.mode == detected.tls.mode)
+        acc.port = detected.port;
     a.reject_unknown();
     need(mp::validate(acc));
-    std::cout << "detected " << mp::to_string(detected.protocol) << "://" << detected.user << "@" << detected.host << ":"
-              << detected.port << " (" << mp::to_string(detected.tls.mode) << ") from " << found.source << "\n";
+    std::cout << "detected " << mp::to_string(detected.protocol) << "://" << detected.user << "@" << detected.host
+              << ":" << detected.port << " (" << mp::to_string(detected.tls.mode) << ") from " << found.source << "\n";
     auto& secrets = ctx.secret_store();
     auto added = need(db.add_account(acc));
     if (auto r = secrets.store(mp::account_secret_key(name), pw); !r) {

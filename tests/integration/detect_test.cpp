@@ -3,17 +3,10 @@
 // bed's Dovecot is the provider. Only loopback is ever contacted: the DNS
 // server, the HTTP server and every server they name are on 127.0.0.1.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -21,11 +14,17 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "detect/dns_client.h"
 #include "detect/http_get.h"
@@ -72,22 +71,23 @@ public:
         port_ = free_port();
         const auto dir = TestBed::shared().dir();
         log_ = dir / ("dnsmasq-" + std::to_string(::getpid()) + ".log");
-        std::vector<std::string> args = {Dnsmasq,
-                                         "--keep-in-foreground",
-                                         "--conf-file=/dev/null",
-                                         "--no-resolv",
-                                         "--no-hosts",
-                                         "--no-poll",
-                                         "--bind-interfaces",
-                                         "--listen-address=127.0.0.1",
-                                         "--port=" + std::to_string(port_),
-                                         "--pid-file=" + (dir / ("dnsmasq-" + std::to_string(::getpid()) + ".pid")).string(),
-                                         "--user=root",
-                                         "--log-queries",
-                                         "--log-facility=" + log_.string(),
-                                         "--local=/test/",
-                                         "--local=/localhost/",
-                                         "--host-record=localhost,127.0.0.1"};
+        std::vector<std::string> args = {
+            Dnsmasq,
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--bind-interfaces",
+            "--listen-address=127.0.0.1",
+            "--port=" + std::to_string(port_),
+            "--pid-file=" + (dir / ("dnsmasq-" + std::to_string(::getpid()) + ".pid")).string(),
+            "--user=root",
+            "--log-queries",
+            "--log-facility=" + log_.string(),
+            "--local=/test/",
+            "--local=/localhost/",
+            "--host-record=localhost,127.0.0.1"};
         args.insert(args.end(), records.begin(), records.end());
         pid_ = ::fork();
         REQUIRE(pid_ >= 0);
@@ -191,10 +191,14 @@ private:
                     continue;
                 }
             }
-            auto recv_some = [&](char* b, int n) { return ssl ? SSL_read(ssl, b, n) : static_cast<int>(::recv(c, b, static_cast<std::size_t>(n), 0)); };
+            auto recv_some = [&](char* b, int n) {
+                return ssl ? SSL_read(ssl, b, n) : static_cast<int>(::recv(c, b, static_cast<std::size_t>(n), 0));
+            };
             auto send_all = [&](const std::string& d) {
-                if (ssl) SSL_write(ssl, d.data(), static_cast<int>(d.size()));
-                else ::send(c, d.data(), d.size(), MSG_NOSIGNAL);
+                if (ssl)
+                    SSL_write(ssl, d.data(), static_cast<int>(d.size()));
+                else
+                    ::send(c, d.data(), d.size(), MSG_NOSIGNAL);
             };
             std::string req;
             char buf[2048];
@@ -222,7 +226,8 @@ private:
         if (doc != docs_.end() && req.rfind("GET /redirect-here ", 0) == 0)
             return "HTTP/1.1 302 Found\r\nLocation: /mail/config-v1.1.xml?emailaddress=r\r\nContent-Length: 0\r\n\r\n";
         if (doc != docs_.end() && req.rfind("GET /redirect-away ", 0) == 0)
-            return "HTTP/1.1 302 Found\r\nLocation: https://elsewhere.test/mail/config-v1.1.xml\r\nContent-Length: 0\r\n\r\n";
+            return "HTTP/1.1 302 Found\r\nLocation: https://elsewhere.test/mail/config-v1.1.xml\r\nContent-Length: "
+                   "0\r\n\r\n";
         if (doc != docs_.end() && req.rfind("GET /chunked ", 0) == 0) {
             const auto& b = doc->second;
             const auto half = b.size() / 2;
@@ -357,9 +362,10 @@ TEST_CASE("detect: a domain with nothing says so and fails", "[integration][dete
     CHECK(has(r.out, "guessing from the domain"));
     CHECK(has(r.out, "imap.nothing.test"));  // a guess, not probed: it does not resolve
     CHECK(std::chrono::steady_clock::now() - t0 < 30s);
-    auto add = w.cli(s, {"account", "add", "x", "--address", "bob@nothing.test", "--password-stdin", "--deliver-to",
-                         "bob@office.test"},
-                     "pw");
+    auto add = w.cli(
+        s,
+        {"account", "add", "x", "--address", "bob@nothing.test", "--password-stdin", "--deliver-to", "bob@office.test"},
+        "pw");
     INFO(add.out << add.err);
     CHECK(add.exit_code == 1);
     CHECK(has(add.err, "could not detect the server for bob@nothing.test"));
@@ -378,8 +384,9 @@ TEST_CASE("detect: an untrusted certificate is reported with its fingerprint; ad
     CHECK(has(r.out, "--trust-fingerprint " + sha));
 
     s.office_plain();
-    const std::vector<std::string> add = {"account", "add",         "ss",       "--address", "alice@selfsigned.test",
-                                          "--password-stdin", "--deliver-to", "alice@office.test"};
+    const std::vector<std::string> add = {
+        "account",          "add", "ss", "--address", "alice@selfsigned.test", "--password-stdin", "--deliver-to",
+        "alice@office.test"};
     auto refused = w.cli(s, add, w.bed.password("alice"));
     INFO(refused.out << refused.err);
     CHECK(refused.exit_code == 1);
@@ -401,8 +408,9 @@ TEST_CASE("detect: account add --address fills the settings, and a poll delivers
     Setup s("detect-add");
     s.office_plain();
     w.bed.put_remote("alice", make_message("detect", 1, 800));
-    auto add = w.cli(s, {"account", "add", "det", "--address", "alice@srv.test", "--password-stdin", "--deliver-to",
-                         "alice@office.test", "--leave", "forever"},
+    auto add = w.cli(s,
+                     {"account", "add", "det", "--address", "alice@srv.test", "--password-stdin", "--deliver-to",
+                      "alice@office.test", "--leave", "forever"},
                      w.bed.password("alice"));
     INFO(add.out << add.err);
     REQUIRE(add.exit_code == 0);
@@ -414,13 +422,15 @@ TEST_CASE("detect: account add --address fills the settings, and a poll delivers
     CHECK(has(list.out, "\"leave\":\"forever\""));
 
     // Explicit flags win over what was detected.
-    auto pop = w.cli(s, {"account", "add", "det-pop", "--address", "alice@srv.test", "--password-stdin", "--protocol",
-                         "pop3", "--port", std::to_string(w.bed.port("pop3s")), "--user", "alice", "--deliver-to",
-                         "alice@office.test", "--disabled"},
-                     w.bed.password("alice"));
+    auto pop = w.cli(
+        s,
+        {"account", "add", "det-pop", "--address", "alice@srv.test", "--password-stdin", "--protocol", "pop3", "--port",
+         std::to_string(w.bed.port("pop3s")), "--user", "alice", "--deliver-to", "alice@office.test", "--disabled"},
+        w.bed.password("alice"));
     INFO(pop.out << pop.err);
     CHECK(pop.exit_code == 0);
-    CHECK(has(w.cli(s, {"account", "list"}).out, "det-pop  pop3://alice@localhost:" + std::to_string(w.bed.port("pop3s"))));
+    CHECK(has(w.cli(s, {"account", "list"}).out,
+              "det-pop  pop3://alice@localhost:" + std::to_string(w.bed.port("pop3s"))));
 
     auto poll = w.cli(s, {"poll"});
     INFO(poll.out << poll.err);

@@ -35,7 +35,7 @@ struct AutoconfigServer {
 
 struct Autoconfig {
     std::string display_name;
-    std::vector<AutoconfigServer> incoming;  // POP3 and IMAP, in document order
+    std::vector<AutoconfigServer> incoming;    // POP3 and IMAP, in document order
     std::optional<AutoconfigServer> outgoing;  // the first SMTP server (protocol field unused)
 };
 

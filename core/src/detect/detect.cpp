@@ -3,10 +3,10 @@
 #include "mailporter/detect.h"
 
 #include <algorithm>
-#include <optional>
-#include <utility>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -176,7 +176,8 @@ Result<Detection> detect_account(const std::string& address_in, const std::strin
         for (const auto& mx : mx_hosts) {
             if (const Provider* p = provider_for_mx(mx)) {
                 note("built-in table: the MX host " + mx + " belongs to " + std::string(p->name));
-                auto c = from_provider(*p, d.address, "built-in table (" + std::string(p->name) + ", by MX " + mx + ")");
+                auto c =
+                    from_provider(*p, d.address, "built-in table (" + std::string(p->name) + ", by MX " + mx + ")");
                 all.insert(all.end(), c.begin(), c.end());
                 break;
             }
@@ -231,7 +232,8 @@ Result<Detection> detect_account(const std::string& address_in, const std::strin
 
     // 4. Guesses, only when no source named a server.
     if (all.empty()) {
-        note("no source named a server; guessing from the domain" + std::string(mx_hosts.empty() ? "" : " and its MX host"));
+        note("no source named a server; guessing from the domain" +
+             std::string(mx_hosts.empty() ? "" : " and its MX host"));
         all = guesses(domain, mx_hosts, d.address, options.allow_plain);
     }
     d.incoming = arrange(std::move(all), options.prefer, options.allow_plain);
@@ -246,11 +248,13 @@ Result<Detection> detect_account(const std::string& address_in, const std::strin
             for (const auto& c : d.incoming) {
                 if (why_not.count(c.host)) continue;
                 auto a = resolve_via(*dns, options.step_timeout, c.host);
-                if (!a) why_not[c.host] = a.error().detail;
+                if (!a)
+                    why_not[c.host] = a.error().detail;
                 else if (!system_resolves(c.host))
                     why_not[c.host] = c.host + " resolves to " + *a + " only through " + dns->text() +
                                       "; the probe connects by name through the system resolver";
-                else why_not[c.host] = "";
+                else
+                    why_not[c.host] = "";
             }
             for (auto& c : d.incoming)
                 if (const auto& w = why_not[c.host]; !w.empty()) {
@@ -270,9 +274,9 @@ Result<Detection> detect_account(const std::string& address_in, const std::strin
         note("nothing found: no provider entry, SRV record, autoconfig document or guessed server for " + domain);
     } else if (options.probe) {
         const bool any_answer = std::any_of(d.incoming.begin(), d.incoming.end(), [](auto& c) { return c.answered; });
-        note(any_answer ? "servers answered, but none accepted the login: check the password"
-                        : "nothing found: none of the " + std::to_string(d.incoming.size()) +
-                              " candidate servers answered");
+        note(any_answer
+                 ? "servers answered, but none accepted the login: check the password"
+                 : "nothing found: none of the " + std::to_string(d.incoming.size()) + " candidate servers answered");
     } else {
         note("nothing found: only guesses, not probed");
     }

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "detect/autoconfig_xml.h"
 
@@ -112,14 +112,14 @@ TEST_CASE("autoconfig: malformed documents are errors, not guesses", "[detect][a
     const std::string server =
         R"(<incomingServer type="imap"><hostname>imap.a.test</hostname><port>993</port><socketType>SSL</socketType></incomingServer>)";
     CHECK(parse_autoconfig("<clientConfig>" + server + "</clientConfig>", "a@a.test"));
-    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server, "a@a.test"));                    // not closed
-    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server + "</other>", "a@a.test"));        // mismatched
+    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server, "a@a.test"));               // not closed
+    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server + "</other>", "a@a.test"));  // mismatched
     CHECK_FALSE(parse_autoconfig("<clientConfig><!-- " + server + "</clientConfig>", "a@a.test"));
     CHECK_FALSE(parse_autoconfig("<clientConfig>" + server.substr(0, 60), "a@a.test"));
-    CHECK_FALSE(parse_autoconfig("<clientConfig></clientConfig>", "a@a.test"));              // nothing usable
+    CHECK_FALSE(parse_autoconfig("<clientConfig></clientConfig>", "a@a.test"));  // nothing usable
     CHECK_FALSE(parse_autoconfig("<html><body>Not found</body></html>", "a@a.test"));
     CHECK_FALSE(parse_autoconfig("", "a@a.test"));
-    CHECK_FALSE(parse_autoconfig("<a b=c>" + server + "</a>", "a@a.test"));                   // unquoted attribute
+    CHECK_FALSE(parse_autoconfig("<a b=c>" + server + "</a>", "a@a.test"));  // unquoted attribute
     // Bad ports, hosts and socket types leave the server out.
     for (const char* bad : {"<port>0</port>", "<port>70000</port>", "<port>99x</port>"}) {
         std::string s = server;

@@ -1,10 +1,11 @@
-#include <catch2/catch.hpp>
+#include "detect/candidates.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "detect/candidates.h"
+#include <catch2/catch.hpp>
+
 #include "detect/providers.h"
 
 using namespace mailporter;
@@ -129,9 +130,7 @@ TEST_CASE("choose_best: logged in over untrusted; preferred protocol, implicit T
         v[3].logged_in = true;  // POP3 that logged in beats the preferred protocol with an untrusted certificate
         CHECK(v[*choose_best(v, true, true, Protocol::Imap)].host == "d");
     }
-    SECTION("nothing answered: no best") {
-        CHECK_FALSE(choose_best(v, true, false, Protocol::Imap));
-    }
+    SECTION("nothing answered: no best") { CHECK_FALSE(choose_best(v, true, false, Protocol::Imap)); }
 }
 
 TEST_CASE("guesses: domain names and the MX host's", "[detect]") {
@@ -142,8 +141,8 @@ TEST_CASE("guesses: domain names and the MX host's", "[detect]") {
         CHECK(c.kind == DetectSource::Guess);
         if (std::find(hosts.begin(), hosts.end(), c.host) == hosts.end()) hosts.push_back(c.host);
     }
-    CHECK(hosts == std::vector<std::string>{"imap.example.com", "mail.example.com", "pop3.example.com", "pop.example.com",
-                                            "mx1.hosting.example.net", "mail.hosting.example.net",
+    CHECK(hosts == std::vector<std::string>{"imap.example.com", "mail.example.com", "pop3.example.com",
+                                            "pop.example.com", "mx1.hosting.example.net", "mail.hosting.example.net",
                                             "imap.hosting.example.net"});
     auto plain = guesses("example.com", {}, "a@example.com", true);
     CHECK(std::any_of(plain.begin(), plain.end(), [](auto& c) { return c.tls == TlsMode::None; }));
