@@ -47,6 +47,8 @@ struct DetectOptions {
     // it, so a self-signed server can be logged into and offered.
     std::string trusted_sha256;
     // Each line of progress ("Looking up SRV records of example.com ...").
+    // Called on the caller's thread or, for probe results, on a probe
+    // worker thread; never two calls at once.
     std::function<void(const std::string&)> progress;
 };
 

@@ -221,15 +221,19 @@ Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view addre
     auto finish = [&](Current& c) {
         AutoconfigServer s;
         const std::string type = lower(c.type);
-        if (c.outgoing ? type != "smtp" : (type != "imap" && type != "pop3")) return;
+        const std::string what = (type.empty() ? std::string("untyped") : type) + " server";
+        auto skip = [&](const std::string& why) {
+            if (out.skipped.size() < 16) out.skipped.push_back(what + ": " + why);
+        };
+        if (c.outgoing ? type != "smtp" : (type != "imap" && type != "pop3")) return skip("not a type MailPorter uses");
         s.protocol = type == "pop3" ? Protocol::Pop3 : Protocol::Imap;
         s.hostname = lower(trim(substitute_placeholders(c.hostname, address)));
-        if (!plausible_host(s.hostname)) return;
+        if (!plausible_host(s.hostname)) return skip("'" + s.hostname.substr(0, 80) + "' is not a host name");
         const std::string port = trim(c.port);
-        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return;
-        const int p = std::stoi(port);
-        if (p < 1 || p > 65535) return;
-        s.port = static_cast<std::uint16_t>(p);
+        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(port) < 1 || std::stoi(port) > 65535)
+            return skip("'" + port.substr(0, 20) + "' is not a port");
+        s.port = static_cast<std::uint16_t>(std::stoi(port));
         const std::string st = lower(trim(c.socket_type));
         if (st == "ssl" || st == "tls")
             s.tls = TlsMode::Implicit;
@@ -238,13 +242,15 @@ Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view addre
         else if (st == "plain")
             s.tls = TlsMode::None;
         else
-            return;
+            return skip("unknown socketType '" + st.substr(0, 20) + "'");
         s.username = trim(substitute_placeholders(c.username, address));
         s.needs_oauth = c.oauth && !c.password;
         if (c.outgoing) {
             if (!out.outgoing) out.outgoing = s;
         } else if (out.incoming.size() < 16) {
             out.incoming.push_back(std::move(s));
+        } else {
+            skip("more than 16 incoming servers");
         }
     };
 

@@ -211,6 +211,7 @@ Result<Detection> detect_account(const std::string& address_in, const std::strin
                     note("autoconfig " + u.text() + ": " + ac.error().detail);
                     continue;
                 }
+                for (const auto& why : ac->skipped) note("autoconfig " + u.text() + ": left out " + why);
                 auto c = from_autoconfig(*ac, d.address, https, u.text());
                 note("autoconfig " + u.text() + ": " + std::to_string(c.size()) + " incoming server(s)" +
                      (https ? "" : " (over http: unverified)"));

@@ -60,6 +60,8 @@ TEST_CASE("autoconfig: a full ISPDB-style document", "[detect][autoconfig]") {
     REQUIRE(r);
     CHECK(r->display_name == "Example Mail");
     REQUIRE(r->incoming.size() == 2);  // exchange is not ours
+    REQUIRE(r->skipped.size() == 1);   // and it is said so
+    CHECK(r->skipped[0] == "exchange server: not a type MailPorter uses");
     const auto& imap = r->incoming[0];
     CHECK(imap.protocol == Protocol::Imap);
     CHECK(imap.hostname == "imap.example.com");
@@ -94,6 +96,8 @@ TEST_CASE("autoconfig: OAuth2 only, CDATA, entities, plain, odd spacing", "[dete
     CHECK(r->incoming[0].tls == TlsMode::None);
     CHECK(r->incoming[0].username == "user@x.org");
     CHECK(r->incoming[0].needs_oauth);
+    REQUIRE(r->skipped.size() == 1);
+    CHECK(r->skipped[0] == "pop3 server: '' is not a host name");
 }
 
 TEST_CASE("autoconfig: a DOCTYPE is skipped and never expanded", "[detect][autoconfig]") {
