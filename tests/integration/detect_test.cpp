@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -268,19 +269,36 @@ std::string autoconfig_xml(std::uint16_t imaps, std::uint16_t pop3s) {
 </emailProvider></clientConfig>)";
 }
 
+// 40 SRV records with long targets: more than a 512-byte UDP answer holds.
+std::vector<std::string> many_srv() {
+    std::vector<std::string> v;
+    for (int i = 0; i < 40; ++i)
+        v.push_back("--srv-host=_imaps._tcp.big.test,server-with-a-rather-long-name-" + std::to_string(i) +
+                    ".hosting.big.test,993," + std::to_string(i));
+    return v;
+}
+
+// SRV, MX and A records of the test domains; all name loopback servers.
+std::vector<std::string> dns_records(TestBed& bed) {
+    auto v = many_srv();
+    v.insert(v.end(),
+             {
+                 "--srv-host=_imaps._tcp.srv.test,localhost," + std::to_string(bed.port("imaps")) + ",0,10",
+                 "--srv-host=_pop3s._tcp.srv.test,localhost," + std::to_string(bed.port("pop3s")) + ",0,10",
+                 "--srv-host=_submission._tcp.srv.test,localhost," + std::to_string(bed.port("submission")),
+                 "--mx-host=srv.test,mx.srv.test,10",
+                 "--srv-host=_imaps._tcp.selfsigned.test,localhost," + std::to_string(bed.port("imaps_selfsigned")),
+                 "--host-record=autoconfig.ac.test,127.0.0.1",
+             });
+    return v;
+}
+
 // The world of these tests, started once.
 struct World {
     TestBed& bed = TestBed::shared();
     HttpServer http{{{"autoconfig.ac.test", autoconfig_xml(bed.port("imaps"), bed.port("pop3s"))}}};
     std::uint16_t closed_https = free_port();  // nothing listens: https autoconfig is refused at once
-    DnsServer dns{{
-        "--srv-host=_imaps._tcp.srv.test,localhost," + std::to_string(bed.port("imaps")) + ",0,10",
-        "--srv-host=_pop3s._tcp.srv.test,localhost," + std::to_string(bed.port("pop3s")) + ",0,10",
-        "--srv-host=_submission._tcp.srv.test,localhost," + std::to_string(bed.port("submission")),
-        "--mx-host=srv.test,mx.srv.test,10",
-        "--srv-host=_imaps._tcp.selfsigned.test,localhost," + std::to_string(bed.port("imaps_selfsigned")),
-        "--host-record=autoconfig.ac.test,127.0.0.1",
-    }};
+    DnsServer dns{dns_records(bed)};
     static World& get() {
         static World w;
         return w;
@@ -480,4 +498,28 @@ TEST_CASE("detect: the autoconfig HTTP client over TLS: verified, redirects with
     auto wrong_name = d::http_get(u, o);
     REQUIRE_FALSE(wrong_name);
     CHECK(wrong_name.error().code == mailporter::Errc::CertUntrusted);
+}
+
+TEST_CASE("detect: dnsmasq truncates a big SRV answer over UDP; the client asks again over TCP",
+          "[integration][detect][dns]") {
+    namespace d = mailporter::detect;
+    auto& w = World::get();
+    const auto colon = w.dns.address().find(':');
+    const d::DnsServer server{"127.0.0.1", static_cast<std::uint16_t>(std::stoi(w.dns.address().substr(colon + 1)))};
+    boost::asio::io_context io;
+    d::DnsClient client(io, server, 2s);
+    std::optional<mailporter::Result<d::DnsAnswer>> r;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+            r.emplace(co_await client.query("_imaps._tcp.big.test", d::DnsType::Srv));
+        },
+        boost::asio::detached);
+    io.run();
+    REQUIRE(r);
+    INFO((*r ? std::string() : r->error().detail));
+    REQUIRE(*r);
+    CHECK((*r)->srv.size() == d::MaxRecords);
+    CHECK((*r)->srv.front().target == "server-with-a-rather-long-name-0.hosting.big.test");
+    CHECK((*r)->srv.front().port == 993);
 }

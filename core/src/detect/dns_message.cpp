@@ -172,7 +172,6 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
         at = rend;
         if (rclass != ClassIn) continue;
         if (std::find(owners.begin(), owners.end(), *owner) == owners.end()) continue;  // not about our name
-        const std::size_t kept = out.srv.size() + out.mx.size() + out.addresses.size();
         if (rtype == static_cast<std::uint16_t>(DnsType::Cname)) {
             std::size_t after = rdata;
             auto alias = read_name(m, rdata, after);
@@ -181,7 +180,7 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
             if (owners.size() < 8) owners.push_back(*alias);
             continue;
         }
-        if (rtype != static_cast<std::uint16_t>(type) || kept >= MaxRecords) continue;
+        if (rtype != static_cast<std::uint16_t>(type)) continue;
         switch (type) {
             case DnsType::A:
                 if (rdlen != 4) return malformed("an A record of " + std::to_string(rdlen) + " bytes");
@@ -224,6 +223,11 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
     });
     std::stable_sort(out.mx.begin(), out.mx.end(),
                      [](const MxRecord& a, const MxRecord& b) { return a.preference < b.preference; });
+    // At most MaxRecords, the strongest: sorted first (ANCOUNT is bounded, so
+    // what was collected is too).
+    if (out.srv.size() > MaxRecords) out.srv.resize(MaxRecords);
+    if (out.mx.size() > MaxRecords) out.mx.resize(MaxRecords);
+    if (out.addresses.size() > MaxRecords) out.addresses.resize(MaxRecords);
     return out;
 }
 
