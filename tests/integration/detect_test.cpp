@@ -343,6 +343,14 @@ TEST_CASE("detect: SRV records name the bed's IMAPS; the password logs in", "[in
     CHECK(has(np.out, "best: imap " + imaps));
     CHECK(has(np.out, "answered: "));
 
+    // Without probing: the SRV answer as it is.
+    auto nop = w.cli(s, {"account", "detect", "alice@srv.test", "--no-probe"});
+    INFO(nop.out << nop.err);
+    CHECK(nop.exit_code == 0);
+    CHECK(has(nop.out, "(without probing)"));
+    CHECK(has(nop.out, "best: imap " + imaps));
+    CHECK(has(nop.out, "not probed"));
+
     // A wrong password: the servers answered, none accepted it.
     auto bad = w.cli(s, {"account", "detect", "alice@srv.test", "--password-stdin"}, "wrong-password");
     INFO(bad.out << bad.err);

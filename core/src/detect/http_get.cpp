@@ -166,6 +166,7 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
             if (body.substr(p + n, 2) != "\r\n") return http_error(Errc::ProtocolError, "a chunk without its CRLF");
             p += n + 2;
         }
+        r.framed = true;
         return r;
     }
     if (content_length) {
@@ -173,6 +174,7 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
             return http_error(Errc::TooBig, "the document is larger than " + std::to_string(max_body / 1024) + " KiB");
         if (body.size() < *content_length) return http_error(Errc::ConnectionLost, "the body ended early");
         r.body = std::string(body.substr(0, *content_length));
+        r.framed = true;
         return r;
     }
     if (body.size() > max_body)
@@ -242,6 +244,9 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
             const std::size_t n =
                 co_await stream.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
             raw.append(buf.data(), n);
+            // A server that keeps the connection open despite "Connection:
+            // close" is not waited for once the framed body is complete.
+            if (const auto p = parse_http_response(raw, options.max_body); p && p->framed) break;
         }
     };
     if (url.https) {

@@ -29,7 +29,8 @@ TEST_CASE("provider table: by domain and by MX host", "[detect][providers]") {
     CHECK(provider_for_mx("example-com.mail.protection.outlook.com")->name == "Microsoft 365");
     CHECK(provider_for_mx("mx1.mail.ovh.net")->servers.front().host == "ssl0.ovh.net");
     CHECK(provider_for_mx("mx00.kundenserver.de")->servers.front().host == "imap.ionos.de");
-    CHECK(provider_for_mx("mx01.ionos.de")->name == "IONOS");
+    CHECK(provider_for_mx("mx01.ionos.de")->name == "IONOS (1&1)");
+    CHECK(provider_for_domain("ionos.com")->servers.front().host == "imap.ionos.com");
     CHECK(provider_for_mx("smtp.secureserver.net")->servers.front().host == "imap.secureserver.net");
     CHECK(provider_for_mx("mx.zoho.com")->servers.front().host == "imap.zoho.com");
     CHECK_FALSE(provider_for_mx("evilgoogle.com"));

@@ -37,6 +37,7 @@ TEST_CASE("parse_http_response: Content-Length, chunked, close-delimited; bounde
     CHECK(r->status == 200);
     CHECK(r->body == "hello");
     CHECK(r->content_type == "text/xml");
+    CHECK(r->framed);
 
     auto c = parse_http_response(
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", 100);
@@ -46,6 +47,7 @@ TEST_CASE("parse_http_response: Content-Length, chunked, close-delimited; bounde
     auto e = parse_http_response("HTTP/1.0 200 OK\r\n\r\nuntil close", 100);
     REQUIRE(e);
     CHECK(e->body == "until close");
+    CHECK_FALSE(e->framed);  // complete only at the close
 
     auto redirect = parse_http_response("HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", 100);
     REQUIRE(redirect);
