@@ -82,8 +82,10 @@ struct Detection {
     std::vector<std::string> notes;          // what was looked up and found, for the user
 };
 
-// Fails only on an address that is not an address; everything else (no
-// answer anywhere) is a Detection without `best` and notes saying why.
+// Fails only on an address that is not an address (or a dns_server that is
+// not "ip[:port]"); everything else (no answer anywhere) is a Detection
+// without `best` and notes saying why. Blocks the calling thread (up to a
+// few step_timeouts; probes run on up to four worker threads).
 Result<Detection> detect_account(const std::string& address, const std::string& password, const DetectOptions& options);
 
 // Fills an account from a detection: protocol, host, port, TLS, user, and
