@@ -59,7 +59,9 @@ void print_detection(const Detection& d, std::ostream& out) {
     }
     const auto& b = *d.best;
     out << "best: " << server_text(b) << ", user "
-        << (!b.username.empty() ? b.username : b.usernames.empty() ? std::string("?") : b.usernames.front())
+        << (!b.username.empty()   ? b.username
+            : b.usernames.empty() ? std::string("?")
+                                  : b.usernames.front())
         << "\n      from " << b.source << "\n";
     if (b.certificate_sha256 && !b.logged_in)
         out << "      its certificate is not trusted; SHA-256 " << *b.certificate_sha256

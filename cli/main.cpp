@@ -422,45 +422,21 @@ int cmd_account_detect(Context& ctx, const Args& a) {
 }
 
 // account add NAME --address ADDRESS: detection fills protocol, host, port,
-// TLS and user; the flags given as well win.
-int cmd_account_add_detected(Context& ctx, const std::string& name, const Args& a) {
-    if (!a.has("password-stdin")) throw UsageError{"account add needs --password-stdin"};
-    if (!a.has("deliver-to") && !a.has("catch-all"))
-        throw UsageError{"account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
+// TLS and user (the caller applies the flags given as well: they win).
+mp::Account detected_account(Context& ctx, const Args& a, const std::string& password) {
     const std::string address = *a.get("address");
     auto o = detect_options(ctx, a);
     o.probe = true;
-    std::string trusted;
-    if (auto f = a.get("trust-fingerprint"); f && !f->empty()) trusted = need(mp::normalise_fingerprint(*f));
-    o.trusted_sha256 = trusted;
-    auto& db = ctx.database();
-    if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
-    const auto pw = read_password_stdin();
+    if (auto f = a.get("trust-fingerprint"); f && !f->empty()) o.trusted_sha256 = need(mp::normalise_fingerprint(*f));
     std::cout << "detecting the server of " << address << " ...\n";
-    auto d = need(mp::detect_account(address, pw, o));
+    auto d = need(mp::detect_account(address, password, o));
     if (ctx.verbose) mp::cli::print_detection(d, std::cerr);
-    auto found = mp::cli::account_for_add(d, trusted);
+    auto found = mp::cli::account_for_add(d, o.trusted_sha256);
     if (!found.account) throw Failure{found.why_not};
-    mp::Account acc = *found.account;
-    const mp::Account detected = acc;
-    acc.name = name;
-    apply_account_options(a, acc, true);
-    a.flag("password-stdin");
-    // The detected port stays unless the protocol or TLS mode was changed.
-    if (!a.has("port") && acc.protocol == detected.protocol && acc.tls.mode == detected.tls.mode) acc.port = detected.port;
-    a.reject_unknown();
-    need(mp::validate(acc));
-    std::cout << "detected " << mp::to_string(detected.protocol) << "://" << detected.user << "@" << detected.host << ":"
-              << detected.port << " (" << mp::to_string(detected.tls.mode) << ") from " << found.source << "\n";
-    auto& secrets = ctx.secret_store();
-    auto added = need(db.add_account(acc));
-    if (auto r = secrets.store(mp::account_secret_key(name), pw); !r) {
-        (void)db.remove_account(added.id);
-        throw Failure{r.error().detail};
-    }
-    std::cout << "account " << name << " added (" << mp::to_string(acc.protocol) << "://" << acc.user << "@" << acc.host
-              << ":" << acc.port << ", password in the " << secrets.kind() << " store)\n";
-    return ExitOk;
+    const auto& x = *found.account;
+    std::cout << "detected " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":" << x.port << " ("
+              << mp::to_string(x.tls.mode) << ") from " << found.source << "\n";
+    return x;
 }
 
 int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
@@ -501,26 +477,34 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     if (pos.empty()) throw UsageError{"account " + sub + " needs the account NAME"};
     const std::string name = pos.front();
     if (pos.size() > 1) throw UsageError{"unexpected argument '" + pos[1] + "'"};
-    if (sub == "add" && a.has("address")) return cmd_account_add_detected(ctx, name, a);
     if (sub == "add") {
         mp::Account acc;
-        acc.name = name;
-        if (!a.has("protocol")) throw UsageError{"account add needs --protocol pop3|imap"};
-        if (!a.has("host")) throw UsageError{"account add needs --host"};
-        if (!a.has("tls")) throw UsageError{"account add needs --tls tls|starttls|none"};
-        if (!a.has("user")) throw UsageError{"account add needs --user"};
+        const bool detect = a.has("address");
+        for (const char* o : {"protocol", "host", "tls", "user"})
+            if (!detect && !a.has(o)) throw UsageError{"account add needs --" + std::string(o) + " (or --address to detect)"};
         if (!a.has("password-stdin")) throw UsageError{"account add needs --password-stdin"};
         if (!a.has("deliver-to") && !a.has("catch-all"))
             throw UsageError{"account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
+        std::optional<std::string> pw;
+        if (detect) {
+            if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
+            pw = read_password_stdin();  // the probes log in with it
+            acc = detected_account(ctx, a, *pw);
+        }
+        const mp::Account detected = acc;
+        acc.name = name;
         apply_account_options(a, acc, true);
+        // A detected port stays unless the protocol or TLS mode was changed.
+        if (detect && !a.has("port") && acc.protocol == detected.protocol && acc.tls.mode == detected.tls.mode)
+            acc.port = detected.port;
         a.flag("password-stdin");
         a.reject_unknown();
         need(mp::validate(acc));
         if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
-        const auto pw = read_password_stdin();
+        if (!pw) pw = read_password_stdin();
         auto& secrets = ctx.secret_store();
         auto added = need(db.add_account(acc));
-        if (auto r = secrets.store(mp::account_secret_key(name), pw); !r) {
+        if (auto r = secrets.store(mp::account_secret_key(name), *pw); !r) {
             (void)db.remove_account(added.id);
             throw Failure{r.error().detail};
         }

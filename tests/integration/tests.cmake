@@ -13,3 +13,6 @@ set_tests_properties(test_imap PROPERTIES TIMEOUT 600)
 # `mailporter-cli run` (the Engine) with 200 remote boxes; SIGTERM mid-pass.
 mailporter_add_test(test_service_scale integration integration/service_scale_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
 set_tests_properties(test_service_scale PROPERTIES TIMEOUT 900)
+# Autodetect: a dnsmasq on loopback (dnsmasq-base) and an in-process HTTP server for autoconfig.
+mailporter_add_test(test_detect_bed integration integration/detect_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_detect_bed PROPERTIES TIMEOUT 300)

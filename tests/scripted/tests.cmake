@@ -28,3 +28,5 @@ mailporter_add_test(test_ledger scripted
   scripted/bounded_test.cpp
 )
 set_tests_properties(test_ledger PROPERTIES TIMEOUT 300)
+# Autodetect's DNS client against a scripted DNS server (UDP and TCP).
+mailporter_add_test(test_dns_client scripted scripted/dns_client_test.cpp)

@@ -40,13 +40,15 @@ struct DetectOptions {
     // Per-step deadline for DNS, HTTP and probes; the whole detection is
     // bounded by a few of these.
     std::chrono::milliseconds step_timeout{8000};
-    bool probe = true;          // false: list candidates without connecting
-    bool allow_plain = false;   // also offer servers without TLS
+    bool probe = true;         // false: list candidates without connecting
+    bool allow_plain = false;  // also offer servers without TLS
     Protocol prefer = Protocol::Imap;
     // A certificate fingerprint the user accepted (64 hex digits): probes pin
     // it, so a self-signed server can be logged into and offered.
     std::string trusted_sha256;
     // Each line of progress ("Looking up SRV records of example.com ...").
+    // Called on the caller's thread or, for probe results, on a probe
+    // worker thread; never two calls at once.
     std::function<void(const std::string&)> progress;
 };
 
@@ -61,29 +63,30 @@ struct DetectCandidate {
     std::vector<std::string> usernames;  // to try, most likely first
     std::string source;                  // "built-in table (Gmail)", "SRV _imaps._tcp.example.com", ...
     DetectSource kind = DetectSource::Guess;
-    bool needs_oauth = false;            // provider refuses passwords (Microsoft 365, Gmail)
+    bool needs_oauth = false;  // provider refuses passwords (Microsoft 365, Gmail)
     // Probe results.
     bool probed = false;
-    bool answered = false;               // TLS (if any) and the greeting succeeded
-    bool logged_in = false;              // with the password given
-    std::string username;                // the one that logged in
-    std::string detail;                  // what the probe saw, or what failed
+    bool answered = false;                          // TLS (if any) and the greeting succeeded
+    bool logged_in = false;                         // with the password given
+    std::string username;                           // the one that logged in
+    std::string detail;                             // what the probe saw, or what failed
     std::optional<std::string> certificate_sha256;  // set when the certificate is not trusted
 };
 
 struct Detection {
     std::string address;
     std::string domain;
-    std::vector<DetectCandidate> incoming;  // in the order tried
-    std::optional<DetectCandidate> best;    // strongest that answered (logged in, when a password was given)
-    std::optional<OfficeServer> submission; // the provider's submission server, when found (informational)
-    std::vector<std::string> notes;         // what was looked up and found, for the user
+    std::vector<DetectCandidate> incoming;   // in the order tried
+    std::optional<DetectCandidate> best;     // strongest that answered (logged in, when a password was given)
+    std::optional<OfficeServer> submission;  // the provider's submission server, when found (informational)
+    std::vector<std::string> notes;          // what was looked up and found, for the user
 };
 
-// Fails only on an address that is not an address; everything else (no
-// answer anywhere) is a Detection without `best` and notes saying why.
-Result<Detection> detect_account(const std::string& address, const std::string& password,
-                                 const DetectOptions& options);
+// Fails only on an address that is not an address (or a dns_server that is
+// not "ip[:port]"); everything else (no answer anywhere) is a Detection
+// without `best` and notes saying why. Blocks the calling thread (up to a
+// few step_timeouts; probes run on up to four worker threads).
+Result<Detection> detect_account(const std::string& address, const std::string& password, const DetectOptions& options);
 
 // Fills an account from a detection: protocol, host, port, TLS, user, and
 // the pinned fingerprint when the user accepted an untrusted certificate.

@@ -46,22 +46,29 @@ std::string decode_entities(std::string_view s) {
         }
         const auto name = s.substr(i + 1, semi - i - 1);
         char c = 0;
-        if (name == "amp") c = '&';
-        else if (name == "lt") c = '<';
-        else if (name == "gt") c = '>';
-        else if (name == "quot") c = '"';
-        else if (name == "apos") c = '\'';
+        if (name == "amp")
+            c = '&';
+        else if (name == "lt")
+            c = '<';
+        else if (name == "gt")
+            c = '>';
+        else if (name == "quot")
+            c = '"';
+        else if (name == "apos")
+            c = '\'';
         else if (name.size() > 1 && name[0] == '#') {
             const bool hex = name[1] == 'x' || name[1] == 'X';
             unsigned long v = 0;
             bool ok = name.size() > (hex ? 2u : 1u);
             for (char d : name.substr(hex ? 2 : 1)) {
-                const int digit = (d >= '0' && d <= '9') ? d - '0'
+                const int digit = (d >= '0' && d <= '9')        ? d - '0'
                                   : hex && d >= 'a' && d <= 'f' ? d - 'a' + 10
                                   : hex && d >= 'A' && d <= 'F' ? d - 'A' + 10
                                                                 : -1;
-                if (digit < 0 || v > 0x10FFFF) ok = false;
-                else v = v * (hex ? 16 : 10) + static_cast<unsigned long>(digit);
+                if (digit < 0 || v > 0x10FFFF)
+                    ok = false;
+                else
+                    v = v * (hex ? 16 : 10) + static_cast<unsigned long>(digit);
             }
             if (ok && v > 0 && v < 0x80) c = static_cast<char>(v);
         }
@@ -118,7 +125,8 @@ Result<void> walk(std::string_view x, const Handler& h) {
             const auto gt = x.find('>', i);
             if (gt == std::string_view::npos) return bad_xml("an end tag is not closed");
             const std::string name = trim(x.substr(i + 2, gt - i - 2));
-            if (stack.empty() || stack.back() != name) return bad_xml("</" + name + "> does not close the open element");
+            if (stack.empty() || stack.back() != name)
+                return bad_xml("</" + name + "> does not close the open element");
             stack.pop_back();
             h.end(name);
             i = gt + 1;
@@ -144,11 +152,13 @@ Result<void> walk(std::string_view x, const Handler& h) {
                     break;
                 }
                 const auto eq = x.find('=', j);
-                if (eq == std::string_view::npos || eq + 1 >= x.size()) return bad_xml("a broken attribute in <" + name + ">");
+                if (eq == std::string_view::npos || eq + 1 >= x.size())
+                    return bad_xml("a broken attribute in <" + name + ">");
                 const std::string an = trim(x.substr(j, eq - j));
                 std::size_t v = eq + 1;
                 while (v < x.size() && std::isspace(static_cast<unsigned char>(x[v]))) ++v;
-                if (v >= x.size() || (x[v] != '"' && x[v] != '\'')) return bad_xml("an unquoted attribute in <" + name + ">");
+                if (v >= x.size() || (x[v] != '"' && x[v] != '\''))
+                    return bad_xml("an unquoted attribute in <" + name + ">");
                 const auto close = x.find(x[v], v + 1);
                 if (close == std::string_view::npos) return bad_xml("an attribute value is not closed");
                 attrs.emplace_back(an, decode_entities(x.substr(v + 1, close - v - 1)));
@@ -158,9 +168,12 @@ Result<void> walk(std::string_view x, const Handler& h) {
             if (!closed) return bad_xml("<" + name + " is not closed");
             if (++elements > MaxElements) return bad_xml("too many elements");
             h.start(name, attrs);
-            if (empty_element) h.end(name);
-            else if (stack.size() >= MaxDepth) return bad_xml("nested too deep");
-            else stack.push_back(name);
+            if (empty_element)
+                h.end(name);
+            else if (stack.size() >= MaxDepth)
+                return bad_xml("nested too deep");
+            else
+                stack.push_back(name);
             i = j;
         }
     }
@@ -208,26 +221,36 @@ Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view addre
     auto finish = [&](Current& c) {
         AutoconfigServer s;
         const std::string type = lower(c.type);
-        if (c.outgoing ? type != "smtp" : (type != "imap" && type != "pop3")) return;
+        const std::string what = (type.empty() ? std::string("untyped") : type) + " server";
+        auto skip = [&](const std::string& why) {
+            if (out.skipped.size() < 16) out.skipped.push_back(what + ": " + why);
+        };
+        if (c.outgoing ? type != "smtp" : (type != "imap" && type != "pop3")) return skip("not a type MailPorter uses");
         s.protocol = type == "pop3" ? Protocol::Pop3 : Protocol::Imap;
         s.hostname = lower(trim(substitute_placeholders(c.hostname, address)));
-        if (!plausible_host(s.hostname)) return;
+        if (!plausible_host(s.hostname)) return skip("'" + s.hostname.substr(0, 80) + "' is not a host name");
         const std::string port = trim(c.port);
-        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return;
-        const int p = std::stoi(port);
-        if (p < 1 || p > 65535) return;
-        s.port = static_cast<std::uint16_t>(p);
+        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(port) < 1 || std::stoi(port) > 65535)
+            return skip("'" + port.substr(0, 20) + "' is not a port");
+        s.port = static_cast<std::uint16_t>(std::stoi(port));
         const std::string st = lower(trim(c.socket_type));
-        if (st == "ssl" || st == "tls") s.tls = TlsMode::Implicit;
-        else if (st == "starttls") s.tls = TlsMode::StartTls;
-        else if (st == "plain") s.tls = TlsMode::None;
-        else return;
+        if (st == "ssl" || st == "tls")
+            s.tls = TlsMode::Implicit;
+        else if (st == "starttls")
+            s.tls = TlsMode::StartTls;
+        else if (st == "plain")
+            s.tls = TlsMode::None;
+        else
+            return skip("unknown socketType '" + st.substr(0, 20) + "'");
         s.username = trim(substitute_placeholders(c.username, address));
         s.needs_oauth = c.oauth && !c.password;
         if (c.outgoing) {
             if (!out.outgoing) out.outgoing = s;
         } else if (out.incoming.size() < 16) {
             out.incoming.push_back(std::move(s));
+        } else {
+            skip("more than 16 incoming servers");
         }
     };
 
@@ -254,14 +277,20 @@ Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view addre
         } else if (name == "emailProvider") {
             in_email_provider = false;
         } else if (cur) {
-            if (name == "hostname") cur->hostname = text;
-            else if (name == "port") cur->port = text;
-            else if (name == "socketType") cur->socket_type = text;
-            else if (name == "username") cur->username = text;
+            if (name == "hostname")
+                cur->hostname = text;
+            else if (name == "port")
+                cur->port = text;
+            else if (name == "socketType")
+                cur->socket_type = text;
+            else if (name == "username")
+                cur->username = text;
             else if (name == "authentication") {
                 const std::string a = lower(trim(text));
-                if (a == "oauth2") cur->oauth = true;
-                else if (a.starts_with("password") || a == "plain" || a == "secure") cur->password = true;
+                if (a == "oauth2")
+                    cur->oauth = true;
+                else if (a.starts_with("password") || a == "plain" || a == "secure")
+                    cur->password = true;
             }
         } else if (in_display_name && name == "displayName" && out.display_name.empty()) {
             out.display_name = trim(text);

@@ -35,8 +35,9 @@ struct AutoconfigServer {
 
 struct Autoconfig {
     std::string display_name;
-    std::vector<AutoconfigServer> incoming;  // POP3 and IMAP, in document order
+    std::vector<AutoconfigServer> incoming;    // POP3 and IMAP, in document order
     std::optional<AutoconfigServer> outgoing;  // the first SMTP server (protocol field unused)
+    std::vector<std::string> skipped;          // servers left out, and why ("pop3 server: port '0' is not a port")
 };
 
 // %EMAILADDRESS%, %EMAILLOCALPART%, %EMAILDOMAIN% replaced from address.

@@ -65,8 +65,8 @@ const std::vector<SrvService>& srv_services() {
     return s;
 }
 
-std::vector<DetectCandidate> from_srv(const SrvService& s, std::string_view domain, const std::vector<SrvRecord>& records,
-                                      std::string_view address) {
+std::vector<DetectCandidate> from_srv(const SrvService& s, std::string_view domain,
+                                      const std::vector<SrvRecord>& records, std::string_view address) {
     std::vector<DetectCandidate> out;
     for (const auto& r : records) {
         if (r.port == 0 || r.target.empty()) continue;  // RFC 6186 §3.4: not offered
@@ -79,8 +79,8 @@ std::vector<DetectCandidate> from_srv(const SrvService& s, std::string_view doma
 std::vector<DetectCandidate> from_autoconfig(const Autoconfig& ac, std::string_view address, bool https,
                                              std::string_view url) {
     std::vector<DetectCandidate> out;
-    const std::string source = https ? "autoconfig " + std::string(url)
-                                     : "autoconfig over http (unverified) " + std::string(url);
+    const std::string source =
+        https ? "autoconfig " + std::string(url) : "autoconfig over http (unverified) " + std::string(url);
     for (const auto& s : ac.incoming) {
         std::vector<std::string> users;
         if (!s.username.empty()) users.push_back(s.username);

@@ -35,8 +35,8 @@ struct SrvService {
     TlsMode tls;
 };
 const std::vector<SrvService>& srv_services();
-std::vector<DetectCandidate> from_srv(const SrvService& s, std::string_view domain, const std::vector<SrvRecord>& records,
-                                      std::string_view address);
+std::vector<DetectCandidate> from_srv(const SrvService& s, std::string_view domain,
+                                      const std::vector<SrvRecord>& records, std::string_view address);
 
 std::vector<DetectCandidate> from_autoconfig(const Autoconfig& ac, std::string_view address, bool https,
                                              std::string_view url);

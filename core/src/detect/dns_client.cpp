@@ -20,8 +20,8 @@
 #include <boost/asio/write.hpp>
 
 #ifdef _WIN32
-#include <winsock2.h>
 #include <iphlpapi.h>
+#include <winsock2.h>
 #endif
 
 namespace mailporter::detect {
@@ -73,9 +73,11 @@ Result<DnsServer> parse_dns_server(std::string_view text) {
     std::string host(text), port;
     if (!host.empty() && host.front() == '[') {
         const auto close = host.find(']');
-        if (close == std::string::npos) return make_error(Errc::ConfigInvalid, "bad DNS server '" + std::string(text) + "'");
+        if (close == std::string::npos)
+            return make_error(Errc::ConfigInvalid, "bad DNS server '" + std::string(text) + "'");
         if (close + 1 < host.size()) {
-            if (host[close + 1] != ':') return make_error(Errc::ConfigInvalid, "bad DNS server '" + std::string(text) + "'");
+            if (host[close + 1] != ':')
+                return make_error(Errc::ConfigInvalid, "bad DNS server '" + std::string(text) + "'");
             port = host.substr(close + 2);
         }
         host = host.substr(1, close - 1);
@@ -86,8 +88,8 @@ Result<DnsServer> parse_dns_server(std::string_view text) {
     error_code ec;
     const auto addr = asio::ip::make_address(host, ec);
     if (ec)
-        return make_error(Errc::ConfigInvalid,
-                          "the DNS server must be an IP address (\"ip\" or \"ip:port\"), not '" + std::string(text) + "'");
+        return make_error(Errc::ConfigInvalid, "the DNS server must be an IP address (\"ip\" or \"ip:port\"), not '" +
+                                                   std::string(text) + "'");
     DnsServer s{addr.to_string(), 53};
     if (!port.empty()) {
         if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
@@ -119,8 +121,7 @@ Result<DnsServer> system_dns_server() {
         return make_error(Errc::ResolveFailed, "GetNetworkParams gave no DNS server");
     std::vector<unsigned char> buf(size);
     auto* info = reinterpret_cast<FIXED_INFO*>(buf.data());
-    if (GetNetworkParams(info, &size) != NO_ERROR)
-        return make_error(Errc::ResolveFailed, "GetNetworkParams failed");
+    if (GetNetworkParams(info, &size) != NO_ERROR) return make_error(Errc::ResolveFailed, "GetNetworkParams failed");
     for (const IP_ADDR_STRING* a = &info->DnsServerList; a; a = a->Next)
         if (auto s = parse_dns_server(a->IpAddress.String)) return s;
     return make_error(Errc::ResolveFailed, "this machine has no DNS server configured");
@@ -199,7 +200,9 @@ asio::awaitable<Result<DnsAnswer>> DnsClient::over_tcp(const std::string& name, 
     }
     disarm(timer, *watch);
     if (watch->fired) co_return dns_error(Errc::Timeout, "DNS query over TCP to " + server_.text() + " timed out");
-    if (ec) co_return dns_error(Errc::ResolveFailed, "DNS query over TCP to " + server_.text() + " failed: " + ec.message());
+    if (ec)
+        co_return dns_error(Errc::ResolveFailed,
+                            "DNS query over TCP to " + server_.text() + " failed: " + ec.message());
     auto r = parse_response(body, id, name, type);
     if (r && r->truncated) co_return dns_error(Errc::ProtocolError, "the DNS answer over TCP is truncated too");
     co_return r;

@@ -9,10 +9,10 @@
 // (timeout) and is sent once more when the first try times out.
 
 #include <chrono>
-#include <utility>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>

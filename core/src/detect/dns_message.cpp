@@ -36,11 +36,16 @@ std::string lower_no_dot(std::string_view s) {
 
 std::string_view to_string(DnsType t) {
     switch (t) {
-        case DnsType::A: return "A";
-        case DnsType::Cname: return "CNAME";
-        case DnsType::Mx: return "MX";
-        case DnsType::Aaaa: return "AAAA";
-        case DnsType::Srv: return "SRV";
+        case DnsType::A:
+            return "A";
+        case DnsType::Cname:
+            return "CNAME";
+        case DnsType::Mx:
+            return "MX";
+        case DnsType::Aaaa:
+            return "AAAA";
+        case DnsType::Srv:
+            return "SRV";
     }
     return "?";
 }
@@ -48,9 +53,18 @@ std::string_view to_string(DnsType t) {
 Result<std::vector<std::uint8_t>> build_query(std::uint16_t id, std::string_view name, DnsType type) {
     const std::string n = lower_no_dot(name);
     if (n.empty() || n.size() > 253) return make_error(Errc::ConfigInvalid, "not a DNS name: '" + n + "'");
-    std::vector<std::uint8_t> q = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id & 0xff),
-                                   0x01, 0x00,  // RD
-                                   0, 1, 0, 0, 0, 0, 0, 0};
+    std::vector<std::uint8_t> q = {static_cast<std::uint8_t>(id >> 8),
+                                   static_cast<std::uint8_t>(id & 0xff),
+                                   0x01,
+                                   0x00,  // RD
+                                   0,
+                                   1,
+                                   0,
+                                   0,
+                                   0,
+                                   0,
+                                   0,
+                                   0};
     std::size_t start = 0;
     while (start <= n.size()) {
         const auto dot = std::min(n.find('.', start), n.size());
@@ -97,8 +111,8 @@ Result<std::string> read_name(std::span<const std::uint8_t> m, std::size_t offse
             const auto c = m[at + 1 + i];
             // Host names only: letters, digits, '-', '_' (SRV labels); a dot
             // or a control byte inside a label is refused.
-            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '_';
+            const bool ok =
+                (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
             if (!ok) return malformed("a name with a character other than letters, digits, '-' and '_'");
             name += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
         }
@@ -133,11 +147,11 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
 
     if (out.rcode == 3) return out;  // NXDOMAIN: nothing there
     if (out.rcode != 0) {
-        static constexpr std::array<const char*, 6> Names = {"NOERROR", "FORMERR", "SERVFAIL",
-                                                             "NXDOMAIN", "NOTIMP", "REFUSED"};
+        static constexpr std::array<const char*, 6> Names = {"NOERROR",  "FORMERR", "SERVFAIL",
+                                                             "NXDOMAIN", "NOTIMP",  "REFUSED"};
         const std::string rc = out.rcode < 6 ? Names[static_cast<std::size_t>(out.rcode)] : std::to_string(out.rcode);
-        return make_error(Errc::ResolveFailed, "the DNS server answered " + rc + " for " + want + " " +
-                                                   std::string(to_string(type)));
+        return make_error(Errc::ResolveFailed,
+                          "the DNS server answered " + rc + " for " + want + " " + std::string(to_string(type)));
     }
     // A truncated answer may end mid-record; the caller asks over TCP.
     if (out.truncated) return out;
@@ -158,7 +172,6 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
         at = rend;
         if (rclass != ClassIn) continue;
         if (std::find(owners.begin(), owners.end(), *owner) == owners.end()) continue;  // not about our name
-        const std::size_t kept = out.srv.size() + out.mx.size() + out.addresses.size();
         if (rtype == static_cast<std::uint16_t>(DnsType::Cname)) {
             std::size_t after = rdata;
             auto alias = read_name(m, rdata, after);
@@ -167,7 +180,7 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
             if (owners.size() < 8) owners.push_back(*alias);
             continue;
         }
-        if (rtype != static_cast<std::uint16_t>(type) || kept >= MaxRecords) continue;
+        if (rtype != static_cast<std::uint16_t>(type)) continue;
         switch (type) {
             case DnsType::A:
                 if (rdlen != 4) return malformed("an A record of " + std::to_string(rdlen) + " bytes");
@@ -201,7 +214,8 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
                 if (!target->empty()) out.srv.push_back({u16(m, rdata), u16(m, rdata + 2), u16(m, rdata + 4), *target});
                 break;
             }
-            case DnsType::Cname: break;
+            case DnsType::Cname:
+                break;
         }
     }
     std::stable_sort(out.srv.begin(), out.srv.end(), [](const SrvRecord& a, const SrvRecord& b) {
@@ -209,6 +223,11 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
     });
     std::stable_sort(out.mx.begin(), out.mx.end(),
                      [](const MxRecord& a, const MxRecord& b) { return a.preference < b.preference; });
+    // At most MaxRecords, the strongest: sorted first (ANCOUNT is bounded, so
+    // what was collected is too).
+    if (out.srv.size() > MaxRecords) out.srv.resize(MaxRecords);
+    if (out.mx.size() > MaxRecords) out.mx.resize(MaxRecords);
+    if (out.addresses.size() > MaxRecords) out.addresses.resize(MaxRecords);
     return out;
 }
 

@@ -23,7 +23,7 @@ namespace mailporter::detect {
 enum class DnsType : std::uint16_t { A = 1, Cname = 5, Mx = 15, Aaaa = 28, Srv = 33 };
 std::string_view to_string(DnsType t);
 
-inline constexpr std::size_t MaxRecords = 32;       // kept per answer
+inline constexpr std::size_t MaxRecords = 32;       // kept per answer (the strongest)
 inline constexpr std::size_t MaxAnswerCount = 128;  // ANCOUNT above this: refused as malformed
 inline constexpr int MaxPointerJumps = 16;
 inline constexpr std::size_t MaxUdpMessage = 1232;  // what we ask for (EDNS-free: 512 is the classic limit)

@@ -4,13 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <optional>
 #include <utility>
-#include <memory>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -22,6 +18,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 namespace mailporter::detect {
 
@@ -55,13 +54,15 @@ bool all_digits(std::string_view s) {
 
 std::string Url::text() const {
     const bool default_port = port == (https ? 443 : 80);
-    return std::string(https ? "https://" : "http://") + host + (default_port ? "" : ":" + std::to_string(port)) + target;
+    return std::string(https ? "https://" : "http://") + host + (default_port ? "" : ":" + std::to_string(port)) +
+           target;
 }
 
 Result<Url> parse_url(std::string_view text) {
     Url u;
     std::string_view rest;
-    if (text.starts_with("https://")) rest = text.substr(8);
+    if (text.starts_with("https://"))
+        rest = text.substr(8);
     else if (text.starts_with("http://")) {
         u.https = false;
         u.port = 80;
@@ -134,7 +135,8 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
             if (content_length && *content_length != n) return http_error(Errc::ProtocolError, "two Content-Lengths");
             content_length = n;
         } else if (name == "transfer-encoding") {
-            if (lower(value) != "chunked") return http_error(Errc::ProtocolError, "unsupported Transfer-Encoding " + value);
+            if (lower(value) != "chunked")
+                return http_error(Errc::ProtocolError, "unsupported Transfer-Encoding " + value);
             chunked = true;
         } else if (name == "location") {
             r.location = value;
@@ -157,12 +159,14 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
             p = le + 2;
             if (n == 0) break;
             if (r.body.size() + n > max_body)
-                return http_error(Errc::TooBig, "the document is larger than " + std::to_string(max_body / 1024) + " KiB");
+                return http_error(Errc::TooBig,
+                                  "the document is larger than " + std::to_string(max_body / 1024) + " KiB");
             if (p + n + 2 > body.size()) return http_error(Errc::ConnectionLost, "the chunked body ended early");
             r.body.append(body.substr(p, n));
             if (body.substr(p + n, 2) != "\r\n") return http_error(Errc::ProtocolError, "a chunk without its CRLF");
             p += n + 2;
         }
+        r.framed = true;
         return r;
     }
     if (content_length) {
@@ -170,6 +174,7 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
             return http_error(Errc::TooBig, "the document is larger than " + std::to_string(max_body / 1024) + " KiB");
         if (body.size() < *content_length) return http_error(Errc::ConnectionLost, "the body ended early");
         r.body = std::string(body.substr(0, *content_length));
+        r.framed = true;
         return r;
     }
     if (body.size() > max_body)
@@ -215,14 +220,15 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
     } else {
         tcp::resolver resolver(io);
         auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
-                                                        asio::redirect_error(asio::use_awaitable, ec));
+                                                       asio::redirect_error(asio::use_awaitable, ec));
         if (watch->fired) co_return timeout();
         if (ec || results.empty()) co_return http_error(Errc::ResolveFailed, "cannot resolve " + url.host);
         for (const auto& r : results) endpoints.push_back(r.endpoint());
     }
     co_await asio::async_connect(socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
     if (watch->fired) co_return timeout();
-    if (ec == asio::error::connection_refused) co_return http_error(Errc::ConnectRefused, "connection to " + where + " refused");
+    if (ec == asio::error::connection_refused)
+        co_return http_error(Errc::ConnectRefused, "connection to " + where + " refused");
     if (ec) co_return http_error(Errc::ConnectFailed, "cannot connect to " + where + ": " + ec.message());
 
     const std::string request = "GET " + url.target + " HTTP/1.1\r\nHost: " + url.host +
@@ -238,6 +244,9 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
             const std::size_t n =
                 co_await stream.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
             raw.append(buf.data(), n);
+            // A server that keeps the connection open despite "Connection:
+            // close" is not waited for once the framed body is complete.
+            if (const auto p = parse_http_response(raw, options.max_body); p && p->framed) break;
         }
     };
     if (url.https) {
@@ -300,7 +309,8 @@ Result<HttpResponse> http_get(const Url& start, const HttpOptions& options) {
             // Autoconfig trusts the host it asked; another host, or a step
             // down from https to http, is not followed.
             if (next->host != url.host || (url.https && !next->https))
-                return http_error(Errc::ProtocolError, url.text() + " redirects to " + next->text() + " (not followed)");
+                return http_error(Errc::ProtocolError,
+                                  url.text() + " redirects to " + next->text() + " (not followed)");
             url = *next;
             continue;
         }

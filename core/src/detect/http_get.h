@@ -36,6 +36,7 @@ struct HttpResponse {
     std::string location;
     std::string content_type;
     std::string body;
+    bool framed = false;  // its length was known (Content-Length or chunked): the body is complete
 };
 // Parses a complete response as received up to the connection's close (or
 // as far as it came). Errors: malformed, body over max_body, or cut short.

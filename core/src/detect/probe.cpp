@@ -81,7 +81,7 @@ void probe_all(std::vector<DetectCandidate>& candidates, const std::string& pass
                const std::function<void(const DetectCandidate&)>& report) {
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < candidates.size(); ++i)
-        if (!candidates[i].probed) todo.push_back(i);
+        if (!candidates[i].probed && candidates[i].detail.empty()) todo.push_back(i);
     std::atomic<std::size_t> next{0};
     std::atomic<bool> done{false};
     std::mutex report_mutex;

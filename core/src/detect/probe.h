@@ -11,7 +11,8 @@
 
 namespace mailporter::detect {
 
-// Probes every candidate not yet probed (probed == false), up to MaxParallel
+// Probes every candidate not yet probed and not already marked as not
+// probeable (probed == false, detail empty), up to MaxParallelProbes
 // at once, in their order; with a password, candidates not started yet are
 // left unprobed once one logged in. report() is called once per candidate
 // probed, from a worker thread, one call at a time.

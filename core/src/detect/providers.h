@@ -19,12 +19,12 @@ struct ProviderServer {
 };
 
 struct Provider {
-    std::string_view name;                   // "Gmail"
-    std::vector<std::string_view> domains;   // address domains, exact (lower case)
+    std::string_view name;                      // "Gmail"
+    std::vector<std::string_view> domains;      // address domains, exact (lower case)
     std::vector<std::string_view> mx_suffixes;  // an MX host equal to or under one of these
-    std::vector<ProviderServer> servers;     // in order of preference
-    bool needs_oauth = false;                // passwords refused (app passwords aside)
-    bool local_part_user = false;            // the user name is the local part, not the address
+    std::vector<ProviderServer> servers;        // in order of preference
+    bool needs_oauth = false;                   // passwords refused (app passwords aside)
+    bool local_part_user = false;               // the user name is the local part, not the address
 };
 
 const std::vector<Provider>& providers();

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "detect/autoconfig_xml.h"
 
@@ -60,6 +60,8 @@ TEST_CASE("autoconfig: a full ISPDB-style document", "[detect][autoconfig]") {
     REQUIRE(r);
     CHECK(r->display_name == "Example Mail");
     REQUIRE(r->incoming.size() == 2);  // exchange is not ours
+    REQUIRE(r->skipped.size() == 1);   // and it is said so
+    CHECK(r->skipped[0] == "exchange server: not a type MailPorter uses");
     const auto& imap = r->incoming[0];
     CHECK(imap.protocol == Protocol::Imap);
     CHECK(imap.hostname == "imap.example.com");
@@ -94,6 +96,8 @@ TEST_CASE("autoconfig: OAuth2 only, CDATA, entities, plain, odd spacing", "[dete
     CHECK(r->incoming[0].tls == TlsMode::None);
     CHECK(r->incoming[0].username == "user@x.org");
     CHECK(r->incoming[0].needs_oauth);
+    REQUIRE(r->skipped.size() == 1);
+    CHECK(r->skipped[0] == "pop3 server: '' is not a host name");
 }
 
 TEST_CASE("autoconfig: a DOCTYPE is skipped and never expanded", "[detect][autoconfig]") {
@@ -112,14 +116,14 @@ TEST_CASE("autoconfig: malformed documents are errors, not guesses", "[detect][a
     const std::string server =
         R"(<incomingServer type="imap"><hostname>imap.a.test</hostname><port>993</port><socketType>SSL</socketType></incomingServer>)";
     CHECK(parse_autoconfig("<clientConfig>" + server + "</clientConfig>", "a@a.test"));
-    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server, "a@a.test"));                    // not closed
-    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server + "</other>", "a@a.test"));        // mismatched
+    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server, "a@a.test"));               // not closed
+    CHECK_FALSE(parse_autoconfig("<clientConfig>" + server + "</other>", "a@a.test"));  // mismatched
     CHECK_FALSE(parse_autoconfig("<clientConfig><!-- " + server + "</clientConfig>", "a@a.test"));
     CHECK_FALSE(parse_autoconfig("<clientConfig>" + server.substr(0, 60), "a@a.test"));
-    CHECK_FALSE(parse_autoconfig("<clientConfig></clientConfig>", "a@a.test"));              // nothing usable
+    CHECK_FALSE(parse_autoconfig("<clientConfig></clientConfig>", "a@a.test"));  // nothing usable
     CHECK_FALSE(parse_autoconfig("<html><body>Not found</body></html>", "a@a.test"));
     CHECK_FALSE(parse_autoconfig("", "a@a.test"));
-    CHECK_FALSE(parse_autoconfig("<a b=c>" + server + "</a>", "a@a.test"));                   // unquoted attribute
+    CHECK_FALSE(parse_autoconfig("<a b=c>" + server + "</a>", "a@a.test"));  // unquoted attribute
     // Bad ports, hosts and socket types leave the server out.
     for (const char* bad : {"<port>0</port>", "<port>70000</port>", "<port>99x</port>"}) {
         std::string s = server;

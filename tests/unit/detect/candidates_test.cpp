@@ -1,10 +1,11 @@
-#include <catch2/catch.hpp>
+#include "detect/candidates.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "detect/candidates.h"
+#include <catch2/catch.hpp>
+
 #include "detect/providers.h"
 
 using namespace mailporter;
@@ -28,7 +29,8 @@ TEST_CASE("provider table: by domain and by MX host", "[detect][providers]") {
     CHECK(provider_for_mx("example-com.mail.protection.outlook.com")->name == "Microsoft 365");
     CHECK(provider_for_mx("mx1.mail.ovh.net")->servers.front().host == "ssl0.ovh.net");
     CHECK(provider_for_mx("mx00.kundenserver.de")->servers.front().host == "imap.ionos.de");
-    CHECK(provider_for_mx("mx01.ionos.de")->name == "IONOS");
+    CHECK(provider_for_mx("mx01.ionos.de")->name == "IONOS (1&1)");
+    CHECK(provider_for_domain("ionos.com")->servers.front().host == "imap.ionos.com");
     CHECK(provider_for_mx("smtp.secureserver.net")->servers.front().host == "imap.secureserver.net");
     CHECK(provider_for_mx("mx.zoho.com")->servers.front().host == "imap.zoho.com");
     CHECK_FALSE(provider_for_mx("evilgoogle.com"));
@@ -129,9 +131,7 @@ TEST_CASE("choose_best: logged in over untrusted; preferred protocol, implicit T
         v[3].logged_in = true;  // POP3 that logged in beats the preferred protocol with an untrusted certificate
         CHECK(v[*choose_best(v, true, true, Protocol::Imap)].host == "d");
     }
-    SECTION("nothing answered: no best") {
-        CHECK_FALSE(choose_best(v, true, false, Protocol::Imap));
-    }
+    SECTION("nothing answered: no best") { CHECK_FALSE(choose_best(v, true, false, Protocol::Imap)); }
 }
 
 TEST_CASE("guesses: domain names and the MX host's", "[detect]") {
@@ -142,8 +142,8 @@ TEST_CASE("guesses: domain names and the MX host's", "[detect]") {
         CHECK(c.kind == DetectSource::Guess);
         if (std::find(hosts.begin(), hosts.end(), c.host) == hosts.end()) hosts.push_back(c.host);
     }
-    CHECK(hosts == std::vector<std::string>{"imap.example.com", "mail.example.com", "pop3.example.com", "pop.example.com",
-                                            "mx1.hosting.example.net", "mail.hosting.example.net",
+    CHECK(hosts == std::vector<std::string>{"imap.example.com", "mail.example.com", "pop3.example.com",
+                                            "pop.example.com", "mx1.hosting.example.net", "mail.hosting.example.net",
                                             "imap.hosting.example.net"});
     auto plain = guesses("example.com", {}, "a@example.com", true);
     CHECK(std::any_of(plain.begin(), plain.end(), [](auto& c) { return c.tls == TlsMode::None; }));

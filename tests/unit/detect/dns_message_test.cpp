@@ -1,11 +1,12 @@
-#include <catch2/catch.hpp>
+#include "detect/dns_message.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "detect/dns_client.h"
-#include "detect/dns_message.h"
 
 using namespace mailporter::detect;
 using Bytes = std::vector<std::uint8_t>;
@@ -60,8 +61,8 @@ constexpr unsigned Ok = 0x8180;  // QR, RD, RA, NOERROR
 TEST_CASE("build_query: header, labels, type; bad names refused", "[detect][dns]") {
     auto q = build_query(0x1234, "Example.COM.", DnsType::Srv);
     REQUIRE(q);
-    const Bytes want = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-                        3,    'c',  'o',  'm',  0, 0, 33, 0, 1};
+    const Bytes want = {0x12, 0x34, 0x01, 0x00, 0,   1, 0,   0,   0,   0, 0, 0,  7, 'e', 'x',
+                        'a',  'm',  'p',  'l',  'e', 3, 'c', 'o', 'm', 0, 0, 33, 0, 1};
     CHECK(*q == want);
     CHECK_FALSE(build_query(1, "", DnsType::A));
     CHECK_FALSE(build_query(1, "a..b", DnsType::A));
@@ -254,7 +255,7 @@ TEST_CASE("read_name: pointer loops and pointers outside end with an error", "[d
     // A long chain of pointers, each to the previous one: bounded.
     Bytes chain{1, 'a', 0};
     for (int i = 0; i < 40; ++i) put16(chain, 0xC000 | static_cast<unsigned>(i == 0 ? 0 : 3 + (i - 1) * 2));
-    CHECK(read_name(chain, 3, next));                    // one jump: fine
+    CHECK(read_name(chain, 3, next));                       // one jump: fine
     CHECK_FALSE(read_name(chain, chain.size() - 2, next));  // 40 jumps: refused
 }
 
@@ -271,7 +272,8 @@ TEST_CASE("DNS server text: ip, ip:port, [v6]:port; resolv.conf", "[detect][dns]
     CHECK_FALSE(parse_dns_server("dns.example.com"));
     CHECK_FALSE(parse_dns_server("127.0.0.1:0"));
     CHECK_FALSE(parse_dns_server("127.0.0.1:99999"));
-    auto r = nameserver_from_resolv_conf("# comment\nsearch lan\nnameserver fe80::1%eth0\nnameserver 192.0.2.53\nnameserver 8.8.8.8\n");
+    auto r = nameserver_from_resolv_conf(
+        "# comment\nsearch lan\nnameserver fe80::1%eth0\nnameserver 192.0.2.53\nnameserver 8.8.8.8\n");
     REQUIRE(r);
     CHECK(r->address == "192.0.2.53");
     CHECK_FALSE(nameserver_from_resolv_conf("search lan\n"));

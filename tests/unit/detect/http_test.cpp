@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "detect/http_get.h"
 
@@ -31,19 +31,23 @@ TEST_CASE("parse_url and redirects", "[detect][http]") {
 }
 
 TEST_CASE("parse_http_response: Content-Length, chunked, close-delimited; bounded", "[detect][http]") {
-    auto r = parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/xml\r\n\r\nhello+extra", 100);
+    auto r =
+        parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/xml\r\n\r\nhello+extra", 100);
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(r->body == "hello");
     CHECK(r->content_type == "text/xml");
+    CHECK(r->framed);
 
-    auto c = parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", 100);
+    auto c = parse_http_response(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", 100);
     REQUIRE(c);
     CHECK(c->body == "Wikipedia");
 
     auto e = parse_http_response("HTTP/1.0 200 OK\r\n\r\nuntil close", 100);
     REQUIRE(e);
     CHECK(e->body == "until close");
+    CHECK_FALSE(e->framed);  // complete only at the close
 
     auto redirect = parse_http_response("HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", 100);
     REQUIRE(redirect);
@@ -51,7 +55,7 @@ TEST_CASE("parse_http_response: Content-Length, chunked, close-delimited; bounde
     CHECK(redirect->location == "/x");
 
     CHECK_FALSE(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\nshort", 1000));  // cut short
-    CHECK_FALSE(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", 100));       // over the cap
+    CHECK_FALSE(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", 100));        // over the cap
     CHECK_FALSE(parse_http_response("HTTP/1.1 200 OK\r\n\r\n" + std::string(101, 'x'), 100));
     CHECK_FALSE(parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFF\r\nab", 100));
     CHECK_FALSE(parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 100));
