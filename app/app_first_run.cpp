@@ -58,25 +58,25 @@ void MailPorterApp::save_first_setup(const OfficeServer& office, std::optional<s
         done(_("Nothing was saved: the engine of this window is not running."));
         return;
     }
-    bridge_->set_office_server(
-        office, std::move(office_password),
-        [this, account, password, done](const std::optional<Error>& e, std::int64_t) {
-            if (e) {
-                done(_("The office server was not saved:") + " " + describe(*e));
-                return;
-            }
-            bridge_->add_account(account, password, [this, done, name = account.name](const std::optional<Error>& e2,
-                                                                                     std::int64_t) {
-                if (e2) {
-                    done(_("The mailbox was not saved:") + " " + describe(*e2));
-                    return;
-                }
-                model_.reload(*db_, *bridge_);
-                refresh_views();
-                if (frame_) frame_->select_account(name);
-                done(wxString());
-            });
-        });
+    bridge_->set_office_server(office, std::move(office_password),
+                               [this, account, password, done](const std::optional<Error>& e, std::int64_t) {
+                                   if (e) {
+                                       done(_("The office server was not saved:") + " " + describe(*e));
+                                       return;
+                                   }
+                                   bridge_->add_account(
+                                       account, password,
+                                       [this, done, name = account.name](const std::optional<Error>& e2, std::int64_t) {
+                                           if (e2) {
+                                               done(_("The mailbox was not saved:") + " " + describe(*e2));
+                                               return;
+                                           }
+                                           model_.reload(*db_, *bridge_);
+                                           refresh_views();
+                                           if (frame_) frame_->select_account(name);
+                                           done(wxString());
+                                       });
+                               });
 }
 
 }  // namespace mailporter::app

@@ -15,8 +15,8 @@
 #include <wx/weakref.h>
 
 #include "account_fields.h"
-#include "icons.h"
 #include "diagnosis_view.h"
+#include "icons.h"
 #include "office_panel.h"
 #include "status_text.h"
 
@@ -54,9 +54,12 @@ wxString protocol_name(Protocol p) { return p == Protocol::Imap ? "IMAP" : "POP3
 
 wxString tls_words(TlsMode m) {
     switch (m) {
-        case TlsMode::Implicit: return _("TLS");
-        case TlsMode::StartTls: return _("STARTTLS");
-        case TlsMode::None: return _("no encryption");
+        case TlsMode::Implicit:
+            return _("TLS");
+        case TlsMode::StartTls:
+            return _("STARTTLS");
+        case TlsMode::None:
+            return _("no encryption");
     }
     return {};
 }
@@ -71,8 +74,8 @@ std::string account_name(const std::string& address, const std::vector<std::stri
     std::string base = address.substr(0, 60);
     std::replace(base.begin(), base.end(), '/', '_');
     std::string name = base;
-    for (int n = 2; std::any_of(taken.begin(), taken.end(), [&](const std::string& t) { return lower(t) == lower(name); });
-         ++n)
+    for (int n = 2;
+         std::any_of(taken.begin(), taken.end(), [&](const std::string& t) { return lower(t) == lower(name); }); ++n)
         name = base + " (" + std::to_string(n) + ")";
     return name;
 }
@@ -191,8 +194,8 @@ MailboxStep::MailboxStep(FirstRunAssistant& assistant)
     auto* keep_row = new wxBoxSizer(wxHORIZONTAL);
     keep_ = new wxCheckBox(this, wxID_ANY, _("&Keep a copy at the provider for"));
     keep_->SetValue(true);
-    keep_days_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                                wxSP_ARROW_KEYS, 1, 3650, 7);
+    keep_days_ =
+        new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS, 1, 3650, 7);
     keep_row->Add(keep_, wxSizerFlags().CenterVertical());
     keep_row->Add(keep_days_, wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(6)));
     keep_row->Add(new wxStaticText(this, wxID_ANY, _("days, then delete it there")), wxSizerFlags().CenterVertical());
@@ -246,9 +249,10 @@ void MailboxStep::find_settings() {
     find_->Disable();
     busy_->Show();
     busy_->Start();
-    say(found_, wxString::Format(_("Looking for the settings of %s: known providers, DNS records, the provider's "
-                                   "configuration file, then trying the servers found..."),
-                                 u8(address)),
+    say(found_,
+        wxString::Format(_("Looking for the settings of %s: known providers, DNS records, the provider's "
+                           "configuration file, then trying the servers found..."),
+                         u8(address)),
         GetForegroundColour());
     trust_->SetValue(false);
     trust_->Hide();
@@ -292,24 +296,31 @@ void MailboxStep::show_found() {
     wxString text = wxString::Format(_("Found: %s server %s, port %u, %s (from %s)."), protocol_name(c.protocol),
                                      u8(c.host), static_cast<unsigned>(c.port), tls_words(c.tls), u8(c.source));
     if (c.needs_oauth) {
-        say(found_, text + "\n" + _("This provider does not accept passwords from mail programs; it needs a sign-in "
-                                    "in the browser (OAuth2), which this version of MailPorter cannot do yet."),
+        say(found_,
+            text + "\n" +
+                _("This provider does not accept passwords from mail programs; it needs a sign-in "
+                  "in the browser (OAuth2), which this version of MailPorter cannot do yet."),
             Bad);
         return;
     }
     if (c.certificate_sha256) {
-        say(found_, text + "\n" + _("Its certificate is not trusted by this computer. Trust it only if the provider "
-                                    "confirms this fingerprint:"),
+        say(found_,
+            text + "\n" +
+                _("Its certificate is not trusted by this computer. Trust it only if the provider "
+                  "confirms this fingerprint:"),
             Warn);
         fingerprint_->SetLabel(format_fingerprint(*c.certificate_sha256));
         fingerprint_->Show();
         trust_->Show();
         return;
     }
-    if (c.logged_in) say(found_, text + "\n" + wxString::Format(_("Logged in as %s."), u8(c.username)), Good);
-    else say(found_, text + "\n" + _("The server answers, but the login failed: check the password.") +
-                         (c.detail.empty() ? wxString() : "\n" + u8(c.detail)),
-             Bad);
+    if (c.logged_in)
+        say(found_, text + "\n" + wxString::Format(_("Logged in as %s."), u8(c.username)), Good);
+    else
+        say(found_,
+            text + "\n" + _("The server answers, but the login failed: check the password.") +
+                (c.detail.empty() ? wxString() : "\n" + u8(c.detail)),
+            Bad);
 }
 
 void MailboxStep::set_trusted(bool trusted) {
@@ -338,9 +349,8 @@ void MailboxStep::set_trusted(bool trusted) {
             best.logged_in = diag.ok();
             if (diag.ok()) {
                 best.username = users.empty() ? best.username : users.front();
-                say(self->found_, wxString::Format(_("Logged in as %s, with the certificate you trusted."),
-                                                   u8(best.username)),
-                    Good);
+                say(self->found_,
+                    wxString::Format(_("Logged in as %s, with the certificate you trusted."), u8(best.username)), Good);
             } else {
                 for (const auto& s : diag.steps)
                     if (!s.ok) say(self->found_, u8(s.detail), Bad);
@@ -376,7 +386,8 @@ void MailboxStep::check_deliver_to() {
                 self->verdict_ = r->front();
                 const auto& v = *self->verdict_;
                 if (v.verdict == RecipientCheck::Verdict::Accepted)
-                    say(self->office_says_, wxString::Format(_("The office server accepts mail for %s."), u8(to)), Good);
+                    say(self->office_says_, wxString::Format(_("The office server accepts mail for %s."), u8(to)),
+                        Good);
                 else if (v.verdict == RecipientCheck::Verdict::Refused)
                     say(self->office_says_,
                         wxString::Format(_("The office server refuses mail for %s: %s"), u8(to), u8(v.reply)), Bad);
@@ -476,8 +487,8 @@ void CheckStep::entering() {
                                                self->assistant_.outcome_reached();
                                            } else {
                                                self->saved_ = true;
-                                               say(self->what_, wxString::Format(_("Saved. Checking %s now..."),
-                                                                                 u8(self->account_)),
+                                               say(self->what_,
+                                                   wxString::Format(_("Saved. Checking %s now..."), u8(self->account_)),
                                                    self->GetForegroundColour());
                                            }
                                            self->Layout();

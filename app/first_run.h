@@ -114,7 +114,7 @@ private:
     std::string detected_for_;  // address + password the detection used
     std::string verified_;      // the deliver-to the office answered for
     std::optional<RecipientCheck> verdict_;
-    wxString office_problem_;   // the office server could not be asked
+    wxString office_problem_;  // the office server could not be asked
 };
 
 class CheckStep : public AssistantPage {
@@ -145,7 +145,7 @@ public:
     // ByHand: the user chose to enter the mailbox in the account wizard —
     // the caller saves office() and opens it.
     enum class Ending { Cancelled, Finished, ByHand };
-    Ending run();  // modal
+    Ending run();       // modal
     void press_next();  // Next or Finish, through the same checks a click runs
     void choose_by_hand();
 

@@ -19,6 +19,7 @@
 #include <wx/taskbar.h>
 
 #include "mailporter/data_dir.h"
+#include "mailporter/engine.h"
 #include "mailporter/service.h"
 #include "mailporter/version.h"
 
@@ -68,6 +69,7 @@ MailPorterApp::MailPorterApp() = default;
 MailPorterApp::~MailPorterApp() = default;
 
 bool MailPorterApp::OnInit() {
+    disable_core_dumps();
     // Not wxApp::OnInit(): its parser knows no two-value option.
     const std::string usage_error = parse_options(argc, argv, options_);
     if (usage_error == "help") {

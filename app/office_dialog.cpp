@@ -29,13 +29,16 @@ OfficeDialog::OfficeDialog(wxWindow* parent, EngineBridge& bridge, std::optional
     };
     panel_->on_changed(update);
     update();
-    Bind(wxEVT_BUTTON, [this](wxCommandEvent& e) {
-        if (!panel_->problem().empty()) {
-            wxBell();
-            return;
-        }
-        e.Skip();
-    }, wxID_OK);
+    Bind(
+        wxEVT_BUTTON,
+        [this](wxCommandEvent& e) {
+            if (!panel_->problem().empty()) {
+                wxBell();
+                return;
+            }
+            e.Skip();
+        },
+        wxID_OK);
 }
 
 }  // namespace mailporter::app

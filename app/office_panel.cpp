@@ -54,9 +54,9 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
     tls_->Append(_("TLS"));
     auto* row = new wxBoxSizer(wxHORIZONTAL);
     row->Add(tls_, wxSizerFlags().CenterVertical());
-    row->Add(new wxStaticText(this, wxID_ANY, _("P&ort:")), wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(12)));
-    port_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS, 1,
-                           65535, 25);
+    row->Add(new wxStaticText(this, wxID_ANY, _("P&ort:")),
+             wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(12)));
+    port_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS, 1, 65535, 25);
     row->Add(port_, wxSizerFlags().CenterVertical());
     label(_("&Encryption:"));
     grid->Add(row);

@@ -35,7 +35,8 @@ void SelfTest::build_first_run() {
     auto top = [assistant]() -> wxWindow* { return assistant(); };
 
     act("start the engine", [this] { app_.bridge()->start(); });
-    add("the engine runs", [this] { return app_.bridge()->engine_running(); }, 20000);
+    add(
+        "the engine runs", [this] { return app_.bridge()->engine_running(); }, 20000);
     act("nothing configured", [this] {
         check(app_.needs_first_run(), "an empty data folder asks for the first-run assistant");
         app_.CallAfter([this] { app_.first_run(); });
@@ -52,7 +53,8 @@ void SelfTest::build_first_run() {
         assistant()->office().panel().fill(s, "");
         assistant()->office().panel().test();
     });
-    add("the office test ends", [assistant] { return !assistant()->office().panel().diagnosis().running(); }, 60000);
+    add(
+        "the office test ends", [assistant] { return !assistant()->office().panel().diagnosis().running(); }, 60000);
     act("office tested", [this, assistant] {
         const auto& d = assistant()->office().panel().diagnosis();
         const std::string sentence = to_u8(d.sentence());
@@ -72,7 +74,8 @@ void SelfTest::build_first_run() {
         assistant()->mailbox().fill(address, password, refused);
         assistant()->mailbox().find_settings();
     });
-    add("the settings are found", [assistant] { return !assistant()->mailbox().busy(); }, 90000);
+    add(
+        "the settings are found", [assistant] { return !assistant()->mailbox().busy(); }, 90000);
     act("found", [this, assistant] {
         auto& m = assistant()->mailbox();
         say("found: \"" + to_u8(m.found_text()) + "\"");
@@ -83,7 +86,8 @@ void SelfTest::build_first_run() {
         check(d && d->best && d->best->logged_in, "autodetect finds the server and logs in");
         check(to_u8(m.found_text()).find("Logged in as") != std::string::npos, "the page says it logged in");
     });
-    add("the office answers about the address", [assistant] { return !assistant()->mailbox().busy(); }, 60000);
+    add(
+        "the office answers about the address", [assistant] { return !assistant()->mailbox().busy(); }, 60000);
     act("refused address", [this, assistant, refused] {
         auto& m = assistant()->mailbox();
         const std::string said = to_u8(m.office_answer());
@@ -96,7 +100,8 @@ void SelfTest::build_first_run() {
         assistant()->mailbox().fill(address, password, deliver_to);
         assistant()->mailbox().check_deliver_to();
     });
-    add("the office answers again", [assistant] { return !assistant()->mailbox().busy(); }, 60000);
+    add(
+        "the office answers again", [assistant] { return !assistant()->mailbox().busy(); }, 60000);
     act("accepted address", [this, assistant] {
         auto& m = assistant()->mailbox();
         say("office: \"" + to_u8(m.office_answer()) + "\"");
@@ -107,7 +112,8 @@ void SelfTest::build_first_run() {
     check_layout("the filled mailbox page", top);
     act("next", [assistant] { assistant()->press_next(); });
     add("step 3", [assistant] { return assistant()->GetCurrentPage() == &assistant()->check(); });
-    add("the first check ends", [assistant] { return assistant()->check().finished(); }, 120000);
+    add(
+        "the first check ends", [assistant] { return assistant()->check().finished(); }, 120000);
     act("outcome", [this, assistant, expect, deliver_to] {
         const std::string outcome = to_u8(assistant()->check().outcome());
         say("outcome: \"" + outcome + "\"");

@@ -937,6 +937,7 @@ int cmd_log(Context& ctx, const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    mailporter::disable_core_dumps();
     std::vector<std::string> args(argv + 1, argv + argc);
     Context ctx;
     std::optional<std::string> data_dir, store;

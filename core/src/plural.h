@@ -10,9 +10,12 @@ namespace mailporter {
 
 inline std::string counted(std::int64_t n, std::string_view one, std::string_view many = {}) {
     std::string s = std::to_string(n) + ' ';
-    if (n == 1) s += one;
-    else if (!many.empty()) s += many;
-    else s += std::string(one) + 's';
+    if (n == 1)
+        s += one;
+    else if (!many.empty())
+        s += many;
+    else
+        s += std::string(one) + 's';
     return s;
 }
 

@@ -125,6 +125,26 @@ TEST_CASE("a server that lies about a size cannot make MailPorter read gigabytes
     CHECK(smtp.accepted().empty());
 }
 
+TEST_CASE("a size no message has (2^64-1 in LIST) stays remote: no wrapped SIZE, no endless budget",
+          "[scripted][bounded]") {
+    Harness h;
+    Pop3Config hostile;
+    hostile.list_lines = std::vector<std::string>{"1 18446744073709551615", "2 " + std::to_string(make_message(2).content.size())};
+    FakePop3 pop({{"huge", make_message(1).content}, {"fine", make_message(2).content}}, hostile);
+    FakeSmtp smtp;
+    h.set_office(smtp.port());
+    const auto a = h.add_account("box", pop.port());  // no size limit of its own
+    const auto t0 = Clock::now();
+    const auto r = h.run(a, pop, smtp);
+    INFO(describe(r));
+    CHECK(seconds_since(t0) < 20);
+    CHECK(r.has(Notice::SizeLimit));
+    REQUIRE(smtp.accepted().size() == 1);  // the other message goes
+    REQUIRE(pop.deled().size() == 1);
+    CHECK(pop.deled().front().uid == "fine");
+    for (const auto& l : smtp.server().lines()) CHECK(l.find("SIZE=1") == std::string::npos);  // no wrapped size
+}
+
 TEST_CASE("a listing over its byte budget is refused cleanly", "[scripted][bounded]") {
     Harness h;
     Pop3Config big;

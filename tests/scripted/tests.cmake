@@ -6,6 +6,7 @@ mailporter_add_test(test_scripted scripted
   scripted/relay_matrix_test.cpp
   scripted/relay_security_test.cpp
   scripted/verify_test.cpp
+  scripted/wire_guard_test.cpp
 )
 # The IMAP session against scripted fake servers (no relay, no database).
 mailporter_add_test(test_imap_session scripted

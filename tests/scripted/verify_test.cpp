@@ -36,7 +36,8 @@ TEST_CASE("verify_recipients: accepted, refused and undecided addresses; nothing
     SmtpConfig c;
     c.unknown_users = {"nobody"};
     FakeSmtp smtp(c);
-    auto r = verify_recipients(office_at(smtp), "", {"alice@office.test", "nobody@office.test", "bad address"}, quick());
+    auto r =
+        verify_recipients(office_at(smtp), "", {"alice@office.test", "nobody@office.test", "bad address"}, quick());
     REQUIRE(r);
     REQUIRE(r->size() == 3);
     CHECK((*r)[0].verdict == Verdict::Accepted);

@@ -223,4 +223,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// A process that holds mail passwords leaves no core dump (a crash would
+// write them to disk). Called first by the CLI and the app; a developer
+// who needs one sets MAILPORTER_ALLOW_CORE=1. False when it could not be set.
+bool disable_core_dumps();
+
 }  // namespace mailporter

@@ -4,6 +4,11 @@
 
 #include "mailporter/engine.h"
 
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+#include <cstdlib>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -876,5 +881,15 @@ void Engine::stop() {
 }
 
 bool Engine::stopped() const { return impl_->finished.load(); }
+
+bool disable_core_dumps() {
+#ifdef _WIN32
+    return true;  // Windows Error Reporting keeps no dump unless an admin asked for one
+#else
+    if (const char* allow = std::getenv("MAILPORTER_ALLOW_CORE"); allow && std::string_view(allow) == "1") return true;
+    struct rlimit none {};
+    return ::setrlimit(RLIMIT_CORE, &none) == 0;
+#endif
+}
 
 }  // namespace mailporter

@@ -250,7 +250,7 @@ std::vector<Msg> FetchJob::take(Sorted& sorted) {
         ++rep_.skipped;
         if (!m.is_new) continue;
         warn(Notice::SizeLimit, "message " + id_of(m) + " (" + std::to_string(m.size) +
-                                    " bytes) is over this account's size limit; it stays on the remote server");
+                                    " bytes) is over the size limit (the account's, or MailPorter's 2 GiB); it stays on the remote server");
         history(m, "", HistoryRecord::Outcome::Skipped, "over the account's size limit",
                 acc_.catch_all ? std::string() : acc_.deliver_to);
     }

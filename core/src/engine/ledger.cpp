@@ -154,7 +154,11 @@ Result<Sorted> Ledger::sort(std::vector<Msg>& listing, bool have_uids) {
     have_uids_ = have_uids;
     Sorted out;
     const auto over_limit = [this](const Msg& m) {
-        return acc_.max_size_bytes > 0 && m.size > static_cast<std::uint64_t>(acc_.max_size_bytes);
+        // A size no real message has (a hostile LIST) is over the limit too:
+        // it would wrap the SIZE declared to the office and make the
+        // message's time budget endless.
+        return m.size > MaxMessageBytes ||
+               (acc_.max_size_bytes > 0 && m.size > static_cast<std::uint64_t>(acc_.max_size_bytes));
     };
     if (!have_uids) {
         for (auto& m : listing) {

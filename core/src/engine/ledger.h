@@ -43,6 +43,10 @@
 
 namespace mailporter::relay_detail {
 
+// The largest message MailPorter relays (2 GiB): bigger ones stay remote and
+// are reported like those over an account's own limit.
+inline constexpr std::uint64_t MaxMessageBytes = std::uint64_t{2} << 30;
+
 // Group commits shared by every job on one io_context (one connection, one
 // thread): what a job wrote is safe to act on only once the transaction it
 // was written in has committed. After a failed commit nothing of that

@@ -18,6 +18,7 @@
 
 #include "proto/sanitize.h"
 #include "proto/sasl.h"
+#include "proto/wire_guard.h"
 
 namespace mailporter::imap {
 
@@ -65,10 +66,7 @@ std::string reply_text(const Response& r) {
     return server_text(t);
 }
 
-void wipe(std::string& s) {
-    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-    s.clear();
-}
+using proto::wipe;
 
 bool has_flag(const std::vector<std::string>& flags, std::string_view flag) {
     return std::any_of(flags.begin(), flags.end(), [flag](const std::string& f) {
@@ -179,6 +177,9 @@ Session::~Session() {
 std::string Session::next_tag() { return "A" + std::to_string(++tag_counter_); }
 
 net::awaitable<Result<void>> Session::send(std::string_view line, std::string_view shown) {
+    if (!proto::one_line(line))
+        co_return make_error(Errc::ConfigInvalid, "a command would contain a line break or NUL; nothing was sent",
+                             ErrorScope::Account, Retry::Never);
     if (transcript_) transcript_('>', shown.empty() ? line : shown);
     std::string wire(line);
     wire += "\r\n";

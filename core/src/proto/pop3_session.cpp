@@ -5,6 +5,7 @@
 #include "proto/dot_codec.h"
 #include "proto/sanitize.h"
 #include "proto/sasl.h"
+#include "proto/wire_guard.h"
 
 namespace mailporter::pop3 {
 
@@ -30,10 +31,17 @@ Session::Session(boost::asio::io_context& io, net::Transcript transcript)
 Session::~Session() = default;
 
 net::awaitable<Result<void>> Session::send(std::string_view line, std::string_view shown) {
+    if (!proto::one_line(line))
+        co_return make_error(Errc::ConfigInvalid,
+                             "a command would contain a line break or NUL (user name, password or identifier?); "
+                             "nothing was sent",
+                             ErrorScope::Account, Retry::Never);
     if (transcript_) transcript_('>', shown.empty() ? line : shown);
     std::string wire(line);
     wire += "\r\n";
-    co_return co_await stream_->write(wire);
+    auto r = co_await stream_->write(wire);
+    proto::wipe(wire);  // may hold a password (PASS, AUTH)
+    co_return r;
 }
 
 net::awaitable<Result<StatusLine>> Session::read_status() {

@@ -6,6 +6,7 @@
 
 #include "proto/sanitize.h"
 #include "proto/sasl.h"
+#include "proto/wire_guard.h"
 
 namespace mailporter::smtp {
 
@@ -41,15 +42,24 @@ Session::Session(boost::asio::io_context& io, net::Transcript transcript)
 Session::~Session() = default;
 
 net::awaitable<Result<void>> Session::send(std::string_view line, std::string_view shown) {
+    if (!proto::one_line(line))
+        co_return make_error(Errc::ConfigInvalid, "a command would contain a line break or NUL; nothing was sent",
+                             ErrorScope::Message, Retry::Never);
     if (transcript_) transcript_('>', shown.empty() ? line : shown);
     out_.append(line);
     out_ += "\r\n";
+    // A redacted line held a secret (AUTH): its bytes do not stay in the buffer.
+    wipe_out_ = wipe_out_ || !shown.empty();
     co_return co_await flush();
 }
 
 net::awaitable<Result<void>> Session::flush() {
     if (out_.empty()) co_return Result<void>{};
     auto r = co_await stream_->write(out_);
+    if (wipe_out_) {
+        proto::wipe(out_);
+        wipe_out_ = false;
+    }
     out_.clear();
     if (!r) co_return fail(std::move(r).error());
     co_return r;

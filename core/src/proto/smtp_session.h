@@ -108,6 +108,7 @@ private:
     Reply greeting_;
     std::string helo_name_;
     std::chrono::milliseconds data_end_{std::chrono::minutes(10)};
+    bool wipe_out_ = false;  // out_ holds a secret until the next flush
     bool auth_in_clear_ = false;
     std::string out_;
     DataEncoder encoder_;
