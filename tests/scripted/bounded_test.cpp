@@ -129,7 +129,8 @@ TEST_CASE("a size no message has (2^64-1 in LIST) stays remote: no wrapped SIZE,
           "[scripted][bounded]") {
     Harness h;
     Pop3Config hostile;
-    hostile.list_lines = std::vector<std::string>{"1 18446744073709551615", "2 " + std::to_string(make_message(2).content.size())};
+    hostile.list_lines =
+        std::vector<std::string>{"1 18446744073709551615", "2 " + std::to_string(make_message(2).content.size())};
     FakePop3 pop({{"huge", make_message(1).content}, {"fine", make_message(2).content}}, hostile);
     FakeSmtp smtp;
     h.set_office(smtp.port());

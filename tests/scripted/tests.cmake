@@ -28,6 +28,7 @@ mailporter_add_test(test_ledger scripted
   scripted/fake_imap.cpp
   scripted/ledger_test.cpp
   scripted/bounded_test.cpp
+  scripted/hostile_test.cpp
 )
 set_tests_properties(test_ledger PROPERTIES TIMEOUT 300)
 # Autodetect's DNS client against a scripted DNS server (UDP and TCP).
