@@ -7,6 +7,7 @@
 #include <wx/activityindicator.h>
 #include <wx/button.h>
 #include <wx/checkbox.h>
+#include <wx/font.h>
 #include <wx/intl.h>
 #include <wx/sizer.h>
 #include <wx/spinctrl.h>
@@ -176,6 +177,7 @@ MailboxStep::MailboxStep(FirstRunAssistant& assistant)
     found_ = new wxStaticText(this, wxID_ANY, wxString());
     body()->Add(found_, wxSizerFlags().Expand());
     fingerprint_ = new wxStaticText(this, wxID_ANY, wxString());
+    fingerprint_->SetFont(wxFont(wxFontInfo(fingerprint_->GetFont().GetPointSize()).Family(wxFONTFAMILY_TELETYPE)));
     body()->Add(fingerprint_, wxSizerFlags().Expand().Border(wxTOP, FromDIP(4)));
     trust_ = new wxCheckBox(this, wxID_ANY, _("&Trust this certificate: I checked the fingerprint with the provider"));
     body()->Add(trust_, wxSizerFlags().Border(wxTOP, FromDIP(4)));
@@ -309,7 +311,9 @@ void MailboxStep::show_found() {
                 _("Its certificate is not trusted by this computer. Trust it only if the provider "
                   "confirms this fingerprint:"),
             Warn);
-        fingerprint_->SetLabel(format_fingerprint(*c.certificate_sha256));
+        // 32 pairs on two lines of 16: the whole fingerprint fits the page.
+        const wxString fp = format_fingerprint(*c.certificate_sha256);
+        fingerprint_->SetLabel(fp.size() > 48 ? fp.Left(47) + "\n" + fp.Mid(48) : fp);
         fingerprint_->Show();
         trust_->Show();
         return;
@@ -338,8 +342,7 @@ void MailboxStep::set_trusted(bool trusted) {
     busy_->Start();
     revalidate();
     wxWeakRef<MailboxStep> self(this);
-    const std::vector<std::string> users = detection_->best->usernames;
-    assistant_.bridge().test_account(a, password(), [self, users](const Diagnosis& diag) {
+    assistant_.bridge().test_account(a, password(), [self, user = a.user](const Diagnosis& diag) {
         if (!self) return;
         self->detecting_ = false;
         self->busy_->Stop();
@@ -348,7 +351,7 @@ void MailboxStep::set_trusted(bool trusted) {
             auto& best = *self->detection_->best;
             best.logged_in = diag.ok();
             if (diag.ok()) {
-                best.username = users.empty() ? best.username : users.front();
+                best.username = user;
                 say(self->found_,
                     wxString::Format(_("Logged in as %s, with the certificate you trusted."), u8(best.username)), Good);
             } else {
@@ -404,8 +407,10 @@ void MailboxStep::check_deliver_to() {
 Account MailboxStep::account() const {
     Account a;
     if (detection_ && detection_->best) a = account_from(*detection_->best);
-    if (detection_ && detection_->best && detection_->best->certificate_sha256 && trust_->GetValue())
-        a.tls.pinned_sha256 = *detection_->best->certificate_sha256;
+    // Pinned only when the user ticked "trust" for exactly this certificate.
+    a.tls.pinned_sha256 = detection_ && detection_->best && detection_->best->certificate_sha256 && trust_->GetValue()
+                              ? *detection_->best->certificate_sha256
+                              : std::string();
     const std::string address = trimmed(address_->GetValue());
     a.name = account_name(address, assistant_.taken_names());
     a.deliver_to = trimmed(deliver_to_->GetValue());

@@ -69,6 +69,39 @@ void SelfTest::build_first_run() {
     screenshot("firstrun-2-empty.png", top);
     check_layout("the empty mailbox page", top);
 
+    // A provider whose certificate this computer does not trust: shown with
+    // its fingerprint, nothing goes on until the user trusts exactly it.
+    const std::string selfsigned = env_or("MAILPORTER_SELFTEST_SELFSIGNED_ADDRESS");
+    const std::string selfsigned_sha = env_or("MAILPORTER_SELFTEST_SELFSIGNED_SHA256");
+    if (!selfsigned.empty()) {
+        act("an untrusted provider", [assistant, selfsigned, password, deliver_to] {
+            assistant()->mailbox().fill(selfsigned, password, deliver_to);
+            assistant()->mailbox().find_settings();
+        });
+        add("found with its certificate", [assistant] { return !assistant()->mailbox().busy(); }, 90000);
+        act("untrusted", [this, assistant, selfsigned_sha] {
+            auto& m = assistant()->mailbox();
+            say("untrusted: \"" + to_u8(m.found_text()) + "\"");
+            const auto& d = m.detection();
+            check(d && d->best && d->best->certificate_sha256 && *d->best->certificate_sha256 == selfsigned_sha,
+                  "autodetect reports the server's own fingerprint");
+            check(!m.problem().empty() && !assistant()->FindWindow(wxID_FORWARD)->IsEnabled(),
+                  "nothing goes on before the certificate is trusted: \"" + to_u8(m.problem()) + "\"");
+            check(m.account().tls.pinned_sha256.empty(), "nothing is pinned before the user trusts it");
+        });
+        screenshot("firstrun-2-untrusted-certificate.png", top);
+        check_layout("the untrusted certificate on the mailbox page", top);
+        act("trust it", [assistant] { assistant()->mailbox().set_trusted(true); });
+        add("the login with the pinned certificate", [assistant] { return !assistant()->mailbox().busy(); }, 60000);
+        act("trusted", [this, assistant, selfsigned_sha] {
+            auto& m = assistant()->mailbox();
+            say("trusted: \"" + to_u8(m.found_text()) + "\"");
+            check(m.detection() && m.detection()->best && m.detection()->best->logged_in,
+                  "with the certificate trusted, the login works");
+            check(m.account().tls.pinned_sha256 == selfsigned_sha, "the account pins exactly that certificate");
+        });
+    }
+
     // What the user types: an address, a password; a wrong office address first.
     act("address and password", [assistant, address, password, refused] {
         assistant()->mailbox().fill(address, password, refused);

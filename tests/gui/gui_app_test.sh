@@ -153,7 +153,8 @@ firstrun)
     DNS_PORT=$((BASE_PORT + 53))
     "$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
         --listen-address=127.0.0.1 --bind-interfaces --port="$DNS_PORT" --user=root \
-        --host-record=localhost,127.0.0.1 --srv-host="_imaps._tcp.first.test,localhost,$IMAPS_PORT" --log-facility="$WORK/dnsmasq.log" &
+        --host-record=localhost,127.0.0.1 --srv-host="_imaps._tcp.first.test,localhost,$IMAPS_PORT" \
+        --srv-host="_imaps._tcp.selfsigned.test,localhost,$IMAPS_SELFSIGNED_PORT" --log-facility="$WORK/dnsmasq.log" &
     DNS_PID=$!
     sleep 0.5
     kill -0 "$DNS_PID" 2>/dev/null || fail "dnsmasq did not start on 127.0.0.1:$DNS_PORT"
@@ -162,6 +163,7 @@ firstrun)
     export MAILPORTER_SELFTEST_SMTP_PORT="$SMTP_PORT" MAILPORTER_SELFTEST_ADDRESS=alice@first.test
     export MAILPORTER_SELFTEST_PASSWORD="$PASSWORD_ALICE" MAILPORTER_SELFTEST_DELIVER_TO=alice@office.test
     export MAILPORTER_SELFTEST_REFUSED_ADDRESS=nobody@office.test MAILPORTER_SELFTEST_EXPECT_DELIVERED=3
+    export MAILPORTER_SELFTEST_SELFSIGNED_ADDRESS=alice@selfsigned.test MAILPORTER_SELFTEST_SELFSIGNED_SHA256="$SELFSIGNED_SHA256"
     [ -z "$(ls -A "$DATA" 2>/dev/null)" ] || fail "the data directory is not empty at the start"
     run_app
     wait_app 300
