@@ -57,17 +57,29 @@ public:
     };
     FakeDns(std::function<std::vector<Reply>(const Bytes&, int)> on_udp, std::function<Bytes(const Bytes&)> on_tcp = {})
         : on_udp_(std::move(on_udp)), on_tcp_(std::move(on_tcp)) {
-        udp_ = ::socket(AF_INET, SOCK_DGRAM, 0);
         other_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-        tcp_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(udp_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(udp_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        REQUIRE(::bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        // One port number for UDP and TCP: a free UDP port's TCP twin may be
+        // taken (or in TIME_WAIT from an earlier test), so try a few.
+        bool bound = false;
+        for (int attempt = 0; attempt < 50 && !bound; ++attempt) {
+            udp_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+            tcp_ = ::socket(AF_INET, SOCK_STREAM, 0);
+            const int one = 1;
+            ::setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            REQUIRE(::bind(udp_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+            socklen_t len = sizeof a;
+            ::getsockname(udp_, reinterpret_cast<sockaddr*>(&a), &len);
+            port_ = ntohs(a.sin_port);
+            bound = ::bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+            if (!bound) {
+                ::close(udp_);
+                ::close(tcp_);
+            }
+        }
+        REQUIRE(bound);
         REQUIRE(::listen(tcp_, 4) == 0);
         thread_ = std::thread([this] { run(); });
     }

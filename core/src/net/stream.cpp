@@ -88,6 +88,15 @@ public:
         static TlsClientCache cache;
         return cache;
     }
+    // OpenSSL set up first: its own clean-up at exit then runs after this
+    // cache has freed its sessions (destruction runs in reverse order).
+    TlsClientCache() { OPENSSL_init_ssl(0, nullptr); }
+    ~TlsClientCache() {
+        std::lock_guard lock(mu_);
+        clear_sessions();
+    }
+    TlsClientCache(const TlsClientCache&) = delete;
+    TlsClientCache& operator=(const TlsClientCache&) = delete;
 
     // A context for modern (TLS 1.2+) or, on an account's explicit switch,
     // legacy TLS. Made anew when the trust store's location changes
