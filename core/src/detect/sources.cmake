@@ -3,6 +3,7 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/detect/dns_message.cpp
   src/detect/dns_client.cpp
   src/detect/autoconfig_xml.cpp
+  src/detect/http_parse.cpp
   src/detect/http_get.cpp
   src/detect/providers.cpp
   src/detect/candidates.cpp
