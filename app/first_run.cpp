@@ -137,7 +137,9 @@ OfficeStep::OfficeStep(FirstRunAssistant& assistant)
     : AssistantPage(assistant, _("Step 1 of 3: your office mail server"),
                     _("Welcome to MailPorter. It fetches mail from your provider's mailboxes and hands it to the "
                       "office's own mail server. First, where should the mail go?")) {
+    // The panel's own introduction and problem line would say it all twice.
     panel_ = new OfficePanel(this, assistant.bridge(), std::nullopt, std::string());
+    panel_->embed();
     body()->Add(panel_, wxSizerFlags(1).Expand());
     panel_->on_changed([this] { revalidate(); });
 }

@@ -1,6 +1,8 @@
 #include "layout_check.h"
 
+#include <algorithm>
 #include <cctype>
+#include <set>
 
 #include <wx/button.h>
 #include <wx/checkbox.h>
@@ -49,7 +51,8 @@ wxSize text_needs(wxWindow* w) {
     return need;
 }
 
-void walk(wxWindow* top, const wxRect& area, wxWindow* w, std::vector<std::string>& out) {
+void walk(wxWindow* top, const wxRect& area, wxWindow* w, std::vector<std::string>& out,
+          std::set<std::string>& sentences) {
     for (wxWindow* child : w->GetChildren()) {
         if (!child->IsShown() || child->IsTopLevel()) continue;
         const wxRect r = child->GetScreenRect();
@@ -60,6 +63,12 @@ void walk(wxWindow* top, const wxRect& area, wxWindow* w, std::vector<std::strin
                           std::to_string(area.height) + ")");
         std::string text = to_u8(child->GetLabel());
         if (auto* st = dynamic_cast<wxStaticText*>(child); st && !st->GetLabel().empty()) {
+            // The same sentence twice in one window (a panel's problem line
+            // under its page's): said once is enough.
+            std::string words = to_u8(st->GetLabel());
+            std::replace(words.begin(), words.end(), '\n', ' ');
+            if (words.size() > 24 && !sentences.insert(words).second)
+                out.push_back(name_of(st) + " says what another label already says");
             const wxSize need = text_needs(st);
             const wxSize have = st->GetSize();
             // A pixel of rounding is not a cut.
@@ -84,7 +93,7 @@ void walk(wxWindow* top, const wxRect& area, wxWindow* w, std::vector<std::strin
             for (long row = 0; row < list->GetItemCount(); ++row)
                 for (int col = 0; col < list->GetColumnCount(); ++col) text += " " + to_u8(list->GetItemText(row, col));
         if (has_cli_flag(text)) out.push_back(name_of(child) + " shows a command-line flag: " + text.substr(0, 200));
-        walk(top, area, child, out);
+        walk(top, area, child, out, sentences);
     }
 }
 
@@ -94,7 +103,8 @@ std::vector<std::string> layout_problems(wxWindow* top) {
     std::vector<std::string> out;
     if (!top) return {"no window"};
     const wxRect area(top->ClientToScreen(wxPoint(0, 0)), top->GetClientSize());
-    walk(top, area, top, out);
+    std::set<std::string> sentences;
+    walk(top, area, top, out, sentences);
     return out;
 }
 

@@ -5,6 +5,7 @@
 //     the fold at the default size, or past the right edge);
 //   - a label narrower or lower than its own text in its own font (a cut
 //     heading: "Summa...");
+//   - the same sentence in two labels of one window;
 //   - a command-line flag ("--trust-fingerprint") in any text a window shows:
 //     the GUI has buttons for what the CLI has flags.
 // Main thread only.

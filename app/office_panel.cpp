@@ -33,7 +33,7 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
                          std::string stored_password)
     : wxPanel(parent), bridge_(bridge), stored_password_(std::move(stored_password)) {
     auto* top = new wxBoxSizer(wxVERTICAL);
-    auto* intro = new wxStaticText(this, wxID_ANY,
+    auto* intro = intro_ = new wxStaticText(this, wxID_ANY,
                                    _("The office's own mail server (Exchange, Postfix, ...): MailPorter hands every "
                                      "message to it over SMTP."));
     intro->Wrap(FromDIP(520));
@@ -144,6 +144,13 @@ OfficeServer OfficePanel::server() const {
     return s;
 }
 
+void OfficePanel::embed() {
+    embedded_ = true;
+    intro_->Hide();
+    problem_->Hide();
+    Layout();
+}
+
 std::string OfficePanel::password() const { return login_->GetValue() ? to_u8(password_->GetValue()) : std::string(); }
 
 std::optional<std::string> OfficePanel::password_to_store() const {
@@ -171,7 +178,7 @@ void OfficePanel::revalidate() {
     user_->Enable(login);
     password_->Enable(login);
     const wxString p = problem();
-    if (problem_->GetLabel() != p) {
+    if (!embedded_ && problem_->GetLabel() != p) {
         problem_->SetLabel(p);
         problem_->Wrap(FromDIP(560));
         Layout();

@@ -37,6 +37,9 @@ public:
     std::optional<std::string> password_to_store() const;
     // Empty when the settings are complete; else what is wrong, in words.
     wxString problem() const;
+    // Inside a page that has its own introduction and problem line (the
+    // first-run assistant): the panel's own are hidden, not said twice.
+    void embed();
     // Called after every change and test result (the owner re-checks).
     void on_changed(std::function<void()> fn) { changed_ = std::move(fn); }
 
@@ -62,6 +65,8 @@ private:
     wxButton* test_ = nullptr;
     DiagnosisView* diagnosis_ = nullptr;
     wxStaticText* problem_ = nullptr;
+    wxStaticText* intro_ = nullptr;
+    bool embedded_ = false;
     int default_port_ = 0;
     std::function<void()> changed_;
 };
