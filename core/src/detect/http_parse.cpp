@@ -64,6 +64,8 @@ Result<Url> parse_url(std::string_view text) {
         u.port = static_cast<std::uint16_t>(std::stoi(std::string(p)));
         authority = authority.substr(0, colon);
     }
+    // "https://:443/" has a port but no host.
+    if (authority.empty()) return http_error(Errc::ConfigInvalid, "unusable URL host in " + std::string(text));
     u.host = lower(authority);
     if (u.target.find_first_of(" \r\n") != std::string::npos || u.host.find_first_of(" \r\n/") != std::string::npos)
         return http_error(Errc::ConfigInvalid, "bad characters in URL " + std::string(text));

@@ -564,7 +564,12 @@ Result<Frame> frame_response(std::string_view buffered, const FrameLimits& limit
     for (;;) {
         const auto nl = buffered.find('\n', pos);
         if (nl == std::string_view::npos) {
-            if (buffered.size() - pos > limits.max_line)
+            // A CR at the end may be the first half of the CRLF, which is not
+            // part of the line: without this, a line of exactly max_line bytes
+            // was refused when its CR and LF arrived in separate reads.
+            std::size_t line_len = buffered.size() - pos;
+            if (line_len > 0 && buffered.back() == '\r') --line_len;
+            if (line_len > limits.max_line)
                 return make_error(Errc::LineTooLong, "an IMAP response line is longer than " +
                                                          std::to_string(limits.max_line) + " bytes");
             if (buffered.size() > limits.max_response)

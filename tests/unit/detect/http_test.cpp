@@ -21,6 +21,10 @@ TEST_CASE("parse_url and redirects", "[detect][http]") {
     CHECK_FALSE(parse_url("ftp://x/"));
     CHECK_FALSE(parse_url("http://user@x/"));
     CHECK_FALSE(parse_url("http://x:0/"));
+    // fuzz_http regression: a port without a host was a URL with host "".
+    CHECK_FALSE(parse_url("https://:443/"));
+    CHECK_FALSE(parse_url("http://:8080"));
+    CHECK_FALSE(resolve_location(*h, "https://:443/x"));
     auto rel = resolve_location(*u, "/other");
     REQUIRE(rel);
     CHECK(rel->host == "autoconfig.example.com");

@@ -114,6 +114,18 @@ TEST_CASE("frame_response: hostile sizes and lines are bounded errors", "[imap][
         REQUIRE_FALSE(b.ok());
         CHECK(b.error().code == Errc::LineTooLong);
     }
+    SECTION("fuzz_imap regression: a line of exactly max_line bytes whose CR came without its LF") {
+        const std::string line = "* OK " + std::string(64 - 5, 'x');
+        auto cut = frame_response(line + "\r", lim);  // the LF is still on its way
+        REQUIRE(cut.ok());
+        CHECK(cut->kind == Frame::Kind::NeedMore);
+        auto whole = frame_response(line + "\r\n", lim);
+        REQUIRE(whole.ok());
+        CHECK(whole->kind == Frame::Kind::Complete);
+        auto over = frame_response(line + "x\r", lim);
+        REQUIRE_FALSE(over.ok());
+        CHECK(over.error().code == Errc::LineTooLong);
+    }
     SECTION("many small literals add up to a response over the bound") {
         std::string r = "* 1 FETCH (X ";
         for (int i = 0; i < 40; ++i) r += "{10}\r\n0123456789 ";
