@@ -4,11 +4,11 @@
 // host (1..253 bytes of [a-z0-9.:-]) and a port in 1..65535; placeholder
 // substitution leaves text without '%' unchanged and is deterministic.
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "detect/autoconfig_xml.h"
 #include "fuzz_check.h"

@@ -5,11 +5,11 @@
 // read anywhere ends inside the message; build_query's question reads back as
 // the asked name.
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "detect/dns_message.h"
 #include "fuzz_check.h"

@@ -12,13 +12,13 @@
 // input, gives the same output and the same consumed count for any split of
 // its input, and never outputs more than it consumed.
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "fuzz_check.h"
 #include "proto/dot_codec.h"

@@ -7,12 +7,12 @@
 // max_body; a body framed with Content-Length or chunked by us parses back
 // to exactly itself.
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "detect/http_get.h"
 #include "fuzz_check.h"
@@ -36,8 +36,8 @@ void check_url(const Url& u) {
 
 void check_round_trip(FuzzedDataProvider& in, const std::string& body) {
     const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n";
-    auto r = parse_http_response(head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body,
-                                 body.size());
+    auto r =
+        parse_http_response(head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body, body.size());
     FUZZ_CHECK(r.ok() && r->framed && r->status == 200 && r->body == body && r->content_type == "text/xml");
 
     std::string chunked = head + "Transfer-Encoding: chunked\r\n\r\n";

@@ -10,14 +10,14 @@
 // forms decode back to the input and never put CR/LF into a quoted string;
 // split_uid_sets joined with ',' is format_uid_set.
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "fuzz_check.h"
 #include "proto/imap_parser.h"
@@ -46,7 +46,8 @@ std::vector<std::string> read_all(std::string_view stream, const FrameLimits& li
     std::size_t delivered = 0, next_chunk = 0;
     auto read_more = [&] {
         if (delivered == stream.size()) return false;
-        const std::size_t n = chunks.empty() ? stream.size() : std::max<std::size_t>(1, chunks[next_chunk++ % chunks.size()]);
+        const std::size_t n =
+            chunks.empty() ? stream.size() : std::max<std::size_t>(1, chunks[next_chunk++ % chunks.size()]);
         const auto part = stream.substr(delivered, n);
         buffered += part;
         delivered += part.size();
@@ -105,8 +106,12 @@ void check_quoting(const std::string& s) {
     FUZZ_CHECK(q.ok() == (s.find('\0') == std::string::npos));
     if (!q) return;
     switch (q->form) {
-        case AString::Form::Atom: FUZZ_CHECK(q->text == s && !s.empty()); break;
-        case AString::Form::Literal: FUZZ_CHECK(q->text == s); break;
+        case AString::Form::Atom:
+            FUZZ_CHECK(q->text == s && !s.empty());
+            break;
+        case AString::Form::Literal:
+            FUZZ_CHECK(q->text == s);
+            break;
         case AString::Form::Quoted: {
             FUZZ_CHECK(q->text.size() >= 2 && q->text.front() == '"' && q->text.back() == '"');
             FUZZ_CHECK(!mailporter::fuzz::has_cr_or_lf(q->text));

@@ -8,13 +8,13 @@
 // punycode are ASCII; routing keeps each address once; the content digest is
 // deterministic and the same for any chunking of the message.
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "fuzz_check.h"
 #include "mail/address.h"

@@ -5,11 +5,11 @@
 // with base64 of the user or the password; PLAIN decodes to its three parts;
 // an APOP digest is 32 lower-case hex digits (or "" without MD5).
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "fuzz_check.h"
 #include "proto/sasl.h"

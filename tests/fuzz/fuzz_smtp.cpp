@@ -8,13 +8,13 @@
 // and free of controls, '<' and '>', and ends in its only CRLF (no command
 // can be injected).
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 #include "fuzz_check.h"
 #include "proto/smtp_parser.h"
@@ -62,8 +62,8 @@ void check_command(std::string_view addr, const std::string& cmd, std::string_vi
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider in(data, size);
-    const auto mail_size = in.ConsumeBool() ? std::optional<std::uint64_t>(in.ConsumeIntegral<std::uint64_t>())
-                                            : std::nullopt;
+    const auto mail_size =
+        in.ConsumeBool() ? std::optional<std::uint64_t>(in.ConsumeIntegral<std::uint64_t>()) : std::nullopt;
     const bool body_8bit = in.ConsumeBool();
     const auto rest = in.ConsumeRemainingBytesAsString();
     std::string_view text = rest;
@@ -76,13 +76,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
 
         switch (parser.feed_line(line)) {
-            case ReplyParser::Status::Complete: check_reply(parser.take()); break;
+            case ReplyParser::Status::Complete:
+                check_reply(parser.take());
+                break;
             case ReplyParser::Status::Error:
                 FUZZ_CHECK(parser.error().code == mailporter::Errc::ProtocolError);
                 FUZZ_CHECK(parser.feed_line("250 OK") == ReplyParser::Status::Error);
                 parser.reset();
                 break;
-            case ReplyParser::Status::NeedMore: break;
+            case ReplyParser::Status::NeedMore:
+                break;
         }
         if (auto cmd = format_mail_from(line, mail_size, body_8bit)) check_command(line, *cmd, "MAIL FROM:<");
         if (auto cmd = format_rcpt_to(line)) {
