@@ -165,8 +165,8 @@ ServerPage::ServerPage(AccountWizard& wizard) : WizardPageBase(wizard, _("Remote
     tls_row->Add(tls_, wxSizerFlags().CenterVertical());
     tls_row->Add(new wxStaticText(this, wxID_ANY, _("P&ort:")),
                  wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(12)));
-    port_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                           wxSP_ARROW_KEYS, 1, 65535, 995);
+    port_ =
+        new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS, 1, 65535, 995);
     tls_row->Add(port_, wxSizerFlags().CenterVertical());
     grid->Add(tls_row);
     grid->AddSpacer(0);
@@ -314,7 +314,8 @@ TypePage::TypePage(AccountWizard& wizard) : WizardPageBase(wizard, _("Where the 
     row->Add(deliver_to_, wxSizerFlags(1).CenterVertical());
     body()->Add(row, wxSizerFlags().Expand().Border(wxLEFT | wxTOP | wxBOTTOM, FromDIP(24)));
 
-    catch_all_ = new wxRadioButton(this, wxID_ANY, _("&Catch-all mailbox: mail for a whole domain arrives in this box"));
+    catch_all_ =
+        new wxRadioButton(this, wxID_ANY, _("&Catch-all mailbox: mail for a whole domain arrives in this box"));
     body()->Add(catch_all_, wxSizerFlags().Border(wxTOP));
     auto* box = new wxBoxSizer(wxVERTICAL);
     box->Add(hint(this,
@@ -378,8 +379,9 @@ wxString TypePage::problem() const {
     } else {
         const auto domains = split_lines(domains_->GetValue(), "\r\n");
         if (domains.empty())
-            return _("Enter at least one accepted domain, one per line (example.com, or example.com=office.local to "
-                     "translate).");
+            return _(
+                "Enter at least one accepted domain, one per line (example.com, or example.com=office.local to "
+                "translate).");
         for (const auto& d : domains) {
             const auto eq = d.find('=');
             if (!domain_ok(d.substr(0, eq)) || (eq != std::string::npos && !domain_ok(d.substr(eq + 1))))
@@ -412,13 +414,13 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     const int wrap = FromDIP(560);
     body()->Add(new wxStaticText(this, wxID_ANY, _("Once the office server has accepted a message:")),
                 wxSizerFlags().Border(wxBOTTOM, FromDIP(4)));
-    delete_ = new wxRadioButton(this, wxID_ANY, _("&Delete it from the remote server (recommended)"),
-                                wxDefaultPosition, wxDefaultSize, wxRB_GROUP);
+    delete_ = new wxRadioButton(this, wxID_ANY, _("&Delete it from the remote server (recommended)"), wxDefaultPosition,
+                                wxDefaultSize, wxRB_GROUP);
     body()->Add(delete_);
     auto* days_row = new wxBoxSizer(wxHORIZONTAL);
     days_ = new wxRadioButton(this, wxID_ANY, _("&Keep it for"));
-    days_count_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                                 wxSP_ARROW_KEYS, 1, 3650, 7);
+    days_count_ =
+        new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS, 1, 3650, 7);
     days_row->Add(days_, wxSizerFlags().CenterVertical());
     days_row->Add(days_count_, wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(6)));
     days_row->Add(new wxStaticText(this, wxID_ANY, _("days, then delete it")), wxSizerFlags().CenterVertical());
@@ -472,10 +474,10 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     body()->Add(interval_heading, wxSizerFlags().Border(wxTOP, FromDIP(12)));
     auto* interval_row = new wxBoxSizer(wxHORIZONTAL);
     default_interval_ = new wxCheckBox(
-        this, wxID_ANY, wxString::Format(_("&Use the default interval (%d minutes); or check every"),
-                                         wizard.input().default_interval));
-    interval_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                               wxSP_ARROW_KEYS, 1, 1440, wizard.input().default_interval);
+        this, wxID_ANY,
+        wxString::Format(_("&Use the default interval (%d minutes); or check every"), wizard.input().default_interval));
+    interval_ = new wxSpinCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS, 1, 1440,
+                               wizard.input().default_interval);
     interval_row->Add(default_interval_, wxSizerFlags().CenterVertical());
     interval_row->Add(interval_, wxSizerFlags().CenterVertical().Border(wxLEFT | wxRIGHT, FromDIP(6)));
     interval_row->Add(new wxStaticText(this, wxID_ANY, _("minutes")), wxSizerFlags().CenterVertical());
@@ -485,7 +487,8 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
         update_enabled();
         revalidate();
     };
-    for (auto* r : {delete_, days_, forever_, mark_read_, inbox_, named_, all_folders_}) r->Bind(wxEVT_RADIOBUTTON, changed);
+    for (auto* r : {delete_, days_, forever_, mark_read_, inbox_, named_, all_folders_})
+        r->Bind(wxEVT_RADIOBUTTON, changed);
     default_interval_->Bind(wxEVT_CHECKBOX, changed);
     idle_->Bind(wxEVT_CHECKBOX, changed);
     folder_names_->Bind(wxEVT_TEXT, changed);
@@ -519,15 +522,21 @@ void LeavePage::entering() {
 
 void LeavePage::fill(const Account& a) {
     switch (a.leave.kind) {
-        case LeavePolicy::Kind::Delete: delete_->SetValue(true); break;
+        case LeavePolicy::Kind::Delete:
+            delete_->SetValue(true);
+            break;
         case LeavePolicy::Kind::Days:
             days_->SetValue(true);
             days_count_->SetValue(a.leave.days > 0 ? a.leave.days : 7);
             break;
-        case LeavePolicy::Kind::Forever: forever_->SetValue(true); break;
+        case LeavePolicy::Kind::Forever:
+            forever_->SetValue(true);
+            break;
         default:
-            if (is_mark_read(a.leave)) mark_read_->SetValue(true);
-            else delete_->SetValue(true);
+            if (is_mark_read(a.leave))
+                mark_read_->SetValue(true);
+            else
+                delete_->SetValue(true);
     }
     const FolderChoice f = folders_of(a);
     inbox_->SetValue(f.kind == FolderChoice::Kind::Inbox);
@@ -550,10 +559,14 @@ wxString LeavePage::problem() const {
 }
 
 void LeavePage::collect(Account& a) const {
-    if (days_->GetValue()) a.leave = LeavePolicy{LeavePolicy::Kind::Days, days_count_->GetValue()};
-    else if (forever_->GetValue()) a.leave = LeavePolicy{LeavePolicy::Kind::Forever, 0};
-    else if (mark_read_->GetValue() && a.protocol == Protocol::Imap) a.leave = mark_read_policy();
-    else a.leave = LeavePolicy{LeavePolicy::Kind::Delete, 0};
+    if (days_->GetValue())
+        a.leave = LeavePolicy{LeavePolicy::Kind::Days, days_count_->GetValue()};
+    else if (forever_->GetValue())
+        a.leave = LeavePolicy{LeavePolicy::Kind::Forever, 0};
+    else if (mark_read_->GetValue() && a.protocol == Protocol::Imap)
+        a.leave = mark_read_policy();
+    else
+        a.leave = LeavePolicy{LeavePolicy::Kind::Delete, 0};
     FolderChoice f;
     if (named_->GetValue()) {
         f.kind = FolderChoice::Kind::Named;
@@ -598,9 +611,15 @@ void SummaryPage::entering() {
                           static_cast<unsigned>(a.port)) +
          "\n";
     switch (a.tls.mode) {
-        case TlsMode::Implicit: t += _("Encryption: TLS") + "\n"; break;
-        case TlsMode::StartTls: t += _("Encryption: STARTTLS (required)") + "\n"; break;
-        case TlsMode::None: t += _("Encryption: none (the password is sent in clear text)") + "\n"; break;
+        case TlsMode::Implicit:
+            t += _("Encryption: TLS") + "\n";
+            break;
+        case TlsMode::StartTls:
+            t += _("Encryption: STARTTLS (required)") + "\n";
+            break;
+        case TlsMode::None:
+            t += _("Encryption: none (the password is sent in clear text)") + "\n";
+            break;
     }
     if (!a.tls.pinned_sha256.empty())
         t += wxString::Format(_("Trusted certificate: %s"), format_fingerprint(a.tls.pinned_sha256)) + "\n";
@@ -616,15 +635,21 @@ void SummaryPage::entering() {
         t += wxString::Format(_("Delivered to: %s"), u8(a.deliver_to)) + "\n";
     }
     switch (a.leave.kind) {
-        case LeavePolicy::Kind::Delete: t += _("After delivery: deleted from the remote server") + "\n"; break;
+        case LeavePolicy::Kind::Delete:
+            t += _("After delivery: deleted from the remote server") + "\n";
+            break;
         case LeavePolicy::Kind::Days:
             t += wxString::Format(wxPLURAL("After delivery: kept %d day, then deleted",
                                            "After delivery: kept %d days, then deleted", a.leave.days),
                                   a.leave.days) +
                  "\n";
             break;
-        case LeavePolicy::Kind::Forever: t += _("After delivery: kept forever") + "\n"; break;
-        default: t += _("After delivery: kept and marked as read") + "\n"; break;
+        case LeavePolicy::Kind::Forever:
+            t += _("After delivery: kept forever") + "\n";
+            break;
+        default:
+            t += _("After delivery: kept and marked as read") + "\n";
+            break;
     }
     if (a.protocol == Protocol::Imap) {
         const FolderChoice f = folders_of(a);
@@ -641,9 +666,12 @@ void SummaryPage::entering() {
               : wxString::Format(_("Checked at the default interval (%d minutes)"), wizard_.input().default_interval)) +
          "\n";
     const auto& result = wizard_.server().diagnosis().result();
-    if (!result) t += _("Test login: not run with these settings") + "\n";
-    else if (result->ok()) t += _("Test login: worked") + "\n";
-    else t += _("Test login: failed:") + " " + status_sentence(diagnosis_code(*result)) + "\n";
+    if (!result)
+        t += _("Test login: not run with these settings") + "\n";
+    else if (result->ok())
+        t += _("Test login: worked") + "\n";
+    else
+        t += _("Test login: failed:") + " " + status_sentence(diagnosis_code(*result)) + "\n";
     if (!a.enabled) t += _("The account is saved but not checked until you enable it.") + "\n";
     base_text_ = t;
     summary_->ChangeValue(t);
@@ -652,6 +680,7 @@ void SummaryPage::entering() {
 }
 
 wxString SummaryPage::answers_text() const {
+    if (!office_error_.empty()) return _("The office server could not be asked:") + " " + office_error_ + "\n";
     if (answers_.empty()) return {};
     wxString lines = _("The office server says:") + "\n";
     for (const auto& c : answers_) {
@@ -697,22 +726,27 @@ void SummaryPage::ask_office(const Account& a) {
     verifying_ = true;
     asked_ = ask;
     answers_.clear();
+    office_error_.clear();
     summary_->AppendText(_("Asking the office server about the addresses...") + "\n");
     wxWeakRef<SummaryPage> self(this);
-    wizard_.bridge().verify_recipients(
-        *office, wizard_.input().office_password, ask, [self](const Result<std::vector<RecipientCheck>>& r) {
-            if (!self) return;
-            self->verifying_ = false;
-            wxString lines;
-            if (!r) {
-                lines = _("The office server could not be asked:") + " " + u8(r.error().detail) + "\n";
-            } else {
-                self->answers_ = *r;
-                lines = self->answers_text();
-            }
-            self->summary_->ChangeValue(self->base_text_ + lines);
-            self->revalidate();
-        });
+    wizard_.bridge().verify_recipients(*office, wizard_.input().office_password, ask,
+                                       [self](const Result<std::vector<RecipientCheck>>& r) {
+                                           if (!self) return;
+                                           self->verifying_ = false;
+                                           wxString lines;
+                                           if (!r)
+                                               self->office_error_ = u8(r.error().detail);
+                                           else
+                                               self->answers_ = *r;
+                                           lines = self->answers_text();
+                                           self->summary_->ChangeValue(self->base_text_ + lines);
+                                           // The user may have gone back and changed an address meanwhile:
+                                           // entering again asks about the new ones (or shows these answers).
+                                           if (self->wizard_.GetCurrentPage() == self.get())
+                                               self->entering();
+                                           else
+                                               self->revalidate();
+                                       });
 }
 
 wxString SummaryPage::text() const { return summary_->GetValue(); }

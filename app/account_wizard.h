@@ -153,6 +153,7 @@ private:
     bool verifying_ = false;
     std::vector<std::string> asked_;
     std::vector<RecipientCheck> answers_;
+    wxString office_error_;  // the office server could not be asked
     std::string must_accept_;  // the address a refusal of blocks Finish (deliver-to or fallback)
 };
 

@@ -33,9 +33,10 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
                          std::string stored_password)
     : wxPanel(parent), bridge_(bridge), stored_password_(std::move(stored_password)) {
     auto* top = new wxBoxSizer(wxVERTICAL);
-    auto* intro = intro_ = new wxStaticText(this, wxID_ANY,
-                                   _("The office's own mail server (Exchange, Postfix, ...): MailPorter hands every "
-                                     "message to it over SMTP."));
+    auto* intro = intro_ =
+        new wxStaticText(this, wxID_ANY,
+                         _("The office's own mail server (Exchange, Postfix, ...): MailPorter hands every "
+                           "message to it over SMTP."));
     intro->Wrap(FromDIP(520));
     top->Add(intro, wxSizerFlags().Border());
 
