@@ -619,13 +619,15 @@ TEST_CASE("office server down: the remote box is untouched, then drains", "[scri
     Harness h;
     const auto box = make_mailbox(5);
     FakePop3 pop(box);
+    // The live office first: the dead one's port, freed below, can then
+    // never be handed to it.
+    FakeSmtp smtp;
     std::uint16_t dead_port = 0;
     {
         FakeSmtp gone;
         dead_port = gone.port();
     }  // nothing listens there any more
     h.set_office(dead_port);
-    FakeSmtp smtp;
     const auto acc = h.add_account("box", pop.port());
 
     for (int day = 0; day < 3; ++day) {
