@@ -434,12 +434,13 @@ TEST_CASE("the office server refusing and unreachable", "[engine][status]") {
     CHECK(bed.state("box")->status.code == StatusCode::OfficeRefusedSome);
     CHECK(pop.mailbox().size() == 1);  // refused mail stays remote
 
+    // The next box first: the port freed below can then never be handed to it.
+    FakePop3 pop2(make_mailbox(1));
     std::uint16_t closed_port = 0;
     {
         FakeServer gone([](FakeConnection&) {});
         closed_port = gone.port();
     }
-    FakePop3 pop2(make_mailbox(1));
     bed.office(closed_port);
     bed.add("box2", pop2.port());
     REQUIRE(bed.wait_for([&] { return bed.passes("box2") >= 1; }));
