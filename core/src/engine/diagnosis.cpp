@@ -97,6 +97,21 @@ void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {
     d.steps.push_back(std::move(s));
 }
 
+// How Test and the address check reach the office server: its settings,
+// the short deadlines of a diagnosis.
+smtp::ConnectOptions office_connect(const OfficeServer& server, const std::string& password,
+                                    const RelayOptions& options) {
+    smtp::ConnectOptions o;
+    o.host = server.host;
+    o.port = server.port;
+    o.tls = server.tls;
+    o.helo_name = server.helo_name;
+    o.user = server.user;
+    o.password = password;
+    o.deadlines = short_deadlines(options);
+    return o;
+}
+
 void run(asio::io_context& io, std::function<net::awaitable<void>()> body) {
     asio::co_spawn(io, std::move(body), asio::detached);
     io.run();
@@ -250,15 +265,7 @@ Diagnosis test_office(const OfficeServer& server, const std::string& password, c
     if (options.transcript) tr = [&](char dir, std::string_view l) { options.transcript("office", dir, l); };
     smtp::Session smtp(io, tr);
     run(io, [&]() -> net::awaitable<void> {
-        smtp::ConnectOptions o;
-        o.host = server.host;
-        o.port = server.port;
-        o.tls = server.tls;
-        o.helo_name = server.helo_name;
-        o.user = server.user;
-        o.password = password;
-        o.deadlines = short_deadlines(options);
-        auto c = co_await smtp.connect(o);
+        auto c = co_await smtp.connect(office_connect(server, password, options));
         if (!c) {
             if (c.error().code == Errc::CertUntrusted)
                 d.certificate_sha256 = smtp.certificate() ? std::optional(smtp.certificate()->sha256) : net::fingerprint_in(c.error().detail);
@@ -291,15 +298,7 @@ Result<std::vector<RecipientCheck>> verify_recipients(const OfficeServer& server
     smtp::Session smtp(io, tr);
     Result<std::vector<RecipientCheck>> out = make_error(Errc::ProtocolError, "not run", ErrorScope::Server);
     run(io, [&]() -> net::awaitable<void> {
-        smtp::ConnectOptions o;
-        o.host = server.host;
-        o.port = server.port;
-        o.tls = server.tls;
-        o.helo_name = server.helo_name;
-        o.user = server.user;
-        o.password = password;
-        o.deadlines = short_deadlines(options);
-        if (auto c = co_await smtp.connect(o); !c) {
+        if (auto c = co_await smtp.connect(office_connect(server, password, options)); !c) {
             const DiagnosisStep s = step_for(c.error(), server.host, server.port, true);
             out = make_error(c.error().code, s.detail, ErrorScope::Server);
             co_return;
