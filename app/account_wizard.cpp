@@ -20,6 +20,7 @@
 #include "engine_bridge.h"
 #include "icons.h"
 #include "status_text.h"
+#include "ui_parts.h"
 
 namespace mailporter::app {
 
@@ -71,13 +72,6 @@ std::vector<std::string> split_lines(const wxString& text, const wxString& separ
     return out;
 }
 
-wxStaticText* hint(wxWindow* parent, const wxString& text, int width) {
-    auto* label = new wxStaticText(parent, wxID_ANY, text);
-    label->Wrap(width);
-    label->SetForegroundColour(wxColour(0x55, 0x5b, 0x61));
-    return label;
-}
-
 // validate() is the authority; its words are the engine's (English), so
 // the pages check the common cases themselves in translated words first and
 // use this only for what is left.
@@ -93,14 +87,7 @@ wxString backstop(const Account& a) {
 WizardPageBase::WizardPageBase(AccountWizard& wizard, const wxString& title)
     : wxWizardPageSimple(&wizard), wizard_(wizard) {
     auto* top = new wxBoxSizer(wxVERTICAL);
-    // Font first, text second: the label's size is then measured in the
-    // bold font (set after the text, GTK keeps the regular text's width).
-    auto* heading = new wxStaticText(this, wxID_ANY, wxString());
-    heading->SetFont(heading->GetFont().Bold().Scaled(1.2f));
-    heading->SetLabel(title);
-    // GTK may keep the regular font's width for a bold label, and a resize
-    // then cuts it ("Summa..."): reserve the bold text's own extent.
-    heading->SetMinSize(heading->GetTextExtent(title) + FromDIP(wxSize(4, 2)));
+    auto* heading = bold_heading(this, title, 1.2f);
     top->Add(heading, wxSizerFlags().Border(wxBOTTOM));
     body_ = new wxBoxSizer(wxVERTICAL);
     top->Add(body_, wxSizerFlags(1).Expand());
@@ -443,11 +430,7 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     uidl_note_->Hide();
     body()->Add(uidl_note_, wxSizerFlags().Border(wxTOP, FromDIP(4)));
 
-    auto* folders_heading = new wxStaticText(this, wxID_ANY, wxString());
-    folders_heading->SetFont(folders_heading->GetFont().Bold());
-    folders_heading->SetLabel(_("IMAP folders"));
-    // GTK may keep the regular font's width for a bold label: reserve the bold text's.
-    folders_heading->SetMinSize(folders_heading->GetTextExtent(folders_heading->GetLabel()) + FromDIP(wxSize(4, 2)));
+    auto* folders_heading = bold_heading(this, _("IMAP folders"));
     body()->Add(folders_heading, wxSizerFlags().Border(wxTOP, FromDIP(12)));
     inbox_ = new wxRadioButton(this, wxID_ANY, _("&Inbox only"), wxDefaultPosition, wxDefaultSize, wxRB_GROUP);
     body()->Add(inbox_, wxSizerFlags().Border(wxTOP, FromDIP(2)));
@@ -466,11 +449,7 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     folders_note_->SetForegroundColour(wxColour(0x55, 0x5b, 0x61));
     body()->Add(folders_note_, wxSizerFlags().Border(wxTOP, FromDIP(2)));
 
-    auto* interval_heading = new wxStaticText(this, wxID_ANY, wxString());
-    interval_heading->SetFont(interval_heading->GetFont().Bold());
-    interval_heading->SetLabel(_("Checking"));
-    // GTK may keep the regular font's width for a bold label: reserve the bold text's.
-    interval_heading->SetMinSize(interval_heading->GetTextExtent(interval_heading->GetLabel()) + FromDIP(wxSize(4, 2)));
+    auto* interval_heading = bold_heading(this, _("Checking"));
     body()->Add(interval_heading, wxSizerFlags().Border(wxTOP, FromDIP(12)));
     auto* interval_row = new wxBoxSizer(wxHORIZONTAL);
     default_interval_ = new wxCheckBox(

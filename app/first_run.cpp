@@ -20,6 +20,7 @@
 #include "icons.h"
 #include "office_panel.h"
 #include "status_text.h"
+#include "ui_parts.h"
 
 namespace mailporter::app {
 
@@ -33,12 +34,7 @@ std::string trimmed(const wxString& s) {
     return to_u8(t);
 }
 
-wxStaticText* note(wxWindow* parent, const wxString& text) {
-    auto* label = new wxStaticText(parent, wxID_ANY, text);
-    label->Wrap(parent->FromDIP(Wrap));
-    label->SetForegroundColour(wxColour(0x55, 0x5b, 0x61));
-    return label;
-}
+wxStaticText* note(wxWindow* parent, const wxString& text) { return hint(parent, text, parent->FromDIP(Wrap)); }
 
 // A label whose text changes: wrapped to the page, coloured by its verdict.
 void say(wxStaticText* label, const wxString& text, const wxColour& colour) {
@@ -102,11 +98,7 @@ DetectOptions app_detect_options() {
 AssistantPage::AssistantPage(FirstRunAssistant& assistant, const wxString& title, const wxString& intro)
     : wxWizardPageSimple(&assistant), assistant_(assistant) {
     auto* top = new wxBoxSizer(wxVERTICAL);
-    auto* heading = new wxStaticText(this, wxID_ANY, wxString());
-    heading->SetFont(heading->GetFont().Bold().Scaled(1.2f));
-    heading->SetLabel(title);
-    heading->SetMinSize(heading->GetTextExtent(title) + FromDIP(wxSize(4, 2)));
-    top->Add(heading, wxSizerFlags().Border(wxBOTTOM));
+    top->Add(bold_heading(this, title, 1.2f), wxSizerFlags().Border(wxBOTTOM));
     top->Add(note(this, intro), wxSizerFlags().Border(wxBOTTOM));
     body_ = new wxBoxSizer(wxVERTICAL);
     top->Add(body_, wxSizerFlags(1).Expand());
