@@ -17,6 +17,7 @@
 #include "integration/cli_setup.h"
 #include "integration/messages.h"
 #include "integration/testbed.h"
+#include "local_noon.h"
 
 using namespace mailporter::test;
 using namespace std::chrono_literals;
@@ -68,6 +69,7 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::seconds timeout)
 
 TEST_CASE("run with 200 accounts: delivered within one interval, status --json, SIGTERM loses nothing",
           "[integration][service][scale]") {
+    pin_local_noon();  // the "today" counters below must not cross midnight
     auto& bed = TestBed::shared();
     add_bulk_users();
     bed.clear_office();

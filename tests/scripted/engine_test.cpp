@@ -13,6 +13,7 @@
 #include "mailporter/data_dir.h"
 #include "mailporter/engine.h"
 #include "mailporter/service.h"
+#include "local_noon.h"
 #include "scripted/relay_harness.h"
 
 using namespace mailporter;
@@ -148,6 +149,7 @@ std::unique_ptr<Database> open_db(const ScratchDir& dir) {
 
 TEST_CASE("commands produce events; the wake-up fires once per non-empty queue", "[engine]") {
     Watchdog dog(60s, "engine commands test");
+    pin_local_noon();  // "3 delivered today" must not cross midnight
     ScratchDir dir;
     FakePop3 pop(make_mailbox(3));
     FakeSmtp smtp;
