@@ -51,6 +51,8 @@ wxString status_sentence(StatusCode code) {
                      "the provider.");
         case StatusCode::AuthFailed:
             return _("The server refused the login. Check the user name and password; both are case sensitive.");
+        case StatusCode::SignInNeeded:
+            return _("The sign-in for this account has expired or was withdrawn. Sign in again.");
         case StatusCode::OfficeUnreachable:
             return _("The office mail server cannot be reached; no mail is delivered. Check that it is running and "
                      "its name and port.");
@@ -84,6 +86,7 @@ wxString error_headline(Errc code) {
         case Errc::AuthFailed: return _("Login failed: wrong user name or password");
         case Errc::AuthTemporary: return _("The server asked to log in again later");
         case Errc::AuthUnsupported: return _("No login method that both sides support");
+        case Errc::SignInNeeded: return _("The sign-in has expired or was withdrawn: sign in again");
         case Errc::MailboxUnavailable: return _("The mailbox is not available");
         case Errc::SmtpTemporary: return _("The office server refused mail for now");
         case Errc::SmtpPermanent: return _("The office server refused the mail");

@@ -21,6 +21,7 @@ std::string_view to_string(Errc code) {
         case Errc::AuthFailed: return "auth-failed";
         case Errc::AuthTemporary: return "auth-temporary";
         case Errc::AuthUnsupported: return "auth-unsupported";
+        case Errc::SignInNeeded: return "sign-in-needed";
         case Errc::MailboxUnavailable: return "mailbox-unavailable";
         case Errc::SmtpTemporary: return "smtp-temporary";
         case Errc::SmtpPermanent: return "smtp-permanent";

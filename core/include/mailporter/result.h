@@ -33,6 +33,7 @@ enum class Errc {
     AuthFailed,         // wrong user or password ([AUTH] or plain -ERR)
     AuthTemporary,      // [IN-USE], [LOGIN-DELAY], [SYS/TEMP]: try later
     AuthUnsupported,    // no mechanism both sides accept (e.g. bad APOP timestamp)
+    SignInNeeded,       // OAuth2: the grant expired or was revoked; a person must sign in again
     MailboxUnavailable, // message vanished, mailbox gone
     // office server
     SmtpTemporary,      // 4xx

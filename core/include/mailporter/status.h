@@ -44,6 +44,7 @@ enum class StatusCode {
     CertUntrusted,
     TlsNotOffered,
     AuthFailed,
+    SignInNeeded,       // OAuth2: the grant expired or was revoked
     OfficeUnreachable,
     OfficeAuthFailed,
     SecretMissing,

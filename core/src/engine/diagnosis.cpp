@@ -75,6 +75,10 @@ DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port
             s.name = "login";
             advice = "The mailbox is busy or the server asks to wait; another program may be reading it. Try again later.";
             break;
+        case Errc::SignInNeeded:
+            s.name = "login";
+            advice = "Sign in again: the provider no longer accepts the stored sign-in.";
+            break;
         case Errc::AuthUnsupported:
             s.name = "login";
             advice = "The server offers no login method MailPorter can use safely.";

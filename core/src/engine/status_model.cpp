@@ -54,6 +54,7 @@ Status from_account_error(const Error& e) {
         case Errc::TlsNotOffered: return red(StatusCode::TlsNotOffered);
         case Errc::AuthFailed:
         case Errc::AuthUnsupported: return red(StatusCode::AuthFailed);
+        case Errc::SignInNeeded: return red(StatusCode::SignInNeeded);
         case Errc::AuthTemporary: return yellow(StatusCode::MailboxInUse);  // [IN-USE], [LOGIN-DELAY]
         case Errc::TooBig: return yellow(StatusCode::TooBig);
         // A dropped connection, a garbled reply or a vanished message: the pass
@@ -79,7 +80,7 @@ Status from_account_error(const Error& e) {
 }
 
 Status from_office_error(const Error& e) {
-    if (e.code == Errc::AuthFailed || e.code == Errc::AuthUnsupported)
+    if (e.code == Errc::AuthFailed || e.code == Errc::AuthUnsupported || e.code == Errc::SignInNeeded)
         return make(Colour::Red, StatusCode::OfficeAuthFailed, e.detail);
     if (e.code == Errc::SecretMissing || e.code == Errc::SecretStoreUnavailable)
         return make(Colour::Red, StatusCode::SecretMissing, e.detail);
@@ -120,6 +121,7 @@ std::string_view to_string(StatusCode code) {
         case StatusCode::CertUntrusted: return "cert-untrusted";
         case StatusCode::TlsNotOffered: return "tls-not-offered";
         case StatusCode::AuthFailed: return "auth-failed";
+        case StatusCode::SignInNeeded: return "sign-in-needed";
         case StatusCode::OfficeUnreachable: return "office-unreachable";
         case StatusCode::OfficeAuthFailed: return "office-auth-failed";
         case StatusCode::SecretMissing: return "secret-missing";
@@ -175,6 +177,8 @@ std::string Status::sentence() const {
                    "the provider.";
         case StatusCode::AuthFailed:
             return "The server refused the login. Check the user name and password; both are case sensitive.";
+        case StatusCode::SignInNeeded:
+            return "The sign-in for this account has expired or was withdrawn. Sign in again.";
         case StatusCode::OfficeUnreachable:
             return "The office mail server cannot be reached; no mail is delivered. Check that it is running and "
                    "its name and port.";

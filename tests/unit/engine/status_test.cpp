@@ -80,6 +80,7 @@ TEST_CASE("an error that stopped the pass decides colour and code", "[status]") 
         {Errc::TlsNotOffered, Colour::Red, StatusCode::TlsNotOffered},
         {Errc::AuthFailed, Colour::Red, StatusCode::AuthFailed},
         {Errc::AuthUnsupported, Colour::Red, StatusCode::AuthFailed},
+        {Errc::SignInNeeded, Colour::Red, StatusCode::SignInNeeded},
         {Errc::AuthTemporary, Colour::Yellow, StatusCode::MailboxInUse},
         {Errc::ConnectionLost, Colour::Yellow, StatusCode::Retrying},
         {Errc::ProtocolError, Colour::Yellow, StatusCode::Retrying},
