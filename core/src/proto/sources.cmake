@@ -2,9 +2,11 @@
 list(APPEND MAILPORTER_CORE_SOURCES
   src/proto/dot_codec.cpp
   src/proto/imap_parser.cpp
+  src/proto/imap_login.cpp
   src/proto/imap_session.cpp
   src/proto/pop3_parser.cpp
   src/proto/sanitize.cpp
+  src/proto/bearer.cpp
   src/proto/sasl.cpp
   src/proto/smtp_parser.cpp
 )

@@ -1,0 +1,37 @@
+#pragma once
+// Small helpers shared by the IMAP session's translation units
+// (imap_session.cpp, imap_login.cpp). Not part of the session's interface.
+
+#include <string>
+#include <string_view>
+
+#include "proto/imap_session.h"
+#include "proto/sanitize.h"
+
+namespace mailporter::imap::detail {
+
+inline Error protocol(std::string detail, ErrorScope scope = ErrorScope::Account) {
+    return make_error(Errc::ProtocolError, std::move(detail), scope, Retry::Later);
+}
+
+inline Error wrong_state(std::string_view what, State s) {
+    return make_error(Errc::Internal, std::string(what) + " called in IMAP state " + std::string(to_string(s)),
+                      ErrorScope::Account, Retry::Later);
+}
+
+// Text of a server reply for an error message: sanitised, without the
+// trailing full stop our own sentence adds.
+inline std::string server_text(std::string_view text) {
+    std::string t = sanitize_for_log(text, 200);
+    while (!t.empty() && (t.back() == '.' || t.back() == ' ')) t.pop_back();
+    return t;
+}
+
+inline std::string reply_text(const Response& r) {
+    std::string t = std::string(to_string(r.status));
+    if (!r.code.name.empty()) t += " [" + r.code.name + (r.code.text.empty() ? "" : " " + r.code.text) + "]";
+    if (!r.text.empty()) t += " " + r.text;
+    return server_text(t);
+}
+
+}  // namespace mailporter::imap::detail
