@@ -20,6 +20,7 @@
 #include "proto/imap_session.h"
 #include "proto/sasl.h"
 #include "scripted/fake_server.h"
+#include "scripted/run_coro.h"
 
 using namespace mailporter;
 using namespace mailporter::test;
@@ -49,14 +50,7 @@ struct Client {
 
     template <class T>
     T run(asio::awaitable<T> op) {
-        std::optional<T> out;
-        asio::co_spawn(
-            io, [&out, op = std::move(op)]() mutable -> asio::awaitable<void> { out.emplace(co_await std::move(op)); },
-            asio::detached);
-        io.restart();
-        io.run();
-        REQUIRE(out.has_value());
-        return std::move(*out);
+        return run_coro(io, std::move(op));
     }
 
     Result<void> connect(std::uint16_t port, TlsMode mode = TlsMode::None) {

@@ -33,3 +33,5 @@ mailporter_add_test(test_ledger scripted
 set_tests_properties(test_ledger PROPERTIES TIMEOUT 300)
 # Autodetect's DNS client against a scripted DNS server (UDP and TCP).
 mailporter_add_test(test_dns_client scripted scripted/dns_client_test.cpp)
+# OAuth2 bearer logins (XOAUTH2, OAUTHBEARER) over POP3, IMAP and SMTP.
+mailporter_add_test(test_bearer scripted scripted/fake_server.cpp scripted/bearer_test.cpp)

@@ -15,6 +15,7 @@
 #include "mailporter/engine.h"
 #include "proto/pop3_session.h"
 #include "scripted/fake_server.h"
+#include "scripted/run_coro.h"
 
 using namespace mailporter;
 using namespace mailporter::test;
@@ -23,18 +24,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> op) {
-    std::optional<T> out;
-    asio::co_spawn(
-        io, [&out, op = std::move(op)]() mutable -> asio::awaitable<void> { out.emplace(co_await std::move(op)); },
-        asio::detached);
-    io.restart();
-    io.run();
-    REQUIRE(out.has_value());
-    return std::move(*out);
-}
-
 Result<void> pop3_login(FakePop3& pop, const std::string& user) {
     asio::io_context io;
     pop3::Session s(io);
@@ -42,8 +31,8 @@ Result<void> pop3_login(FakePop3& pop, const std::string& user) {
     d.connect = d.handshake = d.read = d.write = 5s;
     TlsSettings tls;
     tls.mode = TlsMode::None;
-    if (auto c = run(io, s.connect("127.0.0.1", pop.port(), tls, d)); !c) return c;
-    return run(io, s.login(pop3::Credentials{user, "pw"}));
+    if (auto c = run_coro(io, s.connect("127.0.0.1", pop.port(), tls, d)); !c) return c;
+    return run_coro(io, s.login(pop3::Credentials{user, "pw"}));
 }
 
 }  // namespace

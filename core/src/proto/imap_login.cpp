@@ -139,6 +139,76 @@ net::awaitable<Result<void>> Session::auth_login(const Credentials& c) {
     co_return Result<void>{};
 }
 
+net::awaitable<Result<void>> Session::auth_bearer(const Credentials& c) {
+    auto mech = sasl::choose_bearer(caps_.sasl);
+    if (!mech) {
+        std::string offered;
+        for (const auto& m : caps_.sasl) offered += (offered.empty() ? "" : " ") + m;
+        co_return fail(make_error(Errc::AuthUnsupported,
+                                  "the server does not offer OAuth2 sign-in (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)" +
+                                      (offered.empty() ? std::string() : "; it offers " + sanitize_for_log(offered)),
+                                  ErrorScope::Account, Retry::Never));
+    }
+    const std::string name(sasl::mechanism_name(*mech));
+    auth_method_ = "AUTHENTICATE " + name;
+    if (auto ok = sasl::check_bearer_input(c.user, c.bearer); !ok) co_return std::move(ok).error();
+    std::string response = sasl::initial_response(*mech, c.user, host_, port_, c.bearer);
+    const std::string tag = next_tag();
+    const std::string shown = tag + " AUTHENTICATE " + name + " <redacted>";
+    bool refused_by_challenge = false;
+    std::string challenge_words;
+    Response tagged;
+    if (caps_.sasl_ir) {
+        std::string line = tag + " AUTHENTICATE " + name + " " + response;
+        wipe(response);
+        auto w = co_await send(line, shown);
+        wipe(line);
+        if (!w) co_return w;
+    } else {
+        if (auto w = co_await send(tag + " AUTHENTICATE " + name); !w) {
+            wipe(response);
+            co_return w;
+        }
+        auto go = co_await wait_continuation(tag, {});
+        if (!go || !*go) wipe(response);
+        if (!go) co_return std::move(go).error();
+        if (!*go) co_return fail(login_error(*pending_tagged_, auth_method_));
+        auto w = co_await send(response, "<redacted>");
+        wipe(response);
+        if (!w) co_return w;
+    }
+    for (;;) {
+        auto r = co_await read_response();
+        if (!r) co_return std::move(r).error();
+        if (r->kind == Response::Kind::Continuation) {
+            if (refused_by_challenge) co_return fail(protocol("the server sent a second challenge after refusing the token"));
+            // RFC 7628 §3.2.2: the error challenge; our reply ends the exchange.
+            refused_by_challenge = true;
+            challenge_words = sasl::describe_bearer_challenge(r->text);
+            if (auto x = co_await send(sasl::abort_response(*mech)); !x) co_return x;
+            continue;
+        }
+        if (r->kind == Response::Kind::Tagged) {
+            if (r->tag != tag) co_return fail(protocol("unexpected tagged reply to AUTHENTICATE"));
+            tagged = std::move(*r);
+            break;
+        }
+        if (r->status == Status::Bye) co_return fail(closed_error(*r));
+        if (auto n = note_untagged(*r); !n) co_return fail(std::move(n).error());
+    }
+    if (tagged.status == Status::Ok) {
+        if (refused_by_challenge) co_return fail(protocol("the server accepted the login after refusing the token"));
+        login_ok_ = std::move(tagged);
+        co_return Result<void>{};
+    }
+    using K = ResponseCode::Kind;
+    const auto k = tagged.code.kind;
+    if (tagged.status == Status::Bad || k == K::Unavailable || k == K::InUse || k == K::ServerBug || k == K::Limit ||
+        k == K::PrivacyRequired)
+        co_return fail(login_error(tagged, auth_method_));
+    co_return fail(sasl::bearer_refused(name, tagged.text, challenge_words));
+}
+
 net::awaitable<Result<void>> Session::login(const Credentials& credentials) {
     if (state_ == State::Authenticated && auth_method_ == "PREAUTH") co_return Result<void>{};
     if (state_ != State::NotAuthenticated) co_return wrong_state("login", state_);
@@ -147,7 +217,9 @@ net::awaitable<Result<void>> Session::login(const Credentials& credentials) {
                              Retry::Never);
     const bool plain = std::find(caps_.sasl.begin(), caps_.sasl.end(), "PLAIN") != caps_.sasl.end();
     Result<void> r;
-    if (plain) {
+    if (!credentials.bearer.empty()) {
+        r = co_await auth_bearer(credentials);
+    } else if (plain) {
         r = co_await auth_plain(credentials);
     } else if (caps_.logindisabled) {
         // RFC 3501 §6.2.3: LOGINDISABLED forbids LOGIN; without TLS that

@@ -402,6 +402,8 @@ net::awaitable<Result<void>> Session::connect(const std::string& host, std::uint
                                               const net::Deadlines& deadlines) {
     state_ = State::Greeting;
     deadlines_ = deadlines;
+    host_ = host;
+    port_ = port;
     auto s = co_await net::Stream::connect(io_, host, port, tls, deadlines);
     if (!s) {
         state_ = State::Failed;

@@ -43,6 +43,9 @@ std::string_view to_string(State s);
 struct Credentials {
     std::string user;
     std::string password;
+    // An OAuth2 access token: when set, login() uses AUTHENTICATE
+    // OAUTHBEARER or XOAUTH2 only (never the password).
+    std::string bearer;
 };
 
 struct Capabilities {
@@ -220,6 +223,7 @@ private:
     net::awaitable<Result<void>> read_capabilities();
     net::awaitable<Result<void>> auth_plain(const Credentials& c);
     net::awaitable<Result<void>> auth_login(const Credentials& c);
+    net::awaitable<Result<void>> auth_bearer(const Credentials& c);
     net::awaitable<Result<std::vector<std::uint32_t>>> store_flags(const std::vector<std::uint32_t>& uids,
                                                                    std::string_view flag);
     net::awaitable<Result<std::vector<std::uint32_t>>> search_uids(const std::string& criteria);
@@ -229,6 +233,8 @@ private:
     Error closed_error(const Response& bye);
 
     net::Deadlines deadlines_;
+    std::string host_;  // for OAUTHBEARER's host and port
+    std::uint16_t port_ = 0;
     Capabilities caps_;
     bool caps_known_ = false;
     std::string greeting_;

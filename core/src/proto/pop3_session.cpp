@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proto/bearer.h"
 #include "proto/dot_codec.h"
 #include "proto/sanitize.h"
 #include "proto/sasl.h"
@@ -94,6 +95,8 @@ net::awaitable<Result<void>> Session::read_capabilities() {
 net::awaitable<Result<void>> Session::connect(const std::string& host, std::uint16_t port, const TlsSettings& tls,
                                               const net::Deadlines& deadlines) {
     state_ = State::Greeting;
+    host_ = host;
+    port_ = port;
     auto s = co_await net::Stream::connect(io_, host, port, tls, deadlines);
     if (!s) {
         state_ = State::Failed;
@@ -201,6 +204,74 @@ net::awaitable<Result<void>> Session::auth_sasl(const std::string& mech, const C
     co_return Result<void>{};
 }
 
+namespace {
+// RFC 5034 §4: "+" SP base64 (or a bare "+"); "+OK" is a status.
+bool is_continuation(std::string_view line) { return line == "+" || line.rfind("+ ", 0) == 0; }
+}  // namespace
+
+net::awaitable<Result<void>> Session::auth_bearer(const Credentials& c) {
+    auto mech = sasl::choose_bearer(caps_.sasl);
+    if (!mech) {
+        // A server that lists no SASL mechanisms may still take XOAUTH2; one
+        // that lists others without a bearer mechanism does not.
+        if (capa_supported_ && !caps_.sasl.empty()) {
+            std::string offered;
+            for (const auto& m : caps_.sasl) offered += (offered.empty() ? "" : " ") + m;
+            co_return fail(make_error(Errc::AuthUnsupported,
+                                      "the server does not offer OAuth2 sign-in (XOAUTH2 or OAUTHBEARER); it offers " +
+                                          sanitize_for_log(offered),
+                                      ErrorScope::Account, Retry::Never));
+        }
+        mech = sasl::BearerMech::XOAuth2;
+    }
+    const std::string name(sasl::mechanism_name(*mech));
+    auth_method_ = "SASL " + name;
+    if (auto ok = sasl::check_bearer_input(c.user, c.bearer); !ok) co_return std::move(ok).error();
+    std::string ir = sasl::initial_response(*mech, c.user, host_, port_, c.bearer);
+    // RFC 5034 §4: the AUTH line is at most 255 octets with its CRLF; a
+    // longer initial response (any real token) follows an empty "+"
+    // continuation, the form Microsoft requires.
+    Result<void> w;
+    if (name.size() + ir.size() + 8 <= 255) {
+        std::string line = "AUTH " + name + " " + ir;
+        w = co_await send(line, "AUTH " + name + " <redacted>");
+        proto::wipe(line);
+    } else if ((w = co_await send("AUTH " + name))) {
+        auto go = co_await stream_->read_line(MaxLine);
+        if (!go) {
+            proto::wipe(ir);
+            co_return fail(std::move(go).error());
+        }
+        if (!is_continuation(*go)) {
+            proto::wipe(ir);
+            auto st = parse_status(*go);
+            if (!st) co_return fail(std::move(st).error());
+            co_return fail(login_error(*st, auth_method_));
+        }
+        w = co_await send(ir, "<redacted>");
+    }
+    proto::wipe(ir);
+    if (!w) co_return fail(std::move(w).error());
+    auto line = co_await stream_->read_line(MaxLine);
+    if (!line) co_return fail(std::move(line).error());
+    std::string challenge_words;
+    if (is_continuation(*line)) {
+        // RFC 7628 §3.2.2: the error challenge; the reply ends the exchange.
+        challenge_words = sasl::describe_bearer_challenge(line->size() > 2 ? line->substr(2) : std::string());
+        if (auto a = co_await send(sasl::abort_response(*mech)); !a) co_return fail(std::move(a).error());
+        line = co_await stream_->read_line(MaxLine);
+        if (!line) co_return fail(std::move(line).error());
+    }
+    auto st = parse_status(*line);
+    if (!st) co_return fail(std::move(st).error());
+    if (st->ok && challenge_words.empty()) co_return Result<void>{};
+    if (st->ok) co_return fail(protocol("the server accepted the login after refusing the token"));
+    if (st->code == RespCode::InUse || st->code == RespCode::LoginDelay || st->code == RespCode::SysTemp ||
+        st->code == RespCode::SysPerm)
+        co_return fail(login_error(*st, auth_method_));
+    co_return fail(sasl::bearer_refused(name, st->text, challenge_words));
+}
+
 net::awaitable<Result<void>> Session::login(const Credentials& c) {
     if (state_ != State::Authorization) co_return protocol("login in state " + std::string(to_string(state_)));
     const bool tls = tls_active();
@@ -208,6 +279,11 @@ net::awaitable<Result<void>> Session::login(const Credentials& c) {
         return std::find(caps_.sasl.begin(), caps_.sasl.end(), m) != caps_.sasl.end();
     };
     Result<void> r;
+    if (!c.bearer.empty()) {
+        r = co_await auth_bearer(c);
+        if (r) state_ = State::Transaction;
+        co_return r;
+    }
     // Without TLS, prefer methods that do not put the password on the wire.
     if (!tls && has("CRAM-MD5")) {
         r = co_await auth_sasl("CRAM-MD5", c);

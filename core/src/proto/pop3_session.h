@@ -25,6 +25,9 @@ std::string_view to_string(State s);
 struct Credentials {
     std::string user;
     std::string password;
+    // An OAuth2 access token: when set, login() signs in with OAUTHBEARER or
+    // XOAUTH2 only (never the password methods).
+    std::string bearer;
 };
 
 // A chunk consumer for RETR: returns an error to abort (the rest of the
@@ -88,12 +91,15 @@ private:
     net::awaitable<Result<std::vector<std::string>>> read_multiline_lines(std::size_t max_lines);
     net::awaitable<Result<void>> read_capabilities();
     net::awaitable<Result<void>> auth_sasl(const std::string& mech, const Credentials& c);
+    net::awaitable<Result<void>> auth_bearer(const Credentials& c);
     Error login_error(const StatusLine& st, std::string_view method);
 
     Capabilities caps_;
     bool capa_supported_ = true;
     bool uidl_supported_ = true;
     std::string greeting_;
+    std::string host_;  // for OAUTHBEARER's host and port
+    std::uint16_t port_ = 0;
     std::optional<std::string> apop_timestamp_;
     std::string auth_method_;
     std::size_t pending_retr_ = 0;

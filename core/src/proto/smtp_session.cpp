@@ -5,6 +5,7 @@
 #include <boost/asio/ip/host_name.hpp>
 
 #include "proto/sanitize.h"
+#include "proto/bearer.h"
 #include "proto/sasl.h"
 #include "proto/wire_guard.h"
 
@@ -162,6 +163,7 @@ net::awaitable<Result<void>> Session::authenticate(const ConnectOptions& o) {
                               sanitize_for_log(r.text(), 300) + ". Check the user name and password",
                           ErrorScope::Server, Retry::Never);
     };
+    if (!o.bearer.empty()) co_return co_await authenticate_bearer(o);
     if (has("PLAIN")) {
         // RFC 4954 §4: initial response in the AUTH command.
         if (auto w = co_await send("AUTH PLAIN " + sasl::plain_response("", o.user, o.password), "AUTH PLAIN <redacted>"); !w)
@@ -189,6 +191,42 @@ net::awaitable<Result<void>> Session::authenticate(const ConnectOptions& o) {
     co_return fail(make_error(Errc::AuthUnsupported,
                               "the office server offers no login method MailPorter supports (PLAIN, LOGIN)",
                               ErrorScope::Server, Retry::Never));
+}
+
+net::awaitable<Result<void>> Session::authenticate_bearer(const ConnectOptions& o) {
+    const auto mech = sasl::choose_bearer(caps_.auth);
+    if (!mech)
+        co_return fail(make_error(Errc::AuthUnsupported,
+                                  "the office server does not offer OAuth2 sign-in (AUTH XOAUTH2 or OAUTHBEARER)",
+                                  ErrorScope::Server, Retry::Never));
+    if (auto ok = sasl::check_bearer_input(o.user, o.bearer); !ok) {
+        auto e = std::move(ok).error();
+        e.scope = ErrorScope::Server;
+        co_return fail(std::move(e));
+    }
+    const std::string name(sasl::mechanism_name(*mech));
+    // RFC 4954 §4: an AUTH line may be up to 12288 octets: the initial
+    // response goes in the command.
+    std::string line = "AUTH " + name + " " + sasl::initial_response(*mech, o.user, o.host, o.port, o.bearer);
+    auto w = co_await send(line, "AUTH " + name + " <redacted>");
+    proto::wipe(line);
+    if (!w) co_return w;
+    auto r = co_await read_reply();
+    if (!r) co_return std::move(r).error();
+    std::string challenge_words;
+    if (r->code == 334) {
+        // RFC 7628 §3.2.2: the error challenge; our reply ends the exchange.
+        challenge_words = sasl::describe_bearer_challenge(r->lines.empty() ? "" : r->lines.front());
+        if (auto a = co_await send(sasl::abort_response(*mech)); !a) co_return a;
+        r = co_await read_reply();
+        if (!r) co_return std::move(r).error();
+        if (r->code == 235) co_return fail(make_error(Errc::ProtocolError, "the office server accepted the login after refusing the token", ErrorScope::Server));
+    }
+    if (r->code == 235) co_return Result<void>{};
+    if (r->transient()) co_return fail(reply_error("AUTH", *r, ErrorScope::Server));
+    auto e = sasl::bearer_refused(name, std::to_string(r->code) + " " + r->text(), challenge_words);
+    e.scope = ErrorScope::Server;
+    co_return fail(std::move(e));
 }
 
 net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const std::vector<std::string>& recipients,

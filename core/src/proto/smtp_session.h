@@ -30,6 +30,7 @@ struct ConnectOptions {
     std::string helo_name;
     std::string user;      // empty: no AUTH
     std::string password;
+    std::string bearer;    // an OAuth2 access token: AUTH OAUTHBEARER / XOAUTH2 instead of the password
     net::Deadlines deadlines;
     // RFC 5321 §4.5.3.2.6 "DATA Termination: 10 minutes": the server may
     // scan and queue the message before it answers the final dot; giving up
@@ -103,6 +104,7 @@ private:
     net::awaitable<Result<Reply>> read_reply();
     net::awaitable<Result<void>> ehlo();
     net::awaitable<Result<void>> authenticate(const ConnectOptions& o);
+    net::awaitable<Result<void>> authenticate_bearer(const ConnectOptions& o);
 
     EhloCaps caps_;
     Reply greeting_;
