@@ -183,6 +183,33 @@ Result<void> validate(const Account& a) {
         return invalid("account " + a.name + ": the interval must be from 1 to 1440 minutes");
     if (!a.tls.pinned_sha256.empty())
         if (auto f = normalise_fingerprint(a.tls.pinned_sha256); !f) return f.error();
+    if (auto o = validate(a.oauth); !o) return invalid("account " + a.name + ": " + o.error().detail);
+    return {};
+}
+
+Result<void> validate(const OAuthSettings& o) {
+    if (o.provider.empty()) return {};
+    if (o.provider != "microsoft" && o.provider != "google") {
+        const bool https = o.provider.rfind("https://", 0) == 0, http = o.provider.rfind("http://", 0) == 0;
+        if (!https && !http)
+            return invalid("the sign-in provider must be microsoft, google, or the https:// address of an "
+                           "authorization server");
+        const auto host_start = o.provider.find("//") + 2;
+        const auto host = o.provider.substr(host_start, o.provider.find_first_of(":/", host_start) - host_start);
+        if (http && host != "127.0.0.1" && host != "localhost" && host != "[::1]")
+            return invalid("the authorization server must be reached over https (http only on this machine)");
+        if (std::any_of(o.provider.begin(), o.provider.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
+            return invalid("the authorization server's address contains spaces or control characters");
+    }
+    if (!std::all_of(o.tenant.begin(), o.tenant.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_'; }))
+        return invalid("the tenant must be a tenant id or a domain such as contoso.onmicrosoft.com");
+    if (std::any_of(o.client_id.begin(), o.client_id.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
+        return invalid("the client id contains spaces or control characters");
+    if (o.app_only && o.provider != "microsoft" && o.provider.find("://") == std::string::npos)
+        return invalid("app-only access (client credentials) is for Microsoft 365");
+    if (o.app_only && o.client_id.empty())
+        return invalid("app-only access needs the client id of the app registered in your tenant");
     return {};
 }
 

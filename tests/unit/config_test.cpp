@@ -78,3 +78,30 @@ TEST_CASE("error codes round-trip through their names", "[result]") {
     }
     CHECK(errc_from_string("no-such-code") == Errc::Internal);
 }
+
+TEST_CASE("OAuth2 settings: providers, loopback-only http, tenants, app-only", "[config][oauth]") {
+    const auto ok = [](OAuthSettings o) { return validate(o).ok(); };
+    CHECK(ok({}));
+    CHECK(ok({"microsoft", "", "", false}));
+    CHECK(ok({"microsoft", "contoso.onmicrosoft.com", "abc-123", true}));
+    CHECK(ok({"google", "", "1234.apps.googleusercontent.com", false}));
+    CHECK(ok({"https://sso.example.com/realms/mail", "", "mailporter", false}));
+    CHECK(ok({"http://127.0.0.1:8080", "", "x", false}));
+    CHECK_FALSE(ok({"yahoo", "", "", false}));
+    CHECK_FALSE(ok({"http://sso.example.com", "", "x", false}));        // a grant over plain http
+    CHECK_FALSE(ok({"http://127.0.0.1.evil.test/", "", "x", false}));
+    CHECK_FALSE(ok({"microsoft", "contoso.com/../x", "", false}));      // a tenant that changes the path
+    CHECK_FALSE(ok({"microsoft", "", "id with space", false}));
+    CHECK_FALSE(ok({"microsoft", "", "", true}));                       // app-only needs the tenant's app id
+    CHECK_FALSE(ok({"google", "", "x", true}));                         // app-only is Microsoft's
+    Account a;
+    a.name = "box";
+    a.host = "imap.example.test";
+    a.port = 993;
+    a.user = "u";
+    a.deliver_to = "alice@office.test";
+    a.oauth.provider = "yahoo";
+    auto r = validate(a);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().detail.find("account box: the sign-in provider") == 0);
+}

@@ -49,6 +49,23 @@ struct TlsSettings {
     bool operator==(const TlsSettings&) const = default;
 };
 
+// How an account signs in when it does not use a password: OAuth2 (issue
+// 14). The secret store then holds the grant (refresh token, the current
+// access token, and for app-only access the client secret) under the
+// account's key instead of a password.
+struct OAuthSettings {
+    // "" (a password login), "microsoft", "google", or the URL of an
+    // authorization server whose discovery document names its endpoints.
+    std::string provider;
+    std::string tenant;     // microsoft: "organizations" when empty; a tenant id or domain
+    std::string client_id;  // empty: the client id built into MailPorter for the provider
+    bool app_only = false;  // Microsoft 365 client credentials (POP/IMAP.AccessAsApp), no person signs in
+    bool operator==(const OAuthSettings&) const = default;
+};
+// "microsoft", "google" or an http(s) URL (http only for loopback hosts);
+// the message says what is wrong.
+Result<void> validate(const OAuthSettings& o);
+
 struct Account {
     std::int64_t id = 0;  // assigned by the store
     std::string name;
@@ -75,6 +92,8 @@ struct Account {
     std::int64_t max_size_bytes = 0;    // 0: no limit
     int interval_minutes = 0;           // 0: the global default
     bool enabled = true;
+    OAuthSettings oauth;                // provider empty: the account signs in with a password
+    bool uses_oauth() const { return !oauth.provider.empty(); }
     bool operator==(const Account&) const = default;
 };
 

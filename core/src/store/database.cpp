@@ -58,15 +58,15 @@ constexpr std::string_view SqlOfficeSet =
 #define MAILPORTER_ACCOUNT_COLUMNS                                                                   \
     "name, protocol, host, port, tls_mode, tls_pin, allow_legacy_tls, user, deliver_to, leave_policy, " \
     "max_per_pass, max_size_bytes, interval_minutes, enabled, catch_all, domains, fallback, envelope_headers, " \
-    "folders, idle"
+    "folders, idle, oauth"
 constexpr std::string_view SqlAccountInsert =
     "INSERT INTO accounts (" MAILPORTER_ACCOUNT_COLUMNS ") "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 constexpr std::string_view SqlAccountUpdate =
     "UPDATE accounts SET name = ?1, protocol = ?2, host = ?3, port = ?4, tls_mode = ?5, tls_pin = ?6, "
     "allow_legacy_tls = ?7, user = ?8, deliver_to = ?9, leave_policy = ?10, max_per_pass = ?11, "
     "max_size_bytes = ?12, interval_minutes = ?13, enabled = ?14, catch_all = ?15, domains = ?16, fallback = ?17, "
-    "envelope_headers = ?18, folders = ?19, idle = ?20 WHERE id = ?21";
+    "envelope_headers = ?18, folders = ?19, idle = ?20, oauth = ?21 WHERE id = ?22";
 constexpr std::string_view SqlAccountDelete = "DELETE FROM accounts WHERE id = ?1";
 constexpr std::string_view SqlAccountFind =
     "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
@@ -144,6 +144,9 @@ void bind_account(SQLite::Statement& s, const Account& a) {
     bind(s, 18, join_lines(a.envelope_headers));
     bind(s, 19, join_lines(a.folders));
     s.bind(20, a.idle ? 1 : 0);
+    bind(s, 21, a.uses_oauth() ? a.oauth.provider + "\n" + a.oauth.tenant + "\n" + a.oauth.client_id + "\n" +
+                                     (a.oauth.app_only ? "app-only" : "delegated")
+                               : std::string());
 }
 
 Account read_account(const SQLite::Statement& s) {
@@ -169,6 +172,13 @@ Account read_account(const SQLite::Statement& s) {
     a.envelope_headers = split_lines(s.getColumn(18).getString());
     a.folders = split_lines(s.getColumn(19).getString());
     a.idle = s.getColumn(20).getInt() != 0;
+    // provider, tenant, client id, mode: one per line, empty lines kept.
+    std::vector<std::string> o(1);
+    for (const char c : s.getColumn(21).getString()) {
+        if (c == '\n') o.emplace_back();
+        else o.back() += c;
+    }
+    if (o.size() == 4) a.oauth = OAuthSettings{o[0], o[1], o[2], o[3] == "app-only"};
     return a;
 }
 
@@ -373,7 +383,7 @@ Result<void> Database::update_account(const Account& a) {
         impl_->check_group();
         Use q(impl_->stmt(SqlAccountUpdate));
         bind_account(*q, a);
-        q->bind(21, a.id);
+        q->bind(22, a.id);
         int changed = 0;
         try {
             changed = q->exec();

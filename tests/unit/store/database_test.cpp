@@ -475,3 +475,28 @@ TEST_CASE("a second open in the same process keeps the first connection's view o
         CHECK(std::filesystem::exists(dir / "state.db-wal"));
     }
 }
+
+TEST_CASE("OAuth2 settings round-trip, empty fields kept in place", "[store][oauth]") {
+    auto db = Database::open_memory().value();
+    Account a;
+    a.name = "m365";
+    a.protocol = Protocol::Imap;
+    a.host = "outlook.office365.com";
+    a.port = 993;
+    a.user = "info@contoso.com";
+    a.deliver_to = "info@office.local";
+    a.oauth.provider = "microsoft";
+    a.oauth.tenant = "";  // "organizations"
+    a.oauth.client_id = "00000000-1111-2222-3333-444444444444";
+    REQUIRE(db->add_account(a).ok());
+    auto found = db->find_account("m365").value();
+    REQUIRE(found);
+    CHECK(found->oauth == a.oauth);
+    CHECK(found->uses_oauth());
+    found->oauth = OAuthSettings{"https://login.example.test/realm", "contoso.com", "", true};
+    REQUIRE(db->update_account(*found).ok());
+    CHECK(db->find_account("m365").value()->oauth == found->oauth);
+    found->oauth = {};
+    REQUIRE(db->update_account(*found).ok());
+    CHECK_FALSE(db->find_account("m365").value()->uses_oauth());
+}
