@@ -33,3 +33,10 @@ mailporter_add_test(test_ledger scripted
 set_tests_properties(test_ledger PROPERTIES TIMEOUT 300)
 # Autodetect's DNS client against a scripted DNS server (UDP and TCP).
 mailporter_add_test(test_dns_client scripted scripted/dns_client_test.cpp)
+# OAuth2 flows (discovery, refresh, browser and device sign-in) against a
+# scripted HTTP server on loopback.
+mailporter_add_test(test_oauth_flows scripted
+  scripted/fake_server.cpp
+  scripted/oauth_flows_test.cpp
+  scripted/oauth_signin_test.cpp
+)
