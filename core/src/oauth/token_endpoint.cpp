@@ -126,11 +126,7 @@ Result<TokenReply> post_form(const std::string& endpoint, FormFields fields, con
     }
     request.body = form_encode(fields);
     auto r = detect::http_request(*url, request, to_detect(http));
-    if (!r) {
-        Error e = std::move(r).error();
-        e.retry = e.code == Errc::TooBig || e.code == Errc::ProtocolError ? Retry::Later : e.retry;
-        return e;
-    }
+    if (!r) return std::move(r).error();  // network, TLS, oversized: Retry::Later as they come
     TokenReply reply;
     reply.status = r->status;
     reply.host = url->host;
