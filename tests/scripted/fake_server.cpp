@@ -223,6 +223,15 @@ std::optional<std::string> FakeConnection::read_line(std::chrono::milliseconds t
     }
 }
 
+std::optional<std::string> FakeConnection::read_exact(std::size_t n, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (buf_.size() < n)
+        if (!fill(deadline)) return std::nullopt;
+    std::string out = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return out;
+}
+
 std::optional<std::string> FakeConnection::read_until_dot(std::string* partial, std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     std::string data;

@@ -59,6 +59,9 @@ public:
     // The next line without its CRLF (or bare LF); recorded in the server's
     // lines(). nullopt on EOF, timeout, or server stop.
     std::optional<std::string> read_line(std::chrono::milliseconds timeout = FakeReadTimeout);
+    // Exactly n bytes (an HTTP body); not recorded in lines(). nullopt on
+    // EOF, timeout, or server stop.
+    std::optional<std::string> read_exact(std::size_t n, std::chrono::milliseconds timeout = FakeReadTimeout);
     // An SMTP DATA body: the raw bytes (still dot-stuffed, with their line
     // ends) before the "." CRLF line that ends it. Strict RFC 5321 §4.1.1.4
     // terminator: only CRLF "." CRLF. nullopt when the connection ended (or

@@ -35,3 +35,10 @@ set_tests_properties(test_ledger PROPERTIES TIMEOUT 300)
 mailporter_add_test(test_dns_client scripted scripted/dns_client_test.cpp)
 # OAuth2 bearer logins (XOAUTH2, OAUTHBEARER) over POP3, IMAP and SMTP.
 mailporter_add_test(test_bearer scripted scripted/fake_server.cpp scripted/bearer_test.cpp)
+# OAuth2 flows (discovery, refresh, browser and device sign-in) against a
+# scripted HTTP server on loopback.
+mailporter_add_test(test_oauth_flows scripted
+  scripted/fake_server.cpp
+  scripted/oauth_flows_test.cpp
+  scripted/oauth_signin_test.cpp
+)

@@ -1,5 +1,5 @@
-// HTTP/1.1 GET (RFC 9112), just enough for autoconfig documents. The pure
-// parsing (responses, URLs) is in http_parse.cpp.
+// HTTP/1.1 (RFC 9112), just enough for autoconfig documents and OAuth2 token
+// endpoints. The pure parsing (responses, URLs) is in http_parse.cpp.
 
 #include "detect/http_get.h"
 
@@ -36,7 +36,7 @@ Error http_error(Errc code, std::string detail) { return make_error(code, std::m
 
 // One request, one connection. Reads until the close (or the size cap).
 asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url& url, const std::string& address,
-                                                const HttpOptions& options) {
+                                                const std::string& request, const HttpOptions& options) {
     error_code ec;
     struct Watch {
         bool live = true, fired = false;
@@ -80,10 +80,6 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
         co_return http_error(Errc::ConnectRefused, "connection to " + where + " refused");
     if (ec) co_return http_error(Errc::ConnectFailed, "cannot connect to " + where + ": " + ec.message());
 
-    const std::string request = "GET " + url.target + " HTTP/1.1\r\nHost: " + url.host +
-                                (url.port == (url.https ? 443 : 80) ? "" : ":" + std::to_string(url.port)) +
-                                "\r\nUser-Agent: MailPorter\r\nAccept: application/xml, text/xml\r\n"
-                                "Connection: close\r\n\r\n";
     const std::size_t cap = MaxHttpHeader + options.max_body * 2 + 4096;  // chunk framing included
     std::string raw;
     std::array<char, 16384> buf{};
@@ -129,26 +125,47 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
     co_return raw;
 }
 
+std::string request_text(const Url& url, const HttpRequest& request) {
+    std::string text = request.method + " " + url.target + " HTTP/1.1\r\nHost: " + url.host +
+                       (url.port == (url.https ? 443 : 80) ? "" : ":" + std::to_string(url.port)) +
+                       "\r\nUser-Agent: MailPorter\r\nConnection: close\r\n";
+    for (const auto& [name, value] : request.headers) text += name + ": " + value + "\r\n";
+    if (request.method != "GET") text += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+    return text + "\r\n" + request.body;
+}
+
 }  // namespace
 
+Result<HttpResponse> http_request(const Url& url, const HttpRequest& request, const HttpOptions& options) {
+    for (const auto& [name, value] : request.headers)
+        if ((name + value).find_first_of("\r\n") != std::string::npos)
+            return http_error(Errc::ConfigInvalid, "a line break in an HTTP header");
+    if (request.method.empty() || request.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+        return http_error(Errc::ConfigInvalid, "bad HTTP method");
+    std::string address;
+    if (options.resolve) {
+        auto a = options.resolve(url.host);
+        if (!a) return std::move(a).error();
+        address = *a;
+    }
+    const std::string text = request_text(url, request);
+    asio::io_context io;
+    std::optional<Result<std::string>> raw;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { raw.emplace(co_await fetch_once(io, url, address, text, options)); },
+        asio::detached);
+    io.run();
+    if (!raw) return http_error(Errc::Internal, "the HTTP request did not finish");
+    if (!*raw) return std::move(*raw).error();
+    return parse_http_response(**raw, options.max_body);
+}
+
 Result<HttpResponse> http_get(const Url& start, const HttpOptions& options) {
+    HttpRequest get;
+    get.headers.emplace_back("Accept", "application/xml, text/xml");
     Url url = start;
     for (int hop = 0;; ++hop) {
-        std::string address;
-        if (options.resolve) {
-            auto a = options.resolve(url.host);
-            if (!a) return std::move(a).error();
-            address = *a;
-        }
-        asio::io_context io;
-        std::optional<Result<std::string>> raw;
-        asio::co_spawn(
-            io, [&]() -> asio::awaitable<void> { raw.emplace(co_await fetch_once(io, url, address, options)); },
-            asio::detached);
-        io.run();
-        if (!raw) return http_error(Errc::Internal, "the HTTP request did not finish");
-        if (!*raw) return std::move(*raw).error();
-        auto r = parse_http_response(**raw, options.max_body);
+        auto r = http_request(url, get, options);
         if (!r) return r;
         if (r->status >= 200 && r->status < 300) return r;
         if (r->status == 301 || r->status == 302 || r->status == 303 || r->status == 307 || r->status == 308) {

@@ -1,9 +1,13 @@
 #pragma once
-// A minimal HTTP/1.1 GET client for autoconfig documents: one request per
-// connection ("Connection: close"), bodies by Content-Length, chunked or up
-// to the close, capped in size; redirects only within the same host (and
-// never from https to http), at most MaxRedirects. TLS verifies the host
-// name against the system trust store (SSL_CERT_FILE works), TLS 1.2+.
+// A minimal HTTP/1.1 client for autoconfig documents and OAuth2 endpoints:
+// one request per connection ("Connection: close"), bodies by
+// Content-Length, chunked or up to the close, capped in size. http_get
+// follows redirects only within the same host (and never from https to
+// http), at most MaxRedirects; http_request follows none. TLS verifies the
+// host name against the system trust store (SSL_CERT_FILE works), TLS 1.2+.
+//
+// Threading: blocking; each call runs its own io_context on the calling
+// thread (a worker, never the engine thread).
 
 #include <chrono>
 #include <cstdint>
@@ -11,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "mailporter/result.h"
 
@@ -50,6 +56,18 @@ struct HttpOptions {
     // the certificate check. Empty: the system resolver.
     std::function<Result<std::string>(const std::string& host)> resolve;
 };
+
+struct HttpRequest {
+    std::string method = "GET";
+    // Extra header lines (name, value) after Host, User-Agent and
+    // Connection; values must not hold CR or LF (refused as ConfigInvalid).
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;  // sent with a Content-Length when method is not GET
+};
+
+// One exchange, no redirect followed: any complete response is returned,
+// whatever its status. Errors: network, TLS, malformed or oversized answer.
+Result<HttpResponse> http_request(const Url& url, const HttpRequest& request, const HttpOptions& options);
 
 // GET, following in-host redirects. A final non-2xx status is an error.
 Result<HttpResponse> http_get(const Url& url, const HttpOptions& options);
