@@ -13,6 +13,7 @@
 #include "mail/content_digest.h"
 #include "mail/header_block.h"
 #include "mail/header_peek.h"
+#include "proto/bearer.h"
 #include "proto/sanitize.h"
 #include "plural.h"
 
@@ -217,7 +218,7 @@ Route FetchJob::route(const Msg& m, const std::string& head) {
     return r;
 }
 
-awaitable<Result<std::string>> FetchJob::prepare() {
+awaitable<Result<SecretWorker::Credential>> FetchJob::prepare() {
     if (auto r = setup_routing(); !r) co_return r.error();
     auto opened = ledger_.open_box();
     if (!opened) co_return opened.error();
@@ -225,15 +226,24 @@ awaitable<Result<std::string>> FetchJob::prepare() {
         warn(Notice::BoxChanged,
              "the account now points at another mailbox: its mail is taken as new (what was "
              "known of the old mailbox no longer applies)");
-    auto pw = co_await s_.secret_worker.load(s_.io, account_secret_key(acc_.name),
-                                             std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)));
-    if (!pw) co_return pw.error();
-    if (!*pw)
-        co_return make_error(
-            Errc::SecretMissing,
-            "no password is stored for account " + acc_.name + " in the " + s_.opt.secret_store_kind + " secret store",
-            ErrorScope::Account, Retry::Never);
-    co_return std::move(**pw);
+    co_return co_await credential(false);
+}
+
+awaitable<Result<SecretWorker::Credential>> FetchJob::credential(bool force) {
+    co_return co_await s_.secret_worker.credential(s_.io, acc_, force,
+                                                   std::chrono::seconds(std::max(1, s_.opt.timeout_seconds)));
+}
+
+awaitable<bool> FetchJob::renew_refused_token(const Error& e, SecretWorker::Credential& c, int attempt) {
+    if (attempt > 0 || !acc_.uses_oauth() || !sasl::is_bearer_refusal(e)) co_return false;
+    log(LogLevel::Info, "the server refused the access token; signing in with a fresh one");
+    auto fresh = co_await credential(true);
+    if (!fresh) {
+        rep_.outcome = std::move(fresh).error();
+        co_return false;
+    }
+    c = std::move(*fresh);
+    co_return true;
 }
 
 std::vector<Msg> FetchJob::take(Sorted& sorted) {

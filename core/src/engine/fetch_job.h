@@ -118,10 +118,16 @@ protected:
     // The source connection's time budget (net::Stream::set_budget).
     virtual void source_budget(std::chrono::steady_clock::time_point at, std::string what) = 0;
 
-    // The password (read off the engine thread: a locked keyring must not
-    // stall other accounts), routing, and the ledger's box check. An error
-    // ends the pass.
-    awaitable<Result<std::string>> prepare();
+    // Routing, the ledger's box check, and what to sign in with: the
+    // password or an OAuth2 access token (read off the engine thread: a
+    // locked keyring or a slow provider must not stall other accounts). An
+    // error ends the pass.
+    awaitable<Result<SecretWorker::Credential>> prepare();
+    awaitable<Result<SecretWorker::Credential>> credential(bool force);
+    // After a failed login: true when it was the first refusal of an OAuth2
+    // access token and a fresh one is now in `c` (sign in once more); false
+    // otherwise (when getting the fresh token failed, rep_.outcome says why).
+    awaitable<bool> renew_refused_token(const Error& e, SecretWorker::Credential& c, int attempt);
     // A phase's budget starting now (login, listing, deletions).
     std::chrono::steady_clock::time_point phase_deadline() const;
     // Counters and warnings of a sorted listing; returns what to fetch

@@ -103,20 +103,24 @@ awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
 }
 
 awaitable<void> Pop3Job::run() {
-    auto password = co_await prepare();
-    if (!password) {
-        rep_.outcome = std::move(password).error();
+    auto secret = co_await prepare();
+    if (!secret) {
+        rep_.outcome = std::move(secret).error();
         co_return;
     }
     const net::Deadlines deadlines = deadlines_for(s_.opt);
-    if (auto r = co_await pop_.connect(acc_.host, acc_.port, acc_.tls, deadlines); !r) {
-        rep_.outcome = std::move(r).error();
-        co_return;
-    }
-    pop_.set_budget(phase_deadline(), "the login");
-    const pop3::Credentials credentials{acc_.user, *password};  // named: GCC 12 mishandles temporaries in co_await
-    if (auto r = co_await pop_.login(credentials); !r) {
-        rep_.outcome = std::move(r).error();
+    for (int attempt = 0;; ++attempt) {
+        if (auto r = co_await pop_.connect(acc_.host, acc_.port, acc_.tls, deadlines); !r) {
+            rep_.outcome = std::move(r).error();
+            co_return;
+        }
+        pop_.set_budget(phase_deadline(), "the login");
+        // named: GCC 12 mishandles temporaries in co_await
+        const pop3::Credentials credentials{acc_.user, secret->password, secret->bearer};
+        auto r = co_await pop_.login(credentials);
+        if (r) break;
+        if (co_await renew_refused_token(r.error(), *secret, attempt)) continue;
+        if (rep_.outcome.ok()) rep_.outcome = std::move(r).error();
         co_return;
     }
     pop_.set_budget(phase_deadline(), "the message listing");

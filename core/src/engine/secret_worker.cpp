@@ -9,6 +9,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "mailporter/relay.h"
+#include "mailporter/signin.h"
+
 namespace mailporter::relay_detail {
 
 namespace asio = boost::asio;
@@ -16,11 +19,12 @@ namespace asio = boost::asio;
 namespace {
 
 // The answer travels through a slot the engine side looks at (a short
-// backoff): the load thread never touches the caller's io_context, which
+// backoff): the worker thread never touches the caller's io_context, which
 // may be gone by the time a stuck keyring answers.
+template <class T>
 struct Slot {
     std::mutex mu;
-    std::optional<Result<std::optional<std::string>>> answer;
+    std::optional<Result<T>> answer;
 };
 
 }  // namespace
@@ -33,16 +37,13 @@ SecretWorker::~SecretWorker() {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
-asio::awaitable<Result<std::optional<std::string>>> SecretWorker::load(asio::io_context& io, std::string key,
-                                                                       std::chrono::milliseconds timeout) {
-    // Only a keyring can keep a caller waiting (for a person to unlock it);
-    // a file answers at once and is read in place (which also keeps runs
-    // that replay a seed step for step on one thread: tests/sim).
-    if (store_.kind() != "keyring") co_return store_.load(key);
-    auto slot = std::make_shared<Slot>();
+template <class T, class F>
+asio::awaitable<Result<T>> SecretWorker::off_thread(asio::io_context& io, F work, std::chrono::milliseconds timeout,
+                                                    std::string_view what) {
+    auto slot = std::make_shared<Slot<T>>();
     ++*in_flight_;
-    std::thread([store = &store_, key, slot, in_flight = in_flight_] {
-        auto r = store->load(key);
+    std::thread([work = std::move(work), slot, in_flight = in_flight_]() mutable {
+        auto r = work();
         {
             std::lock_guard l(slot->mu);
             slot->answer = std::move(r);
@@ -59,11 +60,10 @@ asio::awaitable<Result<std::optional<std::string>>> SecretWorker::load(asio::io_
         }
         if (std::chrono::steady_clock::now() >= deadline)
             co_return make_error(Errc::SecretStoreUnavailable,
-                                 "the password store did not answer within " +
-                                     std::to_string(std::max<long long>(1, timeout.count() / 1000)) +
-                                     " s (is the keyring locked?)",
+                                 std::string(what) + " did not answer within " +
+                                     std::to_string(std::max<long long>(1, timeout.count() / 1000)) + " s",
                                  ErrorScope::Account, Retry::Later);
-        // A file store answers at once; a keyring may take a while.
+        // A file store answers at once; a keyring or a provider may take a while.
         boost::system::error_code ec;
         if (wait.count() == 0) {
             co_await asio::post(io, asio::use_awaitable);
@@ -74,6 +74,40 @@ asio::awaitable<Result<std::optional<std::string>>> SecretWorker::load(asio::io_
             wait = std::min(wait * 2, std::chrono::milliseconds(50));
         }
     }
+}
+
+asio::awaitable<Result<std::optional<std::string>>> SecretWorker::load(asio::io_context& io, std::string key,
+                                                                       std::chrono::milliseconds timeout) {
+    // Only a keyring can keep a caller waiting (for a person to unlock it);
+    // a file answers at once and is read in place (which also keeps runs
+    // that replay a seed step for step on one thread: tests/sim).
+    if (store_.kind() != "keyring") co_return store_.load(key);
+    co_return co_await off_thread<std::optional<std::string>>(
+        io, [store = &store_, key] { return store->load(key); }, timeout,
+        "the password store (is the keyring locked?)");
+}
+
+asio::awaitable<Result<SecretWorker::Credential>> SecretWorker::credential(asio::io_context& io,
+                                                                           const Account& account, bool force,
+                                                                           std::chrono::milliseconds timeout) {
+    if (!account.uses_oauth()) {
+        auto pw = co_await load(io, account_secret_key(account.name), timeout);
+        if (!pw) co_return pw.error();
+        if (!*pw)
+            co_return make_error(Errc::SecretMissing,
+                                 "no password is stored for account " + account.name + " in the " +
+                                     std::string(store_.kind()) + " secret store",
+                                 ErrorScope::Account, Retry::Never);
+        co_return Credential{std::move(**pw), {}};
+    }
+    // The provider's token endpoint gets its own HTTP timeout (15 s); the
+    // wait covers it and a keyring that asks to be unlocked.
+    auto token = co_await off_thread<std::string>(
+        io, [store = &store_, account, force] { return account_access_token(*store, account, force); },
+        std::max<std::chrono::milliseconds>(timeout, std::chrono::seconds(40)),
+        "the sign-in (secret store and the provider's token service)");
+    if (!token) co_return token.error();
+    co_return Credential{{}, std::move(*token)};
 }
 
 }  // namespace mailporter::relay_detail

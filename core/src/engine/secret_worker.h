@@ -22,6 +22,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "mailporter/config.h"
 #include "mailporter/result.h"
 #include "mailporter/secret_store.h"
 
@@ -37,7 +38,22 @@ public:
     boost::asio::awaitable<Result<std::optional<std::string>>> load(boost::asio::io_context& io, std::string key,
                                                                     std::chrono::milliseconds timeout);
 
+    // What an account signs in with: its password, or for an OAuth2 account
+    // a current access token (refreshed first when due, or when `force`:
+    // the server refused the last one). The token work (secret store, HTTPS
+    // to the provider) always runs on a thread of its own.
+    struct Credential {
+        std::string password;
+        std::string bearer;
+    };
+    boost::asio::awaitable<Result<Credential>> credential(boost::asio::io_context& io, const Account& account,
+                                                          bool force, std::chrono::milliseconds timeout);
+
 private:
+    template <class T, class F>
+    boost::asio::awaitable<Result<T>> off_thread(boost::asio::io_context& io, F work, std::chrono::milliseconds timeout,
+                                                 std::string_view what);
+
     SecretStore& store_;
     std::shared_ptr<std::atomic<int>> in_flight_;
 };

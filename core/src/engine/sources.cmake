@@ -5,6 +5,7 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/engine/ledger.cpp
   src/engine/office_lanes.cpp
   src/engine/secret_worker.cpp
+  src/engine/token_keeper.cpp
   src/engine/pop3_job.cpp
   src/engine/imap_job.cpp
   src/engine/idle_watch.cpp
