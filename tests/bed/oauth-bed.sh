@@ -1,5 +1,11 @@
 # Sourced by tests/bed/testbed.sh: the OAuth2 part of the test bed. Uses
-# testbed.sh's DIR, OAUTH_PORT, PYTHON, BED_SCRIPTS and die().
+# testbed.sh's DIR, OAUTH_PORT, BED_SCRIPTS, q() and die().
+#
+# With oauth on, the first Dovecot's passwd-file passdb serves only the
+# password mechanisms ("none" = lookups without one), so a bearer token is
+# never compared with a password; the oauth2 passdbs below serve the rest.
+
+PYTHON=/usr/bin/python3
 
 # write_dovecot_oauth CONFDIR: two oauth2 passdbs (after the passwd-file one,
 # for the bearer mechanisms only) that ask the stand-in's RFC 7662 endpoint.
@@ -61,4 +67,10 @@ start_oauth() {
     sleep 0.01
   done
   die "the OAuth2 stand-in did not start (see $DIR/logs/start.log)"
+}
+
+# oauth_env: the bed.env lines of the stand-in.
+oauth_env() {
+  echo "OAUTH_PORT=$OAUTH_PORT"
+  echo "OAUTH_URL=$(q "http://127.0.0.1:$OAUTH_PORT")"
 }
