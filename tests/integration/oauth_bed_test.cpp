@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 using mailporter::test::TestBed;
 using namespace std::chrono_literals;
@@ -234,9 +235,33 @@ TEST_CASE("oauth bed: Dovecot offers the bearer mechanisms next to the password 
     CHECK(sasl.find("XOAUTH2") != std::string::npos);
     CHECK(sasl.find("OAUTHBEARER") != std::string::npos);
     CHECK(sasl.find("PLAIN") != std::string::npos);
-    // A password login still works beside the oauth2 passdbs.
+    // Password logins still work beside the oauth2 passdbs: PLAIN, USER/PASS, CRAM-MD5.
     c.send("AUTH PLAIN " + base64(std::string("\0alice\0", 7) + bed.password("alice")));
     CHECK(c.line().rfind("+OK", 0) == 0);
+    Line u(bed.port("pop3"));
+    u.line();
+    u.send("USER bob");
+    u.line();
+    u.send("PASS " + bed.password("bob"));
+    CHECK(u.line().rfind("+OK", 0) == 0);
+    Line m(bed.port("pop3"));
+    m.line();
+    m.send("AUTH CRAM-MD5");
+    const std::string ch = m.line();
+    REQUIRE(ch.rfind("+ ", 0) == 0);
+    const std::string challenge = unbase64(ch.substr(2));
+    const std::string pw = bed.password("alice");
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned mac_len = 0;
+    HMAC(EVP_md5(), pw.data(), static_cast<int>(pw.size()), reinterpret_cast<const unsigned char*>(challenge.data()),
+         challenge.size(), mac, &mac_len);
+    std::string hex;
+    for (unsigned i = 0; i < mac_len; ++i) {
+        hex += "0123456789abcdef"[mac[i] >> 4];
+        hex += "0123456789abcdef"[mac[i] & 0xF];
+    }
+    m.send(base64("alice " + hex));
+    CHECK(m.line().rfind("+OK", 0) == 0);
 }
 
 TEST_CASE("oauth bed: a user's token logs in over POP3 and IMAP", "[oauth]") {
