@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,7 +32,7 @@ namespace mailporter::test {
 namespace {
 
 // Offsets from the base port that testbed.sh listens on.
-constexpr int kPortOffsets[] = {0, 1, 2, 3, 4, 5, 10, 11};
+constexpr int kPortOffsets[] = {0, 1, 2, 3, 4, 5, 10, 11, 12};
 constexpr int kFirstBase = 21100;
 constexpr int kLastBase = 29900;
 constexpr int kBaseStep = 20;
@@ -169,7 +171,91 @@ void chown_path(const fs::path& p, unsigned uid, unsigned gid) {
     }
 }
 
+// One blocking HTTP/1.0 exchange with 127.0.0.1:port; the server closes the
+// connection after its reply. Returns {status, body}.
+std::pair<int, std::string> http_exchange(std::uint16_t port, std::string_view request) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "TestBed: socket");
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    timeval tv{10, 0};  // a hung stand-in fails the test instead of hanging it
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        throw std::system_error(errno, std::generic_category(), "TestBed: connect to the OAuth2 stand-in");
+    }
+    for (std::size_t off = 0; off < request.size();) {
+        ssize_t n = ::send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::system_error(errno, std::generic_category(), "TestBed: HTTP send");
+        off += static_cast<std::size_t>(n);
+    }
+    std::string reply;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n > 0) {
+            reply.append(buf, static_cast<std::size_t>(n));
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n == 0) {
+            break;
+        } else {
+            throw std::system_error(errno, std::generic_category(), "TestBed: HTTP receive");
+        }
+    }
+    // "HTTP/1.0 200 OK\r\n...\r\n\r\nbody"
+    const std::size_t sp = reply.find(' ');
+    const std::size_t head_end = reply.find("\r\n\r\n");
+    if (reply.compare(0, 5, "HTTP/") != 0 || sp == std::string::npos || head_end == std::string::npos) {
+        throw std::runtime_error("TestBed: not an HTTP reply from the OAuth2 stand-in");
+    }
+    return {std::atoi(reply.c_str() + sp + 1), reply.substr(head_end + 4)};
+}
+
 }  // namespace
+
+std::string json_string_field(std::string_view json, std::string_view key) {
+    const std::string quoted = "\"" + std::string(key) + "\"";
+    for (std::size_t pos = json.find(quoted); pos != std::string_view::npos;
+         pos = json.find(quoted, pos + 1)) {
+        std::size_t i = pos + quoted.size();
+        while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n')) ++i;
+        if (i >= json.size() || json[i] != ':') continue;  // a value that looks like the key
+        ++i;
+        while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n')) ++i;
+        if (i >= json.size() || json[i] != '"') return "";
+        std::string out;
+        for (++i; i < json.size() && json[i] != '"'; ++i) {
+            if (json[i] == '\\' && i + 1 < json.size()) ++i;  // \" \\ \/ (no \uXXXX in tokens)
+            out += json[i];
+        }
+        return out;
+    }
+    return "";
+}
+
+std::string form_escape(std::string_view value) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : value) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+    return out;
+}
 
 std::map<std::string, std::string> parse_bed_env(std::string_view text) {
     std::map<std::string, std::string> out;
@@ -348,11 +434,45 @@ const std::string& TestBed::env(const std::string& key) const {
 
 std::uint16_t TestBed::port(std::string_view name) const {
     static const char* const known[] = {"pop3", "pop3s", "imap", "imaps", "pop3s_selfsigned",
-                                        "imaps_selfsigned", "smtp", "submission"};
+                                        "imaps_selfsigned", "smtp", "submission", "oauth"};
     if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
         throw std::invalid_argument("TestBed: unknown port name '" + std::string(name) + "'");
     }
     return static_cast<std::uint16_t>(std::stoul(env(upper(name) + "_PORT")));
+}
+
+std::string TestBed::oauth_url() const { return "http://127.0.0.1:" + std::to_string(port("oauth")); }
+
+std::string TestBed::oauth_admin(std::string_view path, std::string_view form_body) const {
+    std::string req = "POST " + std::string(path) + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" +
+                      "Content-Type: application/x-www-form-urlencoded\r\n" +
+                      "Content-Length: " + std::to_string(form_body.size()) + "\r\n\r\n" +
+                      std::string(form_body);
+    auto [status, body] = http_exchange(port("oauth"), req);
+    if (status < 200 || status > 299) {
+        throw std::runtime_error("TestBed: POST " + std::string(path) + " -> " + std::to_string(status) +
+                                 ": " + body);
+    }
+    return body;
+}
+
+std::string TestBed::oauth_admin_get(std::string_view path) const {
+    auto [status, body] =
+        http_exchange(port("oauth"), "GET " + std::string(path) + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    if (status < 200 || status > 299) {
+        throw std::runtime_error("TestBed: GET " + std::string(path) + " -> " + std::to_string(status) +
+                                 ": " + body);
+    }
+    return body;
+}
+
+TestBed::OAuthTokens TestBed::oauth_issue(std::string_view user, int lifetime_s) const {
+    std::string form = "user=" + form_escape(user);
+    if (lifetime_s >= 0) form += "&lifetime=" + std::to_string(lifetime_s);
+    const std::string reply = oauth_admin("/admin/issue", form);
+    OAuthTokens t{json_string_field(reply, "access_token"), json_string_field(reply, "refresh_token")};
+    if (t.access_token.empty()) throw std::runtime_error("TestBed: /admin/issue gave no token: " + reply);
+    return t;
 }
 
 fs::path TestBed::ca_file() const { return env("CA_FILE"); }

@@ -39,7 +39,7 @@ public:
     const std::map<std::string, std::string>& env_all() const { return env_; }
 
     // Ports by name: "pop3", "pop3s", "imap", "imaps", "pop3s_selfsigned",
-    // "imaps_selfsigned", "smtp", "submission". Throws on an unknown name.
+    // "imaps_selfsigned", "smtp", "submission", "oauth". Throws on an unknown name.
     std::uint16_t port(std::string_view name) const;
     std::uint16_t base_port() const { return base_port_; }
     // The CA that signed the "localhost" certificate of the non-self-signed
@@ -50,6 +50,27 @@ public:
     // Password of a remote box user: alice, bob, carol (hostile), catchall.
     std::string password(std::string_view user) const;
     std::filesystem::path dir() const { return dir_; }
+
+    // --- OAuth2 authorization server stand-in (tests/bed/oauth_server.py) ---
+    // The first Dovecot accepts AUTH XOAUTH2 / OAUTHBEARER with its tokens
+    // (checked by introspection on every login; app-only tokens from the
+    // client_credentials grant are good for any user).
+    // "http://127.0.0.1:PORT" (issuer; metadata at /.well-known/...).
+    std::string oauth_url() const;
+    // Blocking HTTP/1.0 POST (application/x-www-form-urlencoded) or GET on
+    // loopback; returns the body. Throws std::runtime_error on a non-2xx
+    // status (the message holds status and body) or a connection failure.
+    // Admin paths: /admin/config, /admin/issue, /admin/revoke,
+    // /admin/approve_device, /admin/deny_device, /admin/reset_stats, /admin/stats.
+    std::string oauth_admin(std::string_view path, std::string_view form_body) const;
+    std::string oauth_admin_get(std::string_view path) const;
+    // A fresh token without a browser (POST /admin/issue).
+    struct OAuthTokens {
+        std::string access_token;
+        std::string refresh_token;  // empty with no_refresh set
+    };
+    // lifetime_s < 0: the server's access_lifetime (default 3600 s).
+    OAuthTokens oauth_issue(std::string_view user, int lifetime_s = -1) const;
 
     // --- remote boxes (Dovecot Maildirs under DIR/remote/<user>/Maildir) ---
     // Delivers message_bytes as-is (use CRLF line ends for byte-identical
@@ -98,5 +119,11 @@ private:
 // Parses bed.env text (KEY=VALUE lines, values shell-quoted as testbed.sh
 // writes them: 'single quoted', \-escapes, bare words). Exposed for tests.
 std::map<std::string, std::string> parse_bed_env(std::string_view text);
+
+// The string value of "key" in a flat JSON object (the stand-in's replies):
+// "" when absent or not a string. Enough for tests; not a JSON parser.
+std::string json_string_field(std::string_view json, std::string_view key);
+// application/x-www-form-urlencoded escaping of one value.
+std::string form_escape(std::string_view value);
 
 }  // namespace mailporter::test

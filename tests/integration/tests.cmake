@@ -16,3 +16,7 @@ set_tests_properties(test_service_scale PROPERTIES TIMEOUT 900)
 # Autodetect: a dnsmasq on loopback (dnsmasq-base) and an in-process HTTP server for autoconfig.
 mailporter_add_test(test_detect_bed integration integration/detect_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
 set_tests_properties(test_detect_bed PROPERTIES TIMEOUT 300)
+# The OAuth2 part of the bed: the stand-in authorization server (tests/bed/oauth_server.py)
+# and Dovecot's XOAUTH2/OAUTHBEARER via introspection, proved with raw sockets.
+mailporter_add_test(test_oauth_bed integration integration/oauth_bed_test.cpp integration/testbed.cpp)
+set_tests_properties(test_oauth_bed PROPERTIES TIMEOUT 300)
