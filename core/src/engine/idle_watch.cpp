@@ -11,6 +11,7 @@
 
 #include "engine/fetch_job.h"
 #include "mailporter/secret_store.h"
+#include "proto/bearer.h"
 #include "proto/imap_session.h"
 #include "engine/secret_worker.h"
 #include "proto/sanitize.h"
@@ -35,6 +36,7 @@ struct IdleWatch::State {
     bool stopped = false;
     bool started = false;
     bool connected = false;
+    bool fresh_token = false;  // the server refused the access token: the next connection refreshes it first
     imap::Session* session = nullptr;  // while one is open
     relay_detail::SecretWorker secret_worker;  // the password, off the engine thread
 
@@ -72,16 +74,16 @@ net::awaitable<Result<void>> one_connection(std::shared_ptr<IdleWatch::State> st
         }
     } forget{*st};
 
-    auto pw = co_await st->secret_worker.load(st->io, account_secret_key(st->account.name),
-                                              std::chrono::seconds(std::max(1, st->options.relay.timeout_seconds)));
-    if (!pw) co_return std::move(pw).error();
-    if (!*pw)
-        co_return make_error(Errc::SecretMissing, "no password is stored for this account", ErrorScope::Account,
-                             Retry::Never);
+    // Every (re)connection asks for the credential afresh: an OAuth2 access
+    // token is refreshed here when it is due.
+    auto secret = co_await st->secret_worker.credential(
+        st->io, st->account, st->fresh_token, std::chrono::seconds(std::max(1, st->options.relay.timeout_seconds)));
+    if (!secret) co_return std::move(secret).error();
     const net::Deadlines deadlines = idle_deadlines(st->options.relay);
     if (auto r = co_await session.connect(st->account.host, st->account.port, st->account.tls, deadlines); !r) co_return r;
-    const imap::Credentials credentials{st->account.user, **pw};
+    const imap::Credentials credentials{st->account.user, secret->password, secret->bearer};
     if (auto r = co_await session.login(credentials); !r) co_return r;
+    st->fresh_token = false;
     if (!session.capabilities().idle)
         co_return make_error(Errc::ProtocolError, "the server does not offer IDLE; new mail is fetched at each interval",
                              ErrorScope::Account, Retry::Never);
@@ -117,6 +119,11 @@ net::awaitable<void> watch(std::shared_ptr<IdleWatch::State> st) {
         if (st->stopped) break;
         if (r.ok()) continue;
         const Error& e = r.error();
+        if (sasl::is_bearer_refusal(e) && !st->fresh_token) {
+            st->fresh_token = true;  // once: a fresh token that is refused too is a real refusal
+            st->log(LogLevel::Info, "IDLE: the server refused the access token; signing in with a fresh one");
+            continue;
+        }
         if (e.retry == Retry::Never) {
             // A wrong password or a server without IDLE: the regular passes
             // report it (and a user edit restarts the watch).
