@@ -119,7 +119,12 @@ struct Diagnosis {
     std::optional<std::string> certificate_sha256;  // for pinning an untrusted server
     bool ok() const;
 };
+// `password`: for an OAuth2 account (account.uses_oauth()), its access token.
 Diagnosis test_account(const Account& account, const std::string& password, const RelayOptions& options);
+// Tests with what the secret store holds: the password, or for an OAuth2
+// account a current access token (a first step "sign-in" says whether one
+// could be had, refreshing it when due). Blocking.
+Diagnosis test_signed_in_account(SecretStore& store, const Account& account, const RelayOptions& options);
 Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options);
 
 // Asks the office server whether it takes mail for each address (RCPT TO,

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "mailporter/relay.h"
+#include "mailporter/signin.h"
 #include "proto/imap_session.h"
 #include "proto/pop3_session.h"
 #include "proto/sanitize.h"
@@ -158,7 +159,9 @@ Diagnosis test_imap_account(const Account& account, const std::string& password,
             if (on) capa += std::string(capa.empty() ? "" : " ") + name;
         for (const auto& m : caps.sasl) capa += " SASL:" + m;
         d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
-        const imap::Credentials credentials{account.user, password};  // named: GCC 12 and co_await temporaries
+        // named: GCC 12 and co_await temporaries; an OAuth2 account's "password" is its access token
+        const imap::Credentials credentials = account.uses_oauth() ? imap::Credentials{account.user, {}, password}
+                                                                   : imap::Credentials{account.user, password};
         auto l = co_await imap.login(credentials);
         if (!l) {
             d.steps.push_back(step_for(l.error(), account.host, account.port, false));
@@ -233,7 +236,9 @@ Diagnosis test_pop3_account(const Account& account, const std::string& password,
             if (on) capa += std::string(capa.empty() ? "" : " ") + name;
         for (const auto& m : caps.sasl) capa += " SASL:" + m;
         d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
-        const pop3::Credentials credentials{account.user, password};  // named: GCC 12 and co_await temporaries
+        // named: GCC 12 and co_await temporaries; an OAuth2 account's "password" is its access token
+        const pop3::Credentials credentials = account.uses_oauth() ? pop3::Credentials{account.user, {}, password}
+                                                                   : pop3::Credentials{account.user, password};
         auto l = co_await pop.login(credentials);
         if (!l) {
             d.steps.push_back(step_for(l.error(), account.host, account.port, false));
@@ -260,6 +265,26 @@ Diagnosis test_pop3_account(const Account& account, const std::string& password,
 Diagnosis test_account(const Account& account, const std::string& password, const RelayOptions& options) {
     return account.protocol == Protocol::Imap ? test_imap_account(account, password, options)
                                               : test_pop3_account(account, password, options);
+}
+
+Diagnosis test_signed_in_account(SecretStore& store, const Account& account, const RelayOptions& options) {
+    if (!account.uses_oauth()) {
+        auto pw = store.load(account_secret_key(account.name));
+        return test_account(account, pw && *pw ? **pw : std::string(), options);
+    }
+    oauth::HttpOptions http;
+    http.now = options.now;
+    auto token = account_access_token(store, account, false, http);
+    if (!token) {
+        Diagnosis d;
+        auto s = step_for(token.error(), account.host, account.port, false);
+        s.name = "sign-in";
+        d.steps.push_back(std::move(s));
+        return d;
+    }
+    Diagnosis d = test_account(account, *token, options);
+    d.steps.insert(d.steps.begin(), DiagnosisStep{"sign-in", true, "a current access token from the provider"});
+    return d;
 }
 
 Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options) {

@@ -152,7 +152,7 @@ struct Engine::Impl {
         return nullptr;
     }
     std::optional<std::int64_t> next_check_of(std::int64_t id) const;
-    void start_test(RequestId req, Account account, std::optional<OfficeServer> office, std::string password,
+    void start_test(RequestId req, Account account, std::optional<OfficeServer> office, std::optional<std::string> password,
                     bool is_office);
 
     template <class F>
@@ -585,7 +585,7 @@ void Engine::Impl::finish_stop() {
     io.stop();
 }
 
-void Engine::Impl::start_test(RequestId req, Account account, std::optional<OfficeServer> off, std::string password,
+void Engine::Impl::start_test(RequestId req, Account account, std::optional<OfficeServer> off, std::optional<std::string> password,
                               bool is_office) {
     RelayOptions ro;
     ro.now = opt.relay.now;
@@ -593,9 +593,14 @@ void Engine::Impl::start_test(RequestId req, Account account, std::optional<Offi
     ro.secret_store_kind = opt.secrets ? std::string(opt.secrets->kind()) : std::string{};
     // Diagnosis blocks (its own event loop): a thread of its own, detached so
     // that stop() never waits for a slow server; it holds only shared state.
+    // No password given for an OAuth2 account: the thread gets a current
+    // access token from the store (and the provider) itself.
+    SecretStore* store = opt.secrets.get();
     std::thread([self = this, out = out, link = link, req, account = std::move(account), off = std::move(off),
-                 password = std::move(password), is_office, ro] {
-        Diagnosis d = is_office ? ::mailporter::test_office(*off, password, ro) : ::mailporter::test_account(account, password, ro);
+                 password = std::move(password), is_office, ro, store] {
+        Diagnosis d = is_office   ? ::mailporter::test_office(*off, password.value_or(""), ro)
+                      : password ? ::mailporter::test_account(account, *password, ro)
+                                 : ::mailporter::test_signed_in_account(*store, account, ro);
         if (d.certificate_sha256 && !d.ok() && (is_office || account.id != 0)) {
             // The question goes through the engine thread, which keeps the
             // pending prompts; a stopped engine asks nothing.
@@ -785,14 +790,11 @@ void Engine::resume() {
 RequestId Engine::test_account(Account account, std::optional<std::string> password) {
     const RequestId req = impl_->next_request++;
     impl_->post([p = impl_.get(), req, account = std::move(account), password = std::move(password)]() mutable {
-        std::string pw;
-        if (password) {
-            pw = *password;
-        } else {
-            std::string name = account.name;
-            if (const auto* a = p->account(account.id)) name = a->name;
-            auto stored = p->opt.secrets->load(account_secret_key(name));
-            if (stored && *stored) pw = **stored;
+        std::optional<std::string> pw = std::move(password);
+        if (const auto* a = p->account(account.id); a && !pw) account.name = a->name;  // the key of what is stored
+        if (!pw && !account.uses_oauth()) {
+            auto stored = p->opt.secrets->load(account_secret_key(account.name));
+            pw = stored && *stored ? **stored : std::string();
         }
         p->start_test(req, std::move(account), std::nullopt, std::move(pw), false);
     });
