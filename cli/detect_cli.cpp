@@ -68,10 +68,19 @@ void print_detection(const Detection& d, std::ostream& out) {
             << "\n      if this is certainly your provider's server, add the account with --trust-fingerprint "
             << *b.certificate_sha256 << "\n";
     if (b.needs_oauth && !b.logged_in)
-        out << "      this provider wants OAuth2 sign-in, which MailPorter does not support yet\n";
+        out << "      this provider wants OAuth2 sign-in: add the account with --auth oauth2 --provider "
+            << oauth_provider_for(b.host) << "\n";
 }
 
-Detected account_for_add(const Detection& d, const std::string& trusted_fingerprint) {
+std::string oauth_provider_for(const std::string& host) {
+    const auto ends = [&](std::string_view s) {
+        return host.size() >= s.size() && host.compare(host.size() - s.size(), s.size(), s) == 0;
+    };
+    if (ends("gmail.com") || ends("googlemail.com") || ends("google.com")) return "google";
+    return "microsoft";
+}
+
+Detected account_for_add(const Detection& d, const std::string& trusted_fingerprint, bool oauth) {
     Detected r;
     if (!d.best) {
         std::string why = "could not detect the server for " + d.address;
@@ -86,13 +95,14 @@ Detected account_for_add(const Detection& d, const std::string& trusted_fingerpr
                     *b.certificate_sha256;
         return r;
     }
-    if (b.needs_oauth && !b.logged_in) {
+    if (b.needs_oauth && !b.logged_in && !oauth) {
         r.why_not = b.host + " (" + b.source +
-                    ") wants OAuth2 sign-in instead of a password; MailPorter does not support OAuth2 yet. An app "
-                    "password from the provider may work: add the account with it and --protocol/--host/--tls.";
+                    ") wants OAuth2 sign-in instead of a password: add the account with --auth oauth2 --provider " +
+                    oauth_provider_for(b.host) + " (no --password-stdin), then sign in with: mailporter-cli account "
+                    "signin NAME";
         return r;
     }
-    if (!b.logged_in) {
+    if (!b.logged_in && !oauth) {
         r.why_not = "detected " + b.host + ":" + std::to_string(b.port) + " (" + b.source +
                     "), but it did not accept the login with this password";
         return r;

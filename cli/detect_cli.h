@@ -30,6 +30,11 @@ struct Detected {
     std::string source;
     std::string why_not;
 };
-Detected account_for_add(const Detection& d, const std::string& trusted_fingerprint);
+// oauth: the account will sign in with OAuth2 (the probe could not log in;
+// the server found is taken as it is).
+Detected account_for_add(const Detection& d, const std::string& trusted_fingerprint, bool oauth = false);
+// "google" for Google's mail hosts, else "microsoft" (for a server that
+// wants OAuth2).
+std::string oauth_provider_for(const std::string& host);
 
 }  // namespace mailporter::cli

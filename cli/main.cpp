@@ -23,6 +23,7 @@
 #include "mailporter/config.h"
 #include "cli_common.h"
 #include "detect_cli.h"
+#include "signin_cli.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/database.h"
 #include "mailporter/detect.h"
@@ -64,7 +65,13 @@ commands:
   account detect ADDR [--password-stdin] [--no-probe] [--allow-plain] [--prefer pop3|imap]
              looks the address up (provider table, SRV, autoconfig, guesses), probes the
              servers found (with a password: logs in) and prints the best; exit 0 if found
-  account edit NAME [options as for add] [--enabled] [--individual]
+  account add NAME ... --auth oauth2 --provider microsoft|google|URL [--tenant T]
+             [--client-id ID] [--app-only]     (no password: sign in with the provider)
+  account signin NAME [--browser|--device] [--client-secret-stdin] [--timeout S]
+             OAuth2 sign-in: the browser on this machine, or a code to enter on any
+             device (the default without a display); app-only access takes the
+             client secret on standard input
+  account edit NAME [options as for add] [--enabled] [--individual] [--auth password|oauth2]
   account list [--json]
   account remove NAME
   account test NAME
@@ -237,7 +244,8 @@ mp::Account detected_account(Context& ctx, const Args& a, const std::string& pas
     std::cout << "detecting the server of " << address << " ...\n";
     auto d = need(mp::detect_account(address, password, o));
     if (ctx.verbose) mp::cli::print_detection(d, std::cerr);
-    auto found = mp::cli::account_for_add(d, o.trusted_sha256);
+    const bool oauth = a.has("auth") && *a.get("auth") == "oauth2";
+    auto found = mp::cli::account_for_add(d, o.trusted_sha256, oauth);
     if (!found.account) throw Failure{found.why_not};
     const auto& x = *found.account;
     std::cout << "detected " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":" << x.port << " ("
@@ -288,18 +296,22 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         const bool detect = a.has("address");
         for (const char* o : {"protocol", "host", "tls", "user"})
             if (!detect && !a.has(o)) throw UsageError{"account add needs --" + std::string(o) + " (or --address to detect)"};
-        if (!a.has("password-stdin")) throw UsageError{"account add needs --password-stdin"};
+        const bool oauth = a.has("auth") && *a.get("auth") == "oauth2";
+        if (!oauth && !a.has("password-stdin"))
+            throw UsageError{"account add needs --password-stdin (or --auth oauth2 --provider ... to sign in instead)"};
+        if (oauth && a.has("password-stdin")) throw UsageError{"an OAuth2 account has no password (--password-stdin)"};
         if (!a.has("deliver-to") && !a.has("catch-all"))
             throw UsageError{"account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
         std::optional<std::string> pw;
         if (detect) {
             if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
-            pw = read_password_stdin();  // the probes log in with it
-            acc = detected_account(ctx, a, *pw);
+            if (!oauth) pw = read_password_stdin();  // the probes log in with it
+            acc = detected_account(ctx, a, pw.value_or(""));
         }
         const mp::Account detected = acc;
         acc.name = name;
         apply_account_options(a, acc, true);
+        apply_oauth_options(a, acc);
         // A detected port stays unless the protocol or TLS mode was changed.
         if (detect && !a.has("port") && acc.protocol == detected.protocol && acc.tls.mode == detected.tls.mode)
             acc.port = detected.port;
@@ -307,6 +319,13 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         a.reject_unknown();
         need(mp::validate(acc));
         if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
+        if (oauth) {
+            need(db.add_account(acc));
+            std::cout << "account " << name << " added (" << mp::to_string(acc.protocol) << "://" << acc.host << ":"
+                      << acc.port << ", OAuth2 via " << acc.oauth.provider << ")\nnow sign in: mailporter-cli account signin "
+                      << name << "\n";
+            return ExitOk;
+        }
         if (!pw) pw = read_password_stdin();
         auto& secrets = ctx.secret_store();
         auto added = need(db.add_account(acc));
@@ -323,6 +342,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     mp::Account acc = *found;
     if (sub == "edit") {
         apply_account_options(a, acc, false);
+        apply_oauth_options(a, acc);
         std::optional<std::string> new_name = a.get("name");
         if (new_name) acc.name = *new_name;
         const bool pw = a.flag("password-stdin");
@@ -352,11 +372,12 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         std::cout << "account " << name << " removed\n";
         return ExitOk;
     }
+    if (sub == "signin") return cmd_account_signin(ctx, acc, a);
     if (sub == "test") {
         a.reject_unknown();
-        const auto pw = need(ctx.secret_store().load(mp::account_secret_key(name)));
-        if (!pw) throw Failure{"no password stored for account " + name + "; set it with: mailporter-cli account edit " + name + " --password-stdin"};
-        auto d = mp::test_account(acc, *pw, ctx.relay_options());
+        if (!acc.uses_oauth() && !need(ctx.secret_store().load(mp::account_secret_key(name))))
+            throw Failure{"no password stored for account " + name + "; set it with: mailporter-cli account edit " + name + " --password-stdin"};
+        auto d = mp::test_signed_in_account(ctx.secret_store(), acc, ctx.relay_options());
         print_diagnosis(d, "account edit " + name);
         return d.ok() ? ExitOk : ExitFailed;
     }
@@ -800,7 +821,8 @@ int main(int argc, char** argv) {
         if (cmd == "server" || cmd == "account") {
             if (rest.size() < 2) throw UsageError{cmd + " needs a subcommand"};
             Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json",
-                                                    "catch-all", "individual", "idle", "no-idle", "no-probe", "allow-plain"});
+                                                    "catch-all", "individual", "idle", "no-idle", "no-probe", "allow-plain",
+                                                    "app-only", "device", "browser", "client-secret-stdin"});
             if (cmd == "account" && rest[1] == "detect") return cmd_account_detect(ctx, a);
             return cmd == "server" ? cmd_server(ctx, rest[1], a) : cmd_account(ctx, rest[1], a);
         }

@@ -112,6 +112,14 @@ class State:
             self.revoke_grant(g)
         return len(grants)
 
+    def expire_access(self, user):
+        """The user's access tokens stop working; the grant (refresh) lives on:
+        what Microsoft's AccessTokenExpired looks like to a client."""
+        tokens = [t for t, v in self.access.items() if v["user"] == user]
+        for t in tokens:
+            del self.access[t]
+        return len(tokens)
+
     def live_access(self, token):
         info = self.access.get(token)
         if info is None or info["exp"] <= time.time() or info["grant"] in self.revoked_grants:
@@ -452,6 +460,13 @@ class Handler(BaseHTTPRequestHandler):
         self.note += " user=%s grants=%d" % (f["user"], n)
         self.reply(200, {"revoked_grants": n})
 
+    def admin_expire_access(self):
+        f = self.form()
+        with STATE.lock:
+            n = STATE.expire_access(f["user"])
+        self.note += " user=%s tokens=%d" % (f["user"], n)
+        self.reply(200, {"expired_access_tokens": n})
+
     def admin_issue(self):
         """A token without any browser: user=, lifetime=, scope=, app_only=1."""
         f = self.form()
@@ -492,6 +507,7 @@ POST_ROUTES = {
     "/admin/approve_device": lambda h: h.admin_device(True),
     "/admin/deny_device": lambda h: h.admin_device(False),
     "/admin/revoke": Handler.admin_revoke,
+    "/admin/expire_access": Handler.admin_expire_access,
     "/admin/issue": Handler.admin_issue,
     "/admin/reset_stats": Handler.admin_reset_stats,
 }

@@ -20,3 +20,7 @@ set_tests_properties(test_detect_bed PROPERTIES TIMEOUT 300)
 # and Dovecot's XOAUTH2/OAUTHBEARER via introspection, proved with raw sockets.
 mailporter_add_test(test_oauth_bed integration integration/oauth_bed_test.cpp integration/testbed.cpp)
 set_tests_properties(test_oauth_bed PROPERTIES TIMEOUT 300)
+# OAuth2 end to end: the CLI's sign-in (browser stand-in, device code) and
+# passes over POP3 and IMAP against Dovecot checking tokens with the stand-in.
+mailporter_add_test(test_oauth_relay integration integration/oauth_test.cpp integration/cli_runner.cpp integration/testbed.cpp)
+set_tests_properties(test_oauth_relay PROPERTIES TIMEOUT 300)

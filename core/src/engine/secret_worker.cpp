@@ -82,9 +82,11 @@ asio::awaitable<Result<std::optional<std::string>>> SecretWorker::load(asio::io_
     // a file answers at once and is read in place (which also keeps runs
     // that replay a seed step for step on one thread: tests/sim).
     if (store_.kind() != "keyring") co_return store_.load(key);
-    co_return co_await off_thread<std::optional<std::string>>(
-        io, [store = &store_, key] { return store->load(key); }, timeout,
-        "the password store (is the keyring locked?)");
+    // Named, not a temporary in the co_await: GCC 12 destroys such
+    // temporaries twice.
+    auto work = [store = &store_, key] { return store->load(key); };
+    co_return co_await off_thread<std::optional<std::string>>(io, std::move(work), timeout,
+                                                              "the password store (is the keyring locked?)");
 }
 
 asio::awaitable<Result<SecretWorker::Credential>> SecretWorker::credential(asio::io_context& io,
@@ -102,10 +104,10 @@ asio::awaitable<Result<SecretWorker::Credential>> SecretWorker::credential(asio:
     }
     // The provider's token endpoint gets its own HTTP timeout (15 s); the
     // wait covers it and a keyring that asks to be unlocked.
-    auto token = co_await off_thread<std::string>(
-        io, [store = &store_, account, force] { return account_access_token(*store, account, force); },
-        std::max<std::chrono::milliseconds>(timeout, std::chrono::seconds(40)),
-        "the sign-in (secret store and the provider's token service)");
+    auto work = [store = &store_, account, force] { return account_access_token(*store, account, force); };
+    const auto wait = std::max<std::chrono::milliseconds>(timeout, std::chrono::seconds(40));
+    auto token = co_await off_thread<std::string>(io, std::move(work), wait,
+                                                  "the sign-in (secret store and the provider's token service)");
     if (!token) co_return token.error();
     co_return Credential{{}, std::move(*token)};
 }
