@@ -69,8 +69,8 @@ commands:
              [--client-id ID] [--app-only]     (no password: sign in with the provider)
   account signin NAME [--browser|--device] [--client-secret-stdin] [--timeout S]
              OAuth2 sign-in: the browser on this machine, or a code to enter on any
-             device (the default without a display); app-only access takes the
-             client secret on standard input
+             device (the default without a display); --client-secret-stdin gives
+             the secret of your own client (Google desktop app; app-only access)
   account edit NAME [options as for add] [--enabled] [--individual] [--auth password|oauth2]
   account list [--json]
   account remove NAME

@@ -93,8 +93,10 @@ int cmd_account_signin(Context& ctx, const Account& acc, const Args& a) {
                   << store.kind() << " store)\n";
         return 0;
     }
-    if (secret_stdin) throw UsageError{"--client-secret-stdin is for app-only access (--app-only)"};
-    const auto provider = oauth_provider(acc.oauth);
+    auto provider = oauth_provider(acc.oauth);
+    // A desktop client registered by the user may come with a secret
+    // (Google's do); it is kept with the grant for every refresh.
+    if (secret_stdin) provider.client_secret = read_secret_stdin();
     const auto service = oauth_service(acc.protocol);
     const oauth::HttpOptions http;
     const auto endpoints = need(oauth::endpoints_for(provider, http));
@@ -132,7 +134,7 @@ int cmd_account_signin(Context& ctx, const Account& acc, const Args& a) {
     if (tokens.refresh_token.empty())
         std::cerr << "mailporter-cli: warning: the provider gave no refresh token (offline access); the sign-in "
                      "lasts only until the access token expires\n";
-    need(store_grant(store, acc, tokens));
+    need(store_grant(store, acc, tokens, provider.client_secret));
     // A running engine checks its accounts now (an account that was red
     // for want of a sign-in gets its mail at once).
     (void)ctx.database().set_setting(SettingCheckNow,

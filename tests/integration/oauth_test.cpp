@@ -228,6 +228,36 @@ TEST_CASE("OAuth2: device sign-in for a headless server, end to end", "[integrat
     CHECK(bed.wait_office_count("bob", 1, 30s));
 }
 
+TEST_CASE("OAuth2: app-only access (client credentials) for an unattended office", "[integration][oauth]") {
+    auto& bed = TestBed::shared();
+    bed.clear_office();
+    bed.clear_remote("carol");
+    OAuthSetup s("oauth-app");
+    s.office_plain();
+    auto add = s.cli({"account", "add", "app", "--protocol", "imap", "--host", "localhost", "--port",
+                      std::to_string(bed.port("imaps")), "--tls", "tls", "--user", "carol", "--deliver-to",
+                      "carol@office.test", "--auth", "oauth2", "--provider", bed.oauth_url(), "--client-id",
+                      "mailporter-app", "--app-only"});
+    INFO(add.err);
+    REQUIRE(add.exit_code == 0);
+    auto wrong = s.cli({"account", "signin", "app", "--client-secret-stdin"}, "not-the-secret");
+    CHECK(wrong.exit_code != 0);
+    CHECK(wrong.err.find("not-the-secret") == std::string::npos);
+    auto in = s.cli({"account", "signin", "app", "--client-secret-stdin"}, "app-secret\n");
+    INFO(in.out << in.err);
+    REQUIRE(in.exit_code == 0);
+    CHECK_THAT(in.out, Catch::Contains("app-only"));
+    bed.put_remote("carol", make_message("app-only", 1));
+    // Access tokens of app-only access are simply fetched again when due.
+    bed.oauth_admin("/admin/config", "access_lifetime=2");
+    std::this_thread::sleep_for(2100ms);
+    auto p = s.cli({"poll"});
+    INFO(p.err);
+    CHECK(p.exit_code == 0);
+    CHECK(bed.wait_office_count("carol", 1, 30s));
+    bed.oauth_admin("/admin/config", "access_lifetime=3600");
+}
+
 // Last in this file: refused logins make Dovecot slow down this address.
 TEST_CASE("OAuth2: a revoked grant turns the account red with 'sign in again'; mail stays remote",
           "[integration][oauth]") {

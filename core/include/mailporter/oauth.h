@@ -44,6 +44,9 @@ struct Provider {
     std::string client_id;  // empty: the built-in id for the kind (ConfigInvalid when none is built in)
     bool app_only = false;  // Microsoft 365 client credentials (needs a client secret)
     std::string scope;      // space-separated scopes overriding scopes_for; empty: the kind's default
+    // The secret of a client that has one besides app-only access (Google's
+    // "desktop app" clients); empty: none, or the built-in one.
+    std::string client_secret;
 };
 
 struct Endpoints {

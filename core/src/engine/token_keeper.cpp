@@ -42,7 +42,8 @@ Result<oauth::TokenSecret> load_grant(SecretStore& store, const Account& a) {
 }
 
 Result<oauth::Tokens> fetch_new(const Account& a, const oauth::TokenSecret& grant, const oauth::HttpOptions& http) {
-    const auto provider = oauth_provider(a.oauth);
+    auto provider = oauth_provider(a.oauth);
+    if (!a.oauth.app_only) provider.client_secret = grant.client_secret;  // a desktop client's (Google)
     auto endpoints = oauth::endpoints_for(provider, http);
     if (!endpoints) return endpoints.error();
     const auto service = oauth_service(a.protocol);

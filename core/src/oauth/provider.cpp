@@ -146,7 +146,7 @@ std::string scope_text(const Provider& p, Service service) {
 Result<Client> client_for(const Provider& p, std::string_view secret) {
     Client c;
     c.id = p.client_id;
-    c.secret = std::string(secret);
+    c.secret = secret.empty() ? p.client_secret : std::string(secret);
     if (c.id.empty()) {
         if (p.kind == "microsoft") c.id = MAILPORTER_OAUTH_MICROSOFT_CLIENT_ID;
         if (p.kind == "google") {
