@@ -33,6 +33,7 @@ class LogViewer;
 class OfficeDialog;
 class SelfTest;
 class SettingsDialog;
+class SigninDialog;
 class SingleInstance;
 class StatusFrame;
 class TrayIcon;
@@ -57,6 +58,7 @@ public:
     void modify_account(const std::string& name) override;
     void remove_account(const std::string& name) override;
     void retry_refused(const std::string& name) override;
+    void sign_in_again(const std::string& name) override;  // app_signin.cpp
     void edit_office() override;
     void open_settings() override;
     bool tray_shown() const override;
@@ -74,6 +76,7 @@ public:
     OfficeDialog* current_office() { return office_.get(); }
     SettingsDialog* current_settings() { return settings_.get(); }
     FirstRunAssistant* current_first_run() { return first_run_.get(); }
+    SigninDialog* current_signin() { return signin_.get(); }
     // The first-run assistant (app/first_run.h); on its own at the first
     // start of an engine with nothing configured.
     void first_run();
@@ -130,6 +133,7 @@ private:
     wxWeakRef<OfficeDialog> office_;
     wxWeakRef<SettingsDialog> settings_;
     wxWeakRef<FirstRunAssistant> first_run_;
+    wxWeakRef<SigninDialog> signin_;  // "Sign in again" from the status window
     wxWeakRef<CertificatePromptDialog> prompt_;  // the certificate question shown now
     std::deque<EngineBridge::CertificatePrompt> prompts_;  // waiting for it
     TrayIcon* tray_ = nullptr;  // destroyed by quit()

@@ -18,6 +18,8 @@ public:
     virtual void remove_account(const std::string& name) = 0;  // asks first
     // Messages the office server refused for good stay remote until this.
     virtual void retry_refused(const std::string& name) = 0;
+    // An OAuth2 account whose grant is gone: the browser sign-in, then a check.
+    virtual void sign_in_again(const std::string& name) = 0;
     virtual void edit_office() = 0;    // the office server dialog
     virtual void open_settings() = 0;
     // True when a tray icon is there to bring the status window back, so

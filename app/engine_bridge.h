@@ -190,6 +190,9 @@ public:
     int default_interval_minutes() const;
     // "keyring" or "file": where passwords are kept (the data directory's choice).
     const std::string& secret_store_kind() const { return secret_store_kind_; }
+    // Opens another instance of that store (one per thread: a sign-in's
+    // worker stores the grant with its own).
+    const SecretStoreFactory& secret_store_factory() const { return open_secrets_; }
 
     // Account and office server changes through the engine (engine_running()
     // only; the caller writes the database itself otherwise). `done` runs on

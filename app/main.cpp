@@ -31,6 +31,7 @@
 #include "screenshot.h"
 #include "self_test.h"
 #include "settings_dialog.h"
+#include "signin_dialog.h"
 #include "single_instance.h"
 #include "status_frame.h"
 #include "status_text.h"
@@ -600,6 +601,7 @@ void MailPorterApp::quit() {
     if (settings_ && settings_->IsModal()) settings_->EndModal(wxID_CANCEL);
     if (prompt_ && prompt_->IsModal()) prompt_->EndModal(wxID_CANCEL);
     if (first_run_ && first_run_->IsModal()) first_run_->EndModal(wxID_CANCEL);
+    if (signin_ && signin_->IsModal()) signin_->cancel();
     prompts_.clear();
     if (tray_) {
         tray_->RemoveIcon();

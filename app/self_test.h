@@ -21,6 +21,11 @@
 //            server dialog with its Test (MAILPORTER_SELFTEST_SMTP_PORT);
 //   firstrun the first-run assistant from an empty data folder to a delivered
 //            message with autodetect (self_test_first_run.cpp);
+//   signin   an OAuth2 account whose grant was revoked: its row is red with
+//            "Sign in again"; pressing it signs in through $BROWSER (the
+//            test's stand-in) and the row turns green with the mail delivered
+//            (MAILPORTER_SELFTEST_ACCOUNT, _EXPECT_DELIVERED);
+//            self_test_signin.cpp;
 //   latency  event-loop latency (a 10 ms wxTimer) while the engine moves
 //            MAILPORTER_SELFTEST_MESSAGES messages; max and p99, bound 250 ms
 //            (MAILPORTER_SELFTEST_MAX_LATENCY_MS overrides).
@@ -62,6 +67,7 @@ private:
     void build_windows();
     void build_latency();
     void build_first_run();  // self_test_first_run.cpp
+    void build_signin();     // self_test_signin.cpp
 
     void add(std::string name, std::function<bool()> poll, int timeout_ms = 10000);
     void act(std::string name, std::function<void()> fn);

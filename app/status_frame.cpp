@@ -5,6 +5,7 @@
 #include <wx/button.h>
 #include <wx/intl.h>
 #include <wx/listctrl.h>
+#include <wx/menu.h>
 #include <wx/notebook.h>
 #include <wx/panel.h>
 #include <wx/sizer.h>
@@ -93,9 +94,13 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     retry_->SetToolTip(_("Mail the office server refused for good stays on the remote server. After fixing the "
                          "cause (a recipient, a size limit), try the selected account's refused mail again."));
     pause_ = new wxButton(panel, wxID_ANY, _("&Pause"));
+    signin_ = new wxButton(panel, wxID_ANY, _("S&ign in again..."));
+    signin_->SetToolTip(_("The sign-in of this account has expired or was withdrawn: sign in again in the browser."));
+    signin_->Hide();
     buttons->Add(add, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(modify_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(remove_, wxSizerFlags().Border(wxRIGHT, FromDIP(16)));
+    buttons->Add(signin_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(check_now_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(retry_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(pause_);
@@ -150,6 +155,10 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
         if (auto name = selected_account(); !name.empty()) commands_.retry_refused(name);
     });
     pause_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.toggle_paused(); });
+    signin_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
+        if (auto name = signin_target(); !name.empty()) commands_.sign_in_again(name);
+    });
+    accounts_->Bind(wxEVT_LIST_ITEM_RIGHT_CLICK, [this](wxListEvent& e) { show_row_menu(e.GetIndex()); });
     office_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.edit_office(); });
     log->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.show_log(); });
     settings->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.open_settings(); });
@@ -196,11 +205,51 @@ void StatusFrame::select_account(const std::string& name) {
 
 void StatusFrame::show_history_page(bool history) { book_->SetSelection(history ? 1 : 0); }
 
+std::string StatusFrame::signin_target() const {
+    const std::size_t count = std::min(row_names_.size(), row_signin_.size());
+    const long row = accounts_->GetNextItem(-1, wxLIST_NEXT_ALL, wxLIST_STATE_SELECTED);
+    if (row >= 0 && row < static_cast<long>(count))
+        return row_signin_[static_cast<std::size_t>(row)] ? row_names_[static_cast<std::size_t>(row)] : std::string();
+    for (std::size_t i = 0; i < count; ++i)
+        if (row_signin_[i]) return row_names_[i];
+    return {};
+}
+
 void StatusFrame::update_buttons() {
     const bool selected = !selected_account().empty();
     modify_->Enable(selected);
     remove_->Enable(selected);
     retry_->Enable(selected);
+    const bool signin = !signin_target().empty();
+    if (signin_->IsShown() != signin) {
+        signin_->Show(signin);
+        signin_->GetParent()->Layout();
+    }
+}
+
+void StatusFrame::show_row_menu(long row) {
+    if (row < 0 || row >= static_cast<long>(std::min(row_names_.size(), row_signin_.size()))) return;
+    const std::string name = row_names_[static_cast<std::size_t>(row)];
+    select_account(name);
+    enum { IdModify = wxID_HIGHEST + 1, IdSignin, IdCheck, IdRetry, IdRemove };
+    wxMenu menu;
+    if (row_signin_[static_cast<std::size_t>(row)]) {
+        menu.Append(IdSignin, _("S&ign in again..."));
+        menu.AppendSeparator();
+    }
+    menu.Append(IdModify, _("&Modify..."));
+    menu.Append(IdCheck, _("Check &now"));
+    menu.Append(IdRetry, _("Re&try refused"));
+    menu.AppendSeparator();
+    menu.Append(IdRemove, _("&Remove"));
+    switch (GetPopupMenuSelectionFromUser(menu)) {
+        case IdSignin: commands_.sign_in_again(name); break;
+        case IdModify: commands_.modify_account(name); break;
+        case IdCheck: commands_.check_now(); break;
+        case IdRetry: commands_.retry_refused(name); break;
+        case IdRemove: commands_.remove_account(name); break;
+        default: break;
+    }
 }
 
 void StatusFrame::show_details() {
@@ -254,8 +303,10 @@ void StatusFrame::refresh(const StatusModel& model) {
         if (!selected.empty()) select_account(selected);
     }
     details_text_.clear();
+    row_signin_.assign(rows.size(), false);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& r = rows[i];
+        row_signin_[i] = r.account.uses_oauth() && r.code == StatusCode::SignInNeeded;
         wxString full = u8(r.account.name) + ": " + r.sentence;
         if (!r.detail.empty() && !r.checking) full += " (" + r.detail + ")";
         details_text_.push_back({full, r.account.enabled && (r.light == Light::Yellow || r.light == Light::Red)});

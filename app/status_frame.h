@@ -42,12 +42,18 @@ public:
     void show_history_page(bool history);
     HistoryPanel* history_panel() const { return history_; }
     wxButton* pause_button() const { return pause_; }
+    // "Sign in again": shown while the selected account (or, with none
+    // selected, any account) needs its OAuth2 sign-in renewed.
+    wxButton* signin_button() const { return signin_; }
+    // The account "Sign in again" acts on, or "".
+    std::string signin_target() const;
     wxListCtrl* accounts_list() const { return accounts_; }
 
 private:
     void on_close(wxCloseEvent& event);
     void show_details();
     void update_buttons();
+    void show_row_menu(long row);
 
     struct Detail {
         wxString text;           // "name: whole state sentence (detail)"
@@ -55,6 +61,7 @@ private:
     };
     std::vector<Detail> details_text_;
     std::vector<std::string> row_names_;
+    std::vector<bool> row_signin_;  // the row's account needs a new sign-in
 
     AppCommands& commands_;
     wxNotebook* book_ = nullptr;
@@ -67,6 +74,7 @@ private:
     wxButton* remove_ = nullptr;
     wxButton* check_now_ = nullptr;
     wxButton* retry_ = nullptr;
+    wxButton* signin_ = nullptr;
     wxButton* pause_ = nullptr;
     HistoryPanel* history_ = nullptr;
     std::optional<Light> icon_light_;  // the window icon's light

@@ -17,6 +17,10 @@
 #            Finish); the new account's first check works.
 #   windows  log viewer, history, settings, office server dialog and its Test.
 #   latency  event-loop latency while the engine moves 2,000 messages.
+#   signin   an OAuth2 account (signed in with mailporter-cli through the
+#            browser stand-in) whose grant the provider withdrew: red with
+#            "Sign in again"; the app's sign-in (BROWSER=the stand-in) turns
+#            it green and the waiting mail is delivered.
 # Screenshots and the app's output go to ARTIFACTS_DIR/SCENARIO.
 set -u
 SCENARIO=${1:?usage: gui_app_test.sh SCENARIO MAILPORTER CLI GUI_BED ARTIFACTS}
@@ -172,6 +176,26 @@ firstrun)
     grep '^selftest: first run:' "$APP_OUT"
     cli status
     cli account list | grep -q '^alice@first.test ' || fail "mailporter-cli does not see the account the assistant added"
+    ;;
+signin)
+    export BROWSER="$here/../bed/browser_standin.py" MAILPORTER_BROWSER_LOG="$ARTIFACTS/browser.log"
+    cli account add oauth-box --protocol pop3 --host localhost --port "$POP3S_PORT" --tls tls --user alice \
+        --deliver-to alice@office.test --auth oauth2 --provider "$OAUTH_URL" --client-id mailporter-test >/dev/null \
+        || fail "account add oauth-box"
+    cli account signin oauth-box --browser --timeout 30 || fail "mailporter-cli account signin oauth-box"
+    # The provider withdraws the grant; the next check says "sign in again".
+    curl -sf -X POST --data user=alice "$OAUTH_URL/admin/revoke" >/dev/null || fail "revoking alice's grant"
+    bed_cmd "put alice 2 signin" >/dev/null
+    cli poll --account oauth-box >/dev/null 2>&1 && fail "the poll worked although the grant was revoked"
+    cli status
+    cli status --json | grep -q '"code":"sign-in-needed"' || fail "the revoked account is not sign-in-needed"
+    export MAILPORTER_SELFTEST_ACCOUNT=oauth-box MAILPORTER_SELFTEST_EXPECT_DELIVERED=2
+    run_app
+    wait_app 300
+    report
+    echo "browser stand-in:"; cat "$MAILPORTER_BROWSER_LOG" 2>/dev/null
+    [ "$(bed_cmd "count alice")" = "count 0" ] || fail "alice's mail is still on the remote server"
+    cli status
     ;;
 latency)
     N=${MAILPORTER_LATENCY_MESSAGES:-2000}

@@ -13,7 +13,7 @@ if(MAILPORTER_BUILD_APP)
   target_include_directories(gui_bed PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(gui_bed PRIVATE mailporter_warnings Threads::Threads)
 
-  foreach(scenario states wizard windows latency firstrun)
+  foreach(scenario states wizard windows latency firstrun signin)
     add_test(NAME gui_app_${scenario}
       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh ${scenario}
               $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
