@@ -61,6 +61,12 @@ std::optional<BearerMech> choose_bearer(const std::vector<std::string>& offered)
     return std::nullopt;
 }
 
+std::string offered_text(const std::vector<std::string>& offered) {
+    std::string list;
+    for (const auto& m : offered) list += (list.empty() ? "" : " ") + m;
+    return list.empty() ? std::string() : "; it offers " + sanitize_for_log(list, 200);
+}
+
 Result<void> check_bearer_input(std::string_view user, std::string_view token) {
     if (user.empty())
         return make_error(Errc::ConfigInvalid, "the account has no user name for the sign-in", ErrorScope::Account,

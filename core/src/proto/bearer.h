@@ -30,6 +30,9 @@ std::string_view mechanism_name(BearerMech m);  // "OAUTHBEARER", "XOAUTH2"
 // when neither is offered.
 std::optional<BearerMech> choose_bearer(const std::vector<std::string>& offered);
 
+// "; it offers A B C" for an error text ("" when nothing was offered).
+std::string offered_text(const std::vector<std::string>& offered);
+
 // Checks what goes into the initial response: the token is an RFC 6750
 // b64token (A-Z a-z 0-9 - . _ ~ + / then '=' padding), at most 16 KiB; the
 // user is not empty and has no control characters. Errc::ConfigInvalid

@@ -63,64 +63,60 @@ Error Session::login_error(const Response& tagged, std::string_view method) {
     }
 }
 
-net::awaitable<Result<void>> Session::auth_plain(const Credentials& c) {
-    auth_method_ = "AUTHENTICATE PLAIN";
-    std::string response = sasl::plain_response("", c.user, c.password);
+net::awaitable<Result<Response>> Session::authenticate(const std::string& mech, std::string response,
+                                                       const Challenge& challenge) {
     const std::string tag = next_tag();
-    const std::string shown = tag + " AUTHENTICATE PLAIN <redacted>";
-    Response tagged;
+    const std::string shown = tag + " AUTHENTICATE " + mech + " <redacted>";
     if (caps_.sasl_ir) {
         // RFC 4959: the initial response rides on the command.
-        std::string line = tag + " AUTHENTICATE PLAIN " + response;
+        std::string line = tag + " AUTHENTICATE " + mech + " " + response;
         wipe(response);
         auto w = co_await send(line, shown);
         wipe(line);
-        if (!w) co_return w;
-        auto t = co_await run_until_tagged(tag, {});
-        if (!t) co_return std::move(t).error();
-        tagged = std::move(*t);
+        if (!w) co_return std::move(w).error();
     } else {
-        const std::string line = tag + " AUTHENTICATE PLAIN";
-        if (auto w = co_await send(line); !w) {
+        if (auto w = co_await send(tag + " AUTHENTICATE " + mech); !w) {
             wipe(response);
-            co_return w;
+            co_return std::move(w).error();
         }
         auto go = co_await wait_continuation(tag, {});
-        if (!go) {
-            wipe(response);
-            co_return std::move(go).error();
-        }
-        if (*go) {
-            // RFC 4616 §2: the server's challenge is empty for PLAIN.
-            const std::string_view redacted = "<redacted>";
-            auto w = co_await send(response, redacted);
-            wipe(response);
-            if (!w) co_return w;
-            for (;;) {
-                auto r = co_await read_response();
-                if (!r) co_return std::move(r).error();
-                if (r->kind == Response::Kind::Continuation) {
-                    // A second challenge makes no sense for PLAIN: cancel
-                    // (RFC 3501 §6.2.2), then read the tagged BAD.
-                    const std::string cancel = "*";
-                    if (auto x = co_await send(cancel); !x) co_return x;
-                    continue;
-                }
-                if (r->kind == Response::Kind::Tagged) {
-                    if (r->tag != tag) co_return fail(protocol("unexpected tagged reply to AUTHENTICATE"));
-                    tagged = std::move(*r);
-                    break;
-                }
-                if (r->status == Status::Bye) co_return fail(closed_error(*r));
-                if (auto n = note_untagged(*r); !n) co_return fail(std::move(n).error());
-            }
-        } else {
-            wipe(response);
-            tagged = std::move(*pending_tagged_);
-        }
+        if (!go || !*go) wipe(response);
+        if (!go) co_return std::move(go).error();
+        if (!*go) co_return std::move(*pending_tagged_);  // refused before any challenge
+        auto w = co_await send(response, "<redacted>");
+        wipe(response);
+        if (!w) co_return std::move(w).error();
     }
-    if (tagged.status != Status::Ok) co_return fail(login_error(tagged, auth_method_));
-    login_ok_ = std::move(tagged);
+    for (;;) {
+        auto r = co_await read_response();
+        if (!r) co_return std::move(r).error();
+        if (r->kind == Response::Kind::Continuation) {
+            auto answer = challenge(*r);
+            if (!answer) co_return fail(std::move(answer).error());
+            if (auto x = co_await send(*answer); !x) co_return std::move(x).error();
+            continue;
+        }
+        if (r->kind == Response::Kind::Tagged) {
+            if (r->tag != tag) co_return fail(protocol("unexpected tagged reply to AUTHENTICATE"));
+            co_return std::move(*r);
+        }
+        if (r->status == Status::Bye) co_return fail(closed_error(*r));
+        if (auto n = note_untagged(*r); !n) co_return fail(std::move(n).error());
+    }
+}
+
+net::awaitable<Result<void>> Session::auth_plain(const Credentials& c) {
+    auth_method_ = "AUTHENTICATE PLAIN";
+    // RFC 4616 §2: PLAIN has no challenge after the initial response; one
+    // makes no sense: cancel (RFC 3501 §6.2.2), then read the tagged BAD.
+    const Challenge cancel = [](const Response&) -> Result<std::string> { return std::string("*"); };
+    // Named: GCC 12 mishandles temporaries in co_await.
+    const std::string mech = "PLAIN";
+    std::string response = sasl::plain_response("", c.user, c.password);
+    auto tagged = co_await authenticate(mech, std::move(response), cancel);
+    if (!tagged) co_return std::move(tagged).error();
+    if (tagged->status != Status::Ok) co_return fail(login_error(*tagged, auth_method_));
+    login_ok_ = std::move(*tagged);
     co_return Result<void>{};
 }
 
@@ -141,72 +137,38 @@ net::awaitable<Result<void>> Session::auth_login(const Credentials& c) {
 
 net::awaitable<Result<void>> Session::auth_bearer(const Credentials& c) {
     auto mech = sasl::choose_bearer(caps_.sasl);
-    if (!mech) {
-        std::string offered;
-        for (const auto& m : caps_.sasl) offered += (offered.empty() ? "" : " ") + m;
+    if (!mech)
         co_return fail(make_error(Errc::AuthUnsupported,
                                   "the server does not offer OAuth2 sign-in (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)" +
-                                      (offered.empty() ? std::string() : "; it offers " + sanitize_for_log(offered)),
+                                      sasl::offered_text(caps_.sasl),
                                   ErrorScope::Account, Retry::Never));
-    }
     const std::string name(sasl::mechanism_name(*mech));
     auth_method_ = "AUTHENTICATE " + name;
     if (auto ok = sasl::check_bearer_input(c.user, c.bearer); !ok) co_return std::move(ok).error();
-    std::string response = sasl::initial_response(*mech, c.user, host_, port_, c.bearer);
-    const std::string tag = next_tag();
-    const std::string shown = tag + " AUTHENTICATE " + name + " <redacted>";
+    // RFC 7628 §3.2.2: a refused token comes back as one error challenge;
+    // our reply ends the exchange with the server's NO.
     bool refused_by_challenge = false;
     std::string challenge_words;
-    Response tagged;
-    if (caps_.sasl_ir) {
-        std::string line = tag + " AUTHENTICATE " + name + " " + response;
-        wipe(response);
-        auto w = co_await send(line, shown);
-        wipe(line);
-        if (!w) co_return w;
-    } else {
-        if (auto w = co_await send(tag + " AUTHENTICATE " + name); !w) {
-            wipe(response);
-            co_return w;
-        }
-        auto go = co_await wait_continuation(tag, {});
-        if (!go || !*go) wipe(response);
-        if (!go) co_return std::move(go).error();
-        if (!*go) co_return fail(login_error(*pending_tagged_, auth_method_));
-        auto w = co_await send(response, "<redacted>");
-        wipe(response);
-        if (!w) co_return w;
-    }
-    for (;;) {
-        auto r = co_await read_response();
-        if (!r) co_return std::move(r).error();
-        if (r->kind == Response::Kind::Continuation) {
-            if (refused_by_challenge) co_return fail(protocol("the server sent a second challenge after refusing the token"));
-            // RFC 7628 §3.2.2: the error challenge; our reply ends the exchange.
-            refused_by_challenge = true;
-            challenge_words = sasl::describe_bearer_challenge(r->text);
-            if (auto x = co_await send(sasl::abort_response(*mech)); !x) co_return x;
-            continue;
-        }
-        if (r->kind == Response::Kind::Tagged) {
-            if (r->tag != tag) co_return fail(protocol("unexpected tagged reply to AUTHENTICATE"));
-            tagged = std::move(*r);
-            break;
-        }
-        if (r->status == Status::Bye) co_return fail(closed_error(*r));
-        if (auto n = note_untagged(*r); !n) co_return fail(std::move(n).error());
-    }
-    if (tagged.status == Status::Ok) {
+    const Challenge on_error = [&](const Response& r) -> Result<std::string> {
+        if (refused_by_challenge) return protocol("the server sent a second challenge after refusing the token");
+        refused_by_challenge = true;
+        challenge_words = sasl::describe_bearer_challenge(r.text);
+        return std::string(sasl::abort_response(*mech));
+    };
+    std::string response = sasl::initial_response(*mech, c.user, host_, port_, c.bearer);
+    auto tagged = co_await authenticate(name, std::move(response), on_error);
+    if (!tagged) co_return std::move(tagged).error();
+    if (tagged->status == Status::Ok) {
         if (refused_by_challenge) co_return fail(protocol("the server accepted the login after refusing the token"));
-        login_ok_ = std::move(tagged);
+        login_ok_ = std::move(*tagged);
         co_return Result<void>{};
     }
     using K = ResponseCode::Kind;
-    const auto k = tagged.code.kind;
-    if (tagged.status == Status::Bad || k == K::Unavailable || k == K::InUse || k == K::ServerBug || k == K::Limit ||
+    const auto k = tagged->code.kind;
+    if (tagged->status == Status::Bad || k == K::Unavailable || k == K::InUse || k == K::ServerBug || k == K::Limit ||
         k == K::PrivacyRequired)
-        co_return fail(login_error(tagged, auth_method_));
-    co_return fail(sasl::bearer_refused(name, tagged.text, challenge_words));
+        co_return fail(login_error(*tagged, auth_method_));
+    co_return fail(sasl::bearer_refused(name, tagged->text, challenge_words));
 }
 
 net::awaitable<Result<void>> Session::login(const Credentials& credentials) {

@@ -221,6 +221,13 @@ private:
     Result<void> note_untagged(const Response& r);
     void apply_capabilities(const std::vector<std::string>& caps);
     net::awaitable<Result<void>> read_capabilities();
+    // AUTHENTICATE with an initial response (SASL-IR when offered, else
+    // after the first continuation; `response` is wiped). A later
+    // continuation is answered with what `challenge` returns (or ends the
+    // session with its error). The tagged reply, whatever its status.
+    using Challenge = std::function<Result<std::string>(const Response&)>;
+    net::awaitable<Result<Response>> authenticate(const std::string& mech, std::string response,
+                                                  const Challenge& challenge);
     net::awaitable<Result<void>> auth_plain(const Credentials& c);
     net::awaitable<Result<void>> auth_login(const Credentials& c);
     net::awaitable<Result<void>> auth_bearer(const Credentials& c);

@@ -214,14 +214,11 @@ net::awaitable<Result<void>> Session::auth_bearer(const Credentials& c) {
     if (!mech) {
         // A server that lists no SASL mechanisms may still take XOAUTH2; one
         // that lists others without a bearer mechanism does not.
-        if (capa_supported_ && !caps_.sasl.empty()) {
-            std::string offered;
-            for (const auto& m : caps_.sasl) offered += (offered.empty() ? "" : " ") + m;
+        if (capa_supported_ && !caps_.sasl.empty())
             co_return fail(make_error(Errc::AuthUnsupported,
-                                      "the server does not offer OAuth2 sign-in (XOAUTH2 or OAUTHBEARER); it offers " +
-                                          sanitize_for_log(offered),
+                                      "the server does not offer OAuth2 sign-in (XOAUTH2 or OAUTHBEARER)" +
+                                          sasl::offered_text(caps_.sasl),
                                       ErrorScope::Account, Retry::Never));
-        }
         mech = sasl::BearerMech::XOAuth2;
     }
     const std::string name(sasl::mechanism_name(*mech));
