@@ -71,8 +71,12 @@ void walk(wxWindow* top, const wxRect& area, wxWindow* w, std::vector<std::strin
                 out.push_back(name_of(st) + " says what another label already says");
             const wxSize need = text_needs(st);
             const wxSize have = st->GetSize();
+            // A label made to end in "..." whose tooltip holds the whole
+            // text (the status window's details line) shortens on purpose.
+            const bool ellipsized = st->HasFlag(wxST_ELLIPSIZE_END | wxST_ELLIPSIZE_MIDDLE | wxST_ELLIPSIZE_START) &&
+                                    st->GetToolTipText() == st->GetLabel();
             // A pixel of rounding is not a cut.
-            if (have.x + 1 < need.x || have.y + 1 < need.y)
+            if (!ellipsized && (have.x + 1 < need.x || have.y + 1 < need.y))
                 out.push_back(name_of(st) + " is cut: it needs " + std::to_string(need.x) + "x" +
                               std::to_string(need.y) + " and has " + std::to_string(have.x) + "x" +
                               std::to_string(have.y));
