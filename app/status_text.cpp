@@ -58,6 +58,9 @@ wxString status_sentence(StatusCode code) {
                      "its name and port.");
         case StatusCode::OfficeAuthFailed:
             return _("The office mail server refused the login. Check its user name and password.");
+        case StatusCode::OfficeSignInNeeded:
+            return _("The office mail server's sign-in has expired or was withdrawn; no mail is delivered. Sign in "
+                     "again.");
         case StatusCode::SecretMissing:
             return _("No password is available for this account. Enter the password again.");
         case StatusCode::ConfigInvalid: return _("The settings are not valid. Edit the account and correct them.");

@@ -31,6 +31,7 @@
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "mailporter/service.h"
+#include "mailporter/signin.h"
 #include "mailporter/status.h"
 #include "mailporter/version.h"
 
@@ -47,6 +48,8 @@ const char* Usage = R"(usage: mailporter-cli [--data-dir DIR] [--secret-store au
 
 commands:
   server set --host H --port P --tls tls|starttls|none [--user U --password-stdin]
+             [--user U --auth oauth2 --provider microsoft|google|URL ...]   (as for accounts)
+  server signin [--browser|--device] [--client-secret-stdin]   the office login's OAuth2 sign-in
              [--trust-fingerprint SHA256] [--helo NAME] [--allow-legacy-tls]
   server show
   server test
@@ -124,10 +127,12 @@ int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
         else if (!current) s.port = mp::default_smtp_port(s.tls.mode);
         if (auto h = a.get("helo")) s.helo_name = *h;
         if (auto u = a.get("user")) s.user = *u;
+        apply_oauth_options(a, s.oauth);
         const bool pw = a.flag("password-stdin");
         a.reject_unknown();
-        if (!s.user.empty() && !pw && !(current && current->user == s.user))
-            throw UsageError{"--user needs --password-stdin"};
+        if (s.uses_oauth() && pw) throw UsageError{"an OAuth2 login has no password (--password-stdin)"};
+        if (!s.user.empty() && !pw && !s.uses_oauth() && !(current && current->user == s.user && !current->uses_oauth()))
+            throw UsageError{"--user needs --password-stdin (or --auth oauth2 --provider ...)"};
         need(mp::validate(s));
         if (pw) {
             if (s.user.empty()) throw UsageError{"--password-stdin needs --user"};
@@ -135,32 +140,40 @@ int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
         }
         need(db.set_office_server(s));
         std::cout << "office server set: " << s.host << ":" << s.port << " (" << mp::to_string(s.tls.mode) << ")\n";
+        if (s.uses_oauth() && !(current && current->oauth == s.oauth && current->user == s.user))
+            std::cout << "now sign in: mailporter-cli server signin\n";
         return ExitOk;
     }
-    a.reject_unknown();
     auto s = need(db.office_server());
     if (!s) throw Failure{"no office server is configured; use: mailporter-cli server set --host H --port P --tls MODE"};
+    if (sub == "signin") return cmd_server_signin(ctx, *s, a);
+    a.reject_unknown();
+    // What the office login uses: the password, or a current OAuth2 access token.
+    const auto office_secret = [&]() -> std::string {
+        if (s->user.empty()) return {};
+        if (s->uses_oauth()) return need(mp::office_access_token(ctx.secret_store(), *s, false));
+        return need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or("");
+    };
     if (sub == "show") {
         std::cout << "host: " << s->host << "\nport: " << s->port << "\ntls: " << mp::to_string(s->tls.mode)
                   << "\nuser: " << (s->user.empty() ? "(none)" : s->user)
+                  << (s->uses_oauth() ? " (OAuth2 via " + s->oauth.provider + ")" : std::string())
                   << "\nhelo: " << (s->helo_name.empty() ? "(this machine's name)" : s->helo_name)
                   << "\ntrusted fingerprint: " << (s->tls.pinned_sha256.empty() ? "(none)" : s->tls.pinned_sha256)
                   << "\n";
         return ExitOk;
     }
     if (sub == "test") {
-        std::string pw;
-        if (!s->user.empty()) pw = need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or("");
-        auto d = mp::test_office(*s, pw, ctx.relay_options());
+        const auto pw = s->uses_oauth() ? std::nullopt
+                                        : std::optional<std::string>(need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or(""));
+        auto d = mp::test_signed_in_office(ctx.secret_store(), *s, pw, ctx.relay_options());
         print_diagnosis(d, "server set");
         return d.ok() ? ExitOk : ExitFailed;
     }
     if (sub == "verify") {
         // RCPT TO + RSET per address: does the office server take mail for it?
         if (a.positional().empty()) throw UsageError{"server verify needs at least one ADDRESS"};
-        std::string pw;
-        if (!s->user.empty()) pw = need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or("");
-        auto checks = mp::verify_recipients(*s, pw, a.positional(), ctx.relay_options());
+        auto checks = mp::verify_recipients(*s, office_secret(), a.positional(), ctx.relay_options());
         if (!checks) throw Failure{"the office server could not be asked: " + checks.error().detail};
         bool all = true;
         for (const auto& c : *checks) {
@@ -311,7 +324,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         const mp::Account detected = acc;
         acc.name = name;
         apply_account_options(a, acc, true);
-        apply_oauth_options(a, acc);
+        apply_oauth_options(a, acc.oauth);
         // A detected port stays unless the protocol or TLS mode was changed.
         if (detect && !a.has("port") && acc.protocol == detected.protocol && acc.tls.mode == detected.tls.mode)
             acc.port = detected.port;
@@ -342,7 +355,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     mp::Account acc = *found;
     if (sub == "edit") {
         apply_account_options(a, acc, false);
-        apply_oauth_options(a, acc);
+        apply_oauth_options(a, acc.oauth);
         std::optional<std::string> new_name = a.get("name");
         if (new_name) acc.name = *new_name;
         const bool pw = a.flag("password-stdin");

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -53,51 +54,63 @@ std::string read_secret_stdin() {
 
 }  // namespace
 
-void apply_oauth_options(const Args& a, Account& acc) {
+void apply_oauth_options(const Args& a, OAuthSettings& oauth) {
     const auto auth = a.get("auth");
     if (auth && *auth != "password" && *auth != "oauth2")
         throw UsageError{"--auth must be password or oauth2, not '" + *auth + "'"};
     if (auth && *auth == "password") {
         if (a.has("provider")) throw UsageError{"--provider is for --auth oauth2"};
-        acc.oauth = {};
+        oauth = {};
         return;
     }
-    if (auth && *auth == "oauth2" && !acc.uses_oauth() && !a.has("provider"))
+    if (auth && *auth == "oauth2" && oauth.provider.empty() && !a.has("provider"))
         throw UsageError{"--auth oauth2 needs --provider microsoft|google|URL of the authorization server"};
-    if (!acc.uses_oauth() && !a.has("provider")) {
+    if (oauth.provider.empty() && !a.has("provider")) {
         for (const char* o : {"tenant", "client-id", "app-only"})
             if (a.has(o)) throw UsageError{"--" + std::string(o) + " is for --auth oauth2"};
         return;
     }
-    if (auto p = a.get("provider")) acc.oauth.provider = *p;
-    if (auto t = a.get("tenant")) acc.oauth.tenant = *t;
-    if (auto c = a.get("client-id")) acc.oauth.client_id = *c;
-    if (a.flag("app-only")) acc.oauth.app_only = true;
+    if (auto p = a.get("provider")) oauth.provider = *p;
+    if (auto t = a.get("tenant")) oauth.tenant = *t;
+    if (auto c = a.get("client-id")) oauth.client_id = *c;
+    if (a.flag("app-only")) oauth.app_only = true;
 }
 
-int cmd_account_signin(Context& ctx, const Account& acc, const Args& a) {
+namespace {
+
+// Whose sign-in: an account's or the office server's.
+struct Target {
+    std::string what;        // "account info", "the office server"
+    std::string edit;        // the command that switches it to OAuth2
+    OAuthSettings oauth;
+    oauth::Service service;
+    std::string login_hint;  // the mailbox address
+    std::function<Result<void>(const oauth::Tokens&, const std::string& client_secret)> store;
+    std::function<Result<void>()> unattended;  // app-only: fetch a token with the stored secret
+};
+
+int sign_in(Context& ctx, const Target& t, const Args& a) {
     const bool device = a.flag("device"), browser = a.flag("browser");
     const bool secret_stdin = a.flag("client-secret-stdin");
     const int timeout = a.has("timeout") ? parse_int("--timeout", *a.get("timeout"), 10, 3600) : 600;
     a.reject_unknown();
-    if (!acc.uses_oauth())
-        throw Failure{"account " + acc.name + " signs in with a password; to use OAuth2: mailporter-cli account edit " +
-                      acc.name + " --auth oauth2 --provider microsoft|google|URL"};
+    if (t.oauth.provider.empty())
+        throw Failure{t.what + " signs in with a password; to use OAuth2: mailporter-cli " + t.edit +
+                      " --auth oauth2 --provider microsoft|google|URL"};
     if (device && browser) throw UsageError{"--device and --browser exclude each other"};
     auto& store = ctx.secret_store();
-    if (acc.oauth.app_only) {
+    if (t.oauth.app_only) {
         if (device || browser) throw UsageError{"app-only access signs in with the client secret, not a person"};
-        if (secret_stdin) need(store_grant(store, acc, oauth::Tokens{}, read_secret_stdin()));
-        need(sign_in_unattended(store, acc));
-        std::cout << "account " << acc.name << " signed in with app-only access (client secret in the "
-                  << store.kind() << " store)\n";
+        if (secret_stdin) need(t.store(oauth::Tokens{}, read_secret_stdin()));
+        need(t.unattended());
+        std::cout << t.what << " signed in with app-only access (client secret in the " << store.kind()
+                  << " store)\n";
         return 0;
     }
-    auto provider = oauth_provider(acc.oauth);
+    auto provider = oauth_provider(t.oauth);
     // A desktop client registered by the user may come with a secret
     // (Google's do); it is kept with the grant for every refresh.
     if (secret_stdin) provider.client_secret = read_secret_stdin();
-    const auto service = oauth_service(acc.protocol);
     const oauth::HttpOptions http;
     const auto endpoints = need(oauth::endpoints_for(provider, http));
     g_cancel = false;
@@ -107,24 +120,24 @@ int cmd_account_signin(Context& ctx, const Account& acc, const Args& a) {
     oauth::Tokens tokens;
     // Where no browser can open (a server over SSH) the device code lets a
     // person sign in on a phone or another computer.
-    const bool use_device = device || (!browser && !has_display());
-    if (use_device) {
+    if (device || (!browser && !has_display())) {
         if (endpoints.device.empty())
             throw Failure{"this provider offers no device sign-in; run the command where a browser can open (--browser)"};
-        const auto start = need(oauth::device_start(endpoints, provider, service, http));
-        std::cout << "To sign in account " << acc.name << ", open " << start.verification_uri
+        const auto start = need(oauth::device_start(endpoints, provider, t.service, http));
+        std::cout << "To sign in " << t.what << ", open " << start.verification_uri
                   << " in a browser on any device and enter the code " << start.user_code << "\n";
         if (!start.verification_uri_complete.empty())
             std::cout << "(or open " << start.verification_uri_complete << ")\n";
-        std::cout << "waiting for the sign-in (up to " << start.expires_in / 60 << " min; Ctrl+C cancels)...\n"
+        std::cout << "waiting for the sign-in (up to " << std::max(1, start.expires_in / 60)
+                  << " min; Ctrl+C cancels)...\n"
                   << std::flush;
         tokens = need(oauth::device_poll(start, endpoints, provider, http, cancelled));
     } else {
-        auto signin = need(oauth::BrowserSignin::open(endpoints, provider, service, acc.user, http));
+        auto signin = need(oauth::BrowserSignin::open(endpoints, provider, t.service, t.login_hint, http));
         const auto url = signin.authorize_url();
-        std::cout << "Opening the sign-in page for account " << acc.name << " in your browser.\n"
+        std::cout << "Opening the sign-in page for " << t.what << " in your browser.\n"
                   << "If it does not open, visit:\n  " << url << "\n"
-                  << "waiting for the sign-in (up to " << timeout / 60 << " min; Ctrl+C cancels)...\n"
+                  << "waiting for the sign-in (up to " << std::max(1, timeout / 60) << " min; Ctrl+C cancels)...\n"
                   << std::flush;
         if (!open_browser(url)) std::cout << "(no browser could be started)\n" << std::flush;
         tokens = need(signin.wait(std::chrono::seconds(timeout), cancelled));
@@ -134,13 +147,41 @@ int cmd_account_signin(Context& ctx, const Account& acc, const Args& a) {
     if (tokens.refresh_token.empty())
         std::cerr << "mailporter-cli: warning: the provider gave no refresh token (offline access); the sign-in "
                      "lasts only until the access token expires\n";
-    need(store_grant(store, acc, tokens, provider.client_secret));
-    // A running engine checks its accounts now (an account that was red
-    // for want of a sign-in gets its mail at once).
+    need(t.store(tokens, provider.client_secret));
+    // A running engine checks its accounts now (what was red for want of a
+    // sign-in moves at once).
     (void)ctx.database().set_setting(SettingCheckNow,
                                      std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid()));
-    std::cout << "account " << acc.name << " signed in (kept in the " << store.kind() << " store)\n";
+    std::cout << t.what << " signed in (kept in the " << store.kind() << " store)\n";
     return 0;
+}
+
+}  // namespace
+
+int cmd_account_signin(Context& ctx, const Account& acc, const Args& a) {
+    auto& store = ctx.secret_store();
+    Target t{"account " + acc.name,
+             "account edit " + acc.name,
+             acc.oauth,
+             oauth_service(acc.protocol),
+             acc.user,
+             [&](const oauth::Tokens& tokens, const std::string& secret) { return store_grant(store, acc, tokens, secret); },
+             [&] { return sign_in_unattended(store, acc); }};
+    return sign_in(ctx, t, a);
+}
+
+int cmd_server_signin(Context& ctx, const OfficeServer& office, const Args& a) {
+    auto& store = ctx.secret_store();
+    Target t{"the office server",
+             "server set",
+             office.oauth,
+             oauth::Service::Smtp,
+             office.user,
+             [&](const oauth::Tokens& tokens, const std::string& secret) {
+                 return store_office_grant(store, office, tokens, secret);
+             },
+             [&] { return sign_in_unattended(store, office); }};
+    return sign_in(ctx, t, a);
 }
 
 }  // namespace mailporter::cli

@@ -9,10 +9,13 @@
 namespace mailporter::cli {
 
 // --auth password|oauth2, --provider microsoft|google|URL, --tenant T,
-// --client-id ID, --app-only. Throws UsageError for a bad combination.
-void apply_oauth_options(const Args& a, Account& acc);
+// --client-id ID, --app-only into `oauth`. Throws UsageError for a bad
+// combination.
+void apply_oauth_options(const Args& a, OAuthSettings& oauth);
 
 // account signin NAME [--device|--browser] [--client-secret-stdin] [--timeout SECONDS]
 int cmd_account_signin(Context& ctx, const Account& acc, const Args& a);
+// server signin [the same options]: the office server's SMTP AUTH login.
+int cmd_server_signin(Context& ctx, const OfficeServer& office, const Args& a);
 
 }  // namespace mailporter::cli

@@ -219,6 +219,8 @@ Result<void> validate(const OfficeServer& s) {
         if (auto f = normalise_fingerprint(s.tls.pinned_sha256); !f) return f.error();
     for (unsigned char c : s.helo_name)
         if (!is_host_char(c) && c != '[' && c != ']') return invalid("office server: the HELO name '" + s.helo_name + "' is not a host name");
+    if (auto o = validate(s.oauth); !o) return invalid("office server: " + o.error().detail);
+    if (s.uses_oauth() && s.user.empty()) return invalid("office server: OAuth2 sign-in needs the user (--user) it sends as");
     return {};
 }
 

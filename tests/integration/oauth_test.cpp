@@ -258,6 +258,51 @@ TEST_CASE("OAuth2: app-only access (client credentials) for an unattended office
     bed.oauth_admin("/admin/config", "access_lifetime=3600");
 }
 
+TEST_CASE("OAuth2 for the office server: SMTP AUTH with a token, 'sign in again' when its grant ends",
+          "[integration][oauth][office]") {
+    auto& bed = TestBed::shared();
+    bed.clear_office();
+    bed.clear_remote("bob");
+    OAuthSetup s("oauth-office");
+    // Postfix's submission port asks Dovecot, which checks the token with the stand-in.
+    auto set = s.cli({"server", "set", "--host", "localhost", "--port", std::to_string(bed.port("submission")), "--tls",
+                      "starttls", "--user", "alice", "--auth", "oauth2", "--provider", bed.oauth_url(), "--client-id",
+                      "mailporter-test"});
+    INFO(set.err);
+    REQUIRE(set.exit_code == 0);
+    CHECK_THAT(set.out, Catch::Contains("server signin"));
+    auto sign = s.cli({"server", "signin", "--browser", "--timeout", "30"});
+    INFO(sign.out << sign.err);
+    REQUIRE(sign.exit_code == 0);
+    auto test = s.cli({"-v", "server", "test"});
+    INFO(test.out << test.err);
+    CHECK(test.exit_code == 0);
+    CHECK_THAT(test.out, Catch::Contains("ok    sign-in"));
+    CHECK_THAT(test.err, Catch::Contains("AUTH OAUTHBEARER <redacted>"));
+    s.add_account("b", "bob", "pop3s", "tls", "bob@office.test");
+    bed.put_remote("bob", make_message("office-oauth", 1));
+    auto p1 = s.cli({"poll"});
+    INFO(p1.err);
+    CHECK(p1.exit_code == 0);
+    CHECK(bed.wait_office_count("bob", 1, 30s));
+
+    bed.oauth_admin("/admin/revoke", "user=alice");
+    bed.oauth_admin("/admin/expire_access", "user=alice");
+    bed.put_remote("bob", make_message("office-oauth", 2));
+    auto p2 = s.cli({"poll"});
+    CHECK(p2.exit_code != 0);
+    auto st = s.cli({"status", "--json"});
+    INFO(st.out);
+    CHECK_THAT(st.out, Catch::Contains("\"code\":\"office-sign-in-needed\""));
+    CHECK(bed.remote_count("bob") == 1);
+    REQUIRE(s.cli({"server", "signin", "--browser", "--timeout", "30"}).exit_code == 0);
+    auto p3 = s.cli({"poll"});
+    INFO(p3.err);
+    CHECK(p3.exit_code == 0);
+    CHECK(bed.wait_office_count("bob", 2, 30s));
+    CHECK(bed.remote_count("bob") == 0);
+}
+
 // Last in this file: refused logins make Dovecot slow down this address.
 TEST_CASE("OAuth2: a revoked grant turns the account red with 'sign in again'; mail stays remote",
           "[integration][oauth]") {

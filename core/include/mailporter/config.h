@@ -103,6 +103,8 @@ struct OfficeServer {
     TlsSettings tls{TlsMode::None, {}, false};
     std::string user;        // empty: no SMTP AUTH
     std::string helo_name;   // empty: the machine's host name
+    OAuthSettings oauth;     // provider set: SMTP AUTH XOAUTH2/OAUTHBEARER as `user` (Exchange Online)
+    bool uses_oauth() const { return !oauth.provider.empty(); }
     bool operator==(const OfficeServer&) const = default;
 };
 

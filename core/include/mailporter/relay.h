@@ -126,6 +126,11 @@ Diagnosis test_account(const Account& account, const std::string& password, cons
 // could be had, refreshing it when due). Blocking.
 Diagnosis test_signed_in_account(SecretStore& store, const Account& account, const RelayOptions& options);
 Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options);
+// test_office with `password` when given, else (an OAuth2 login) with a
+// current access token from the store: a first step "sign-in" says whether
+// one could be had. Blocking.
+Diagnosis test_signed_in_office(SecretStore& store, const OfficeServer& server,
+                                const std::optional<std::string>& password, const RelayOptions& options);
 
 // Asks the office server whether it takes mail for each address (RCPT TO,
 // then RSET; nothing is delivered), before any mail flows to them.

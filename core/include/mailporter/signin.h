@@ -35,14 +35,21 @@ oauth::Service oauth_service(Protocol protocol);
 Result<std::string> account_access_token(SecretStore& store, const Account& account, bool force,
                                          const oauth::HttpOptions& http = {});
 
+// The same for the office server (SMTP AUTH as its user; OfficeSecretKey).
+Result<std::string> office_access_token(SecretStore& store, const OfficeServer& server, bool force,
+                                        const oauth::HttpOptions& http = {});
+
 // Stores the grant a sign-in produced (or, for app-only access, the client
 // secret, with whatever tokens exist), replacing what was there.
 Result<void> store_grant(SecretStore& store, const Account& account, const oauth::Tokens& tokens,
                          const std::string& client_secret = {});
+Result<void> store_office_grant(SecretStore& store, const OfficeServer& server, const oauth::Tokens& tokens,
+                                const std::string& client_secret = {});
 
 // Signs an account in without a browser, as far as its kind allows: app-only
 // accounts fetch a token with their stored client secret. Others need a
 // person: Errc::SignInNeeded.
 Result<void> sign_in_unattended(SecretStore& store, const Account& account, const oauth::HttpOptions& http = {});
+Result<void> sign_in_unattended(SecretStore& store, const OfficeServer& server, const oauth::HttpOptions& http = {});
 
 }  // namespace mailporter

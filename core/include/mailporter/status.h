@@ -47,6 +47,7 @@ enum class StatusCode {
     SignInNeeded,       // OAuth2: the grant expired or was revoked
     OfficeUnreachable,
     OfficeAuthFailed,
+    OfficeSignInNeeded,  // OAuth2: the office login's grant expired or was revoked
     SecretMissing,
     ConfigInvalid,
     Internal,

@@ -112,7 +112,8 @@ smtp::ConnectOptions office_connect(const OfficeServer& server, const std::strin
     o.tls = server.tls;
     o.helo_name = server.helo_name;
     o.user = server.user;
-    o.password = password;
+    // An OAuth2 office login's "password" is its access token.
+    (server.uses_oauth() ? o.bearer : o.password) = password;
     o.deadlines = short_deadlines(options);
     return o;
 }
@@ -283,6 +284,25 @@ Diagnosis test_signed_in_account(SecretStore& store, const Account& account, con
         return d;
     }
     Diagnosis d = test_account(account, *token, options);
+    d.steps.insert(d.steps.begin(), DiagnosisStep{"sign-in", true, "a current access token from the provider"});
+    return d;
+}
+
+Diagnosis test_signed_in_office(SecretStore& store, const OfficeServer& server,
+                                const std::optional<std::string>& password, const RelayOptions& options) {
+    if (password || !server.uses_oauth() || server.user.empty())
+        return test_office(server, password.value_or(""), options);
+    oauth::HttpOptions http;
+    http.now = options.now;
+    auto token = office_access_token(store, server, false, http);
+    if (!token) {
+        Diagnosis d;
+        auto s = step_for(token.error(), server.host, server.port, true);
+        s.name = "sign-in";
+        d.steps.push_back(std::move(s));
+        return d;
+    }
+    Diagnosis d = test_office(server, *token, options);
     d.steps.insert(d.steps.begin(), DiagnosisStep{"sign-in", true, "a current access token from the provider"});
     return d;
 }

@@ -598,7 +598,7 @@ void Engine::Impl::start_test(RequestId req, Account account, std::optional<Offi
     SecretStore* store = opt.secrets.get();
     std::thread([self = this, out = out, link = link, req, account = std::move(account), off = std::move(off),
                  password = std::move(password), is_office, ro, store] {
-        Diagnosis d = is_office   ? ::mailporter::test_office(*off, password.value_or(""), ro)
+        Diagnosis d = is_office   ? ::mailporter::test_signed_in_office(*store, *off, password, ro)
                       : password ? ::mailporter::test_account(account, *password, ro)
                                  : ::mailporter::test_signed_in_account(*store, account, ro);
         if (d.certificate_sha256 && !d.ok() && (is_office || account.id != 0)) {
@@ -811,9 +811,8 @@ RequestId Engine::test_office(std::optional<OfficeServer> server, std::optional<
             p->out->push(TestResult{req, 0, true, std::move(d)});
             return;
         }
-        std::string pw;
-        if (password) pw = *password;
-        else if (!server->user.empty())
+        std::optional<std::string> pw = std::move(password);
+        if (!pw && !server->user.empty() && !server->uses_oauth())
             if (auto s = p->opt.secrets->load(OfficeSecretKey); s && *s) pw = **s;
         p->start_test(req, Account{}, std::move(server), std::move(pw), true);
     });

@@ -12,6 +12,7 @@
 
 #include "mailporter/database.h"
 #include "mailporter/secret_store.h"
+#include "proto/bearer.h"
 
 namespace mailporter::relay_detail {
 
@@ -63,6 +64,10 @@ void OfficeLanes::load(Database& db, SecretStore& secrets) {
     }
     office_ = **o;
     if (office_->user.empty()) return;
+    if (office_->uses_oauth()) {
+        signin_ = std::make_unique<SecretWorker>(secrets);
+        return;
+    }
     auto pw = secrets.load(OfficeSecretKey);
     if (pw && *pw)
         password_ = **pw;
@@ -83,10 +88,19 @@ asio::awaitable<Result<void>> OfficeLanes::connect(smtp::Session& s) {
     o.password = password_.value_or("");
     o.deadlines = office_deadlines(opt_);
     o.data_end = opt_.data_end_timeout;
-    auto r = co_await s.connect(o);
-    if (!r) {
+    for (int attempt = 0;; ++attempt) {
+        if (office_->uses_oauth()) {
+            // A refused token is renewed once before the refusal counts.
+            auto token = co_await signin_->office_token(io_, *office_, attempt > 0,
+                                                        std::chrono::seconds(std::max(1, opt_.timeout_seconds)));
+            if (!token) co_return std::move(token).error();
+            o.bearer = std::move(*token);
+        }
+        auto r = co_await s.connect(o);
+        if (r) break;
         auto e = std::move(r).error();
         e.scope = ErrorScope::Server;
+        if (attempt == 0 && office_->uses_oauth() && sasl::is_bearer_refusal(e)) continue;
         co_return e;
     }
     if (s.authenticated_in_clear()) auth_in_clear_ = true;

@@ -30,6 +30,7 @@
 #include "mailporter/config.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
+#include "engine/secret_worker.h"
 #include "net/stream.h"
 #include "proto/smtp_session.h"
 
@@ -84,6 +85,7 @@ private:
     const RelayOptions& opt_;
     std::optional<OfficeServer> office_;
     std::optional<std::string> password_;
+    std::unique_ptr<SecretWorker> signin_;  // OAuth2 office logins: access tokens off the engine thread
     std::optional<Error> down_;
     std::optional<Error> unusable_;  // settings/password problem found at load()
     bool auth_in_clear_ = false;

@@ -112,4 +112,18 @@ asio::awaitable<Result<SecretWorker::Credential>> SecretWorker::credential(asio:
     co_return Credential{{}, std::move(*token)};
 }
 
+asio::awaitable<Result<std::string>> SecretWorker::office_token(asio::io_context& io, const OfficeServer& server,
+                                                                bool force, std::chrono::milliseconds timeout) {
+    auto work = [store = &store_, server, force] { return office_access_token(*store, server, force); };
+    const auto wait = std::max<std::chrono::milliseconds>(timeout, std::chrono::seconds(40));
+    auto token = co_await off_thread<std::string>(io, std::move(work), wait,
+                                                  "the office server's sign-in (secret store and token service)");
+    if (!token) {
+        auto e = std::move(token).error();
+        e.scope = ErrorScope::Server;
+        co_return e;
+    }
+    co_return token;
+}
+
 }  // namespace mailporter::relay_detail

@@ -49,6 +49,10 @@ public:
     boost::asio::awaitable<Result<Credential>> credential(boost::asio::io_context& io, const Account& account,
                                                           bool force, std::chrono::milliseconds timeout);
 
+    // A current access token for the office server's OAuth2 login.
+    boost::asio::awaitable<Result<std::string>> office_token(boost::asio::io_context& io, const OfficeServer& server,
+                                                             bool force, std::chrono::milliseconds timeout);
+
 private:
     template <class T, class F>
     boost::asio::awaitable<Result<T>> off_thread(boost::asio::io_context& io, F work, std::chrono::milliseconds timeout,

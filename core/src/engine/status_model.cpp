@@ -80,7 +80,8 @@ Status from_account_error(const Error& e) {
 }
 
 Status from_office_error(const Error& e) {
-    if (e.code == Errc::AuthFailed || e.code == Errc::AuthUnsupported || e.code == Errc::SignInNeeded)
+    if (e.code == Errc::SignInNeeded) return make(Colour::Red, StatusCode::OfficeSignInNeeded, e.detail);
+    if (e.code == Errc::AuthFailed || e.code == Errc::AuthUnsupported)
         return make(Colour::Red, StatusCode::OfficeAuthFailed, e.detail);
     if (e.code == Errc::SecretMissing || e.code == Errc::SecretStoreUnavailable)
         return make(Colour::Red, StatusCode::SecretMissing, e.detail);
@@ -124,6 +125,7 @@ std::string_view to_string(StatusCode code) {
         case StatusCode::SignInNeeded: return "sign-in-needed";
         case StatusCode::OfficeUnreachable: return "office-unreachable";
         case StatusCode::OfficeAuthFailed: return "office-auth-failed";
+        case StatusCode::OfficeSignInNeeded: return "office-sign-in-needed";
         case StatusCode::SecretMissing: return "secret-missing";
         case StatusCode::ConfigInvalid: return "config-invalid";
         case StatusCode::Internal: return "internal";
@@ -184,6 +186,9 @@ std::string Status::sentence() const {
                    "its name and port.";
         case StatusCode::OfficeAuthFailed:
             return "The office mail server refused the login. Check its user name and password.";
+        case StatusCode::OfficeSignInNeeded:
+            return "The office mail server's sign-in has expired or was withdrawn; no mail is delivered. Sign in "
+                   "again.";
         case StatusCode::SecretMissing:
             return "No password is available for this account. Enter the password again.";
         case StatusCode::ConfigInvalid:

@@ -24,40 +24,92 @@ std::int64_t now_of(const oauth::HttpOptions& http) {
     return http.now ? http.now() : static_cast<std::int64_t>(std::time(nullptr));
 }
 
-Error not_signed_in(const Account& a) {
-    return make_error(Errc::SignInNeeded,
-                      "account " + a.name + " has not been signed in yet (sign in from the app, or run "
-                                            "mailporter-cli account signin " + a.name + ")",
-                      ErrorScope::Account, Retry::Never);
+// Whose grant: an account's or the office server's.
+struct Holder {
+    std::string key;      // in the secret store
+    std::string who;      // "account info", "the office server"
+    std::string signin;   // the CLI command that signs it in
+    OAuthSettings oauth;
+    oauth::Service service;
+    ErrorScope scope;
+};
+
+Holder holder_of(const Account& a) {
+    return {account_secret_key(a.name), "account " + a.name, "mailporter-cli account signin " + a.name, a.oauth,
+            oauth_service(a.protocol), ErrorScope::Account};
 }
 
-Result<oauth::TokenSecret> load_grant(SecretStore& store, const Account& a) {
-    auto blob = store.load(account_secret_key(a.name));
+Holder holder_of(const OfficeServer& s) {
+    return {std::string(OfficeSecretKey), "the office server", "mailporter-cli server signin", s.oauth,
+            oauth::Service::Smtp, ErrorScope::Server};
+}
+
+Error sign_in_needed(const Holder& h, std::string text) {
+    return make_error(Errc::SignInNeeded, std::move(text), h.scope, Retry::Never);
+}
+
+Result<oauth::TokenSecret> load_grant(SecretStore& store, const Holder& h) {
+    auto blob = store.load(h.key);
     if (!blob) return blob.error();
-    if (!*blob) return not_signed_in(a);
+    if (!*blob)
+        return sign_in_needed(h, h.who + " has not been signed in yet (sign in from the app, or run " + h.signin + ")");
     auto parsed = oauth::parse_secret(**blob);
-    if (!parsed) return make_error(Errc::SignInNeeded, "the stored sign-in of account " + a.name + " is unreadable: sign in again",
-                                   ErrorScope::Account, Retry::Never);
+    if (!parsed) return sign_in_needed(h, "the stored sign-in of " + h.who + " is unreadable: sign in again");
     return parsed;
 }
 
-Result<oauth::Tokens> fetch_new(const Account& a, const oauth::TokenSecret& grant, const oauth::HttpOptions& http) {
-    auto provider = oauth_provider(a.oauth);
-    if (!a.oauth.app_only) provider.client_secret = grant.client_secret;  // a desktop client's (Google)
+Result<oauth::Tokens> fetch_new(const Holder& h, const oauth::TokenSecret& grant, const oauth::HttpOptions& http) {
+    auto provider = oauth_provider(h.oauth);
+    if (!h.oauth.app_only) provider.client_secret = grant.client_secret;  // a desktop client's (Google)
     auto endpoints = oauth::endpoints_for(provider, http);
     if (!endpoints) return endpoints.error();
-    const auto service = oauth_service(a.protocol);
-    if (a.oauth.app_only) {
+    if (h.oauth.app_only) {
         if (grant.client_secret.empty())
-            return make_error(Errc::SignInNeeded, "no client secret is stored for app-only access: enter it again",
-                              ErrorScope::Account, Retry::Never);
-        return oauth::client_credentials(*endpoints, provider, grant.client_secret, service, http);
+            return sign_in_needed(h, "no client secret is stored for app-only access: enter it again");
+        return oauth::client_credentials(*endpoints, provider, grant.client_secret, h.service, http);
     }
     if (grant.tokens.refresh_token.empty())
-        return make_error(Errc::SignInNeeded,
-                          "the provider gave no refresh token (offline access) at the last sign-in: sign in again",
-                          ErrorScope::Account, Retry::Never);
-    return oauth::refresh(*endpoints, provider, grant.tokens.refresh_token, service, http);
+        return sign_in_needed(h, "the provider gave no refresh token (offline access) at the last sign-in: sign in again");
+    return oauth::refresh(*endpoints, provider, grant.tokens.refresh_token, h.service, http);
+}
+
+Result<std::string> access_token(SecretStore& store, const Holder& h, bool force, const oauth::HttpOptions& http) {
+    if (h.oauth.provider.empty())
+        return make_error(Errc::Internal, h.who + " signs in with a password", h.scope);
+    const auto lock = key_lock(h.key);
+    std::lock_guard held(*lock);
+    auto grant = load_grant(store, h);
+    if (!grant) return grant.error();
+    if (!force && !oauth::needs_refresh(grant->tokens, now_of(http))) return grant->tokens.access_token;
+    auto fresh = fetch_new(h, *grant, http);
+    if (!fresh && fresh.error().code == Errc::SignInNeeded && !h.oauth.app_only) {
+        // Another process (the CLI, the app's Test) may have rotated the
+        // refresh token since we read it: try the one the store holds now.
+        auto again = load_grant(store, h);
+        if (again && again->tokens.refresh_token != grant->tokens.refresh_token) {
+            if (!force && !oauth::needs_refresh(again->tokens, now_of(http))) return again->tokens.access_token;
+            grant = std::move(again);
+            fresh = fetch_new(h, *grant, http);
+        }
+    }
+    if (!fresh) {
+        auto e = std::move(fresh).error();
+        e.scope = h.scope;
+        return e;
+    }
+    if (auto s = store.store(h.key, oauth::to_secret(*fresh, grant->client_secret)); !s)
+        return make_error(Errc::SecretStoreUnavailable,
+                          "the renewed sign-in of " + h.who + " could not be stored (" + s.error().detail +
+                              "); if the provider replaced the refresh token, sign in again",
+                          h.scope, Retry::Later);
+    return fresh->access_token;
+}
+
+Result<void> store_grant(SecretStore& store, const Holder& h, const oauth::Tokens& tokens,
+                         const std::string& client_secret) {
+    const auto lock = key_lock(h.key);
+    std::lock_guard held(*lock);
+    return store.store(h.key, oauth::to_secret(tokens, client_secret));
 }
 
 }  // namespace
@@ -82,43 +134,34 @@ oauth::Service oauth_service(Protocol protocol) {
 
 Result<std::string> account_access_token(SecretStore& store, const Account& a, bool force,
                                          const oauth::HttpOptions& http) {
-    if (!a.uses_oauth())
-        return make_error(Errc::Internal, "account " + a.name + " signs in with a password", ErrorScope::Account);
-    const auto lock = key_lock(account_secret_key(a.name));
-    std::lock_guard held(*lock);
-    auto grant = load_grant(store, a);
-    if (!grant) return grant.error();
-    if (!force && !oauth::needs_refresh(grant->tokens, now_of(http))) return grant->tokens.access_token;
-    auto fresh = fetch_new(a, *grant, http);
-    if (!fresh && fresh.error().code == Errc::SignInNeeded && !a.oauth.app_only) {
-        // Another process (the CLI, the app's Test) may have rotated the
-        // refresh token since we read it: try the one the store holds now.
-        auto again = load_grant(store, a);
-        if (again && again->tokens.refresh_token != grant->tokens.refresh_token) {
-            if (!force && !oauth::needs_refresh(again->tokens, now_of(http))) return again->tokens.access_token;
-            grant = std::move(again);
-            fresh = fetch_new(a, *grant, http);
-        }
-    }
-    if (!fresh) return fresh.error();
-    if (auto s = store.store(account_secret_key(a.name), oauth::to_secret(*fresh, grant->client_secret)); !s)
-        return make_error(Errc::SecretStoreUnavailable,
-                          "the renewed sign-in of account " + a.name + " could not be stored (" + s.error().detail +
-                              "); if the provider replaced the refresh token, sign in again",
-                          ErrorScope::Account, Retry::Later);
-    return fresh->access_token;
+    return access_token(store, holder_of(a), force, http);
+}
+
+Result<std::string> office_access_token(SecretStore& store, const OfficeServer& s, bool force,
+                                        const oauth::HttpOptions& http) {
+    return access_token(store, holder_of(s), force, http);
 }
 
 Result<void> store_grant(SecretStore& store, const Account& a, const oauth::Tokens& tokens,
                          const std::string& client_secret) {
-    const auto lock = key_lock(account_secret_key(a.name));
-    std::lock_guard held(*lock);
-    return store.store(account_secret_key(a.name), oauth::to_secret(tokens, client_secret));
+    return store_grant(store, holder_of(a), tokens, client_secret);
+}
+
+Result<void> store_office_grant(SecretStore& store, const OfficeServer& s, const oauth::Tokens& tokens,
+                                const std::string& client_secret) {
+    return store_grant(store, holder_of(s), tokens, client_secret);
 }
 
 Result<void> sign_in_unattended(SecretStore& store, const Account& a, const oauth::HttpOptions& http) {
-    if (!a.oauth.app_only) return not_signed_in(a);
-    auto token = account_access_token(store, a, true, http);
+    if (!a.oauth.app_only) return sign_in_needed(holder_of(a), "account " + a.name + " needs a person to sign in");
+    auto token = access_token(store, holder_of(a), true, http);
+    if (!token) return token.error();
+    return {};
+}
+
+Result<void> sign_in_unattended(SecretStore& store, const OfficeServer& s, const oauth::HttpOptions& http) {
+    if (!s.oauth.app_only) return sign_in_needed(holder_of(s), "the office server needs a person to sign in");
+    auto token = access_token(store, holder_of(s), true, http);
     if (!token) return token.error();
     return {};
 }

@@ -185,7 +185,7 @@ Result<Tokens> token_result(const TokenReply& reply, const HttpOptions& http, st
         detail += " (" + clean_description(d, secrets) + ")";
     if (error == "invalid_grant" || error == "unauthorized_client" || error == "invalid_client")
         return make_error(Errc::SignInNeeded,
-                          "the sign-in for this account is no longer valid; sign in again. " + detail,
+                          "the sign-in is no longer valid; sign in again. " + detail,
                           ErrorScope::Account, Retry::Never);
     return make_error(Errc::AuthFailed, detail, ErrorScope::Account, Retry::Never);
 }

@@ -51,10 +51,10 @@ constexpr std::string_view SqlSettingSet =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr std::string_view SqlOfficeGet =
-    "SELECT host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name FROM office_server WHERE id = 1";
+    "SELECT host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name, oauth FROM office_server WHERE id = 1";
 constexpr std::string_view SqlOfficeSet =
-    "INSERT OR REPLACE INTO office_server (id, host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name) "
-    "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT OR REPLACE INTO office_server (id, host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name, oauth) "
+    "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 #define MAILPORTER_ACCOUNT_COLUMNS                                                                   \
     "name, protocol, host, port, tls_mode, tls_pin, allow_legacy_tls, user, deliver_to, leave_policy, " \
     "max_per_pass, max_size_bytes, interval_minutes, enabled, catch_all, domains, fallback, envelope_headers, " \
@@ -123,6 +123,23 @@ std::vector<std::string> split_lines(const std::string& s) {
     return out;
 }
 
+// OAuth2 settings: provider, tenant, client id, mode, one per line (empty
+// lines kept); "" for a password login.
+std::string encode_oauth(const OAuthSettings& o) {
+    if (o.provider.empty()) return {};
+    return o.provider + "\n" + o.tenant + "\n" + o.client_id + "\n" + (o.app_only ? "app-only" : "delegated");
+}
+
+OAuthSettings decode_oauth(const std::string& text) {
+    std::vector<std::string> o(1);
+    for (const char c : text) {
+        if (c == '\n') o.emplace_back();
+        else o.back() += c;
+    }
+    if (o.size() != 4) return {};
+    return OAuthSettings{o[0], o[1], o[2], o[3] == "app-only"};
+}
+
 void bind_account(SQLite::Statement& s, const Account& a) {
     bind(s, 1, a.name);
     bind(s, 2, to_string(a.protocol));
@@ -144,9 +161,7 @@ void bind_account(SQLite::Statement& s, const Account& a) {
     bind(s, 18, join_lines(a.envelope_headers));
     bind(s, 19, join_lines(a.folders));
     s.bind(20, a.idle ? 1 : 0);
-    bind(s, 21, a.uses_oauth() ? a.oauth.provider + "\n" + a.oauth.tenant + "\n" + a.oauth.client_id + "\n" +
-                                     (a.oauth.app_only ? "app-only" : "delegated")
-                               : std::string());
+    bind(s, 21, encode_oauth(a.oauth));
 }
 
 Account read_account(const SQLite::Statement& s) {
@@ -172,13 +187,7 @@ Account read_account(const SQLite::Statement& s) {
     a.envelope_headers = split_lines(s.getColumn(18).getString());
     a.folders = split_lines(s.getColumn(19).getString());
     a.idle = s.getColumn(20).getInt() != 0;
-    // provider, tenant, client id, mode: one per line, empty lines kept.
-    std::vector<std::string> o(1);
-    for (const char c : s.getColumn(21).getString()) {
-        if (c == '\n') o.emplace_back();
-        else o.back() += c;
-    }
-    if (o.size() == 4) a.oauth = OAuthSettings{o[0], o[1], o[2], o[3] == "app-only"};
+    a.oauth = decode_oauth(s.getColumn(21).getString());
     return a;
 }
 
@@ -338,6 +347,7 @@ Result<std::optional<OfficeServer>> Database::office_server() {
         s.tls.allow_legacy_tls = q->getColumn(4).getInt() != 0;
         s.user = q->getColumn(5).getString();
         s.helo_name = q->getColumn(6).getString();
+        s.oauth = decode_oauth(q->getColumn(7).getString());
         return std::optional<OfficeServer>{std::move(s)};
     });
 }
@@ -353,6 +363,7 @@ Result<void> Database::set_office_server(const OfficeServer& s) {
         q->bind(5, s.tls.allow_legacy_tls ? 1 : 0);
         bind(*q, 6, s.user);
         bind(*q, 7, s.helo_name);
+        bind(*q, 8, encode_oauth(s.oauth));
         q->exec();
         return {};
     });

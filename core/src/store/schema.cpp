@@ -170,10 +170,12 @@ CREATE TABLE box_state (
     had_uidl   INTEGER NOT NULL DEFAULT 0
 );
 )sql"},
-    // OAuth2 sign-in (issue 14): provider, tenant, client id and app-only,
-    // one per line; empty for password logins.
+    // OAuth2 sign-in (issue 14) of accounts and of the office server:
+    // provider, tenant, client id and app-only, one per line; empty for
+    // password logins.
     {6, R"sql(
 ALTER TABLE accounts ADD COLUMN oauth TEXT NOT NULL DEFAULT '';
+ALTER TABLE office_server ADD COLUMN oauth TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 

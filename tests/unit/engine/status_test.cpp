@@ -236,6 +236,7 @@ TEST_CASE("office status from a round of passes", "[status]") {
     CHECK(s.code == StatusCode::OfficeUnreachable);
     CHECK(s.detail == "connection refused");
     CHECK(office_status({failed(Errc::AuthFailed, true)}).code == StatusCode::OfficeAuthFailed);
+    CHECK(office_status({failed(Errc::SignInNeeded, true)}).code == StatusCode::OfficeSignInNeeded);
     // An account's own failure says nothing about the office server.
     CHECK(office_status({failed(Errc::AuthFailed, false)}).colour == Colour::White);
 }
