@@ -19,8 +19,10 @@
 #include "diagnosis_view.h"
 #include "engine_bridge.h"
 #include "icons.h"
+#include "signin_dialog.h"
 #include "status_text.h"
 #include "ui_parts.h"
+#include "wizard_signin.h"
 
 namespace mailporter::app {
 
@@ -164,13 +166,25 @@ ServerPage::ServerPage(AccountWizard& wizard) : WizardPageBase(wizard, _("Remote
     tls_warning_->Wrap(FromDIP(440));
     grid->Add(tls_warning_, wxSizerFlags().Expand());
 
+    signin_ = std::make_unique<SigninFields>(
+        this, grid,
+        [this] {
+            diagnosis_->clear();
+            password_label_->Show(!signin_->uses_oauth());
+            password_->Show(!signin_->uses_oauth());
+            Layout();
+            revalidate();
+        },
+        [this] { sign_in(); });
     user_ = new wxTextCtrl(this, wxID_ANY);
     user_->SetHint(_("often the full e-mail address"));
     label(_("&User name:"));
     grid->Add(user_, wxSizerFlags().Expand());
     password_ = new wxTextCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxTE_PASSWORD);
-    label(_("Pass&word:"));
+    password_label_ = new wxStaticText(this, wxID_ANY, _("Pass&word:"));
+    grid->Add(password_label_, wxSizerFlags().CenterVertical());
     grid->Add(password_, wxSizerFlags().Expand());
+    signin_->add_button_row(this, grid);
     body()->Add(grid, wxSizerFlags().Expand());
 
     test_ = new wxButton(this, wxID_ANY, _("&Test login"));
@@ -200,6 +214,8 @@ ServerPage::ServerPage(AccountWizard& wizard) : WizardPageBase(wizard, _("Remote
     });
 }
 
+ServerPage::~ServerPage() = default;
+
 Protocol ServerPage::protocol() const { return protocol_->GetSelection() == 1 ? Protocol::Imap : Protocol::Pop3; }
 
 TlsMode ServerPage::tls() const {
@@ -227,7 +243,11 @@ void ServerPage::fill(const Account& a, const std::string& password) {
     port_->SetValue(a.port ? a.port : default_port_);
     tls_warning_->Show(a.tls.mode == TlsMode::None);
     user_->ChangeValue(u8(a.user));
-    password_->ChangeValue(u8(password));
+    password_->ChangeValue(a.uses_oauth() ? wxString() : u8(password));
+    // An account being edited that signs in with OAuth2 has its grant stored.
+    signin_->fill(a.oauth, wizard_.input().existing.has_value() && wizard_.input().existing->uses_oauth());
+    password_label_->Show(!a.uses_oauth());
+    password_->Show(!a.uses_oauth());
     diagnosis_->set_trusted_fingerprint(a.tls.pinned_sha256);
     Layout();
     revalidate();
@@ -248,7 +268,8 @@ wxString ServerPage::problem() const {
     if (!host_chars_ok(host))
         return wxString::Format(_("\"%s\" is not a server name: use letters, digits, dots and dashes only."), u8(host));
     if (trimmed(user_->GetValue()).empty()) return _("Enter the user name (often the full e-mail address).");
-    if (password_->GetValue().empty()) return _("Enter the password.");
+    if (!signin_->uses_oauth() && password_->GetValue().empty()) return _("Enter the password.");
+    if (auto p = signin_->problem(); !p.empty()) return p;
     Account probe;
     collect(probe);
     probe.deliver_to = "probe@example.com";  // page 2 is checked on page 2
@@ -263,6 +284,26 @@ void ServerPage::collect(Account& a) const {
     a.tls.mode = tls();
     a.tls.pinned_sha256 = diagnosis_->trusted_fingerprint().value_or("");
     a.user = trimmed(user_->GetValue());
+    a.oauth = signin_->settings();
+}
+
+void ServerPage::sign_in() {
+    if (signin_dialog_ || diagnosis_->running()) return;
+    const Account a = wizard_.account();
+    if (a.host.empty() || a.user.empty() || !validate(a.oauth)) {
+        revalidate();
+        wxBell();
+        return;
+    }
+    // No store here: the grant is saved with the account on Finish.
+    auto* dialog = new SigninDialog(&wizard_, a, {});
+    signin_dialog_ = dialog;
+    const bool ok = dialog->run();
+    auto tokens = dialog->tokens();
+    dialog->Destroy();
+    if (ok && tokens) signin_->set_tokens(*tokens, u8(a.name.empty() ? a.user : a.name));
+    Layout();
+    revalidate();
 }
 
 void ServerPage::test_login() {
@@ -272,19 +313,28 @@ void ServerPage::test_login() {
         revalidate();
         return;
     }
+    // OAuth2: the fresh sign-in's access token is the "password"; an edit
+    // that keeps its grant tests with what is stored; else sign in first.
+    if (a.uses_oauth() && !signin_->tokens() && !signin_->grant_kept()) {
+        sign_in();
+        if (!signin_->tokens()) return;
+    }
     diagnosis_->start();
     test_->Disable();
     Layout();
     // The wizard may be cancelled before the answer comes: the weak
     // reference drops it then (style-by-example.md, Poedit).
     wxWeakRef<ServerPage> self(this);
-    wizard_.bridge().test_account(a, password(), [self](const Diagnosis& d) {
+    auto done = [self](const Diagnosis& d) {
         if (!self) return;
         self->diagnosis_->show(d);
         self->test_->Enable();
         self->Layout();
         self->revalidate();
-    });
+    };
+    if (!a.uses_oauth()) wizard_.bridge().test_account(a, password(), std::move(done));
+    else if (signin_->tokens()) wizard_.bridge().test_account(a, signin_->tokens()->access_token, std::move(done));
+    else wizard_.bridge().test_account_stored(a, std::move(done));
 }
 
 // --- page 2: individual or catch-all ----------------------------------------
@@ -806,6 +856,10 @@ Account AccountWizard::account() const {
 }
 
 std::optional<std::string> AccountWizard::password_to_store() const {
+    if (server_->signin().uses_oauth()) {
+        if (const auto& t = server_->signin().tokens()) return oauth::to_secret(*t);
+        return std::nullopt;
+    }
     const std::string pw = server_->password();
     if (pw.empty()) return std::nullopt;
     if (input_.existing && pw == input_.stored_password) return std::nullopt;

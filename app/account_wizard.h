@@ -14,10 +14,12 @@
 // Next stays disabled until the page is right. Nothing is saved here: the
 // caller stores account() and password_to_store(). Main thread only.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <wx/weakref.h>
 #include <wx/wizard.h>
 
 #include "mailporter/config.h"
@@ -33,6 +35,8 @@ class wxTextCtrl;
 namespace mailporter::app {
 
 class DiagnosisView;
+class SigninDialog;
+class SigninFields;
 class EngineBridge;
 class AccountWizard;
 
@@ -60,11 +64,18 @@ private:
 class ServerPage : public WizardPageBase {
 public:
     explicit ServerPage(AccountWizard& wizard);
+    ~ServerPage() override;
     // Sets the fields as a user would type them.
     void fill(const Account& a, const std::string& password);
     // The "Test login" button.
     void test_login();
     DiagnosisView& diagnosis() { return *diagnosis_; }
+    // Sign in with: Password | Microsoft | Google | Other (wizard_signin.h).
+    SigninFields& signin() { return *signin_; }
+    // The "Sign in..." button: the browser sign-in (modal); the tokens stay
+    // in signin() until Finish.
+    void sign_in();
+    SigninDialog* signin_dialog() { return signin_dialog_.get(); }
     std::string password() const;
     wxString problem() const override;
     void collect(Account& a) const override;
@@ -81,7 +92,10 @@ private:
     wxSpinCtrl* port_ = nullptr;
     wxStaticText* tls_warning_ = nullptr;
     wxTextCtrl* user_ = nullptr;
+    wxStaticText* password_label_ = nullptr;
     wxTextCtrl* password_ = nullptr;
+    std::unique_ptr<SigninFields> signin_;
+    wxWeakRef<SigninDialog> signin_dialog_;
     wxButton* test_ = nullptr;
     DiagnosisView* diagnosis_ = nullptr;
     int default_port_ = 0;  // the port the last protocol/TLS pair suggested
@@ -177,7 +191,10 @@ public:
     bool run();
     // The account as the pages describe it (valid after run() returned true).
     Account account() const;
-    // The password to store: for a new account, or when it changed.
+    // The secret to store: the password for a new account or when it
+    // changed; for an OAuth2 account the grant of a sign-in made in the
+    // wizard (oauth::to_secret, what store_grant writes), else nothing (an
+    // edit keeps the stored grant).
     std::optional<std::string> password_to_store() const;
 
     ServerPage& server() { return *server_; }

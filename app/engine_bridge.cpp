@@ -497,6 +497,27 @@ void EngineBridge::test_account(Account account, std::string password, Diagnosis
         std::move(done));
 }
 
+void EngineBridge::test_account_stored(Account account, DiagnosisDone done) {
+    if (engine_) {
+        tests_[engine_->test_account(std::move(account), std::nullopt)] = std::move(done);
+        return;
+    }
+    RelayOptions options;
+    options.timeout_seconds = DiagnosisTimeoutSeconds;
+    options.secret_store_kind = secret_store_kind_;
+    run_diagnosis(
+        [account = std::move(account), options, open = open_secrets_] {
+            auto store = open();
+            if (!store) {
+                Diagnosis d;
+                d.steps.push_back({"sign-in", false, store.error().detail});
+                return d;
+            }
+            return mailporter::test_signed_in_account(**store, account, options);
+        },
+        std::move(done));
+}
+
 void EngineBridge::test_office(OfficeServer server, std::string password, DiagnosisDone done) {
     if (engine_) {
         tests_[engine_->test_office(std::move(server), std::move(password))] = std::move(done);

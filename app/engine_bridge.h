@@ -208,6 +208,9 @@ public:
     // viewer runs it on a thread of its own. `done` runs on the main thread
     // unless the bridge is gone first; the caller guards its own window.
     void test_account(Account account, std::string password, DiagnosisDone done);
+    // With what the secret store holds for the account (an OAuth2 account's
+    // kept grant: a current access token, refreshed when due).
+    void test_account_stored(Account account, DiagnosisDone done);
     void test_office(OfficeServer server, std::string password, DiagnosisDone done);
     // Autodetect (mailporter/detect.h) and the office server's RCPT check,
     // each on a thread of its own; `done` as for the tests above.

@@ -368,19 +368,11 @@ void MailPorterApp::modify_account(const std::string& name) {
     }
     auto found = db_->find_account(name);
     if (!found || !*found) return;
-    if ((*found)->uses_oauth()) {
-        // The wizard edits password accounts; its password box would show
-        // (and could overwrite) the stored sign-in.
-        if (options_.self_test.empty())
-            wxMessageBox(wxString::Format(_("Account %s signs in with %s (OAuth2). Change it or sign in again with "
-                                            "mailporter-cli account edit / account signin %s."),
-                                          u8(name), u8((*found)->oauth.provider), u8(name)),
-                         _("MailPorter"), wxOK | wxICON_INFORMATION, dialog_parent());
-        return;
-    }
     AccountWizard::Input in;
     in.existing = **found;
-    in.stored_password = load_secret(account_secret_key(name)).value_or("");
+    // An OAuth2 account's secret is its grant, never shown: the wizard keeps
+    // it unless the user signs in again.
+    if (!(*found)->uses_oauth()) in.stored_password = load_secret(account_secret_key(name)).value_or("");
     for (const auto& r : model_.accounts())
         if (r.account.id != (*found)->id) in.other_names.push_back(r.account.name);
     in.default_interval = bridge_->default_interval_minutes();
