@@ -8,13 +8,19 @@
 #include <memory>
 
 #include <wx/button.h>
+#include <wx/choice.h>
 #include <wx/listctrl.h>
 
+#include "mailporter/oauth.h"
+
+#include "account_wizard.h"
 #include "app.h"
+#include "diagnosis_view.h"
 #include "self_test.h"
 #include "signin_dialog.h"
 #include "status_frame.h"
 #include "status_text.h"
+#include "wizard_signin.h"
 
 namespace mailporter::app {
 
@@ -93,6 +99,62 @@ void SelfTest::build_signin() {
         check(!app_.frame()->signin_button()->IsShown(), "Sign in again is no longer offered");
     });
     screenshot("signin-2-green.png", frame);
+
+    // The wizard on the same account: "Sign in with" shows the provider, the
+    // grant is kept; signing in again there, Test login with the fresh
+    // token, and Finish storing the new grant.
+    auto wizard = [this] { return app_.current_wizard(); };
+    auto top = [wizard]() -> wxWindow* { return wizard(); };
+    act("open the wizard", [this, name] { app_.CallAfter([this, name] { app_.modify_account(name); }); });
+    add("the wizard shows", [wizard] { return wizard() && wizard()->IsShown(); });
+    act("the sign-in fields", [this, wizard] {
+        auto& page = wizard()->server();
+        check(page.signin().uses_oauth(), "the wizard shows an OAuth2 account");
+        check(page.signin().method()->GetSelection() == 3, "Sign in with: Other (authorization server URL)");
+        check(page.signin().grant_kept(), "the stored sign-in is kept");
+        check(page.signin().signin_button()->IsShown(), "the wizard offers Sign in...");
+        check(page.problem().empty(), "page 1 is complete without a password: \"" + to_u8(page.problem()) + "\"");
+    });
+    screenshot("wizard-signin.png", top);
+    check_layout("the wizard's server page with Sign in with", top);
+    act("press Sign in...", [this, wizard] { app_.CallAfter([wizard] { wizard()->server().sign_in(); }); });
+    add("the browser signs in", [wizard] {
+        return wizard() && !wizard()->server().signin_dialog() && wizard()->server().signin().tokens().has_value();
+    }, 60000);
+    act("Test login with the new token", [wizard] { wizard()->server().test_login(); });
+    add("the test ends", [wizard] { return !wizard()->server().diagnosis().running(); }, 60000);
+    act("tested", [this, wizard] {
+        const auto& d = wizard()->server().diagnosis();
+        if (d.result())
+            for (const auto& st : d.result()->steps) say(std::string("  step ") + (st.ok ? "ok " : "FAILED ") + st.name + ": " + st.detail);
+        check(d.result() && d.result()->ok(), "Test login works with the fresh access token");
+    });
+    screenshot("wizard-signin-tested.png", top);
+    act("next", [wizard] { wizard()->press_next(); });
+    add("page 2", [wizard] { return wizard()->GetCurrentPage() == &wizard()->type(); });
+    act("next", [wizard] { wizard()->press_next(); });
+    add("page 3", [wizard] { return wizard()->GetCurrentPage() == &wizard()->leave(); });
+    act("next", [wizard] { wizard()->press_next(); });
+    add("page 4", [wizard] { return wizard()->GetCurrentPage() == &wizard()->summary(); });
+    add("the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
+    auto passes_before = std::make_shared<int>(0);
+    act("finish", [this, wizard, passes_before] {
+        *passes_before = passes_;
+        wizard()->press_next();
+    });
+    add("the wizard closes", [wizard] { return wizard() == nullptr; });
+    add("the engine checks the edited account", [this, passes_before] {
+        return passes_ > *passes_before && !app_.bridge()->busy();
+    }, 90000);
+    act("the new grant", [this, name] {
+        if (app_.secrets()) {
+            auto stored = app_.secrets()->load(account_secret_key(name));
+            auto grant = stored && *stored ? oauth::parse_secret(**stored) : Result<oauth::TokenSecret>(Error{});
+            check(grant && !grant->tokens.refresh_token.empty(), "the secret store holds a grant (not a password)");
+        }
+        const auto* row = app_.model().find(name);
+        check(row && row->light == Light::Green, "the account is still green after the edit");
+    });
 }
 
 }  // namespace mailporter::app
