@@ -295,13 +295,17 @@ void ServerPage::sign_in() {
         wxBell();
         return;
     }
-    // No store here: the grant is saved with the account on Finish.
-    auto* dialog = new SigninDialog(&wizard_, a, {});
+    // Nothing is stored here: the grant is saved with the account on Finish
+    // (the store is read for a client secret kept with the old grant).
+    const auto& existing = wizard_.input().existing;
+    auto* dialog = new SigninDialog(&wizard_, a, existing ? wizard_.bridge().secret_store_factory() : nullptr, false,
+                                    existing ? existing->name : std::string());
     signin_dialog_ = dialog;
     const bool ok = dialog->run();
     auto tokens = dialog->tokens();
+    const std::string client_secret = dialog->client_secret();
     dialog->Destroy();
-    if (ok && tokens) signin_->set_tokens(*tokens, u8(a.name.empty() ? a.user : a.name));
+    if (ok && tokens) signin_->set_tokens(*tokens, client_secret, u8(a.name.empty() ? a.user : a.name));
     Layout();
     revalidate();
 }
@@ -857,7 +861,7 @@ Account AccountWizard::account() const {
 
 std::optional<std::string> AccountWizard::password_to_store() const {
     if (server_->signin().uses_oauth()) {
-        if (const auto& t = server_->signin().tokens()) return oauth::to_secret(*t);
+        if (const auto& t = server_->signin().tokens()) return oauth::to_secret(*t, server_->signin().client_secret());
         return std::nullopt;
     }
     const std::string pw = server_->password();

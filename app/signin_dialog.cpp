@@ -16,6 +16,8 @@
 #include <wx/textctrl.h>
 #include <wx/utils.h>
 
+#include "mailporter/relay.h"
+#include "mailporter/secret_store.h"
 #include "mailporter/signin.h"
 
 #include "status_text.h"
@@ -54,11 +56,14 @@ struct SigninDialog::Shared {
     }
 };
 
-SigninDialog::SigninDialog(wxWindow* parent, Account account, EngineBridge::SecretStoreFactory store)
+SigninDialog::SigninDialog(wxWindow* parent, Account account, EngineBridge::SecretStoreFactory store, bool save,
+                           std::string stored_name)
     : wxDialog(parent, wxID_ANY, _("Sign in"), wxDefaultPosition, wxDefaultSize,
                wxDEFAULT_DIALOG_STYLE | wxRESIZE_BORDER),
       account_(std::move(account)),
       store_(std::move(store)),
+      save_(save),
+      stored_name_(stored_name.empty() ? account_.name : std::move(stored_name)),
       shared_(std::make_shared<Shared>()) {
     shared_->dialog = this;
     auto* top = new wxBoxSizer(wxVERTICAL);
@@ -106,12 +111,24 @@ void SigninDialog::cancel() {
 
 bool SigninDialog::run() {
     running_ = true;
-    std::thread([shared = shared_, account = account_, store = store_] {
-        const auto provider = oauth_provider(account.oauth);
+    std::thread([shared = shared_, account = account_, store = store_, save = save_, key = stored_name_] {
+        auto provider = oauth_provider(account.oauth);
         const oauth::HttpOptions http;
         auto fail = [&](const Error& e) {
-            shared->post([e](SigninDialog* d) { d->finished(std::nullopt, e); });
+            shared->post([e](SigninDialog* d) { d->finished(std::nullopt, {}, e); });
         };
+        std::unique_ptr<SecretStore> secrets;
+        if (store) {
+            auto opened = store();
+            if (!opened) {
+                if (save) return fail(opened.error());
+            } else {
+                secrets = std::move(*opened);
+                // A client secret kept with the old grant serves the new one.
+                if (auto old = secrets->load(account_secret_key(key)); old && *old)
+                    if (auto grant = oauth::parse_secret(**old)) provider.client_secret = grant->client_secret;
+            }
+        }
         auto endpoints = oauth::endpoints_for(provider, http);
         if (!endpoints) return fail(endpoints.error());
         auto signin = oauth::BrowserSignin::open(*endpoints, provider, oauth_service(account.protocol), account.user, http);
@@ -119,12 +136,9 @@ bool SigninDialog::run() {
         shared->post([url = signin->authorize_url()](SigninDialog* d) { d->opened(url); });
         auto tokens = signin->wait(WaitLimit, [shared] { return shared->cancelled.load(); });
         if (!tokens) return fail(tokens.error());
-        if (store && !shared->cancelled) {
-            auto opened = store();
-            if (!opened) return fail(opened.error());
-            if (auto r = store_grant(**opened, account, *tokens, provider.client_secret); !r) return fail(r.error());
-        }
-        shared->post([t = *tokens](SigninDialog* d) { d->finished(t, std::nullopt); });
+        if (save && secrets && !shared->cancelled)
+            if (auto r = store_grant(*secrets, account, *tokens, provider.client_secret); !r) return fail(r.error());
+        shared->post([t = *tokens, cs = provider.client_secret](SigninDialog* d) { d->finished(t, cs, std::nullopt); });
     }).detach();
     return ShowModal() == wxID_OK;
 }
@@ -138,11 +152,13 @@ void SigninDialog::opened(const std::string& url) {
     Layout();
 }
 
-void SigninDialog::finished(std::optional<oauth::Tokens> tokens, std::optional<Error> error) {
+void SigninDialog::finished(std::optional<oauth::Tokens> tokens, std::string client_secret,
+                            std::optional<Error> error) {
     if (!running_) return;  // cancelled meanwhile
     running_ = false;
     if (tokens) {
         tokens_ = std::move(tokens);
+        client_secret_ = std::move(client_secret);
         if (IsModal()) EndModal(wxID_OK);
         return;
     }

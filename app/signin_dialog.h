@@ -35,15 +35,21 @@ bool open_in_browser(const std::string& url);
 
 class SigninDialog : public wxDialog {
 public:
-    // `store`: where the grant goes (empty: the tokens are only kept here,
-    // e.g. for the wizard, which stores them when it saves the account).
-    SigninDialog(wxWindow* parent, Account account, EngineBridge::SecretStoreFactory store);
+    // `store`: the account's secret store. The client secret kept with the
+    // grant stored under `stored_name` (the account's name before an edit;
+    // empty: account.name) is used again (a user's own Google client). With
+    // `save`, the new grant is stored there; without, the tokens are only
+    // kept here (the wizard stores them when it saves the account).
+    SigninDialog(wxWindow* parent, Account account, EngineBridge::SecretStoreFactory store, bool save,
+                 std::string stored_name = {});
     ~SigninDialog() override;
 
     // Starts the sign-in and shows the dialog modally; true when the
     // browser came back with a grant (and it was stored, with a store).
     bool run();
     const std::optional<oauth::Tokens>& tokens() const { return tokens_; }
+    // The client secret the sign-in used (kept with the grant); often empty.
+    const std::string& client_secret() const { return client_secret_; }
     // Why it failed, in a sentence; empty when it worked or was cancelled.
     const wxString& problem() const { return problem_; }
     // The authorisation address (empty until the listener is open).
@@ -53,10 +59,13 @@ public:
 private:
     struct Shared;
     void opened(const std::string& url);
-    void finished(std::optional<oauth::Tokens> tokens, std::optional<Error> error);
+    void finished(std::optional<oauth::Tokens> tokens, std::string client_secret, std::optional<Error> error);
 
     Account account_;
     EngineBridge::SecretStoreFactory store_;
+    bool save_ = false;
+    std::string stored_name_;
+    std::string client_secret_;
     std::shared_ptr<Shared> shared_;
     wxStaticText* state_ = nullptr;
     wxTextCtrl* address_ = nullptr;

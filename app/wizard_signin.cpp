@@ -119,8 +119,9 @@ wxString SigninFields::problem() const {
     return wxString();
 }
 
-void SigninFields::set_tokens(oauth::Tokens tokens, const wxString& account_name) {
+void SigninFields::set_tokens(oauth::Tokens tokens, std::string client_secret, const wxString& account_name) {
     tokens_ = std::move(tokens);
+    client_secret_ = std::move(client_secret);
     signin_state_->SetForegroundColour(wxColour(0x1e, 0x7b, 0x34));
     signin_state_->SetLabel(wxString::Format(_("Signed in. Finish stores the sign-in for %s."), account_name));
     if (changed_) changed_();

@@ -45,7 +45,8 @@ public:
     bool grant_kept() const;
     // A sign-in that just worked, for these settings (cleared on every edit).
     const std::optional<oauth::Tokens>& tokens() const { return tokens_; }
-    void set_tokens(oauth::Tokens tokens, const wxString& account_name);
+    void set_tokens(oauth::Tokens tokens, std::string client_secret, const wxString& account_name);
+    const std::string& client_secret() const { return client_secret_; }
     // Shows the rows that apply to the choice (the page then lays out).
     void update_shown();
     wxChoice* method() const { return method_; }
@@ -68,6 +69,7 @@ private:
     std::function<void()> sign_in_;
     std::optional<OAuthSettings> kept_;  // the settings the stored grant belongs to
     std::optional<oauth::Tokens> tokens_;
+    std::string client_secret_;  // kept with the new grant (from the old one)
 };
 
 }  // namespace mailporter::app
