@@ -657,6 +657,10 @@ void SummaryPage::entering() {
     if (!a.tls.pinned_sha256.empty())
         t += wxString::Format(_("Trusted certificate: %s"), format_fingerprint(a.tls.pinned_sha256)) + "\n";
     t += wxString::Format(_("User: %s"), u8(a.user)) + "\n";
+    if (a.uses_oauth())
+        t += wxString::Format(_("Sign-in: OAuth2 with %s (the sign-in is kept where passwords are kept)"),
+                              u8(a.oauth.provider)) +
+             "\n";
     if (a.catch_all) {
         wxString domains;
         for (const auto& d : a.domains) domains += (domains.empty() ? "" : ", ") + u8(d);

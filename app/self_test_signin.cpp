@@ -137,6 +137,11 @@ void SelfTest::build_signin() {
     act("next", [wizard] { wizard()->press_next(); });
     add("page 4", [wizard] { return wizard()->GetCurrentPage() == &wizard()->summary(); });
     add("the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
+    act("summary", [this, wizard] {
+        const std::string text = to_u8(wizard()->summary().text());
+        check(text.find("OAuth2") != std::string::npos, "the summary says the account signs in with OAuth2");
+    });
+    check_layout("the summary of an OAuth2 account", top);
     auto passes_before = std::make_shared<int>(0);
     act("finish", [this, wizard, passes_before] {
         *passes_before = passes_;
