@@ -56,8 +56,10 @@ EngineBridge::NextCheck next_of(const AccountStateChanged& s, bool paused) {
         if (*s.next_check <= unix_now()) return {K::Now, 0};
         return {K::At, *s.next_check};
     }
-    // No time: paused, or waiting for the user (a wrong password, bad settings).
+    // No time: paused, or waiting for the user (a wrong password, bad
+    // settings, a sign-in that ended).
     if (paused) return {K::WhenResumed, 0};
+    if (s.status.code == StatusCode::SignInNeeded) return {K::AfterSignIn, 0};
     return {K::AfterEdit, 0};
 }
 
@@ -225,7 +227,8 @@ void EngineBridge::deliver() {
                     auto& a = accounts_[e.account_id];
                     NextCheck next = next_of(e, engine_paused_);
                     // Paused, an account that waits for an edit still does.
-                    if (next.kind == NextCheck::Kind::WhenResumed && a.next.kind == NextCheck::Kind::AfterEdit &&
+                    if (next.kind == NextCheck::Kind::WhenResumed &&
+                        (a.next.kind == NextCheck::Kind::AfterEdit || a.next.kind == NextCheck::Kind::AfterSignIn) &&
                         a.status && a.status->code == e.status.code && e.status.colour == Colour::Red)
                         next = a.next;
                     a.next = next;
@@ -395,7 +398,8 @@ EngineBridge::NextCheck EngineBridge::next_check(const Account& account, const s
         return {K::At, it->second};
     }
     for (const auto& p : passes)
-        if (p.account_id == account.id && p.retry == "never") return {K::AfterEdit, 0};
+        if (p.account_id == account.id && p.retry == "never")
+            return {p.error_code == "sign-in-needed" && !p.office_failed ? K::AfterSignIn : K::AfterEdit, 0};
     // The engine here (about to start, or not said yet) checks every
     // account when it starts.
     if (mode_ != Mode::Viewer && !engine_failed_) return {K::Now, 0};

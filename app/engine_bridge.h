@@ -77,7 +77,7 @@ class EngineBridge {
 public:
     // When an account is next checked, as the views show it.
     struct NextCheck {
-        enum class Kind { At, Now, WhenResumed, AfterEdit, Disabled, Unknown };
+        enum class Kind { At, Now, WhenResumed, AfterEdit, AfterSignIn, Disabled, Unknown };
         Kind kind = Kind::Unknown;
         std::int64_t at = 0;  // Unix seconds, for Kind::At
     };

@@ -57,6 +57,8 @@ void SelfTest::build_signin() {
         if (!row) return;
         say("row " + name + " code=" + std::string(to_string(row->code)) + " state=\"" + to_u8(row->sentence) + "\"");
         check(row->code == StatusCode::SignInNeeded, "its state is sign-in-needed");
+        check(row->next.kind == EngineBridge::NextCheck::Kind::AfterSignIn,
+              "its next check is \"" + to_u8(next_check_text(row->next)) + "\" (after you sign in again)");
         check(row_light(app_.frame(), name) == static_cast<int>(Light::Red), "its row shows the red envelope");
         auto* button = app_.frame()->signin_button();
         check(button->IsShown(), "the status window offers Sign in again");
@@ -72,6 +74,8 @@ void SelfTest::build_signin() {
     act("still red", [this, name] {
         const auto* row = app_.model().find(name);
         check(row && row->code == StatusCode::SignInNeeded, "the engine's own check says sign-in-needed too");
+        check(row && row->next.kind == EngineBridge::NextCheck::Kind::AfterSignIn,
+              "the engine waits for a new sign-in, not for an edit");
         check(app_.frame()->signin_button()->IsShown(), "Sign in again is still offered");
     });
     auto before = std::make_shared<int>(0);

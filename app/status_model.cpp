@@ -47,6 +47,7 @@ wxString next_check_text(const EngineBridge::NextCheck& next) {
         case K::Now: return _("now");
         case K::WhenResumed: return _("when resumed");
         case K::AfterEdit: return _("after you edit the account");
+        case K::AfterSignIn: return _("after you sign in again");
         case K::Disabled: return _("disabled");
         case K::Unknown: break;
     }

@@ -607,6 +607,8 @@ int cmd_status(Context& ctx, const Args& a) {
         std::cout << "\n    last check " << (r.pass ? local_time(r.pass->checked_at) : std::string("never")) << ", next "
                   << (paused ? std::string("when resumed")
                       : r.next ? local_time(r.next)
+                      : r.pass && r.pass->error_code == "sign-in-needed" && !r.pass->office_failed
+                          ? "after you sign in again (mailporter-cli account signin " + r.account.name + ")"
                       : r.pass && r.pass->retry == "never" ? std::string("after the account is edited")
                                                             : std::string("shortly"));
         if (r.pass)

@@ -321,7 +321,7 @@ TEST_CASE("OAuth2: a revoked grant turns the account red with 'sign in again'; m
     INFO(st.out);
     CHECK_THAT(st.out, Catch::Contains("\"colour\":\"red\"") && Catch::Contains("\"code\":\"sign-in-needed\""));
     auto human = s.cli({"status"});
-    CHECK_THAT(human.out, Catch::Contains("Sign in again"));
+    CHECK_THAT(human.out, Catch::Contains("Sign in again") && Catch::Contains("next after you sign in again"));
     CHECK(bed.remote_count("alice") == 1);
     CHECK(bed.office_count("alice") == 0);
     // Signing in again brings the mail.
