@@ -268,43 +268,49 @@ Diagnosis test_account(const Account& account, const std::string& password, cons
                                               : test_pop3_account(account, password, options);
 }
 
+namespace {
+
+// An OAuth2 test: a "sign-in" step for the access token, then the test
+// itself with it (or the failed step alone).
+template <class Test>
+Diagnosis with_signin_step(const Result<std::string>& token, std::string_view host, std::uint16_t port, bool office,
+                           Test test) {
+    if (!token) {
+        Diagnosis d;
+        auto s = step_for(token.error(), host, port, office);
+        s.name = "sign-in";
+        d.steps.push_back(std::move(s));
+        return d;
+    }
+    Diagnosis d = test(*token);
+    d.steps.insert(d.steps.begin(), DiagnosisStep{"sign-in", true, "a current access token from the provider"});
+    return d;
+}
+
+oauth::HttpOptions http_for(const RelayOptions& options) {
+    oauth::HttpOptions http;
+    http.now = options.now;
+    return http;
+}
+
+}  // namespace
+
 Diagnosis test_signed_in_account(SecretStore& store, const Account& account, const RelayOptions& options) {
     if (!account.uses_oauth()) {
         auto pw = store.load(account_secret_key(account.name));
         return test_account(account, pw && *pw ? **pw : std::string(), options);
     }
-    oauth::HttpOptions http;
-    http.now = options.now;
-    auto token = account_access_token(store, account, false, http);
-    if (!token) {
-        Diagnosis d;
-        auto s = step_for(token.error(), account.host, account.port, false);
-        s.name = "sign-in";
-        d.steps.push_back(std::move(s));
-        return d;
-    }
-    Diagnosis d = test_account(account, *token, options);
-    d.steps.insert(d.steps.begin(), DiagnosisStep{"sign-in", true, "a current access token from the provider"});
-    return d;
+    return with_signin_step(account_access_token(store, account, false, http_for(options)), account.host,
+                            account.port, false,
+                            [&](const std::string& token) { return test_account(account, token, options); });
 }
 
 Diagnosis test_signed_in_office(SecretStore& store, const OfficeServer& server,
                                 const std::optional<std::string>& password, const RelayOptions& options) {
     if (password || !server.uses_oauth() || server.user.empty())
         return test_office(server, password.value_or(""), options);
-    oauth::HttpOptions http;
-    http.now = options.now;
-    auto token = office_access_token(store, server, false, http);
-    if (!token) {
-        Diagnosis d;
-        auto s = step_for(token.error(), server.host, server.port, true);
-        s.name = "sign-in";
-        d.steps.push_back(std::move(s));
-        return d;
-    }
-    Diagnosis d = test_office(server, *token, options);
-    d.steps.insert(d.steps.begin(), DiagnosisStep{"sign-in", true, "a current access token from the provider"});
-    return d;
+    return with_signin_step(office_access_token(store, server, false, http_for(options)), server.host, server.port,
+                            true, [&](const std::string& token) { return test_office(server, token, options); });
 }
 
 Diagnosis test_office(const OfficeServer& server, const std::string& password, const RelayOptions& options) {
