@@ -49,7 +49,8 @@ const char* Usage = R"(usage: mailporter-cli [--data-dir DIR] [--secret-store au
 commands:
   server set --host H --port P --tls tls|starttls|none [--user U --password-stdin]
              [--user U --auth oauth2 --provider microsoft|google|URL ...]   (as for accounts)
-  server signin [--browser|--device] [--client-secret-stdin]   the office login's OAuth2 sign-in
+  server signin [--browser|--device] [--client-secret-stdin|--client-certificate PEM]
+             the office login's OAuth2 sign-in (as account signin)
              [--trust-fingerprint SHA256] [--helo NAME] [--allow-legacy-tls]
   server show
   server test
@@ -71,9 +72,12 @@ commands:
   account add NAME ... --auth oauth2 --provider microsoft|google|URL [--tenant T]
              [--client-id ID] [--app-only]     (no password: sign in with the provider)
   account signin NAME [--browser|--device] [--client-secret-stdin] [--timeout S]
+             [--client-certificate PEM]
              OAuth2 sign-in: the browser on this machine, or a code to enter on any
              device (the default without a display); --client-secret-stdin gives
-             the secret of your own client (Google desktop app; app-only access)
+             the secret of your own client (Google desktop app; app-only access);
+             --client-certificate: app-only access with a certificate (PEM file
+             with the private key and the certificate registered with the app)
   account edit NAME [options as for add] [--enabled] [--individual] [--auth password|oauth2]
   account list [--json]
   account remove NAME

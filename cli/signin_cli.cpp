@@ -6,7 +6,9 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -52,6 +54,20 @@ std::string read_secret_stdin() {
     return s;
 }
 
+// The PEM file of an app-only client's certificate credential (its private
+// key and certificate), checked before anything is stored.
+std::string read_certificate_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError{"--client-certificate: cannot read " + path};
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (pem.size() > oauth::MaxClientCertificate)
+        throw UsageError{"--client-certificate: " + path + " is too large for a key and a certificate"};
+    const auto info = oauth::read_client_certificate(pem);
+    if (!info) throw UsageError{"--client-certificate: " + info.error().detail};
+    std::cout << "certificate " << info->subject << ", thumbprint " << info->thumbprint << "\n";
+    return pem;
+}
+
 }  // namespace
 
 void apply_oauth_options(const Args& a, OAuthSettings& oauth) {
@@ -92,6 +108,7 @@ struct Target {
 int sign_in(Context& ctx, const Target& t, const Args& a) {
     const bool device = a.flag("device"), browser = a.flag("browser");
     const bool secret_stdin = a.flag("client-secret-stdin");
+    const auto certificate = a.get("client-certificate");
     const int timeout = a.has("timeout") ? parse_int("--timeout", *a.get("timeout"), 10, 3600) : 600;
     a.reject_unknown();
     if (t.oauth.provider.empty())
@@ -100,13 +117,18 @@ int sign_in(Context& ctx, const Target& t, const Args& a) {
     if (device && browser) throw UsageError{"--device and --browser exclude each other"};
     auto& store = ctx.secret_store();
     if (t.oauth.app_only) {
-        if (device || browser) throw UsageError{"app-only access signs in with the client secret, not a person"};
+        if (device || browser)
+            throw UsageError{"app-only access signs in with the client secret or certificate, not a person"};
+        if (secret_stdin && certificate)
+            throw UsageError{"--client-secret-stdin and --client-certificate exclude each other"};
         if (secret_stdin) need(t.store(oauth::Tokens{}, read_secret_stdin()));
+        if (certificate) need(t.store(oauth::Tokens{}, read_certificate_file(*certificate)));
         need(t.unattended());
-        std::cout << t.what << " signed in with app-only access (client secret in the " << store.kind()
-                  << " store)\n";
+        std::cout << t.what << " signed in with app-only access (" << (certificate ? "certificate" : "client secret")
+                  << " in the " << store.kind() << " store)\n";
         return 0;
     }
+    if (certificate) throw UsageError{"--client-certificate is for app-only access (--app-only)"};
     auto provider = oauth_provider(t.oauth);
     // A desktop client registered by the user may come with a secret
     // (Google's do); it is kept with the grant for every refresh.

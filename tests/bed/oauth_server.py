@@ -27,7 +27,10 @@ import hashlib
 import json
 import os
 import secrets
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -36,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PUBLIC_CLIENT = "mailporter-test"
 APP_CLIENT, APP_SECRET = "mailporter-app", "app-secret"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 def short(s):
@@ -66,6 +70,8 @@ class State:
             "no_refresh": False,        # issue no refresh tokens at all
         }
         self.clients = {PUBLIC_CLIENT: None, APP_CLIENT: APP_SECRET}  # id -> secret (None: public)
+        self.certificates = {}  # id -> PEM certificate (client assertions, RFC 7523)
+        self.used_jti = set()   # client assertions are single use
         self.access = {}    # token -> {user, client, scope, exp, app, grant}
         self.refresh = {}   # token -> {user, client, scope, grant}
         self.used_refresh = set()   # rotated-away refresh tokens (reuse detection)
@@ -128,6 +134,25 @@ class State:
 
 
 STATE = State()
+
+
+def verify_rs256(cert_pem, data, signature):
+    """An RS256 signature checked by the openssl command (the standard library
+    has no RSA)."""
+    with tempfile.TemporaryDirectory() as d:
+        cert, key, sig = (os.path.join(d, n) for n in ("cert.pem", "key.pem", "sig"))
+        with open(cert, "w") as fh:
+            fh.write(cert_pem)
+        with open(sig, "wb") as fh:
+            fh.write(signature)
+        pub = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", cert], capture_output=True)
+        if pub.returncode != 0:
+            return False
+        with open(key, "wb") as fh:
+            fh.write(pub.stdout)
+        r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", key, "-signature", sig], input=data,
+                           capture_output=True)
+        return r.returncode == 0
 
 
 def s256(verifier):
@@ -224,7 +249,10 @@ class Handler(BaseHTTPRequestHandler):
         self.dispatch(POST_ROUTES)
 
     def client_auth(self, f, confidential_only=False):
-        """The authenticated client id (body client_id[/client_secret] or HTTP Basic)."""
+        """The authenticated client id (body client_id[/client_secret], HTTP Basic,
+        or a client assertion signed with a registered certificate)."""
+        if "client_assertion_type" in f or "client_assertion" in f:
+            return self.assertion_auth(f)
         cid, secret = f.get("client_id"), f.get("client_secret")
         auth = self.headers.get("Authorization") or ""
         if auth.startswith("Basic "):
@@ -235,12 +263,61 @@ class Handler(BaseHTTPRequestHandler):
                 raise OAuthError("invalid_client", "bad Basic header", 401)
         if not cid or cid not in STATE.clients:
             raise OAuthError("invalid_client", "unknown client", 401)
+        if cid in STATE.certificates:
+            raise OAuthError("invalid_client", "this client proves itself with its certificate", 401)
         want = STATE.clients[cid]
         if want is not None and secret != want:
             raise OAuthError("invalid_client", "client authentication failed", 401)
         if confidential_only and want is None:
             raise OAuthError("unauthorized_client", "public clients cannot use this grant")
         self.note += " client=%s" % cid
+        return cid
+
+    def assertion_auth(self, f):
+        """RFC 7523 2.2 as Microsoft checks it: RS256, x5t of a registered
+        certificate, aud = this token endpoint, iss = sub = client, unexpired,
+        jti single use."""
+        def refuse(why):
+            raise OAuthError("invalid_client", why, 401)
+        if f.get("client_assertion_type") != JWT_BEARER:
+            refuse("unsupported client_assertion_type")
+        if "client_secret" in f:
+            refuse("a client assertion and a client secret together")
+        parts = f.get("client_assertion", "").split(".")
+        if len(parts) != 3:
+            refuse("client_assertion is not a JWT")
+        try:
+            pad = lambda x: x + "=" * (-len(x) % 4)
+            header = json.loads(base64.urlsafe_b64decode(pad(parts[0])))
+            claims = json.loads(base64.urlsafe_b64decode(pad(parts[1])))
+            signature = base64.urlsafe_b64decode(pad(parts[2]))
+        except (ValueError, UnicodeDecodeError):
+            refuse("client_assertion does not decode")
+        cid = f.get("client_id") or claims.get("iss")
+        cert = STATE.certificates.get(cid)
+        if cert is None:
+            refuse("no certificate is registered for this client")
+        if header.get("alg") != "RS256":
+            refuse("alg must be RS256")
+        thumb = base64.urlsafe_b64encode(hashlib.sha1(ssl.PEM_cert_to_DER_cert(cert)).digest()).rstrip(b"=")
+        if header.get("x5t", "").encode() != thumb:
+            refuse("x5t names another certificate")
+        if not verify_rs256(cert, (parts[0] + "." + parts[1]).encode(), signature):
+            refuse("client_assertion signature does not verify")
+        now = time.time()
+        if claims.get("aud") != self.base() + "/token":
+            refuse("aud is not this token endpoint")
+        if claims.get("iss") != cid or claims.get("sub") != cid:
+            refuse("iss and sub must be the client id")
+        if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+            refuse("client_assertion expired")
+        if isinstance(claims.get("nbf"), int) and claims["nbf"] > now + 300:
+            refuse("client_assertion not yet valid")
+        jti = claims.get("jti")
+        if not jti or jti in STATE.used_jti:
+            refuse("client_assertion replayed (jti)")
+        STATE.used_jti.add(jti)
+        self.note += " client=%s assertion" % cid
         return cid
 
     # --- discovery ------------------------------------------------------------
@@ -438,8 +515,12 @@ class Handler(BaseHTTPRequestHandler):
                 elif k in STATE.config:
                     STATE.config[k] = float(v) if "." in str(v) else int(v)
                 elif k == "add_client":
-                    STATE.clients[str(v)] = f.get("client_secret") or None
-                elif k != "client_secret":
+                    if f.get("client_certificate"):
+                        STATE.certificates[str(v)] = f["client_certificate"]
+                        STATE.clients[str(v)] = "(certificate)"
+                    else:
+                        STATE.clients[str(v)] = f.get("client_secret") or None
+                elif k not in ("client_secret", "client_certificate"):
                     raise OAuthError("invalid_request", "unknown config key " + k)
             self.note += " keys=%s" % ",".join(sorted(f))
             self.reply(200, dict(STATE.config, clients=sorted(STATE.clients)))

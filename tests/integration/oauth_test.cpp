@@ -8,7 +8,10 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -256,6 +259,86 @@ TEST_CASE("OAuth2: app-only access (client credentials) for an unattended office
     CHECK(p.exit_code == 0);
     CHECK(bed.wait_office_count("carol", 1, 30s));
     bed.oauth_admin("/admin/config", "access_lifetime=3600");
+}
+
+namespace {
+
+// A self-signed RSA certificate and its key in one PEM file, made by the
+// openssl command (as an admin would for an Entra ID application).
+std::filesystem::path make_certificate(const std::filesystem::path& dir, const std::string& name) {
+    std::filesystem::create_directories(dir);
+    const auto key = dir / (name + ".key"), crt = dir / (name + ".crt"), both = dir / (name + ".pem");
+    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=" + name + " -days 2 -keyout '" +
+                            key.string() + "' -out '" + crt.string() + "' >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ofstream(both) << slurp(key) << slurp(crt);
+    return both;
+}
+
+}  // namespace
+
+TEST_CASE("OAuth2: app-only access with a certificate (client assertion) instead of a secret", "[integration][oauth]") {
+    auto& bed = TestBed::shared();
+    bed.clear_office();
+    bed.clear_remote("carol");
+    OAuthSetup s("oauth-cert");
+    s.office_plain();
+    const auto certs = s.data_dir.parent_path() / "oauth-cert-files";
+    const auto good = make_certificate(certs, "mailporter-cert-app");
+    const auto other = make_certificate(certs, "someone-else");
+    // The application knows only the first certificate's public half.
+    const std::string pem = slurp(good);
+    const auto cert_begin = pem.find("-----BEGIN CERTIFICATE-----");
+    REQUIRE(cert_begin != std::string::npos);
+    bed.oauth_admin("/admin/config",
+                    "add_client=mailporter-cert-app&client_certificate=" + form_escape(pem.substr(cert_begin)));
+    auto add = s.cli({"account", "add", "app", "--protocol", "pop3", "--host", "localhost", "--port",
+                      std::to_string(bed.port("pop3s")), "--tls", "tls", "--user", "carol", "--deliver-to",
+                      "carol@office.test", "--auth", "oauth2", "--provider", bed.oauth_url(), "--client-id",
+                      "mailporter-cert-app", "--app-only"});
+    INFO(add.err);
+    REQUIRE(add.exit_code == 0);
+
+    // A certificate the application does not know is refused, and nothing
+    // of the key is shown.
+    auto wrong = s.cli({"account", "signin", "app", "--client-certificate", other.string()});
+    INFO(wrong.out << wrong.err);
+    CHECK(wrong.exit_code != 0);
+    CHECK_THAT(wrong.err, Catch::Contains("sign"));
+    CHECK(wrong.out.find("PRIVATE KEY") == std::string::npos);
+    CHECK(wrong.err.find("PRIVATE KEY") == std::string::npos);
+    // A file with no key in it is refused before anything is stored.
+    const auto cert_only = certs / "cert-only.pem";
+    std::ofstream(cert_only) << pem.substr(cert_begin);
+    auto no_key = s.cli({"account", "signin", "app", "--client-certificate", cert_only.string()});
+    CHECK(no_key.exit_code == 2);
+    CHECK_THAT(no_key.err, Catch::Contains("no private key"));
+
+    auto in = s.cli({"account", "signin", "app", "--client-certificate", good.string()});
+    INFO(in.out << in.err);
+    REQUIRE(in.exit_code == 0);
+    CHECK_THAT(in.out, Catch::Contains("thumbprint"));
+    CHECK_THAT(in.out, Catch::Contains("certificate in the"));
+    CHECK_THAT(stored_grant(s, "app"), Catch::Contains("BEGIN CERTIFICATE"));
+
+    bed.put_remote("carol", make_message("certificate app-only", 1));
+    // Every token request signs a fresh assertion (the server refuses a
+    // replayed jti): let the access token run out between passes.
+    bed.oauth_admin("/admin/config", "access_lifetime=2");
+    auto p = s.cli({"poll"});
+    INFO(p.err);
+    CHECK(p.exit_code == 0);
+    CHECK(bed.wait_office_count("carol", 1, 30s));
+    std::this_thread::sleep_for(2100ms);
+    bed.put_remote("carol", make_message("certificate app-only, again", 2));
+    p = s.cli({"poll"});
+    CHECK(p.exit_code == 0);
+    CHECK(bed.wait_office_count("carol", 2, 30s));
+    bed.oauth_admin("/admin/config", "access_lifetime=3600");
+    // No key material, and no assertion, in the log.
+    auto log = s.cli({"log", "--limit", "500"});
+    CHECK(log.out.find("PRIVATE KEY") == std::string::npos);
+    CHECK(log.out.find("eyJ") == std::string::npos);
 }
 
 TEST_CASE("OAuth2 for the office server: SMTP AUTH with a token, 'sign in again' when its grant ends",

@@ -40,5 +40,6 @@ mailporter_add_test(test_bearer scripted scripted/fake_server.cpp scripted/beare
 mailporter_add_test(test_oauth_flows scripted
   scripted/fake_server.cpp
   scripted/oauth_flows_test.cpp
+  scripted/client_assertion_test.cpp
   scripted/oauth_signin_test.cpp
 )

@@ -89,8 +89,26 @@ Result<Tokens> refresh(const Endpoints& endpoints, const Provider& provider, std
 
 // RFC 6749 §4.4 (Microsoft 365 app-only): no refresh token; ask again when
 // needs_refresh says so. Microsoft needs a tenant id or domain here.
+// `client_secret` is the secret, or a certificate credential (PEM).
 Result<Tokens> client_credentials(const Endpoints& endpoints, const Provider& provider,
                                   std::string_view client_secret, Service service, const HttpOptions& http);
+
+// App-only clients prove who they are with a client secret or with a
+// certificate registered with the application (Microsoft's "certificates &
+// secrets"). A certificate credential is PEM text holding the RSA private
+// key (unencrypted) and the certificate, kept in the secret store where a
+// client secret would be; client_credentials then signs a client assertion
+// with it (RFC 7523 §2.2) instead of sending a secret.
+inline constexpr std::size_t MaxClientCertificate = 64 * 1024;
+bool is_certificate_credential(std::string_view credential);
+struct CertificateInfo {
+    std::string subject;     // "/CN=mailporter"
+    std::string thumbprint;  // SHA-1, upper-case hex (as the Azure portal shows it)
+    std::int64_t not_after = 0;  // unix seconds
+};
+// Checks a certificate credential: a key and a certificate that belong
+// together, RSA, no passphrase. ConfigInvalid says what is wrong.
+Result<CertificateInfo> read_client_certificate(std::string_view pem);
 
 // Browser sign-in with PKCE over a loopback redirect (RFC 8252 §7.3). The
 // listener on 127.0.0.1 (ephemeral port) lives as long as the object.

@@ -162,7 +162,7 @@ Diagnosis test_imap_account(const Account& account, const std::string& password,
         d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
         // named: GCC 12 and co_await temporaries; an OAuth2 account's "password" is its access token
         const imap::Credentials credentials = account.uses_oauth() ? imap::Credentials{account.user, {}, password}
-                                                                   : imap::Credentials{account.user, password};
+                                                                   : imap::Credentials{account.user, password, {}};
         auto l = co_await imap.login(credentials);
         if (!l) {
             d.steps.push_back(step_for(l.error(), account.host, account.port, false));
@@ -239,7 +239,7 @@ Diagnosis test_pop3_account(const Account& account, const std::string& password,
         d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
         // named: GCC 12 and co_await temporaries; an OAuth2 account's "password" is its access token
         const pop3::Credentials credentials = account.uses_oauth() ? pop3::Credentials{account.user, {}, password}
-                                                                   : pop3::Credentials{account.user, password};
+                                                                   : pop3::Credentials{account.user, password, {}};
         auto l = co_await pop.login(credentials);
         if (!l) {
             d.steps.push_back(step_for(l.error(), account.host, account.port, false));

@@ -65,7 +65,7 @@ Result<oauth::Tokens> fetch_new(const Holder& h, const oauth::TokenSecret& grant
     if (!endpoints) return endpoints.error();
     if (h.oauth.app_only) {
         if (grant.client_secret.empty())
-            return sign_in_needed(h, "no client secret is stored for app-only access: enter it again");
+            return sign_in_needed(h, "no client secret or certificate is stored for app-only access: enter it again");
         return oauth::client_credentials(*endpoints, provider, grant.client_secret, h.service, http);
     }
     if (grant.tokens.refresh_token.empty())

@@ -4,5 +4,6 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/oauth/token_endpoint.cpp
   src/oauth/provider.cpp
   src/oauth/tokens.cpp
+  src/oauth/client_assertion.cpp
   src/oauth/device.cpp
   src/oauth/browser_signin.cpp)

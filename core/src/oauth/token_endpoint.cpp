@@ -122,7 +122,12 @@ Result<TokenReply> post_form(const std::string& endpoint, FormFields fields, con
             "Authorization", "Basic " + base64(percent_encode(client.id) + ":" + percent_encode(client.secret)));
     } else {
         fields.emplace_back("client_id", client.id);
-        if (!client.secret.empty()) fields.emplace_back("client_secret", client.secret);
+        if (!client.assertion.empty()) {
+            fields.emplace_back("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+            fields.emplace_back("client_assertion", client.assertion);
+        } else if (!client.secret.empty()) {
+            fields.emplace_back("client_secret", client.secret);
+        }
     }
     request.body = form_encode(fields);
     auto r = detect::http_request(*url, request, to_detect(http));
@@ -192,7 +197,7 @@ Result<Tokens> token_result(const TokenReply& reply, const HttpOptions& http, st
 
 Result<Tokens> token_grant(const std::string& endpoint, FormFields fields, const Client& client,
                            const HttpOptions& http, std::string_view requested_scope, std::string_view old_refresh) {
-    std::vector<std::string> secrets{client.secret, std::string(old_refresh)};
+    std::vector<std::string> secrets{client.secret, client.assertion, std::string(old_refresh)};
     for (const auto& [name, value] : fields)
         if (name != "grant_type" && name != "scope" && name != "redirect_uri") secrets.push_back(value);
     auto reply = post_form(endpoint, std::move(fields), client, http);

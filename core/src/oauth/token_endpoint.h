@@ -33,6 +33,9 @@ struct Client {
     std::string id;
     std::string secret;  // empty: a public client
     bool basic = false;  // secret in an HTTP Basic header, else in the body
+    // A signed JWT (RFC 7523 §2.2) sent instead of the secret: certificate
+    // credentials of app-only clients.
+    std::string assertion;
 };
 // The configured or built-in client of a provider; `secret` is the user's
 // (app-only) secret, or empty. ConfigInvalid when no client id is known.

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "oauth/client_assertion.h"
 #include "oauth/token_endpoint.h"
 
 namespace mailporter::oauth {
@@ -85,6 +86,14 @@ Result<Tokens> client_credentials(const Endpoints& endpoints, const Provider& pr
                           ErrorScope::Account, Retry::Never);
     auto client = client_for(provider, client_secret);
     if (!client) return std::move(client).error();
+    if (is_certificate_credential(client_secret)) {
+        // The assertion stands for the secret: nothing else is sent.
+        client->secret.clear();
+        client->basic = false;
+        auto assertion = client_assertion(client_secret, client->id, endpoints.token, now_of(http));
+        if (!assertion) return std::move(assertion).error();
+        client->assertion = std::move(*assertion);
+    }
     const std::string scope = scope_text(provider, service);
     return token_grant(endpoints.token, {{"grant_type", "client_credentials"}, {"scope", scope}}, *client, http, scope,
                        {});
