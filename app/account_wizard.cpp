@@ -298,8 +298,9 @@ void ServerPage::sign_in() {
     // Nothing is stored here: the grant is saved with the account on Finish
     // (the store is read for a client secret kept with the old grant).
     const auto& existing = wizard_.input().existing;
-    auto* dialog = new SigninDialog(&wizard_, a, existing ? wizard_.bridge().secret_store_factory() : nullptr, false,
-                                    existing ? existing->name : std::string());
+    auto* dialog = new SigninDialog(&wizard_, signin_target(a, existing ? existing->name : std::string()),
+                                    existing ? wizard_.bridge().secret_store_factory() : nullptr, false,
+                                    signin_->typed_credential());
     signin_dialog_ = dialog;
     const bool ok = dialog->run();
     auto tokens = dialog->tokens();

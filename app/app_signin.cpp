@@ -28,7 +28,7 @@ void MailPorterApp::sign_in_again(const std::string& name) {
         return;
     }
     app_log(LogLevel::Info, "account " + name + ": sign-in in the browser, asked by the user");
-    auto* dialog = new SigninDialog(dialog_parent(), account, bridge_->secret_store_factory(), true);
+    auto* dialog = new SigninDialog(dialog_parent(), signin_target(account), bridge_->secret_store_factory(), true);
     signin_ = dialog;
     const bool ok = dialog->run();
     const wxString problem = dialog->problem();

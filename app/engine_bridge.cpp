@@ -522,7 +522,7 @@ void EngineBridge::test_account_stored(Account account, DiagnosisDone done) {
         std::move(done));
 }
 
-void EngineBridge::test_office(OfficeServer server, std::string password, DiagnosisDone done) {
+void EngineBridge::test_office(OfficeServer server, std::optional<std::string> password, DiagnosisDone done) {
     if (engine_) {
         tests_[engine_->test_office(std::move(server), std::move(password))] = std::move(done);
         return;
@@ -531,8 +531,15 @@ void EngineBridge::test_office(OfficeServer server, std::string password, Diagno
     options.timeout_seconds = DiagnosisTimeoutSeconds;
     options.secret_store_kind = secret_store_kind_;
     run_diagnosis(
-        [server = std::move(server), password = std::move(password), options] {
-            return mailporter::test_office(server, password, options);
+        [server = std::move(server), password = std::move(password), options, open = open_secrets_] {
+            if (password || !server.uses_oauth()) return mailporter::test_office(server, password.value_or(""), options);
+            auto store = open();
+            if (!store) {
+                Diagnosis d;
+                d.steps.push_back({"sign-in", false, store.error().detail});
+                return d;
+            }
+            return mailporter::test_signed_in_office(**store, server, std::nullopt, options);
         },
         std::move(done));
 }

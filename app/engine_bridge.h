@@ -211,7 +211,8 @@ public:
     // With what the secret store holds for the account (an OAuth2 account's
     // kept grant: a current access token, refreshed when due).
     void test_account_stored(Account account, DiagnosisDone done);
-    void test_office(OfficeServer server, std::string password, DiagnosisDone done);
+    // `password`: nullopt for an OAuth2 login tests its stored grant.
+    void test_office(OfficeServer server, std::optional<std::string> password, DiagnosisDone done);
     // Autodetect (mailporter/detect.h) and the office server's RCPT check,
     // each on a thread of its own; `done` as for the tests above.
     using DetectDone = std::function<void(const Result<Detection>&)>;

@@ -6,6 +6,7 @@
 
 #include "diagnosis_view.h"
 #include "icons.h"
+#include "wizard_signin.h"
 
 namespace mailporter::app {
 
@@ -19,13 +20,23 @@ OfficeDialog::OfficeDialog(wxWindow* parent, EngineBridge& bridge, std::optional
     top->Add(panel_, wxSizerFlags(1).Expand());
     top->Add(CreateSeparatedButtonSizer(wxOK | wxCANCEL), wxSizerFlags().Expand().Border());
     SetSizer(top);
-    panel_->diagnosis().reserve_space(true);
-    wxSize best = GetBestSize();
-    panel_->diagnosis().reserve_space(false);
-    best.IncTo(FromDIP(wxSize(620, 560)));
-    SetSize(best);
-    auto update = [this] {
+    // Room for the test's steps, and again whenever the OAuth2 rows come
+    // or go (the dialog grows; it never shrinks under the user's hands).
+    auto grow = [this] {
+        panel_->diagnosis().reserve_space(true);
+        wxSize best = GetBestSize();
+        panel_->diagnosis().reserve_space(false);
+        best.IncTo(FromDIP(wxSize(620, 560)));
+        best.IncTo(GetSize());
+        SetSize(best);
+    };
+    grow();
+    auto update = [this, grow, oauth = panel_->signin().uses_oauth()]() mutable {
         if (auto* ok = FindWindow(wxID_OK)) ok->Enable(panel_->problem().empty());
+        if (panel_->signin().uses_oauth() != oauth) {
+            oauth = !oauth;
+            grow();
+        }
     };
     panel_->on_changed(update);
     update();

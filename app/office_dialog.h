@@ -29,6 +29,7 @@ public:
     void fill(const OfficeServer& s, const std::string& password) { panel_->fill(s, password); }
     void test() { panel_->test(); }
     DiagnosisView& diagnosis() { return panel_->diagnosis(); }
+    OfficePanel& panel() { return *panel_; }
 
 private:
     OfficePanel* panel_ = nullptr;

@@ -15,7 +15,9 @@
 
 #include "diagnosis_view.h"
 #include "engine_bridge.h"
+#include "signin_dialog.h"
 #include "status_text.h"
+#include "wizard_signin.h"
 
 namespace mailporter::app {
 
@@ -64,12 +66,22 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
     grid->AddSpacer(0);
     login_ = new wxCheckBox(this, wxID_ANY, _("The server needs a &login (SMTP AUTH)"));
     grid->Add(login_);
+    signin_ = std::make_unique<SigninFields>(
+        this, grid,
+        [this] {
+            diagnosis_->clear();
+            show_login_fields();
+            revalidate();
+        },
+        [this] { sign_in(); });
     user_ = new wxTextCtrl(this, wxID_ANY);
     label(_("&User name:"));
     grid->Add(user_, wxSizerFlags().Expand());
     password_ = new wxTextCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxTE_PASSWORD);
-    label(_("Pass&word:"));
+    password_label_ = new wxStaticText(this, wxID_ANY, _("Pass&word:"));
+    grid->Add(password_label_, wxSizerFlags().CenterVertical());
     grid->Add(password_, wxSizerFlags().Expand());
+    signin_->add_button_row(this, grid);
     helo_ = new wxTextCtrl(this, wxID_ANY);
     helo_->SetHint(_("empty: this computer's name"));
     label(_("&HELO name:"));
@@ -105,6 +117,30 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
     fill(current.value_or(OfficeServer{}), stored_password_);
 }
 
+OfficePanel::~OfficePanel() = default;
+
+void OfficePanel::show_login_fields() {
+    const bool oauth = signin_->uses_oauth();
+    password_label_->Show(!oauth);
+    password_->Show(!oauth);
+    Layout();
+    if (GetParent()) GetParent()->Layout();
+}
+
+void OfficePanel::sign_in() {
+    const OfficeServer s = server();
+    if (!login_->GetValue() || s.user.empty() || !validate(s.oauth)) {
+        revalidate();
+        wxBell();
+        return;
+    }
+    // Nothing is stored here: the owner saves the grant with the settings.
+    SigninDialog dialog(this, signin_target(s), bridge_.secret_store_factory(), false, signin_->typed_credential());
+    if (dialog.run() && dialog.tokens()) signin_->set_tokens(*dialog.tokens(), dialog.client_secret(), _("the office server"));
+    Layout();
+    revalidate();
+}
+
 TlsMode OfficePanel::tls() const {
     const int i = tls_->GetSelection();
     return TlsModes[i >= 0 && i < 3 ? i : 0];
@@ -128,7 +164,10 @@ void OfficePanel::fill(const OfficeServer& s, const std::string& password) {
     port_->SetValue(s.port ? s.port : default_port_);
     login_->SetValue(!s.user.empty());
     user_->ChangeValue(u8(s.user));
-    password_->ChangeValue(u8(password));
+    // An OAuth2 login's stored secret is its grant: never shown, only kept.
+    password_->ChangeValue(s.uses_oauth() ? wxString() : u8(password));
+    signin_->fill(s.oauth, s.uses_oauth() && !password.empty());
+    show_login_fields();
     helo_->ChangeValue(u8(s.helo_name));
     diagnosis_->set_trusted_fingerprint(s.tls.pinned_sha256);
     revalidate();
@@ -141,6 +180,7 @@ OfficeServer OfficePanel::server() const {
     s.tls.mode = tls();
     s.tls.pinned_sha256 = diagnosis_->trusted_fingerprint().value_or("");
     s.user = login_->GetValue() ? trimmed(user_->GetValue()) : std::string();
+    if (login_->GetValue()) s.oauth = signin_->settings();
     s.helo_name = trimmed(helo_->GetValue());
     return s;
 }
@@ -152,10 +192,16 @@ void OfficePanel::embed() {
     Layout();
 }
 
-std::string OfficePanel::password() const { return login_->GetValue() ? to_u8(password_->GetValue()) : std::string(); }
+std::string OfficePanel::password() const {
+    return login_->GetValue() && !signin_->uses_oauth() ? to_u8(password_->GetValue()) : std::string();
+}
 
 std::optional<std::string> OfficePanel::password_to_store() const {
     if (!login_->GetValue()) return std::nullopt;
+    if (signin_->uses_oauth()) {
+        if (const auto& t = signin_->tokens()) return oauth::to_secret(*t, signin_->client_secret());
+        return std::nullopt;
+    }
     const std::string pw = to_u8(password_->GetValue());
     if (pw.empty() || pw == stored_password_) return std::nullopt;
     return pw;
@@ -165,7 +211,11 @@ wxString OfficePanel::problem() const {
     const OfficeServer s = server();
     if (s.host.empty()) return _("Enter the office server's name or address, for example mail.office.local.");
     if (login_->GetValue() && s.user.empty()) return _("Enter the user name for the login, or untick the login.");
-    if (login_->GetValue() && password_->GetValue().empty()) return _("Enter the password for the login.");
+    if (login_->GetValue() && signin_->uses_oauth()) {
+        if (auto p = signin_->problem(); !p.empty()) return p;
+    } else if (login_->GetValue() && password_->GetValue().empty()) {
+        return _("Enter the password for the login.");
+    }
     if (!s.helo_name.empty() && !std::all_of(s.helo_name.begin(), s.helo_name.end(), [](unsigned char c) {
             return std::isalnum(c) || c == '-' || c == '.' || c == '[' || c == ']' || c == ':';
         }))
@@ -178,6 +228,8 @@ void OfficePanel::revalidate() {
     const bool login = login_->GetValue();
     user_->Enable(login);
     password_->Enable(login);
+    signin_->method()->Enable(login);
+    if (signin_->signin_button()) signin_->signin_button()->Enable(login);
     const wxString p = problem();
     if (!embedded_ && problem_->GetLabel() != p) {
         problem_->SetLabel(p);
@@ -190,11 +242,21 @@ void OfficePanel::revalidate() {
 
 void OfficePanel::test() {
     if (diagnosis_->running() || server().host.empty()) return;
+    // OAuth2: the fresh sign-in's access token; a kept grant is tested with
+    // what is stored; else sign in first.
+    const bool oauth = login_->GetValue() && signin_->uses_oauth();
+    if (oauth && !signin_->tokens() && !signin_->grant_kept()) {
+        sign_in();
+        if (!signin_->tokens()) return;
+    }
+    std::optional<std::string> secret;
+    if (!oauth) secret = password();
+    else if (signin_->tokens()) secret = signin_->tokens()->access_token;
     diagnosis_->start();
     test_->Disable();
     Layout();
     wxWeakRef<OfficePanel> self(this);
-    bridge_.test_office(server(), login_->GetValue() ? to_u8(password_->GetValue()) : std::string(),
+    bridge_.test_office(server(), std::move(secret),
                         [self](const Diagnosis& d) {
                             if (!self) return;
                             self->diagnosis_->show(d);

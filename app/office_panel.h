@@ -1,12 +1,14 @@
 #pragma once
 // OfficePanel: the office mail server's settings, where every message is
 // delivered — host, port (defaulting from the TLS mode), TLS mode, optional
-// login, HELO name — and Test with the same step-by-step diagnosis (and
-// certificate trust) as the account wizard. Used by the office server
+// login (a password, or an OAuth2 sign-in for Exchange Online), HELO name —
+// and Test with the same step-by-step diagnosis (and certificate trust) as
+// the account wizard. Used by the office server
 // dialog and by the first-run assistant. Nothing is saved here: the owner
 // stores server() and password_to_store(). Main thread only.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,16 +27,24 @@ namespace mailporter::app {
 
 class DiagnosisView;
 class EngineBridge;
+class SigninFields;
 
 class OfficePanel : public wxPanel {
 public:
+    // `stored_password`: what the secret store keeps for the login (an
+    // OAuth2 login's grant: then only whether there is one matters).
     OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<OfficeServer> current,
                 std::string stored_password);
+    ~OfficePanel() override;
 
     OfficeServer server() const;
-    // The login's password as typed (empty without a login).
+    // The login's password as typed (empty without a login, or with OAuth2).
     std::string password() const;
+    // A new password, or the grant of a new OAuth2 sign-in; nullopt: keep.
     std::optional<std::string> password_to_store() const;
+    SigninFields& signin() { return *signin_; }
+    // The OAuth2 sign-in (SigninDialog), as the "Sign in..." button does.
+    void sign_in();
     // Empty when the settings are complete; else what is wrong, in words.
     wxString problem() const;
     // Inside a page that has its own introduction and problem line (the
@@ -53,8 +63,12 @@ private:
     void revalidate();
     TlsMode tls() const;
 
+    void show_login_fields();
+
     EngineBridge& bridge_;
     std::string stored_password_;
+    std::unique_ptr<SigninFields> signin_;
+    wxStaticText* password_label_ = nullptr;
     wxTextCtrl* host_ = nullptr;
     wxChoice* tls_ = nullptr;
     wxSpinCtrl* port_ = nullptr;

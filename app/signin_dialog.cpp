@@ -42,6 +42,24 @@ bool open_in_browser(const std::string& url) {
     return wxLaunchDefaultBrowser(wxString::FromUTF8(url));
 }
 
+SigninTarget signin_target(const Account& account, const std::string& stored_name) {
+    SigninTarget t{account.name, account.oauth, oauth_service(account.protocol), account.user,
+                   account_secret_key(stored_name.empty() ? account.name : stored_name), nullptr};
+    t.save = [account](SecretStore& store, const oauth::Tokens& tokens, const std::string& secret) {
+        return store_grant(store, account, tokens, secret);
+    };
+    return t;
+}
+
+SigninTarget signin_target(const OfficeServer& server) {
+    SigninTarget t{to_u8(_("the office server")), server.oauth, oauth::Service::Smtp, server.user,
+                   std::string(OfficeSecretKey), nullptr};
+    t.save = [server](SecretStore& store, const oauth::Tokens& tokens, const std::string& secret) {
+        return store_office_grant(store, server, tokens, secret);
+    };
+    return t;
+}
+
 // What the worker and the dialog share: the cancel flag, and the gate the
 // worker posts through while the dialog is there.
 struct SigninDialog::Shared {
@@ -56,30 +74,35 @@ struct SigninDialog::Shared {
     }
 };
 
-SigninDialog::SigninDialog(wxWindow* parent, Account account, EngineBridge::SecretStoreFactory store, bool save,
-                           std::string stored_name)
+SigninDialog::SigninDialog(wxWindow* parent, SigninTarget target, EngineBridge::SecretStoreFactory store, bool save,
+                           std::string client_secret)
     : wxDialog(parent, wxID_ANY, _("Sign in"), wxDefaultPosition, wxDefaultSize,
                wxDEFAULT_DIALOG_STYLE | wxRESIZE_BORDER),
-      account_(std::move(account)),
+      target_(std::move(target)),
       store_(std::move(store)),
       save_(save),
-      stored_name_(stored_name.empty() ? account_.name : std::move(stored_name)),
+      client_secret_(std::move(client_secret)),
       shared_(std::make_shared<Shared>()) {
     shared_->dialog = this;
+    const bool app_only = target_.oauth.app_only;
     auto* top = new wxBoxSizer(wxVERTICAL);
-    top->Add(bold_heading(this, wxString::Format(_("Sign in to %s"), wxString::FromUTF8(account_.name))),
+    top->Add(bold_heading(this, wxString::Format(_("Sign in to %s"), wxString::FromUTF8(target_.name))),
              wxSizerFlags().Border(wxLEFT | wxRIGHT | wxTOP));
     top->Add(hint(this,
-                  _("Your browser opens the sign-in page of the mail provider. Sign in there and allow MailPorter "
-                    "to read your mail; then come back here."),
+                  app_only ? _("App-only access: MailPorter asks Microsoft for a token with the application's "
+                               "client secret or certificate. No person signs in.")
+                           : _("Your browser opens the sign-in page of the mail provider. Sign in there and allow "
+                               "MailPorter to read your mail; then come back here."),
                   FromDIP(420)),
              wxSizerFlags().Border(wxLEFT | wxRIGHT | wxTOP));
-    state_ = new wxStaticText(this, wxID_ANY, _("Opening the sign-in page..."));
+    state_ = new wxStaticText(this, wxID_ANY, app_only ? _("Asking for a token...") : _("Opening the sign-in page..."));
     top->Add(state_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
-    top->Add(new wxStaticText(this, wxID_ANY, _("If the browser did not open, copy this address into it:")),
-             wxSizerFlags().Border(wxLEFT | wxRIGHT | wxTOP));
+    auto* copy_hint = new wxStaticText(this, wxID_ANY, _("If the browser did not open, copy this address into it:"));
+    top->Add(copy_hint, wxSizerFlags().Border(wxLEFT | wxRIGHT | wxTOP));
     address_ = new wxTextCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, FromDIP(wxSize(420, -1)), wxTE_READONLY);
     top->Add(address_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
+    copy_hint->Show(!app_only);
+    address_->Show(!app_only);
     auto* buttons = new wxBoxSizer(wxHORIZONTAL);
     buttons->AddStretchSpacer();
     cancel_ = new wxButton(this, wxID_CANCEL, _("&Cancel"));
@@ -111,13 +134,14 @@ void SigninDialog::cancel() {
 
 bool SigninDialog::run() {
     running_ = true;
-    std::thread([shared = shared_, account = account_, store = store_, save = save_, key = stored_name_] {
-        auto provider = oauth_provider(account.oauth);
+    std::thread([shared = shared_, target = target_, store = store_, save = save_, typed = client_secret_] {
+        auto provider = oauth_provider(target.oauth);
         const oauth::HttpOptions http;
         auto fail = [&](const Error& e) {
             shared->post([e](SigninDialog* d) { d->finished(std::nullopt, {}, e); });
         };
         std::unique_ptr<SecretStore> secrets;
+        std::string secret = typed;
         if (store) {
             auto opened = store();
             if (!opened) {
@@ -125,20 +149,30 @@ bool SigninDialog::run() {
             } else {
                 secrets = std::move(*opened);
                 // A client secret kept with the old grant serves the new one.
-                if (auto old = secrets->load(account_secret_key(key)); old && *old)
-                    if (auto grant = oauth::parse_secret(**old)) provider.client_secret = grant->client_secret;
+                if (secret.empty())
+                    if (auto old = secrets->load(target.stored_key); old && *old)
+                        if (auto grant = oauth::parse_secret(**old)) secret = grant->client_secret;
             }
         }
         auto endpoints = oauth::endpoints_for(provider, http);
         if (!endpoints) return fail(endpoints.error());
-        auto signin = oauth::BrowserSignin::open(*endpoints, provider, oauth_service(account.protocol), account.user, http);
-        if (!signin) return fail(signin.error());
-        shared->post([url = signin->authorize_url()](SigninDialog* d) { d->opened(url); });
-        auto tokens = signin->wait(WaitLimit, [shared] { return shared->cancelled.load(); });
+        Result<oauth::Tokens> tokens = oauth::Tokens{};
+        if (target.oauth.app_only) {
+            if (secret.empty())
+                return fail(make_error(Errc::SecretMissing, "no client secret or certificate was given",
+                                       ErrorScope::Account, Retry::Never));
+            tokens = oauth::client_credentials(*endpoints, provider, secret, target.service, http);
+        } else {
+            provider.client_secret = secret;
+            auto signin = oauth::BrowserSignin::open(*endpoints, provider, target.service, target.login_hint, http);
+            if (!signin) return fail(signin.error());
+            shared->post([url = signin->authorize_url()](SigninDialog* d) { d->opened(url); });
+            tokens = signin->wait(WaitLimit, [shared] { return shared->cancelled.load(); });
+        }
         if (!tokens) return fail(tokens.error());
         if (save && secrets && !shared->cancelled)
-            if (auto r = store_grant(*secrets, account, *tokens, provider.client_secret); !r) return fail(r.error());
-        shared->post([t = *tokens, cs = provider.client_secret](SigninDialog* d) { d->finished(t, cs, std::nullopt); });
+            if (auto r = target.save(*secrets, *tokens, secret); !r) return fail(r.error());
+        shared->post([t = *tokens, secret](SigninDialog* d) { d->finished(t, secret, std::nullopt); });
     }).detach();
     return ShowModal() == wxID_OK;
 }

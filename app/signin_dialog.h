@@ -1,17 +1,20 @@
 #pragma once
-// SigninDialog: the browser sign-in of an OAuth2 account (mailporter/oauth.h),
-// the way `mailporter-cli account signin --browser` does it. A worker thread
-// finds the provider's endpoints, opens the loopback listener and waits for
-// the browser to come back; the dialog (main thread) opens the browser —
-// $BROWSER when set (a program, the URL as its one argument), else the
-// desktop's default browser — shows "Waiting for the browser..." and the
-// address to copy, and can cancel. When a secret store factory is given, the
-// worker also stores the grant there (store_grant, off the main thread).
+// SigninDialog: the browser sign-in of an OAuth2 account or of the office
+// server's login (mailporter/oauth.h), the way `mailporter-cli account signin
+// --browser` does it. A worker thread finds the provider's endpoints, opens
+// the loopback listener and waits for the browser to come back; the dialog
+// (main thread) opens the browser — $BROWSER when set (a program, the URL as
+// its one argument), else the desktop's default browser — shows "Waiting for
+// the browser..." and the address to copy, and can cancel. App-only access
+// (Microsoft 365, no person) asks the token endpoint with the client secret
+// or certificate instead, with no browser. When a secret store factory is
+// given, the worker also stores the grant there (off the main thread).
 //
 // The worker never touches the dialog once it is gone: it posts through a
 // gate the destructor closes, and a cancelled or abandoned wait ends by
 // itself within a second (BrowserSignin::wait asks `cancelled`).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +24,7 @@
 #include "mailporter/config.h"
 #include "mailporter/oauth.h"
 #include "mailporter/result.h"
+#include "mailporter/secret_store.h"
 
 #include "engine_bridge.h"
 
@@ -33,15 +37,30 @@ namespace mailporter::app {
 // Opens `url` in the user's browser: $BROWSER, else wxLaunchDefaultBrowser.
 bool open_in_browser(const std::string& url);
 
+// Whose sign-in: an account's or the office server's.
+struct SigninTarget {
+    std::string name;  // shown: the account's name, or "the office server"
+    OAuthSettings oauth;
+    oauth::Service service = oauth::Service::Imap;
+    std::string login_hint;  // the mailbox address (user name)
+    std::string stored_key;  // where its grant is (or will be) in the secret store
+    // Stores a grant under stored_key (store_grant / store_office_grant).
+    std::function<Result<void>(SecretStore&, const oauth::Tokens&, const std::string& client_secret)> save;
+};
+// `stored_name`: the account's name before an edit (empty: account.name).
+SigninTarget signin_target(const Account& account, const std::string& stored_name = {});
+SigninTarget signin_target(const OfficeServer& server);
+
 class SigninDialog : public wxDialog {
 public:
-    // `store`: the account's secret store. The client secret kept with the
-    // grant stored under `stored_name` (the account's name before an edit;
-    // empty: account.name) is used again (a user's own Google client). With
-    // `save`, the new grant is stored there; without, the tokens are only
-    // kept here (the wizard stores them when it saves the account).
-    SigninDialog(wxWindow* parent, Account account, EngineBridge::SecretStoreFactory store, bool save,
-                 std::string stored_name = {});
+    // `store`: the secret store. The client secret kept with the grant stored
+    // under target.stored_key is used again (a user's own Google client)
+    // unless `client_secret` is given (typed in the wizard; for app-only
+    // access the secret or the certificate's PEM). With `save`, the new
+    // grant is stored there; without, the tokens are only kept here (the
+    // wizard stores them when it saves the account).
+    SigninDialog(wxWindow* parent, SigninTarget target, EngineBridge::SecretStoreFactory store, bool save,
+                 std::string client_secret = {});
     ~SigninDialog() override;
 
     // Starts the sign-in and shows the dialog modally; true when the
@@ -61,10 +80,9 @@ private:
     void opened(const std::string& url);
     void finished(std::optional<oauth::Tokens> tokens, std::string client_secret, std::optional<Error> error);
 
-    Account account_;
+    SigninTarget target_;
     EngineBridge::SecretStoreFactory store_;
     bool save_ = false;
-    std::string stored_name_;
     std::string client_secret_;
     std::shared_ptr<Shared> shared_;
     wxStaticText* state_ = nullptr;

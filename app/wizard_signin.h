@@ -1,11 +1,13 @@
 #pragma once
-// SigninFields: the wizard's "Sign in with" choice on the server page —
-// Password, Microsoft, Google or Other (an authorization server's URL) —
-// with the OAuth2 fields (client id; tenant for Microsoft; the URL for
-// Other), the "Sign in..." button (SigninDialog: the browser sign-in, the
-// tokens kept here until the wizard saves the account) and a line saying
-// whether the account is signed in. The server page owns the password field
-// and hides it while an OAuth2 provider is chosen. Main thread only.
+// SigninFields: the "Sign in with" choice of the account wizard's server
+// page and of the office server's settings — Password, Microsoft, Google or
+// Other (an authorization server's URL) — with the OAuth2 fields (client id;
+// tenant for Microsoft; the URL for Other; the client secret of a user's own
+// client), Microsoft's "app-only access" (no person: a client secret or a
+// certificate file), the "Sign in..." button (SigninDialog: the browser
+// sign-in or the app-only token, kept here until the owner saves) and a line
+// saying whether it is signed in. The owner has the password field and hides
+// it while an OAuth2 provider is chosen. Main thread only.
 
 #include <functional>
 #include <optional>
@@ -17,7 +19,9 @@
 #include "mailporter/oauth.h"
 
 class wxButton;
+class wxCheckBox;
 class wxChoice;
+class wxFilePickerCtrl;
 class wxFlexGridSizer;
 class wxStaticText;
 class wxTextCtrl;
@@ -47,13 +51,21 @@ public:
     const std::optional<oauth::Tokens>& tokens() const { return tokens_; }
     void set_tokens(oauth::Tokens tokens, std::string client_secret, const wxString& account_name);
     const std::string& client_secret() const { return client_secret_; }
+    // What the user typed or chose for this sign-in: the client secret, or
+    // for app-only access the certificate file's PEM; empty: none (an edit
+    // then uses what the stored grant keeps).
+    std::string typed_credential() const;
     // Shows the rows that apply to the choice (the page then lays out).
     void update_shown();
     wxChoice* method() const { return method_; }
     wxButton* signin_button() const { return signin_; }
+    wxCheckBox* app_only() const { return app_only_; }
+    wxTextCtrl* secret() const { return secret_; }
+    wxFilePickerCtrl* certificate() const { return certificate_; }
 
 private:
     void edited();
+    void certificate_chosen();
 
     wxChoice* method_ = nullptr;
     wxStaticText* url_label_ = nullptr;
@@ -62,6 +74,14 @@ private:
     wxTextCtrl* client_id_ = nullptr;
     wxStaticText* tenant_label_ = nullptr;
     wxTextCtrl* tenant_ = nullptr;
+    wxCheckBox* app_only_ = nullptr;
+    wxStaticText* secret_label_ = nullptr;
+    wxTextCtrl* secret_ = nullptr;
+    wxStaticText* certificate_label_ = nullptr;
+    wxFilePickerCtrl* certificate_ = nullptr;
+    wxStaticText* certificate_state_ = nullptr;
+    std::string certificate_pem_;  // the chosen file's content, checked
+    wxString certificate_problem_;
     wxStaticText* signin_label_ = nullptr;
     wxButton* signin_ = nullptr;
     wxStaticText* signin_state_ = nullptr;

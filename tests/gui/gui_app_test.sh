@@ -190,12 +190,19 @@ signin)
     cli status
     cli status --json | grep -q '"code":"sign-in-needed"' || fail "the revoked account is not sign-in-needed"
     export MAILPORTER_SELFTEST_ACCOUNT=oauth-box MAILPORTER_SELFTEST_EXPECT_DELIVERED=2
+    # For the wizard's new OAuth2 account (bob over IMAP) and the office
+    # server's OAuth2 login (Postfix's submission port).
+    export MAILPORTER_SELFTEST_OAUTH_URL="$OAUTH_URL" MAILPORTER_SELFTEST_IMAPS_PORT="$IMAPS_PORT"
+    export MAILPORTER_SELFTEST_SUBMISSION_PORT="$SUBMISSION_PORT"
+    bed_cmd "put bob 1 wizard-oauth" >/dev/null
     run_app
     wait_app 300
     report
     echo "browser stand-in:"; cat "$MAILPORTER_BROWSER_LOG" 2>/dev/null
     [ "$(bed_cmd "count alice")" = "count 0" ] || fail "alice's mail is still on the remote server"
     cli status
+    cli account list | grep -q '^oauth-new ' || fail "mailporter-cli does not see the account the wizard added"
+    cli server show | grep -qi oauth && fail "the cancelled office dialog changed the office server"
     ;;
 latency)
     N=${MAILPORTER_LATENCY_MESSAGES:-2000}
