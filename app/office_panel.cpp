@@ -136,7 +136,7 @@ void OfficePanel::sign_in() {
     }
     // Nothing is stored here: the owner saves the grant with the settings.
     SigninDialog dialog(this, signin_target(s), bridge_.secret_store_factory(), false, signin_->typed_credential());
-    if (dialog.run() && dialog.tokens()) signin_->set_tokens(*dialog.tokens(), dialog.client_secret(), _("the office server"));
+    if (dialog.run() && dialog.tokens()) signin_->set_tokens(*dialog.tokens(), dialog.client_secret(), _("Office server"));
     Layout();
     revalidate();
 }

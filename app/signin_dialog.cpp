@@ -52,7 +52,7 @@ SigninTarget signin_target(const Account& account, const std::string& stored_nam
 }
 
 SigninTarget signin_target(const OfficeServer& server) {
-    SigninTarget t{to_u8(_("the office server")), server.oauth, oauth::Service::Smtp, server.user,
+    SigninTarget t{to_u8(_("Office server")), server.oauth, oauth::Service::Smtp, server.user,
                    std::string(OfficeSecretKey), nullptr};
     t.save = [server](SecretStore& store, const oauth::Tokens& tokens, const std::string& secret) {
         return store_office_grant(store, server, tokens, secret);
