@@ -136,7 +136,8 @@ void OfficePanel::sign_in() {
     }
     // Nothing is stored here: the owner saves the grant with the settings.
     SigninDialog dialog(this, signin_target(s), bridge_.secret_store_factory(), false, signin_->typed_credential());
-    if (dialog.run() && dialog.tokens()) signin_->set_tokens(*dialog.tokens(), dialog.client_secret(), _("Office server"));
+    if (dialog.run() && dialog.tokens())
+        signin_->set_tokens(*dialog.tokens(), dialog.client_secret(), _("Office server"));
     Layout();
     revalidate();
 }
@@ -250,19 +251,20 @@ void OfficePanel::test() {
         if (!signin_->tokens()) return;
     }
     std::optional<std::string> secret;
-    if (!oauth) secret = password();
-    else if (signin_->tokens()) secret = signin_->tokens()->access_token;
+    if (!oauth)
+        secret = password();
+    else if (signin_->tokens())
+        secret = signin_->tokens()->access_token;
     diagnosis_->start();
     test_->Disable();
     Layout();
     wxWeakRef<OfficePanel> self(this);
-    bridge_.test_office(server(), std::move(secret),
-                        [self](const Diagnosis& d) {
-                            if (!self) return;
-                            self->diagnosis_->show(d);
-                            self->Layout();
-                            self->revalidate();
-                        });
+    bridge_.test_office(server(), std::move(secret), [self](const Diagnosis& d) {
+        if (!self) return;
+        self->diagnosis_->show(d);
+        self->Layout();
+        self->revalidate();
+    });
 }
 
 }  // namespace mailporter::app

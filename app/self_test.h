@@ -69,8 +69,7 @@ private:
     void build_latency();
     void build_first_run();  // self_test_first_run.cpp
     void build_signin();     // self_test_signin.cpp
-    void build_signin_new_account(const std::function<AccountWizard*()>& wizard,
-                                  const std::function<wxWindow*()>& top);
+    void build_signin_new_account(const std::function<AccountWizard*()>& wizard, const std::function<wxWindow*()>& top);
     void build_signin_office();
 
     void add(std::string name, std::function<bool()> poll, int timeout_ms = 10000);

@@ -54,7 +54,8 @@ Pem make_pem(bool rsa = true, const char* passphrase = nullptr) {
     BIO* cb = BIO_new(BIO_s_mem());
     if (passphrase)
         PEM_write_bio_PrivateKey(kb, key, EVP_aes_256_cbc(), nullptr, 0, nullptr, const_cast<char*>(passphrase));
-    else PEM_write_bio_PrivateKey(kb, key, nullptr, nullptr, 0, nullptr, nullptr);
+    else
+        PEM_write_bio_PrivateKey(kb, key, nullptr, nullptr, 0, nullptr, nullptr);
     PEM_write_bio_X509(cb, x);
     Pem out{bio_text(kb), bio_text(cb)};
     BIO_free(kb);
@@ -180,6 +181,7 @@ TEST_CASE("client credentials with a certificate: a signed assertion, no secret"
     CHECK_FALSE(verifies(pem.cert, jwt.substr(0, dot2) + "x", unbase64url(jwt.substr(dot2 + 1))));
     const auto f2 = form_decode(server.requests().at(1).body).value();
     const std::string jwt2 = form_value(f2, "client_assertion");
-    const auto claims2 = nlohmann::json::parse(unbase64url(jwt2.substr(jwt2.find('.') + 1, jwt2.rfind('.') - jwt2.find('.') - 1)));
+    const auto claims2 =
+        nlohmann::json::parse(unbase64url(jwt2.substr(jwt2.find('.') + 1, jwt2.rfind('.') - jwt2.find('.') - 1)));
     CHECK(claims2.at("jti") != claims.at("jti"));
 }

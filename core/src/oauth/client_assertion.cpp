@@ -128,8 +128,8 @@ Result<std::string> client_assertion(std::string_view pem, std::string_view clie
     Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
     std::size_t size = 0;
     if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, l->key.get()) != 1 ||
-        EVP_DigestSign(ctx.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(input.data()),
-                       input.size()) != 1)
+        EVP_DigestSign(ctx.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(input.data()), input.size()) !=
+            1)
         return bad("key cannot sign (OpenSSL refused it)");
     std::string signature(size, '\0');
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
