@@ -332,7 +332,7 @@ void ServerPage::test_login() {
     wxWeakRef<ServerPage> self(this);
     auto done = [self](const Diagnosis& d) {
         if (!self) return;
-        self->diagnosis_->show(d);
+        self->diagnosis_->show(self->signin_->with_signin_step(d));
         self->test_->Enable();
         self->Layout();
         self->revalidate();

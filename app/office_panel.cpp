@@ -259,9 +259,9 @@ void OfficePanel::test() {
     test_->Disable();
     Layout();
     wxWeakRef<OfficePanel> self(this);
-    bridge_.test_office(server(), std::move(secret), [self](const Diagnosis& d) {
+    bridge_.test_office(server(), std::move(secret), [self, oauth](const Diagnosis& d) {
         if (!self) return;
-        self->diagnosis_->show(d);
+        self->diagnosis_->show(oauth ? self->signin_->with_signin_step(d) : d);
         self->Layout();
         self->revalidate();
     });

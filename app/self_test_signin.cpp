@@ -243,6 +243,8 @@ void SelfTest::build_signin_new_account(const std::function<AccountWizard*()>& w
             for (const auto& st : d.result()->steps)
                 say(std::string("  step ") + (st.ok ? "ok " : "FAILED ") + st.name + ": " + st.detail);
         check(d.result() && d.result()->ok(), "Test login of the new account works with its access token");
+        check(d.result() && !d.result()->steps.empty() && d.result()->steps.front().name == "sign-in",
+              "Test login shows the sign-in as its first step");
         check(wizard()->server().problem().empty(), "page 1 is complete");
     });
     screenshot("wizard-new-oauth.png", top);

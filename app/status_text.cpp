@@ -121,6 +121,8 @@ wxString step_title(const std::string& step) {
     if (step == "capabilities") return _("Server features");
     if (step == "login") return _("Log in");
     if (step == "mailbox") return _("Open the mailbox");
+    if (step == "sign-in") return _("Sign in (OAuth2)");
+    if (step == "folders") return _("Folders");
     if (step == "ehlo" || step == "helo") return _("Introduce ourselves (EHLO)");
     return u8(step);
 }

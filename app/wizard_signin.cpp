@@ -1,5 +1,6 @@
 #include "wizard_signin.h"
 
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -8,6 +9,7 @@
 #include <wx/checkbox.h>
 #include <wx/choice.h>
 #include <wx/colour.h>
+#include <wx/datetime.h>
 #include <wx/filepicker.h>
 #include <wx/intl.h>
 #include <wx/sizer.h>
@@ -188,6 +190,17 @@ void SigninFields::set_tokens(oauth::Tokens tokens, std::string client_secret, c
     signin_state_->SetForegroundColour(wxColour(0x1e, 0x7b, 0x34));
     signin_state_->SetLabel(wxString::Format(_("Signed in. Saving stores the sign-in for %s."), account_name));
     if (changed_) changed_();
+}
+
+Diagnosis SigninFields::with_signin_step(Diagnosis d) const {
+    if (!tokens_) return d;
+    const wxString how = settings().app_only ? _("token for the application (app-only access)")
+                                             : _("signed in through the browser");
+    const wxString until = wxDateTime(static_cast<time_t>(tokens_->expires_at)).FormatTime();
+    d.steps.insert(d.steps.begin(),
+                   DiagnosisStep{"sign-in", true, to_u8(wxString::Format(_("%s; the access token is valid until %s"),
+                                                                         how, until))});
+    return d;
 }
 
 void SigninFields::edited() {

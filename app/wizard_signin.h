@@ -17,6 +17,7 @@
 
 #include "mailporter/config.h"
 #include "mailporter/oauth.h"
+#include "mailporter/relay.h"
 
 class wxButton;
 class wxCheckBox;
@@ -55,6 +56,9 @@ public:
     // for app-only access the certificate file's PEM; empty: none (an edit
     // then uses what the stored grant keeps).
     std::string typed_credential() const;
+    // A test made with this sign-in's fresh token shows the sign-in as its
+    // first step (a test of a kept grant has the engine's own).
+    Diagnosis with_signin_step(Diagnosis d) const;
     // Shows the rows that apply to the choice (the page then lays out).
     void update_shown();
     wxChoice* method() const { return method_; }
