@@ -203,8 +203,8 @@ void SelfTest::build_signin_new_account(const std::function<AccountWizard*()>& w
         check(f.app_only()->IsShown() && f.app_only()->GetValue(), "App-only access is offered and ticked");
         check(f.secret()->IsShown(), "a client secret can be entered");
         check(f.certificate()->IsShown(), "or a certificate file chosen");
-        check(to_u8(f.signin_button()->GetLabel()).find("oken") != std::string::npos,
-              "the button gets a token: \"" + to_u8(f.signin_button()->GetLabel()) + "\"");
+        check(to_u8(f.signin_button()->GetLabelText()).find("token") != std::string::npos,
+              "the button gets a token: \"" + to_u8(f.signin_button()->GetLabelText()) + "\"");
         check(to_u8(page.problem()).find("certificate") != std::string::npos,
               "without a secret the page asks for one: \"" + to_u8(page.problem()) + "\"");
         f.secret()->SetValue("a-client-secret");

@@ -46,27 +46,27 @@ SigninFields::SigninFields(wxWindow* page, wxFlexGridSizer* grid, std::function<
     method_->Append("Google");
     method_->Append(_("Other (authorization server URL)"));
     method_->SetSelection(Password);
-    label(_("Sign in wit&h:"));
+    label(_("Si&gn in with:"));
     grid->Add(method_);
 
-    url_label_ = label(_("Authori&zation server:"));
+    url_label_ = label(_("Sign-in ser&ver:"));
     url_ = new wxTextCtrl(page, wxID_ANY);
     url_->SetHint(_("for example: https://login.provider.example"));
     grid->Add(url_, wxSizerFlags().Expand());
     client_label_ = label(_("&Client ID:"));
     client_id_ = new wxTextCtrl(page, wxID_ANY);
     grid->Add(client_id_, wxSizerFlags().Expand());
-    tenant_label_ = label(_("Te&nant:"));
+    tenant_label_ = label(_("&Directory (tenant):"));
     tenant_ = new wxTextCtrl(page, wxID_ANY);
     tenant_->SetHint(_("organizations, or your domain or tenant ID"));
     grid->Add(tenant_, wxSizerFlags().Expand());
     grid->AddSpacer(0);
     app_only_ = new wxCheckBox(page, wxID_ANY, _("&App-only access (no person signs in; Microsoft 365)"));
     grid->Add(app_only_);
-    secret_label_ = label(_("Client s&ecret:"));
+    secret_label_ = label(_("Client sec&ret:"));
     secret_ = new wxTextCtrl(page, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxTE_PASSWORD);
     grid->Add(secret_, wxSizerFlags().Expand());
-    certificate_label_ = label(_("or ce&rtificate:"));
+    certificate_label_ = label(_("or certi&ficate:"));
     auto* cert_column = new wxBoxSizer(wxVERTICAL);
     certificate_ = new wxFilePickerCtrl(page, wxID_ANY, wxString(), _("The certificate and its private key (PEM)"),
                                         _("PEM files (*.pem)|*.pem|All files|*"), wxDefaultPosition, wxDefaultSize,
@@ -243,7 +243,7 @@ void SigninFields::update_shown() {
     signin_state_->Show(oauth);
     if (!oauth || tokens_) return;
     signin_state_->SetForegroundColour(grant_kept() ? wxColour(0x1e, 0x7b, 0x34) : wxColour(0x9a, 0x5b, 0x00));
-    signin_->SetLabel(app_only ? _("Get a t&oken...") : _("S&ign in..."));
+    signin_->SetLabel(app_only ? _("Get a to&ken...") : _("S&ign in..."));
     signin_state_->SetLabel(grant_kept() ? _("Signed in earlier; the sign-in is kept.") : _("Not signed in yet."));
 }
 
