@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "mailporter/calendar.h"
 #include "mailporter/config.h"
 #include "cli_common.h"
 #include "detect_cli.h"
@@ -448,9 +449,7 @@ int cmd_poll(Context& ctx, const Args& a) {
 }
 
 std::string local_time(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    localtime_r(&tt, &tm);
+    const std::tm tm = mailporter::local_tm(static_cast<std::time_t>(t));
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
@@ -508,9 +507,7 @@ int cmd_status(Context& ctx, const Args& a) {
     const std::int64_t now = std::time(nullptr);
     std::int64_t midnight = 0;
     {
-        std::time_t tt = now;
-        std::tm tm{};
-        localtime_r(&tt, &tm);
+        std::tm tm = mailporter::local_tm(static_cast<std::time_t>(now));
         tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
         tm.tm_isdst = -1;
         midnight = std::mktime(&tm);

@@ -1,7 +1,12 @@
 #include "signin_cli.h"
 
+#ifdef _WIN32
+#include <windows.h>
+#include <shellapi.h>
+#else
 #include <spawn.h>
 #include <sys/wait.h>
+#endif
 
 #include <atomic>
 #include <csignal>
@@ -16,7 +21,9 @@
 #include "mailporter/service.h"
 #include "mailporter/signin.h"
 
+#ifndef _WIN32
 extern char** environ;
+#endif
 
 namespace mailporter::cli {
 namespace {
@@ -24,6 +31,36 @@ namespace {
 std::atomic<bool> g_cancel{false};
 extern "C" void on_cancel(int) { g_cancel = true; }
 
+#ifdef _WIN32
+std::wstring widen(const std::string& s) {
+    if (s.empty()) return {};
+    const int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
+    std::wstring w(static_cast<std::size_t>(n), L'\0');
+    ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
+    return w;
+}
+
+// Opens the sign-in page: $BROWSER (a program, the URL as its one argument,
+// both quoted on the command line; a URL holds no quote), else the default
+// browser through the shell.
+bool open_browser(const std::string& url) {
+    if (url.find('"') != std::string::npos) return false;
+    if (const char* b = std::getenv("BROWSER"); b && *b) {
+        std::wstring line = L"\"" + widen(b) + L"\" \"" + widen(url) + L"\"";
+        STARTUPINFOW si{};
+        si.cb = sizeof si;
+        PROCESS_INFORMATION pi{};
+        if (!::CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si, &pi))
+            return false;
+        ::CloseHandle(pi.hThread);
+        ::CloseHandle(pi.hProcess);
+        return true;
+    }
+    const auto r = reinterpret_cast<INT_PTR>(
+        ::ShellExecuteW(nullptr, L"open", widen(url).c_str(), nullptr, nullptr, SW_SHOWNORMAL));
+    return r > 32;
+}
+#else
 // Opens the sign-in page in the user's browser: $BROWSER (a command, the URL
 // as its one argument), else xdg-open. No shell: the URL is never parsed.
 bool open_browser(const std::string& url) {
@@ -39,8 +76,12 @@ bool open_browser(const std::string& url) {
     }).detach();
     return true;
 }
+#endif
 
 bool has_display() {
+#ifdef _WIN32
+    return true;  // an interactive session has a desktop (a service does not sign in)
+#endif
     const char* x = std::getenv("DISPLAY");
     const char* w = std::getenv("WAYLAND_DISPLAY");
     return (x && *x) || (w && *w);

@@ -23,6 +23,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "net/system_trust.h"
+
 namespace mailporter::detect {
 
 namespace asio = boost::asio;
@@ -96,7 +98,7 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
     };
     if (url.https) {
         ssl::context ctx(ssl::context::tls_client);
-        ctx.set_default_verify_paths(ec);
+        net::use_system_trust(ctx.native_handle());
         ctx.set_verify_mode(ssl::verify_peer);
         SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
         ssl::stream<tcp::socket&> tls(socket, ctx);

@@ -28,6 +28,7 @@
 #include "engine/event_queue.h"
 #include "engine/pass_runner.h"
 #include "engine/scheduler.h"
+#include "mailporter/calendar.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/service.h"
 #include "engine/idle_watch.h"
@@ -84,9 +85,7 @@ struct EngineIo : asio::io_context {
 std::int64_t system_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 std::int64_t local_midnight(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    localtime_r(&tt, &tm);
+    std::tm tm = local_tm(static_cast<std::time_t>(t));
     tm.tm_hour = 0;
     tm.tm_min = 0;
     tm.tm_sec = 0;

@@ -15,14 +15,13 @@
 #include "mail/header_peek.h"
 #include "proto/bearer.h"
 #include "proto/sanitize.h"
+#include "mailporter/calendar.h"
 #include "plural.h"
 
 namespace mailporter::relay_detail {
 
 std::string rfc5322_date(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
+    const std::tm tm = utc_tm(static_cast<std::time_t>(t));
     char buf[64];
     std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
     return buf;

@@ -24,6 +24,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "net/system_trust.h"
+
 namespace mailporter::net {
 
 namespace asio = boost::asio;
@@ -174,8 +176,7 @@ private:
         } else {
             SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
         }
-        error_code ec;
-        ctx->set_default_verify_paths(ec);
+        use_system_trust(native);
         ctx->set_verify_mode(ssl::verify_peer);
         // Complete the handshake whatever the chain says and decide
         // afterwards, so an untrusted certificate can be described (and

@@ -7,9 +7,13 @@
 #include <system_error>
 #include <utility>
 
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -201,7 +205,9 @@ LogRecord read_log(const SQLite::Statement& s) {
     return r;
 }
 
+#ifndef _WIN32
 std::string errno_text(int err) { return std::system_category().message(err); }
+#endif
 
 // Creates the database file 0600 before SQLite opens it, so it never exists
 // with wider modes; tightens a pre-existing file.
@@ -211,6 +217,31 @@ std::string errno_text(int err) { return std::system_category().message(err); }
 // on it, so an open()+close() while another connection of this process has
 // the database open would let a second process take it for unused and
 // delete the WAL under our feet (SQLite's "How To Corrupt" §2.2).
+#ifdef _WIN32
+// Windows: the data directory is in the user's profile (%LOCALAPPDATA%),
+// whose ACL admits only that user, the system and administrators; files
+// inherit it. Only the kind of an existing file is checked.
+Result<void> create_private_file(const std::filesystem::path& file) {
+    std::error_code ec;
+    const auto st = std::filesystem::symlink_status(file, ec);
+    if (std::filesystem::exists(st)) {
+        if (!std::filesystem::is_regular_file(st)) return store_error(file.string() + " is not a regular file");
+        return {};
+    }
+    // SQLite opens it without CREATE (as on POSIX): make the empty file.
+    // (Closing a handle here drops no lock of SQLite's: Windows locks are
+    // per handle, unlike POSIX record locks.)
+    const HANDLE h = ::CreateFileW(file.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
+                                   OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE)
+        return store_error("cannot create " + file.string() + ": " +
+                           std::system_category().message(static_cast<int>(::GetLastError())));
+    ::CloseHandle(h);
+    return {};
+}
+
+void tighten_sidecars(const std::filesystem::path&) {}
+#else
 Result<void> create_private_file(const std::filesystem::path& file) {
     struct stat existing {};
     if (::lstat(file.c_str(), &existing) == 0) {
@@ -248,6 +279,7 @@ void tighten_sidecars(const std::filesystem::path& file) {
             ::chmod(side.c_str(), 0600);
     }
 }
+#endif
 
 std::string pragma_text(SQLite::Database& db, const char* sql) {
     SQLite::Statement q(db, sql);

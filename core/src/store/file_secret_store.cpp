@@ -8,16 +8,21 @@
 // That round-trips any byte string, keeps every record on one line, and no
 // record can look like a comment.
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "mailporter/secret_store.h"
 
@@ -37,6 +42,29 @@ Error io_error(const std::string& what, const std::filesystem::path& p, int err)
                       ErrorScope::Local, Retry::Later);
 }
 
+#ifdef _WIN32
+// Owns a Win32 file handle.
+class Fd {
+public:
+    explicit Fd(HANDLE h = INVALID_HANDLE_VALUE) : h_(h) {}
+    Fd(Fd&& o) noexcept : h_(std::exchange(o.h_, INVALID_HANDLE_VALUE)) {}
+    Fd& operator=(Fd&&) = delete;
+    ~Fd() {
+        if (h_ != INVALID_HANDLE_VALUE) ::CloseHandle(h_);
+    }
+    HANDLE get() const { return h_; }
+    explicit operator bool() const { return h_ != INVALID_HANDLE_VALUE; }
+    bool close() { return ::CloseHandle(std::exchange(h_, INVALID_HANDLE_VALUE)) != 0; }
+
+private:
+    HANDLE h_;
+};
+
+Error win_error(const std::string& what, const std::filesystem::path& p, DWORD err) {
+    return make_error(Errc::IoError, what + " " + p.string() + ": " + std::system_category().message(static_cast<int>(err)),
+                      ErrorScope::Local, Retry::Later);
+}
+#else
 // Owns a file descriptor.
 class Fd {
 public:
@@ -55,6 +83,7 @@ public:
 private:
     int fd_;
 };
+#endif
 
 void encode(std::string& out, std::string_view in) {
     static constexpr char Hex[] = "0123456789ABCDEF";
@@ -120,6 +149,18 @@ Result<Records> parse(std::string_view text, const std::filesystem::path& file) 
     return records;
 }
 
+std::string serialise(const Records& records) {
+    std::string text(Magic);
+    text += '\n';
+    for (const auto& [key, secret] : records) {
+        encode(text, key);
+        text += ' ';
+        encode(text, secret);
+        text += '\n';
+    }
+    return text;
+}
+
 class FileSecretStore final : public SecretStore {
 public:
     explicit FileSecretStore(std::filesystem::path file) : file_(std::move(file)) {}
@@ -159,17 +200,93 @@ public:
     Result<void> init() {
         auto lock = lock_writers();
         if (!lock) return std::move(lock).error();
+#ifdef _WIN32
+        std::error_code ec;
+        if (!std::filesystem::exists(std::filesystem::symlink_status(file_, ec))) {
+            if (ec && ec != std::errc::no_such_file_or_directory) return io_error("cannot stat", file_, ec.value());
+            return write({});
+        }
+#else
         struct stat st {};
         if (::lstat(file_.c_str(), &st) != 0) {
             if (errno != ENOENT) return io_error("cannot stat", file_, errno);
             return write({});
         }
+#endif
         auto records = read();
         if (!records) return std::move(records).error();
         return {};
     }
 
 private:
+#ifdef _WIN32
+    // Windows: the store lives in the user's profile (%LOCALAPPDATA%), whose
+    // ACL admits only that user, the system and administrators; the file
+    // inherits it. Writers take turns on a sidecar locked with LockFileEx.
+    Result<Fd> lock_writers() const {
+        const std::filesystem::path path = file_.native() + L".lock";
+        Fd h(::CreateFileW(path.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
+                           OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr));
+        if (!h) return win_error("cannot open", path, ::GetLastError());
+        OVERLAPPED at{};
+        if (!::LockFileEx(h.get(), LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &at))
+            return win_error("cannot lock", path, ::GetLastError());
+        return h;  // closing the handle releases the lock
+    }
+
+    Result<Records> read() const {
+        Fd h(::CreateFileW(file_.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                           OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
+        if (!h) {
+            const DWORD err = ::GetLastError();
+            if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) return Records{};
+            return win_error("cannot open", file_, err);
+        }
+        BY_HANDLE_FILE_INFORMATION info{};
+        if (!::GetFileInformationByHandle(h.get(), &info)) return win_error("cannot stat", file_, ::GetLastError());
+        if (info.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT))
+            return unavailable(file_.string() + " is not a regular file");
+        std::string text;
+        char buf[8192];
+        for (;;) {
+            DWORD n = 0;
+            if (!::ReadFile(h.get(), buf, sizeof buf, &n, nullptr)) return win_error("cannot read", file_, ::GetLastError());
+            if (n == 0) break;
+            text.append(buf, n);
+        }
+        return parse(text, file_);
+    }
+
+    // Atomic replace: write a temporary file, flush it, then MoveFileEx over
+    // the store (write-through): a crash leaves the old or the new file.
+    Result<void> write(const Records& records) const {
+        const std::string text = serialise(records);
+        const std::filesystem::path tmp = file_.native() + L".tmp";
+        ::DeleteFileW(tmp.c_str());  // a leftover of a crash; we hold the writers' lock
+        Fd h(::CreateFileW(tmp.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr));
+        if (!h) return win_error("cannot create", tmp, ::GetLastError());
+        auto fail = [&](const std::string& what, DWORD err) {
+            h.close();
+            ::DeleteFileW(tmp.c_str());
+            return win_error(what, tmp, err);
+        };
+        std::string_view rest = text;
+        while (!rest.empty()) {
+            DWORD n = 0;
+            const DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(rest.size(), 1u << 20));
+            if (!::WriteFile(h.get(), rest.data(), chunk, &n, nullptr)) return fail("cannot write", ::GetLastError());
+            rest.remove_prefix(n);
+        }
+        if (!::FlushFileBuffers(h.get())) return fail("cannot flush", ::GetLastError());
+        if (!h.close()) return fail("cannot close", ::GetLastError());
+        if (!::MoveFileExW(tmp.c_str(), file_.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+            const DWORD err = ::GetLastError();
+            ::DeleteFileW(tmp.c_str());
+            return win_error("cannot rename onto " + file_.string() + " from", tmp, err);
+        }
+        return {};
+    }
+#else
     // Writers (in this and other processes) take turns on a sidecar lock:
     // the data file itself is replaced by rename, so it cannot carry a lock.
     Result<Fd> lock_writers() const {
@@ -210,14 +327,7 @@ private:
 
     // Atomic replace: a crash leaves either the old or the new file, both 0600.
     Result<void> write(const Records& records) const {
-        std::string text(Magic);
-        text += '\n';
-        for (const auto& [key, secret] : records) {
-            encode(text, key);
-            text += ' ';
-            encode(text, secret);
-            text += '\n';
-        }
+        const std::string text = serialise(records);
         const std::filesystem::path tmp = file_.string() + ".tmp";
         ::unlink(tmp.c_str());  // a leftover of a crash; we hold the writers' lock
         Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
@@ -245,6 +355,7 @@ private:
         if (::fsync(dfd.get()) != 0) return io_error("cannot fsync directory", dir, errno);
         return {};
     }
+#endif
 
     std::filesystem::path file_;
 };
