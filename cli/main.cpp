@@ -591,8 +591,10 @@ int cmd_status(Context& ctx, const Args& a) {
     }
     std::cout << "MailPorter: " << mp::to_string(overall) << "; scheduler " << (paused ? "paused" : "running")
               << (engine_pid ? "; engine running (process " + std::to_string(*engine_pid) + ")" : "; no engine running")
-              << "; up to " << max_connections << " connections at once; passwords: " << ctx.shown_secret_store()
-              << " store\n";
+              << "; up to " << max_connections << " connections at once; passwords: "
+              << (ctx.shown_secret_store() == "not chosen yet" ? std::string("no store chosen yet")
+                                                                : ctx.shown_secret_store() + " store")
+              << "\n";
     std::cout << "office server " << (office ? office->host + ":" + std::to_string(office->port) : std::string("(none)"))
               << ": " << mp::to_string(office_st.colour) << " (" << mp::to_string(office_st.code) << ") — "
               << office_st.sentence() << "\n";

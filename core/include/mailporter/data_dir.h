@@ -12,7 +12,7 @@ namespace mailporter {
 
 // MAILPORTER_DATA_DIR if set and non-empty; else, on Linux/BSD,
 // $XDG_DATA_HOME/mailporter (only when absolute, as the XDG spec says) or
-// $HOME/.local/share/mailporter; %APPDATA%\MailPorter on Windows;
+// $HOME/.local/share/mailporter; %LOCALAPPDATA%\MailPorter on Windows;
 // ~/Library/Application Support/MailPorter on macOS. Does not create it.
 std::filesystem::path default_data_dir();
 

@@ -66,8 +66,10 @@ std::optional<long> read_pid(int fd) {
 fs::path default_data_dir() {
     if (std::string over = env("MAILPORTER_DATA_DIR"); !over.empty()) return fs::path(over);
 #if defined(_WIN32)
-    if (std::string appdata = env("APPDATA"); !appdata.empty()) return fs::path(appdata) / "MailPorter";
-    return fs::path(env("USERPROFILE")) / "AppData" / "Roaming" / "MailPorter";
+    // Local, not Roaming: a live SQLite database must not travel with a
+    // roaming profile (the per-user ACL of the profile keeps it private).
+    if (std::string local = env("LOCALAPPDATA"); !local.empty()) return fs::path(local) / "MailPorter";
+    return fs::path(env("USERPROFILE")) / "AppData" / "Local" / "MailPorter";
 #elif defined(__APPLE__)
     return fs::path(home_dir()) / "Library" / "Application Support" / "MailPorter";
 #else
@@ -163,7 +165,7 @@ void EngineLock::release() noexcept {
     fd_ = -1;
 }
 
-#else  // _WIN32 — compiled by the vcpkg preset only; CI here runs the POSIX branch.
+#else  // _WIN32 — cross-built with MinGW-w64 and run under Wine by tests/windows/run.sh.
 
 Result<void> ensure_private_dir(const fs::path& dir) {
     // The per-user application-data folder is already private to the user.
