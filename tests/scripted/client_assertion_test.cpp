@@ -185,3 +185,24 @@ TEST_CASE("client credentials with a certificate: a signed assertion, no secret"
         nlohmann::json::parse(unbase64url(jwt2.substr(jwt2.find('.') + 1, jwt2.rfind('.') - jwt2.find('.') - 1)));
     CHECK(claims2.at("jti") != claims.at("jti"));
 }
+
+TEST_CASE("a certificate credential is never sent as a client secret by the other flows", "[oauth][scripted]") {
+    FakeHttp server([](const HttpExchange&, FakeConnection&) {
+        return http_response(200, R"({"access_token":"AT-x","token_type":"Bearer","refresh_token":"RT-y"})");
+    });
+    const Pem pem = make_pem();
+    Provider p;
+    p.kind = "issuer";
+    p.issuer = server.base();
+    p.client_id = "app-id";
+    // An account switched from app-only to a person's sign-in keeps the PEM
+    // where a desktop client's secret would be.
+    p.client_secret = pem.key + pem.cert;
+    const Endpoints ep{server.base() + "/authorize", server.base() + "/token", "", ""};
+    REQUIRE(refresh(ep, p, "RT-old", Service::Imap, HttpOptions{}));
+    const auto r = server.requests().at(0);
+    CHECK(r.headers.count("authorization") == 0);
+    CHECK(r.body.find("PRIVATE") == std::string::npos);
+    CHECK(r.body.find("BEGIN") == std::string::npos);
+    CHECK(form_value(form_decode(r.body).value(), "client_secret").empty());
+}

@@ -147,6 +147,9 @@ Result<Client> client_for(const Provider& p, std::string_view secret) {
     Client c;
     c.id = p.client_id;
     c.secret = secret.empty() ? p.client_secret : std::string(secret);
+    // A certificate credential (its private key) is never sent as a secret,
+    // whatever flow asks: only client_credentials signs with it.
+    if (is_certificate_credential(c.secret)) c.secret.clear();
     if (c.id.empty()) {
         if (p.kind == "microsoft") c.id = MAILPORTER_OAUTH_MICROSOFT_CLIENT_ID;
         if (p.kind == "google") {
