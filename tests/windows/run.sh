@@ -17,7 +17,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 prefix=${MAILPORTER_WINDEPS_PREFIX:-$("$tree/script/windows-deps")}
 [ -d "$prefix" ] || fail "no Windows dependency prefix"
-units=(test_core_basics test_proto test_imap_parser test_mail test_detect test_oauth test_engine_units)
+units=(test_core_basics test_proto test_imap_parser test_mail test_detect test_oauth test_engine_units test_windows)
 cmake -S "$tree" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE="$tree/cmake/mingw-w64-x86_64.cmake" -DMAILPORTER_WINDEPS_PREFIX="$prefix" \
   -DMAILPORTER_BUILD_APP=OFF -DMAILPORTER_BUILD_TESTS=ON >"$build.configure.log" 2>&1 ||
@@ -82,4 +82,14 @@ printf '%s' "$PASSWORD_CAROL" | cli account add selfsigned --protocol pop3 --hos
     --port "$POP3S_SELFSIGNED_PORT" --tls tls --user carol --password-stdin --deliver-to carol@office.test
 if cli poll --account selfsigned >/dev/null 2>&1; then fail "a self-signed certificate was accepted"; fi
 cli status | grep -q '^selfsigned: red (cert-untrusted)' || { cli status; fail "the self-signed server is not cert-untrusted"; }
+# The default store on Windows: the Credential Manager (chosen by "auto").
+put carol 1
+auto() { "$wine" "$build/cli/mailporter-cli.exe" --data-dir 'C:\mailporter-auto' "$@"; }
+auto server set --host 127.0.0.1 --port "$SMTP_PORT" --tls none
+added=$(printf '%s' "$PASSWORD_CAROL" | auto account add carol --protocol pop3 --host localhost --port "$POP3S_PORT" \
+    --tls tls --user carol --password-stdin --deliver-to carol@office.test)
+echo "$added"
+case "$added" in *"keyring store"*) ;; *) fail "the password did not go to the Credential Manager";; esac
+auto poll
+[ "$(office_count carol)" -eq 1 ] || fail "carol: the password from the Credential Manager did not log in"
 echo "windows: ok"

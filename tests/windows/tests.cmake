@@ -9,3 +9,8 @@ if(MAILPORTER_WINDOWS_TESTS AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
   add_test(NAME windows_cross COMMAND ${PROJECT_SOURCE_DIR}/tests/windows/run.sh ${CMAKE_BINARY_DIR}/windows)
   set_tests_properties(windows_cross PROPERTIES LABELS windows TIMEOUT 5400 SKIP_RETURN_CODE 77)
 endif()
+
+# Built only by the Windows cross build (tests/windows/run.sh runs it under Wine).
+if(WIN32)
+  mailporter_add_test(test_windows unit windows/secret_store_test.cpp)
+endif()

@@ -196,7 +196,7 @@ Result<std::unique_ptr<SecretStore>> open_keyring_store(std::string_view service
 
 }  // namespace mailporter
 
-#else  // !MAILPORTER_HAVE_LIBSECRET
+#elif !defined(_WIN32)  // Windows: wincred_secret_store.cpp
 
 namespace mailporter {
 

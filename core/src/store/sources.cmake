@@ -5,6 +5,7 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/store/message_store.cpp
   src/store/file_secret_store.cpp
   src/store/keyring_secret_store.cpp
+  src/store/wincred_secret_store.cpp
   src/store/secret_choice.cpp
   src/store/data_dir.cpp
 )
