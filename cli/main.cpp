@@ -25,6 +25,7 @@
 #include "cli_common.h"
 #include "detect_cli.h"
 #include "signin_cli.h"
+#include "windows_service.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/database.h"
 #include "mailporter/detect.h"
@@ -101,6 +102,10 @@ commands:
                             picks changes up within a second
   run                       the scheduler: polls each account every interval until
                             SIGINT/SIGTERM (finishes the pass in progress first)
+  service install|uninstall|start|stop|status
+                            (Windows) the engine as the service "MailPorter", started
+                            with Windows; data directory --data-dir, or
+                            %ProgramData%\\MailPorter (SYSTEM and Administrators only)
   --version
 
 Autodetect asks the system's DNS server; MAILPORTER_DNS_SERVER=ip[:port] asks another
@@ -832,6 +837,12 @@ int main(int argc, char** argv) {
         }
         if (cmd == "run") {
             return cmd_run(ctx, Args({rest.begin() + 1, rest.end()}, {}));
+        }
+        if (cmd == "service") {
+            if (rest.size() < 2) throw UsageError{"service needs install, uninstall, start, stop, status or run"};
+            return mp::cli::cmd_service(
+                ctx, rest[1], Args({rest.begin() + 2, rest.end()}, {}), data_dir.has_value(),
+                [&ctx] { return cmd_run(ctx, Args({}, {})); }, [] { g_stop = true; });
         }
         if (cmd == "poll") {
             return cmd_poll(ctx, Args({rest.begin() + 1, rest.end()}, {}));

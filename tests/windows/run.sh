@@ -92,4 +92,26 @@ echo "$added"
 case "$added" in *"keyring store"*) ;; *) fail "the password did not go to the Credential Manager";; esac
 auto poll
 [ "$(office_count carol)" -eq 1 ] || fail "carol: the password from the Credential Manager did not log in"
+
+echo "== mailporter-cli.exe as a Windows service"
+wineserver -p  # services live as long as the wine server: keep it for this part
+svc() { "$wine" "$build/cli/mailporter-cli.exe" "$@"; }
+sdata='C:\mailporter-service'
+sd() { svc --data-dir "$sdata" --secret-store file "$@"; }
+put alice 2
+sd server set --host 127.0.0.1 --port "$SMTP_PORT" --tls none
+printf '%s' "$PASSWORD_ALICE" | sd account add alice --protocol pop3 --host localhost --port "$POP3S_PORT" --tls tls \
+    --user alice --password-stdin --deliver-to alice@office.test
+before=$(office_count alice)
+svc --data-dir "$sdata" service install
+svc service start
+svc service status | grep -q 'running' || fail "the service is not running"
+for _ in $(seq 1 60); do [ "$(office_count alice)" -ge $((before + 2)) ] && break; sleep 0.5; done
+[ "$(office_count alice)" -eq $((before + 2)) ] || fail "the service did not deliver alice's 2 messages"
+sd status | grep -q 'engine running' || fail "status does not see the service's engine"
+svc service stop
+sd log --limit 5 | grep -q 'engine stopped' || fail "the service's engine did not stop cleanly"
+sd status | grep -q 'no engine running' || fail "the engine lock outlived the stopped service"
+svc service uninstall
+svc service status && fail "the service is still installed"
 echo "windows: ok"

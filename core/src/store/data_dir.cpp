@@ -197,10 +197,19 @@ Result<EngineLock> EngineLock::acquire(const fs::path& dir) {
 }
 
 std::optional<long> EngineLock::holder(const fs::path& dir) {
-    std::ifstream in(dir / "engine.lock");
+    // Held only while a process keeps it open with _SH_DENYWR: if it opens
+    // for writing, nobody holds it, whatever pid a dead holder left in it.
+    const fs::path file = dir / "engine.lock";
+    int fd = -1;
+    if (_wsopen_s(&fd, file.c_str(), _O_RDWR | _O_BINARY, _SH_DENYNO, 0) == 0 && fd >= 0) {
+        _close(fd);
+        return std::nullopt;
+    }
+    if (!fs::exists(file)) return std::nullopt;
+    std::ifstream in(file);
     long pid = 0;
     if (in >> pid && pid > 0) return pid;
-    return std::nullopt;
+    return 0;  // held, by a process that has not written its pid yet
 }
 
 void EngineLock::release() noexcept {
