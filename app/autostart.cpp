@@ -5,6 +5,7 @@
 #include <system_error>
 
 #if defined(_WIN32)
+#include <wx/string.h>
 #include <wx/msw/registry.h>
 #endif
 
@@ -67,7 +68,10 @@ namespace fs = std::filesystem;
 
 std::string desktop_entry(const std::vector<std::string>& command) {
     std::string exec;
-    for (const auto& a : command) exec += (exec.empty() ? "" : " ") + exec_quote(a);
+    for (const auto& a : command) {
+        if (!exec.empty()) exec += ' ';
+        exec += exec_quote(a);
+    }
     return "[Desktop Entry]\n"
            "Type=Application\n"
            "Name=MailPorter\n"

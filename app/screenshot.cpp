@@ -12,7 +12,9 @@ bool save_window_png(wxWindow* window, const wxString& path) {
     window->Update();
     const wxSize size = window->GetClientSize();
     if (size.x <= 0 || size.y <= 0) return false;
-    wxBitmap bitmap(size);
+    // 24 bits: a 32-bit bitmap on Windows keeps the alpha of nothing drawn
+    // (0, fully transparent) and its PNG shows empty.
+    wxBitmap bitmap(size, 24);
     {
         wxMemoryDC memory(bitmap);
         wxClientDC screen(window);

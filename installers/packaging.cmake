@@ -180,37 +180,41 @@ foreach(lang IN LISTS MAILPORTER_LANGUAGES)
     /usr/share/locale/${lang} /usr/share/locale/${lang}/LC_MESSAGES)
 endforeach()
 
-# Windows (NSIS): Start menu entry (CPACK_PACKAGE_EXECUTABLES), uninstaller,
-# start at logon for the installing user: HKCU ...\Run "MailPorter" =
-# "<dir>\bin\mailporter.exe" --hidden (tray icon only); the app's Settings switch
-# writes/removes the same value, the uninstaller removes it.
+# Windows (NSIS): MailPorter-<version>-win64.exe, a 64-bit installer into
+# Program Files\MailPorter: Start menu entry (CPACK_PACKAGE_EXECUTABLES),
+# uninstaller, and the "How MailPorter runs" page with its silent switches
+# /AUTOSTART=0|1 (HKCU ...\Run "MailPorter" = "<dir>\bin\mailporter.exe"
+# --hidden, the value the app's Settings switch writes) and /SERVICE=0|1 (the
+# engine as the "MailPorter" Windows service): windows/mailporter.nsh.
 set(CPACK_NSIS_PACKAGE_NAME MailPorter)
 set(CPACK_NSIS_DISPLAY_NAME MailPorter)
+set(CPACK_NSIS_INSTALL_ROOT "$PROGRAMFILES64")
 set(CPACK_NSIS_MUI_ICON ${PROJECT_SOURCE_DIR}/resources/icons/mailporter.ico)
 set(CPACK_NSIS_MUI_UNIICON ${PROJECT_SOURCE_DIR}/resources/icons/mailporter.ico)
 set(CPACK_NSIS_INSTALLED_ICON_NAME "bin\\mailporter.exe")
 set(CPACK_NSIS_URL_INFO_ABOUT "${CPACK_PACKAGE_HOMEPAGE_URL}")
 set(CPACK_NSIS_ENABLE_UNINSTALL_BEFORE_INSTALL ON)
 set(CPACK_NSIS_MUI_FINISHPAGE_RUN mailporter.exe)
-set(CPACK_NSIS_EXTRA_INSTALL_COMMANDS
-  "WriteRegStr HKCU 'Software\\Microsoft\\Windows\\CurrentVersion\\Run' 'MailPorter' '\"$INSTDIR\\bin\\mailporter.exe\" --hidden'")
-set(CPACK_NSIS_EXTRA_UNINSTALL_COMMANDS
-  "DeleteRegValue HKCU 'Software\\Microsoft\\Windows\\CurrentVersion\\Run' 'MailPorter'")
 if(WIN32)
-  # Nothing is installed system-wide on Windows: the DLLs of the vcpkg
-  # dependencies (wx, OpenSSL, SQLite) go next to the executables.
-  set(_exes "$<TARGET_FILE:mailporter-cli>")
-  if(TARGET mailporter)
-    list(APPEND _exes "$<TARGET_FILE:mailporter>")
+  set(CPACK_PACKAGE_FILE_NAME "MailPorter-${PROJECT_VERSION}-win64")
+  include(${MAILPORTER_PACKAGING_DIR}/windows/nsis.cmake)
+  # Cross-built executables are linked statically (cmake/mingw-w64-x86_64.cmake):
+  # nothing to ship beside them. A native build with vcpkg's DLLs (wx, OpenSSL,
+  # SQLite) puts them next to the executables: nothing is installed system-wide.
+  if(NOT CMAKE_CROSSCOMPILING)
+    set(_exes "$<TARGET_FILE:mailporter-cli>")
+    if(TARGET mailporter)
+      list(APPEND _exes "$<TARGET_FILE:mailporter>")
+    endif()
+    install(CODE "
+      file(GET_RUNTIME_DEPENDENCIES EXECUTABLES ${_exes}
+        RESOLVED_DEPENDENCIES_VAR _deps UNRESOLVED_DEPENDENCIES_VAR _unresolved
+        DIRECTORIES \"$<TARGET_FILE_DIR:mailporter-cli>\"
+        PRE_EXCLUDE_REGEXES \"^api-ms-\" \"^ext-ms-\"
+        POST_EXCLUDE_REGEXES \".*[Ss]ystem32/.*\")
+      file(INSTALL \${_deps} DESTINATION \"\${CMAKE_INSTALL_PREFIX}/bin\")
+    ")
   endif()
-  install(CODE "
-    file(GET_RUNTIME_DEPENDENCIES EXECUTABLES ${_exes}
-      RESOLVED_DEPENDENCIES_VAR _deps UNRESOLVED_DEPENDENCIES_VAR _unresolved
-      DIRECTORIES \"$<TARGET_FILE_DIR:mailporter-cli>\"
-      PRE_EXCLUDE_REGEXES \"^api-ms-\" \"^ext-ms-\"
-      POST_EXCLUDE_REGEXES \".*[Ss]ystem32/.*\")
-    file(INSTALL \${_deps} DESTINATION \"\${CMAKE_INSTALL_PREFIX}/bin\")
-  ")
 endif()
 
 # macOS (DragNDrop): the .dmg with MailPorter.app and a link to /Applications.

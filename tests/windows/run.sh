@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# The Windows build, tried on Linux: cross-builds MailPorter's engine, the
-# headless mailporter-cli.exe and the unit suites with MinGW-w64 (the prefix
-# of script/windows-deps; built first when missing), runs the unit suites
-# under Wine, then has the Windows mailporter-cli.exe relay a box of the real
-# test bed (Dovecot POP3S and IMAPS with a verified certificate, Postfix) on
-# loopback, as a Linux engine would.
+# The Windows build, tried on Linux: cross-builds MailPorter (engine, the
+# headless mailporter-cli.exe, the tray app mailporter.exe) and the unit
+# suites with MinGW-w64 (the prefix of script/windows-deps; built first when
+# missing), then under Wine:
+#   - runs the unit suites;
+#   - has mailporter-cli.exe relay boxes of the real test bed (Dovecot POP3S
+#     and IMAPS with a verified certificate, Postfix) on loopback, with the
+#     file store and with the Credential Manager;
+#   - drives the tray app on a private Xvfb (its status window, pause and
+#     resume, the account wizard against the bed) and keeps its screenshots
+#     in BUILD_DIR/artifacts;
+#   - runs the engine as a Windows service;
+#   - builds MailPorter-<version>-win64.exe with CPack and NSIS, installs it
+#     silently, runs what it installed, upgrades it with the service option
+#     and uninstalls it.
 #
 # Usage: tests/windows/run.sh [BUILD_DIR]   (default: build/windows)
 # Needs root for the test bed (as the integration tests); exits 77 (skip)
@@ -20,20 +29,36 @@ prefix=${MAILPORTER_WINDEPS_PREFIX:-$("$tree/script/windows-deps")}
 units=(test_core_basics test_proto test_imap_parser test_mail test_detect test_oauth test_engine_units test_windows)
 cmake -S "$tree" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE="$tree/cmake/mingw-w64-x86_64.cmake" -DMAILPORTER_WINDEPS_PREFIX="$prefix" \
-  -DMAILPORTER_BUILD_APP=OFF -DMAILPORTER_BUILD_TESTS=ON >"$build.configure.log" 2>&1 ||
+  -DMAILPORTER_BUILD_APP=ON -DMAILPORTER_BUILD_TESTS=ON >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; fail "configure"; }
-cmake --build "$build" -j"$(nproc)" --target mailporter-cli "${units[@]}"
+cmake --build "$build" -j"$(nproc)" --target mailporter-cli mailporter "${units[@]}"
+artifacts=$build/artifacts
+rm -rf "$artifacts"
+mkdir -p "$artifacts"
 
 wine=/usr/lib/wine/wine64; [ -x "$wine" ] || wine=wine
-export WINEPREFIX WINEDEBUG=-all
+export WINEPREFIX WINEDEBUG=${WINEDEBUG:--all}
 WINEPREFIX=$(mktemp -d)
-bed=""
+bed="" xvfb=""
 cleanup() {
     [ -z "$bed" ] || "$tree/script/testbed" down --dir "$bed" >/dev/null 2>&1 || true
     wineserver -k 2>/dev/null || true
+    [ -z "$xvfb" ] || kill "$xvfb" 2>/dev/null || true
     rm -rf "$WINEPREFIX" ${bed:+"$bed"}
 }
 trap cleanup EXIT
+# A private X display for every Wine process: the first one starts Wine's
+# desktop, which keeps the display it saw (none means no windows, ever).
+command -v Xvfb >/dev/null || fail "Xvfb is not installed (script/bootstrap installs xvfb)"
+for n in $(seq 120 180); do
+    [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+    Xvfb ":$n" -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 &
+    xvfb=$!
+    for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+    if kill -0 "$xvfb" 2>/dev/null && [ -e "/tmp/.X11-unix/X$n" ]; then export DISPLAY=":$n"; break; fi
+    xvfb=""
+done
+[ -n "$xvfb" ] || fail "could not start Xvfb"
 
 echo "== unit suites under Wine"
 for t in "${units[@]}"; do
@@ -93,6 +118,44 @@ case "$added" in *"keyring store"*) ;; *) fail "the password did not go to the C
 auto poll
 [ "$(office_count carol)" -eq 1 ] || fail "carol: the password from the Credential Manager did not log in"
 
+echo "== the tray app under Wine, on a private Xvfb"
+winpath() { printf 'Z:%s' "${1//\//\\}"; }
+# app SCENARIO DATA: the self-test of the tray app on DATA; its output is kept.
+app() {
+    local out="$artifacts/app-$1.log"
+    if ! timeout 300 "$wine" "$build/app/mailporter.exe" --data-dir "$2" --secret-store file --self-test "$1" \
+            --artifacts "$(winpath "$artifacts/$1")" >"$out" 2>&1; then
+        cat "$out"
+        fail "the tray app's $1 self-test (exit code, output above)"
+    fi
+    grep -q '^selftest: PASS' "$out" || { cat "$out"; fail "the tray app's $1 self-test did not pass"; }
+    echo "$1: $(grep -c '^selftest: ok' "$out") checks passed"
+}
+# A screenshot that shows something: many colours, not an empty window.
+shown() {
+    local colours
+    colours=$(identify -format '%k' "$1" 2>/dev/null || echo 0)
+    [ "$colours" -ge 64 ] || fail "$1 looks empty ($colours colours)"
+}
+# The status window over the boxes relayed above: alice and bob green, the
+# self-signed server red; pause, resume and check now.
+MAILPORTER_SELFTEST_EXPECT="alice=green,bob=green,selfsigned=red" app states 'C:\mailporter-test'
+shown "$artifacts/states/status-window.png"
+# The account wizard against the bed's POP3S: Test login, the self-signed
+# server's certificate prompt, individual box, saved with its password.
+put bob 2
+wdata='C:\mailporter-wizard'
+"$wine" "$build/cli/mailporter-cli.exe" --data-dir "$wdata" --secret-store file server set --host 127.0.0.1 \
+    --port "$SMTP_PORT" --tls none
+MAILPORTER_SELFTEST_HOST=localhost MAILPORTER_SELFTEST_PORT="$POP3S_PORT" MAILPORTER_SELFTEST_TLS=tls \
+MAILPORTER_SELFTEST_USER=bob MAILPORTER_SELFTEST_PASSWORD="$PASSWORD_BOB" MAILPORTER_SELFTEST_DELIVER_TO=bob@office.test \
+MAILPORTER_SELFTEST_SELFSIGNED_PORT="$POP3S_SELFSIGNED_PORT" MAILPORTER_SELFTEST_SELFSIGNED_SHA256="$SELFSIGNED_SHA256" \
+    app wizard "$wdata"
+for f in "$artifacts"/wizard/*.png; do shown "$f"; done
+"$wine" "$build/cli/mailporter-cli.exe" --data-dir "$wdata" --secret-store file account test wizard-box >/dev/null ||
+    fail "mailporter-cli.exe cannot log in with the account the wizard saved"
+echo "screenshots: $(find "$artifacts" -name '*.png' | wc -l) in $artifacts"
+
 echo "== mailporter-cli.exe as a Windows service"
 # Services live as long as the wine server: let the last one end, then
 # start one that stays for this part (the cleanup kills it).
@@ -120,4 +183,60 @@ sd log --limit 5 | grep -q 'engine stopped' || fail "the service's engine did no
 sd status | grep -q 'no engine running' || fail "the engine lock outlived the stopped service"
 svc service uninstall
 svc service status && fail "the service is still installed"
+
+echo "== the installer: built with CPack and NSIS, installed silently under Wine"
+command -v makensis >/dev/null || fail "makensis is not installed (script/bootstrap installs nsis)"
+# CPack packs what `cmake --install` put in a staging folder: its own install
+# step would first build every target of this tree, the Windows test suites too.
+stage=$build/installer-stage
+rm -rf "$stage" "$build"/MailPorter-*-win64.exe
+cmake --install "$build" --prefix "$stage" --strip >/dev/null
+(cd "$build" && cpack -G NSIS -D CPACK_INSTALL_CMAKE_PROJECTS= -D "CPACK_INSTALLED_DIRECTORIES=$stage;.") \
+    >"$artifacts/cpack.log" 2>&1 || { cat "$artifacts/cpack.log"; fail "cpack -G NSIS"; }
+installer=$(ls "$build"/MailPorter-*-win64.exe)
+echo "installer: $installer ($(du -h "$installer" | cut -f1))"
+idir='C:\Program Files\MailPorter'
+udir="$WINEPREFIX/drive_c/Program Files/MailPorter"
+run_key='HKCU\Software\Microsoft\Windows\CurrentVersion\Run'
+run_value() { "$wine" reg query "$run_key" /v MailPorter 2>/dev/null | tr -d '\r' | sed -n 's/.*REG_SZ *//p'; }
+service_state() { "$wine" "$udir/bin/mailporter-cli.exe" service status 2>/dev/null | tr -d '\r' || true; }
+"$wine" "$installer" /S || fail "the silent install failed"
+for f in bin/mailporter.exe bin/mailporter-cli.exe bin/locale/de/LC_MESSAGES/mailporter.mo Uninstall.exe; do
+    [ -f "$udir/$f" ] || fail "the installer did not install $f"
+done
+find "$WINEPREFIX/drive_c" -path '*Start Menu/Programs/MailPorter/MailPorter.lnk' | grep -q . ||
+    fail "no Start menu entry"
+[ "$(run_value)" = "\"$idir\\bin\\mailporter.exe\" --hidden" ] || fail "start at sign-in: Run value is '$(run_value)'"
+case "$(service_state)" in *"not installed"*|"") ;; *) fail "a service was installed without /SERVICE=1";; esac
+# What it installed runs: the CLI relays a box of the bed, the app shows it.
+put carol 1
+before=$(office_count carol)
+ic() { "$wine" "$udir/bin/mailporter-cli.exe" --data-dir 'C:\mailporter-installed' --secret-store file "$@"; }
+ic --version
+ic server set --host 127.0.0.1 --port "$SMTP_PORT" --tls none
+printf '%s' "$PASSWORD_CAROL" | ic account add carol --protocol pop3 --host localhost --port "$POP3S_PORT" \
+    --tls tls --user carol --password-stdin --deliver-to carol@office.test
+ic poll
+[ "$(office_count carol)" -eq $((before + 1)) ] || fail "the installed mailporter-cli.exe did not relay carol's message"
+timeout 120 "$wine" "$udir/bin/mailporter.exe" --data-dir 'C:\mailporter-installed' --secret-store file \
+    --screenshot-after 4 "$(winpath "$artifacts/installed-app.png")" >"$artifacts/installed-app.log" 2>&1 ||
+    { cat "$artifacts/installed-app.log"; fail "the installed mailporter.exe"; }
+shown "$artifacts/installed-app.png"
+# An upgrade in place, now with the service and without start at sign-in ...
+"$wine" "$installer" /S /SERVICE=1 /AUTOSTART=0 || fail "the upgrade with /SERVICE=1 failed"
+[ -z "$(run_value)" ] || fail "/AUTOSTART=0 left the Run value: $(run_value)"
+case "$(service_state)" in *running*) ;; *) fail "/SERVICE=1: the service is '$(service_state)'";; esac
+# ... and one more that keeps those choices without being told.
+"$wine" "$installer" /S || fail "the second upgrade failed"
+case "$(service_state)" in *running*) ;; *) fail "the upgrade forgot the service: '$(service_state)'";; esac
+[ -z "$(run_value)" ] || fail "the upgrade forgot /AUTOSTART=0"
+# The uninstaller (it runs from a copy in %TEMP%: wait for the folder to go).
+"$wine" "$udir/Uninstall.exe" /S || fail "the silent uninstall failed"
+for _ in $(seq 1 100); do [ -e "$udir/bin" ] || break; sleep 0.2; done
+[ ! -e "$udir/bin" ] || fail "the uninstaller left $udir/bin"
+"$wine" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\MailPorter' >/dev/null 2>&1 &&
+    fail "the uninstaller left the service"
+"$wine" reg query 'HKLM\Software\MailPorter' >/dev/null 2>&1 && fail "the uninstaller left HKLM\\Software\\MailPorter"
+[ -z "$(run_value)" ] || fail "the uninstaller left the Run value"
+[ -f "$WINEPREFIX/drive_c/mailporter-installed/mailporter.db" ] || fail "the uninstaller removed the user's data"
 echo "windows: ok"
