@@ -1,6 +1,7 @@
 #include "net/system_trust.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #ifdef _WIN32
 #include <windows.h>
@@ -12,10 +13,14 @@ namespace mailporter::net {
 #ifdef _WIN32
 namespace {
 
-// Adds every certificate of one system store (the current user's view, which
+// Adds the certificates of one system store (the current user's view, which
 // includes the machine's and group policy's) to the OpenSSL store. A
-// certificate OpenSSL already has, or cannot parse, is skipped.
-void add_system_store(X509_STORE* store, const wchar_t* name) {
+// certificate OpenSSL already has, or cannot parse, is skipped. OpenSSL takes
+// every self-signed certificate of its store as a trust anchor, so from a
+// store of intermediates (`anchors` false) a self-signed one is left out:
+// Windows does not trust a root just because it sits among the intermediates,
+// which any program of the user may add to without a prompt.
+void add_system_store(X509_STORE* store, const wchar_t* name, bool anchors) {
     HCERTSTORE sys = ::CertOpenSystemStoreW(0, name);
     if (!sys) return;
     PCCERT_CONTEXT c = nullptr;
@@ -24,7 +29,8 @@ void add_system_store(X509_STORE* store, const wchar_t* name) {
         const unsigned char* der = c->pbCertEncoded;
         X509* x = d2i_X509(nullptr, &der, static_cast<long>(c->cbCertEncoded));
         if (!x) continue;
-        X509_STORE_add_cert(store, x);  // fails harmlessly for a duplicate
+        const bool self_signed = (X509_get_extension_flags(x) & EXFLAG_SS) != 0;
+        if (anchors || !self_signed) X509_STORE_add_cert(store, x);  // a duplicate fails harmlessly
         X509_free(x);
     }
     ::CertCloseStore(sys, 0);
@@ -37,8 +43,8 @@ void use_system_trust(SSL_CTX* ctx) {
     SSL_CTX_set_default_verify_paths(ctx);
 #ifdef _WIN32
     X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-    add_system_store(store, L"ROOT");
-    add_system_store(store, L"CA");  // intermediates a server forgot to send
+    add_system_store(store, L"ROOT", true);
+    add_system_store(store, L"CA", false);  // intermediates a server forgot to send
 #endif
 }
 
