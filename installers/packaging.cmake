@@ -128,7 +128,9 @@ set(CPACK_PACKAGE_DESCRIPTION_FILE ${MAILPORTER_PACKAGING_DIR}/description.txt)
 set(CPACK_PACKAGE_HOMEPAGE_URL "https://mailporter.org")
 set(CPACK_PACKAGE_INSTALL_DIRECTORY MailPorter)
 set(CPACK_PACKAGE_EXECUTABLES mailporter MailPorter)
-configure_file(${MAILPORTER_PACKAGING_DIR}/linux/copyright ${_gen}/License.txt COPYONLY)
+if(NOT WIN32)  # Windows: its own, below
+  configure_file(${MAILPORTER_PACKAGING_DIR}/linux/copyright ${_gen}/License.txt COPYONLY)
+endif()
 set(CPACK_RESOURCE_FILE_LICENSE ${_gen}/License.txt)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
@@ -197,6 +199,12 @@ set(CPACK_NSIS_ENABLE_UNINSTALL_BEFORE_INSTALL ON)
 set(CPACK_NSIS_MUI_FINISHPAGE_RUN mailporter.exe)
 if(WIN32)
   set(CPACK_PACKAGE_FILE_NAME "MailPorter-${PROJECT_VERSION}-win64")
+  # The Windows programs carry their libraries inside (static): the licence
+  # page and THIRD-PARTY.txt name them and give their licences.
+  file(READ ${MAILPORTER_PACKAGING_DIR}/windows/license.txt _license)
+  file(READ ${MAILPORTER_PACKAGING_DIR}/windows/third-party.txt _third_party)
+  file(WRITE ${_gen}/License.txt "${_license}${_third_party}")
+  install(FILES ${MAILPORTER_PACKAGING_DIR}/windows/third-party.txt DESTINATION . RENAME THIRD-PARTY.txt)
   include(${MAILPORTER_PACKAGING_DIR}/windows/nsis.cmake)
   # Cross-built executables are linked statically (cmake/mingw-w64-x86_64.cmake):
   # nothing to ship beside them. A native build with vcpkg's DLLs (wx, OpenSSL,

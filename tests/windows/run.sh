@@ -201,7 +201,7 @@ run_key='HKCU\Software\Microsoft\Windows\CurrentVersion\Run'
 run_value() { "$wine" reg query "$run_key" /v MailPorter 2>/dev/null | tr -d '\r' | sed -n 's/.*REG_SZ *//p'; }
 service_state() { "$wine" "$udir/bin/mailporter-cli.exe" service status 2>/dev/null | tr -d '\r' || true; }
 "$wine" "$installer" /S || fail "the silent install failed"
-for f in bin/mailporter.exe bin/mailporter-cli.exe bin/locale/de/LC_MESSAGES/mailporter.mo Uninstall.exe; do
+for f in bin/mailporter.exe bin/mailporter-cli.exe bin/locale/de/LC_MESSAGES/mailporter.mo THIRD-PARTY.txt Uninstall.exe; do
     [ -f "$udir/$f" ] || fail "the installer did not install $f"
 done
 find "$WINEPREFIX/drive_c" -path '*Start Menu/Programs/MailPorter/MailPorter.lnk' | grep -q . ||
@@ -233,7 +233,7 @@ case "$(service_state)" in *running*) ;; *) fail "the upgrade forgot the service
 # The uninstaller (it runs from a copy in %TEMP%: wait for the folder to go).
 "$wine" "$udir/Uninstall.exe" /S || fail "the silent uninstall failed"
 for _ in $(seq 1 100); do [ -e "$udir/bin" ] || break; sleep 0.2; done
-[ ! -e "$udir/bin" ] || fail "the uninstaller left $udir/bin"
+[ ! -e "$udir/bin" ] && [ ! -e "$udir/THIRD-PARTY.txt" ] || fail "the uninstaller left files in $udir"
 "$wine" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\MailPorter' >/dev/null 2>&1 &&
     fail "the uninstaller left the service"
 "$wine" reg query 'HKLM\Software\MailPorter' >/dev/null 2>&1 && fail "the uninstaller left HKLM\\Software\\MailPorter"
