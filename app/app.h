@@ -63,6 +63,8 @@ public:
     void open_settings() override;
     bool tray_shown() const override;
     void quit() override;
+    // `mailporter --quit`: asks the app on the data directory to quit; the exit code.
+    int quit_other();
 
     // For the self-tests (and nothing else): what the windows are now.
     EngineBridge* bridge() { return bridge_.get(); }

@@ -5,6 +5,7 @@
 namespace mailporter::app {
 
 const char* const Usage = R"(usage: mailporter [--data-dir DIR] [--secret-store auto|keyring|file] [--hidden] [--viewer]
+       mailporter [--data-dir DIR] --quit
 
   --data-dir DIR        the data directory (default $XDG_DATA_HOME/mailporter;
                         MAILPORTER_DATA_DIR overrides), as for mailporter-cli
@@ -14,6 +15,10 @@ const char* const Usage = R"(usage: mailporter [--data-dir DIR] [--secret-store 
   --hidden              start with only the tray icon (when there is a tray)
   --viewer              when another engine (mailporter-cli run) works on the data
                         directory, watch and control it without asking
+  --quit                ask the app running on the data directory to quit (the
+                        pass in progress finishes first) and wait for it, up to
+                        60 s; exit 0 when none runs there any more (installers
+                        use it before they replace the program)
 
 test hooks:
   --screenshot-after SECONDS PATH   save a PNG of the status window, then quit
@@ -41,6 +46,8 @@ std::string parse_options(int argc, const wxCmdLineArgsArray& argv, Options& out
             out.hidden = true;
         } else if (w == "--viewer") {
             out.viewer = true;
+        } else if (w == "--quit") {
+            out.quit_other = true;
         } else if (is("--data-dir")) {
             auto v = value("--data-dir");
             if (!v || v->empty()) return "--data-dir needs a value";

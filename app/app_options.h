@@ -17,6 +17,7 @@ struct Options {
     std::string secret_store_kind;  // "keyring" or "file"
     bool hidden = false;            // start with only the tray icon (when there is one)
     bool viewer = false;            // when another engine runs: watch it without asking
+    bool quit_other = false;        // --quit: ask the app running on the data directory to quit
     std::optional<int> screenshot_after;  // seconds (test hook)
     wxString screenshot_path;
     std::string self_test;          // scenario name (test hook)

@@ -94,6 +94,7 @@ bool MailPorterApp::OnInit() {
     wxImage::AddHandler(new wxPNGHandler);
 
     data_dir_ = options_.data_dir ? *options_.data_dir : default_data_dir();
+    if (options_.quit_other) return finish_early(quit_other());
     if (auto r = ensure_private_dir(data_dir_); !r) {
         mailporter_init_translations(wxString());
         fail_dialog(describe(r.error()));
@@ -182,7 +183,13 @@ bool MailPorterApp::OnInit() {
     const bool minimised = options_.hidden || read_setting(*db_, SettingStartMinimised) == "1";
     if (!(minimised && tray_) || options_.screenshot_after || !options_.self_test.empty()) frame->Show();
 
-    single_->serve([this] { CallAfter([this] { open_status(); }); });
+    single_->serve([this] {
+        app_log(LogLevel::Info, "another launch asked for the status window");
+        CallAfter([this] { open_status(); });
+    }, [this] {
+        app_log(LogLevel::Info, "asked to quit by another launch (mailporter --quit)");
+        CallAfter([this] { quit(); });
+    });
 
     if (!options_.self_test.empty()) {
         // The scenario looks at the first state before the engine moves.
@@ -581,6 +588,26 @@ void MailPorterApp::open_settings() {
 bool MailPorterApp::tray_shown() const {
     // Checked afresh: the tray may have gone away (panel restarted, session change).
     return tray_ && tray_->IsIconInstalled() && wxTaskBarIcon::IsAvailable();
+}
+
+int MailPorterApp::quit_other() {
+    // `mailporter --quit`: nothing is opened or created, only asked.
+    const std::string dir = data_dir_.string();
+    if (!std::filesystem::exists(data_dir_)) {
+        std::fprintf(stderr, "mailporter: not running on %s\n", dir.c_str());
+        return ExitOk;
+    }
+    SingleInstance other(data_dir_);
+    if (!other.another_running()) {
+        std::fprintf(stderr, "mailporter: not running on %s\n", dir.c_str());
+        return ExitOk;
+    }
+    if (other.quit_other(std::chrono::seconds(60))) {
+        std::fprintf(stderr, "mailporter: the app on %s has quit\n", dir.c_str());
+        return ExitOk;
+    }
+    std::fprintf(stderr, "mailporter: the app on %s did not answer or did not quit within 60 s\n", dir.c_str());
+    return ExitFailed;
 }
 
 void MailPorterApp::quit() {

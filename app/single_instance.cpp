@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <thread>
 
 #include <wx/filename.h>
 #include <wx/ipc.h>
@@ -14,6 +15,7 @@ namespace {
 
 constexpr const char* Topic = "mailporter";
 constexpr const char* RaiseCommand = "raise";
+constexpr const char* QuitCommand = "quit";
 
 wxString path_text(const std::filesystem::path& p) { return wxString::FromUTF8(p.string()); }
 
@@ -29,39 +31,52 @@ wxString dir_hash(const std::filesystem::path& dir) {
     return wxString::Format("%016llx", static_cast<unsigned long long>(h));
 }
 
+// The checker's lock for the data directory, taken afresh: on Windows a
+// checker answers IsAnotherRunning() as it was when it was created.
+std::unique_ptr<wxSingleInstanceChecker> new_checker(const std::filesystem::path& data_dir) {
+    auto checker = std::make_unique<wxSingleInstanceChecker>();
+    checker->Create("mailporter-app-" + dir_hash(data_dir) + ".lock", path_text(data_dir));
+    return checker;
+}
+
+struct Handlers {
+    std::function<void()> raise;
+    std::function<void()> quit;
+};
+
 class Connection : public wxConnection {
 public:
-    explicit Connection(std::function<void()> raise) : raise_(std::move(raise)) {}
-    bool OnExecute(const wxString&, const void* data, size_t size, wxIPCFormat) override {
-        const std::string cmd(static_cast<const char*>(data), size);
-        if (cmd.rfind(RaiseCommand, 0) == 0) raise_();
+    explicit Connection(const Handlers& handlers) : handlers_(handlers) {}
+    // DDE hands the command over as UTF-16 text, a socket as the bytes sent.
+    bool OnExec(const wxString&, const wxString& command) override {
+        if (command.StartsWith(RaiseCommand)) handlers_.raise();
+        else if (command.StartsWith(QuitCommand)) handlers_.quit();
         return true;
     }
 
 private:
-    std::function<void()> raise_;
+    Handlers handlers_;
 };
 
 }  // namespace
 
 class SingleInstance::Server : public wxServer {
 public:
-    explicit Server(std::function<void()> raise) : raise_(std::move(raise)) {}
+    explicit Server(Handlers handlers) : handlers_(std::move(handlers)) {}
     wxConnectionBase* OnAcceptConnection(const wxString& topic) override {
         if (topic != Topic) return nullptr;
-        return new Connection(raise_);
+        return new Connection(handlers_);
     }
 
 private:
-    std::function<void()> raise_;
+    Handlers handlers_;
 };
 
-SingleInstance::SingleInstance(const std::filesystem::path& data_dir) {
+SingleInstance::SingleInstance(const std::filesystem::path& data_dir) : data_dir_(data_dir) {
     const wxString hash = dir_hash(data_dir);
     // The checker's lock file lives in the data directory: one per directory,
     // private like the rest of it.
-    checker_ = std::make_unique<wxSingleInstanceChecker>();
-    checker_->Create("mailporter-app-" + hash + ".lock", path_text(data_dir));
+    checker_ = new_checker(data_dir);
 #if defined(__WINDOWS__)
     service_ = "MailPorter-" + hash;  // a DDE service name
 #else
@@ -80,23 +95,38 @@ SingleInstance::~SingleInstance() {
 #endif
 }
 
-bool SingleInstance::another_running() const { return checker_->IsAnotherRunning(); }
+bool SingleInstance::another_running() const { return checker_ && checker_->IsAnotherRunning(); }
 
-bool SingleInstance::raise_other() const {
+bool SingleInstance::send(const char* command) const {
     wxClient client;
     std::unique_ptr<wxConnectionBase> conn(client.MakeConnection("localhost", service_, Topic));
     if (!conn) return false;
-    const bool ok = conn->Execute(RaiseCommand);
+    const bool ok = conn->Execute(command);
     conn->Disconnect();
     return ok;
 }
 
-bool SingleInstance::serve(std::function<void()> raise) {
+bool SingleInstance::raise_other() const { return send(RaiseCommand); }
+
+bool SingleInstance::quit_other(std::chrono::seconds wait) {
+    if (!send(QuitCommand)) return false;
+    // On Windows the checker is a named mutex that lives while any handle
+    // to it is open, ours included: let go of it, then look again and again.
+    checker_.reset();
+    const auto until = std::chrono::steady_clock::now() + wait;
+    do {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (!new_checker(data_dir_)->IsAnotherRunning()) return true;
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+}
+
+bool SingleInstance::serve(std::function<void()> raise, std::function<void()> quit) {
 #if !defined(__WINDOWS__)
     // We hold the checker: a socket file left by a crashed instance is stale.
     if (wxFileExists(service_)) wxRemoveFile(service_);
 #endif
-    server_ = std::make_unique<Server>(std::move(raise));
+    server_ = std::make_unique<Server>(Handlers{std::move(raise), std::move(quit)});
     if (!server_->Create(service_)) {
         server_.reset();
         return false;

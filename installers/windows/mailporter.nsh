@@ -17,6 +17,9 @@
 ; The uninstaller stops and removes the service, removes the Run value and
 ; those choices, and leaves the mail data (%LOCALAPPDATA%\MailPorter,
 ; %ProgramData%\MailPorter) where it is.
+; Before files are replaced or removed, a running tray app is asked to quit
+; (mailporter --quit: the pass in progress finishes), and what still runs
+; after that (another user's) is ended: the engine loses nothing to a kill.
 
 !include LogicLib.nsh
 !include nsDialogs.nsh
@@ -109,6 +112,21 @@ Function MailPorterOptionsLeave
   ${EndIf}
 FunctionEnd
 
+; Ends a running tray app of this folder so its files can be replaced.
+!macro MP_CLOSE_APP un
+Function ${un}MailPorterCloseApp
+  ${If} ${FileExists} "$INSTDIR\bin\mailporter.exe"
+    DetailPrint "Asking MailPorter to quit"
+    nsExec::ExecToLog '"$INSTDIR\bin\mailporter.exe" --quit'
+    Pop $0
+    nsExec::ExecToLog '"$SYSDIR\taskkill.exe" /F /IM mailporter.exe'
+    Pop $0
+  ${EndIf}
+FunctionEnd
+!macroend
+!insertmacro MP_CLOSE_APP ""
+!insertmacro MP_CLOSE_APP "un."
+
 ; The install section, after the files are in place.
 Function MailPorterInstall
   SetRegView 64
@@ -141,6 +159,7 @@ FunctionEnd
 ; administrator registered it.
 Function un.MailPorterUninstall
   SetRegView 64
+  Call un.MailPorterCloseApp
   ${If} ${FileExists} "$INSTDIR\bin\mailporter-cli.exe"
     ; Only the service that runs this folder's program.
     ReadRegStr $0 HKLM "SYSTEM\CurrentControlSet\Services\MailPorter" "ImagePath"

@@ -34,6 +34,8 @@ _mailporter_nsis_edit("  !insertmacro MUI_PAGE_DIRECTORY\n"
   "  !insertmacro MUI_PAGE_DIRECTORY\n  Page custom MailPorterOptionsPage MailPorterOptionsLeave\n")
 # The choices are read first, before .onInit removes an older version.
 _mailporter_nsis_edit("Function .onInit\n" "Function .onInit\n  Call MailPorterChoices\n")
+_mailporter_nsis_edit("@CPACK_NSIS_EXTRA_PREINSTALL_COMMANDS@\n"
+  "  Call MailPorterCloseApp\n@CPACK_NSIS_EXTRA_PREINSTALL_COMMANDS@\n")
 _mailporter_nsis_edit("@CPACK_NSIS_EXTRA_INSTALL_COMMANDS@\n"
   "@CPACK_NSIS_EXTRA_INSTALL_COMMANDS@\n  Call MailPorterInstall\n")
 _mailporter_nsis_edit("@CPACK_NSIS_EXTRA_UNINSTALL_COMMANDS@\n"

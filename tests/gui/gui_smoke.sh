@@ -9,7 +9,8 @@
 #   - the app exits 0 and wrote a plausible PNG of the status window;
 #   - the screenshot shows the account's red envelope (the check ran and failed);
 #   - a window whose title begins with "MailPorter" exists while it runs;
-#   - the tray icon was embedded in trayer's panel (and the app said so).
+#   - the tray icon was embedded in trayer's panel (and the app said so);
+#   - a second launch reaches the first, and `mailporter --quit` ends it.
 # Artifacts (screenshot, whole screen, app output) go to ARTIFACTS_DIR.
 # Exit 77 (CTest SKIP_RETURN_CODE) when a needed X tool is missing.
 set -u
@@ -124,6 +125,21 @@ else
     echo "red envelope pixels: ${RED:-?}"
     [ "${RED:-0}" -ge 30 ] || fail "no red envelope in the screenshot: the failed check is not shown"
 fi
+
+# --- a second launch brings the first forward; --quit ends it -----------
+"$MAILPORTER" --data-dir "$DATA" --secret-store file >"$ARTIFACTS/first.log" 2>&1 &
+APP_PID=$!
+for _ in $(seq 1 100); do grep -q 'started on' "$ARTIFACTS/first.log" && break; sleep 0.1; done
+SECOND=$("$MAILPORTER" --data-dir "$DATA" --secret-store file 2>&1)
+echo "second launch: $SECOND"
+case "$SECOND" in *"brought its window forward"*) ;; *) fail "a second launch did not reach the first";; esac
+QUIT=$("$MAILPORTER" --data-dir "$DATA" --quit 2>&1) || fail "mailporter --quit: $QUIT"
+echo "quit: $QUIT"
+for _ in $(seq 1 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$APP_PID" 2>/dev/null; then fail "the app outlived mailporter --quit"; else wait "$APP_PID"; APP_PID=; fi
+grep -q 'another launch asked for the status window' "$ARTIFACTS/first.log" || fail "the first app did not hear the second launch"
+grep -q 'asked to quit by another launch' "$ARTIFACTS/first.log" || fail "the first app did not hear --quit"
+case "$("$MAILPORTER" --data-dir "$DATA" --quit 2>&1)" in *"not running"*) ;; *) fail "--quit with no app running";; esac
 
 if [ "$FAILURES" -ne 0 ]; then
     echo "gui_smoke: $FAILURES failure(s); artifacts in $ARTIFACTS"

@@ -222,8 +222,22 @@ timeout 120 "$wine" "$udir/bin/mailporter.exe" --data-dir 'C:\mailporter-install
     --screenshot-after 4 "$(winpath "$artifacts/installed-app.png")" >"$artifacts/installed-app.log" 2>&1 ||
     { cat "$artifacts/installed-app.log"; fail "the installed mailporter.exe"; }
 shown "$artifacts/installed-app.png"
-# An upgrade in place, now with the service and without start at sign-in ...
+# An upgrade in place while the tray app runs (as started at sign-in, on the
+# user's own data directory: the first-run wizard open), now with the service
+# and without start at sign-in: the installer asks the app to quit first.
+"$wine" "$udir/bin/mailporter.exe" --hidden --secret-store file >"$artifacts/running-app.log" 2>&1 &
+running_app=$!
+for _ in $(seq 1 100); do grep -q 'started on' "$artifacts/running-app.log" && break; sleep 0.2; done
+# A second launch reaches it (DDE on Windows) instead of starting another.
+second=$("$wine" "$udir/bin/mailporter.exe" --secret-store file 2>&1 | tr -d '\r')
+case "$second" in *"brought its window forward"*) ;; *) fail "a second launch did not reach the first: $second";; esac
+grep -q 'another launch asked for the status window' "$artifacts/running-app.log" ||
+    fail "the running app did not hear the second launch"
 "$wine" "$installer" /S /SERVICE=1 /AUTOSTART=0 || fail "the upgrade with /SERVICE=1 failed"
+for _ in $(seq 1 50); do kill -0 "$running_app" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$running_app" 2>/dev/null; then kill "$running_app"; fail "the running tray app outlived the upgrade"; fi
+grep -q 'asked to quit by another launch' "$artifacts/running-app.log" ||
+    { cat "$artifacts/running-app.log"; fail "the installer did not ask the tray app to quit"; }
 [ -z "$(run_value)" ] || fail "/AUTOSTART=0 left the Run value: $(run_value)"
 case "$(service_state)" in *running*) ;; *) fail "/SERVICE=1: the service is '$(service_state)'";; esac
 # ... and one more that keeps those choices without being told.
