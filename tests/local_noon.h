@@ -12,12 +12,19 @@ namespace mailporter::test {
 inline void pin_local_noon() {
     const std::time_t t = std::time(nullptr);
     std::tm utc{};
-    gmtime_r(&t, &utc);
-    // POSIX TZ "MPT+h" means local = UTC - h hours.
+    // TZ "MPT+h" means local = UTC - h hours (POSIX, and the Windows C runtime).
     char tz[32];
+#ifdef _WIN32
+    gmtime_s(&utc, &t);
+    std::snprintf(tz, sizeof tz, "MPT%+d", utc.tm_hour - 12);
+    ::_putenv_s("TZ", tz);
+    ::_tzset();
+#else
+    gmtime_r(&t, &utc);
     std::snprintf(tz, sizeof tz, "MPT%+d", utc.tm_hour - 12);
     ::setenv("TZ", tz, 1);
     ::tzset();
+#endif
 }
 
 }  // namespace mailporter::test

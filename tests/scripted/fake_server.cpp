@@ -5,13 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+#include "scripted/fake_socket.h"
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -126,12 +120,9 @@ bool FakeConnection::start_tls(const TlsIdentity& identity) {
     SSL* ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd_);
     // A client that never starts the handshake must not hang the test.
-    timeval tv{};
-    tv.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(FakeReadTimeout).count();
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sock::receive_timeout(fd_, std::chrono::duration_cast<std::chrono::seconds>(FakeReadTimeout));
     const int r = SSL_accept(ssl);
-    tv.tv_sec = 0;
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sock::receive_timeout(fd_, std::chrono::seconds(0));
     ssl_ = ssl;
     buf_.clear();
     return r == 1;
@@ -149,9 +140,12 @@ FakeConnection::~FakeConnection() {
 
 bool FakeConnection::peer_closed() const {
     if (fd_ < 0) return true;
+    // Nothing to read: open. Readable: a peek tells data (open) from EOF or an error.
+    const int r = sock::poll_in(fd_, 0);
+    if (r == 0) return false;
+    if (r < 0) return !sock::interrupted();
     char c;
-    const auto n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    return sock::recv(fd_, &c, 1, MSG_PEEK) <= 0;
 }
 
 void FakeConnection::send(std::string_view bytes) {
@@ -164,8 +158,8 @@ void FakeConnection::send(std::string_view bytes) {
         return;
     }
     while (fd_ >= 0 && !bytes.empty()) {
-        const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
+        const auto n = sock::send(fd_, bytes.data(), bytes.size());
+        if (n < 0 && sock::interrupted()) continue;
         if (n <= 0) return;
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -182,9 +176,8 @@ bool FakeConnection::fill(Clock::time_point deadline) {
     while (fd_ >= 0 && !server_.stopping()) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) return false;
-        pollfd p{fd_, POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, SliceMs)));
-        if (r < 0 && errno == EINTR) continue;
+        const int r = sock::poll_in(fd_, static_cast<int>(std::min<long long>(left, SliceMs)));
+        if (r < 0 && sock::interrupted()) continue;
         if (r < 0) return false;
         if (r == 0) continue;
         if (ssl_) {
@@ -199,8 +192,8 @@ bool FakeConnection::fill(Clock::time_point deadline) {
             buf_.append(tmp, static_cast<std::size_t>(n));
             return true;
         }
-        const auto n = ::recv(fd_, tmp, sizeof tmp, 0);
-        if (n < 0 && errno == EINTR) continue;
+        const auto n = sock::recv(fd_, tmp, sizeof tmp);
+        if (n < 0 && sock::interrupted()) continue;
         if (n <= 0) return false;
         buf_.append(tmp, static_cast<std::size_t>(n));
         return true;
@@ -263,33 +256,34 @@ std::optional<std::string> FakeConnection::read_until_dot(std::string* partial, 
 void FakeConnection::close() {
     if (fd_ < 0) return;
     if (ssl_) SSL_shutdown(static_cast<SSL*>(ssl_));
-    ::shutdown(fd_, SHUT_WR);
+    sock::shutdown_write(fd_);
     // Let the client see the FIN and close its end, so the close here is not
     // a reset that could discard what was sent.
     const auto deadline = Clock::now() + 500ms;
     while (Clock::now() < deadline && !server_.stopping()) {
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, SliceMs) <= 0) continue;
+        if (sock::poll_in(fd_, SliceMs) <= 0) continue;
         char tmp[4096];
-        if (::recv(fd_, tmp, sizeof tmp, 0) <= 0) break;
+        if (sock::recv(fd_, tmp, sizeof tmp) <= 0) break;
     }
-    ::close(fd_);
+    sock::close(fd_);
     fd_ = -1;
 }
 
 // ---------------------------------------------------------------- server ----
 
 FakeServer::FakeServer(Script script) : script_(std::move(script)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd_ < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-    const int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sock::start();
+    listen_fd_ = sock::listen_socket();
+    if (listen_fd_ < 0) throw std::runtime_error("socket: " + sock::last_error());
+#ifndef _WIN32  // on Windows SO_REUSEADDR would let another socket take the port
+    sock::set_flag(listen_fd_, SOL_SOCKET, SO_REUSEADDR);
+#endif
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
     if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 16) != 0)
-        throw std::runtime_error("bind/listen: " + std::string(std::strerror(errno)));
+        throw std::runtime_error("bind/listen: " + sock::last_error());
     socklen_t len = sizeof addr;
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
@@ -305,17 +299,15 @@ FakeServer::~FakeServer() {
         workers.swap(workers_);
     }
     for (auto& t : workers) t.join();
-    ::close(listen_fd_);
+    sock::close(listen_fd_);
 }
 
 void FakeServer::accept_loop() {
     while (!stop_) {
-        pollfd p{listen_fd_, POLLIN, 0};
-        if (::poll(&p, 1, SliceMs) <= 0) continue;
-        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (sock::poll_in(listen_fd_, SliceMs) <= 0) continue;
+        const int fd = sock::accept(listen_fd_);
         if (fd < 0) continue;
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        sock::set_flag(fd, IPPROTO_TCP, TCP_NODELAY);
         std::lock_guard lock(mu_);
         const int index = accepted_++;
         ++active_;
@@ -371,8 +363,7 @@ int FakeServer::connections() const {
 bool FakeServer::wait_idle(std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     for (;;) {
-        pollfd p{listen_fd_, POLLIN, 0};
-        const bool pending = ::poll(&p, 1, 0) > 0;
+        const bool pending = sock::poll_in(listen_fd_, 0) > 0;
         {
             std::unique_lock lock(mu_);
             if (!pending && active_ == 0) return true;

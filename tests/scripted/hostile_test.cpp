@@ -15,10 +15,16 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <sys/resource.h>
 
 #include "proto/imap_session.h"
 #include "scripted/relay_harness.h"
+
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+#else
+#include <sys/resource.h>
+#endif
 
 using namespace mailporter;
 using namespace mailporter::test;
@@ -28,10 +34,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// The process's peak resident memory, KiB.
 long max_rss_kib() {
+#ifdef _WIN32
+    PROCESS_MEMORY_COUNTERS m{};
+    ::GetProcessMemoryInfo(::GetCurrentProcess(), &m, sizeof m);
+    return static_cast<long>(m.PeakWorkingSetSize / 1024);
+#else
     struct rusage u {};
     ::getrusage(RUSAGE_SELF, &u);
     return u.ru_maxrss;  // KiB on Linux
+#endif
 }
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }

@@ -24,7 +24,12 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#ifdef _WIN32
+#include <process.h>
+#define getpid _getpid
+#else
 #include <unistd.h>
+#endif
 
 #include "mailporter/database.h"
 #include "mailporter/relay.h"

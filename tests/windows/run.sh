@@ -3,7 +3,7 @@
 # headless mailporter-cli.exe, the tray app mailporter.exe) and the unit
 # suites with MinGW-w64 (the prefix of script/windows-deps; built first when
 # missing), then under Wine:
-#   - runs the unit suites;
+#   - runs the unit and scripted suites, through CTest;
 #   - has mailporter-cli.exe relay boxes of the real test bed (Dovecot POP3S
 #     and IMAPS with a verified certificate, Postfix) on loopback, with the
 #     file store and with the Credential Manager;
@@ -26,7 +26,11 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 prefix=${MAILPORTER_WINDEPS_PREFIX:-$("$tree/script/windows-deps")}
 [ -d "$prefix" ] || fail "no Windows dependency prefix"
-units=(test_core_basics test_proto test_imap_parser test_mail test_detect test_oauth test_engine_units test_windows)
+# The unit suites, and the scripted ones (in-process fake servers that
+# misbehave on cue: faults, attacks, the ledger, the engine facade). Not yet
+# on Windows: test_store (it forks) and test_dns_client (POSIX sockets).
+units=(test_core_basics test_proto test_imap_parser test_mail test_detect test_oauth test_engine_units test_windows
+       test_scripted test_imap_session test_engine_scripted test_imap_relay test_ledger test_bearer test_oauth_flows)
 cmake -S "$tree" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE="$tree/cmake/mingw-w64-x86_64.cmake" -DMAILPORTER_WINDEPS_PREFIX="$prefix" \
   -DMAILPORTER_BUILD_APP=ON -DMAILPORTER_BUILD_TESTS=ON >"$build.configure.log" 2>&1 ||
@@ -60,13 +64,10 @@ for n in $(seq 120 180); do
 done
 [ -n "$xvfb" ] || fail "could not start Xvfb"
 
-echo "== unit suites under Wine"
-for t in "${units[@]}"; do
-    out=$("$wine" "$build/tests/$t.exe" 2>&1) || { echo "$out" | tail -30; fail "$t.exe"; }
-    summary=$(echo "$out" | grep -E '^All tests passed' || true)
-    [ -n "$summary" ] || { echo "$out" | tail -30; fail "$t.exe did not say that all tests passed"; }
-    echo "$t.exe: $summary"
-done
+echo "== unit and scripted suites, run by CTest through Wine"
+# The toolchain file makes Wine CTest's emulator for this build.
+ctest --test-dir "$build" --output-on-failure -R "^($(IFS='|'; echo "${units[*]}"))\$" ||
+    fail "a suite failed under Wine (output above)"
 
 echo "== mailporter-cli.exe relays a box of the Linux test bed"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: the test bed needs root"; exit 77; }
