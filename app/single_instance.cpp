@@ -89,9 +89,12 @@ SingleInstance::SingleInstance(const std::filesystem::path& data_dir) : data_dir
 }
 
 SingleInstance::~SingleInstance() {
+    // Only the instance that served removes the socket: a launch that only
+    // asked (raise, --quit) must not take it from the one that still runs.
+    const bool served = server_ != nullptr;
     server_.reset();
 #if !defined(__WINDOWS__)
-    if (!another_running() && !service_.empty() && wxFileExists(service_)) wxRemoveFile(service_);
+    if (served && !service_.empty() && wxFileExists(service_)) wxRemoveFile(service_);
 #endif
 }
 
