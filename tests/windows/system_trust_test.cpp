@@ -1,8 +1,9 @@
 // System trust on Windows (core/src/net/system_trust.cpp), run under Wine by
 // tests/windows/run.sh: a root in the user's ROOT store is trusted, an
 // intermediate in the CA store completes a chain the server did not send,
-// and a self-signed certificate put among the intermediates (where any
-// program may add one without a prompt) is not a trust anchor.
+// a self-signed certificate put among the intermediates (where any program
+// may add one without a prompt) is not a trust anchor, and a certificate in
+// the Disallowed store is refused in a real handshake, even when pinned.
 
 #include <memory>
 #include <string>
@@ -15,10 +16,16 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <boost/asio/io_context.hpp>
+#include <openssl/pem.h>
+
 #include <windows.h>
 #include <wincrypt.h>
 
+#include "net/stream.h"
 #include "net/system_trust.h"
+#include "scripted/fake_server.h"
+#include "scripted/run_coro.h"
 
 namespace {
 
@@ -137,4 +144,39 @@ TEST_CASE("System trust: ROOT anchors, CA completes chains, a self-signed interm
         mailporter::net::use_system_trust(ctx.get());
         CHECK(verify(ctx.get(), leaf.get()) != "ok");
     }
+}
+
+TEST_CASE("System trust: a certificate in the Disallowed store is refused, even pinned", "[windows][tls]") {
+    using namespace mailporter;
+    using namespace mailporter::test;
+    FakeServer server([](FakeConnection& c) {
+        if (c.start_tls()) c.send("+OK hello\r\n");
+        (void)c.read_line(2s);
+    });
+    boost::asio::io_context io;
+    TlsSettings tls;
+    tls.mode = TlsMode::Implicit;
+    tls.pinned_sha256 = test_tls_identity().sha256;
+    net::Deadlines d;
+    d.connect = d.handshake = d.read = d.write = 5s;
+    auto connect = [&]() -> Result<void> {
+        auto s = run_coro(io, net::Stream::connect(io, "127.0.0.1", server.port(), tls, d));
+        if (!s) return std::move(s).error();
+        return {};
+    };
+    REQUIRE(connect());  // pinned: accepted
+
+    BIO* bio = BIO_new_mem_buf(test_tls_identity().cert_pem.data(), static_cast<int>(test_tls_identity().cert_pem.size()));
+    const Cert cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr), &X509_free);
+    BIO_free(bio);
+    REQUIRE(cert);
+    {
+        const InStore distrusted(L"Disallowed", cert.get());
+        const auto r = connect();
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::CertUntrusted);
+        INFO(r.error().detail);
+        CHECK(r.error().detail.find("Disallowed certificate store") != std::string::npos);
+    }
+    CHECK(connect());  // out of the store: the pin holds again
 }

@@ -389,6 +389,10 @@ awaitable<Result<void>> Stream::handshake() {
     info.chain_verified = (vr == X509_V_OK);
     if (!info.chain_verified) info.verify_error = X509_verify_cert_error_string(vr);
     info.pinned = !tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256;
+    if (auto distrusted = system_distrusted(ssl_handle)) {
+        info.chain_verified = info.pinned = false;
+        info.verify_error = "Windows distrusts " + *distrusted + ": it is in the Disallowed certificate store";
+    }
     cert_ = info;
     if (!info.chain_verified && !info.pinned) {
         cache.forget(session_key);
