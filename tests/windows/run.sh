@@ -34,10 +34,11 @@ prefix=${MAILPORTER_WINDEPS_PREFIX:-$("$tree/script/windows-deps")}
 # watchdog ends it after 60 s) and never in six direct runs; to be found.
 units=(test_core_basics test_proto test_imap_parser test_mail test_detect test_oauth test_engine_units test_windows
        test_scripted test_imap_session test_imap_relay test_ledger test_bearer test_oauth_flows)
+mkdir -p "$build"
 cmake -S "$tree" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE="$tree/cmake/mingw-w64-x86_64.cmake" -DMAILPORTER_WINDEPS_PREFIX="$prefix" \
-  -DMAILPORTER_BUILD_APP=ON -DMAILPORTER_BUILD_TESTS=ON >"$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log"; fail "configure"; }
+  -DMAILPORTER_BUILD_APP=ON -DMAILPORTER_BUILD_TESTS=ON >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log"; fail "configure"; }
 cmake --build "$build" -j"$(nproc)" --target mailporter-cli mailporter "${units[@]}"
 artifacts=$build/artifacts
 rm -rf "$artifacts"
