@@ -20,6 +20,7 @@
 #include "mailporter/oauth.h"
 #include "mailporter/service.h"
 #include "mailporter/signin.h"
+#include "mailporter/windows_text.h"
 
 #ifndef _WIN32
 extern char** environ;
@@ -32,13 +33,7 @@ std::atomic<bool> g_cancel{false};
 extern "C" void on_cancel(int) { g_cancel = true; }
 
 #ifdef _WIN32
-std::wstring widen(const std::string& s) {
-    if (s.empty()) return {};
-    const int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-    std::wstring w(static_cast<std::size_t>(n), L'\0');
-    ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-    return w;
-}
+std::wstring widen(const std::string& s) { return utf8_to_utf16(s).value_or(std::wstring()); }
 
 // Opens the sign-in page: $BROWSER (a program, the URL as its one argument,
 // both quoted on the command line; a URL holds no quote), else the default

@@ -15,6 +15,7 @@
 // not copied to roaming profiles).
 
 #include "mailporter/secret_store.h"
+#include "mailporter/windows_text.h"
 
 #ifdef _WIN32
 
@@ -53,9 +54,8 @@ std::wstring target_of(std::string_view prefix, std::string_view key) {
             text += static_cast<char>(c);
         }
     }
-    const int n = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text.data(), static_cast<int>(text.size()),
-                                        nullptr, 0);
-    if (n <= 0) {  // not UTF-8: hex-escape every high byte instead
+    auto wide = utf8_to_utf16(text, true);
+    if (!wide) {  // not UTF-8: hex-escape every high byte instead
         std::string ascii;
         for (unsigned char c : text) {
             if (c >= 0x80) {
@@ -68,9 +68,7 @@ std::wstring target_of(std::string_view prefix, std::string_view key) {
         }
         return std::wstring(ascii.begin(), ascii.end());
     }
-    std::wstring w(static_cast<std::size_t>(n), L'\0');
-    ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), w.data(), n);
-    return w;
+    return *wide;
 }
 
 std::wstring part_target(const std::wstring& target, unsigned gen, unsigned i) {
