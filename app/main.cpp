@@ -593,16 +593,13 @@ bool MailPorterApp::tray_shown() const {
 int MailPorterApp::quit_other() {
     // `mailporter --quit`: nothing is opened or created, only asked.
     const std::string dir = data_dir_.string();
-    if (!std::filesystem::exists(data_dir_)) {
+    std::optional<SingleInstance> other;  // no data directory: no app, and none is made
+    if (std::filesystem::exists(data_dir_)) other.emplace(data_dir_);
+    if (!other || !other->another_running()) {
         std::fprintf(stderr, "mailporter: not running on %s\n", dir.c_str());
         return ExitOk;
     }
-    SingleInstance other(data_dir_);
-    if (!other.another_running()) {
-        std::fprintf(stderr, "mailporter: not running on %s\n", dir.c_str());
-        return ExitOk;
-    }
-    if (other.quit_other(std::chrono::seconds(60))) {
+    if (other->quit_other(std::chrono::seconds(60))) {
         std::fprintf(stderr, "mailporter: the app on %s has quit\n", dir.c_str());
         return ExitOk;
     }
