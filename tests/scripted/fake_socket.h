@@ -12,6 +12,8 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #else
+#include <csignal>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -62,7 +64,10 @@ inline void set_flag(int fd, int level, int name) {
     ::setsockopt(native(fd), level, name, reinterpret_cast<const char*>(&one), sizeof one);
 }
 #else
-inline void start() {}
+// TLS writes go through write(), which raises SIGPIPE on a connection the
+// client already closed (a refused certificate, an aborted STARTTLS): the
+// fakes ignore it (the product's Asio sockets send with MSG_NOSIGNAL).
+inline void start() { ::signal(SIGPIPE, SIG_IGN); }
 inline bool interrupted() { return errno == EINTR; }
 inline std::string last_error() { return std::strerror(errno); }
 inline int poll_in(int fd, int timeout_ms) {

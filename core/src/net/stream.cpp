@@ -175,6 +175,11 @@ private:
             SSL_CTX_set_cipher_list(native, "DEFAULT:@SECLEVEL=0");
         } else {
             SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+            // Security level 2 (112 bits: RSA and DH keys of 2048 bits or
+            // more, no SHA-1 signatures) whatever the system's openssl.cnf
+            // says: Debian's sets it, a Windows build has no such file and
+            // would take RSA-1024 certificates.
+            SSL_CTX_set_security_level(native, 2);
         }
         use_system_trust(native);
         ctx->set_verify_mode(ssl::verify_peer);

@@ -464,6 +464,11 @@ net::awaitable<Result<void>> Session::connect(const std::string& host, std::uint
         for (;;) {
             auto r = co_await read_response();
             if (!r) co_return std::move(r).error();
+            // STARTTLS takes no continuation: a '+' is a protocol violation
+            // (or a man in the middle), not a reason to wait.
+            if (r->kind == Response::Kind::Continuation)
+                co_return fail(protocol("the server answered STARTTLS with a continuation ('+'), which the protocol "
+                                        "does not allow; nothing more was sent"));
             if (r->kind == Response::Kind::Tagged) {
                 if (r->tag != tag) co_return fail(protocol("unexpected tagged reply to STARTTLS"));
                 if (r->status != Status::Ok)
