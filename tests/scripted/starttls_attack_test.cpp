@@ -36,6 +36,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#ifdef _WIN32
+#include <process.h>
+#define getpid _getpid
+#else
+#include <unistd.h>
+#endif
+
 #include "proto/imap_session.h"
 #include "proto/pop3_session.h"
 #include "proto/smtp_session.h"
@@ -577,29 +584,48 @@ Made make_cert(const CertSpec& spec) {
 
 // The process's trust store points at a file with only the test CA while
 // it lives (the client's TLS context is made anew when SSL_CERT_FILE changes).
+void set_env(const char* name, const std::string& value) {
+#ifdef _WIN32
+    _putenv_s(name, value.c_str());
+#else
+    ::setenv(name, value.c_str(), 1);
+#endif
+}
+void unset_env(const char* name) {
+#ifdef _WIN32
+    _putenv_s(name, "");  // an empty value removes it
+#else
+    ::unsetenv(name);
+#endif
+}
+
 class TrustOnly {
 public:
     explicit TrustOnly(const std::string& ca_pem) {
         file_ =
             std::filesystem::temp_directory_path() / ("mailporter-starttls-ca-" + std::to_string(::getpid()) + ".pem");
-        std::ofstream(file_) << ca_pem;
+        std::ofstream(file_, std::ios::binary) << ca_pem;
         if (const char* old = std::getenv("SSL_CERT_FILE")) old_ = old;
-        ::setenv("SSL_CERT_FILE", file_.c_str(), 1);
-        ::setenv("SSL_CERT_DIR", file_.parent_path().c_str(), 1);  // no system directory either
+        if (const char* old = std::getenv("SSL_CERT_DIR")) old_dir_ = old;
+        set_env("SSL_CERT_FILE", file_.string());
+        set_env("SSL_CERT_DIR", file_.parent_path().string());  // no system directory either
     }
     ~TrustOnly() {
         if (old_)
-            ::setenv("SSL_CERT_FILE", old_->c_str(), 1);
+            set_env("SSL_CERT_FILE", *old_);
         else
-            ::unsetenv("SSL_CERT_FILE");
-        ::unsetenv("SSL_CERT_DIR");
+            unset_env("SSL_CERT_FILE");
+        if (old_dir_)
+            set_env("SSL_CERT_DIR", *old_dir_);
+        else
+            unset_env("SSL_CERT_DIR");
         std::error_code ec;
         std::filesystem::remove(file_, ec);
     }
 
 private:
     std::filesystem::path file_;
-    std::optional<std::string> old_;
+    std::optional<std::string> old_, old_dir_;
 };
 
 }  // namespace
