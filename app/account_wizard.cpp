@@ -248,7 +248,7 @@ void ServerPage::fill(const Account& a, const std::string& password) {
     signin_->fill(a.oauth, wizard_.input().existing.has_value() && wizard_.input().existing->uses_oauth());
     password_label_->Show(!a.uses_oauth());
     password_->Show(!a.uses_oauth());
-    diagnosis_->set_trusted_fingerprint(a.tls.pinned_sha256);
+    diagnosis_->set_trusted_fingerprint(a.tls.pinned_sha256, a.tls.pinned_key_sha256);
     Layout();
     revalidate();
 }
@@ -283,6 +283,7 @@ void ServerPage::collect(Account& a) const {
     a.port = static_cast<std::uint16_t>(port_->GetValue());
     a.tls.mode = tls();
     a.tls.pinned_sha256 = diagnosis_->trusted_fingerprint().value_or("");
+    a.tls.pinned_key_sha256 = diagnosis_->trusted_key().value_or("");
     a.user = trimmed(user_->GetValue());
     a.oauth = signin_->settings();
 }

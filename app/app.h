@@ -28,7 +28,6 @@
 namespace mailporter::app {
 
 class AccountWizard;
-class CertificatePromptDialog;
 class LogViewer;
 class OfficeDialog;
 class SelfTest;
@@ -111,14 +110,12 @@ private:
     void save_first_setup(const OfficeServer& office, std::optional<std::string> office_password,
                           const Account& account, const std::string& password,
                           std::function<void(const wxString& problem)> done) override;
-    void ask_prompts();
 
     // EngineBridge::Listener
     void on_state_changed() override;
     void on_log() override;
     void on_history(const std::vector<HistoryRecord>& records) override;
     void on_pass_finished(const EngineBridge::PassResult& result) override;
-    void on_prompt(const EngineBridge::CertificatePrompt& prompt) override;
     void on_became_engine() override;
     void on_engine_failed(const Error& error) override;
 
@@ -136,8 +133,6 @@ private:
     wxWeakRef<SettingsDialog> settings_;
     wxWeakRef<FirstRunAssistant> first_run_;
     wxWeakRef<SigninDialog> signin_;  // "Sign in again" from the status window
-    wxWeakRef<CertificatePromptDialog> prompt_;  // the certificate question shown now
-    std::deque<EngineBridge::CertificatePrompt> prompts_;  // waiting for it
     TrayIcon* tray_ = nullptr;  // destroyed by quit()
     std::unique_ptr<SelfTest> self_test_;
     wxTimer screenshot_timer_;

@@ -110,6 +110,7 @@ void DiagnosisView::show(const Diagnosis& d) {
         offered_sha256_ = *fingerprint;
         trust_->SetValue(false);
     }
+    if (offer) offered_key_ = untrusted_key(d).value_or("");
     detail_->SetLabel(wxString());
     for (const auto& s : d.steps)
         if (!s.ok) {
@@ -171,9 +172,15 @@ std::optional<std::string> DiagnosisView::trusted_fingerprint() const {
     return std::nullopt;
 }
 
-void DiagnosisView::set_trusted_fingerprint(const std::string& sha256) {
+std::optional<std::string> DiagnosisView::trusted_key() const {
+    if (trust_->GetValue() && !offered_sha256_.empty() && !offered_key_.empty()) return offered_key_;
+    return std::nullopt;
+}
+
+void DiagnosisView::set_trusted_fingerprint(const std::string& sha256, const std::string& key_sha256) {
     if (sha256.empty()) return;
     offered_sha256_ = sha256;
+    offered_key_ = key_sha256;
     trust_->SetValue(true);
     fingerprint_->SetValue(format_fingerprint(sha256));
     fingerprint_label_->Show();

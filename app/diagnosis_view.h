@@ -37,10 +37,12 @@ public:
     // The sentence shown above the steps (tests read it).
     wxString sentence() const;
 
-    // The fingerprint the user chose to trust, if any. Pre-set it when the
-    // account already pins one.
+    // The fingerprint the user chose to trust, if any, and its public key's
+    // (pinned with it, so a renewal that keeps the key keeps working). Pre-set
+    // them when the account already pins one.
     std::optional<std::string> trusted_fingerprint() const;
-    void set_trusted_fingerprint(const std::string& sha256);
+    std::optional<std::string> trusted_key() const;
+    void set_trusted_fingerprint(const std::string& sha256, const std::string& key_sha256 = {});
     void set_trusted(bool trusted);  // ticks the box (tests, like a click)
     // On: shows everything a result can show (the trust rows, a long
     // detail) so that a dialog can size itself for it; off: as before.
@@ -62,6 +64,7 @@ private:
     wxString sentence_text_;  // the sentence before wrapping
     bool office_ = false;
     std::string offered_sha256_;  // the fingerprint the trust box is about
+    std::string offered_key_;     // its public key's SHA-256 (may be empty)
     bool running_ = false;
     std::function<void()> trust_changed_;
 };

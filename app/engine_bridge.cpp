@@ -210,7 +210,6 @@ void EngineBridge::deliver() {
     bool log = false;
     std::vector<HistoryRecord> records;
     std::vector<PassResult> finished;
-    std::vector<CertificatePrompt> prompts;
     std::vector<std::function<void()>> answers;
 
     for (auto& event : engine_->drain()) {
@@ -278,9 +277,6 @@ void EngineBridge::deliver() {
                             if (p.account == e.record.account) ++p.delivered;
                     records.push_back(std::move(e.record));
                 },
-                [&](Prompt& e) {
-                    prompts.push_back({e.id, e.account_id, std::move(e.account), std::move(e.sha256), std::move(e.detail)});
-                },
                 [&](TestResult& e) {
                     if (auto it = tests_.find(e.request); it != tests_.end()) {
                         answers.push_back([done = std::move(it->second), d = std::move(e.diagnosis)] { done(d); });
@@ -324,7 +320,6 @@ void EngineBridge::deliver() {
     if (!records.empty()) listener_.on_history(records);
     if (log) log_hint();
     for (auto& a : answers) a();
-    for (const auto& p : prompts) listener_.on_prompt(p);
 }
 
 void EngineBridge::log_hint() {
@@ -434,9 +429,6 @@ void EngineBridge::set_office_server(OfficeServer server, std::optional<std::str
     commands_[engine_->set_office_server(std::move(server), std::move(password))] = std::move(done);
 }
 
-void EngineBridge::answer_prompt(std::uint64_t prompt_id, bool accept) {
-    if (engine_) engine_->answer_prompt(prompt_id, accept);
-}
 
 void EngineBridge::run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone done) {
     // Detached: quitting never waits for a slow server. The thread holds

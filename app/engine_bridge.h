@@ -99,15 +99,6 @@ public:
         Status status;
         int delivered = 0;  // messages the office server accepted in this pass
     };
-    // A certificate the engine met and does not trust: ask the user, answer
-    // with answer_prompt(id, ...). account_id 0: the office server.
-    struct CertificatePrompt {
-        std::uint64_t id = 0;
-        std::int64_t account_id = 0;
-        std::string account;
-        std::string sha256;
-        std::string detail;
-    };
 
     // Receives the bridge's news on the main thread.
     class Listener {
@@ -120,7 +111,6 @@ public:
         // What passes did to messages, oldest first (engine mode).
         virtual void on_history(const std::vector<HistoryRecord>& records) = 0;
         virtual void on_pass_finished(const PassResult& result) = 0;
-        virtual void on_prompt(const CertificatePrompt& prompt) = 0;
         // The bridge moved from viewer to engine mode (the other engine stopped).
         virtual void on_became_engine() = 0;
         // The engine could not start (other than another engine running).
@@ -201,8 +191,6 @@ public:
     void edit_account(Account account, std::optional<std::string> password, Answered done);
     void remove_account(std::int64_t account_id, Answered done);
     void set_office_server(OfficeServer server, std::optional<std::string> password, Answered done);
-    // The answer to a CertificatePrompt: accept pins the fingerprint.
-    void answer_prompt(std::uint64_t prompt_id, bool accept);
 
     // Test login / office diagnosis: the engine runs it off its thread; a
     // viewer runs it on a thread of its own. `done` runs on the main thread

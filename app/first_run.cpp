@@ -330,6 +330,7 @@ void MailboxStep::set_trusted(bool trusted) {
     // Trusted: the login with the pinned fingerprint decides.
     Account a = account_from(*detection_->best);
     a.tls.pinned_sha256 = *detection_->best->certificate_sha256;
+    a.tls.pinned_key_sha256 = detection_->best->certificate_key_sha256.value_or("");
     if (a.user.empty() && !detection_->best->usernames.empty()) a.user = detection_->best->usernames.front();
     detecting_ = true;
     busy_->Show();
@@ -402,9 +403,10 @@ Account MailboxStep::account() const {
     Account a;
     if (detection_ && detection_->best) a = account_from(*detection_->best);
     // Pinned only when the user ticked "trust" for exactly this certificate.
-    a.tls.pinned_sha256 = detection_ && detection_->best && detection_->best->certificate_sha256 && trust_->GetValue()
-                              ? *detection_->best->certificate_sha256
-                              : std::string();
+    const bool trusted =
+        detection_ && detection_->best && detection_->best->certificate_sha256 && trust_->GetValue();
+    a.tls.pinned_sha256 = trusted ? *detection_->best->certificate_sha256 : std::string();
+    a.tls.pinned_key_sha256 = trusted ? detection_->best->certificate_key_sha256.value_or("") : std::string();
     const std::string address = trimmed(address_->GetValue());
     a.name = account_name(address, assistant_.taken_names());
     a.deliver_to = trimmed(deliver_to_->GetValue());

@@ -25,7 +25,6 @@
 
 #include "account_wizard.h"
 #include "autostart.h"
-#include "certificate_prompt.h"
 #include "log_viewer.h"
 #include "office_dialog.h"
 #include "screenshot.h"
@@ -615,10 +614,8 @@ void MailPorterApp::quit() {
     if (wizard_ && wizard_->IsModal()) wizard_->EndModal(wxID_CANCEL);
     if (office_ && office_->IsModal()) office_->EndModal(wxID_CANCEL);
     if (settings_ && settings_->IsModal()) settings_->EndModal(wxID_CANCEL);
-    if (prompt_ && prompt_->IsModal()) prompt_->EndModal(wxID_CANCEL);
     if (first_run_ && first_run_->IsModal()) first_run_->EndModal(wxID_CANCEL);
     if (signin_ && signin_->IsModal()) signin_->cancel();
-    prompts_.clear();
     if (tray_) {
         tray_->RemoveIcon();
         tray_->Destroy();
@@ -657,40 +654,6 @@ void MailPorterApp::on_history(const std::vector<HistoryRecord>& records) {
 void MailPorterApp::on_pass_finished(const EngineBridge::PassResult& result) {
     if (self_test_) self_test_->pass_finished(result);
     if (first_run_) first_run_->check().pass_finished(result);
-}
-
-void MailPorterApp::on_prompt(const EngineBridge::CertificatePrompt& prompt) {
-    if (quitting_) return;
-    // A dialog open on that account (or on the office server) has its own
-    // trust box for the certificate; it asks there.
-    const bool asked_there =
-        prompt.account_id == 0 ? office_ != nullptr
-                               : wizard_ && wizard_->input().existing && wizard_->input().existing->id == prompt.account_id;
-    if (asked_there || !options_.self_test.empty()) {
-        app_log(LogLevel::Info, "certificate question for " + (prompt.account.empty() ? "the office server" : prompt.account) +
-                                    " not asked here (SHA-256 " + prompt.sha256 + ")");
-        return;
-    }
-    prompts_.push_back(prompt);
-    // Asked from the event loop, never from inside the bridge's delivery.
-    if (!prompt_) CallAfter([this] { ask_prompts(); });
-}
-
-void MailPorterApp::ask_prompts() {
-    while (!prompt_ && !prompts_.empty() && !quitting_) {
-        const auto p = prompts_.front();
-        prompts_.pop_front();
-        auto* dialog = new CertificatePromptDialog(dialog_parent(), p.account_id == 0 ? wxString() : u8(p.account),
-                                                   p.sha256);
-        prompt_ = dialog;
-        const bool accept = dialog->ShowModal() == wxID_YES;
-        dialog->Destroy();
-        if (quitting_) return;
-        bridge_->answer_prompt(p.id, accept);
-        const std::string who = p.account.empty() ? "the office server" : p.account;
-        app_log(LogLevel::Info, accept ? "certificate of " + who + " trusted by the user (SHA-256 " + p.sha256 + ")"
-                                       : "certificate of " + who + " not trusted (not now)");
-    }
 }
 
 void MailPorterApp::on_became_engine() {

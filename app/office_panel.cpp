@@ -170,7 +170,7 @@ void OfficePanel::fill(const OfficeServer& s, const std::string& password) {
     signin_->fill(s.oauth, s.uses_oauth() && !password.empty());
     show_login_fields();
     helo_->ChangeValue(u8(s.helo_name));
-    diagnosis_->set_trusted_fingerprint(s.tls.pinned_sha256);
+    diagnosis_->set_trusted_fingerprint(s.tls.pinned_sha256, s.tls.pinned_key_sha256);
     revalidate();
 }
 
@@ -180,6 +180,7 @@ OfficeServer OfficePanel::server() const {
     s.port = static_cast<std::uint16_t>(port_->GetValue());
     s.tls.mode = tls();
     s.tls.pinned_sha256 = diagnosis_->trusted_fingerprint().value_or("");
+    s.tls.pinned_key_sha256 = diagnosis_->trusted_key().value_or("");
     s.user = login_->GetValue() ? trimmed(user_->GetValue()) : std::string();
     if (login_->GetValue()) s.oauth = signin_->settings();
     s.helo_name = trimmed(helo_->GetValue());

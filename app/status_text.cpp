@@ -46,6 +46,9 @@ wxString status_sentence(StatusCode code) {
         case StatusCode::CertUntrusted:
             return _("The server's certificate is not trusted. If it is your provider's server, trust its "
                      "fingerprint in the account settings.");
+        case StatusCode::CertChanged:
+            return _("The server's certificate changed since you trusted it, and nothing else vouches for the new "
+                     "one. Trust it in the account settings only if your provider announced the change.");
         case StatusCode::TlsNotOffered:
             return _("The server does not offer the required STARTTLS. Use implicit TLS on the secure port, or ask "
                      "the provider.");
@@ -80,6 +83,7 @@ wxString error_headline(Errc code) {
         case Errc::ConnectionLost: return _("The connection was lost");
         case Errc::TlsHandshake: return _("The secure connection (TLS) failed");
         case Errc::CertUntrusted: return _("The server's certificate is not trusted");
+        case Errc::CertChanged: return _("The server's certificate changed since you trusted it");
         case Errc::TlsNotOffered: return _("The server does not offer the required secure connection (STARTTLS)");
         case Errc::TlsInjection: return _("Unexpected data during STARTTLS; the connection was dropped for safety");
         case Errc::LegacyTlsRefused: return _("The server only offers outdated TLS versions");
@@ -133,8 +137,10 @@ StatusCode diagnosis_code(const Diagnosis& d) {
         if (s.name == "resolve") return StatusCode::ResolveFailed;
         if (s.name == "connect")
             return s.detail.find("timed out") != std::string::npos ? StatusCode::Timeout : StatusCode::ConnectFailed;
-        if (s.name == "tls")
+        if (s.name == "tls") {
+            if (s.detail.find("changed since it was trusted") != std::string::npos) return StatusCode::CertChanged;
             return s.detail.find("not trusted") != std::string::npos ? StatusCode::CertUntrusted : StatusCode::TlsFailed;
+        }
         if (s.name == "starttls") return StatusCode::TlsNotOffered;
         if (s.name == "login")
             return s.detail.find("busy") != std::string::npos || s.detail.find("wait") != std::string::npos
@@ -155,6 +161,18 @@ std::optional<std::string> untrusted_fingerprint(const Diagnosis& d) {
         if (at == std::string::npos) return std::nullopt;
         auto fp = normalise_fingerprint(s.detail.substr(at + marker.size(), 64));
         if (fp) return *fp;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> untrusted_key(const Diagnosis& d) {
+    for (const auto& s : d.steps) {
+        if (s.ok || s.name != "tls" || s.detail.find("not trusted") == std::string::npos) continue;
+        if (d.certificate_key_sha256 && !d.certificate_key_sha256->empty()) return d.certificate_key_sha256;
+        static const std::string marker = "public key SHA-256: ";
+        const auto at = s.detail.find(marker);
+        if (at == std::string::npos) return std::nullopt;
+        if (auto fp = normalise_fingerprint(s.detail.substr(at + marker.size(), 64))) return *fp;
     }
     return std::nullopt;
 }

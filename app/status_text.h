@@ -33,6 +33,8 @@ StatusCode diagnosis_code(const Diagnosis& d);
 // Diagnosis::certificate_sha256, or else the one the failed TLS step names
 // (the engine does not always fill the field when verification fails).
 std::optional<std::string> untrusted_fingerprint(const Diagnosis& d);
+// Its public key's SHA-256, the same way.
+std::optional<std::string> untrusted_key(const Diagnosis& d);
 // Whether the mailbox step says the server cannot keep mail (no UIDL).
 bool diagnosis_says_no_uidl(const Diagnosis& d);
 

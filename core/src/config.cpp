@@ -181,8 +181,9 @@ Result<void> validate(const Account& a) {
     if (a.max_size_bytes < 0) return invalid("account " + a.name + ": max message size cannot be negative");
     if (a.interval_minutes < 0 || a.interval_minutes > 24 * 60)
         return invalid("account " + a.name + ": the interval must be from 1 to 1440 minutes");
-    if (!a.tls.pinned_sha256.empty())
-        if (auto f = normalise_fingerprint(a.tls.pinned_sha256); !f) return f.error();
+    for (const std::string* pin : {&a.tls.pinned_sha256, &a.tls.pinned_key_sha256})
+        if (!pin->empty())
+            if (auto f = normalise_fingerprint(*pin); !f) return f.error();
     if (auto o = validate(a.oauth); !o) return invalid("account " + a.name + ": " + o.error().detail);
     return {};
 }
@@ -215,8 +216,9 @@ Result<void> validate(const OAuthSettings& o) {
 
 Result<void> validate(const OfficeServer& s) {
     if (auto r = validate_host_port("office server", s.host, s.port); !r) return r;
-    if (!s.tls.pinned_sha256.empty())
-        if (auto f = normalise_fingerprint(s.tls.pinned_sha256); !f) return f.error();
+    for (const std::string* pin : {&s.tls.pinned_sha256, &s.tls.pinned_key_sha256})
+        if (!pin->empty())
+            if (auto f = normalise_fingerprint(*pin); !f) return f.error();
     for (unsigned char c : s.helo_name)
         if (!is_host_char(c) && c != '[' && c != ']') return invalid("office server: the HELO name '" + s.helo_name + "' is not a host name");
     if (auto o = validate(s.oauth); !o) return invalid("office server: " + o.error().detail);

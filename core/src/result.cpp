@@ -12,6 +12,7 @@ std::string_view to_string(Errc code) {
         case Errc::ConnectionLost: return "connection-lost";
         case Errc::TlsHandshake: return "tls-handshake";
         case Errc::CertUntrusted: return "cert-untrusted";
+        case Errc::CertChanged: return "cert-changed";
         case Errc::TlsNotOffered: return "tls-not-offered";
         case Errc::TlsInjection: return "tls-injection";
         case Errc::LegacyTlsRefused: return "legacy-tls-refused";

@@ -238,11 +238,13 @@ net::Deadlines short_deadlines() {
     return d;
 }
 
-Outcome run_client(Proto p, std::uint16_t port, const std::string& host, const std::string& pin) {
+Outcome run_client(Proto p, std::uint16_t port, const std::string& host, const std::string& pin,
+                   const std::string& key_pin = "") {
     asio::io_context io;
     TlsSettings tls;
     tls.mode = TlsMode::StartTls;
     tls.pinned_sha256 = pin;
+    tls.pinned_key_sha256 = key_pin;
     Outcome out;
     const auto start = std::chrono::steady_clock::now();
     switch (p) {
@@ -322,7 +324,8 @@ struct Case {
     Verdict verdict;
 };
 
-void run_case(Proto p, const Case& k, const std::string& host = "127.0.0.1", const std::string& pin = "") {
+void run_case(Proto p, const Case& k, const std::string& host = "127.0.0.1", const std::string& pin = "",
+              const std::string& key_pin = "") {
     INFO(name_of(p) << " / " << k.klass << " / " << k.name);
     Seen seen;
     Script script = k.script;
@@ -337,7 +340,7 @@ void run_case(Proto p, const Case& k, const std::string& host = "127.0.0.1", con
     });
     const std::string trusted =
         pin.empty() && script.identity == &test_tls_identity() ? test_tls_identity().sha256 : pin;
-    const Outcome out = run_client(p, server.port(), host, trusted);
+    const Outcome out = run_client(p, server.port(), host, trusted, key_pin);
     server.wait_idle(10s);
     INFO((out.result ? std::string("succeeded") : "failed: " + out.result.error().detail));
     CHECK(out.took < 4s);  // every verdict within a read deadline (2 s) and the handshake
@@ -513,13 +516,22 @@ struct CertSpec {
     std::string san_dns = "localhost";  // may hold a NUL
     long not_before = -3600;
     long not_after = 30L * 24 * 3600;
-    int rsa_bits = 0;  // 0: EC P-256
+    int rsa_bits = 0;                   // 0: EC P-256
+    const Made* same_key_as = nullptr;  // a renewal that keeps this certificate's key
     bool ca = false;
     const Made* issuer = nullptr;  // nullptr: self-signed
 };
 
 Made make_cert(const CertSpec& spec) {
-    EVP_PKEY* key = spec.rsa_bits ? EVP_RSA_gen(static_cast<unsigned>(spec.rsa_bits)) : EVP_EC_gen("P-256");
+    EVP_PKEY* key = nullptr;
+    if (spec.same_key_as) {
+        BIO* kb =
+            BIO_new_mem_buf(spec.same_key_as->id.key_pem.data(), static_cast<int>(spec.same_key_as->id.key_pem.size()));
+        key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+        BIO_free(kb);
+    } else {
+        key = spec.rsa_bits ? EVP_RSA_gen(static_cast<unsigned>(spec.rsa_bits)) : EVP_EC_gen("P-256");
+    }
     X509* cert = X509_new();
     REQUIRE(key);
     REQUIRE(cert);
@@ -575,6 +587,20 @@ Made make_cert(const CertSpec& spec) {
     m.id.cert_pem = pem_of(cert);
     m.id.key_pem = pem_of(key);
     m.id.sha256 = sha256_of(cert);
+    {
+        unsigned char* der = nullptr;
+        const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+        REQUIRE(n > 0);
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_Digest(der, static_cast<std::size_t>(n), md, &len, EVP_sha256(), nullptr);
+        OPENSSL_free(der);
+        static const char* hex = "0123456789abcdef";
+        for (unsigned i = 0; i < len; ++i) {
+            m.spki_sha256 += hex[md[i] >> 4];
+            m.spki_sha256 += hex[md[i] & 15];
+        }
+    }
     X509_free(cert);
     X509_free(issuer_cert);
     EVP_PKEY_free(key);
@@ -689,4 +715,59 @@ TEST_CASE("STARTTLS attack suite: certificates (expired, wrong host, unknown iss
             run_case(p, k, "localhost", "");
         }
     }
+}
+
+TEST_CASE("a pinned public key survives a renewal that keeps it; a new key is a changed certificate, not a question",
+          "[scripted][tls][starttls][pin]") {
+    // Self-signed, as on the small providers and office servers people pin.
+    const Made first = make_cert({});
+    const Made renewed = make_cert({.not_after = 90L * 24 * 3600, .same_key_as = &first});
+    const Made rekeyed = make_cert({});
+    REQUIRE(renewed.id.sha256 != first.id.sha256);
+    REQUIRE(renewed.spki_sha256 == first.spki_sha256);
+    REQUIRE(rekeyed.spki_sha256 != first.spki_sha256);
+
+    for (const Proto p : {Proto::Pop3, Proto::Imap, Proto::Smtp}) {
+        Case k;
+        k.klass = "pins";
+        if (p == Proto::Pop3)
+            k.script = S("", "STLS\r\nUSER", "USER", "+OK Begin TLS");
+        else if (p == Proto::Imap)
+            k.script = S("", "IMAP4rev1 STARTTLS", "IMAP4rev1 AUTH=PLAIN SASL-IR", "{tag} OK go");
+        else
+            k.script = S("", "250-office\r\n250 STARTTLS", "250-office\r\n250 AUTH PLAIN", "220 go");
+
+        k.name = "the pinned certificate itself";
+        k.script.identity = &first.id;
+        k.verdict = succeeds();
+        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+
+        k.name = "renewed with the same key: trusted by the key pin";
+        k.script.identity = &renewed.id;
+        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+
+        k.name = "renewed with the same key, but only the certificate was pinned: changed";
+        k.verdict = fails(Errc::CertChanged, "changed since it was trusted (trusted: certificate " + first.id.sha256);
+        run_case(p, k, "127.0.0.1", first.id.sha256, "");
+
+        k.name = "a new key: changed, with the old and the new fingerprints";
+        k.script.identity = &rekeyed.id;
+        k.verdict = fails(Errc::CertChanged, "public key " + first.spki_sha256 + "); it has a NEW public key");
+        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+        k.verdict = fails(Errc::CertChanged,
+                          "SHA-256 fingerprint: " + rekeyed.id.sha256 + "; public key SHA-256: " + rekeyed.spki_sha256);
+        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+    }
+    // What the error names is what a front-end offers to pin.
+    TlsSettings pinned;
+    pinned.pinned_sha256 = first.id.sha256;
+    pinned.pinned_key_sha256 = first.spki_sha256;
+    net::CertInfo seen;
+    seen.sha256 = rekeyed.id.sha256;
+    seen.key_sha256 = rekeyed.spki_sha256;
+    seen.verify_error = "self-signed certificate";
+    const std::string text = net::describe_untrusted(seen, pinned);
+    CHECK(net::fingerprint_in(text) == rekeyed.id.sha256);
+    CHECK(net::key_fingerprint_in(text) == rekeyed.spki_sha256);
+    CHECK(net::fingerprint_in(net::describe_untrusted(seen)) == rekeyed.id.sha256);
 }

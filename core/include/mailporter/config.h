@@ -42,10 +42,19 @@ Result<LeavePolicy> parse_leave_policy(std::string_view s);
 Result<std::string> normalise_fingerprint(std::string_view text);
 
 // TLS and trust settings of one connection.
+//
+// A certificate the system does not trust is accepted when the person who
+// trusted it pinned it: its SHA-256 (`pinned_sha256`), or its public key's
+// (`pinned_key_sha256`, SHA-256 of the SubjectPublicKeyInfo, RFC 7469 §2.4):
+// a renewal that keeps the key keeps working, and a new key is a changed
+// certificate (Errc::CertChanged), never a question asked by a background
+// pass.
 struct TlsSettings {
     TlsMode mode = TlsMode::Implicit;
-    std::string pinned_sha256;  // empty: system trust only
+    std::string pinned_sha256;      // empty: system trust only
+    std::string pinned_key_sha256;  // empty: the certificate's own fingerprint only
     bool allow_legacy_tls = false;
+    bool pinned() const { return !pinned_sha256.empty() || !pinned_key_sha256.empty(); }
     bool operator==(const TlsSettings&) const = default;
 };
 
@@ -100,7 +109,7 @@ struct Account {
 struct OfficeServer {
     std::string host;
     std::uint16_t port = 25;
-    TlsSettings tls{TlsMode::None, {}, false};
+    TlsSettings tls{TlsMode::None, {}, {}, false};
     std::string user;        // empty: no SMTP AUTH
     std::string helo_name;   // empty: the machine's host name
     OAuthSettings oauth;     // provider set: SMTP AUTH XOAUTH2/OAUTHBEARER as `user` (Exchange Online)

@@ -108,16 +108,6 @@ struct LogLine {
 struct MessageRecord {
     HistoryRecord record;
 };
-// A question for the user; answer it with answer_prompt(id, ...).
-struct Prompt {
-    enum class Kind { TrustCertificate };
-    std::uint64_t id = 0;
-    Kind kind = Kind::TrustCertificate;
-    std::int64_t account_id = 0;  // 0: the office server
-    std::string account;          // name; empty for the office server
-    std::string sha256;           // the certificate's fingerprint (64 hex)
-    std::string detail;           // why it is not trusted, in words
-};
 struct TestResult {
     RequestId request = 0;
     std::int64_t account_id = 0;  // 0: the office server or an unsaved account
@@ -136,7 +126,7 @@ struct CommandDone {
 };
 
 using Event = std::variant<AccountStateChanged, ServerStateChanged, SchedulerStateChanged, Progress, LogLine,
-                           MessageRecord, Prompt, TestResult, HistoryResult, CommandDone>;
+                           MessageRecord, TestResult, HistoryResult, CommandDone>;
 
 // ----------------------------------------------------------------- options --
 
@@ -200,16 +190,15 @@ public:
     void retry_refused(std::int64_t account_id);
     void pause();   // persisted ("scheduler-paused"): survives restarts
     void resume();
-    // Test login, off the engine thread; TestResult (and a Prompt when the
-    // certificate is not trusted). account.id != 0 and password nullopt: the
-    // stored password.
+    // Test login, off the engine thread; TestResult. An untrusted or changed
+    // certificate is named in its Diagnosis, for the dialog that ran it to
+    // offer trust there: the engine never asks a question of its own, least
+    // of all from a background pass (its account turns red instead).
+    // account.id != 0 and password nullopt: the stored password.
     RequestId test_account(Account account, std::optional<std::string> password = std::nullopt);
     RequestId test_office(std::optional<OfficeServer> server = std::nullopt,
                           std::optional<std::string> password = std::nullopt);
     RequestId query_history(HistoryQuery query);
-    // accept: the fingerprint is pinned into the account's (or the office
-    // server's) TlsSettings and that account is checked again.
-    void answer_prompt(std::uint64_t prompt_id, bool accept);
 
     // Lets passes in flight finish up to stop_grace, closes the rest, commits,
     // joins the engine thread. Idempotent; events queued so far stay drainable.

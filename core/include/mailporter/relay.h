@@ -116,7 +116,8 @@ struct DiagnosisStep {
 };
 struct Diagnosis {
     std::vector<DiagnosisStep> steps;
-    std::optional<std::string> certificate_sha256;  // for pinning an untrusted server
+    std::optional<std::string> certificate_sha256;      // for pinning an untrusted server
+    std::optional<std::string> certificate_key_sha256;  // its public key's (pinned with it)
     bool ok() const;
 };
 // `password`: for an OAuth2 account (account.uses_oauth()), its access token.

@@ -22,6 +22,7 @@ enum class Errc {
     // TLS
     TlsHandshake,       // handshake failed for a reason other than trust
     CertUntrusted,      // chain/hostname not verified and no matching pin
+    CertChanged,        // not verified, and neither the pinned certificate nor its pinned key
     TlsNotOffered,      // STARTTLS/STLS required but not advertised or refused
     TlsInjection,       // bytes arrived between the STARTTLS OK and the handshake
     LegacyTlsRefused,   // server offers only TLS < 1.2

@@ -42,6 +42,7 @@ enum class StatusCode {
     Timeout,
     TlsFailed,
     CertUntrusted,
+    CertChanged,        // a pinned account's certificate changed (old and new in `detail`)
     TlsNotOffered,
     AuthFailed,
     SignInNeeded,       // OAuth2: the grant expired or was revoked

@@ -48,6 +48,7 @@ void probe_one(DetectCandidate& c, const std::string& password, const DetectOpti
             if (fail && fail->name == "tls" && d.certificate_sha256) {
                 c.answered = true;
                 c.certificate_sha256 = d.certificate_sha256;
+                c.certificate_key_sha256 = d.certificate_key_sha256;
                 c.detail = "answered, but its certificate is not trusted (SHA-256 " + *d.certificate_sha256 + ")";
             } else {
                 c.detail = fail ? fail->name + ": " + fail->detail : "no answer";
@@ -56,8 +57,10 @@ void probe_one(DetectCandidate& c, const std::string& password, const DetectOpti
         }
         c.answered = true;
         // A certificate that verified only through the pin the user gave.
-        if (!options.trusted_sha256.empty() && d.certificate_sha256 == options.trusted_sha256)
+        if (!options.trusted_sha256.empty() && d.certificate_sha256 == options.trusted_sha256) {
             c.certificate_sha256 = d.certificate_sha256;
+            c.certificate_key_sha256 = d.certificate_key_sha256;
+        }
         if (password.empty()) {
             c.detail = "answered";
             for (const auto& s : d.steps)

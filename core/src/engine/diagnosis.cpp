@@ -55,6 +55,11 @@ DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port
             s.name = "tls";
             advice = "If this is certainly your provider's server, trust this exact certificate by its fingerprint.";
             break;
+        case Errc::CertChanged:
+            s.name = "tls";
+            advice = "Trust the new certificate only if your provider announced the change; a man in the middle "
+                     "looks exactly like this.";
+            break;
         case Errc::TlsHandshake:
         case Errc::LegacyTlsRefused:
             s.name = "tls";
@@ -95,6 +100,7 @@ DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port
 void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {
     if (!c) return;
     d.certificate_sha256 = c->sha256;
+    d.certificate_key_sha256 = c->key_sha256;
     DiagnosisStep s{"tls", true,
                     "certificate " + c->subject + ", issued by " + c->issuer + ", valid until " + c->not_after +
                         ", SHA-256 " + c->sha256 + (c->pinned ? " (trusted by its pinned fingerprint)" : " (verified)") +
@@ -126,9 +132,9 @@ void run(asio::io_context& io, std::function<net::awaitable<void>()> body) {
 // The connect step's failure, shared by POP3 and IMAP.
 void connect_failed(Diagnosis& d, const Error& e, const std::optional<net::CertInfo>& cert, const Account& account) {
     // The session has no stream when the handshake was refused: the error names the fingerprint.
-    if (e.code == Errc::CertUntrusted) {
-        if (cert) d.certificate_sha256 = cert->sha256;
-        else d.certificate_sha256 = net::fingerprint_in(e.detail);
+    if (e.code == Errc::CertUntrusted || e.code == Errc::CertChanged) {
+        d.certificate_sha256 = cert ? std::optional(cert->sha256) : net::fingerprint_in(e.detail);
+        d.certificate_key_sha256 = cert ? std::optional(cert->key_sha256) : net::key_fingerprint_in(e.detail);
     }
     const bool reached = e.code != Errc::ResolveFailed && e.code != Errc::ConnectRefused &&
                          e.code != Errc::ConnectFailed && e.code != Errc::Timeout;
@@ -322,8 +328,12 @@ Diagnosis test_office(const OfficeServer& server, const std::string& password, c
     run(io, [&]() -> net::awaitable<void> {
         auto c = co_await smtp.connect(office_connect(server, password, options));
         if (!c) {
-            if (c.error().code == Errc::CertUntrusted)
-                d.certificate_sha256 = smtp.certificate() ? std::optional(smtp.certificate()->sha256) : net::fingerprint_in(c.error().detail);
+            if (c.error().code == Errc::CertUntrusted || c.error().code == Errc::CertChanged) {
+                const auto& cert = smtp.certificate();
+                d.certificate_sha256 = cert ? std::optional(cert->sha256) : net::fingerprint_in(c.error().detail);
+                d.certificate_key_sha256 =
+                    cert ? std::optional(cert->key_sha256) : net::key_fingerprint_in(c.error().detail);
+            }
             d.steps.push_back(step_for(c.error(), server.host, server.port, true));
             co_return;
         }

@@ -63,18 +63,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Lets detached helper threads (Test login) hand work back to the engine
-// thread while it runs, and nothing once it stopped.
-struct Link {
-    std::mutex mu;
-    asio::io_context* io = nullptr;
-    template <class F>
-    void post(F&& f) {
-        std::lock_guard lock(mu);
-        if (io) asio::post(*io, std::forward<F>(f));
-    }
-};
-
 // An io_context whose pending handlers can be destroyed (abandoned passes'
 // coroutine frames, closing their sockets) while the objects they refer to
 // (the PassRunner) still exist.
@@ -103,12 +91,6 @@ struct AccountInfo {
     Status status;
     std::optional<std::int64_t> last_check;
     int delivered_today = 0, refused_today = 0, skipped_today = 0;
-    std::set<std::string> prompted;  // fingerprints already asked about
-};
-
-struct PendingPrompt {
-    Prompt prompt;
-    bool office = false;
 };
 
 }  // namespace
@@ -117,7 +99,6 @@ struct Engine::Impl {
     explicit Impl(EngineOptions o)
         : opt(std::move(o)),
           out(std::make_shared<EventQueue>(opt.max_queued_log_lines)),
-          link(std::make_shared<Link>()),
           work(asio::make_work_guard(io)),
           config_timer(io),
           due_timer(io),
@@ -161,7 +142,6 @@ struct Engine::Impl {
 
     EngineOptions opt;
     std::shared_ptr<EventQueue> out;
-    std::shared_ptr<Link> link;
     std::optional<EngineLock> lock;
     std::unique_ptr<Database> db;
     EngineIo io;  // before everything bound to it
@@ -187,8 +167,6 @@ struct Engine::Impl {
     std::int64_t last_prune = 0;
     std::int64_t today = 0;  // local midnight the counters belong to
     std::string published_next;
-    std::map<std::uint64_t, PendingPrompt> prompts;
-    std::uint64_t next_prompt = 1;
     std::map<std::int64_t, std::unique_ptr<IdleWatch>> idles;
 };
 
@@ -228,10 +206,6 @@ void Engine::Impl::main() {
     // commit, so an abandoned pass at worst leaves delivered mail remote;
     // what the office server accepted is committed below.
     const int abandoned = sched.running_count();
-    {
-        std::lock_guard l(link->mu);
-        link->io = nullptr;
-    }
     idles.clear();
     io.shutdown();
     runner->flush();
@@ -321,7 +295,6 @@ void Engine::Impl::reload_config(bool initial) {
         for (auto id : changed) {
             // An edit starts the account over (white until checked), like the scheduler does.
             if (!initial) info[id].status = Status{};
-            info[id].prompted.clear();
             emit_account(id);
         }
         for (std::size_t i = 0; i < removed.size(); ++i) {
@@ -532,19 +505,6 @@ void Engine::Impl::on_pass_done(std::int64_t id, const Account& acc, std::int64_
         i.delivered_today += r.delivered;
         i.refused_today += r.refused;
         i.skipped_today += r.skipped;
-        if (!r.outcome.ok() && r.outcome.error().code == Errc::CertUntrusted) {
-            if (auto fp = net::fingerprint_in(r.outcome.error().detail); fp && !i.prompted.count(*fp)) {
-                i.prompted.insert(*fp);
-                Prompt p;
-                p.id = next_prompt++;
-                p.account_id = r.office_failed ? 0 : id;
-                p.account = r.office_failed ? std::string{} : acc.name;
-                p.sha256 = *fp;
-                p.detail = r.outcome.error().detail;
-                prompts[p.id] = PendingPrompt{p, r.office_failed};
-                out->push(std::move(p));
-            }
-        }
     }
     out->push(Progress{id, acc.name, r.delivered + r.refused + r.skipped + r.retrying, r.listed, true});
     if (const auto o = office_status(std::vector<PassReport>{r}); o.colour != Colour::White && !(o == office_state)) {
@@ -595,25 +555,11 @@ void Engine::Impl::start_test(RequestId req, Account account, std::optional<Offi
     // No password given for an OAuth2 account: the thread gets a current
     // access token from the store (and the provider) itself.
     SecretStore* store = opt.secrets.get();
-    std::thread([self = this, out = out, link = link, req, account = std::move(account), off = std::move(off),
+    std::thread([out = out, req, account = std::move(account), off = std::move(off),
                  password = std::move(password), is_office, ro, store] {
         Diagnosis d = is_office   ? ::mailporter::test_signed_in_office(*store, *off, password, ro)
                       : password ? ::mailporter::test_account(account, *password, ro)
                                  : ::mailporter::test_signed_in_account(*store, account, ro);
-        if (d.certificate_sha256 && !d.ok() && (is_office || account.id != 0)) {
-            // The question goes through the engine thread, which keeps the
-            // pending prompts; a stopped engine asks nothing.
-            link->post([self, fp = *d.certificate_sha256, account, is_office] {
-                Prompt p;
-                p.id = self->next_prompt++;
-                p.account_id = is_office ? 0 : account.id;
-                p.account = is_office ? std::string{} : account.name;
-                p.sha256 = fp;
-                p.detail = "the certificate is not trusted (SHA-256 " + fp + ")";
-                self->prompts[p.id] = PendingPrompt{p, is_office};
-                self->out->push(std::move(p));
-            });
-        }
         out->push(TestResult{req, is_office ? 0 : account.id, is_office, std::move(d)});
     }).detach();
 }
@@ -637,10 +583,6 @@ Result<std::unique_ptr<Engine>> Engine::start(EngineOptions options) {
     auto db = Database::open(file);
     if (!db) return std::move(db).error();
     impl->db = std::move(*db);
-    {
-        std::lock_guard l(impl->link->mu);
-        impl->link->io = &impl->io;
-    }
     Impl* p = impl.get();
     p->thread = std::thread([p] { p->main(); });
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
@@ -843,31 +785,6 @@ RequestId Engine::query_history(HistoryQuery query) {
         p->out->push(std::move(res));
     });
     return req;
-}
-
-void Engine::answer_prompt(std::uint64_t prompt_id, bool accept) {
-    impl_->post([p = impl_.get(), prompt_id, accept] {
-        auto it = p->prompts.find(prompt_id);
-        if (it == p->prompts.end()) return;
-        const PendingPrompt pending = it->second;
-        p->prompts.erase(it);
-        if (!accept) return;
-        if (pending.office) {
-            if (!p->office) return;
-            OfficeServer s = *p->office;
-            s.tls.pinned_sha256 = pending.prompt.sha256;
-            (void)p->db->set_office_server(s);
-            p->log(LogLevel::Info, {}, "office server certificate trusted: SHA-256 " + pending.prompt.sha256);
-        } else {
-            const Account* a = p->account(pending.prompt.account_id);
-            if (!a) return;
-            Account edited = *a;
-            edited.tls.pinned_sha256 = pending.prompt.sha256;
-            (void)p->db->update_account(edited);
-            p->log(LogLevel::Info, edited.name, "certificate trusted: SHA-256 " + pending.prompt.sha256);
-        }
-        p->reload_config(false);  // an edited account is due at once
-    });
 }
 
 void Engine::stop() {

@@ -51,6 +51,7 @@ Status from_account_error(const Error& e) {
         case Errc::TlsInjection:
         case Errc::LegacyTlsRefused: return red(StatusCode::TlsFailed);
         case Errc::CertUntrusted: return red(StatusCode::CertUntrusted);
+        case Errc::CertChanged: return red(StatusCode::CertChanged);
         case Errc::TlsNotOffered: return red(StatusCode::TlsNotOffered);
         case Errc::AuthFailed:
         case Errc::AuthUnsupported: return red(StatusCode::AuthFailed);
@@ -120,6 +121,7 @@ std::string_view to_string(StatusCode code) {
         case StatusCode::Timeout: return "timeout";
         case StatusCode::TlsFailed: return "tls-failed";
         case StatusCode::CertUntrusted: return "cert-untrusted";
+        case StatusCode::CertChanged: return "cert-changed";
         case StatusCode::TlsNotOffered: return "tls-not-offered";
         case StatusCode::AuthFailed: return "auth-failed";
         case StatusCode::SignInNeeded: return "sign-in-needed";
@@ -174,6 +176,9 @@ std::string Status::sentence() const {
         case StatusCode::CertUntrusted:
             return "The server's certificate is not trusted. If it is your provider's server, pin its "
                    "fingerprint in the account settings.";
+        case StatusCode::CertChanged:
+            return "The server's certificate changed since you trusted it, and nothing else vouches for the new "
+                   "one. Trust it in the account settings only if your provider announced the change.";
         case StatusCode::TlsNotOffered:
             return "The server does not offer the required STARTTLS. Use implicit TLS on the secure port, or ask "
                    "the provider.";

@@ -70,6 +70,37 @@ std::string name_text(const X509_NAME* n) {
     return s;
 }
 
+std::string hex_of(const unsigned char* md, unsigned len) {
+    static const char* hex = "0123456789abcdef";
+    std::string s;
+    for (unsigned i = 0; i < len; ++i) {
+        s.push_back(hex[md[i] >> 4]);
+        s.push_back(hex[md[i] & 15]);
+    }
+    return s;
+}
+
+std::string certificate_sha256(X509* cert) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1) return {};
+    return hex_of(md.data(), len);
+}
+
+// SHA-256 of the DER SubjectPublicKeyInfo: what an HPKP pin hashes (RFC 7469
+// §2.4), so `openssl x509 -pubkey | openssl pkey -pubin -outform der |
+// sha256sum` gives the same digits.
+std::string public_key_sha256(X509* cert) {
+    unsigned char* der = nullptr;
+    const int der_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+    if (der_len <= 0) return {};
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    const bool ok = EVP_Digest(der, static_cast<std::size_t>(der_len), md.data(), &len, EVP_sha256(), nullptr) == 1;
+    OPENSSL_free(der);
+    return ok ? hex_of(md.data(), len) : std::string{};
+}
+
 bool is_ip_literal(const std::string& host) {
     error_code ec;
     asio::ip::make_address(host, ec);
@@ -329,6 +360,7 @@ awaitable<Result<void>> Stream::handshake() {
     // Sessions are only resumed with the same server name, port and trust
     // settings.
     const std::string session_key = host_ + ":" + std::to_string(port_) + "|" + tls_.pinned_sha256 + "|" +
+                                    tls_.pinned_key_sha256 + "|" +
                                     (tls_.allow_legacy_tls ? "legacy" : "modern");
     cache.prepare(ssl_handle, session_key);
     if (is_ip_literal(host_)) {
@@ -373,15 +405,8 @@ awaitable<Result<void>> Stream::handshake() {
         info.issuer = name_text(X509_get_issuer_name(cert));
         info.not_before = asn1_time_text(X509_get0_notBefore(cert));
         info.not_after = asn1_time_text(X509_get0_notAfter(cert));
-        std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-        unsigned int md_len = 0;
-        if (X509_digest(cert, EVP_sha256(), md.data(), &md_len) == 1) {
-            static const char* hex = "0123456789abcdef";
-            for (unsigned i = 0; i < md_len; ++i) {
-                info.sha256.push_back(hex[md[i] >> 4]);
-                info.sha256.push_back(hex[md[i] & 15]);
-            }
-        }
+        info.sha256 = certificate_sha256(cert);
+        info.key_sha256 = public_key_sha256(cert);
         X509_free(cert);
     } else {
         cert_ = info;
@@ -393,7 +418,8 @@ awaitable<Result<void>> Stream::handshake() {
     const long vr = SSL_get_verify_result(ssl_handle);
     info.chain_verified = (vr == X509_V_OK);
     if (!info.chain_verified) info.verify_error = X509_verify_cert_error_string(vr);
-    info.pinned = !tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256;
+    info.pinned = (!tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256) ||
+                  (!tls_.pinned_key_sha256.empty() && !info.key_sha256.empty() && tls_.pinned_key_sha256 == info.key_sha256);
     if (auto distrusted = system_distrusted(ssl_handle)) {
         info.chain_verified = info.pinned = false;
         info.verify_error = "Windows distrusts " + *distrusted + ": it is in the Disallowed certificate store";
@@ -402,7 +428,8 @@ awaitable<Result<void>> Stream::handshake() {
     if (!info.chain_verified && !info.pinned) {
         cache.forget(session_key);
         close();
-        co_return make_error(Errc::CertUntrusted, describe_untrusted(info), ErrorScope::Account, Retry::Never);
+        co_return make_error(tls_.pinned() ? Errc::CertChanged : Errc::CertUntrusted, describe_untrusted(info, tls_),
+                             ErrorScope::Account, Retry::Never);
     }
     co_return Result<void>{};
 }
@@ -509,20 +536,43 @@ awaitable<Result<void>> Stream::write(std::string_view data) {
     co_return Result<void>{};
 }
 
-std::optional<std::string> fingerprint_in(std::string_view error_detail) {
-    const auto at = error_detail.find("fingerprint: ");
+namespace {
+
+std::optional<std::string> hex_after(std::string_view text, std::string_view label) {
+    const auto at = text.find(label);
     if (at == std::string_view::npos) return std::nullopt;
-    const auto hex = error_detail.substr(at + 13, 64);
+    const auto hex = text.substr(at + label.size(), 64);
     if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
     return std::string(hex);
 }
 
-std::string describe_untrusted(const CertInfo& c) {
-    std::string s = "the server's certificate is not trusted (" +
-                    (c.verify_error.empty() ? std::string("unknown reason") : c.verify_error) + "); subject: " +
-                    c.subject + "; issuer: " + c.issuer + "; valid " + c.not_before + " to " + c.not_after +
-                    "; SHA-256 fingerprint: " + c.sha256;
-    return s;
+}  // namespace
+
+std::optional<std::string> fingerprint_in(std::string_view error_detail) {
+    return hex_after(error_detail, "SHA-256 fingerprint: ");
+}
+
+std::optional<std::string> key_fingerprint_in(std::string_view error_detail) {
+    return hex_after(error_detail, "public key SHA-256: ");
+}
+
+std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls) {
+    const std::string why = c.verify_error.empty() ? std::string("unknown reason") : c.verify_error;
+    const std::string presented = "subject: " + c.subject + "; issuer: " + c.issuer + "; valid " + c.not_before +
+                                  " to " + c.not_after + "; SHA-256 fingerprint: " + c.sha256 +
+                                  "; public key SHA-256: " + c.key_sha256;
+    if (!tls.pinned()) return "the server's certificate is not trusted (" + why + "); " + presented;
+    // A pinned account: no question from a background pass, the facts.
+    std::string trusted;
+    if (!tls.pinned_sha256.empty()) trusted = "certificate " + tls.pinned_sha256;
+    if (!tls.pinned_key_sha256.empty())
+        trusted += (trusted.empty() ? "" : ", ") + std::string("public key ") + tls.pinned_key_sha256;
+    std::string key;
+    if (!tls.pinned_key_sha256.empty())
+        key = "it has a NEW public key, as a renewal with a new key or a man in the middle would; ";
+    return "the server's certificate changed since it was trusted (trusted: " + trusted + "); " + key +
+           "the new one is not trusted by this computer either (" + why + "); " + presented +
+           ". Trust it in the account's settings only if the provider announced the change";
 }
 
 }  // namespace mailporter::net

@@ -49,8 +49,9 @@ struct CertInfo {
     std::string not_before;
     std::string not_after;
     std::string sha256;        // 64 lower-case hex digits
+    std::string key_sha256;    // SHA-256 of its SubjectPublicKeyInfo (the public key pin)
     bool chain_verified = false;  // system trust + host name
-    bool pinned = false;          // accepted because sha256 matched the pin
+    bool pinned = false;          // accepted because sha256 or key_sha256 matched a pin
     std::string verify_error;     // why the chain did not verify
     bool resumed = false;         // an earlier session was resumed (no full handshake)
 };
@@ -137,11 +138,15 @@ private:
     std::optional<Budget> budget_;
 };
 
-// Builds the error for an untrusted certificate, naming the fingerprint so a
-// user can pin it.
-std::string describe_untrusted(const CertInfo& c);
-// The SHA-256 fingerprint an untrusted-certificate error (describe_untrusted)
-// names, so a front-end can offer to pin it; nullopt when there is none.
+// Builds the error for an untrusted certificate, naming the fingerprint and
+// the public key's so a user can pin them. With a pin in `tls` it is the
+// text of a changed certificate: what was trusted, what came, whether the
+// key is new.
+std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls = {});
+// The SHA-256 fingerprints an untrusted-certificate error (describe_untrusted)
+// names (the certificate's, its public key's), so a front-end can offer to
+// pin them; nullopt when there is none.
 std::optional<std::string> fingerprint_in(std::string_view error_detail);
+std::optional<std::string> key_fingerprint_in(std::string_view error_detail);
 
 }  // namespace mailporter::net

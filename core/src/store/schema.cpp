@@ -177,6 +177,12 @@ CREATE TABLE box_state (
 ALTER TABLE accounts ADD COLUMN oauth TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN oauth TEXT NOT NULL DEFAULT '';
 )sql"},
+    // The pinned certificate's public key (SHA-256 of its SubjectPublicKeyInfo)
+    // beside its fingerprint: a renewal that keeps the key keeps working.
+    {7, R"sql(
+ALTER TABLE accounts ADD COLUMN tls_pin_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE office_server ADD COLUMN tls_pin_key TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 int user_version(SQLite::Database& db) {

@@ -47,6 +47,7 @@ TEST_CASE("colours and codes print as stable strings", "[status]") {
     CHECK(to_string(StatusCode::NotChecked) == "not-checked");
     CHECK(to_string(StatusCode::OfficeRefusedSome) == "office-refused-some");
     CHECK(to_string(StatusCode::CertUntrusted) == "cert-untrusted");
+    CHECK(to_string(StatusCode::CertChanged) == "cert-changed");
     // Every code has its own string and a sentence.
     std::vector<std::string_view> seen;
     for (int i = 0; i <= static_cast<int>(StatusCode::Internal); ++i) {
@@ -77,6 +78,7 @@ TEST_CASE("an error that stopped the pass decides colour and code", "[status]") 
         {Errc::LegacyTlsRefused, Colour::Red, StatusCode::TlsFailed},
         {Errc::TlsInjection, Colour::Red, StatusCode::TlsFailed},
         {Errc::CertUntrusted, Colour::Red, StatusCode::CertUntrusted},
+        {Errc::CertChanged, Colour::Red, StatusCode::CertChanged},
         {Errc::TlsNotOffered, Colour::Red, StatusCode::TlsNotOffered},
         {Errc::AuthFailed, Colour::Red, StatusCode::AuthFailed},
         {Errc::AuthUnsupported, Colour::Red, StatusCode::AuthFailed},
@@ -105,6 +107,7 @@ TEST_CASE("sentences say what to do", "[status]") {
     CHECK_THAT(account_status(failed(Errc::ConnectRefused)).sentence(), Catch::Contains("firewall"));
     CHECK_THAT(account_status(failed(Errc::ConnectFailed)).sentence(), Catch::Contains("port"));
     CHECK_THAT(account_status(failed(Errc::CertUntrusted)).sentence(), Catch::Contains("pin its fingerprint"));
+    CHECK_THAT(account_status(failed(Errc::CertChanged)).sentence(), Catch::Contains("changed since you trusted it"));
 }
 
 TEST_CASE("the office server's failure is red office codes", "[status]") {
