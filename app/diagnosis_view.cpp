@@ -63,6 +63,10 @@ void DiagnosisView::show_detail(const std::string& text) {
     if (!offered_sha256_.empty())
         if (const auto at = shown.find("; SHA-256 fingerprint: " + offered_sha256_); at != std::string::npos)
             shown.erase(at, 23 + offered_sha256_.size());
+    // The public key's digits are pinned with the fingerprint, never compared by eye.
+    static const std::string key_label = "; public key SHA-256: ";
+    if (const auto at = shown.find(key_label); at != std::string::npos)
+        shown.erase(at, std::min(shown.size() - at, key_label.size() + 64));
     detail_->SetLabel(u8(shown));
     detail_->Wrap(GetClientSize().x > 100 ? GetClientSize().x - FromDIP(10) : FromDIP(540));
     Layout();

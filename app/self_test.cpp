@@ -385,6 +385,9 @@ void SelfTest::build_wizard() {
             say("pinned: " + pinned);
             check(!pinned.empty() && (selfsigned_sha.empty() || pinned == selfsigned_sha),
                   "the fingerprint is pinned in the account's TLS settings");
+            const std::string key = wizard()->account().tls.pinned_key_sha256;
+            say("pinned key: " + key);
+            check(key.size() == 64 && key != pinned, "its public key is pinned with it (renewals that keep it work)");
         });
         final_account.port = static_cast<std::uint16_t>(selfsigned_port);
         final_account.tls.mode = TlsMode::Implicit;
