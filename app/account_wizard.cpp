@@ -209,7 +209,7 @@ ServerPage::ServerPage(AccountWizard& wizard) : WizardPageBase(wizard, _("Remote
     // Ticking "trust" is the answer to the test's question: test again with
     // the pinned fingerprint, so the user sees it now works.
     diagnosis_->on_trust_changed([this] {
-        if (diagnosis_->trusted_fingerprint()) test_login();
+        if (diagnosis_->trusts_certificate()) test_login();
         revalidate();
     });
 }
@@ -248,7 +248,7 @@ void ServerPage::fill(const Account& a, const std::string& password) {
     signin_->fill(a.oauth, wizard_.input().existing.has_value() && wizard_.input().existing->uses_oauth());
     password_label_->Show(!a.uses_oauth());
     password_->Show(!a.uses_oauth());
-    diagnosis_->set_trusted_fingerprint(a.tls.pinned_sha256, a.tls.pinned_key_sha256);
+    diagnosis_->set_trusted_pin(a.tls);
     Layout();
     revalidate();
 }
@@ -282,8 +282,7 @@ void ServerPage::collect(Account& a) const {
     a.host = trimmed(host_->GetValue());
     a.port = static_cast<std::uint16_t>(port_->GetValue());
     a.tls.mode = tls();
-    a.tls.pinned_sha256 = diagnosis_->trusted_fingerprint().value_or("");
-    a.tls.pinned_key_sha256 = diagnosis_->trusted_key().value_or("");
+    diagnosis_->apply_trust(a.tls);
     a.user = trimmed(user_->GetValue());
     a.oauth = signin_->settings();
 }

@@ -60,9 +60,9 @@ DiagnosisView::DiagnosisView(wxWindow* parent, bool office) : wxPanel(parent), o
 void DiagnosisView::show_detail(const std::string& text) {
     std::string shown = text;
     // The fingerprint has its own box below: not twice.
-    if (!offered_sha256_.empty())
-        if (const auto at = shown.find("; SHA-256 fingerprint: " + offered_sha256_); at != std::string::npos)
-            shown.erase(at, 23 + offered_sha256_.size());
+    if (!offered_.sha256.empty())
+        if (const auto at = shown.find("; SHA-256 fingerprint: " + offered_.sha256); at != std::string::npos)
+            shown.erase(at, 23 + offered_.sha256.size());
     // The public key's digits are pinned with the fingerprint, never compared by eye.
     static const std::string key_label = "; public key SHA-256: ";
     if (const auto at = shown.find(key_label); at != std::string::npos)
@@ -108,13 +108,13 @@ void DiagnosisView::show(const Diagnosis& d) {
         steps_->SetItem(row, 1, u8(s.detail));
     }
     // An untrusted certificate: offer to trust exactly this one.
-    const auto fingerprint = untrusted_fingerprint(d);
-    const bool offer = fingerprint.has_value();
-    if (offer && offered_sha256_ != *fingerprint) {
-        offered_sha256_ = *fingerprint;
-        trust_->SetValue(false);
-    }
-    if (offer) offered_key_ = untrusted_key(d).value_or("");
+    const auto certificate = untrusted_certificate(d);
+    const bool offer = certificate.has_value();
+    if (offer && offered_.sha256 != certificate->sha256) trust_->SetValue(false);
+    if (offer) offered_ = *certificate;
+    // A pin that worked: what the handshake saw completes it (a pin made
+    // before keys were pinned gains its key and what the certificate says).
+    if (!offer && d.certificate && d.certificate->sha256 == offered_.sha256) offered_ = *d.certificate;
     detail_->SetLabel(wxString());
     for (const auto& s : d.steps)
         if (!s.ok) {
@@ -142,7 +142,7 @@ void DiagnosisView::show(const Diagnosis& d) {
     sentence_->SetLabel(sentence_text_);
     sentence_->Wrap(GetClientSize().x > 100 ? GetClientSize().x - FromDIP(30) : FromDIP(520));
     if (offer || trust_->GetValue()) {
-        fingerprint_->SetValue(format_fingerprint(offered_sha256_));
+        fingerprint_->SetValue(format_fingerprint(offered_.sha256));
         fingerprint_label_->Show();
         fingerprint_->Show();
         trust_->Show();
@@ -154,7 +154,7 @@ void DiagnosisView::show(const Diagnosis& d) {
 wxString DiagnosisView::sentence() const { return sentence_text_; }
 
 void DiagnosisView::reserve_space(bool on) {
-    const bool offered = on || !offered_sha256_.empty();
+    const bool offered = on || !offered_.sha256.empty();
     fingerprint_label_->Show(offered);
     fingerprint_->Show(offered);
     trust_->Show(offered);
@@ -171,22 +171,22 @@ void DiagnosisView::reserve_space(bool on) {
     Layout();
 }
 
-std::optional<std::string> DiagnosisView::trusted_fingerprint() const {
-    if (trust_->GetValue() && !offered_sha256_.empty()) return offered_sha256_;
-    return std::nullopt;
+bool DiagnosisView::trusts_certificate() const { return trust_->GetValue() && !offered_.sha256.empty(); }
+
+void DiagnosisView::apply_trust(TlsSettings& tls) const {
+    if (trusts_certificate()) {
+        offered_.pin_into(tls);
+    } else {
+        const ServerCertificate none;
+        none.pin_into(tls);
+    }
 }
 
-std::optional<std::string> DiagnosisView::trusted_key() const {
-    if (trust_->GetValue() && !offered_sha256_.empty() && !offered_key_.empty()) return offered_key_;
-    return std::nullopt;
-}
-
-void DiagnosisView::set_trusted_fingerprint(const std::string& sha256, const std::string& key_sha256) {
-    if (sha256.empty()) return;
-    offered_sha256_ = sha256;
-    offered_key_ = key_sha256;
+void DiagnosisView::set_trusted_pin(const TlsSettings& tls) {
+    if (tls.pinned_sha256.empty()) return;
+    offered_ = ServerCertificate{tls.pinned_sha256, tls.pinned_key_sha256, tls.pinned_issuer, tls.pinned_not_after};
     trust_->SetValue(true);
-    fingerprint_->SetValue(format_fingerprint(sha256));
+    fingerprint_->SetValue(format_fingerprint(offered_.sha256));
     fingerprint_label_->Show();
     fingerprint_->Show();
     trust_->Show();

@@ -37,12 +37,14 @@ public:
     // The sentence shown above the steps (tests read it).
     wxString sentence() const;
 
-    // The fingerprint the user chose to trust, if any, and its public key's
-    // (pinned with it, so a renewal that keeps the key keeps working). Pre-set
-    // them when the account already pins one.
-    std::optional<std::string> trusted_fingerprint() const;
-    std::optional<std::string> trusted_key() const;
-    void set_trusted_fingerprint(const std::string& sha256, const std::string& key_sha256 = {});
+    // Whether the user chose to trust the offered certificate. Pre-set it
+    // from an account that already pins one.
+    bool trusts_certificate() const;
+    void set_trusted_pin(const TlsSettings& tls);
+    // Writes the trust decision into `tls`: the trusted certificate pinned
+    // with its public key (a renewal that keeps the key keeps working) and
+    // what it says, or no pin at all.
+    void apply_trust(TlsSettings& tls) const;
     void set_trusted(bool trusted);  // ticks the box (tests, like a click)
     // On: shows everything a result can show (the trust rows, a long
     // detail) so that a dialog can size itself for it; off: as before.
@@ -63,8 +65,7 @@ private:
     std::optional<Diagnosis> result_;
     wxString sentence_text_;  // the sentence before wrapping
     bool office_ = false;
-    std::string offered_sha256_;  // the fingerprint the trust box is about
-    std::string offered_key_;     // its public key's SHA-256 (may be empty)
+    ServerCertificate offered_;  // the certificate the trust box is about (sha256 empty: none)
     bool running_ = false;
     std::function<void()> trust_changed_;
 };

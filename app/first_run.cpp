@@ -299,14 +299,14 @@ void MailboxStep::show_found() {
             Bad);
         return;
     }
-    if (c.certificate_sha256) {
+    if (c.certificate) {
         say(found_,
             text + "\n" +
                 _("Its certificate is not trusted by this computer. Trust it only if the provider "
                   "confirms this fingerprint:"),
             Warn);
         // 32 pairs on two lines of 16: the whole fingerprint fits the page.
-        const wxString fp = format_fingerprint(*c.certificate_sha256);
+        const wxString fp = format_fingerprint(c.certificate->sha256);
         fingerprint_->SetLabel(fp.size() > 48 ? fp.Left(47) + "\n" + fp.Mid(48) : fp);
         fingerprint_->Show();
         trust_->Show();
@@ -323,14 +323,13 @@ void MailboxStep::show_found() {
 
 void MailboxStep::set_trusted(bool trusted) {
     trust_->SetValue(trusted);
-    if (!trusted || !detection_ || !detection_->best || !detection_->best->certificate_sha256) {
+    if (!trusted || !detection_ || !detection_->best || !detection_->best->certificate) {
         revalidate();
         return;
     }
     // Trusted: the login with the pinned fingerprint decides.
     Account a = account_from(*detection_->best);
-    a.tls.pinned_sha256 = *detection_->best->certificate_sha256;
-    a.tls.pinned_key_sha256 = detection_->best->certificate_key_sha256.value_or("");
+    detection_->best->certificate->pin_into(a.tls);
     if (a.user.empty() && !detection_->best->usernames.empty()) a.user = detection_->best->usernames.front();
     detecting_ = true;
     busy_->Show();
@@ -403,10 +402,8 @@ Account MailboxStep::account() const {
     Account a;
     if (detection_ && detection_->best) a = account_from(*detection_->best);
     // Pinned only when the user ticked "trust" for exactly this certificate.
-    const bool trusted =
-        detection_ && detection_->best && detection_->best->certificate_sha256 && trust_->GetValue();
-    a.tls.pinned_sha256 = trusted ? *detection_->best->certificate_sha256 : std::string();
-    a.tls.pinned_key_sha256 = trusted ? detection_->best->certificate_key_sha256.value_or("") : std::string();
+    const bool trusted = detection_ && detection_->best && detection_->best->certificate && trust_->GetValue();
+    (trusted ? *detection_->best->certificate : ServerCertificate{}).pin_into(a.tls);
     const std::string address = trimmed(address_->GetValue());
     a.name = account_name(address, assistant_.taken_names());
     a.deliver_to = trimmed(deliver_to_->GetValue());
@@ -432,7 +429,7 @@ wxString MailboxStep::problem() const {
     if (!detection_->best) return _("No settings were found: enter them by hand.");
     const auto& best = *detection_->best;
     if (best.needs_oauth) return _("This mailbox needs a browser sign-in (OAuth2), not available yet.");
-    if (best.certificate_sha256 && !trust_->GetValue())
+    if (best.certificate && !trust_->GetValue())
         return _("Decide about the certificate: trust it only if the provider confirms its fingerprint.");
     if (!best.logged_in) return _("The login did not work: check the password.");
     const std::string to = trimmed(deliver_to_->GetValue());

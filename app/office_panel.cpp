@@ -110,7 +110,7 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
     });
     test_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { test(); });
     diagnosis_->on_trust_changed([this] {
-        if (diagnosis_->trusted_fingerprint()) test();
+        if (diagnosis_->trusts_certificate()) test();
         revalidate();
     });
 
@@ -170,7 +170,7 @@ void OfficePanel::fill(const OfficeServer& s, const std::string& password) {
     signin_->fill(s.oauth, s.uses_oauth() && !password.empty());
     show_login_fields();
     helo_->ChangeValue(u8(s.helo_name));
-    diagnosis_->set_trusted_fingerprint(s.tls.pinned_sha256, s.tls.pinned_key_sha256);
+    diagnosis_->set_trusted_pin(s.tls);
     revalidate();
 }
 
@@ -179,8 +179,7 @@ OfficeServer OfficePanel::server() const {
     s.host = trimmed(host_->GetValue());
     s.port = static_cast<std::uint16_t>(port_->GetValue());
     s.tls.mode = tls();
-    s.tls.pinned_sha256 = diagnosis_->trusted_fingerprint().value_or("");
-    s.tls.pinned_key_sha256 = diagnosis_->trusted_key().value_or("");
+    diagnosis_->apply_trust(s.tls);
     s.user = login_->GetValue() ? trimmed(user_->GetValue()) : std::string();
     if (login_->GetValue()) s.oauth = signin_->settings();
     s.helo_name = trimmed(helo_->GetValue());

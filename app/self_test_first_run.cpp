@@ -83,7 +83,7 @@ void SelfTest::build_first_run() {
             auto& m = assistant()->mailbox();
             say("untrusted: \"" + to_u8(m.found_text()) + "\"");
             const auto& d = m.detection();
-            check(d && d->best && d->best->certificate_sha256 && *d->best->certificate_sha256 == selfsigned_sha,
+            check(d && d->best && d->best->certificate && d->best->certificate->sha256 == selfsigned_sha,
                   "autodetect reports the server's own fingerprint");
             check(!m.problem().empty() && !assistant()->FindWindow(wxID_FORWARD)->IsEnabled(),
                   "nothing goes on before the certificate is trusted: \"" + to_u8(m.problem()) + "\"");

@@ -152,27 +152,22 @@ StatusCode diagnosis_code(const Diagnosis& d) {
     return d.steps.empty() ? StatusCode::Internal : StatusCode::Ok;
 }
 
-std::optional<std::string> untrusted_fingerprint(const Diagnosis& d) {
+std::optional<ServerCertificate> untrusted_certificate(const Diagnosis& d) {
     for (const auto& s : d.steps) {
         if (s.ok || s.name != "tls" || s.detail.find("not trusted") == std::string::npos) continue;
-        if (d.certificate_sha256) return d.certificate_sha256;
-        static const std::string marker = "SHA-256 fingerprint: ";
-        const auto at = s.detail.find(marker);
-        if (at == std::string::npos) return std::nullopt;
-        auto fp = normalise_fingerprint(s.detail.substr(at + marker.size(), 64));
-        if (fp) return *fp;
-    }
-    return std::nullopt;
-}
-
-std::optional<std::string> untrusted_key(const Diagnosis& d) {
-    for (const auto& s : d.steps) {
-        if (s.ok || s.name != "tls" || s.detail.find("not trusted") == std::string::npos) continue;
-        if (d.certificate_key_sha256 && !d.certificate_key_sha256->empty()) return d.certificate_key_sha256;
-        static const std::string marker = "public key SHA-256: ";
-        const auto at = s.detail.find(marker);
-        if (at == std::string::npos) return std::nullopt;
-        if (auto fp = normalise_fingerprint(s.detail.substr(at + marker.size(), 64))) return *fp;
+        if (d.certificate && !d.certificate->sha256.empty()) return d.certificate;
+        // Named only in the step's words: the digits, not what it says.
+        const auto hex_after = [&s](const std::string& marker) -> std::string {
+            const auto at = s.detail.find(marker);
+            if (at == std::string::npos) return {};
+            auto fp = normalise_fingerprint(s.detail.substr(at + marker.size(), 64));
+            return fp ? *fp : std::string();
+        };
+        ServerCertificate c;
+        c.sha256 = hex_after("SHA-256 fingerprint: ");
+        c.key_sha256 = hex_after("public key SHA-256: ");
+        if (c.sha256.empty()) return std::nullopt;
+        return c;
     }
     return std::nullopt;
 }

@@ -29,12 +29,10 @@ wxString step_title(const std::string& step);
 // The status code that explains a failed diagnosis (its first failed step),
 // so the wizard shows the same sentence the status window would.
 StatusCode diagnosis_code(const Diagnosis& d);
-// The SHA-256 fingerprint of a certificate the test refused as untrusted:
-// Diagnosis::certificate_sha256, or else the one the failed TLS step names
+// The certificate the test refused as untrusted (or changed):
+// Diagnosis::certificate, or else the fingerprints the failed TLS step names
 // (the engine does not always fill the field when verification fails).
-std::optional<std::string> untrusted_fingerprint(const Diagnosis& d);
-// Its public key's SHA-256, the same way.
-std::optional<std::string> untrusted_key(const Diagnosis& d);
+std::optional<ServerCertificate> untrusted_certificate(const Diagnosis& d);
 // Whether the mailbox step says the server cannot keep mail (no UIDL).
 bool diagnosis_says_no_uidl(const Diagnosis& d);
 

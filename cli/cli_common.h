@@ -215,11 +215,12 @@ struct Context {
 inline void print_diagnosis(const mp::Diagnosis& d, const std::string& edit) {
     for (const auto& s : d.steps) std::cout << (s.ok ? "  ok    " : "  FAIL  ") << s.name << ": " << s.detail << "\n";
     const bool untrusted = std::any_of(d.steps.begin(), d.steps.end(), [](const auto& s) { return !s.ok && s.name == "tls"; });
-    if (untrusted && d.certificate_sha256) {
+    if (untrusted && d.certificate) {
         std::cout << "  to trust exactly this certificate: mailporter-cli " << edit << " --trust-fingerprint "
-                  << *d.certificate_sha256;
-        if (d.certificate_key_sha256 && !d.certificate_key_sha256->empty())
-            std::cout << "\n  (and its renewals that keep the key: add --trust-key " << *d.certificate_key_sha256 << ")";
+                  << d.certificate->sha256;
+        if (!d.certificate->key_sha256.empty())
+            std::cout << "\n  (and its renewals that keep the key: add --trust-key " << d.certificate->key_sha256
+                      << ")";
         std::cout << "\n";
     }
     std::cout << (d.ok() ? "result: ok\n" : "result: failed\n");

@@ -63,10 +63,10 @@ void print_detection(const Detection& d, std::ostream& out) {
             : b.usernames.empty() ? std::string("?")
                                   : b.usernames.front())
         << "\n      from " << b.source << "\n";
-    if (b.certificate_sha256 && !b.logged_in)
-        out << "      its certificate is not trusted; SHA-256 " << *b.certificate_sha256
+    if (b.certificate && !b.logged_in)
+        out << "      its certificate is not trusted; SHA-256 " << b.certificate->sha256
             << "\n      if this is certainly your provider's server, add the account with --trust-fingerprint "
-            << *b.certificate_sha256 << "\n";
+            << b.certificate->sha256 << "\n";
     if (b.needs_oauth && !b.logged_in)
         out << "      this provider wants OAuth2 sign-in: add the account with --auth oauth2 --provider "
             << oauth_provider_for(b.host) << "\n";
@@ -89,10 +89,10 @@ Detected account_for_add(const Detection& d, const std::string& trusted_fingerpr
         return r;
     }
     const auto& b = *d.best;
-    if (b.certificate_sha256 && *b.certificate_sha256 != trusted_fingerprint) {
+    if (b.certificate && b.certificate->sha256 != trusted_fingerprint) {
         r.why_not = "the certificate of " + b.host + ":" + std::to_string(b.port) + " (" + b.source +
                     ") is not trusted. If this is certainly your provider's server, rerun with --trust-fingerprint " +
-                    *b.certificate_sha256;
+                    b.certificate->sha256;
         return r;
     }
     if (b.needs_oauth && !b.logged_in && !oauth) {

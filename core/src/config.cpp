@@ -132,6 +132,30 @@ Result<void> validate_host_port(std::string_view what, const std::string& host, 
 }
 }  // namespace
 
+void ServerCertificate::pin_into(TlsSettings& tls) const {
+    tls.pinned_sha256 = sha256;
+    tls.pinned_key_sha256 = key_sha256;
+    tls.pinned_issuer = issuer;
+    tls.pinned_not_after = not_after;
+}
+
+namespace {
+
+// The pins are hex digests; what the trusted certificate said is shown in
+// status texts and logs, so it is one line of printable text.
+Result<void> validate_pin(const TlsSettings& t) {
+    for (const std::string* pin : {&t.pinned_sha256, &t.pinned_key_sha256})
+        if (!pin->empty())
+            if (auto f = normalise_fingerprint(*pin); !f) return f.error();
+    for (const std::string* said : {&t.pinned_issuer, &t.pinned_not_after})
+        if (said->size() > 1024 ||
+            std::any_of(said->begin(), said->end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+            return invalid("what the trusted certificate said is not one line of text");
+    return {};
+}
+
+}  // namespace
+
 Result<void> validate(const Account& a) {
     if (a.name.empty() || a.name.size() > 64)
         return invalid("the account name must be 1 to 64 characters");
@@ -181,9 +205,7 @@ Result<void> validate(const Account& a) {
     if (a.max_size_bytes < 0) return invalid("account " + a.name + ": max message size cannot be negative");
     if (a.interval_minutes < 0 || a.interval_minutes > 24 * 60)
         return invalid("account " + a.name + ": the interval must be from 1 to 1440 minutes");
-    for (const std::string* pin : {&a.tls.pinned_sha256, &a.tls.pinned_key_sha256})
-        if (!pin->empty())
-            if (auto f = normalise_fingerprint(*pin); !f) return f.error();
+    if (auto p = validate_pin(a.tls); !p) return p;
     if (auto o = validate(a.oauth); !o) return invalid("account " + a.name + ": " + o.error().detail);
     return {};
 }
@@ -216,9 +238,7 @@ Result<void> validate(const OAuthSettings& o) {
 
 Result<void> validate(const OfficeServer& s) {
     if (auto r = validate_host_port("office server", s.host, s.port); !r) return r;
-    for (const std::string* pin : {&s.tls.pinned_sha256, &s.tls.pinned_key_sha256})
-        if (!pin->empty())
-            if (auto f = normalise_fingerprint(*pin); !f) return f.error();
+    if (auto p = validate_pin(s.tls); !p) return p;
     for (unsigned char c : s.helo_name)
         if (!is_host_char(c) && c != '[' && c != ']') return invalid("office server: the HELO name '" + s.helo_name + "' is not a host name");
     if (auto o = validate(s.oauth); !o) return invalid("office server: " + o.error().detail);

@@ -109,7 +109,7 @@ public:
         a.protocol = Protocol::Pop3;
         a.host = "127.0.0.1";
         a.port = port;
-        a.tls = TlsSettings{TlsMode::None, {}, {}, false};
+        a.tls = TlsSettings{TlsMode::None};
         a.user = AccountUser;
         a.deliver_to = DeliverTo;
         if (tweak) tweak(a);
@@ -124,7 +124,7 @@ public:
         OfficeServer o;
         o.host = "127.0.0.1";
         o.port = port;
-        o.tls = TlsSettings{TlsMode::None, {}, {}, false};
+        o.tls = TlsSettings{TlsMode::None};
         o.helo_name = "mailporter.test";
         const auto req = engine->set_office_server(o);
         REQUIRE(wait_for([&] { return done(req).has_value(); }));
@@ -206,7 +206,7 @@ TEST_CASE("commands produce events; the wake-up fires once per non-empty queue",
     a.protocol = Protocol::Pop3;
     a.host = "127.0.0.1";
     a.port = pop.port();
-    a.tls = TlsSettings{TlsMode::None, {}, {}, false};
+    a.tls = TlsSettings{TlsMode::None};
     a.user = AccountUser;
     a.deliver_to = DeliverTo;
     req = bed.engine->test_account(a);  // the stored password
@@ -462,14 +462,14 @@ TEST_CASE("run_service drives the same engine until asked to stop", "[engine][se
         OfficeServer o;
         o.host = "127.0.0.1";
         o.port = smtp.port();
-        o.tls = TlsSettings{TlsMode::None, {}, {}, false};
+        o.tls = TlsSettings{TlsMode::None};
         o.helo_name = "t";
         REQUIRE(db->set_office_server(o).ok());
         Account a;
         a.name = "box";
         a.host = "127.0.0.1";
         a.port = pop.port();
-        a.tls = TlsSettings{TlsMode::None, {}, {}, false};
+        a.tls = TlsSettings{TlsMode::None};
         a.user = AccountUser;
         a.deliver_to = DeliverTo;
         REQUIRE(db->add_account(a).ok());

@@ -195,7 +195,7 @@ public:
         a.protocol = Protocol::Pop3;
         a.host = "127.0.0.1";
         a.port = port;
-        a.tls = TlsSettings{TlsMode::None, {}, {}, false};
+        a.tls = TlsSettings{TlsMode::None};
         a.user = AccountUser;
         a.deliver_to = DeliverTo;
         a.leave = LeavePolicy{LeavePolicy::Kind::Delete, 0};
@@ -211,7 +211,7 @@ public:
         OfficeServer o;
         o.host = "127.0.0.1";
         o.port = port;
-        o.tls = TlsSettings{TlsMode::None, {}, {}, false};
+        o.tls = TlsSettings{TlsMode::None};
         o.user = user;
         o.helo_name = "mailporter.test";
         REQUIRE(db->set_office_server(o).ok());

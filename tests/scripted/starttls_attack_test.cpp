@@ -227,6 +227,7 @@ struct Outcome {
     Result<void> result;
     std::string auth_method;  // POP3/IMAP: how it logged in
     std::chrono::milliseconds took{0};
+    std::optional<net::CertInfo> cert;  // what the handshake saw
 };
 
 net::Deadlines short_deadlines() {
@@ -238,19 +239,16 @@ net::Deadlines short_deadlines() {
     return d;
 }
 
-Outcome run_client(Proto p, std::uint16_t port, const std::string& host, const std::string& pin,
-                   const std::string& key_pin = "") {
+Outcome run_client(Proto p, std::uint16_t port, const std::string& host, TlsSettings tls) {
     asio::io_context io;
-    TlsSettings tls;
     tls.mode = TlsMode::StartTls;
-    tls.pinned_sha256 = pin;
-    tls.pinned_key_sha256 = key_pin;
     Outcome out;
     const auto start = std::chrono::steady_clock::now();
     switch (p) {
         case Proto::Pop3: {
             pop3::Session s(io);
             out.result = run_coro(io, s.connect(host, port, tls, short_deadlines()));
+            out.cert = s.certificate();
             if (out.result) out.result = run_coro(io, s.login(pop3::Credentials{User, Password, {}}));
             out.auth_method = s.auth_method();
             if (out.result) (void)run_coro(io, s.quit());
@@ -259,6 +257,7 @@ Outcome run_client(Proto p, std::uint16_t port, const std::string& host, const s
         case Proto::Imap: {
             imap::Session s(io);
             out.result = run_coro(io, s.connect(host, port, tls, short_deadlines()));
+            out.cert = s.certificate();
             if (out.result) out.result = run_coro(io, s.login(imap::Credentials{User, Password, {}}));
             out.auth_method = s.auth_method();
             if (out.result) (void)run_coro(io, s.logout());
@@ -275,6 +274,7 @@ Outcome run_client(Proto p, std::uint16_t port, const std::string& host, const s
             o.password = Password;
             o.deadlines = short_deadlines();
             out.result = run_coro(io, s.connect(o));
+            out.cert = s.certificate();
             if (out.result) (void)run_coro(io, s.quit());
             break;
         }
@@ -324,8 +324,9 @@ struct Case {
     Verdict verdict;
 };
 
-void run_case(Proto p, const Case& k, const std::string& host = "127.0.0.1", const std::string& pin = "",
-              const std::string& key_pin = "") {
+// `trust`: the pins; none given and the fake's usual identity: that one pinned.
+Outcome run_case(Proto p, const Case& k, const std::string& host = "127.0.0.1",
+                 std::optional<TlsSettings> trust = std::nullopt) {
     INFO(name_of(p) << " / " << k.klass << " / " << k.name);
     Seen seen;
     Script script = k.script;
@@ -338,9 +339,11 @@ void run_case(Proto p, const Case& k, const std::string& host = "127.0.0.1", con
         else
             smtp_server(c, seen, script);
     });
-    const std::string trusted =
-        pin.empty() && script.identity == &test_tls_identity() ? test_tls_identity().sha256 : pin;
-    const Outcome out = run_client(p, server.port(), host, trusted, key_pin);
+    if (!trust) {
+        trust.emplace();
+        if (script.identity == &test_tls_identity()) trust->pinned_sha256 = test_tls_identity().sha256;
+    }
+    Outcome out = run_client(p, server.port(), host, *trust);
     server.wait_idle(10s);
     INFO((out.result ? std::string("succeeded") : "failed: " + out.result.error().detail));
     CHECK(out.took < 4s);  // every verdict within a read deadline (2 s) and the handshake
@@ -356,6 +359,7 @@ void run_case(Proto p, const Case& k, const std::string& host = "127.0.0.1", con
         if (!k.verdict.detail.empty()) CHECK(out.result.error().detail.find(k.verdict.detail) != std::string::npos);
     }
     check_invariants(p, seen.all(), !out.result.ok());
+    return out;
 }
 
 Script S(std::string greeting, std::string before, std::string after, std::string reply, std::string after_reply = "",
@@ -712,17 +716,18 @@ TEST_CASE("STARTTLS attack suite: certificates (expired, wrong host, unknown iss
             }
             k.verdict = c.trusted ? succeeds() : fails(Errc::CertUntrusted, c.made.id.sha256);
             // By name, so the host check is the DNS one (the NUL case).
-            run_case(p, k, "localhost", "");
+            run_case(p, k, "localhost", TlsSettings{});
         }
     }
 }
 
-TEST_CASE("a pinned public key survives a renewal that keeps it; a new key is a changed certificate, not a question",
+TEST_CASE("a pinned public key survives a renewal that keeps it; a changed certificate is told, not asked about",
           "[scripted][tls][starttls][pin]") {
     // Self-signed, as on the small providers and office servers people pin.
     const Made first = make_cert({});
     const Made renewed = make_cert({.not_after = 90L * 24 * 3600, .same_key_as = &first});
-    const Made rekeyed = make_cert({});
+    const Made some_ca = make_cert({.cn = "Unknown Issuing CA", .san_dns = "", .ca = true});
+    const Made rekeyed = make_cert({.not_after = 60L * 24 * 3600, .issuer = &some_ca});
     REQUIRE(renewed.id.sha256 != first.id.sha256);
     REQUIRE(renewed.spki_sha256 == first.spki_sha256);
     REQUIRE(rekeyed.spki_sha256 != first.spki_sha256);
@@ -737,26 +742,47 @@ TEST_CASE("a pinned public key survives a renewal that keeps it; a new key is a 
         else
             k.script = S("", "250-office\r\n250 STARTTLS", "250-office\r\n250 AUTH PLAIN", "220 go");
 
+        // Trusted as the wizard trusts: the certificate, its key, what it says.
         k.name = "the pinned certificate itself";
         k.script.identity = &first.id;
         k.verdict = succeeds();
-        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+        TlsSettings trust;
+        trust.pinned_sha256 = first.id.sha256;
+        const Outcome seen = run_case(p, k, "127.0.0.1", trust);
+        REQUIRE(seen.cert);
+        CHECK(seen.cert->key_sha256 == first.spki_sha256);  // the product's SPKI digest is the standard one
+        CHECK_FALSE(seen.cert->pinned_by_key);
+        ServerCertificate{seen.cert->sha256, seen.cert->key_sha256, seen.cert->issuer, seen.cert->not_after}.pin_into(
+            trust);
+        CHECK(trust.pinned_issuer == "CN=localhost");
 
         k.name = "renewed with the same key: trusted by the key pin";
         k.script.identity = &renewed.id;
-        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+        const Outcome renewal = run_case(p, k, "127.0.0.1", trust);
+        REQUIRE(renewal.cert);
+        CHECK(renewal.cert->pinned_by_key);
 
-        k.name = "renewed with the same key, but only the certificate was pinned: changed";
-        k.verdict = fails(Errc::CertChanged, "changed since it was trusted (trusted: certificate " + first.id.sha256);
-        run_case(p, k, "127.0.0.1", first.id.sha256, "");
+        k.name = "renewed with the same key, but only the certificate was pinned (by hand): changed";
+        TlsSettings by_hand;
+        by_hand.pinned_sha256 = first.id.sha256;
+        k.verdict = fails(Errc::CertChanged, "changed since it was trusted (trusted: certificate " + first.id.sha256 +
+                                                 "); the new one is not trusted");
+        run_case(p, k, "127.0.0.1", by_hand);
 
-        k.name = "a new key: changed, with the old and the new fingerprints";
+        k.name = "a new key from a new issuer: changed, with what was trusted, what changed and what came";
         k.script.identity = &rekeyed.id;
-        k.verdict = fails(Errc::CertChanged, "public key " + first.spki_sha256 + "); it has a NEW public key");
-        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+        k.verdict = fails(Errc::CertChanged, "(trusted: certificate " + first.id.sha256 + ", public key " +
+                                                 first.spki_sha256 + ", issued by CN=localhost, valid until " +
+                                                 trust.pinned_not_after + "); what changed: a NEW public key");
+        run_case(p, k, "127.0.0.1", trust);
+        k.verdict = fails(Errc::CertChanged, "a NEW issuer (was CN=localhost); the trusted one was valid until " +
+                                                 trust.pinned_not_after + ", the new one until ");
+        run_case(p, k, "127.0.0.1", trust);
+        k.verdict = fails(Errc::CertChanged, "issuer: CN=Unknown Issuing CA; valid ");
+        run_case(p, k, "127.0.0.1", trust);
         k.verdict = fails(Errc::CertChanged,
                           "SHA-256 fingerprint: " + rekeyed.id.sha256 + "; public key SHA-256: " + rekeyed.spki_sha256);
-        run_case(p, k, "127.0.0.1", first.id.sha256, first.spki_sha256);
+        run_case(p, k, "127.0.0.1", trust);
     }
     // What the error names is what a front-end offers to pin.
     TlsSettings pinned;

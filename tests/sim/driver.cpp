@@ -173,7 +173,7 @@ private:
             OfficeServer o;
             o.host = "127.0.0.1";
             o.port = office_port_;
-            o.tls = TlsSettings{TlsMode::None, {}, {}, false};
+            o.tls = TlsSettings{TlsMode::None};
             o.helo_name = "mailporter.sim";
             need(db_->set_office_server(o), "office server");
         }

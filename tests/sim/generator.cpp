@@ -79,7 +79,7 @@ SeedPlan make_scenario(Rng& rng, World& world) {
         a.name = "acct" + std::to_string(i);
         a.protocol = b.protocol;
         a.host = "127.0.0.1";
-        a.tls = TlsSettings{TlsMode::None, {}, {}, false};
+        a.tls = TlsSettings{TlsMode::None};
         a.user = b.user;
         const bool imap = b.protocol == Protocol::Imap;
         a.leave = pick_leave(rng, imap);

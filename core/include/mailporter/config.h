@@ -48,14 +48,31 @@ Result<std::string> normalise_fingerprint(std::string_view text);
 // (`pinned_key_sha256`, SHA-256 of the SubjectPublicKeyInfo, RFC 7469 §2.4):
 // a renewal that keeps the key keeps working, and a new key is a changed
 // certificate (Errc::CertChanged), never a question asked by a background
-// pass.
+// pass. What the trusted certificate said (issuer, end of validity) is kept
+// beside the pin, so that a change can be told in words.
 struct TlsSettings {
+    TlsSettings() = default;
+    explicit TlsSettings(TlsMode m) : mode(m) {}
     TlsMode mode = TlsMode::Implicit;
     std::string pinned_sha256;      // empty: system trust only
     std::string pinned_key_sha256;  // empty: the certificate's own fingerprint only
+    std::string pinned_issuer;      // as the certificate named it; empty: not known (a pin given by hand)
+    std::string pinned_not_after;   // its end of validity as OpenSSL prints it ("Dec  1 00:00:00 2027 GMT")
     bool allow_legacy_tls = false;
     bool pinned() const { return !pinned_sha256.empty() || !pinned_key_sha256.empty(); }
     bool operator==(const TlsSettings&) const = default;
+};
+
+// A server's certificate as a Test login or a probe met it: what a pin is
+// made of.
+struct ServerCertificate {
+    std::string sha256;      // its fingerprint (64 hex)
+    std::string key_sha256;  // its public key's (SHA-256 of the SubjectPublicKeyInfo); may be empty
+    std::string issuer;      // what it says; may be empty (named only by an error's words)
+    std::string not_after;
+    // Pins exactly this certificate (and its key) into `tls`, with what it says.
+    void pin_into(TlsSettings& tls) const;
+    bool operator==(const ServerCertificate&) const = default;
 };
 
 // How an account signs in when it does not use a password: OAuth2 (issue
@@ -109,7 +126,7 @@ struct Account {
 struct OfficeServer {
     std::string host;
     std::uint16_t port = 25;
-    TlsSettings tls{TlsMode::None, {}, {}, false};
+    TlsSettings tls{TlsMode::None};
     std::string user;        // empty: no SMTP AUTH
     std::string helo_name;   // empty: the machine's host name
     OAuthSettings oauth;     // provider set: SMTP AUTH XOAUTH2/OAUTHBEARER as `user` (Exchange Online)

@@ -70,8 +70,7 @@ struct DetectCandidate {
     bool logged_in = false;                         // with the password given
     std::string username;                           // the one that logged in
     std::string detail;                             // what the probe saw, or what failed
-    std::optional<std::string> certificate_sha256;      // set when the certificate is not trusted
-    std::optional<std::string> certificate_key_sha256;  // its public key's
+    std::optional<ServerCertificate> certificate;   // set when the certificate is not trusted
 };
 
 struct Detection {

@@ -116,8 +116,9 @@ struct DiagnosisStep {
 };
 struct Diagnosis {
     std::vector<DiagnosisStep> steps;
-    std::optional<std::string> certificate_sha256;      // for pinning an untrusted server
-    std::optional<std::string> certificate_key_sha256;  // its public key's (pinned with it)
+    // The server's certificate when a handshake happened (trusted or not),
+    // for pinning an untrusted one.
+    std::optional<ServerCertificate> certificate;
     bool ok() const;
 };
 // `password`: for an OAuth2 account (account.uses_oauth()), its access token.

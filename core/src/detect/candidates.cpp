@@ -162,9 +162,9 @@ std::optional<std::size_t> choose_best(const std::vector<DetectCandidate>& c, bo
             tier = 0;
         } else if (!x.answered) {
             continue;
-        } else if (x.logged_in || (!with_password && !x.certificate_sha256)) {
+        } else if (x.logged_in || (!with_password && !x.certificate)) {
             tier = 0;
-        } else if (x.certificate_sha256 || x.needs_oauth) {
+        } else if (x.certificate || x.needs_oauth) {
             tier = 1;  // to be pinned, or to be signed into another way
         } else {
             continue;  // the login failed: not offered

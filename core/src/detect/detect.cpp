@@ -213,8 +213,7 @@ Account account_from(const DetectCandidate& c) {
     a.port = c.port;
     a.tls.mode = c.tls;
     a.user = !c.username.empty() ? c.username : c.usernames.empty() ? std::string() : c.usernames.front();
-    if (c.certificate_sha256) a.tls.pinned_sha256 = *c.certificate_sha256;
-    if (c.certificate_sha256 && c.certificate_key_sha256) a.tls.pinned_key_sha256 = *c.certificate_key_sha256;
+    if (c.certificate) c.certificate->pin_into(a.tls);
     return a;
 }
 

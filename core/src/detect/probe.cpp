@@ -45,11 +45,10 @@ void probe_one(DetectCandidate& c, const std::string& password, const DetectOpti
         if (!has_ok_step(d, "greeting")) {
             // The TLS step failed on trust: the server is there, its
             // certificate is not trusted; the fingerprint lets the user pin it.
-            if (fail && fail->name == "tls" && d.certificate_sha256) {
+            if (fail && fail->name == "tls" && d.certificate) {
                 c.answered = true;
-                c.certificate_sha256 = d.certificate_sha256;
-                c.certificate_key_sha256 = d.certificate_key_sha256;
-                c.detail = "answered, but its certificate is not trusted (SHA-256 " + *d.certificate_sha256 + ")";
+                c.certificate = d.certificate;
+                c.detail = "answered, but its certificate is not trusted (SHA-256 " + d.certificate->sha256 + ")";
             } else {
                 c.detail = fail ? fail->name + ": " + fail->detail : "no answer";
             }
@@ -57,10 +56,8 @@ void probe_one(DetectCandidate& c, const std::string& password, const DetectOpti
         }
         c.answered = true;
         // A certificate that verified only through the pin the user gave.
-        if (!options.trusted_sha256.empty() && d.certificate_sha256 == options.trusted_sha256) {
-            c.certificate_sha256 = d.certificate_sha256;
-            c.certificate_key_sha256 = d.certificate_key_sha256;
-        }
+        if (!options.trusted_sha256.empty() && d.certificate && d.certificate->sha256 == options.trusted_sha256)
+            c.certificate = d.certificate;
         if (password.empty()) {
             c.detail = "answered";
             for (const auto& s : d.steps)

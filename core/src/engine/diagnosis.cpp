@@ -97,13 +97,28 @@ DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port
     return s;
 }
 
+void note_certificate(Diagnosis& d, const net::CertInfo& c) {
+    d.certificate = ServerCertificate{c.sha256, c.key_sha256, c.issuer, c.not_after};
+}
+
+// The certificate of a handshake that was refused on trust: from the
+// session, or else from the words of the error.
+void note_refused_certificate(Diagnosis& d, const Error& e, const std::optional<net::CertInfo>& cert) {
+    if (e.code != Errc::CertUntrusted && e.code != Errc::CertChanged) return;
+    if (cert) return note_certificate(d, *cert);
+    if (auto fp = net::fingerprint_in(e.detail))
+        d.certificate = ServerCertificate{*fp, net::key_fingerprint_in(e.detail).value_or(""), {}, {}};
+}
+
 void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {
     if (!c) return;
-    d.certificate_sha256 = c->sha256;
-    d.certificate_key_sha256 = c->key_sha256;
+    note_certificate(d, *c);
     DiagnosisStep s{"tls", true,
                     "certificate " + c->subject + ", issued by " + c->issuer + ", valid until " + c->not_after +
-                        ", SHA-256 " + c->sha256 + (c->pinned ? " (trusted by its pinned fingerprint)" : " (verified)") +
+                        ", SHA-256 " + c->sha256 +
+                        (c->pinned_by_key ? " (trusted by its pinned public key: renewed with the same key)"
+                         : c->pinned      ? " (trusted by its pinned fingerprint)"
+                                          : " (verified)") +
                         (c->resumed ? ", session resumed" : "")};
     d.steps.push_back(std::move(s));
 }
@@ -132,10 +147,7 @@ void run(asio::io_context& io, std::function<net::awaitable<void>()> body) {
 // The connect step's failure, shared by POP3 and IMAP.
 void connect_failed(Diagnosis& d, const Error& e, const std::optional<net::CertInfo>& cert, const Account& account) {
     // The session has no stream when the handshake was refused: the error names the fingerprint.
-    if (e.code == Errc::CertUntrusted || e.code == Errc::CertChanged) {
-        d.certificate_sha256 = cert ? std::optional(cert->sha256) : net::fingerprint_in(e.detail);
-        d.certificate_key_sha256 = cert ? std::optional(cert->key_sha256) : net::key_fingerprint_in(e.detail);
-    }
+    note_refused_certificate(d, e, cert);
     const bool reached = e.code != Errc::ResolveFailed && e.code != Errc::ConnectRefused &&
                          e.code != Errc::ConnectFailed && e.code != Errc::Timeout;
     if (reached) d.steps.push_back({"connect", true, "reached " + account.host + ":" + std::to_string(account.port)});
@@ -328,12 +340,7 @@ Diagnosis test_office(const OfficeServer& server, const std::string& password, c
     run(io, [&]() -> net::awaitable<void> {
         auto c = co_await smtp.connect(office_connect(server, password, options));
         if (!c) {
-            if (c.error().code == Errc::CertUntrusted || c.error().code == Errc::CertChanged) {
-                const auto& cert = smtp.certificate();
-                d.certificate_sha256 = cert ? std::optional(cert->sha256) : net::fingerprint_in(c.error().detail);
-                d.certificate_key_sha256 =
-                    cert ? std::optional(cert->key_sha256) : net::key_fingerprint_in(c.error().detail);
-            }
+            note_refused_certificate(d, c.error(), smtp.certificate());
             d.steps.push_back(step_for(c.error(), server.host, server.port, true));
             co_return;
         }

@@ -418,8 +418,10 @@ awaitable<Result<void>> Stream::handshake() {
     const long vr = SSL_get_verify_result(ssl_handle);
     info.chain_verified = (vr == X509_V_OK);
     if (!info.chain_verified) info.verify_error = X509_verify_cert_error_string(vr);
-    info.pinned = (!tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256) ||
-                  (!tls_.pinned_key_sha256.empty() && !info.key_sha256.empty() && tls_.pinned_key_sha256 == info.key_sha256);
+    const bool certificate_pinned = !tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256;
+    info.pinned_by_key = !certificate_pinned && !tls_.pinned_key_sha256.empty() && !info.key_sha256.empty() &&
+                         tls_.pinned_key_sha256 == info.key_sha256;
+    info.pinned = certificate_pinned || info.pinned_by_key;
     if (auto distrusted = system_distrusted(ssl_handle)) {
         info.chain_verified = info.pinned = false;
         info.verify_error = "Windows distrusts " + *distrusted + ": it is in the Disallowed certificate store";
@@ -562,16 +564,26 @@ std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls) {
                                   " to " + c.not_after + "; SHA-256 fingerprint: " + c.sha256 +
                                   "; public key SHA-256: " + c.key_sha256;
     if (!tls.pinned()) return "the server's certificate is not trusted (" + why + "); " + presented;
-    // A pinned account: no question from a background pass, the facts.
+    // A pinned account: no question from a background pass, the facts. What
+    // was trusted, what changed, what came.
     std::string trusted;
-    if (!tls.pinned_sha256.empty()) trusted = "certificate " + tls.pinned_sha256;
+    const auto add = [&trusted](const std::string& part) { trusted += (trusted.empty() ? "" : ", ") + part; };
+    if (!tls.pinned_sha256.empty()) add("certificate " + tls.pinned_sha256);
+    if (!tls.pinned_key_sha256.empty()) add("public key " + tls.pinned_key_sha256);
+    if (!tls.pinned_issuer.empty()) add("issued by " + tls.pinned_issuer);
+    if (!tls.pinned_not_after.empty()) add("valid until " + tls.pinned_not_after);
+    std::string changed;
+    const auto note = [&changed](const std::string& part) { changed += (changed.empty() ? "" : "; ") + part; };
+    // (A matching key would have been accepted: a key pin here means a new key.)
     if (!tls.pinned_key_sha256.empty())
-        trusted += (trusted.empty() ? "" : ", ") + std::string("public key ") + tls.pinned_key_sha256;
-    std::string key;
-    if (!tls.pinned_key_sha256.empty())
-        key = "it has a NEW public key, as a renewal with a new key or a man in the middle would; ";
-    return "the server's certificate changed since it was trusted (trusted: " + trusted + "); " + key +
-           "the new one is not trusted by this computer either (" + why + "); " + presented +
+        note("a NEW public key (as a renewal with a new key would have, or a man in the middle)");
+    if (!tls.pinned_issuer.empty())
+        note(tls.pinned_issuer == c.issuer ? "the same issuer" : "a NEW issuer (was " + tls.pinned_issuer + ")");
+    if (!tls.pinned_not_after.empty() && tls.pinned_not_after != c.not_after)
+        note("the trusted one was valid until " + tls.pinned_not_after + ", the new one until " + c.not_after);
+    return "the server's certificate changed since it was trusted (trusted: " + trusted + "); " +
+           (changed.empty() ? std::string() : "what changed: " + changed + "; ") +
+           "the new one is not trusted by this computer either (" + why + "): " + presented +
            ". Trust it in the account's settings only if the provider announced the change";
 }
 

@@ -52,6 +52,7 @@ struct CertInfo {
     std::string key_sha256;    // SHA-256 of its SubjectPublicKeyInfo (the public key pin)
     bool chain_verified = false;  // system trust + host name
     bool pinned = false;          // accepted because sha256 or key_sha256 matched a pin
+    bool pinned_by_key = false;   // ... the key's, not the certificate's (a renewal that kept the key)
     std::string verify_error;     // why the chain did not verify
     bool resumed = false;         // an earlier session was resumed (no full handshake)
 };

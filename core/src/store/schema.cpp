@@ -178,10 +178,15 @@ ALTER TABLE accounts ADD COLUMN oauth TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN oauth TEXT NOT NULL DEFAULT '';
 )sql"},
     // The pinned certificate's public key (SHA-256 of its SubjectPublicKeyInfo)
-    // beside its fingerprint: a renewal that keeps the key keeps working.
+    // beside its fingerprint: a renewal that keeps the key keeps working. And
+    // what it said (issuer, end of validity), to tell a change in words.
     {7, R"sql(
 ALTER TABLE accounts ADD COLUMN tls_pin_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN tls_pin_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN tls_pin_not_after TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN tls_pin_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE office_server ADD COLUMN tls_pin_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE office_server ADD COLUMN tls_pin_not_after TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 

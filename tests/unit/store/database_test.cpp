@@ -41,7 +41,12 @@ Account sample(std::string name) {
     a.protocol = Protocol::Imap;
     a.host = "imap.example.net";
     a.port = 993;
-    a.tls = TlsSettings{TlsMode::StartTls, std::string(64, 'a'), std::string(64, 'b'), true};
+    a.tls = TlsSettings{TlsMode::StartTls};
+    a.tls.pinned_sha256 = std::string(64, 'a');
+    a.tls.pinned_key_sha256 = std::string(64, 'b');
+    a.tls.pinned_issuer = "CN=Test CA, O=Example";
+    a.tls.pinned_not_after = "Dec  1 00:00:00 2027 GMT";
+    a.tls.allow_legacy_tls = true;
     a.user = "office@example.net";
     a.deliver_to = "anna@office.example";
     a.leave = LeavePolicy{LeavePolicy::Kind::Days, 7};
@@ -111,7 +116,9 @@ TEST_CASE("reopening keeps settings, office server and accounts", "[store][datab
     const auto file = dir / "state.db";
     const std::string odd_key("k\0ey\n\xff", 7);
     const std::string odd_value("v\0al'ue\"\\", 9);
-    OfficeServer office{"mail.office.example", 587, TlsSettings{TlsMode::StartTls, "", std::string(64, 'c'), false}, "relay", "gw"};
+    OfficeServer office{"mail.office.example", 587, TlsSettings{TlsMode::StartTls}, "relay", "gw"};
+    office.tls.pinned_key_sha256 = std::string(64, 'c');
+    office.tls.pinned_issuer = "CN=Office CA";
     Account saved;
     {
         auto db = open_ok(file);
@@ -196,7 +203,7 @@ TEST_CASE("accounts: add, clash, find, list, update, remove", "[store][database]
         b.name = "Bravo";
         b.port = 110;
         b.protocol = Protocol::Pop3;
-        b.tls = TlsSettings{TlsMode::None, "", {}, false};
+        b.tls = TlsSettings{TlsMode::None};
         b.leave = LeavePolicy{LeavePolicy::Kind::Forever, 0};
         b.enabled = true;
         REQUIRE(db->update_account(b).ok());
