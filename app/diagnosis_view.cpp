@@ -184,7 +184,7 @@ void DiagnosisView::apply_trust(TlsSettings& tls) const {
 
 void DiagnosisView::set_trusted_pin(const TlsSettings& tls) {
     if (tls.pinned_sha256.empty()) return;
-    offered_ = ServerCertificate{tls.pinned_sha256, tls.pinned_key_sha256, tls.pinned_issuer, tls.pinned_not_after};
+    offered_ = ServerCertificate{tls.pinned_sha256, tls.pinned_key_sha256, tls.pinned_issuer, tls.pinned_not_after, {}};
     trust_->SetValue(true);
     fingerprint_->SetValue(format_fingerprint(offered_.sha256));
     fingerprint_label_->Show();

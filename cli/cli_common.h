@@ -221,6 +221,9 @@ inline void print_diagnosis(const mp::Diagnosis& d, const std::string& edit) {
         if (!d.certificate->key_sha256.empty())
             std::cout << "\n  (and its renewals that keep the key: add --trust-key " << d.certificate->key_sha256
                       << ")";
+        if (!d.certificate->issuer_sha256.empty())
+            std::cout << "\n  or every certificate its CA issues for this server, if that CA is your own: "
+                      << "--trust-issuer " << d.certificate->issuer_sha256;
         std::cout << "\n";
     }
     std::cout << (d.ok() ? "result: ok\n" : "result: failed\n");

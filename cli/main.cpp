@@ -53,7 +53,8 @@ commands:
              [--user U --auth oauth2 --provider microsoft|google|URL ...]   (as for accounts)
   server signin [--browser|--device] [--client-secret-stdin|--client-certificate PEM]
              the office login's OAuth2 sign-in (as account signin)
-             [--trust-fingerprint SHA256 [--trust-key SHA256]] [--helo NAME] [--allow-legacy-tls]
+             [--trust-fingerprint SHA256 [--trust-key SHA256]] [--trust-issuer SHA256]
+             [--helo NAME] [--allow-legacy-tls]
   server show
   server test
   server verify ADDR...     asks the office server (RCPT TO, then RSET) whether it takes
@@ -62,12 +63,15 @@ commands:
              --user U --password-stdin --deliver-to ADDR
              [--leave delete|days:N|forever|mark-read] [--max-per-pass N] [--max-size MB]
              [--folder NAME ...|--folder '*'] [--idle]        (IMAP: folders, default INBOX; push)
-             [--interval MIN] [--trust-fingerprint SHA256 [--trust-key SHA256]] [--allow-legacy-tls]
-             [--disabled]
+             [--interval MIN] [--trust-fingerprint SHA256 [--trust-key SHA256]]
+             [--trust-issuer SHA256] [--allow-legacy-tls] [--disabled]
              --trust-fingerprint trusts one certificate the system does not; --trust-key
              also trusts its public key (SHA-256 of the SubjectPublicKeyInfo, as account test
-             prints it), so a renewal that keeps the key keeps working. A certificate that
-             matches neither turns the account red ("certificate changed"); nothing asks.
+             prints it), so a renewal that keeps the key keeps working; --trust-issuer
+             trusts the CA (a private one, such as the office's own) whose certificate the
+             server sends in its chain: any certificate it issues for this host, valid now.
+             A certificate that matches no pin turns the account red ("certificate
+             changed"); nothing asks. An empty value removes that pin.
   account add NAME ... --catch-all --domain example.com[=office.local] [--domain ...]
              [--fallback ADDR] [--envelope-header NAME ...]     (instead of --deliver-to)
   account add NAME --address ADDR --password-stdin --deliver-to ADDR|--catch-all ...
@@ -130,6 +134,7 @@ void apply_tls_options(const Args& a, mp::TlsSettings& tls) {
         tls.pinned_key_sha256.clear();  // a new certificate pin replaces the old key pin
     }
     if (auto k = a.get("trust-key")) tls.pinned_key_sha256 = k->empty() ? "" : need(mp::normalise_fingerprint(*k));
+    if (auto c = a.get("trust-issuer")) tls.pinned_ca_sha256 = c->empty() ? "" : need(mp::normalise_fingerprint(*c));
     if (a.flag("allow-legacy-tls")) tls.allow_legacy_tls = true;
 }
 
@@ -180,6 +185,7 @@ int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
                   << "\nhelo: " << (s->helo_name.empty() ? "(this machine's name)" : s->helo_name)
                   << "\ntrusted fingerprint: " << (s->tls.pinned_sha256.empty() ? "(none)" : s->tls.pinned_sha256)
                   << "\ntrusted public key: " << (s->tls.pinned_key_sha256.empty() ? "(none)" : s->tls.pinned_key_sha256)
+                  << "\ntrusted issuer: " << (s->tls.pinned_ca_sha256.empty() ? "(none)" : s->tls.pinned_ca_sha256)
                   << "\n";
         return ExitOk;
     }
@@ -306,7 +312,8 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
                           << ",\"catch_all\":" << (x.catch_all ? "true" : "false") << ",\"domains\":" << json_list(x.domains)
                           << ",\"fallback\":\"" << json_escape(x.fallback) << "\",\"envelope_headers\":" << json_list(x.envelope_headers)
                           << ",\"trust_fingerprint\":\"" << x.tls.pinned_sha256 << "\",\"trust_key\":\""
-                          << x.tls.pinned_key_sha256 << "\",\"allow_legacy_tls\":"
+                          << x.tls.pinned_key_sha256 << "\",\"trust_issuer\":\"" << x.tls.pinned_ca_sha256
+                          << "\",\"allow_legacy_tls\":"
                           << (x.tls.allow_legacy_tls ? "true" : "false") << ",\"enabled\":" << (x.enabled ? "true" : "false")
                           << ",\"folders\":" << json_list(x.folders) << ",\"idle\":" << (x.idle ? "true" : "false") << "}";
             }

@@ -144,7 +144,7 @@ namespace {
 // The pins are hex digests; what the trusted certificate said is shown in
 // status texts and logs, so it is one line of printable text.
 Result<void> validate_pin(const TlsSettings& t) {
-    for (const std::string* pin : {&t.pinned_sha256, &t.pinned_key_sha256})
+    for (const std::string* pin : {&t.pinned_sha256, &t.pinned_key_sha256, &t.pinned_ca_sha256})
         if (!pin->empty())
             if (auto f = normalise_fingerprint(*pin); !f) return f.error();
     for (const std::string* said : {&t.pinned_issuer, &t.pinned_not_after})

@@ -4,11 +4,13 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "scripted/fake_socket.h"
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -111,11 +113,19 @@ bool FakeConnection::start_tls(const TlsIdentity& identity) {
     SSL_CTX_set_security_level(ctx, 0);
     BIO* cb = BIO_new_mem_buf(identity.cert_pem.data(), static_cast<int>(identity.cert_pem.size()));
     X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+    // Certificates after the first are its chain, sent with it.
+    std::vector<X509*> chain;
+    while (X509* more = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr)) chain.push_back(more);
+    ERR_clear_error();  // the end of the PEM text
     BIO_free(cb);
     BIO* kb = BIO_new_mem_buf(identity.key_pem.data(), static_cast<int>(identity.key_pem.size()));
     EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
     BIO_free(kb);
-    const bool loaded = cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+    bool loaded = cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+    for (X509* c : chain) {
+        loaded = loaded && SSL_CTX_add1_chain_cert(ctx, c) == 1;
+        X509_free(c);
+    }
     X509_free(cert);
     EVP_PKEY_free(key);
     if (!loaded) return false;

@@ -38,7 +38,7 @@ class FakeServer;
 // A self-signed certificate (EC P-256, CN=localhost, valid now) made at run
 // time, so no key material is checked in. Clients trust it by pinning sha256.
 struct TlsIdentity {
-    std::string cert_pem;
+    std::string cert_pem;  // the certificate, then the chain the server sends with it
     std::string key_pem;
     std::string sha256;  // 64 lower-case hex digits, as net::CertInfo::sha256
 };

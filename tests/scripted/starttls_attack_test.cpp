@@ -752,8 +752,8 @@ TEST_CASE("a pinned public key survives a renewal that keeps it; a changed certi
         REQUIRE(seen.cert);
         CHECK(seen.cert->key_sha256 == first.spki_sha256);  // the product's SPKI digest is the standard one
         CHECK_FALSE(seen.cert->pinned_by_key);
-        ServerCertificate{seen.cert->sha256, seen.cert->key_sha256, seen.cert->issuer, seen.cert->not_after}.pin_into(
-            trust);
+        ServerCertificate{seen.cert->sha256, seen.cert->key_sha256, seen.cert->issuer, seen.cert->not_after, {}}
+            .pin_into(trust);
         CHECK(trust.pinned_issuer == "CN=localhost");
 
         k.name = "renewed with the same key: trusted by the key pin";
@@ -796,4 +796,67 @@ TEST_CASE("a pinned public key survives a renewal that keeps it; a changed certi
     CHECK(net::fingerprint_in(text) == rekeyed.id.sha256);
     CHECK(net::key_fingerprint_in(text) == rekeyed.spki_sha256);
     CHECK(net::fingerprint_in(net::describe_untrusted(seen)) == rekeyed.id.sha256);
+}
+
+TEST_CASE("a pinned CA (the office's own) trusts what it issues for this host, valid now, and nothing else",
+          "[scripted][tls][starttls][pin]") {
+    const Made office_ca =
+        make_cert({.cn = "Office Private CA", .san_dns = "", .not_after = 365L * 24 * 3600, .ca = true});
+    const Made other_ca = make_cert({.cn = "Office Private CA", .san_dns = "", .ca = true});  // same name, other key
+    // The server sends its chain: the certificate, then the CA's.
+    const auto with_chain = [](const Made& leaf, const Made& ca) {
+        Made m = leaf;
+        m.id.cert_pem += ca.id.cert_pem;
+        return m;
+    };
+    const Made first = with_chain(make_cert({.issuer = &office_ca}), office_ca);
+    const Made rekeyed = with_chain(make_cert({.not_after = 90L * 24 * 3600, .issuer = &office_ca}), office_ca);
+    const Made impostor = with_chain(make_cert({.issuer = &other_ca}), other_ca);
+    const Made other_host = with_chain(
+        make_cert({.cn = "mail.example.net", .san_dns = "mail.example.net", .issuer = &office_ca}), office_ca);
+    const Made expired =
+        with_chain(make_cert({.not_before = -30L * 24 * 3600, .not_after = -3600, .issuer = &office_ca}), office_ca);
+    const Made no_chain = make_cert({.issuer = &office_ca});
+
+    for (const Proto p : {Proto::Pop3, Proto::Imap, Proto::Smtp}) {
+        Case k;
+        k.klass = "CA pin";
+        if (p == Proto::Pop3)
+            k.script = S("", "STLS\r\nUSER", "USER", "+OK Begin TLS");
+        else if (p == Proto::Imap)
+            k.script = S("", "IMAP4rev1 STARTTLS", "IMAP4rev1 AUTH=PLAIN SASL-IR", "{tag} OK go");
+        else
+            k.script = S("", "250-office\r\n250 STARTTLS", "250-office\r\n250 AUTH PLAIN", "220 go");
+
+        // Not pinned: the error names the CA's certificate, for --trust-issuer.
+        k.name = "unpinned: untrusted, the issuer's certificate named";
+        k.script.identity = &first.id;
+        k.verdict = fails(Errc::CertUntrusted, "; issuer certificate SHA-256: " + office_ca.id.sha256);
+        run_case(p, k, "localhost", TlsSettings{});
+
+        TlsSettings trust;
+        trust.pinned_ca_sha256 = office_ca.id.sha256;
+        k.name = "issued by the pinned CA";
+        k.verdict = succeeds();
+        const Outcome seen = run_case(p, k, "localhost", trust);
+        REQUIRE(seen.cert);
+        CHECK(seen.cert->pinned_by_ca);
+        CHECK(seen.cert->issuer_sha256 == office_ca.id.sha256);
+
+        k.name = "renewed with a new key by the pinned CA";
+        k.script.identity = &rekeyed.id;
+        run_case(p, k, "localhost", trust);
+
+        const auto refused = [&](const std::string& name, const Made& m) {
+            k.name = name;
+            k.script.identity = &m.id;
+            k.verdict = fails(Errc::CertChanged, "it does not verify up to the trusted CA");
+            run_case(p, k, "localhost", trust);
+        };
+        refused("another CA of the same name", impostor);
+        refused("the pinned CA, another host name", other_host);
+        refused("the pinned CA, expired", expired);
+        refused("the pinned CA's certificate, not sent in the chain", no_chain);
+        refused("the CA's own certificate presented as the server's", office_ca);
+    }
 }

@@ -45,8 +45,11 @@ Result<std::string> normalise_fingerprint(std::string_view text);
 //
 // A certificate the system does not trust is accepted when the person who
 // trusted it pinned it: its SHA-256 (`pinned_sha256`), or its public key's
-// (`pinned_key_sha256`, SHA-256 of the SubjectPublicKeyInfo, RFC 7469 §2.4):
-// a renewal that keeps the key keeps working, and a new key is a changed
+// (`pinned_key_sha256`, SHA-256 of the SubjectPublicKeyInfo, RFC 7469 §2.4),
+// or the certificate of the CA that issued it (`pinned_ca_sha256`: a
+// private CA, such as an office's own; any certificate it issues for this
+// host name, valid now, is accepted, the chain checked as against a root):
+// a renewal that keeps the key (or the CA) keeps working, and a new key is a changed
 // certificate (Errc::CertChanged), never a question asked by a background
 // pass. What the trusted certificate said (issuer, end of validity) is kept
 // beside the pin, so that a change can be told in words.
@@ -56,10 +59,11 @@ struct TlsSettings {
     TlsMode mode = TlsMode::Implicit;
     std::string pinned_sha256;      // empty: system trust only
     std::string pinned_key_sha256;  // empty: the certificate's own fingerprint only
+    std::string pinned_ca_sha256;   // an issuing CA's certificate, as the server presents it in its chain
     std::string pinned_issuer;      // as the certificate named it; empty: not known (a pin given by hand)
     std::string pinned_not_after;   // its end of validity as OpenSSL prints it ("Dec  1 00:00:00 2027 GMT")
     bool allow_legacy_tls = false;
-    bool pinned() const { return !pinned_sha256.empty() || !pinned_key_sha256.empty(); }
+    bool pinned() const { return !pinned_sha256.empty() || !pinned_key_sha256.empty() || !pinned_ca_sha256.empty(); }
     bool operator==(const TlsSettings&) const = default;
 };
 
@@ -70,7 +74,10 @@ struct ServerCertificate {
     std::string key_sha256;  // its public key's (SHA-256 of the SubjectPublicKeyInfo); may be empty
     std::string issuer;      // what it says; may be empty (named only by an error's words)
     std::string not_after;
-    // Pins exactly this certificate (and its key) into `tls`, with what it says.
+    std::string issuer_sha256;  // its issuer's certificate, when the server sent it (for a CA pin); may be empty
+    // Pins exactly this certificate (and its key) into `tls`, with what it
+    // says; trusting a certificate is not trusting its CA (that is a pin of
+    // its own, given on purpose).
     void pin_into(TlsSettings& tls) const;
     bool operator==(const ServerCertificate&) const = default;
 };

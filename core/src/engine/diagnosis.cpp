@@ -98,7 +98,7 @@ DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port
 }
 
 void note_certificate(Diagnosis& d, const net::CertInfo& c) {
-    d.certificate = ServerCertificate{c.sha256, c.key_sha256, c.issuer, c.not_after};
+    d.certificate = ServerCertificate{c.sha256, c.key_sha256, c.issuer, c.not_after, c.issuer_sha256};
 }
 
 // The certificate of a handshake that was refused on trust: from the
@@ -107,7 +107,8 @@ void note_refused_certificate(Diagnosis& d, const Error& e, const std::optional<
     if (e.code != Errc::CertUntrusted && e.code != Errc::CertChanged) return;
     if (cert) return note_certificate(d, *cert);
     if (auto fp = net::fingerprint_in(e.detail))
-        d.certificate = ServerCertificate{*fp, net::key_fingerprint_in(e.detail).value_or(""), {}, {}};
+        d.certificate = ServerCertificate{*fp, net::key_fingerprint_in(e.detail).value_or(""), {}, {},
+                                          net::issuer_fingerprint_in(e.detail).value_or("")};
 }
 
 void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {
@@ -116,7 +117,8 @@ void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {
     DiagnosisStep s{"tls", true,
                     "certificate " + c->subject + ", issued by " + c->issuer + ", valid until " + c->not_after +
                         ", SHA-256 " + c->sha256 +
-                        (c->pinned_by_key ? " (trusted by its pinned public key: renewed with the same key)"
+                        (c->pinned_by_ca    ? " (trusted: issued by the pinned CA)"
+                         : c->pinned_by_key ? " (trusted by its pinned public key: renewed with the same key)"
                          : c->pinned      ? " (trusted by its pinned fingerprint)"
                                           : " (verified)") +
                         (c->resumed ? ", session resumed" : "")};

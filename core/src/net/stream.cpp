@@ -101,6 +101,52 @@ std::string public_key_sha256(X509* cert) {
     return ok ? hex_of(md.data(), len) : std::string{};
 }
 
+// The certificate in the server's chain that issued `cert` (its subject is
+// cert's issuer and its key verifies cert's signature), or nullptr. Not
+// owned by the caller.
+X509* issuer_in_chain(SSL* ssl, X509* cert) {
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+    if (!chain) return nullptr;
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+        X509* c = sk_X509_value(chain, i);
+        if (X509_cmp(c, cert) == 0) continue;
+        if (X509_check_issued(c, cert) == X509_V_OK) return c;
+    }
+    return nullptr;
+}
+
+bool is_ip_literal(const std::string& host);
+
+// Whether the server's certificate verifies, with its own chain, up to the
+// certificate of its chain whose SHA-256 is `ca_sha256`, taken as the only
+// trust anchor: signatures, validity now, CA constraints, the host name and
+// the security level are checked as for any other root.
+bool verifies_up_to(SSL* ssl, const std::string& ca_sha256, const std::string& host) {
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+    X509* leaf = SSL_get0_peer_certificate(ssl);
+    if (!chain || !leaf) return false;
+    X509* anchor = nullptr;
+    for (int i = 0; i < sk_X509_num(chain); ++i)
+        if (certificate_sha256(sk_X509_value(chain, i)) == ca_sha256) anchor = sk_X509_value(chain, i);
+    if (!anchor || X509_cmp(anchor, leaf) == 0) return false;  // the server's own certificate is no CA
+    X509_STORE* store = X509_STORE_new();
+    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+    bool ok = false;
+    if (store && ctx && X509_STORE_add_cert(store, anchor) == 1 && X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
+        X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
+        // An intermediate may be the pinned CA: it anchors without its root.
+        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+        X509_VERIFY_PARAM_set_auth_level(param, 2);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const bool host_ok = is_ip_literal(host) ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1
+                                                 : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1;
+        ok = host_ok && X509_verify_cert(ctx) == 1;
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return ok;
+}
+
 bool is_ip_literal(const std::string& host) {
     error_code ec;
     asio::ip::make_address(host, ec);
@@ -360,9 +406,11 @@ awaitable<Result<void>> Stream::handshake() {
     // Sessions are only resumed with the same server name, port and trust
     // settings.
     const std::string session_key = host_ + ":" + std::to_string(port_) + "|" + tls_.pinned_sha256 + "|" +
-                                    tls_.pinned_key_sha256 + "|" +
+                                    tls_.pinned_key_sha256 + "|" + tls_.pinned_ca_sha256 + "|" +
                                     (tls_.allow_legacy_tls ? "legacy" : "modern");
-    cache.prepare(ssl_handle, session_key);
+    // A resumed session carries no chain (RFC 8446 §2.2: no certificates are
+    // sent), and a CA pin is judged on the chain: full handshakes only.
+    if (tls_.pinned_ca_sha256.empty()) cache.prepare(ssl_handle, session_key);
     if (is_ip_literal(host_)) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), host_.c_str());
     } else {
@@ -407,6 +455,7 @@ awaitable<Result<void>> Stream::handshake() {
         info.not_after = asn1_time_text(X509_get0_notAfter(cert));
         info.sha256 = certificate_sha256(cert);
         info.key_sha256 = public_key_sha256(cert);
+        if (X509* issuer = issuer_in_chain(ssl_handle, cert)) info.issuer_sha256 = certificate_sha256(issuer);
         X509_free(cert);
     } else {
         cert_ = info;
@@ -421,7 +470,9 @@ awaitable<Result<void>> Stream::handshake() {
     const bool certificate_pinned = !tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256;
     info.pinned_by_key = !certificate_pinned && !tls_.pinned_key_sha256.empty() && !info.key_sha256.empty() &&
                          tls_.pinned_key_sha256 == info.key_sha256;
-    info.pinned = certificate_pinned || info.pinned_by_key;
+    info.pinned_by_ca = !info.chain_verified && !certificate_pinned && !info.pinned_by_key &&
+                        !tls_.pinned_ca_sha256.empty() && verifies_up_to(ssl_handle, tls_.pinned_ca_sha256, host_);
+    info.pinned = certificate_pinned || info.pinned_by_key || info.pinned_by_ca;
     if (auto distrusted = system_distrusted(ssl_handle)) {
         info.chain_verified = info.pinned = false;
         info.verify_error = "Windows distrusts " + *distrusted + ": it is in the Disallowed certificate store";
@@ -558,11 +609,16 @@ std::optional<std::string> key_fingerprint_in(std::string_view error_detail) {
     return hex_after(error_detail, "public key SHA-256: ");
 }
 
+std::optional<std::string> issuer_fingerprint_in(std::string_view error_detail) {
+    return hex_after(error_detail, "issuer certificate SHA-256: ");
+}
+
 std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls) {
     const std::string why = c.verify_error.empty() ? std::string("unknown reason") : c.verify_error;
     const std::string presented = "subject: " + c.subject + "; issuer: " + c.issuer + "; valid " + c.not_before +
                                   " to " + c.not_after + "; SHA-256 fingerprint: " + c.sha256 +
-                                  "; public key SHA-256: " + c.key_sha256;
+                                  "; public key SHA-256: " + c.key_sha256 +
+                                  (c.issuer_sha256.empty() ? std::string() : "; issuer certificate SHA-256: " + c.issuer_sha256);
     if (!tls.pinned()) return "the server's certificate is not trusted (" + why + "); " + presented;
     // A pinned account: no question from a background pass, the facts. What
     // was trusted, what changed, what came.
@@ -570,6 +626,7 @@ std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls) {
     const auto add = [&trusted](const std::string& part) { trusted += (trusted.empty() ? "" : ", ") + part; };
     if (!tls.pinned_sha256.empty()) add("certificate " + tls.pinned_sha256);
     if (!tls.pinned_key_sha256.empty()) add("public key " + tls.pinned_key_sha256);
+    if (!tls.pinned_ca_sha256.empty()) add("certificates issued by the CA " + tls.pinned_ca_sha256);
     if (!tls.pinned_issuer.empty()) add("issued by " + tls.pinned_issuer);
     if (!tls.pinned_not_after.empty()) add("valid until " + tls.pinned_not_after);
     std::string changed;
@@ -577,6 +634,9 @@ std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls) {
     // (A matching key would have been accepted: a key pin here means a new key.)
     if (!tls.pinned_key_sha256.empty())
         note("a NEW public key (as a renewal with a new key would have, or a man in the middle)");
+    if (!tls.pinned_ca_sha256.empty())
+        note("it does not verify up to the trusted CA for this server (another issuer, another name, or not valid "
+             "now)");
     if (!tls.pinned_issuer.empty())
         note(tls.pinned_issuer == c.issuer ? "the same issuer" : "a NEW issuer (was " + tls.pinned_issuer + ")");
     if (!tls.pinned_not_after.empty() && tls.pinned_not_after != c.not_after)

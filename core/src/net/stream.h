@@ -50,9 +50,11 @@ struct CertInfo {
     std::string not_after;
     std::string sha256;        // 64 lower-case hex digits
     std::string key_sha256;    // SHA-256 of its SubjectPublicKeyInfo (the public key pin)
+    std::string issuer_sha256; // SHA-256 of its issuer's certificate, when the server sent it (the CA pin)
     bool chain_verified = false;  // system trust + host name
     bool pinned = false;          // accepted because sha256 or key_sha256 matched a pin
     bool pinned_by_key = false;   // ... the key's, not the certificate's (a renewal that kept the key)
+    bool pinned_by_ca = false;    // ... verified up to the pinned CA
     std::string verify_error;     // why the chain did not verify
     bool resumed = false;         // an earlier session was resumed (no full handshake)
 };
@@ -149,5 +151,6 @@ std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls = {});
 // pin them; nullopt when there is none.
 std::optional<std::string> fingerprint_in(std::string_view error_detail);
 std::optional<std::string> key_fingerprint_in(std::string_view error_detail);
+std::optional<std::string> issuer_fingerprint_in(std::string_view error_detail);
 
 }  // namespace mailporter::net

@@ -56,25 +56,25 @@ constexpr std::string_view SqlSettingSet =
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr std::string_view SqlOfficeGet =
     "SELECT host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name, oauth, tls_pin_key, tls_pin_issuer, "
-    "tls_pin_not_after FROM office_server WHERE id = 1";
+    "tls_pin_not_after, tls_pin_ca FROM office_server WHERE id = 1";
 constexpr std::string_view SqlOfficeSet =
     "INSERT OR REPLACE INTO office_server (id, host, port, tls_mode, tls_pin, allow_legacy_tls, user, helo_name, "
-    "oauth, tls_pin_key, tls_pin_issuer, tls_pin_not_after) "
-    "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "oauth, tls_pin_key, tls_pin_issuer, tls_pin_not_after, tls_pin_ca) "
+    "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 #define MAILPORTER_ACCOUNT_COLUMNS                                                                              \
     "name, protocol, host, port, tls_mode, tls_pin, allow_legacy_tls, user, deliver_to, leave_policy, "         \
     "max_per_pass, max_size_bytes, interval_minutes, enabled, catch_all, domains, fallback, envelope_headers, " \
-    "folders, idle, oauth, tls_pin_key, tls_pin_issuer, tls_pin_not_after"
+    "folders, idle, oauth, tls_pin_key, tls_pin_issuer, tls_pin_not_after, tls_pin_ca"
 constexpr std::string_view SqlAccountInsert = "INSERT INTO accounts (" MAILPORTER_ACCOUNT_COLUMNS
                                               ") "
                                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                                              "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+                                              "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
 constexpr std::string_view SqlAccountUpdate =
     "UPDATE accounts SET name = ?1, protocol = ?2, host = ?3, port = ?4, tls_mode = ?5, tls_pin = ?6, "
     "allow_legacy_tls = ?7, user = ?8, deliver_to = ?9, leave_policy = ?10, max_per_pass = ?11, "
     "max_size_bytes = ?12, interval_minutes = ?13, enabled = ?14, catch_all = ?15, domains = ?16, fallback = ?17, "
     "envelope_headers = ?18, folders = ?19, idle = ?20, oauth = ?21, tls_pin_key = ?22, "
-    "tls_pin_issuer = ?23, tls_pin_not_after = ?24 WHERE id = ?25";
+    "tls_pin_issuer = ?23, tls_pin_not_after = ?24, tls_pin_ca = ?25 WHERE id = ?26";
 constexpr std::string_view SqlAccountDelete = "DELETE FROM accounts WHERE id = ?1";
 constexpr std::string_view SqlAccountFind =
     "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
@@ -173,6 +173,7 @@ void bind_account(SQLite::Statement& s, const Account& a) {
     bind(s, 22, a.tls.pinned_key_sha256);
     bind(s, 23, a.tls.pinned_issuer);
     bind(s, 24, a.tls.pinned_not_after);
+    bind(s, 25, a.tls.pinned_ca_sha256);
 }
 
 Account read_account(const SQLite::Statement& s) {
@@ -202,6 +203,7 @@ Account read_account(const SQLite::Statement& s) {
     a.tls.pinned_key_sha256 = s.getColumn(22).getString();
     a.tls.pinned_issuer = s.getColumn(23).getString();
     a.tls.pinned_not_after = s.getColumn(24).getString();
+    a.tls.pinned_ca_sha256 = s.getColumn(25).getString();
     return a;
 }
 
@@ -393,6 +395,7 @@ Result<std::optional<OfficeServer>> Database::office_server() {
         s.tls.pinned_key_sha256 = q->getColumn(8).getString();
         s.tls.pinned_issuer = q->getColumn(9).getString();
         s.tls.pinned_not_after = q->getColumn(10).getString();
+        s.tls.pinned_ca_sha256 = q->getColumn(11).getString();
         return std::optional<OfficeServer>{std::move(s)};
     });
 }
@@ -412,6 +415,7 @@ Result<void> Database::set_office_server(const OfficeServer& s) {
         bind(*q, 9, s.tls.pinned_key_sha256);
         bind(*q, 10, s.tls.pinned_issuer);
         bind(*q, 11, s.tls.pinned_not_after);
+        bind(*q, 12, s.tls.pinned_ca_sha256);
         q->exec();
         return {};
     });
@@ -442,7 +446,7 @@ Result<void> Database::update_account(const Account& a) {
         impl_->check_group();
         Use q(impl_->stmt(SqlAccountUpdate));
         bind_account(*q, a);
-        q->bind(25, a.id);
+        q->bind(26, a.id);
         int changed = 0;
         try {
             changed = q->exec();

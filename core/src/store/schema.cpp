@@ -179,12 +179,15 @@ ALTER TABLE office_server ADD COLUMN oauth TEXT NOT NULL DEFAULT '';
 )sql"},
     // The pinned certificate's public key (SHA-256 of its SubjectPublicKeyInfo)
     // beside its fingerprint: a renewal that keeps the key keeps working. And
-    // what it said (issuer, end of validity), to tell a change in words.
+    // what it said (issuer, end of validity), to tell a change in words; or
+    // the certificate of a CA (a private one) whose certificates are trusted.
     {7, R"sql(
 ALTER TABLE accounts ADD COLUMN tls_pin_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN tls_pin_ca TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN tls_pin_issuer TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN tls_pin_not_after TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN tls_pin_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE office_server ADD COLUMN tls_pin_ca TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN tls_pin_issuer TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN tls_pin_not_after TEXT NOT NULL DEFAULT '';
 )sql"},

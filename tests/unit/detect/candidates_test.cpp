@@ -111,7 +111,7 @@ TEST_CASE("choose_best: logged in over untrusted; preferred protocol, implicit T
         auto b = choose_best(v, true, false, Protocol::Imap);
         REQUIRE(b);
         CHECK(v[*b].host == "a");
-        v[0].certificate = ServerCertificate{std::string(64, 'a'), {}, {}, {}};  // untrusted: below the http one
+        v[0].certificate = ServerCertificate{std::string(64, 'a'), {}, {}, {}, {}};  // untrusted: below the http one
         CHECK(v[*choose_best(v, true, false, Protocol::Imap)].host == "b");
         CHECK(v[*choose_best(v, true, false, Protocol::Pop3)].host == "d");
     }
@@ -126,7 +126,7 @@ TEST_CASE("choose_best: logged in over untrusted; preferred protocol, implicit T
         v[2].logged_in = true;
         CHECK(v[*choose_best(v, true, true, Protocol::Imap)].host == "c");
         v[2].logged_in = false;
-        v[1].certificate = ServerCertificate{std::string(64, 'b'), {}, {}, {}};
+        v[1].certificate = ServerCertificate{std::string(64, 'b'), {}, {}, {}, {}};
         CHECK(v[*choose_best(v, true, true, Protocol::Imap)].host == "b");
         v[3].logged_in = true;  // POP3 that logged in beats the preferred protocol with an untrusted certificate
         CHECK(v[*choose_best(v, true, true, Protocol::Imap)].host == "d");

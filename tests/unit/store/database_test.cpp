@@ -46,6 +46,7 @@ Account sample(std::string name) {
     a.tls.pinned_key_sha256 = std::string(64, 'b');
     a.tls.pinned_issuer = "CN=Test CA, O=Example";
     a.tls.pinned_not_after = "Dec  1 00:00:00 2027 GMT";
+    a.tls.pinned_ca_sha256 = std::string(64, 'd');
     a.tls.allow_legacy_tls = true;
     a.user = "office@example.net";
     a.deliver_to = "anna@office.example";
