@@ -202,8 +202,19 @@ void SelfTest::build_states() {
             const auto* row = app_.model().find(name);
             say("row " + name + " icon=" + shown + " code=" + (row ? std::string(to_string(row->code)) : "?") +
                 " state=\"" + to_u8(list->GetItemText(i, 2)) + "\"");
-            if (auto it = expect.find(name); it != expect.end())
-                check(it->second == shown, "row " + name + " shows the " + it->second + " envelope");
+            if (auto it = expect.find(name); it != expect.end()) {
+                // "red" or "red/cert-changed": the envelope, and the status code.
+                const auto slash = it->second.find('/');
+                const std::string light = it->second.substr(0, slash);
+                check(light == shown, "row " + name + " shows the " + light + " envelope");
+                if (slash != std::string::npos && row) {
+                    const std::string code = it->second.substr(slash + 1);
+                    check(to_string(row->code) == code, "row " + name + " says " + code);
+                    if (code == "cert-changed")
+                        check(to_u8(row->detail).find("what changed: a NEW public key") != std::string::npos,
+                              "row " + name + " tells what changed: \"" + to_u8(row->detail) + "\"");
+                }
+            }
         }
         for (const auto& [name, light] : expect)
             check(app_.model().find(name) != nullptr, "account " + name + " is listed");

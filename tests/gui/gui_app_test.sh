@@ -93,11 +93,17 @@ states)
     add yellow-box bob "$PASSWORD_BOB" nobody@office.test        # the office refuses the recipient
     add red-box alice not-the-password alice@office.test         # wrong password
     add white-box catchall "$PASSWORD_CATCHALL" postmaster@office.test  # never checked
+    # Trusted once by a certificate and key the self-signed server no longer
+    # has: a changed certificate, red, told and not asked about.
+    printf '%s' "$PASSWORD_ALICE" | cli account add changed-box --protocol pop3 --host localhost \
+        --port "$POP3S_SELFSIGNED_PORT" --tls tls --user alice --password-stdin --deliver-to alice@office.test \
+        --trust-fingerprint "$(printf 'ab%.0s' $(seq 32))" --trust-key "$(printf 'cd%.0s' $(seq 32))" >/dev/null ||
+        { echo "FAIL: account add changed-box"; exit 1; }
     bed_cmd "put alice 3 green" >/dev/null
     bed_cmd "put bob 2 yellow" >/dev/null
-    for a in green-box yellow-box red-box; do cli poll --account "$a" >/dev/null 2>&1; done
+    for a in green-box yellow-box red-box changed-box; do cli poll --account "$a" >/dev/null 2>&1; done
     cli status
-    export MAILPORTER_SELFTEST_EXPECT="green-box=green,yellow-box=yellow,red-box=red,white-box=white"
+    export MAILPORTER_SELFTEST_EXPECT="green-box=green,yellow-box=yellow,red-box=red,white-box=white,changed-box=red/cert-changed"
     export MAILPORTER_SELFTEST_DOUBLE_CLICK=1
     run_app
     # The tray icon in trayer's panel, and a real click on it.

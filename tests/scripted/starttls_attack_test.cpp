@@ -592,8 +592,11 @@ Made make_cert(const CertSpec& spec) {
     m.id.key_pem = pem_of(key);
     m.id.sha256 = sha256_of(cert);
     {
+        // From the key, not the certificate: the SubjectPublicKeyInfo as
+        // `openssl pkey -pubout -outform der` writes it (an independent path
+        // to the digits the product computes from the certificate).
         unsigned char* der = nullptr;
-        const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+        const int n = i2d_PUBKEY(key, &der);
         REQUIRE(n > 0);
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
