@@ -407,6 +407,10 @@ std::vector<Case> pop3_cases() {
          fails(Errc::TlsInjection)},
         {"buffering", "a reply pipelined right after the STLS answer", S("", caps, caps, ok, "+OK injected\r\n"),
          fails({Errc::TlsInjection, Errc::TlsHandshake})},
+        // Read as the CAPA status, it shifts the plain-text dialogue by one
+        // line; nothing of it survives STLS, and the login happens over TLS.
+        {"tampering", "a greeting that claims a login never asked for",
+         S("+OK POP3 ready\r\n+OK you are logged in", caps, "USER", ok), succeeds("USER")},
         {"tampering", "APOP timestamp in the plain-text greeting: no APOP after TLS",
          S("+OK POP3 ready <1896.697170952@dbc.mtview.ca.us>", caps, "USER", ok), succeeds("USER")},
     };
@@ -442,6 +446,11 @@ std::vector<Case> imap_cases() {
         {"buffering", "untagged responses before the tagged OK are dropped, not acted on",
          S("", caps, after, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n* 3 EXISTS\r\n{tag} OK Begin TLS"),
          succeeds("AUTHENTICATE PLAIN")},
+        {"tampering", "an untagged PREAUTH after the greeting changes nothing",
+         S("* OK IMAP ready\r\n* PREAUTH you are logged in", caps, after, ok), succeeds("AUTHENTICATE PLAIN")},
+        {"tampering", "the STARTTLS reply sent before STARTTLS was asked",
+         S("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\nA1 OK Begin TLS now", caps, after, ok),
+         fails({Errc::TlsHandshake, Errc::TlsInjection, Errc::ProtocolError})},
         {"tampering", "capabilities in the plain-text greeting are forgotten after TLS",
          S("* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready", caps, "IMAP4rev1 LOGINDISABLED", ok),
          fails(Errc::AuthUnsupported)},
@@ -472,6 +481,12 @@ std::vector<Case> smtp_cases() {
          fails(Errc::TlsInjection)},
         {"buffering", "a reply pipelined right after the STARTTLS answer", S("", caps, after, ok, "250 injected\r\n"),
          fails({Errc::TlsInjection, Errc::TlsHandshake})},
+        {"tampering", "a login success nobody asked for, right after the greeting",
+         S("220 office ESMTP\r\n235 2.7.0 Authentication successful", caps, after, ok),
+         fails({Errc::TlsNotOffered, Errc::ProtocolError})},
+        {"tampering", "the STARTTLS reply sent before STARTTLS was asked",
+         S("", caps + "\r\n220 pre-answered", after, ok),
+         fails({Errc::TlsHandshake, Errc::TlsInjection, Errc::ProtocolError})},
         {"tampering", "a greeting that is no 220 ends it before anything is sent", S("554 go away", caps, after, ok),
          fails({Errc::SmtpPermanent, Errc::ProtocolError})},
     };
