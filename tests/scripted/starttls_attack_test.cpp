@@ -115,6 +115,22 @@ struct Script {
     const TlsIdentity* identity = nullptr;
 };
 
+// The server's side of STARTTLS as the script says: silence, the reply
+// (and what follows it), then TLS unless the script stays in plain text.
+// False: the session ends here.
+bool answer_starttls(FakeConnection& c, Seen& seen, const Script& s, const std::string& reply) {
+    if (s.silent_on_starttls) {
+        next(c, seen, 6s);
+        return false;
+    }
+    c.send(reply + "\r\n");
+    if (!s.after_reply.empty()) c.send(s.after_reply);
+    if (!s.do_tls) return true;
+    if (!c.start_tls(*s.identity)) return false;
+    seen.handshake_done = true;
+    return true;
+}
+
 void pop3_server(FakeConnection& c, Seen& seen, const Script& s) {
     c.send((s.greeting.empty() ? "+OK POP3 ready" : s.greeting) + "\r\n");
     while (auto l = next(c, seen)) {
@@ -126,15 +142,7 @@ void pop3_server(FakeConnection& c, Seen& seen, const Script& s) {
             else
                 c.send("+OK\r\n" + caps + "\r\n.\r\n");
         } else if (verb == "STLS" && !c.tls_active()) {
-            if (s.silent_on_starttls) {
-                next(c, seen, 6s);
-                return;
-            }
-            c.send(s.starttls_reply + "\r\n");
-            if (!s.after_reply.empty()) c.send(s.after_reply);
-            if (!s.do_tls) continue;
-            if (!c.start_tls(*s.identity)) return;
-            seen.handshake_done = true;
+            if (!answer_starttls(c, seen, s, s.starttls_reply)) return;
         } else if (verb == "USER") {
             c.send("+OK\r\n");
         } else if (verb == "PASS" || verb == "APOP") {
@@ -159,17 +167,9 @@ void imap_server(FakeConnection& c, Seen& seen, const Script& s) {
         if (verb == "CAPABILITY") {
             c.send("* CAPABILITY " + caps + "\r\n" + tag + " OK done\r\n");
         } else if (verb == "STARTTLS" && !c.tls_active()) {
-            if (s.silent_on_starttls) {
-                next(c, seen, 6s);
-                return;
-            }
             std::string reply = s.starttls_reply;
             for (std::size_t at; (at = reply.find("{tag}")) != std::string::npos;) reply.replace(at, 5, tag);
-            c.send(reply + "\r\n");
-            if (!s.after_reply.empty()) c.send(s.after_reply);
-            if (!s.do_tls) continue;
-            if (!c.start_tls(*s.identity)) return;
-            seen.handshake_done = true;
+            if (!answer_starttls(c, seen, s, reply)) return;
         } else if (verb == "LOGIN") {
             c.send(tag + " OK logged in\r\n");
         } else if (verb == "AUTHENTICATE") {
@@ -195,15 +195,7 @@ void smtp_server(FakeConnection& c, Seen& seen, const Script& s) {
         if (verb == "EHLO") {
             c.send(caps + "\r\n");
         } else if (verb == "STARTTLS" && !c.tls_active()) {
-            if (s.silent_on_starttls) {
-                next(c, seen, 6s);
-                return;
-            }
-            c.send(s.starttls_reply + "\r\n");
-            if (!s.after_reply.empty()) c.send(s.after_reply);
-            if (!s.do_tls) continue;
-            if (!c.start_tls(*s.identity)) return;
-            seen.handshake_done = true;
+            if (!answer_starttls(c, seen, s, s.starttls_reply)) return;
         } else if (verb == "AUTH") {
             if (upper_word(*l, 1) == "LOGIN") {
                 c.send("334 VXNlcm5hbWU6\r\n");
@@ -379,6 +371,12 @@ Script silent(std::string before, std::string after) {
     s.silent_on_starttls = true;
     return s;
 }
+// A server that offers STARTTLS and, over TLS, a password login.
+Script well_behaved(Proto p) {
+    if (p == Proto::Pop3) return S("", "STLS\r\nUSER", "USER", "+OK Begin TLS");
+    if (p == Proto::Imap) return S("", "IMAP4rev1 STARTTLS", "IMAP4rev1 AUTH=PLAIN SASL-IR", "{tag} OK go");
+    return S("", "250-office\r\n250 STARTTLS", "250-office\r\n250 AUTH PLAIN", "220 go");
+}
 Verdict succeeds(std::string auth_method = "") { return Verdict{std::nullopt, std::move(auth_method), ""}; }
 Verdict fails(std::vector<Errc> errors, std::string detail = "") {
     return Verdict{std::move(errors), "", std::move(detail)};
@@ -517,10 +515,7 @@ std::string pem_of(EVP_PKEY* key) {
     BIO_free(b);
     return s;
 }
-std::string sha256_of(X509* cert) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    X509_digest(cert, EVP_sha256(), md, &len);
+std::string hex_of(const unsigned char* md, unsigned len) {
     static const char* hex = "0123456789abcdef";
     std::string s;
     for (unsigned i = 0; i < len; ++i) {
@@ -528,6 +523,12 @@ std::string sha256_of(X509* cert) {
         s += hex[md[i] & 15];
     }
     return s;
+}
+std::string sha256_of(X509* cert) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), md, &len);
+    return hex_of(md, len);
 }
 
 struct CertSpec {
@@ -617,11 +618,7 @@ Made make_cert(const CertSpec& spec) {
         unsigned int len = 0;
         EVP_Digest(der, static_cast<std::size_t>(n), md, &len, EVP_sha256(), nullptr);
         OPENSSL_free(der);
-        static const char* hex = "0123456789abcdef";
-        for (unsigned i = 0; i < len; ++i) {
-            m.spki_sha256 += hex[md[i] >> 4];
-            m.spki_sha256 += hex[md[i] & 15];
-        }
+        m.spki_sha256 = hex_of(md, len);
     }
     X509_free(cert);
     X509_free(issuer_cert);
@@ -718,20 +715,8 @@ TEST_CASE("STARTTLS attack suite: certificates (expired, wrong host, unknown iss
             Case k;
             k.klass = "certificates";
             k.name = c.name;
-            k.script.greeting = "";
+            k.script = well_behaved(p);
             k.script.identity = &c.made.id;
-            if (p == Proto::Pop3) {
-                k.script.caps_before = k.script.caps_after = "STLS\r\nUSER";
-                k.script.starttls_reply = "+OK Begin TLS";
-            } else if (p == Proto::Imap) {
-                k.script.caps_before = "IMAP4rev1 STARTTLS LOGINDISABLED";
-                k.script.caps_after = "IMAP4rev1 AUTH=PLAIN SASL-IR";
-                k.script.starttls_reply = "{tag} OK Begin TLS";
-            } else {
-                k.script.caps_before = "250-office\r\n250-STARTTLS\r\n250 AUTH PLAIN";
-                k.script.caps_after = "250-office\r\n250 AUTH PLAIN";
-                k.script.starttls_reply = "220 go ahead";
-            }
             k.verdict = c.trusted ? succeeds() : fails(Errc::CertUntrusted, c.made.id.sha256);
             // By name, so the host check is the DNS one (the NUL case).
             run_case(p, k, "localhost", TlsSettings{});
@@ -753,12 +738,7 @@ TEST_CASE("a pinned public key survives a renewal that keeps it; a changed certi
     for (const Proto p : {Proto::Pop3, Proto::Imap, Proto::Smtp}) {
         Case k;
         k.klass = "pins";
-        if (p == Proto::Pop3)
-            k.script = S("", "STLS\r\nUSER", "USER", "+OK Begin TLS");
-        else if (p == Proto::Imap)
-            k.script = S("", "IMAP4rev1 STARTTLS", "IMAP4rev1 AUTH=PLAIN SASL-IR", "{tag} OK go");
-        else
-            k.script = S("", "250-office\r\n250 STARTTLS", "250-office\r\n250 AUTH PLAIN", "220 go");
+        k.script = well_behaved(p);
 
         // Trusted as the wizard trusts: the certificate, its key, what it says.
         k.name = "the pinned certificate itself";
@@ -839,12 +819,7 @@ TEST_CASE("a pinned CA (the office's own) trusts what it issues for this host, v
     for (const Proto p : {Proto::Pop3, Proto::Imap, Proto::Smtp}) {
         Case k;
         k.klass = "CA pin";
-        if (p == Proto::Pop3)
-            k.script = S("", "STLS\r\nUSER", "USER", "+OK Begin TLS");
-        else if (p == Proto::Imap)
-            k.script = S("", "IMAP4rev1 STARTTLS", "IMAP4rev1 AUTH=PLAIN SASL-IR", "{tag} OK go");
-        else
-            k.script = S("", "250-office\r\n250 STARTTLS", "250-office\r\n250 AUTH PLAIN", "220 go");
+        k.script = well_behaved(p);
 
         // Not pinned: the error names the CA's certificate, for --trust-issuer.
         k.name = "unpinned: untrusted, the issuer's certificate named";
