@@ -473,16 +473,21 @@ awaitable<Result<void>> Stream::handshake() {
     info.pinned_by_ca = !info.chain_verified && !certificate_pinned && !info.pinned_by_key &&
                         !tls_.pinned_ca_sha256.empty() && verifies_up_to(ssl_handle, tls_.pinned_ca_sha256, host_);
     info.pinned = certificate_pinned || info.pinned_by_key || info.pinned_by_ca;
-    if (auto distrusted = system_distrusted(ssl_handle)) {
-        info.chain_verified = info.pinned = false;
+    const auto distrusted = system_distrusted(ssl_handle);
+    if (distrusted) {
+        info.chain_verified = info.pinned = info.pinned_by_key = info.pinned_by_ca = false;
         info.verify_error = "Windows distrusts " + *distrusted + ": it is in the Disallowed certificate store";
     }
     cert_ = info;
     if (!info.chain_verified && !info.pinned) {
         cache.forget(session_key);
         close();
-        co_return make_error(tls_.pinned() ? Errc::CertChanged : Errc::CertUntrusted, describe_untrusted(info, tls_),
-                             ErrorScope::Account, Retry::Never);
+        // A certificate the system distrusts is refused over any pin, but
+        // it did not change: it is untrusted, and said so.
+        const bool changed = tls_.pinned() && !distrusted;
+        co_return make_error(changed ? Errc::CertChanged : Errc::CertUntrusted,
+                             describe_untrusted(info, changed ? tls_ : TlsSettings{}), ErrorScope::Account,
+                             Retry::Never);
     }
     co_return Result<void>{};
 }
