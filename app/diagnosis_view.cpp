@@ -63,10 +63,11 @@ void DiagnosisView::show_detail(const std::string& text) {
     if (!offered_.sha256.empty())
         if (const auto at = shown.find("; SHA-256 fingerprint: " + offered_.sha256); at != std::string::npos)
             shown.erase(at, 23 + offered_.sha256.size());
-    // The public key's digits are pinned with the fingerprint, never compared by eye.
-    static const std::string key_label = "; public key SHA-256: ";
-    if (const auto at = shown.find(key_label); at != std::string::npos)
-        shown.erase(at, std::min(shown.size() - at, key_label.size() + 64));
+    // The public key's digits are pinned with the fingerprint, never compared
+    // by eye; the issuer's are for the CLI's --trust-issuer.
+    for (const std::string label : {"; public key SHA-256: ", "; issuer certificate SHA-256: "})
+        if (const auto at = shown.find(label); at != std::string::npos)
+            shown.erase(at, std::min(shown.size() - at, label.size() + 64));
     detail_->SetLabel(u8(shown));
     detail_->Wrap(GetClientSize().x > 100 ? GetClientSize().x - FromDIP(10) : FromDIP(540));
     Layout();
