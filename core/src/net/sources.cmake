@@ -1,1 +1,1 @@
-list(APPEND MAILPORTER_CORE_SOURCES src/net/stream.cpp src/net/system_trust.cpp)
+list(APPEND MAILPORTER_CORE_SOURCES src/net/stream.cpp src/net/certificate.cpp src/net/system_trust.cpp)
