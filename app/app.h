@@ -4,7 +4,6 @@
 // and wires the model, the windows, the tray icon and the engine bridge.
 // Main thread only.
 
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
