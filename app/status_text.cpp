@@ -153,22 +153,10 @@ StatusCode diagnosis_code(const Diagnosis& d) {
 }
 
 std::optional<ServerCertificate> untrusted_certificate(const Diagnosis& d) {
-    for (const auto& s : d.steps) {
-        if (s.ok || s.name != "tls" || s.detail.find("not trusted") == std::string::npos) continue;
-        if (d.certificate && !d.certificate->sha256.empty()) return d.certificate;
-        // Named only in the step's words: the digits, not what it says.
-        const auto hex_after = [&s](const std::string& marker) -> std::string {
-            const auto at = s.detail.find(marker);
-            if (at == std::string::npos) return {};
-            auto fp = normalise_fingerprint(s.detail.substr(at + marker.size(), 64));
-            return fp ? *fp : std::string();
-        };
-        ServerCertificate c;
-        c.sha256 = hex_after("SHA-256 fingerprint: ");
-        c.key_sha256 = hex_after("public key SHA-256: ");
-        if (c.sha256.empty()) return std::nullopt;
-        return c;
-    }
+    for (const auto& s : d.steps)
+        if (!s.ok && s.name == "tls" && s.detail.find("not trusted") != std::string::npos && d.certificate &&
+            !d.certificate->sha256.empty())
+            return d.certificate;
     return std::nullopt;
 }
 

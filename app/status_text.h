@@ -29,9 +29,9 @@ wxString step_title(const std::string& step);
 // The status code that explains a failed diagnosis (its first failed step),
 // so the wizard shows the same sentence the status window would.
 StatusCode diagnosis_code(const Diagnosis& d);
-// The certificate the test refused as untrusted (or changed):
-// Diagnosis::certificate, or else the fingerprints the failed TLS step names
-// (the engine does not always fill the field when verification fails).
+// The certificate the test refused as untrusted (or changed): the
+// diagnosis fills Diagnosis::certificate for every refused handshake, from
+// the session or from the fingerprints its error names.
 std::optional<ServerCertificate> untrusted_certificate(const Diagnosis& d);
 // Whether the mailbox step says the server cannot keep mail (no UIDL).
 bool diagnosis_says_no_uidl(const Diagnosis& d);
