@@ -129,10 +129,10 @@ else a private 0600 file in the data directory, and every later use keeps to it.
 
 void apply_tls_options(const Args& a, mp::TlsSettings& tls) {
     if (auto t = a.get("tls")) tls.mode = need(mp::parse_tls_mode(*t));
-    if (auto f = a.get("trust-fingerprint")) {
-        tls.pinned_sha256 = f->empty() ? "" : need(mp::normalise_fingerprint(*f));
-        tls.pinned_key_sha256.clear();  // a new certificate pin replaces the old key pin
-    }
+    // A fingerprint given by hand replaces the whole old pin (its key and
+    // what its certificate said): nothing is known of the new one but it.
+    if (auto f = a.get("trust-fingerprint"))
+        mp::ServerCertificate{f->empty() ? "" : need(mp::normalise_fingerprint(*f)), {}, {}, {}, {}}.pin_into(tls);
     if (auto k = a.get("trust-key")) tls.pinned_key_sha256 = k->empty() ? "" : need(mp::normalise_fingerprint(*k));
     if (auto c = a.get("trust-issuer")) tls.pinned_ca_sha256 = c->empty() ? "" : need(mp::normalise_fingerprint(*c));
     if (a.flag("allow-legacy-tls")) tls.allow_legacy_tls = true;

@@ -130,16 +130,6 @@ Result<void> validate_host_port(std::string_view what, const std::string& host, 
     if (port == 0) return invalid(std::string(what) + ": the port must be from 1 to 65535");
     return {};
 }
-}  // namespace
-
-void ServerCertificate::pin_into(TlsSettings& tls) const {
-    tls.pinned_sha256 = sha256;
-    tls.pinned_key_sha256 = key_sha256;
-    tls.pinned_issuer = issuer;
-    tls.pinned_not_after = not_after;
-}
-
-namespace {
 
 // The pins are hex digests; what the trusted certificate said is shown in
 // status texts and logs, so it is one line of printable text.
@@ -155,6 +145,13 @@ Result<void> validate_pin(const TlsSettings& t) {
 }
 
 }  // namespace
+
+void ServerCertificate::pin_into(TlsSettings& tls) const {
+    tls.pinned_sha256 = sha256;
+    tls.pinned_key_sha256 = key_sha256;
+    tls.pinned_issuer = issuer;
+    tls.pinned_not_after = not_after;
+}
 
 Result<void> validate(const Account& a) {
     if (a.name.empty() || a.name.size() > 64)
