@@ -2,6 +2,8 @@
 list(APPEND MAILPORTER_CORE_SOURCES
   src/store/schema.cpp
   src/store/database.cpp
+  src/store/private_file.cpp
+  src/store/column_text.cpp
   src/store/message_store.cpp
   src/store/file_secret_store.cpp
   src/store/keyring_secret_store.cpp
