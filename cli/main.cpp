@@ -63,6 +63,8 @@ commands:
              --user U --password-stdin --deliver-to ADDR
              [--leave delete|days:N|forever|mark-read] [--max-per-pass N] [--max-size MB]
              [--folder NAME ...|--folder '*'] [--idle]        (IMAP: folders, default INBOX; push)
+             [--folder-delivery one|header|plus]   (IMAP: how the source folder reaches
+             the office: one address; an X-MailPorter-Folder header; or user+Folder@)
              [--interval MIN] [--trust-fingerprint SHA256 [--trust-key SHA256]]
              [--trust-issuer SHA256] [--allow-legacy-tls] [--disabled]
              --trust-fingerprint trusts one certificate the system does not; --trust-key
@@ -238,6 +240,7 @@ void apply_account_options(const Args& a, mp::Account& acc, bool adding) {
         acc.fallback.clear();
     }
     if (a.has("folder")) acc.folders = a.get_all("folder");
+    if (auto d = a.get("folder-delivery")) acc.folder_delivery = need(mp::parse_folder_delivery(*d));
     if (a.flag("idle")) acc.idle = true;
     if (a.flag("no-idle")) acc.idle = false;
     if (a.flag("disabled")) acc.enabled = false;
@@ -315,7 +318,8 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
                           << x.tls.pinned_key_sha256 << "\",\"trust_issuer\":\"" << x.tls.pinned_ca_sha256
                           << "\",\"allow_legacy_tls\":"
                           << (x.tls.allow_legacy_tls ? "true" : "false") << ",\"enabled\":" << (x.enabled ? "true" : "false")
-                          << ",\"folders\":" << json_list(x.folders) << ",\"idle\":" << (x.idle ? "true" : "false") << "}";
+                          << ",\"folders\":" << json_list(x.folders) << ",\"idle\":" << (x.idle ? "true" : "false") << ",\"folder_delivery\":\""
+                          << mp::to_string(x.folder_delivery) << "\"}";
             }
             std::cout << "]\n";
         } else if (accounts.empty()) {
@@ -324,7 +328,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
             for (const auto& x : accounts)
                 std::cout << x.name << "  " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":" << x.port
                           << " (" << mp::to_string(x.tls.mode) << ") -> " << (x.catch_all ? "catch-all " + join(x.domains) + (x.fallback.empty() ? std::string() : ", fallback " + x.fallback) : x.deliver_to) << "  leave " << mp::to_string(x.leave)
-                          << (x.protocol == mp::Protocol::Imap ? "  folders " + (x.folders.empty() ? std::string("INBOX") : join(x.folders)) + (x.idle ? "  idle" : "") : std::string())
+                          << (x.protocol == mp::Protocol::Imap ? "  folders " + (x.folders.empty() ? std::string("INBOX") : join(x.folders)) + (x.idle ? "  idle" : "") + (x.folder_delivery != mp::FolderDelivery::One ? "  folder delivery " + std::string(mp::to_string(x.folder_delivery)) : std::string()) : std::string())
                           << (x.enabled ? "" : "  [disabled]") << "\n";
         }
         return ExitOk;

@@ -48,6 +48,23 @@ Result<TlsMode> parse_tls_mode(std::string_view s) {
     return invalid("unknown TLS mode '" + std::string(s) + "' (use tls, starttls or none)");
 }
 
+std::string_view to_string(FolderDelivery d) {
+    switch (d) {
+        case FolderDelivery::One: return "one";
+        case FolderDelivery::Header: return "header";
+        case FolderDelivery::Plus: return "plus";
+    }
+    return "one";
+}
+
+Result<FolderDelivery> parse_folder_delivery(std::string_view s) {
+    const auto l = lower(s);
+    if (l == "one" || l == "single" || l.empty()) return FolderDelivery::One;
+    if (l == "header") return FolderDelivery::Header;
+    if (l == "plus" || l == "plus-address" || l == "subaddress") return FolderDelivery::Plus;
+    return invalid("unknown folder delivery '" + std::string(s) + "' (use one, header or plus)");
+}
+
 std::uint16_t default_port(Protocol p, TlsMode m) {
     if (p == Protocol::Pop3) return m == TlsMode::Implicit ? 995 : 110;
     return m == TlsMode::Implicit ? 993 : 143;

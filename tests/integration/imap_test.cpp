@@ -20,6 +20,7 @@
 #include "engine/pass_runner.h"
 #include "integration/cli_runner.h"
 #include "integration/cli_setup.h"
+#include "integration/direct.h"
 #include "integration/messages.h"
 #include "integration/testbed.h"
 #include "store/message_store.h"
@@ -44,42 +45,6 @@ std::vector<std::string> maildir_flags(const fs::path& maildir) {
     }
     return out;
 }
-
-// A data directory driven directly (the test controls the clock).
-struct Direct {
-    fs::path dir;
-    std::unique_ptr<Database> db;
-    std::unique_ptr<SecretStore> secrets;
-
-    explicit Direct(const std::string& name) {
-        auto& bed = TestBed::shared();
-        dir = bed.dir() / (name + "-" + std::to_string(::getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-        auto d = Database::open(dir / "mailporter.db");
-        REQUIRE(d.ok());
-        db = std::move(*d);
-        auto s = open_file_store(dir / "secrets");
-        REQUIRE(s.ok());
-        secrets = std::move(*s);
-        OfficeServer office;
-        office.host = "127.0.0.1";
-        office.port = bed.port("smtp");
-        REQUIRE(db->set_office_server(office).ok());
-        ::setenv("SSL_CERT_FILE", bed.ca_file().c_str(), 1);
-    }
-    Account add(Account a) {
-        auto& bed = TestBed::shared();
-        a.protocol = Protocol::Imap;
-        a.host = "localhost";
-        a.port = bed.port("imaps");
-        a.tls.mode = TlsMode::Implicit;
-        auto added = db->add_account(a);
-        REQUIRE(added.ok());
-        REQUIRE(secrets->store(account_secret_key(a.name), bed.password(a.user)).ok());
-        return *added;
-    }
-};
 
 // One push: a message lands in the user's INBOX; it must be at the office
 // within 3 seconds, and — delivered means deleted (leave: delete) once

@@ -525,6 +525,26 @@ void TestBed::put_remote(std::string_view user, std::string_view message_bytes, 
     fs::rename(tmp, md / "new" / name);
 }
 
+void TestBed::save_remote(std::string_view user, std::string_view message_bytes, std::string_view server_folder) {
+    static std::atomic<unsigned long> counter{0};
+    const fs::path file = dir_ / ("save-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".eml");
+    {
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        out.write(message_bytes.data(), static_cast<std::streamsize>(message_bytes.size()));
+        if (!out) throw std::runtime_error("TestBed: cannot write " + file.string());
+    }
+    const auto quoted = [](std::string_view v) {
+        std::string q = "'";
+        for (char c : v) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        return q + "'";
+    };
+    const std::string cmd = "exec doveadm -c " + quoted(env("PREFIXED_DOVECOT_CONF")) + " save -u " + quoted(user) +
+                            " -m " + quoted(server_folder) + " < " + quoted(file.string());
+    const RunResult r = run({"/bin/sh", "-c", cmd});
+    fs::remove(file);
+    if (r.status != 0) throw std::runtime_error("TestBed: doveadm save failed: " + r.output);
+}
+
 std::size_t TestBed::remote_count(std::string_view user, std::string_view folder) const {
     const fs::path md = remote_maildir(user, folder);
     return count_files(md / "new") + count_files(md / "cur");

@@ -40,6 +40,9 @@ public:
 
     // Ports by name: "pop3", "pop3s", "imap", "imaps", "pop3s_selfsigned",
     // "imaps_selfsigned", "smtp", "submission", "oauth". Throws on an unknown name.
+    // The self-signed instance names folders as Courier does ("INBOX."
+    // prefix, "." delimiter) and offers NOTIFY; the other one uses the empty
+    // prefix and has no NOTIFY. Both serve the same Maildirs.
     std::uint16_t port(std::string_view name) const;
     std::uint16_t base_port() const { return base_port_; }
     // The CA that signed the "localhost" certificate of the non-self-signed
@@ -79,6 +82,13 @@ public:
     // Maildir++ style (".Name"; "a/b" becomes ".a.b").
     void put_remote(std::string_view user, std::string_view message_bytes,
                     std::string_view folder = "INBOX");
+    // Delivers through the prefixed Dovecot instance's own storage
+    // (`doveadm save`), as a provider's delivery agent does: the way its
+    // NOTIFY hears of new mail (a file dropped into a Maildir is seen by
+    // IDLE on that folder, not by NOTIFY). `server_folder` is the name that
+    // instance uses ("INBOX", "INBOX.Archive"); the folder must exist.
+    // Throws std::runtime_error with doveadm's output on failure.
+    void save_remote(std::string_view user, std::string_view message_bytes, std::string_view server_folder);
     // Messages in the folder's new/ + cur/.
     std::size_t remote_count(std::string_view user, std::string_view folder = "INBOX") const;
     // Removes every message of the user's INBOX and every other folder.

@@ -24,3 +24,7 @@ set_tests_properties(test_oauth_bed PROPERTIES TIMEOUT 300)
 # passes over POP3 and IMAP against Dovecot checking tokens with the stand-in.
 mailporter_add_test(test_oauth_relay integration integration/oauth_test.cpp integration/cli_runner.cpp integration/testbed.cpp)
 set_tests_properties(test_oauth_relay PROPERTIES TIMEOUT 300)
+# IMAP folders (issue 18): a prefixed namespace, push for every watched
+# folder (NOTIFY; IDLE per folder; polling the rest), folder delivery modes.
+mailporter_add_test(test_folders integration integration/folders_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_folders PROPERTIES TIMEOUT 300)

@@ -989,6 +989,103 @@ TEST_CASE("IDLE without the capability is refused without sending anything", "[i
     CHECK(client.s.state() == imap::State::Selected);
 }
 
+TEST_CASE("NOTIFY: IDLE without a selected folder; an unasked STATUS with a higher UIDNEXT is new mail",
+          "[imap][idle][notify]") {
+    ImapBox box;
+    box.caps = {"IMAP4rev1", "AUTH=PLAIN", "IDLE", "NOTIFY", "NAMESPACE"};
+    std::string notify_line;
+    int idles = 0;
+    box.hook = [&](FakeConnection& c, const Cmd& cmd) {
+        if (cmd.verb == "NAMESPACE") {
+            c.send("* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#public.\" \".\"))\r\n" + cmd.tag + " OK done\r\n");
+            return true;
+        }
+        if (cmd.verb == "NOTIFY") {
+            notify_line = cmd.args;
+            c.send(cmd.tag + " OK NOTIFY completed\r\n");
+            return true;
+        }
+        if (cmd.verb != "IDLE") return false;
+        ++idles;
+        c.send("+ idling\r\n");
+        if (idles == 1) c.send("* STATUS \"INBOX.Work\" (MESSAGES 3 UIDNEXT 10)\r\n");  // first word of it: new
+        if (idles == 2) c.send("* STATUS \"INBOX.Work\" (MESSAGES 2 UIDNEXT 10)\r\n");  // an expunge: nothing new
+        if (idles == 3) c.send("* STATUS \"INBOX.Work\" (MESSAGES 3 UIDNEXT 11)\r\n");  // new mail
+        (void)c.read_line(10s);  // DONE
+        c.send(cmd.tag + " OK IDLE terminated\r\n");
+        return true;
+    };
+    FakeServer server([&](FakeConnection& c) { box.serve(c); });
+    Client client;
+    REQUIRE(client.connect(server.port()).ok());
+    REQUIRE(client.login(box.password).ok());
+    auto ns = client.run(client.s.namespaces());
+    REQUIRE(ns.ok());
+    REQUIRE(ns->personal.size() == 1);
+    CHECK(ns->personal[0].prefix == "INBOX.");
+    CHECK(ns->other.size() == 1);
+    REQUIRE(client.run(client.s.notify_set({"INBOX", "INBOX.Work", "INBOX.Caf&AOk-"})).ok());
+    CHECK(notify_line == "SET (mailboxes (INBOX INBOX.Work INBOX.Caf&AOk-) (MessageNew MessageExpunge))");
+    auto r = client.run(client.s.idle(std::chrono::seconds(2)));
+    REQUIRE(r.ok());
+    CHECK(*r);
+    CHECK(client.s.state() == imap::State::Authenticated);
+    r = client.run(client.s.idle(std::chrono::seconds(1)));
+    REQUIRE(r.ok());
+    CHECK_FALSE(*r);  // same UIDNEXT: an expunge, no new mail
+    r = client.run(client.s.idle(std::chrono::seconds(2)));
+    REQUIRE(r.ok());
+    CHECK(*r);
+    CHECK(client.run(client.s.logout()).ok());
+}
+
+TEST_CASE("NOTIFY refused or not offered is an error the watch falls back from; nothing odd is sent",
+          "[imap][idle][notify]") {
+    ImapBox box;
+    box.caps = {"IMAP4rev1", "AUTH=PLAIN", "IDLE", "NOTIFY"};
+    box.hook = [&](FakeConnection& c, const Cmd& cmd) {
+        if (cmd.verb != "NOTIFY") return false;
+        c.send(cmd.tag + " NO [NOTIFICATIONOVERFLOW] too many\r\n");
+        return true;
+    };
+    FakeServer server([&](FakeConnection& c) { box.serve(c); });
+    Client client;
+    REQUIRE(client.connect(server.port()).ok());
+    REQUIRE(client.login(box.password).ok());
+    auto n = client.run(client.s.notify_set({"INBOX"}));
+    REQUIRE_FALSE(n.ok());
+    CHECK(n.error().retry == Retry::Never);
+    CHECK(client.s.state() == imap::State::Authenticated);
+    // A name that would need a literal is not sent at all.
+    n = client.run(client.s.notify_set({"bad\r\nname"}));
+    CHECK_FALSE(n.ok());
+    CHECK_FALSE(contains(server.lines(), "bad"));
+    // Without NAMESPACE, namespaces() sends nothing and says nothing.
+    auto ns = client.run(client.s.namespaces());
+    REQUIRE(ns.ok());
+    CHECK(ns->personal.empty());
+    CHECK_FALSE(contains(server.lines(), "NAMESPACE"));
+    // STATUS of a folder: its counts; a NO is the folder's problem only.
+    box.hook = [&](FakeConnection& c, const Cmd& cmd) {
+        if (cmd.verb != "STATUS") return false;
+        if (cmd.args.find("Gone") != std::string::npos) {
+            c.send(cmd.tag + " NO [NONEXISTENT] no such mailbox\r\n");
+        } else {
+            c.send("* STATUS Projects (MESSAGES 4 UIDNEXT 9 UIDVALIDITY 3)\r\n" + cmd.tag + " OK done\r\n");
+        }
+        return true;
+    };
+    auto st = client.run(client.s.status("Projects"));
+    REQUIRE(st.ok());
+    CHECK(st->uidnext == 9u);
+    CHECK(st->uidvalidity == 3u);
+    st = client.run(client.s.status("Gone"));
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().scope == ErrorScope::Mailbox);
+    CHECK(client.s.state() == imap::State::Authenticated);
+    CHECK(client.run(client.s.logout()).ok());
+}
+
 // ------------------------------------------------------------ hostile input ----
 
 TEST_CASE("hostile responses: over-long lines and huge literals where none belong fail cleanly", "[imap][hostile]") {

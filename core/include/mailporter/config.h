@@ -36,6 +36,16 @@ struct LeavePolicy {
 std::string to_string(const LeavePolicy& p);  // "delete", "days:7", "forever", "mark-read"
 Result<LeavePolicy> parse_leave_policy(std::string_view s);
 
+// How an IMAP account's folders reach the office (issue 18): all to the
+// same address (One); with a header naming the source folder
+// ("X-MailPorter-Folder: Work/Clients"; Header); or plus-addressed
+// (alice+Work/Clients@office.example; Plus) so the office server's own rules
+// (Sieve, Exchange transport rules) file it. Mail of INBOX is never
+// plus-addressed. See folder_detail() in core/src/mail/folder_tag.h.
+enum class FolderDelivery { One, Header, Plus };
+std::string_view to_string(FolderDelivery d);  // "one", "header", "plus"
+Result<FolderDelivery> parse_folder_delivery(std::string_view s);
+
 // A SHA-256 certificate fingerprint as 64 lower-case hex digits. Accepts the
 // forms `openssl x509 -fingerprint -sha256` prints: with or without colons,
 // any case, optionally prefixed "SHA256 Fingerprint=" / "sha256:".
@@ -121,6 +131,7 @@ struct Account {
     // mail is fetched within seconds instead of at the next interval.
     std::vector<std::string> folders;
     bool idle = false;
+    FolderDelivery folder_delivery = FolderDelivery::One;
     int max_per_pass = 0;               // 0: no limit
     std::int64_t max_size_bytes = 0;    // 0: no limit
     int interval_minutes = 0;           // 0: the global default

@@ -69,6 +69,18 @@ using RequestId = std::uint64_t;  // returned by commands whose answer is an eve
 
 // An account's row in a status window. Sent at start for every account, after
 // each pass, on pause/resume and on config changes. removed: the account is gone.
+// How an IMAP account with push (Account::idle) hears of new mail: the
+// folders the server announces it for (through NOTIFY on one connection, or
+// one IDLE connection each) and the ones asked every `poll_seconds` (beyond
+// the per-account connection bound, or on a server without IDLE). Empty
+// lists: not connected (or no push).
+struct PushState {
+    std::vector<std::string> pushed;  // as people see them ("INBOX", "Work/Clients")
+    std::vector<std::string> polled;
+    bool notify = false;  // pushed through NOTIFY (RFC 5465)
+    int poll_seconds = 0;
+    bool operator==(const PushState&) const = default;
+};
 struct AccountStateChanged {
     std::int64_t account_id = 0;
     std::string name;
@@ -79,6 +91,7 @@ struct AccountStateChanged {
     std::optional<std::int64_t> last_check;  // unix seconds
     std::optional<std::int64_t> next_check;  // unix seconds; nullopt: running, paused, waiting for an edit
     int delivered_today = 0, refused_today = 0, skipped_today = 0;  // since local midnight
+    PushState push;
 };
 struct ServerStateChanged {
     Status status;     // white until a pass reached the office server

@@ -114,8 +114,17 @@ struct DiagnosisStep {
     bool ok = false;
     std::string detail;  // what was found, or what went wrong and what to check
 };
+// An IMAP folder as a login test found it, for a folder picker.
+struct RemoteFolder {
+    std::string name;  // as people see it ("INBOX", "Work/Clients"); what Account::folders takes
+    std::string role;  // RFC 6154 role or the usual name's: "inbox", "sent", "drafts", "trash", "junk",
+                       // "archive", "all", "flagged"; "" for an ordinary folder
+    bool in_all = true;  // fetched by "*" (false for the special-use ones)
+};
 struct Diagnosis {
     std::vector<DiagnosisStep> steps;
+    // IMAP: the server's personal folders (INBOX first), when the login worked.
+    std::vector<RemoteFolder> folders;
     // The server's certificate when a handshake happened (trusted or not),
     // for pinning an untrusted one.
     std::optional<ServerCertificate> certificate;

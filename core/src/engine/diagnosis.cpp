@@ -9,6 +9,7 @@
 
 #include "mailporter/relay.h"
 #include "mailporter/signin.h"
+#include "proto/imap_folders.h"
 #include "proto/imap_session.h"
 #include "proto/pop3_session.h"
 #include "proto/sanitize.h"
@@ -156,6 +157,35 @@ void connect_failed(Diagnosis& d, const Error& e, const std::optional<net::CertI
     d.steps.push_back(step_for(e, account.host, account.port, false));
 }
 
+// What the server has: its folders as people see them (at most 12 named),
+// and its namespace when it has a prefix.
+std::string folders_step(const std::vector<RemoteFolder>& folders, const imap::Naming& naming) {
+    std::string names;
+    for (std::size_t i = 0; i < folders.size() && i < 12; ++i)
+        names += (i ? ", " : "") + sanitize_for_log(folders[i].name, 100) +
+                 (folders[i].role.empty() || folders[i].role == "inbox" ? "" : " (" + folders[i].role + ")");
+    if (folders.size() > 12) names += ", ... (" + std::to_string(folders.size()) + " in all)";
+    if (!naming.prefix.empty())
+        names += "; the server keeps folders under \"" + sanitize_for_log(naming.prefix, 100) +
+                 "\" (names are shown without it)";
+    return names;
+}
+
+// The folders an account fetches from, and how its names were found.
+std::string fetch_step(const imap::Selection& sel) {
+    std::string out;
+    for (const auto& f : sel.folders) out += (out.empty() ? "" : ", ") + sanitize_for_log(f.display, 100);
+    if (out.empty()) out = "(none)";
+    for (const auto& m : sel.mapped)
+        out += "; '" + sanitize_for_log(m.wanted, 100) + "' is '" + sanitize_for_log(m.name, 100) + "' on the server";
+    if (!sel.missing.empty()) {
+        std::string missing;
+        for (const auto& w : sel.missing) missing += (missing.empty() ? "" : ", ") + sanitize_for_log(w, 100);
+        out += "; not found: " + missing + " (check the spelling)";
+    }
+    return out;
+}
+
 Diagnosis test_imap_account(const Account& account, const std::string& password, const RelayOptions& options) {
     Diagnosis d;
     asio::io_context io;
@@ -189,35 +219,25 @@ Diagnosis test_imap_account(const Account& account, const std::string& password,
             co_return;
         }
         d.steps.push_back({"login", true, "logged in as " + account.user + " (" + imap.auth_method() + ")"});
-        const std::string reference, pattern = "*";
-        auto folders = co_await imap.list(reference, pattern);
-        if (!folders) {
-            d.steps.push_back({"folders", false, folders.error().detail});
+        auto ns = co_await imap.namespaces();
+        if (!ns) {
+            d.steps.push_back({"folders", false, ns.error().detail});
             co_return;
         }
-        std::string names;
-        std::size_t shown = 0;
-        for (const auto& f : *folders) {
-            if (f.noselect) continue;
-            if (shown++ < 12) names += (names.empty() ? "" : ", ") + sanitize_for_log(f.display, 100);
+        const std::string reference, pattern = "*";
+        auto listed = co_await imap.list(reference, pattern);
+        if (!listed) {
+            d.steps.push_back({"folders", false, listed.error().detail});
+            co_return;
         }
-        if (shown > 12) names += ", ... (" + std::to_string(shown) + " in all)";
-        bool folders_ok = true;
-        std::string missing;
-        for (const auto& want : account.folders) {
-            if (want == "*") continue;
-            const bool found = std::any_of(folders->begin(), folders->end(), [&](const imap::MailboxInfo& f) {
-                return !f.noselect && (f.name == want || f.display == want);
-            });
-            if (!found && want != "INBOX") {
-                folders_ok = false;
-                missing += (missing.empty() ? "" : ", ") + want;
-            }
+        const auto naming = imap::naming_of(*ns, *listed);
+        for (const auto& f : imap::personal_folders(*listed, naming))
+            d.folders.push_back({f.display, std::string(imap::to_string(f.role)), !imap::skipped_by_all(f.role)});
+        d.steps.push_back({"folders", true, folders_step(d.folders, naming)});
+        if (!account.folders.empty() && account.folders != std::vector<std::string>{"INBOX"}) {
+            const auto sel = imap::select_folders(account.folders, *listed, naming);
+            d.steps.push_back({"fetch from", sel.missing.empty(), fetch_step(sel)});
         }
-        d.steps.push_back({"folders", folders_ok,
-                           names.empty() ? "(no folders)"
-                                         : names + (missing.empty() ? "" : "; not found: " + missing +
-                                                                               " (check the spelling; names are case sensitive)")});
         const std::string inbox = "INBOX";
         auto sel = co_await imap.select(inbox, true);
         if (!sel) {

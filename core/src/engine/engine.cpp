@@ -387,6 +387,9 @@ void Engine::Impl::sync_idle_watches() {
         o.relay.log = [this](LogLevel level, const std::string& account, const std::string& text) {
             log(level, account, text);
         };
+        o.on_push_changed = [this](std::int64_t account_id) {
+            if (!stopping) emit_account(account_id);
+        };
         auto w = std::make_unique<IdleWatch>(io, *a, *opt.secrets, o, [this](std::int64_t account_id) {
             if (stopping) return;
             if (paused) {
@@ -428,6 +431,7 @@ void Engine::Impl::emit_account(std::int64_t id, bool removed) {
     e.delivered_today = i.delivered_today;
     e.refused_today = i.refused_today;
     e.skipped_today = i.skipped_today;
+    if (const auto w = idles.find(id); w != idles.end()) e.push = w->second->push();
     out->push(std::move(e));
 }
 

@@ -1,30 +1,47 @@
 #include "engine/idle_watch.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "engine/fetch_job.h"
+#include "engine/secret_worker.h"
 #include "mailporter/secret_store.h"
 #include "proto/bearer.h"
+#include "proto/imap_folders.h"
 #include "proto/imap_session.h"
-#include "engine/secret_worker.h"
 #include "proto/sanitize.h"
 
 namespace mailporter {
 
 namespace asio = boost::asio;
 
-// Shared with the coroutine, which may outlive the IdleWatch object by one
-// step after stop(): it holds a shared_ptr and looks at `stopped`.
+namespace {
+
+// One connection of the watch: what it watches while connected.
+struct Lane {
+    explicit Lane(asio::io_context& io) : pause(io) {}
+    asio::steady_timer pause;  // backoff and poll waits; cancelled by stop()
+    std::vector<std::string> pushed;
+    std::vector<std::string> polled;
+    bool notify = false;
+};
+
+}  // namespace
+
+// Shared with the coroutines, which may outlive the IdleWatch object by one
+// step after stop(): they hold a shared_ptr and look at `stopped`.
 struct IdleWatch::State {
     State(asio::io_context& io_, Account a, SecretStore& s, Options o, std::function<void(std::int64_t)> cb)
-        : io(io_), account(std::move(a)), secrets(s), options(std::move(o)), on_new_mail(std::move(cb)), pause(io_),
+        : io(io_), account(std::move(a)), secrets(s), options(std::move(o)), on_new_mail(std::move(cb)),
           secret_worker(s) {}
 
     asio::io_context& io;
@@ -32,20 +49,36 @@ struct IdleWatch::State {
     SecretStore& secrets;
     Options options;
     std::function<void(std::int64_t)> on_new_mail;
-    asio::steady_timer pause;
     bool stopped = false;
     bool started = false;
-    bool connected = false;
     bool fresh_token = false;  // the server refused the access token: the next connection refreshes it first
-    imap::Session* session = nullptr;  // while one is open
+    std::vector<std::shared_ptr<Lane>> lanes;  // [0] is the first connection; it starts the others
     relay_detail::SecretWorker secret_worker;  // the password, off the engine thread
 
     void log(LogLevel level, const std::string& text) const {
         if (options.relay.log) options.relay.log(level, account.name, text);
     }
+    void new_mail() {
+        if (on_new_mail && !stopped) on_new_mail(account.id);
+    }
+    void changed() {
+        if (options.on_push_changed && !stopped) options.on_push_changed(account.id);
+    }
+    PushState push() const {
+        PushState p;
+        for (const auto& l : lanes) {
+            p.pushed.insert(p.pushed.end(), l->pushed.begin(), l->pushed.end());
+            p.polled.insert(p.polled.end(), l->polled.begin(), l->polled.end());
+            p.notify = p.notify || l->notify;
+        }
+        if (!p.polled.empty()) p.poll_seconds = static_cast<int>(options.poll.count());
+        return p;
+    }
 };
 
 namespace {
+
+using StatePtr = std::shared_ptr<IdleWatch::State>;
 
 net::Deadlines idle_deadlines(const RelayOptions& o) {
     net::Deadlines d = relay_detail::deadlines_for(o);
@@ -55,9 +88,66 @@ net::Deadlines idle_deadlines(const RelayOptions& o) {
     return d;
 }
 
-// One connection: connect, log in, select, then idle rounds until an error
-// or stop. Returns the error that ended it (ok on stop).
-net::awaitable<Result<void>> one_connection(std::shared_ptr<IdleWatch::State> st) {
+std::string names(const std::vector<imap::Folder>& folders) {
+    std::string out;
+    for (const auto& f : folders) out += (out.empty() ? "" : ", ") + sanitize_for_log(f.display, 200);
+    return out;
+}
+
+// The folders a pass fetches from, as the server names them now.
+net::awaitable<Result<std::vector<imap::Folder>>> plan(imap::Session& session, const Account& a) {
+    if (a.folders.empty() || (a.folders.size() == 1 && a.folders.front() == "INBOX"))
+        co_return std::vector<imap::Folder>{{"INBOX", "INBOX", imap::Role::Inbox}};
+    auto ns = co_await session.namespaces();
+    if (!ns) co_return std::move(ns).error();
+    auto listed = co_await session.list("", "*");
+    if (!listed) co_return std::move(listed).error();
+    co_return imap::select_folders(a.folders, *listed, imap::naming_of(*ns, *listed)).folders;
+}
+
+// Asks each folder for its counts; true when one has new mail since the
+// last time (a higher UIDNEXT, or a new UIDVALIDITY). The first answer of
+// a folder only sets its mark: the pass at (re)connection covered it.
+net::awaitable<Result<bool>> poll_once(imap::Session& session, const std::vector<imap::Folder>& folders,
+                                       std::map<std::string, std::pair<std::uint32_t, std::uint32_t>>& marks) {
+    bool news = false;
+    for (const auto& f : folders) {
+        auto st = co_await session.status(f.name);
+        if (!st) {
+            if (st.error().scope == ErrorScope::Mailbox && session.state() != imap::State::Failed) continue;
+            co_return std::move(st).error();
+        }
+        const std::pair<std::uint32_t, std::uint32_t> now{st->uidvalidity.value_or(0), st->uidnext.value_or(0)};
+        const auto known = marks.find(f.name);
+        if (known != marks.end() && (now.first != known->second.first || now.second > known->second.second))
+            news = true;
+        marks[f.name] = now;
+    }
+    co_return news;
+}
+
+// Waits `d` on the lane's timer; false when the watch stopped meanwhile.
+net::awaitable<bool> wait(const StatePtr& st, Lane& lane, std::chrono::seconds d) {
+    lane.pause.expires_after(d);
+    boost::system::error_code ec;
+    co_await lane.pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return !st->stopped;
+}
+
+net::awaitable<void> run_lane(StatePtr st, std::size_t index);
+
+// Starts the connections 1..count-1 that are not running yet.
+void start_lanes(const StatePtr& st, std::size_t count) {
+    while (st->lanes.size() < count) {
+        st->lanes.push_back(std::make_shared<Lane>(st->io));
+        asio::co_spawn(st->io, run_lane(st, st->lanes.size() - 1), asio::detached);
+    }
+}
+
+// What one connection does until an error or stop. Returns true when it
+// has nothing to watch (a later connection of a shorter plan).
+net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
+    Lane& lane = *st->lanes[index];
     net::Transcript tr;
     if (st->options.relay.transcript) {
         const std::string who = st->account.name;
@@ -65,14 +155,17 @@ net::awaitable<Result<void>> one_connection(std::shared_ptr<IdleWatch::State> st
         tr = [who, sink](char d, std::string_view l) { (*sink)(who, d, l); };
     }
     imap::Session session(st->io, tr);
-    st->session = &session;
     struct Forget {
         IdleWatch::State& s;
+        Lane& l;
         ~Forget() {
-            s.session = nullptr;
-            s.connected = false;
+            const bool had = !l.pushed.empty() || !l.polled.empty();
+            l.pushed.clear();
+            l.polled.clear();
+            l.notify = false;
+            if (had) s.changed();
         }
-    } forget{*st};
+    } forget{*st, lane};
 
     // Every (re)connection asks for the credential afresh: an OAuth2 access
     // token is refreshed here when it is due.
@@ -80,44 +173,129 @@ net::awaitable<Result<void>> one_connection(std::shared_ptr<IdleWatch::State> st
         st->io, st->account, st->fresh_token, std::chrono::seconds(std::max(1, st->options.relay.timeout_seconds)));
     if (!secret) co_return std::move(secret).error();
     const net::Deadlines deadlines = idle_deadlines(st->options.relay);
-    if (auto r = co_await session.connect(st->account.host, st->account.port, st->account.tls, deadlines); !r) co_return r;
+    if (auto r = co_await session.connect(st->account.host, st->account.port, st->account.tls, deadlines); !r)
+        co_return std::move(r).error();
     const imap::Credentials credentials{st->account.user, secret->password, secret->bearer};
-    if (auto r = co_await session.login(credentials); !r) co_return r;
+    if (auto r = co_await session.login(credentials); !r) co_return std::move(r).error();
     st->fresh_token = false;
-    if (!session.capabilities().idle)
-        co_return make_error(Errc::ProtocolError, "the server does not offer IDLE; new mail is fetched at each interval",
-                             ErrorScope::Account, Retry::Never);
-    // The first folder the account fetches from; "*" watches INBOX (new
-    // mail lands there first on nearly every server).
-    std::string folder = "INBOX";
-    if (!st->account.folders.empty() && st->account.folders.front() != "*") folder = st->account.folders.front();
-    auto sel = co_await session.select(folder, true);
+    auto folders = co_await plan(session, st->account);
+    if (!folders) co_return std::move(folders).error();
+    if (folders->empty()) {
+        (void)co_await session.logout();
+        co_return index == 0 ? Result<bool>(make_error(Errc::MailboxUnavailable,
+                                                      "none of the account's folders exists on the server; "
+                                                      "nothing to watch",
+                                                      ErrorScope::Account, Retry::Later))
+                             : Result<bool>(true);
+    }
+    const auto& caps = session.capabilities();
+    const auto cancel = [st] { return st->stopped; };
+
+    // NOTIFY: the first connection watches every folder.
+    if (index == 0 && caps.notify) {
+        std::vector<std::string> raw;
+        for (const auto& f : *folders) raw.push_back(f.name);
+        auto n = co_await session.notify_set(raw);
+        if (n) {
+            for (const auto& f : *folders) lane.pushed.push_back(f.display);
+            lane.notify = true;
+            st->changed();
+            st->log(LogLevel::Debug, "push (NOTIFY): watching " + names(*folders) + " for new mail");
+            st->new_mail();  // mail may have arrived while nobody watched
+            while (!st->stopped) {
+                auto r = co_await session.idle(st->options.renew, cancel);
+                if (!r) co_return std::move(r).error();
+                if (*r && !st->stopped) {
+                    st->log(LogLevel::Debug, "push: the server announced new mail");
+                    st->new_mail();
+                }
+            }
+            (void)co_await session.logout();
+            co_return false;
+        }
+        if (session.state() == imap::State::Failed) co_return std::move(n).error();
+        st->log(LogLevel::Debug, "push: " + n.error().detail + "; one IDLE connection per folder instead");
+    }
+
+    std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> marks;
+    if (!caps.idle) {
+        // No push at all: the first connection asks every folder.
+        if (index != 0) co_return true;
+        for (const auto& f : *folders) lane.polled.push_back(f.display);
+        st->changed();
+        st->log(LogLevel::Info, "the server does not offer IDLE: " + names(*folders) + " asked for new mail every " +
+                                    std::to_string(st->options.poll.count()) + " s");
+        if (auto p = co_await poll_once(session, *folders, marks); !p) co_return std::move(p).error();
+        st->new_mail();
+        while (co_await wait(st, lane, st->options.poll)) {
+            auto p = co_await poll_once(session, *folders, marks);
+            if (!p) co_return std::move(p).error();
+            if (*p) {
+                st->log(LogLevel::Debug, "push: new mail found by asking the folders");
+                st->new_mail();
+            }
+        }
+        (void)co_await session.logout();
+        co_return false;
+    }
+
+    // One IDLE connection per folder, up to the bound.
+    const std::size_t bound = std::max<std::size_t>(1, st->options.max_connections);
+    const std::size_t idling = std::min(folders->size(), bound);
+    if (index == 0) start_lanes(st, idling);
+    if (index >= idling) {
+        (void)co_await session.logout();
+        co_return true;
+    }
+    const imap::Folder mine = (*folders)[index];
+    // The last connection also asks the folders beyond the bound, between
+    // IDLE rounds as long as the poll interval.
+    std::vector<imap::Folder> rest;
+    if (index + 1 == idling) rest.assign(folders->begin() + static_cast<std::ptrdiff_t>(idling), folders->end());
+    auto sel = co_await session.select(mine.name, true);
     if (!sel) co_return std::move(sel).error();
-    st->connected = true;
-    st->log(LogLevel::Debug, "IDLE: watching " + sanitize_for_log(folder, 200) + " for new mail");
-    // Mail may have arrived while nobody watched.
-    if (st->on_new_mail && !st->stopped) st->on_new_mail(st->account.id);
+    lane.pushed = {mine.display};
+    for (const auto& f : rest) lane.polled.push_back(f.display);
+    st->changed();
+    st->log(LogLevel::Debug, "IDLE: watching " + sanitize_for_log(mine.display, 200) + " for new mail" +
+                                 (rest.empty() ? std::string() : "; asking " + names(rest) + " every " +
+                                                                     std::to_string(st->options.poll.count()) + " s"));
+    if (!rest.empty())
+        if (auto p = co_await poll_once(session, rest, marks); !p) co_return std::move(p).error();
+    // Mail may have arrived while nobody watched (each folder's connection
+    // says so: the passes are merged by the engine).
+    st->new_mail();
+    const auto round = rest.empty() ? st->options.renew : std::min(st->options.renew, st->options.poll);
     while (!st->stopped) {
-        auto cancel = [st] { return st->stopped; };
-        auto r = co_await session.idle(st->options.renew, cancel);
+        auto r = co_await session.idle(round, cancel);
         if (!r) co_return std::move(r).error();
         if (st->stopped) break;
-        if (*r && st->on_new_mail) {
+        bool news = *r;
+        if (!rest.empty()) {
+            auto p = co_await poll_once(session, rest, marks);
+            if (!p) co_return std::move(p).error();
+            news = news || *p;
+        }
+        if (news) {
             st->log(LogLevel::Debug, "IDLE: the server announced new mail");
-            st->on_new_mail(st->account.id);
+            st->new_mail();
         }
     }
     (void)co_await session.logout();
-    co_return Result<void>{};
+    co_return false;
 }
 
-net::awaitable<void> watch(std::shared_ptr<IdleWatch::State> st) {
+net::awaitable<void> run_lane(StatePtr st, std::size_t index) {
     auto delay = st->options.first_retry;
+    Lane& lane = *st->lanes[index];
     while (!st->stopped) {
         const auto started = std::chrono::steady_clock::now();
-        auto r = co_await one_connection(st);
+        auto r = co_await one_connection(st, index);
         if (st->stopped) break;
-        if (r.ok()) continue;
+        if (r.ok()) {
+            if (*r) break;  // nothing for this connection to watch
+            continue;
+        }
         const Error& e = r.error();
         if (sasl::is_bearer_refusal(e) && !st->fresh_token) {
             st->fresh_token = true;  // once: a fresh token that is refused too is a real refusal
@@ -125,8 +303,8 @@ net::awaitable<void> watch(std::shared_ptr<IdleWatch::State> st) {
             continue;
         }
         if (e.retry == Retry::Never) {
-            // A wrong password or a server without IDLE: the regular passes
-            // report it (and a user edit restarts the watch).
+            // A wrong password: the regular passes report it (and a user
+            // edit restarts the watch).
             st->log(LogLevel::Warning, "IDLE push stopped: " + e.detail);
             break;
         }
@@ -134,9 +312,7 @@ net::awaitable<void> watch(std::shared_ptr<IdleWatch::State> st) {
         if (std::chrono::steady_clock::now() - started > std::chrono::minutes(5)) delay = st->options.first_retry;
         st->log(LogLevel::Info, "IDLE connection lost (" + e.detail + "); reconnecting in " +
                                     std::to_string(delay.count()) + " s");
-        st->pause.expires_after(delay);
-        boost::system::error_code ec;
-        co_await st->pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (!co_await wait(st, lane, delay)) break;
         delay = std::min(delay * 2, st->options.max_retry);
     }
 }
@@ -152,19 +328,27 @@ IdleWatch::~IdleWatch() { stop(); }
 void IdleWatch::start() {
     if (state_->started || state_->stopped) return;
     state_->started = true;
-    asio::co_spawn(state_->io, watch(state_), asio::detached);
+    state_->lanes.push_back(std::make_shared<Lane>(state_->io));
+    asio::co_spawn(state_->io, run_lane(state_, 0), asio::detached);
 }
 
 void IdleWatch::stop() {
     if (state_->stopped) return;
     state_->stopped = true;
     state_->on_new_mail = nullptr;
-    state_->pause.cancel();
+    state_->options.on_push_changed = nullptr;
+    for (auto& l : state_->lanes) l->pause.cancel();
     // idle() polls cancel about once a second, then sends DONE and logs out;
-    // the coroutine holds its own reference to the state meanwhile.
+    // the coroutines hold their own reference to the state meanwhile.
 }
 
 const Account& IdleWatch::account() const { return state_->account; }
-bool IdleWatch::connected() const { return state_->connected; }
+
+bool IdleWatch::connected() const {
+    const auto p = state_->push();
+    return !p.pushed.empty() || !p.polled.empty();
+}
+
+PushState IdleWatch::push() const { return state_->push(); }
 
 }  // namespace mailporter

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "engine/fetch_job.h"
+#include "proto/imap_folders.h"
 #include "proto/imap_session.h"
 #include "proto/sanitize.h"
 #include "store/message_store.h"
@@ -28,32 +29,6 @@ namespace {
 
 constexpr char FolderKeySep = '\x1f';
 
-std::string upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
-
-// Folders "*" leaves out unless named: RFC 6154 special-use roles (and the
-// usual names of servers that do not announce them). Sent, Drafts, Trash and
-// Junk hold no incoming mail to relay; All Mail and Flagged are views that
-// repeat other folders; Archive is mail already dealt with.
-bool special_use(const imap::MailboxInfo& mb) {
-    static constexpr std::string_view Roles[] = {"\\ALL", "\\ARCHIVE", "\\DRAFTS", "\\FLAGGED", "\\JUNK", "\\SENT", "\\TRASH"};
-    for (const auto& f : mb.flags)
-        for (auto r : Roles)
-            if (upper(f) == r) return true;
-    std::string leaf = mb.display;
-    if (mb.delimiter != 0) {
-        const auto at = leaf.rfind(mb.delimiter);
-        if (at != std::string::npos) leaf = leaf.substr(at + 1);
-    }
-    static constexpr std::string_view Names[] = {"SENT", "SENT ITEMS", "SENT MESSAGES", "SENT MAIL", "DRAFTS",
-                                                 "TRASH", "DELETED ITEMS", "DELETED MESSAGES", "BIN", "JUNK",
-                                                 "JUNK E-MAIL", "JUNK EMAIL", "SPAM", "ALL MAIL", "ARCHIVE"};
-    const std::string u = upper(leaf);
-    return std::any_of(std::begin(Names), std::end(Names), [&](std::string_view n) { return u == n; });
-}
-
 class ImapJob final : public FetchJob {
 public:
     ImapJob(Shared& s, const Account& a, PassReport& r) : FetchJob(s, a, r), imap_(s.io, transcript_for(a.name)) {
@@ -63,10 +38,7 @@ public:
     awaitable<void> run() override;
 
 private:
-    struct Folder {
-        std::string name;     // raw, for commands
-        std::string display;  // for people
-    };
+    using Folder = imap::Folder;
 
     // Pipelined UID FETCHes; the session copes with servers that send the
     // bodies of later commands before the earlier tagged OKs (Dovecot).
@@ -94,36 +66,22 @@ private:
 };
 
 awaitable<Result<std::vector<ImapJob::Folder>>> ImapJob::folders() {
-    std::vector<Folder> out;
-    const bool all = std::find(acc_.folders.begin(), acc_.folders.end(), "*") != acc_.folders.end();
-    if (acc_.folders.empty() || (acc_.folders.size() == 1 && acc_.folders[0] == "INBOX")) {
-        out.push_back({"INBOX", "INBOX"});
-        co_return out;
-    }
+    if (acc_.folders.empty() || (acc_.folders.size() == 1 && acc_.folders[0] == "INBOX"))
+        co_return std::vector<Folder>{{"INBOX", "INBOX", imap::Role::Inbox}};
+    auto ns = co_await imap_.namespaces();
+    if (!ns) co_return std::move(ns).error();
     auto listed = co_await imap_.list("", "*");
     if (!listed) co_return std::move(listed).error();
-    const auto matches = [](const std::string& wanted, const imap::MailboxInfo& mb) {
-        // Named by what people see (UTF-8) or by the raw name; INBOX is
-        // case-insensitive (RFC 3501 §5.1).
-        if (mb.name == wanted || mb.display == wanted) return true;
-        return upper(wanted) == "INBOX" && upper(mb.name) == "INBOX";
-    };
-    for (const auto& mb : *listed) {
-        if (mb.noselect) continue;
-        const bool named = std::any_of(acc_.folders.begin(), acc_.folders.end(),
-                                       [&](const std::string& w) { return w != "*" && matches(w, mb); });
-        if (named || (all && !special_use(mb))) out.push_back({mb.name, mb.display});
-    }
-    for (const auto& wanted : acc_.folders) {
-        if (wanted == "*") continue;
-        const bool found = std::any_of(listed->begin(), listed->end(),
-                                       [&](const imap::MailboxInfo& mb) { return !mb.noselect && matches(wanted, mb); });
-        if (!found)
-            warn(Notice::FolderMissing, "the folder '" + sanitize_for_log(wanted, 200) +
-                                            "' does not exist on the server (or cannot be selected); check the "
-                                            "account's folders");
-    }
-    co_return out;
+    const auto naming = imap::naming_of(*ns, *listed);
+    auto sel = imap::select_folders(acc_.folders, *listed, naming);
+    for (const auto& m : sel.mapped)
+        log(LogLevel::Debug, "folder '" + sanitize_for_log(m.wanted, 200) + "' is '" + sanitize_for_log(m.name, 200) +
+                                 "' on the server");
+    for (const auto& wanted : sel.missing)
+        warn(Notice::FolderMissing, "the folder '" + sanitize_for_log(wanted, 200) +
+                                        "' does not exist on the server (or cannot be selected); check the "
+                                        "account's folders (`mailporter-cli account test` lists the server's)");
+    co_return std::move(sel.folders);
 }
 
 Result<void> ImapJob::renumbered(const Folder& f, std::size_t listed) {
@@ -203,6 +161,7 @@ awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
         m.internal_date = info.internal_date;
         m.seen = info.seen;
         m.label = f.display + "/" + m.uid;
+        m.folder = f.display;
         msgs.push_back(std::move(m));
     }
     rep_.listed += static_cast<int>(msgs.size());

@@ -86,6 +86,7 @@ struct Msg {
     std::int64_t internal_date = 0;  // IMAP arrival time (0: unknown)
     bool seen = false;               // IMAP: listed with \Seen
     std::string label;               // how logs and history name it ("INBOX/42"); empty: uid or #number
+    std::string folder;              // IMAP: the folder as people see it ("Work/Clients"); POP3: empty
 };
 
 // How the ledger sorts a listing.

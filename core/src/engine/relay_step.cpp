@@ -3,6 +3,7 @@
 #include "engine/relay_step.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,6 +11,7 @@
 
 #include "engine/fetch_job.h"
 #include "engine/office_lanes.h"
+#include "mail/folder_tag.h"
 #include "mail/header_block.h"
 #include "mail/header_peek.h"
 #include "mailporter/version.h"
@@ -107,8 +109,20 @@ net::awaitable<void> RelayStep::begin() {
     if (a.catch_all && !a.fallback.empty() && !job_.ledger().covered(m_.known_digest, a.fallback))
         fallback = a.fallback;
     const auto from = mail::envelope_sender(head_);
-    const std::string trace = trace_line(plan_.send);
-    auto env = co_await lane_->session->begin(from, plan_.send, m_.size + trace.size(), true, fallback);
+    // The source folder told to the office (Account::folder_delivery): the
+    // ledger keeps the plain addresses, RCPT TO gets the plus-addresses.
+    const bool by_folder = a.protocol == Protocol::Imap && !m_.folder.empty();
+    std::vector<std::string> rcpts = plan_.send;
+    std::map<std::string, std::string> plain_of;
+    if (by_folder && a.folder_delivery == FolderDelivery::Plus)
+        for (auto& rcpt : rcpts)
+            if (auto p = mail::plus_address(rcpt, m_.folder); p != rcpt) {
+                plain_of[p] = rcpt;
+                rcpt = std::move(p);
+            }
+    const bool header = by_folder && a.folder_delivery == FolderDelivery::Header;
+    const std::string trace = trace_line(plan_.send) + (header ? mail::folder_header(m_.folder) : std::string());
+    auto env = co_await lane_->session->begin(from, rcpts, m_.size + trace.size(), true, fallback);
     if (!env) {
         broke_ = env.error();
         if (env.error().scope == ErrorScope::Message) {
@@ -126,7 +140,9 @@ net::awaitable<void> RelayStep::begin() {
     }
     const bool fallback_took = env->fallback && env->fallback->reply.positive();
     if (fallback_took) fallback_sent_ = env->fallback->address;
-    for (const auto& rc : env->recipients) {
+    for (const auto& sent : env->recipients) {
+        smtp::RecipientOutcome rc = sent;
+        if (auto p = plain_of.find(rc.address); p != plain_of.end()) rc.address = p->second;
         if (rc.reply.positive()) {
             accepted_.push_back(rc.address);
         } else {
@@ -194,7 +210,9 @@ net::awaitable<void> RelayStep::begin() {
         sending_ = false;
         co_return;
     }
-    if (auto w = co_await lane_->session->send_body(head_); !w) {
+    // A sender's own folder field must not steer where the office files it.
+    const std::string head = header ? mail::without_field(head_, mail::FolderHeader) : std::string();
+    if (auto w = co_await lane_->session->send_body(header ? head : head_); !w) {
         broke_ = w.error();
         sending_ = false;
     }

@@ -4,4 +4,5 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/mail/address.cpp
   src/mail/envelope.cpp
   src/mail/routing.cpp
+  src/mail/folder_tag.cpp
 )

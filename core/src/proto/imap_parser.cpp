@@ -437,6 +437,87 @@ Result<void> parse_list(Cursor& c, Response& r) {
     return {};
 }
 
+// namespace = nil / "(" 1*namespace-descr ")"; namespace-descr = "("
+// string SP (DQUOTE QUOTED-CHAR DQUOTE / nil) *(extension) ")" (RFC 2342 §5).
+Result<std::vector<NamespaceData::Entry>> parse_namespace_list(Cursor& c) {
+    std::vector<NamespaceData::Entry> out;
+    if (!c.accept('(')) {
+        if (!iequals(c.atom(), "NIL")) return c.error("bad NAMESPACE list");
+        return out;
+    }
+    c.skip_spaces();
+    while (!c.accept(')')) {
+        if (c.eof()) return c.error("unterminated NAMESPACE list");
+        if (!c.accept('(')) return c.error("expected a NAMESPACE description");
+        NamespaceData::Entry e;
+        auto prefix = c.string();
+        if (!prefix) return std::move(prefix).error();
+        e.prefix = std::move(*prefix);
+        if (auto s = c.space(); !s) return std::move(s).error();
+        if (c.peek() == '"') {
+            auto d = c.string();
+            if (!d) return std::move(d).error();
+            if (d->size() != 1) return c.error("NAMESPACE delimiter is not one character");
+            e.delimiter = (*d)[0];
+        } else if (!iequals(c.atom(), "NIL")) {
+            return c.error("bad NAMESPACE delimiter");
+        }
+        c.skip_spaces();
+        while (!c.accept(')')) {  // namespace-response-extensions: skipped
+            if (c.eof()) return c.error("unterminated NAMESPACE description");
+            if (auto s = c.skip_value(1); !s) return std::move(s).error();
+            c.skip_spaces();
+        }
+        if (out.size() < 64) out.push_back(std::move(e));
+        c.skip_spaces();
+    }
+    return out;
+}
+
+Result<void> parse_namespace(Cursor& c, Response& r) {
+    NamespaceData ns;
+    auto personal = parse_namespace_list(c);
+    if (!personal) return std::move(personal).error();
+    ns.personal = std::move(*personal);
+    for (int i = 0; i < 2; ++i) {  // the other users' and the shared namespaces
+        if (auto s = c.space(); !s) return s;
+        auto other = parse_namespace_list(c);
+        if (!other) return std::move(other).error();
+        for (auto& e : *other)
+            if (ns.other.size() < 64) ns.other.push_back(std::move(e));
+    }
+    r.namespaces = std::move(ns);
+    return {};
+}
+
+// "STATUS" SP mailbox SP "(" [status-att-list] ")"
+Result<void> parse_status(Cursor& c, Response& r) {
+    StatusData st;
+    auto name = c.astring();
+    if (!name) return std::move(name).error();
+    st.mailbox = iequals(*name, "INBOX") ? std::string("INBOX") : std::move(*name);
+    c.skip_spaces();
+    if (!c.accept('(')) return c.error("expected '(' in STATUS");
+    c.skip_spaces();
+    while (!c.accept(')')) {
+        if (c.eof()) return c.error("unterminated STATUS list");
+        const auto item = to_upper(c.atom());
+        if (item.empty()) return c.error("unexpected byte in STATUS");
+        if (auto s = c.space(); !s) return s;
+        if (item == "MESSAGES" || item == "UIDNEXT" || item == "UIDVALIDITY") {
+            auto n = c.number(UINT32_MAX, "bad STATUS number");
+            if (!n) return std::move(n).error();
+            const auto v = static_cast<std::uint32_t>(*n);
+            (item == "MESSAGES" ? st.messages : item == "UIDNEXT" ? st.uidnext : st.uidvalidity) = v;
+        } else if (auto s = c.skip_value(1); !s) {  // UNSEEN, RECENT, HIGHESTMODSEQ, SIZE ...
+            return s;
+        }
+        c.skip_spaces();
+    }
+    r.status_data = std::move(st);
+    return {};
+}
+
 Result<void> parse_untagged(Cursor& c, Response& r, std::string_view whole) {
     if (is_digit(c.peek())) {
         auto n = c.number(UINT32_MAX, "bad number");
@@ -499,6 +580,14 @@ Result<void> parse_untagged(Cursor& c, Response& r, std::string_view whole) {
         auto f = c.atom_list();
         if (!f) return std::move(f).error();
         r.flags = std::move(*f);
+    } else if (kw == "NAMESPACE") {
+        r.data = Response::Data::Namespace;
+        if (auto s = c.space(); !s) return s;
+        return parse_namespace(c, r);
+    } else if (kw == "STATUS") {
+        r.data = Response::Data::Status;
+        if (auto s = c.space(); !s) return s;
+        return parse_status(c, r);
     } else {
         r.data = Response::Data::Other;
         r.data_name = kw;

@@ -98,6 +98,26 @@ struct ListData {
     std::string name;                // raw mailbox name (modified UTF-7); "INBOX" normalised to upper case
 };
 
+// RFC 2342 NAMESPACE: the personal namespaces, and the other users' and
+// shared ones (never fetched from). Each a prefix ("", "INBOX.") and its
+// hierarchy delimiter (0 for NIL). At most 64 of each kind are kept.
+struct NamespaceData {
+    struct Entry {
+        std::string prefix;  // raw (modified UTF-7)
+        char delimiter = 0;
+    };
+    std::vector<Entry> personal;
+    std::vector<Entry> other;  // other users' and shared namespaces
+};
+
+// RFC 3501 §7.2.4 STATUS (also sent unasked under NOTIFY, RFC 5465 §5.2).
+struct StatusData {
+    std::string mailbox;  // raw; "INBOX" normalised to upper case
+    std::optional<std::uint32_t> messages;
+    std::optional<std::uint32_t> uidnext;
+    std::optional<std::uint32_t> uidvalidity;
+};
+
 // One BODY[section]<origin> item of a FETCH response.
 struct BodyData {
     std::string section;  // between the brackets, raw ("", "HEADER.FIELDS (MESSAGE-ID)")
@@ -117,7 +137,7 @@ struct FetchData {
 struct Response {
     enum class Kind { Tagged, Untagged, Continuation };
     // What an untagged response carries besides (or instead of) a status.
-    enum class Data { None, Capability, List, Lsub, Search, Flags, Exists, Recent, Expunge, Fetch, Other };
+    enum class Data { None, Capability, List, Lsub, Search, Flags, Exists, Recent, Expunge, Fetch, Namespace, Status, Other };
 
     Kind kind = Kind::Untagged;
     std::string tag;                // Tagged only
@@ -132,6 +152,8 @@ struct Response {
     std::vector<std::uint32_t> search;      // Data::Search
     std::optional<ListData> list;           // Data::List / Data::Lsub
     std::optional<FetchData> fetch;         // Data::Fetch
+    std::optional<NamespaceData> namespaces;  // Data::Namespace
+    std::optional<StatusData> status_data;    // Data::Status
 };
 
 // Parses one whole response as framed by frame_response() (its final line

@@ -275,6 +275,8 @@ void Session::apply_capabilities(const std::vector<std::string>& caps) {
         else if (cap == "LITERAL+") c.literal_plus = true;
         else if (cap == "SASL-IR") c.sasl_ir = true;
         else if (cap == "MOVE") c.move = true;
+        else if (cap == "NAMESPACE") c.namespaces = true;
+        else if (cap == "NOTIFY") c.notify = true;
         else if (cap.rfind("AUTH=", 0) == 0 && cap.size() > 5) {
             auto mech = cap.substr(5);
             if (std::find(c.sasl.begin(), c.sasl.end(), mech) == c.sasl.end()) c.sasl.push_back(std::move(mech));
@@ -516,6 +518,75 @@ net::awaitable<Result<std::vector<MailboxInfo>>> Session::list(std::string refer
     if (t->status != Status::Ok)
         co_return make_error(Errc::MailboxUnavailable, "the server could not list the folders: " + reply_text(*t),
                              ErrorScope::Account, Retry::Later);
+    co_return out;
+}
+
+net::awaitable<Result<NamespaceData>> Session::namespaces() {
+    if (state_ != State::Authenticated && state_ != State::Selected) co_return wrong_state("namespace", state_);
+    NamespaceData out;
+    if (!caps_.namespaces) co_return out;
+    const UntaggedHandler collect = [&out](const Response& r) -> Result<void> {
+        if (r.data == Response::Data::Namespace && r.namespaces) out = *r.namespaces;
+        return {};
+    };
+    const std::string line = "NAMESPACE";
+    auto t = co_await command(line, collect);
+    if (!t) co_return std::move(t).error();
+    if (t->status != Status::Ok) co_return NamespaceData{};
+    co_return out;
+}
+
+net::awaitable<Result<void>> Session::notify_set(std::vector<std::string> mailboxes) {
+    if (state_ != State::Authenticated && state_ != State::Selected) co_return wrong_state("notify", state_);
+    if (!caps_.notify || mailboxes.empty())
+        co_return make_error(Errc::ProtocolError, "the server does not offer NOTIFY", ErrorScope::Account, Retry::Never);
+    std::string list;
+    for (const auto& m : mailboxes) {
+        auto q = quote_astring(m);
+        // Raw names are 7-bit modified UTF-7; one that would need a literal
+        // is not watched this way.
+        if (!q || q->form == AString::Form::Literal)
+            co_return make_error(Errc::ProtocolError, "a folder name cannot be given to NOTIFY", ErrorScope::Account,
+                                 Retry::Never);
+        list += (list.empty() ? "" : " ") + q->text;
+    }
+    const std::string line = "NOTIFY SET (mailboxes (" + list + ") (MessageNew MessageExpunge))";
+    auto t = co_await command(line);
+    if (!t) co_return std::move(t).error();
+    if (t->status != Status::Ok)
+        co_return make_error(Errc::ProtocolError, "the server refused NOTIFY: " + reply_text(*t), ErrorScope::Account,
+                             Retry::Never);
+    status_uidnext_.clear();
+    co_return Result<void>{};
+}
+
+net::awaitable<Result<StatusData>> Session::status(std::string mailbox) {
+    if (state_ != State::Authenticated && state_ != State::Selected) co_return wrong_state("status", state_);
+    StatusData out;
+    out.mailbox = mailbox;
+    bool answered = false;
+    const UntaggedHandler collect = [&](const Response& r) -> Result<void> {
+        if (r.data != Response::Data::Status || !r.status_data) return {};
+        const bool inbox = mailbox == "INBOX" && r.status_data->mailbox == "INBOX";
+        if (r.status_data->mailbox == mailbox || inbox) {
+            out = *r.status_data;
+            answered = true;
+        }
+        return {};
+    };
+    // Raw names are 7-bit (modified UTF-7): a quoted string at most.
+    auto q = quote_astring(mailbox);
+    if (!q || q->form == AString::Form::Literal)
+        co_return make_error(Errc::MailboxUnavailable, "the folder name cannot be sent in a STATUS command",
+                             ErrorScope::Mailbox, Retry::Never);
+    const std::string line = "STATUS " + q->text + " (MESSAGES UIDNEXT UIDVALIDITY)";
+    auto t = co_await command(line, collect);
+    if (!t) co_return std::move(t).error();
+    if (t->status != Status::Ok || !answered)
+        co_return make_error(Errc::MailboxUnavailable,
+                             "the server gave no counts for the folder \"" + sanitize_for_log(mailbox, 200) +
+                                 "\": " + reply_text(*t),
+                             ErrorScope::Mailbox, Retry::Later);
     co_return out;
 }
 
@@ -875,7 +946,8 @@ net::awaitable<void> Session::send_done(std::shared_ptr<IdleWatch> w) {
 }
 
 net::awaitable<Result<bool>> Session::idle(std::chrono::seconds max_wait, std::function<bool()> cancel) {
-    if (state_ != State::Selected) co_return wrong_state("idle", state_);
+    if (state_ != State::Selected && state_ != State::Authenticated) co_return wrong_state("idle", state_);
+    const State before = state_;
     if (!caps_.idle)
         co_return make_error(Errc::ProtocolError, "the server does not support IDLE; poll instead", ErrorScope::Account,
                              Retry::Never);
@@ -890,6 +962,15 @@ net::awaitable<Result<bool>> Session::idle(std::chrono::seconds max_wait, std::f
         // an EXISTS of the old count is still seen as a new message.
         if (r.data == Response::Data::Exists && r.number > selected_.exists) new_mail = true;
         if (r.data == Response::Data::Recent && r.number > 0) new_mail = true;
+        if (r.data == Response::Data::Status && r.status_data) {
+            // NOTIFY: a higher UIDNEXT is new mail; a STATUS without it, or
+            // for a mailbox not heard of yet, is taken as new mail too (a
+            // pass that finds nothing costs little).
+            const auto& st = *r.status_data;
+            const auto known = status_uidnext_.find(st.mailbox);
+            if (!st.uidnext || known == status_uidnext_.end() || *st.uidnext > known->second) new_mail = true;
+            if (st.uidnext && status_uidnext_.size() < 10000) status_uidnext_[st.mailbox] = *st.uidnext;
+        }
     };
     // RFC 2177 §3: the server answers IDLE with a continuation.
     for (;;) {
@@ -897,7 +978,7 @@ net::awaitable<Result<bool>> Session::idle(std::chrono::seconds max_wait, std::f
         if (!r) co_return std::move(r).error();
         if (r->kind == Response::Kind::Continuation) break;
         if (r->kind == Response::Kind::Tagged) {
-            state_ = State::Selected;
+            state_ = before;
             if (r->tag != tag) co_return fail(protocol("unexpected tagged reply to IDLE"));
             co_return protocol("the server refused IDLE: " + reply_text(*r));
         }
@@ -933,7 +1014,7 @@ net::awaitable<Result<bool>> Session::idle(std::chrono::seconds max_wait, std::f
         if (!r) co_return std::move(r).error();
         if (r->kind == Response::Kind::Tagged) {
             if (r->tag != tag) co_return fail(protocol("unexpected tagged reply during IDLE"));
-            state_ = State::Selected;
+            state_ = before;
             if (r->status != Status::Ok) co_return protocol("IDLE ended with an error: " + reply_text(*r));
             co_return new_mail && !w->cancelled;
         }

@@ -57,6 +57,8 @@ struct Capabilities {
     bool literal_plus = false;  // LITERAL+ (RFC 7888); LITERAL- is not used
     bool sasl_ir = false;
     bool move = false;
+    bool namespaces = false;  // NAMESPACE (RFC 2342)
+    bool notify = false;      // NOTIFY (RFC 5465)
     std::vector<std::string> sasl;  // AUTH=... mechanisms, upper-cased, in order
     std::vector<std::string> all;   // every capability as sent (upper-cased)
 };
@@ -127,6 +129,18 @@ public:
     // by value: a coroutine must not keep references to a caller's
     // temporaries, which GCC 12 may destroy early.)
     net::awaitable<Result<std::vector<MailboxInfo>>> list(std::string reference = "", std::string pattern = "*");
+    // NAMESPACE when the server offers it: its personal namespaces (prefix
+    // and delimiter). Without the capability, or when the server refuses
+    // the command: an empty list, nothing sent in the first case.
+    net::awaitable<Result<NamespaceData>> namespaces();
+    // NOTIFY SET (mailboxes (...) (MessageNew MessageExpunge)) (RFC 5465):
+    // the server then reports new mail in those mailboxes with untagged
+    // STATUS responses, which idle() watches. A refusal is
+    // Errc::ProtocolError, Retry::Never (the caller watches otherwise).
+    net::awaitable<Result<void>> notify_set(std::vector<std::string> mailboxes);
+    // STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY): a folder's counts
+    // without selecting it. A NO is Errc::MailboxUnavailable, ErrorScope::Mailbox.
+    net::awaitable<Result<StatusData>> status(std::string mailbox);
     // SELECT (or EXAMINE when read_only). A NO is Errc::MailboxUnavailable
     // with ErrorScope::Mailbox. A mailbox without UIDVALIDITY is a protocol
     // error: UIDs cannot be tracked across sessions without it.
@@ -170,8 +184,10 @@ public:
     // UID STORE <set> +FLAGS.SILENT (\Seen).
     net::awaitable<Result<void>> mark_seen(const std::vector<std::uint32_t>& uids);
 
-    // IDLE (RFC 2177) on the selected mailbox. Returns true when new mail is
-    // announced (EXISTS above the count known so far, or RECENT > 0), false
+    // IDLE (RFC 2177) on the selected mailbox, or with NOTIFY set in the
+    // authenticated state. Returns true when new mail is announced (EXISTS
+    // above the count known so far, RECENT > 0, or an unasked STATUS with a
+    // UIDNEXT above the one last seen for its mailbox), false
     // when max_wait passed or cancel() returned true (polled every 200 ms).
     // In every case DONE is sent and the tagged OK consumed before
     // returning. Without the IDLE capability: Errc::ProtocolError, nothing sent.
@@ -262,6 +278,9 @@ private:
     // Bodies of later pipelined fetches that arrived out of order and were
     // dropped (memory stays bounded): read_fetched() reports them skipped.
     std::set<std::uint32_t> dropped_uids_;
+    // UIDNEXT last seen per mailbox in unasked STATUS responses (NOTIFY):
+    // an expunge reported that way is no new mail.
+    std::map<std::string, std::uint32_t> status_uidnext_;
 };
 
 }  // namespace mailporter::imap

@@ -1,6 +1,7 @@
 # Sources of core/src/proto (explicit list).
 list(APPEND MAILPORTER_CORE_SOURCES
   src/proto/dot_codec.cpp
+  src/proto/imap_folders.cpp
   src/proto/imap_parser.cpp
   src/proto/imap_login.cpp
   src/proto/imap_session.cpp

@@ -62,17 +62,17 @@ constexpr std::string_view SqlOfficeSet =
 #define MAILPORTER_ACCOUNT_COLUMNS                                                                              \
     "name, protocol, host, port, tls_mode, tls_pin, allow_legacy_tls, user, deliver_to, leave_policy, "         \
     "max_per_pass, max_size_bytes, interval_minutes, enabled, catch_all, domains, fallback, envelope_headers, " \
-    "folders, idle, oauth, tls_pin_key, tls_pin_issuer, tls_pin_not_after, tls_pin_ca"
+    "folders, idle, oauth, tls_pin_key, tls_pin_issuer, tls_pin_not_after, tls_pin_ca, folder_delivery"
 constexpr std::string_view SqlAccountInsert = "INSERT INTO accounts (" MAILPORTER_ACCOUNT_COLUMNS
                                               ") "
                                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                                              "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+                                              "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
 constexpr std::string_view SqlAccountUpdate =
     "UPDATE accounts SET name = ?1, protocol = ?2, host = ?3, port = ?4, tls_mode = ?5, tls_pin = ?6, "
     "allow_legacy_tls = ?7, user = ?8, deliver_to = ?9, leave_policy = ?10, max_per_pass = ?11, "
     "max_size_bytes = ?12, interval_minutes = ?13, enabled = ?14, catch_all = ?15, domains = ?16, fallback = ?17, "
     "envelope_headers = ?18, folders = ?19, idle = ?20, oauth = ?21, tls_pin_key = ?22, "
-    "tls_pin_issuer = ?23, tls_pin_not_after = ?24, tls_pin_ca = ?25 WHERE id = ?26";
+    "tls_pin_issuer = ?23, tls_pin_not_after = ?24, tls_pin_ca = ?25, folder_delivery = ?26 WHERE id = ?27";
 constexpr std::string_view SqlAccountDelete = "DELETE FROM accounts WHERE id = ?1";
 constexpr std::string_view SqlAccountFind =
     "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
@@ -134,6 +134,7 @@ void bind_account(SQLite::Statement& s, const Account& a) {
     bind(s, 23, a.tls.pinned_issuer);
     bind(s, 24, a.tls.pinned_not_after);
     bind(s, 25, a.tls.pinned_ca_sha256);
+    bind(s, 26, to_string(a.folder_delivery));
 }
 
 Account read_account(const SQLite::Statement& s) {
@@ -164,6 +165,7 @@ Account read_account(const SQLite::Statement& s) {
     a.tls.pinned_issuer = s.getColumn(23).getString();
     a.tls.pinned_not_after = s.getColumn(24).getString();
     a.tls.pinned_ca_sha256 = s.getColumn(25).getString();
+    a.folder_delivery = parsed(parse_folder_delivery(s.getColumn(26).getString()), "folder delivery");
     return a;
 }
 
@@ -330,7 +332,7 @@ Result<void> Database::update_account(const Account& a) {
         impl_->check_group();
         Use q(impl_->stmt(SqlAccountUpdate));
         bind_account(*q, a);
-        q->bind(26, a.id);
+        q->bind(27, a.id);
         int changed = 0;
         try {
             changed = q->exec();

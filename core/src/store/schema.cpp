@@ -191,6 +191,11 @@ ALTER TABLE office_server ADD COLUMN tls_pin_ca TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN tls_pin_issuer TEXT NOT NULL DEFAULT '';
 ALTER TABLE office_server ADD COLUMN tls_pin_not_after TEXT NOT NULL DEFAULT '';
 )sql"},
+    // How an IMAP account's folders reach the office (issue 18): "one",
+    // "header" or "plus".
+    {8, R"sql(
+ALTER TABLE accounts ADD COLUMN folder_delivery TEXT NOT NULL DEFAULT 'one';
+)sql"},
 };
 
 int user_version(SQLite::Database& db) {

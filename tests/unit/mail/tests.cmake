@@ -5,4 +5,5 @@ mailporter_add_test(test_mail unit
   unit/mail/address_test.cpp
   unit/mail/envelope_test.cpp
   unit/mail/routing_test.cpp
+  unit/mail/folder_tag_test.cpp
 )

@@ -232,8 +232,9 @@ TEST_CASE("untagged data: CAPABILITY, EXISTS, RECENT, EXPUNGE, FLAGS, SEARCH, un
     CHECK_FALSE(parse_response("* SEARCH 1 x").ok());
 
     const auto st = parse_ok("* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)");
-    CHECK(st.data == Response::Data::Other);
-    CHECK(st.data_name == "STATUS");
+    CHECK(st.data == Response::Data::Status);  // parsed since NOTIFY (issue 18)
+    CHECK(st.status_data->mailbox == "blurdybloop");
+    CHECK(st.status_data->uidnext == 44292u);
     CHECK(parse_ok("* 3 XNEW whatever").data_name == "XNEW");
 }
 

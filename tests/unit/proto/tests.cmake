@@ -8,4 +8,5 @@ mailporter_add_test(test_proto unit
 )
 mailporter_add_test(test_imap_parser unit
   unit/proto/imap_parser_test.cpp
+  unit/proto/imap_folders_test.cpp
 )
