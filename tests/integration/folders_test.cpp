@@ -214,6 +214,39 @@ TEST_CASE("a prefixed namespace (INBOX.): names as mail programs show them, push
     CHECK(bed.remote_count("bob", "INBOX") == 1);
 }
 
+TEST_CASE("a prefixed namespace without NOTIFY: one IDLE connection per folder, by the names people see",
+          "[integration][imap][idle][folders][namespace]") {
+    auto& bed = TestBed::shared();
+    bed.clear_remote("bob");
+    bed.clear_office();
+    bed.put_remote("bob", make_message("seed-archive", 1, 800), "Archive");
+    bed.put_remote("bob", make_message("seed-clients", 2, 800), "Work/Clients");
+    Direct d("prefixed-idle");
+    Account a;
+    a.name = "bob-prefixed-idle";
+    a.user = "bob";
+    a.deliver_to = "bob@office.test";
+    a.folders = {"INBOX", "Archive", "work/clients"};  // another case: the only folder that fits
+    a.idle = true;
+    a = d.add(a, "imaps_selfsigned");
+    IdleWatch::Options wopt;
+    wopt.notify = false;
+    Pushed pushed(d, a, wopt);
+    REQUIRE(pushed.wait_settled(3, 0));
+    CHECK(bed.wait_office_count("bob", 2, 10s));
+    const auto p = pushed.push();
+    CHECK_FALSE(p.notify);
+    CHECK(p.pushed == std::vector<std::string>{"INBOX", "Archive", "Work/Clients"});
+    std::this_thread::sleep_for(500ms);
+    int n = 0;
+    for (const char* f : {"INBOX.Work.Clients", "INBOX", "INBOX.Archive"})
+        lands_within_3s("bob", [&] { bed.save_remote("bob", make_message("idle-prefixed", ++n, 1500), f); },
+                        std::string("IDLE, prefixed: ") + f);
+    for (const char* f : {"Archive", "Work/Clients"})
+        lands_within_3s("bob", [&] { bed.put_remote("bob", make_message("idle-dropped", ++n, 1500), f); },
+                        std::string("IDLE, prefixed, Maildir drop: ") + f);
+}
+
 TEST_CASE("the source folder reaches the office: a header, or a plus-address Postfix files under the user",
           "[integration][imap][folders]") {
     auto& bed = TestBed::shared();

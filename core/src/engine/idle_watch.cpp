@@ -192,7 +192,7 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
     const auto cancel = [st] { return st->stopped; };
 
     // NOTIFY: the first connection watches every folder.
-    if (index == 0 && caps.notify) {
+    if (index == 0 && caps.notify && st->options.notify) {
         std::vector<std::string> raw;
         for (const auto& f : *folders) raw.push_back(f.name);
         auto n = co_await session.notify_set(raw);

@@ -48,6 +48,9 @@ public:
         std::size_t max_connections = 5;
         // How often folders that are not pushed are asked for their counts.
         std::chrono::seconds poll{60};
+        // NOTIFY where the server offers it (off: IDLE per folder, for a
+        // server whose NOTIFY misses mail).
+        bool notify = true;
         RelayOptions relay;  // log, transcript, timeouts
         // Called (on the io_context's thread) when push() changed.
         std::function<void(std::int64_t)> on_push_changed;
