@@ -1,8 +1,9 @@
 #pragma once
 // The IMAP-only account fields, read and written through these helpers only,
-// so the wizard does not depend on how config.h spells them (the folders and
-// IDLE fields and LeavePolicy::Kind::MarkRead arrived while the wizard was
-// being written; a rename or a move is a change here, not in the pages).
+// so the wizard does not depend on how config.h spells them (the folders,
+// IDLE and folder-delivery fields and LeavePolicy::Kind::MarkRead arrived
+// while the wizard was being written; a rename or a move is a change here,
+// not in the pages).
 
 #include <string>
 #include <vector>
@@ -37,6 +38,12 @@ inline void set_folders(Account& a, const FolderChoice& c) {
         case FolderChoice::Kind::Named: a.folders = c.names; break;
     }
     if (a.protocol != Protocol::Imap) a.folders.clear();  // validate() refuses folders on POP3
+}
+
+// How the folders reach the office (the same address, a header, plus-addressing).
+inline FolderDelivery folder_delivery_of(const Account& a) { return a.folder_delivery; }
+inline void set_folder_delivery(Account& a, FolderDelivery d) {
+    a.folder_delivery = a.protocol == Protocol::Imap ? d : FolderDelivery::One;
 }
 
 inline bool idle_of(const Account& a) { return a.idle; }

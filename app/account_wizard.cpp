@@ -18,6 +18,7 @@
 #include "account_fields.h"
 #include "diagnosis_view.h"
 #include "engine_bridge.h"
+#include "folder_picker.h"
 #include "icons.h"
 #include "signin_dialog.h"
 #include "status_text.h"
@@ -485,24 +486,8 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
     uidl_note_->Hide();
     body()->Add(uidl_note_, wxSizerFlags().Border(wxTOP, FromDIP(4)));
 
-    auto* folders_heading = bold_heading(this, _("IMAP folders"));
-    body()->Add(folders_heading, wxSizerFlags().Border(wxTOP, FromDIP(12)));
-    inbox_ = new wxRadioButton(this, wxID_ANY, _("&Inbox only"), wxDefaultPosition, wxDefaultSize, wxRB_GROUP);
-    body()->Add(inbox_, wxSizerFlags().Border(wxTOP, FromDIP(2)));
-    auto* named_row = new wxBoxSizer(wxHORIZONTAL);
-    named_ = new wxRadioButton(this, wxID_ANY, _("These f&olders:"));
-    folder_names_ = new wxTextCtrl(this, wxID_ANY);
-    folder_names_->SetHint(_("INBOX, Spam, Archive/2024"));
-    named_row->Add(named_, wxSizerFlags().CenterVertical());
-    named_row->Add(folder_names_, wxSizerFlags(1).CenterVertical().Border(wxLEFT, FromDIP(6)));
-    body()->Add(named_row, wxSizerFlags().Expand().Border(wxTOP, FromDIP(2)));
-    all_folders_ = new wxRadioButton(this, wxID_ANY, _("&All folders"));
-    body()->Add(all_folders_, wxSizerFlags().Border(wxTOP, FromDIP(2)));
-    idle_ = new wxCheckBox(this, wxID_ANY, _("&Push: fetch new mail within seconds (IMAP IDLE)"));
-    body()->Add(idle_, wxSizerFlags().Border(wxTOP, FromDIP(4)));
-    folders_note_ = new wxStaticText(this, wxID_ANY, _("A POP3 mailbox has only an inbox."));
-    folders_note_->SetForegroundColour(wxColour(0x55, 0x5b, 0x61));
-    body()->Add(folders_note_, wxSizerFlags().Border(wxTOP, FromDIP(2)));
+    folders_ = new FolderPicker(this, [this] { revalidate(); });
+    body()->Add(folders_, wxSizerFlags().Expand().Border(wxTOP, FromDIP(12)));
 
     auto* interval_heading = bold_heading(this, _("Checking"));
     body()->Add(interval_heading, wxSizerFlags().Border(wxTOP, FromDIP(12)));
@@ -521,15 +506,11 @@ LeavePage::LeavePage(AccountWizard& wizard) : WizardPageBase(wizard, _("After de
         update_enabled();
         revalidate();
     };
-    for (auto* r : {delete_, days_, forever_, mark_read_, inbox_, named_, all_folders_})
-        r->Bind(wxEVT_RADIOBUTTON, changed);
+    for (auto* r : {delete_, days_, forever_, mark_read_}) r->Bind(wxEVT_RADIOBUTTON, changed);
     default_interval_->Bind(wxEVT_CHECKBOX, changed);
-    idle_->Bind(wxEVT_CHECKBOX, changed);
-    folder_names_->Bind(wxEVT_TEXT, changed);
     days_count_->Bind(wxEVT_SPINCTRL, [this](wxSpinEvent&) { revalidate(); });
     interval_->Bind(wxEVT_SPINCTRL, [this](wxSpinEvent&) { revalidate(); });
     delete_->SetValue(true);
-    inbox_->SetValue(true);
     default_interval_->SetValue(true);
     update_enabled();
 }
@@ -540,9 +521,7 @@ void LeavePage::update_enabled() {
     const bool imap = a.protocol == Protocol::Imap;
     if (!imap && mark_read_->GetValue()) delete_->SetValue(true);
     mark_read_->Enable(imap);
-    for (wxWindow* w : std::initializer_list<wxWindow*>{inbox_, named_, all_folders_, idle_}) w->Enable(imap);
-    folder_names_->Enable(imap && named_->GetValue());
-    folders_note_->Show(!imap);
+    folders_->set_imap(imap);
     days_count_->Enable(days_->GetValue());
     interval_->Enable(!default_interval_->GetValue());
     Layout();
@@ -551,6 +530,7 @@ void LeavePage::update_enabled() {
 void LeavePage::entering() {
     const auto& result = wizard_.server().diagnosis().result();
     uidl_note_->Show(result && diagnosis_says_no_uidl(*result));
+    folders_->set_server_folders(result ? result->folders : std::vector<RemoteFolder>{});
     update_enabled();
 }
 
@@ -572,14 +552,7 @@ void LeavePage::fill(const Account& a) {
             else
                 delete_->SetValue(true);
     }
-    const FolderChoice f = folders_of(a);
-    inbox_->SetValue(f.kind == FolderChoice::Kind::Inbox);
-    named_->SetValue(f.kind == FolderChoice::Kind::Named);
-    all_folders_->SetValue(f.kind == FolderChoice::Kind::All);
-    wxString names;
-    for (const auto& n : f.names) names += (names.empty() ? "" : ", ") + u8(n);
-    folder_names_->ChangeValue(names);
-    idle_->SetValue(idle_of(a));
+    folders_->fill(a);
     default_interval_->SetValue(a.interval_minutes == 0);
     if (a.interval_minutes > 0) interval_->SetValue(a.interval_minutes);
     update_enabled();
@@ -587,8 +560,7 @@ void LeavePage::fill(const Account& a) {
 }
 
 wxString LeavePage::problem() const {
-    if (named_->GetValue() && named_->IsEnabled() && split_lines(folder_names_->GetValue(), ",").empty())
-        return _("Enter at least one folder name, separated by commas.");
+    if (const wxString p = folders_->problem(); !p.empty()) return p;
     return backstop(wizard_.account());
 }
 
@@ -601,15 +573,7 @@ void LeavePage::collect(Account& a) const {
         a.leave = mark_read_policy();
     else
         a.leave = LeavePolicy{LeavePolicy::Kind::Delete, 0};
-    FolderChoice f;
-    if (named_->GetValue()) {
-        f.kind = FolderChoice::Kind::Named;
-        f.names = split_lines(folder_names_->GetValue(), ",");
-    } else if (all_folders_->GetValue()) {
-        f.kind = FolderChoice::Kind::All;
-    }
-    set_folders(a, f);
-    set_idle(a, idle_->GetValue());
+    folders_->collect(a);
     a.interval_minutes = default_interval_->GetValue() ? 0 : interval_->GetValue();
 }
 
@@ -697,6 +661,10 @@ void SummaryPage::entering() {
             for (const auto& n : f.names) folders += (folders.empty() ? "" : ", ") + u8(n);
         }
         t += wxString::Format(_("Folders: %s"), folders) + (idle_of(a) ? _(" (push)") : wxString()) + "\n";
+        if (folder_delivery_of(a) == FolderDelivery::Header)
+            t += _("At the office: a header names each message's folder (X-MailPorter-Folder)") + "\n";
+        else if (folder_delivery_of(a) == FolderDelivery::Plus)
+            t += _("At the office: plus-addressed by folder (user+Folder@office; the inbox's mail is not)") + "\n";
     }
     t += (a.interval_minutes > 0
               ? wxString::Format(wxPLURAL("Checked every %d minute", "Checked every %d minutes", a.interval_minutes),

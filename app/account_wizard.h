@@ -8,7 +8,8 @@
 //   2 type: individual (one office address) or catch-all (accepted domains
 //     with translation, fallback address);
 //   3 leave on server: delete / keep N days / keep forever (/ mark read for
-//     IMAP), IMAP folders and push, the check interval;
+//     IMAP), IMAP folders (from the last Test login's list), push and how
+//     the folders reach the office (folder_picker.h), the check interval;
 //   4 summary.
 // Every page validates as the user types and says what is wrong in words;
 // Next stays disabled until the page is right. Nothing is saved here: the
@@ -35,6 +36,7 @@ class wxTextCtrl;
 namespace mailporter::app {
 
 class DiagnosisView;
+class FolderPicker;
 class SigninDialog;
 class SigninFields;
 class EngineBridge;
@@ -126,6 +128,8 @@ public:
     // Called when the page is entered: IMAP-only choices and the UIDL note
     // follow page 1 and its last test.
     void entering();
+    // The IMAP folders, push and how the folders reach the office.
+    FolderPicker& folders() { return *folders_; }
 
 private:
     void update_enabled();
@@ -135,12 +139,7 @@ private:
     wxRadioButton* forever_ = nullptr;
     wxRadioButton* mark_read_ = nullptr;
     wxStaticText* uidl_note_ = nullptr;
-    wxRadioButton* inbox_ = nullptr;
-    wxRadioButton* named_ = nullptr;
-    wxTextCtrl* folder_names_ = nullptr;
-    wxRadioButton* all_folders_ = nullptr;
-    wxCheckBox* idle_ = nullptr;
-    wxStaticText* folders_note_ = nullptr;
+    FolderPicker* folders_ = nullptr;
     wxCheckBox* default_interval_ = nullptr;
     wxSpinCtrl* interval_ = nullptr;
 };

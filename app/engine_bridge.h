@@ -51,10 +51,11 @@
 #include "mailporter/config.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/database.h"
+#include "mailporter/detect.h"
+#include "mailporter/engine.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 #include "mailporter/secret_store.h"
-#include "mailporter/detect.h"
 #include "mailporter/status.h"
 
 namespace mailporter {
@@ -91,6 +92,7 @@ public:
         NextCheck next;
         int delivered_today = 0;
         int done = 0, total = -1;  // of the pass running now (total -1: not listed yet)
+        PushState push;            // the folders pushed and polled (IMAP push; empty: none)
     };
     // One account's pass ended (engine mode).
     struct PassResult {

@@ -307,9 +307,8 @@ void StatusFrame::refresh(const StatusModel& model) {
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& r = rows[i];
         row_signin_[i] = r.account.uses_oauth() && r.code == StatusCode::SignInNeeded;
-        wxString full = u8(r.account.name) + ": " + r.sentence;
-        if (!r.detail.empty() && !r.checking) full += " (" + r.detail + ")";
-        details_text_.push_back({full, r.account.enabled && (r.light == Light::Yellow || r.light == Light::Red)});
+        details_text_.push_back(
+            {account_details(r), r.account.enabled && (r.light == Light::Yellow || r.light == Light::Red)});
         set_row(accounts_, static_cast<long>(i),
                 {u8(r.account.name), r.server, r.sentence, format_time(r.last_check), next_check_text(r.next),
                  wxString::Format("%d", r.delivered_today)},

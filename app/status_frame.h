@@ -56,7 +56,7 @@ private:
     void show_row_menu(long row);
 
     struct Detail {
-        wxString text;           // "name: whole state sentence (detail)"
+        wxString text;           // account_details(): the state in full, the pushed folders
         bool attention = false;  // yellow or red
     };
     std::vector<Detail> details_text_;

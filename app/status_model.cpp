@@ -54,6 +54,13 @@ wxString next_check_text(const EngineBridge::NextCheck& next) {
     return wxString::FromUTF8("\u2014");
 }
 
+wxString account_details(const AccountRow& row) {
+    wxString text = u8(row.account.name) + ": " + row.sentence;
+    if (!row.detail.empty() && !row.checking) text += " (" + row.detail + ")";
+    if (const wxString push = push_text(row.push); !push.empty()) text += wxString::FromUTF8(" \u2014 ") + push;
+    return text;
+}
+
 void StatusModel::reload(Database& db, const EngineBridge& bridge) {
     paused_ = bridge.paused();
     auto accounts = db.accounts();
@@ -96,6 +103,7 @@ void StatusModel::reload(Database& db, const EngineBridge& bridge) {
             row.checking = live->running;
             row.next = live->next;
             row.delivered_today = live->delivered_today;
+            row.push = live->push;
             done = live->done;
             total = live->total;
         } else {

@@ -35,7 +35,12 @@ struct AccountRow {
     EngineBridge::NextCheck next;
     int delivered_today = 0;
     bool checking = false;         // a pass of it runs now
+    PushState push;                // the folders pushed and polled (this app's engine only)
 };
+
+// An account's details line (and its tooltip): "name: whole state sentence
+// (detail)", then how its folders are watched (push_text).
+wxString account_details(const AccountRow& row);
 
 struct OfficeRow {
     bool configured = false;

@@ -127,6 +127,7 @@ wxString step_title(const std::string& step) {
     if (step == "mailbox") return _("Open the mailbox");
     if (step == "sign-in") return _("Sign in (OAuth2)");
     if (step == "folders") return _("Folders");
+    if (step == "fetch from") return _("Folders to fetch from");
     if (step == "ehlo" || step == "helo") return _("Introduce ourselves (EHLO)");
     return u8(step);
 }
@@ -164,6 +165,41 @@ bool diagnosis_says_no_uidl(const Diagnosis& d) {
     for (const auto& s : d.steps)
         if (s.name == "mailbox" && s.detail.find("no UIDL") != std::string::npos) return true;
     return false;
+}
+
+namespace {
+
+// "INBOX, Sent, Work" or, past three, "INBOX, Sent, Work and 2 more".
+wxString folder_names(const std::vector<std::string>& names) {
+    constexpr std::size_t Shown = 3;
+    wxString out;
+    for (std::size_t i = 0; i < names.size() && i < Shown; ++i) out += (i ? ", " : "") + u8(names[i]);
+    if (names.size() > Shown) {
+        const int more = static_cast<int>(names.size() - Shown);
+        out = wxString::Format(wxPLURAL("%s and %d more", "%s and %d more", more), out, more);
+    }
+    return out;
+}
+
+}  // namespace
+
+wxString push_text(const PushState& push) {
+    wxString out;
+    if (!push.pushed.empty()) {
+        const int n = static_cast<int>(push.pushed.size());
+        // Every folder the account fetches is pushed: their number says enough.
+        const wxString which = push.polled.empty() && n > 2
+                                   ? wxString::Format(wxPLURAL("all %d folder", "all %d folders", n), n)
+                                   : folder_names(push.pushed);
+        out = wxString::Format(_("Push: %s (%s)"), which, push.notify ? "NOTIFY" : "IDLE");
+    }
+    if (!push.polled.empty()) {
+        if (!out.empty()) out += "; ";
+        out += push.poll_seconds > 0
+                   ? wxString::Format(_("Asked every %d s: %s"), push.poll_seconds, folder_names(push.polled))
+                   : wxString::Format(_("Asked at each check: %s"), folder_names(push.polled));
+    }
+    return out;
 }
 
 wxString format_time(std::int64_t unix_seconds) {

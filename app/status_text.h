@@ -11,6 +11,7 @@
 #include <wx/string.h>
 
 #include "mailporter/config.h"
+#include "mailporter/engine.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 #include "mailporter/status.h"
@@ -35,6 +36,11 @@ StatusCode diagnosis_code(const Diagnosis& d);
 std::optional<ServerCertificate> untrusted_certificate(const Diagnosis& d);
 // Whether the mailbox step says the server cannot keep mail (no UIDL).
 bool diagnosis_says_no_uidl(const Diagnosis& d);
+
+// How an IMAP account hears of new mail, for its details line: "Push: INBOX,
+// Archive (IDLE)", "Push: all 3 folders (NOTIFY)", "Asked every 60 s: Old";
+// empty when nothing is pushed or polled (not connected, no push).
+wxString push_text(const PushState& push);
 
 // "14:05" today, else the date and time; an em dash for 0.
 wxString format_time(std::int64_t unix_seconds);

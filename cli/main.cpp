@@ -307,28 +307,40 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
             for (std::size_t i = 0; i < accounts.size(); ++i) {
                 const auto& x = accounts[i];
                 std::cout << (i ? "," : "") << "{\"name\":\"" << json_escape(x.name) << "\",\"protocol\":\""
-                          << mp::to_string(x.protocol) << "\",\"host\":\"" << json_escape(x.host) << "\",\"port\":" << x.port
-                          << ",\"tls\":\"" << mp::to_string(x.tls.mode) << "\",\"user\":\"" << json_escape(x.user)
-                          << "\",\"deliver_to\":\"" << json_escape(x.deliver_to) << "\",\"leave\":\""
-                          << mp::to_string(x.leave) << "\",\"max_per_pass\":" << x.max_per_pass
-                          << ",\"max_size_bytes\":" << x.max_size_bytes << ",\"interval_minutes\":" << x.interval_minutes
-                          << ",\"catch_all\":" << (x.catch_all ? "true" : "false") << ",\"domains\":" << json_list(x.domains)
-                          << ",\"fallback\":\"" << json_escape(x.fallback) << "\",\"envelope_headers\":" << json_list(x.envelope_headers)
-                          << ",\"trust_fingerprint\":\"" << x.tls.pinned_sha256 << "\",\"trust_key\":\""
-                          << x.tls.pinned_key_sha256 << "\",\"trust_issuer\":\"" << x.tls.pinned_ca_sha256
-                          << "\",\"allow_legacy_tls\":"
-                          << (x.tls.allow_legacy_tls ? "true" : "false") << ",\"enabled\":" << (x.enabled ? "true" : "false")
-                          << ",\"folders\":" << json_list(x.folders) << ",\"idle\":" << (x.idle ? "true" : "false") << ",\"folder_delivery\":\""
-                          << mp::to_string(x.folder_delivery) << "\"}";
+                          << mp::to_string(x.protocol) << "\",\"host\":\"" << json_escape(x.host)
+                          << "\",\"port\":" << x.port << ",\"tls\":\"" << mp::to_string(x.tls.mode) << "\",\"user\":\""
+                          << json_escape(x.user) << "\",\"deliver_to\":\"" << json_escape(x.deliver_to)
+                          << "\",\"leave\":\"" << mp::to_string(x.leave) << "\",\"max_per_pass\":" << x.max_per_pass
+                          << ",\"max_size_bytes\":" << x.max_size_bytes
+                          << ",\"interval_minutes\":" << x.interval_minutes
+                          << ",\"catch_all\":" << (x.catch_all ? "true" : "false")
+                          << ",\"domains\":" << json_list(x.domains) << ",\"fallback\":\"" << json_escape(x.fallback)
+                          << "\",\"envelope_headers\":" << json_list(x.envelope_headers) << ",\"trust_fingerprint\":\""
+                          << x.tls.pinned_sha256 << "\",\"trust_key\":\"" << x.tls.pinned_key_sha256
+                          << "\",\"trust_issuer\":\"" << x.tls.pinned_ca_sha256
+                          << "\",\"allow_legacy_tls\":" << (x.tls.allow_legacy_tls ? "true" : "false")
+                          << ",\"enabled\":" << (x.enabled ? "true" : "false")
+                          << ",\"folders\":" << json_list(x.folders) << ",\"idle\":" << (x.idle ? "true" : "false")
+                          << ",\"folder_delivery\":\"" << mp::to_string(x.folder_delivery) << "\"}";
             }
             std::cout << "]\n";
         } else if (accounts.empty()) {
             std::cout << "no accounts; add one with: mailporter-cli account add NAME ...\n";
         } else {
             for (const auto& x : accounts)
-                std::cout << x.name << "  " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":" << x.port
-                          << " (" << mp::to_string(x.tls.mode) << ") -> " << (x.catch_all ? "catch-all " + join(x.domains) + (x.fallback.empty() ? std::string() : ", fallback " + x.fallback) : x.deliver_to) << "  leave " << mp::to_string(x.leave)
-                          << (x.protocol == mp::Protocol::Imap ? "  folders " + (x.folders.empty() ? std::string("INBOX") : join(x.folders)) + (x.idle ? "  idle" : "") + (x.folder_delivery != mp::FolderDelivery::One ? "  folder delivery " + std::string(mp::to_string(x.folder_delivery)) : std::string()) : std::string())
+                std::cout << x.name << "  " << mp::to_string(x.protocol) << "://" << x.user << "@" << x.host << ":"
+                          << x.port << " (" << mp::to_string(x.tls.mode) << ") -> "
+                          << (x.catch_all ? "catch-all " + join(x.domains) +
+                                                (x.fallback.empty() ? std::string() : ", fallback " + x.fallback)
+                                          : x.deliver_to)
+                          << "  leave " << mp::to_string(x.leave)
+                          << (x.protocol == mp::Protocol::Imap
+                                  ? "  folders " + (x.folders.empty() ? std::string("INBOX") : join(x.folders)) +
+                                        (x.idle ? "  idle" : "") +
+                                        (x.folder_delivery != mp::FolderDelivery::One
+                                             ? "  folder delivery " + std::string(mp::to_string(x.folder_delivery))
+                                             : std::string())
+                                  : std::string())
                           << (x.enabled ? "" : "  [disabled]") << "\n";
         }
         return ExitOk;

@@ -50,9 +50,12 @@ Result<TlsMode> parse_tls_mode(std::string_view s) {
 
 std::string_view to_string(FolderDelivery d) {
     switch (d) {
-        case FolderDelivery::One: return "one";
-        case FolderDelivery::Header: return "header";
-        case FolderDelivery::Plus: return "plus";
+        case FolderDelivery::One:
+            return "one";
+        case FolderDelivery::Header:
+            return "header";
+        case FolderDelivery::Plus:
+            return "plus";
     }
     return "one";
 }

@@ -36,6 +36,9 @@ void check_response(const Response& r) {
     if (r.fetch)
         for (const auto& b : r.fetch->bodies)
             if (b.nil) FUZZ_CHECK(b.data.empty());
+    if (r.namespaces) FUZZ_CHECK(r.namespaces->personal.size() <= 64 && r.namespaces->other.size() <= 64);
+    if (r.data == Response::Data::Namespace) FUZZ_CHECK(r.namespaces.has_value());
+    if (r.data == Response::Data::Status) FUZZ_CHECK(r.status_data.has_value());
 }
 
 // Reads responses like Session::read_response; `chunks` empty: all bytes at once.

@@ -6,7 +6,11 @@
 // angle addresses, envelope recipients, routed addresses) is free of
 // controls, '<' and '>' and is a valid address; normalised domains and
 // punycode are ASCII; routing keeps each address once; the content digest is
-// deterministic and the same for any chunking of the message.
+// deterministic and the same for any chunking of the message. Folder tags
+// (folder_tag.h): without_field never adds bytes and leaves no field of that
+// name in a header block whose lines all end; a plus-address of a valid
+// address is valid with a local part of at most 64 octets; a folder header
+// is one field, folded only with CRLF SP, its lines within RFC 5322 limits.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +24,9 @@
 #include "mail/address.h"
 #include "mail/content_digest.h"
 #include "mail/envelope.h"
+#include "mail/folder_tag.h"
 #include "mail/header_block.h"
+#include "mail/header_peek.h"
 #include "mail/routing.h"
 #include "mailporter/config.h"
 
@@ -98,6 +104,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_unique(routed.local);
     (void)looks_like_loop(block, token);
     (void)suspect_key(block);
+
+    const auto stripped = without_field(message, FolderHeader);
+    FUZZ_CHECK(stripped.size() <= message.size());
+    if (!message.empty() && message.back() == '\n') FUZZ_CHECK(!header_value(stripped, FolderHeader));
+    const auto folder = rule_text + token;
+    for (const auto& a : env.recipients) {
+        const auto plus = plus_address(a, folder);
+        check_address(plus);
+        FUZZ_CHECK(plus.find('@') <= 64 || plus == a);
+    }
+    const auto field = folder_header(folder);
+    FUZZ_CHECK(field.size() >= 2 && field.compare(field.size() - 2, 2, "\r\n") == 0);
+    for (std::size_t at = 0; at < field.size();) {
+        const auto end = field.find("\r\n", at);
+        FUZZ_CHECK(end != std::string::npos && end - at <= 998);  // RFC 5322 §2.1.1
+        FUZZ_CHECK(field.find_first_of("\r\n", at) == end);
+        at = end + 2;
+        if (at < field.size()) FUZZ_CHECK(field[at] == ' ');
+    }
 
     const auto digest = content_digest(message);
     FUZZ_CHECK(digest.size() == 64 && digest == content_digest(message));

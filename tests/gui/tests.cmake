@@ -8,6 +8,20 @@ if(MAILPORTER_BUILD_APP)
             $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> ${CMAKE_BINARY_DIR}/gui-artifacts)
   set_tests_properties(gui_smoke PROPERTIES LABELS gui TIMEOUT 120 SKIP_RETURN_CODE 77)
 
+  # The app's windows driven directly (Catch2 on a private Xvfb; no bed, no
+  # root): the wizard's folder choice, the push line. Again at 150 % fonts.
+  add_executable(test_gui_folders gui/wizard_folders_test.cpp)
+  target_link_libraries(test_gui_folders PRIVATE mailporter_ui Catch2::Catch2 mailporter_warnings)
+  add_test(NAME gui_wizard_folders
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_catch.sh $<TARGET_FILE:test_gui_folders>
+            ${CMAKE_BINARY_DIR}/gui-artifacts/folders --reporter compact)
+  add_test(NAME gui_wizard_folders_large_font
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_catch.sh $<TARGET_FILE:test_gui_folders>
+            ${CMAKE_BINARY_DIR}/gui-artifacts/large-font/folders --reporter compact)
+  set_tests_properties(gui_wizard_folders gui_wizard_folders_large_font PROPERTIES LABELS gui TIMEOUT 120
+    SKIP_RETURN_CODE 77)
+  set_tests_properties(gui_wizard_folders_large_font PROPERTIES ENVIRONMENT "GDK_DPI_SCALE=1.5")
+
   # The bed for shell scripts: tests/integration/testbed.cpp behind stdin/stdout.
   add_executable(gui_bed gui/gui_bed.cpp integration/testbed.cpp)
   target_include_directories(gui_bed PRIVATE ${PROJECT_SOURCE_DIR}/tests)

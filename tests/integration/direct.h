@@ -3,13 +3,12 @@
 // the clock and the io_context), with the bed's Postfix as the office
 // server and the IMAPS Dovecot as the provider.
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include "integration/testbed.h"
 #include "mailporter/database.h"

@@ -11,7 +11,6 @@
 #include <future>
 #include <memory>
 #include <thread>
-
 #include <utility>  // before Asio 1.74, which uses std::exchange without it
 
 #include <boost/asio/co_spawn.hpp>
@@ -89,8 +88,7 @@ private:
     }
 
     boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
-        boost::asio::make_work_guard(io_);
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ = boost::asio::make_work_guard(io_);
     Account a_;
     PassRunner runner_;
     std::unique_ptr<IdleWatch> watch_;
@@ -108,7 +106,8 @@ void lands_within_3s(const std::string& user, const std::function<void()>& put, 
     const auto t0 = std::chrono::steady_clock::now();
     put();
     const bool arrived = bed.wait_office_count(user, before + 1, 3s);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     WARN(what << ": at the office after " << ms << " ms");
     CHECK(arrived);
 }
@@ -127,7 +126,8 @@ TEST_CASE("push without NOTIFY: one IDLE connection per folder up to the bound, 
     bed.clear_remote("bob");
     bed.clear_office();
     // The folders exist before the watch starts (a first message each).
-    for (const char* f : {"INBOX", "Projects", "News", "Old"}) bed.put_remote("bob", make_message(std::string("seed-") + f, 1, 800), f);
+    for (const char* f : {"INBOX", "Projects", "News", "Old"})
+        bed.put_remote("bob", make_message(std::string("seed-") + f, 1, 800), f);
     Direct d("push-folders");
     Account a;
     a.name = "bob-folders";
@@ -158,8 +158,9 @@ TEST_CASE("push without NOTIFY: one IDLE connection per folder up to the bound, 
 
     int n = 0;
     for (const char* f : {"News", "Projects", "INBOX", "Old", "News"})
-        lands_within_3s("bob", [&] { bed.put_remote("bob", make_message(std::string("push-") + f, ++n, 1200), f); },
-                        std::string("IDLE per folder: ") + f);
+        lands_within_3s(
+            "bob", [&] { bed.put_remote("bob", make_message(std::string("push-") + f, ++n, 1200), f); },
+            std::string("IDLE per folder: ") + f);
     for (int i = 0; i < 50 && (bed.remote_count("bob", "News") + bed.remote_count("bob", "Old")) != 0; ++i)
         std::this_thread::sleep_for(100ms);
     CHECK(bed.remote_count("bob", "News") == 0);
@@ -206,8 +207,8 @@ TEST_CASE("a prefixed namespace (INBOX.): names as mail programs show them, push
 
     int n = 0;
     for (const char* f : {"INBOX.Work.Clients", "INBOX.Archive", "INBOX.Archive"})
-        lands_within_3s("bob", [&] { bed.save_remote("bob", make_message("notify", ++n, 1500), f); },
-                        std::string("NOTIFY: ") + f);
+        lands_within_3s(
+            "bob", [&] { bed.save_remote("bob", make_message("notify", ++n, 1500), f); }, std::string("NOTIFY: ") + f);
     // Not a watched folder: INBOX stays until the account is told to fetch it.
     bed.save_remote("bob", make_message("notify-inbox", 9, 900), "INBOX");
     std::this_thread::sleep_for(2s);
@@ -240,11 +241,13 @@ TEST_CASE("a prefixed namespace without NOTIFY: one IDLE connection per folder, 
     std::this_thread::sleep_for(500ms);
     int n = 0;
     for (const char* f : {"INBOX.Work.Clients", "INBOX", "INBOX.Archive"})
-        lands_within_3s("bob", [&] { bed.save_remote("bob", make_message("idle-prefixed", ++n, 1500), f); },
-                        std::string("IDLE, prefixed: ") + f);
+        lands_within_3s(
+            "bob", [&] { bed.save_remote("bob", make_message("idle-prefixed", ++n, 1500), f); },
+            std::string("IDLE, prefixed: ") + f);
     for (const char* f : {"Archive", "Work/Clients"})
-        lands_within_3s("bob", [&] { bed.put_remote("bob", make_message("idle-dropped", ++n, 1500), f); },
-                        std::string("IDLE, prefixed, Maildir drop: ") + f);
+        lands_within_3s(
+            "bob", [&] { bed.put_remote("bob", make_message("idle-dropped", ++n, 1500), f); },
+            std::string("IDLE, prefixed, Maildir drop: ") + f);
 }
 
 TEST_CASE("the source folder reaches the office: a header, or a plus-address Postfix files under the user",
@@ -273,7 +276,8 @@ TEST_CASE("the source folder reaches the office: a header, or a plus-address Pos
         if (m.find("header-projects-1@") != std::string::npos &&
             m.find("\nX-MailPorter-Folder: Projects\n") != std::string::npos)
             ++tagged_projects;
-        if (m.find("header-inbox-2@") != std::string::npos && m.find("X-MailPorter-Folder: INBOX\n") != std::string::npos)
+        if (m.find("header-inbox-2@") != std::string::npos &&
+            m.find("X-MailPorter-Folder: INBOX\n") != std::string::npos)
             ++tagged_inbox;
     }
     CHECK(tagged_projects == 1);
@@ -292,7 +296,8 @@ TEST_CASE("the source folder reaches the office: a header, or a plus-address Pos
     REQUIRE(bed.wait_office_count("alice", 2, 10s));
     int plus_projects = 0, plain_inbox = 0;
     for (const auto& m : bed.office_messages("alice")) {
-        if (m.find("plus-projects-3@") != std::string::npos && m.find("alice+Projects@office.test") != std::string::npos)
+        if (m.find("plus-projects-3@") != std::string::npos &&
+            m.find("alice+Projects@office.test") != std::string::npos)
             ++plus_projects;
         if (m.find("plus-inbox-4@") != std::string::npos && m.find("alice+") == std::string::npos) ++plain_inbox;
     }

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <map>
 #include <thread>
-
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
@@ -23,10 +22,10 @@
 #include "integration/direct.h"
 #include "integration/messages.h"
 #include "integration/testbed.h"
-#include "store/message_store.h"
 #include "mailporter/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
+#include "store/message_store.h"
 
 using namespace mailporter;
 using namespace mailporter::test;

@@ -1011,7 +1011,7 @@ TEST_CASE("NOTIFY: IDLE without a selected folder; an unasked STATUS with a high
         if (idles == 1) c.send("* STATUS \"INBOX.Work\" (MESSAGES 3 UIDNEXT 10)\r\n");  // first word of it: new
         if (idles == 2) c.send("* STATUS \"INBOX.Work\" (MESSAGES 2 UIDNEXT 10)\r\n");  // an expunge: nothing new
         if (idles == 3) c.send("* STATUS \"INBOX.Work\" (MESSAGES 3 UIDNEXT 11)\r\n");  // new mail
-        (void)c.read_line(10s);  // DONE
+        (void)c.read_line(10s);                                                         // DONE
         c.send(cmd.tag + " OK IDLE terminated\r\n");
         return true;
     };

@@ -116,9 +116,9 @@ struct DiagnosisStep {
 };
 // An IMAP folder as a login test found it, for a folder picker.
 struct RemoteFolder {
-    std::string name;  // as people see it ("INBOX", "Work/Clients"); what Account::folders takes
-    std::string role;  // RFC 6154 role or the usual name's: "inbox", "sent", "drafts", "trash", "junk",
-                       // "archive", "all", "flagged"; "" for an ordinary folder
+    std::string name;    // as people see it ("INBOX", "Work/Clients"); what Account::folders takes
+    std::string role;    // RFC 6154 role or the usual name's: "inbox", "sent", "drafts", "trash", "junk",
+                         // "archive", "all", "flagged"; "" for an ordinary folder
     bool in_all = true;  // fetched by "*" (false for the special-use ones)
 };
 struct Diagnosis {

@@ -9,12 +9,12 @@
 
 #include "mailporter/relay.h"
 #include "mailporter/signin.h"
+#include "plural.h"
 #include "proto/imap_folders.h"
 #include "proto/imap_session.h"
 #include "proto/pop3_session.h"
 #include "proto/sanitize.h"
 #include "proto/smtp_session.h"
-#include "plural.h"
 
 namespace mailporter {
 

@@ -41,7 +41,11 @@ struct Lane {
 // step after stop(): they hold a shared_ptr and look at `stopped`.
 struct IdleWatch::State {
     State(asio::io_context& io_, Account a, SecretStore& s, Options o, std::function<void(std::int64_t)> cb)
-        : io(io_), account(std::move(a)), secrets(s), options(std::move(o)), on_new_mail(std::move(cb)),
+        : io(io_),
+          account(std::move(a)),
+          secrets(s),
+          options(std::move(o)),
+          on_new_mail(std::move(cb)),
           secret_worker(s) {}
 
     asio::io_context& io;
@@ -183,9 +187,9 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
     if (folders->empty()) {
         (void)co_await session.logout();
         co_return index == 0 ? Result<bool>(make_error(Errc::MailboxUnavailable,
-                                                      "none of the account's folders exists on the server; "
-                                                      "nothing to watch",
-                                                      ErrorScope::Account, Retry::Later))
+                                                       "none of the account's folders exists on the server; "
+                                                       "nothing to watch",
+                                                       ErrorScope::Account, Retry::Later))
                              : Result<bool>(true);
     }
     const auto& caps = session.capabilities();
@@ -258,8 +262,9 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
     for (const auto& f : rest) lane.polled.push_back(f.display);
     st->changed();
     st->log(LogLevel::Debug, "IDLE: watching " + sanitize_for_log(mine.display, 200) + " for new mail" +
-                                 (rest.empty() ? std::string() : "; asking " + names(rest) + " every " +
-                                                                     std::to_string(st->options.poll.count()) + " s"));
+                                 (rest.empty() ? std::string()
+                                               : "; asking " + names(rest) + " every " +
+                                                     std::to_string(st->options.poll.count()) + " s"));
     if (!rest.empty())
         if (auto p = co_await poll_once(session, rest, marks); !p) co_return std::move(p).error();
     // Mail may have arrived while nobody watched (each folder's connection

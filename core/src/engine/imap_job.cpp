@@ -17,11 +17,11 @@
 #include <utility>
 
 #include "engine/fetch_job.h"
+#include "plural.h"
 #include "proto/imap_folders.h"
 #include "proto/imap_session.h"
 #include "proto/sanitize.h"
 #include "store/message_store.h"
-#include "plural.h"
 
 namespace mailporter::relay_detail {
 

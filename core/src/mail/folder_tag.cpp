@@ -77,8 +77,9 @@ std::string folder_header(std::string_view folder) {
     if (lead > 0 && static_cast<unsigned char>(value[lead - 1]) >= 0xC0 &&
         sequence_length(static_cast<unsigned char>(value[lead - 1])) > value.size() - lead + 1)
         value.resize(lead - 1);
-    const bool plain = std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }) &&
-                       value.find("=?") == std::string::npos;
+    const bool plain =
+        std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }) &&
+        value.find("=?") == std::string::npos;
     if (plain) return std::string(FolderHeader) + ": " + value + "\r\n";
     // RFC 2047 §2, §5: encoded-words of at most 75 characters, each holding
     // whole characters: the name is cut into pieces of at most 45 bytes
@@ -87,7 +88,8 @@ std::string folder_header(std::string_view folder) {
     for (std::size_t start = 0; start < value.size();) {
         std::size_t end = std::min(start + 45, value.size());
         while (end < value.size() && end > start + 1 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;
-        out += (start == 0 ? " " : "\r\n ") + std::string("=?UTF-8?B?") + sasl::base64_encode(value.substr(start, end - start)) + "?=";
+        out += (start == 0 ? " " : "\r\n ") + std::string("=?UTF-8?B?") +
+               sasl::base64_encode(value.substr(start, end - start)) + "?=";
         start = end;
     }
     return out + "\r\n";
@@ -102,8 +104,11 @@ std::string without_field(std::string_view head, std::string_view name) {
         std::size_t eol = head.find('\n', pos);
         const std::size_t next = eol == std::string_view::npos ? head.size() : eol + 1;
         std::string_view line = head.substr(pos, next - pos);
+        // The header block ends at a line that is empty once its LF and one
+        // CR are taken off (as header_value() and mail servers read it).
         std::string_view bare = line;
-        while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+        if (!bare.empty() && bare.back() == '\n') bare.remove_suffix(1);
+        if (!bare.empty() && bare.back() == '\r') bare.remove_suffix(1);
         if (bare.empty() || eol == std::string_view::npos) {
             // The end of the header block (or a last line cut short): the rest as it is.
             out.append(head.substr(pos));

@@ -58,15 +58,24 @@ Naming naming_of(const NamespaceData& ns, const std::vector<MailboxInfo>& listed
 
 std::string_view to_string(Role r) {
     switch (r) {
-        case Role::None: return "";
-        case Role::Inbox: return "inbox";
-        case Role::Sent: return "sent";
-        case Role::Drafts: return "drafts";
-        case Role::Trash: return "trash";
-        case Role::Junk: return "junk";
-        case Role::Archive: return "archive";
-        case Role::All: return "all";
-        case Role::Flagged: return "flagged";
+        case Role::None:
+            return "";
+        case Role::Inbox:
+            return "inbox";
+        case Role::Sent:
+            return "sent";
+        case Role::Drafts:
+            return "drafts";
+        case Role::Trash:
+            return "trash";
+        case Role::Junk:
+            return "junk";
+        case Role::Archive:
+            return "archive";
+        case Role::All:
+            return "all";
+        case Role::Flagged:
+            return "flagged";
     }
     return "";
 }
@@ -74,7 +83,7 @@ std::string_view to_string(Role r) {
 Role role_of(const MailboxInfo& mb) {
     if (is_inbox(mb.name)) return Role::Inbox;
     static constexpr std::pair<std::string_view, Role> Flags[] = {
-        {"\\SENT", Role::Sent},       {"\\DRAFTS", Role::Drafts}, {"\\TRASH", Role::Trash}, {"\\JUNK", Role::Junk},
+        {"\\SENT", Role::Sent},       {"\\DRAFTS", Role::Drafts}, {"\\TRASH", Role::Trash},    {"\\JUNK", Role::Junk},
         {"\\ARCHIVE", Role::Archive}, {"\\ALL", Role::All},       {"\\FLAGGED", Role::Flagged}};
     for (const auto& f : mb.flags)
         for (const auto& [flag, role] : Flags)
@@ -85,11 +94,11 @@ Role role_of(const MailboxInfo& mb) {
         if (at != std::string::npos) leaf = leaf.substr(at + 1);
     }
     static constexpr std::pair<std::string_view, Role> Names[] = {
-        {"SENT", Role::Sent},         {"SENT ITEMS", Role::Sent},    {"SENT MESSAGES", Role::Sent},
-        {"SENT MAIL", Role::Sent},    {"DRAFTS", Role::Drafts},      {"TRASH", Role::Trash},
+        {"SENT", Role::Sent},           {"SENT ITEMS", Role::Sent},        {"SENT MESSAGES", Role::Sent},
+        {"SENT MAIL", Role::Sent},      {"DRAFTS", Role::Drafts},          {"TRASH", Role::Trash},
         {"DELETED ITEMS", Role::Trash}, {"DELETED MESSAGES", Role::Trash}, {"BIN", Role::Trash},
-        {"JUNK", Role::Junk},         {"JUNK E-MAIL", Role::Junk},   {"JUNK EMAIL", Role::Junk},
-        {"SPAM", Role::Junk},         {"ALL MAIL", Role::All},       {"ARCHIVE", Role::Archive}};
+        {"JUNK", Role::Junk},           {"JUNK E-MAIL", Role::Junk},       {"JUNK EMAIL", Role::Junk},
+        {"SPAM", Role::Junk},           {"ALL MAIL", Role::All},           {"ARCHIVE", Role::Archive}};
     const std::string u = upper(leaf);
     for (const auto& [name, role] : Names)
         if (u == name) return role;

@@ -22,8 +22,8 @@
 namespace mailporter::imap {
 
 struct Naming {
-    std::string prefix;  // raw personal prefix ("", "INBOX."), hidden from people
-    char delimiter = 0;  // the personal namespace's hierarchy delimiter; 0: flat
+    std::string prefix;               // raw personal prefix ("", "INBOX."), hidden from people
+    char delimiter = 0;               // the personal namespace's hierarchy delimiter; 0: flat
     std::vector<std::string> others;  // prefixes of other users' and shared namespaces
 };
 // From the server's NAMESPACE answer; without one (or an empty one), guessed

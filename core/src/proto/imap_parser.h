@@ -137,7 +137,21 @@ struct FetchData {
 struct Response {
     enum class Kind { Tagged, Untagged, Continuation };
     // What an untagged response carries besides (or instead of) a status.
-    enum class Data { None, Capability, List, Lsub, Search, Flags, Exists, Recent, Expunge, Fetch, Namespace, Status, Other };
+    enum class Data {
+        None,
+        Capability,
+        List,
+        Lsub,
+        Search,
+        Flags,
+        Exists,
+        Recent,
+        Expunge,
+        Fetch,
+        Namespace,
+        Status,
+        Other
+    };
 
     Kind kind = Kind::Untagged;
     std::string tag;                // Tagged only

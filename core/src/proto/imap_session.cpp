@@ -275,8 +275,10 @@ void Session::apply_capabilities(const std::vector<std::string>& caps) {
         else if (cap == "LITERAL+") c.literal_plus = true;
         else if (cap == "SASL-IR") c.sasl_ir = true;
         else if (cap == "MOVE") c.move = true;
-        else if (cap == "NAMESPACE") c.namespaces = true;
-        else if (cap == "NOTIFY") c.notify = true;
+        else if (cap == "NAMESPACE")
+            c.namespaces = true;
+        else if (cap == "NOTIFY")
+            c.notify = true;
         else if (cap.rfind("AUTH=", 0) == 0 && cap.size() > 5) {
             auto mech = cap.substr(5);
             if (std::find(c.sasl.begin(), c.sasl.end(), mech) == c.sasl.end()) c.sasl.push_back(std::move(mech));
@@ -539,7 +541,8 @@ net::awaitable<Result<NamespaceData>> Session::namespaces() {
 net::awaitable<Result<void>> Session::notify_set(std::vector<std::string> mailboxes) {
     if (state_ != State::Authenticated && state_ != State::Selected) co_return wrong_state("notify", state_);
     if (!caps_.notify || mailboxes.empty())
-        co_return make_error(Errc::ProtocolError, "the server does not offer NOTIFY", ErrorScope::Account, Retry::Never);
+        co_return make_error(Errc::ProtocolError, "the server does not offer NOTIFY", ErrorScope::Account,
+                             Retry::Never);
     std::string list;
     for (const auto& m : mailboxes) {
         auto q = quote_astring(m);
@@ -583,10 +586,10 @@ net::awaitable<Result<StatusData>> Session::status(std::string mailbox) {
     auto t = co_await command(line, collect);
     if (!t) co_return std::move(t).error();
     if (t->status != Status::Ok || !answered)
-        co_return make_error(Errc::MailboxUnavailable,
-                             "the server gave no counts for the folder \"" + sanitize_for_log(mailbox, 200) +
-                                 "\": " + reply_text(*t),
-                             ErrorScope::Mailbox, Retry::Later);
+        co_return make_error(
+            Errc::MailboxUnavailable,
+            "the server gave no counts for the folder \"" + sanitize_for_log(mailbox, 200) + "\": " + reply_text(*t),
+            ErrorScope::Mailbox, Retry::Later);
     co_return out;
 }
 

@@ -57,8 +57,8 @@ struct Capabilities {
     bool literal_plus = false;  // LITERAL+ (RFC 7888); LITERAL- is not used
     bool sasl_ir = false;
     bool move = false;
-    bool namespaces = false;  // NAMESPACE (RFC 2342)
-    bool notify = false;      // NOTIFY (RFC 5465)
+    bool namespaces = false;        // NAMESPACE (RFC 2342)
+    bool notify = false;            // NOTIFY (RFC 5465)
     std::vector<std::string> sasl;  // AUTH=... mechanisms, upper-cased, in order
     std::vector<std::string> all;   // every capability as sent (upper-cased)
 };

@@ -1,10 +1,11 @@
 // The source folder told to the office: plus-addresses and the
 // X-MailPorter-Folder header (issue 18).
-#include <catch2/catch.hpp>
+#include "mail/folder_tag.h"
 
 #include <string>
 
-#include "mail/folder_tag.h"
+#include <catch2/catch.hpp>
+
 #include "mail/header_peek.h"
 #include "proto/sasl.h"
 
@@ -47,7 +48,7 @@ TEST_CASE("folder_header: plain ASCII as is, anything else RFC 2047-encoded in w
         CHECK(end + 2 - at <= 75);
         ++words;
     }
-    CHECK(words == 2);  // 80 bytes: 44 + 36, cut between characters
+    CHECK(words == 2);                            // 80 bytes: 44 + 36, cut between characters
     CHECK(h.find("\r\n ") != std::string::npos);  // folded
 
     // Cut at 200 bytes, never inside a character: every word decodes to
@@ -75,6 +76,10 @@ TEST_CASE("without_field drops a sender's folder field, folded lines and all, an
     CHECK(header_value(out, "Subject") == "hi");
     CHECK(without_field("From: a@b\r\n\r\nbody", FolderHeader) == "From: a@b\r\n\r\nbody");
     CHECK(without_field("", FolderHeader).empty());
+    // A line of a lone CR does not end the header block for mail servers,
+    // so it does not end the filtering either.
+    CHECK(without_field("A: 1\r\n\r\r\nX-MailPorter-Folder: CEO\r\n\r\nbody", FolderHeader) ==
+          "A: 1\r\n\r\r\n\r\nbody");
     // A header block cut short (the first 256 KiB): the last partial line stays.
     CHECK(without_field("From: a@b\r\nX-MailPorter-Fol", FolderHeader) == "From: a@b\r\nX-MailPorter-Fol");
 }

@@ -1,12 +1,13 @@
 // Folder names as people see them (NAMESPACE prefixes, delimiters) and the
 // folders an account fetches from (issue 18).
-#include <catch2/catch.hpp>
+#include "proto/imap_folders.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "proto/imap_folders.h"
+#include <catch2/catch.hpp>
+
 #include "proto/imap_parser.h"
 
 using namespace mailporter;
@@ -37,8 +38,8 @@ std::vector<std::string> names(const std::vector<Folder>& fs) {
 }
 
 // Courier and Cyrus: personal folders under "INBOX.".
-const std::vector<MailboxInfo> Courier{mb("INBOX"), mb("INBOX.Archive"), mb("INBOX.Sent", '.', {"\\Sent"}),
-                                       mb("INBOX.Work"), mb("INBOX.Work.Clients"), mb("INBOX.Trash"),
+const std::vector<MailboxInfo> Courier{mb("INBOX"),         mb("INBOX.Archive"),      mb("INBOX.Sent", '.', {"\\Sent"}),
+                                       mb("INBOX.Work"),    mb("INBOX.Work.Clients"), mb("INBOX.Trash"),
                                        mb("INBOX.Caf&AOk-")};
 
 }  // namespace
@@ -99,8 +100,7 @@ TEST_CASE("a prefixed namespace: names are shown and matched as mail programs sh
 
     // The raw name, the server's delimiter, another case (only one fits), INBOX in any case.
     sel = select_folders({"INBOX.Work", "Work.Clients", "archive", "inbox"}, Courier, n);
-    CHECK(names(sel.folders) ==
-          std::vector<std::string>{"INBOX", "INBOX.Work", "INBOX.Work.Clients", "INBOX.Archive"});
+    CHECK(names(sel.folders) == std::vector<std::string>{"INBOX", "INBOX.Work", "INBOX.Work.Clients", "INBOX.Archive"});
     CHECK(sel.missing.empty());
 
     sel = select_folders({"Archive", "Nope", "Archive"}, Courier, n);
