@@ -8,7 +8,10 @@
 // bytes arrive); a Complete frame is never longer than the buffer; whatever
 // parses has list depth, numbers and names within bounds; quote_astring's
 // forms decode back to the input and never put CR/LF into a quoted string;
-// split_uid_sets joined with ',' is format_uid_set.
+// split_uid_sets joined with ',' is format_uid_set. Folder selection
+// (imap_folders.h) over the LIST and NAMESPACE responses that parsed: each
+// chosen folder once, listed (or INBOX), INBOX first; a name is missing or
+// chosen, never both.
 
 #include <algorithm>
 #include <cstddef>
@@ -20,13 +23,30 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "fuzz_check.h"
+#include "proto/imap_folders.h"
 #include "proto/imap_parser.h"
 
 using namespace mailporter::imap;
 
 namespace {
 
+// What the responses of one input said about folders (for check_folders).
+struct Seen {
+    std::vector<MailboxInfo> listed;
+    NamespaceData ns;
+};
+Seen seen;
+
 void check_response(const Response& r) {
+    if (r.list && seen.listed.size() < 64) {
+        MailboxInfo m;
+        m.name = r.list->name;
+        m.display = decode_mailbox_name(m.name).value_or(m.name);
+        m.delimiter = r.list->delimiter;
+        m.flags = r.list->flags;
+        seen.listed.push_back(std::move(m));
+    }
+    if (r.namespaces) seen.ns = *r.namespaces;
     if (r.kind == Response::Kind::Tagged) FUZZ_CHECK(!r.tag.empty());
     for (const auto& c : r.capabilities) FUZZ_CHECK(c.find_first_of("abcdefghijklmnopqrstuvwxyz") == std::string::npos);
     if (r.list) {
@@ -145,6 +165,27 @@ void check_uid_sets(FuzzedDataProvider& in) {
     FUZZ_CHECK(joined == whole);
 }
 
+void check_folders(const std::string& text) {
+    const auto naming = naming_of(seen.ns, seen.listed);
+    std::vector<std::string> wanted{"*"};
+    for (std::size_t at = 0; at < text.size() && wanted.size() < 8;) {
+        const auto end = std::min(text.find(',', at), text.size());
+        wanted.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    const auto sel = select_folders(wanted, seen.listed, naming);
+    for (std::size_t i = 0; i < sel.folders.size(); ++i) {
+        const auto& f = sel.folders[i];
+        (void)user_name(MailboxInfo{f.name, f.name, naming.delimiter, false, {}}, naming);
+        if (f.name == "INBOX") FUZZ_CHECK(i == 0);
+        bool listed = f.name == "INBOX";
+        for (const auto& m : seen.listed) listed = listed || (m.name == f.name && !m.noselect);
+        FUZZ_CHECK(listed);
+        for (std::size_t j = i + 1; j < sel.folders.size(); ++j) FUZZ_CHECK(sel.folders[j].name != f.name);
+    }
+    for (const auto& m : sel.missing) FUZZ_CHECK(m != "*");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -159,11 +200,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto text = in.ConsumeRandomLengthString(256);
     const auto stream = in.ConsumeRemainingBytesAsString();
 
+    seen = {};
     FUZZ_CHECK(read_all(stream, limits, {}) == read_all(stream, limits, chunks));
     if (auto r = parse_response(stream)) check_response(*r);
     (void)parse_fetch_head(text);
     (void)parse_internal_date(text);
     (void)decode_mailbox_name(text);
     check_quoting(text);
+    check_folders(text);
     return 0;
 }

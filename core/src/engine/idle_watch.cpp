@@ -109,12 +109,27 @@ net::awaitable<Result<std::vector<imap::Folder>>> plan(imap::Session& session, c
     co_return imap::select_folders(a.folders, *listed, imap::naming_of(*ns, *listed)).folders;
 }
 
-// Asks each folder for its counts; true when one has new mail since the
-// last time (a higher UIDNEXT, or a new UIDVALIDITY). The first answer of
-// a folder only sets its mark: the pass at (re)connection covered it.
-net::awaitable<Result<bool>> poll_once(imap::Session& session, const std::vector<imap::Folder>& folders,
-                                       std::map<std::string, std::pair<std::uint32_t, std::uint32_t>>& marks) {
+// What a poll remembers of each folder (UIDVALIDITY, UIDNEXT), and where
+// the next round starts.
+struct PollMarks {
+    std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> seen;
+    std::size_t next = 0;
+};
+// Folders asked in one round at most: an account with hundreds of folders
+// has each asked every few rounds, not hundreds of commands a minute.
+constexpr std::size_t MaxPolledPerRound = 100;
+
+// Asks folders for their counts (all of them, or the next MaxPolledPerRound
+// in turn); true when one has new mail since the last time (a higher
+// UIDNEXT, or a new UIDVALIDITY). The first answer of a folder only sets
+// its mark: the pass at (re)connection covered it.
+net::awaitable<Result<bool>> poll_once(imap::Session& session, const std::vector<imap::Folder>& all,
+                                       PollMarks& marks) {
     bool news = false;
+    std::vector<imap::Folder> folders;
+    for (std::size_t i = 0; i < all.size() && i < MaxPolledPerRound; ++i)
+        folders.push_back(all[(marks.next + i) % all.size()]);
+    marks.next = all.empty() ? 0 : (marks.next + folders.size()) % all.size();
     for (const auto& f : folders) {
         auto st = co_await session.status(f.name);
         if (!st) {
@@ -122,10 +137,10 @@ net::awaitable<Result<bool>> poll_once(imap::Session& session, const std::vector
             co_return std::move(st).error();
         }
         const std::pair<std::uint32_t, std::uint32_t> now{st->uidvalidity.value_or(0), st->uidnext.value_or(0)};
-        const auto known = marks.find(f.name);
-        if (known != marks.end() && (now.first != known->second.first || now.second > known->second.second))
+        const auto known = marks.seen.find(f.name);
+        if (known != marks.seen.end() && (now.first != known->second.first || now.second > known->second.second))
             news = true;
-        marks[f.name] = now;
+        marks.seen[f.name] = now;
     }
     co_return news;
 }
@@ -221,7 +236,7 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
         st->log(LogLevel::Debug, "push: " + n.error().detail + "; one IDLE connection per folder instead");
     }
 
-    std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> marks;
+    PollMarks marks;
     if (!caps.idle) {
         // No push at all: the first connection asks every folder.
         if (index != 0) co_return true;

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "net/stream.h"
+#include "proto/imap_folders.h"
 #include "proto/imap_parser.h"
 #include "proto/session_base.h"
 
@@ -61,14 +62,6 @@ struct Capabilities {
     bool notify = false;            // NOTIFY (RFC 5465)
     std::vector<std::string> sasl;  // AUTH=... mechanisms, upper-cased, in order
     std::vector<std::string> all;   // every capability as sent (upper-cased)
-};
-
-struct MailboxInfo {
-    std::string name;     // raw (modified UTF-7), for commands
-    std::string display;  // decoded to UTF-8 for display; == name if it does not decode
-    char delimiter = 0;   // 0: NIL (flat namespace)
-    bool noselect = false;  // \Noselect or \NonExistent
-    std::vector<std::string> flags;  // as sent, e.g. "\HasNoChildren"
 };
 
 struct SelectInfo {
