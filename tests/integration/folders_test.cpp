@@ -10,7 +10,9 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 #include <utility>  // before Asio 1.74, which uses std::exchange without it
 
 #include <boost/asio/co_spawn.hpp>
@@ -112,6 +114,23 @@ void lands_within_3s(const std::string& user, const std::function<void()>& put, 
     CHECK(arrived);
 }
 
+// bob's box on the prefixed Dovecot (INBOX.Archive, INBOX.Work.Clients, a
+// message in each), emptied of everything else, with push.
+Account prefixed_box(Direct& d, const std::string& name, std::vector<std::string> folders) {
+    auto& bed = TestBed::shared();
+    bed.clear_remote("bob");
+    bed.clear_office();
+    bed.put_remote("bob", make_message("seed-archive", 1, 800), "Archive");
+    bed.put_remote("bob", make_message("seed-clients", 2, 800), "Work/Clients");
+    Account a;
+    a.name = name;
+    a.user = "bob";
+    a.deliver_to = "bob@office.test";
+    a.folders = std::move(folders);
+    a.idle = true;
+    return d.add(a, "imaps_selfsigned");
+}
+
 std::string step_detail(const Diagnosis& d, const std::string& name) {
     for (const auto& s : d.steps)
         if (s.name == name) return s.detail;
@@ -170,18 +189,9 @@ TEST_CASE("push without NOTIFY: one IDLE connection per folder up to the bound, 
 TEST_CASE("a prefixed namespace (INBOX.): names as mail programs show them, pushed through NOTIFY",
           "[integration][imap][idle][folders][namespace]") {
     auto& bed = TestBed::shared();
-    bed.clear_remote("bob");
-    bed.clear_office();
-    bed.put_remote("bob", make_message("seed-archive", 1, 800), "Archive");
-    bed.put_remote("bob", make_message("seed-clients", 2, 800), "Work/Clients");
     Direct d("prefixed");
-    Account a;
-    a.name = "bob-prefixed";
-    a.user = "bob";
-    a.deliver_to = "bob@office.test";
-    a.folders = {"Archive", "Work/Clients"};  // as Thunderbird shows them; INBOX.Archive on the server
-    a.idle = true;
-    a = d.add(a, "imaps_selfsigned");
+    // As Thunderbird shows them; INBOX.Archive on the server.
+    const Account a = prefixed_box(d, "bob-prefixed", {"Archive", "Work/Clients"});
 
     // The login test lists the folders as people see them and says how the
     // account's names map.
@@ -218,18 +228,9 @@ TEST_CASE("a prefixed namespace (INBOX.): names as mail programs show them, push
 TEST_CASE("a prefixed namespace without NOTIFY: one IDLE connection per folder, by the names people see",
           "[integration][imap][idle][folders][namespace]") {
     auto& bed = TestBed::shared();
-    bed.clear_remote("bob");
-    bed.clear_office();
-    bed.put_remote("bob", make_message("seed-archive", 1, 800), "Archive");
-    bed.put_remote("bob", make_message("seed-clients", 2, 800), "Work/Clients");
     Direct d("prefixed-idle");
-    Account a;
-    a.name = "bob-prefixed-idle";
-    a.user = "bob";
-    a.deliver_to = "bob@office.test";
-    a.folders = {"INBOX", "Archive", "work/clients"};  // another case: the only folder that fits
-    a.idle = true;
-    a = d.add(a, "imaps_selfsigned");
+    // "work/clients": another case, the only folder that fits.
+    const Account a = prefixed_box(d, "bob-prefixed-idle", {"INBOX", "Archive", "work/clients"});
     IdleWatch::Options wopt;
     wopt.notify = false;
     Pushed pushed(d, a, wopt);

@@ -568,12 +568,15 @@ net::awaitable<Result<StatusData>> Session::status(std::string mailbox) {
     StatusData out;
     out.mailbox = mailbox;
     bool answered = false;
+    std::optional<StatusData> other;  // a STATUS under another spelling of the name
     const UntaggedHandler collect = [&](const Response& r) -> Result<void> {
         if (r.data != Response::Data::Status || !r.status_data) return {};
         const bool inbox = mailbox == "INBOX" && r.status_data->mailbox == "INBOX";
         if (r.status_data->mailbox == mailbox || inbox) {
             out = *r.status_data;
             answered = true;
+        } else if (!other) {
+            other = *r.status_data;
         }
         return {};
     };
@@ -585,6 +588,12 @@ net::awaitable<Result<StatusData>> Session::status(std::string mailbox) {
     const std::string line = "STATUS " + q->text + " (MESSAGES UIDNEXT UIDVALIDITY)";
     auto t = co_await command(line, collect);
     if (!t) co_return std::move(t).error();
+    if (t->status == Status::Ok && !answered && other) {
+        // The one answer, with the name spelt another way (a literal, other quoting).
+        out = *other;
+        out.mailbox = mailbox;
+        answered = true;
+    }
     if (t->status != Status::Ok || !answered)
         co_return make_error(
             Errc::MailboxUnavailable,
