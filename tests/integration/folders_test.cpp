@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <vector>
 #include <utility>  // before Asio 1.74, which uses std::exchange without it
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
