@@ -210,8 +210,9 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
     const auto& caps = session.capabilities();
     const auto cancel = [st] { return st->stopped; };
 
-    // NOTIFY: the first connection watches every folder.
-    if (index == 0 && caps.notify && st->options.notify) {
+    // NOTIFY: the first connection watches every folder. One folder is
+    // watched by IDLE all the same (the long-proven way, one connection too).
+    if (index == 0 && caps.notify && st->options.notify && folders->size() > 1) {
         std::vector<std::string> raw;
         for (const auto& f : *folders) raw.push_back(f.name);
         auto n = co_await session.notify_set(raw);

@@ -2,7 +2,8 @@
 // Push for one IMAP account (Account::idle): tells the engine within
 // seconds when new mail arrives in any folder the account fetches from, so
 // it is checked then instead of at its interval. In order of preference:
-//   - NOTIFY (RFC 5465), where offered: one connection, every folder;
+//   - NOTIFY (RFC 5465), where offered and more than one folder is
+//     watched: one connection, every folder;
 //   - otherwise one IDLE (RFC 2177) connection per folder, up to
 //     Options::max_connections; the last of them also asks the folders
 //     beyond the bound for their counts (STATUS) every Options::poll;
