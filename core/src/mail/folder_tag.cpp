@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "mail/header_block.h"  // iequals
 #include "proto/sasl.h"
 
 namespace mailporter::mail {
 
 namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 bool detail_char(unsigned char c) {
     if (std::isalnum(c)) return true;
@@ -32,7 +27,7 @@ std::size_t sequence_length(unsigned char lead) {
 }  // namespace
 
 std::string folder_detail(std::string_view folder, std::size_t max) {
-    if (folder.empty() || iequal(folder, "INBOX")) return {};
+    if (folder.empty() || iequals(folder, "INBOX")) return {};
     std::string out;
     for (std::size_t i = 0; i < folder.size() && out.size() < max;) {
         const auto c = static_cast<unsigned char>(folder[i]);
@@ -120,7 +115,7 @@ std::string without_field(std::string_view head, std::string_view name) {
             const auto colon = bare.find(':');
             std::string_view field = colon == std::string_view::npos ? std::string_view() : bare.substr(0, colon);
             while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-            dropping = colon != std::string_view::npos && iequal(field, name);
+            dropping = colon != std::string_view::npos && iequals(field, name);
             if (!dropping) out.append(line);
         }
         pos = next;
