@@ -98,17 +98,6 @@ std::string names(const std::vector<imap::Folder>& folders) {
     return out;
 }
 
-// The folders a pass fetches from, as the server names them now.
-net::awaitable<Result<std::vector<imap::Folder>>> plan(imap::Session& session, const Account& a) {
-    if (a.folders.empty() || (a.folders.size() == 1 && a.folders.front() == "INBOX"))
-        co_return std::vector<imap::Folder>{{"INBOX", "INBOX", imap::Role::Inbox}};
-    auto ns = co_await session.namespaces();
-    if (!ns) co_return std::move(ns).error();
-    auto listed = co_await session.list("", "*");
-    if (!listed) co_return std::move(listed).error();
-    co_return imap::select_folders(a.folders, *listed, imap::naming_of(*ns, *listed)).folders;
-}
-
 // What a poll remembers of each folder (UIDVALIDITY, UIDNEXT), and where
 // the next round starts.
 struct PollMarks {
@@ -197,9 +186,11 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
     const imap::Credentials credentials{st->account.user, secret->password, secret->bearer};
     if (auto r = co_await session.login(credentials); !r) co_return std::move(r).error();
     st->fresh_token = false;
-    auto folders = co_await plan(session, st->account);
-    if (!folders) co_return std::move(folders).error();
-    if (folders->empty()) {
+    // The folders a pass fetches from, as the server names them now.
+    auto found = co_await session.find_folders(st->account.folders);
+    if (!found) co_return std::move(found).error();
+    const auto& folders = found->folders;
+    if (folders.empty()) {
         (void)co_await session.logout();
         co_return index == 0 ? Result<bool>(make_error(Errc::MailboxUnavailable,
                                                        "none of the account's folders exists on the server; "
@@ -212,15 +203,15 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
 
     // NOTIFY: the first connection watches every folder. One folder is
     // watched by IDLE all the same (the long-proven way, one connection too).
-    if (index == 0 && caps.notify && st->options.notify && folders->size() > 1) {
+    if (index == 0 && caps.notify && st->options.notify && folders.size() > 1) {
         std::vector<std::string> raw;
-        for (const auto& f : *folders) raw.push_back(f.name);
+        for (const auto& f : folders) raw.push_back(f.name);
         auto n = co_await session.notify_set(raw);
         if (n) {
-            for (const auto& f : *folders) lane.pushed.push_back(f.display);
+            for (const auto& f : folders) lane.pushed.push_back(f.display);
             lane.notify = true;
             st->changed();
-            st->log(LogLevel::Debug, "push (NOTIFY): watching " + names(*folders) + " for new mail");
+            st->log(LogLevel::Debug, "push (NOTIFY): watching " + names(folders) + " for new mail");
             st->new_mail();  // mail may have arrived while nobody watched
             while (!st->stopped) {
                 auto r = co_await session.idle(st->options.renew, cancel);
@@ -241,14 +232,14 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
     if (!caps.idle) {
         // No push at all: the first connection asks every folder.
         if (index != 0) co_return true;
-        for (const auto& f : *folders) lane.polled.push_back(f.display);
+        for (const auto& f : folders) lane.polled.push_back(f.display);
         st->changed();
-        st->log(LogLevel::Info, "the server does not offer IDLE: " + names(*folders) + " asked for new mail every " +
+        st->log(LogLevel::Info, "the server does not offer IDLE: " + names(folders) + " asked for new mail every " +
                                     std::to_string(st->options.poll.count()) + " s");
-        if (auto p = co_await poll_once(session, *folders, marks); !p) co_return std::move(p).error();
+        if (auto p = co_await poll_once(session, folders, marks); !p) co_return std::move(p).error();
         st->new_mail();
         while (co_await wait(st, lane, st->options.poll)) {
-            auto p = co_await poll_once(session, *folders, marks);
+            auto p = co_await poll_once(session, folders, marks);
             if (!p) co_return std::move(p).error();
             if (*p) {
                 st->log(LogLevel::Debug, "push: new mail found by asking the folders");
@@ -261,17 +252,17 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
 
     // One IDLE connection per folder, up to the bound.
     const std::size_t bound = std::max<std::size_t>(1, st->options.max_connections);
-    const std::size_t idling = std::min(folders->size(), bound);
+    const std::size_t idling = std::min(folders.size(), bound);
     if (index == 0) start_lanes(st, idling);
     if (index >= idling) {
         (void)co_await session.logout();
         co_return true;
     }
-    const imap::Folder mine = (*folders)[index];
+    const imap::Folder mine = folders[index];
     // The last connection also asks the folders beyond the bound, between
     // IDLE rounds as long as the poll interval.
     std::vector<imap::Folder> rest;
-    if (index + 1 == idling) rest.assign(folders->begin() + static_cast<std::ptrdiff_t>(idling), folders->end());
+    if (index + 1 == idling) rest.assign(folders.begin() + static_cast<std::ptrdiff_t>(idling), folders.end());
     auto sel = co_await session.select(mine.name, true);
     if (!sel) co_return std::move(sel).error();
     lane.pushed = {mine.display};

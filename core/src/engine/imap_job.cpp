@@ -66,14 +66,9 @@ private:
 };
 
 awaitable<Result<std::vector<ImapJob::Folder>>> ImapJob::folders() {
-    if (acc_.folders.empty() || (acc_.folders.size() == 1 && acc_.folders[0] == "INBOX"))
-        co_return std::vector<Folder>{{"INBOX", "INBOX", imap::Role::Inbox}};
-    auto ns = co_await imap_.namespaces();
-    if (!ns) co_return std::move(ns).error();
-    auto listed = co_await imap_.list("", "*");
-    if (!listed) co_return std::move(listed).error();
-    const auto naming = imap::naming_of(*ns, *listed);
-    auto sel = imap::select_folders(acc_.folders, *listed, naming);
+    auto found = co_await imap_.find_folders(acc_.folders);
+    if (!found) co_return std::move(found).error();
+    auto& sel = *found;
     for (const auto& m : sel.mapped)
         log(LogLevel::Debug, "folder '" + sanitize_for_log(m.wanted, 200) + "' is '" + sanitize_for_log(m.name, 200) +
                                  "' on the server");

@@ -131,6 +131,11 @@ public:
     // STATUS responses, which idle() watches. A refusal is
     // Errc::ProtocolError, Retry::Never (the caller watches otherwise).
     net::awaitable<Result<void>> notify_set(std::vector<std::string> mailboxes);
+    // The folders an account names (Account::folders: empty or {"INBOX"}
+    // for the inbox alone, "*" for every personal folder) as this server
+    // names them: NAMESPACE, LIST, then select_folders(). The inbox alone
+    // costs no command.
+    net::awaitable<Result<Selection>> find_folders(std::vector<std::string> wanted);
     // STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY): a folder's counts
     // without selecting it. A NO is Errc::MailboxUnavailable, ErrorScope::Mailbox.
     net::awaitable<Result<StatusData>> status(std::string mailbox);

@@ -4,6 +4,7 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/proto/imap_folders.cpp
   src/proto/imap_parser.cpp
   src/proto/imap_login.cpp
+  src/proto/imap_mailboxes.cpp
   src/proto/imap_session.cpp
   src/proto/pop3_parser.cpp
   src/proto/sanitize.cpp
