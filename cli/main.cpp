@@ -108,7 +108,9 @@ commands:
   pause | resume            stop or restart scheduled checks (also of a running engine)
   settings [show]           the engine's settings
   settings set NAME VALUE   interval (default minutes between checks, 1-1440),
-                            max-connections (accounts checked at once, 1-64),
+                            max-connections (accounts checked at once, 1-1000,
+                            default 64), max-connections-per-host (at once against
+                            one provider host, 1-1000, default 16),
                             history-retention-days (1-3650); a running engine
                             picks changes up within a second
   run                       the scheduler: polls each account every interval until
@@ -465,7 +467,8 @@ int cmd_poll(Context& ctx, const Args& a) {
     }
     auto& secrets = ctx.secret_store();
     auto options = ctx.relay_options();
-    if (auto m = need(db.setting(mp::SettingMaxConnections))) options.max_connections = std::clamp(std::atoi(m->c_str()), 1, 64);
+    if (auto m = need(db.setting(mp::SettingMaxConnections))) options.max_connections = std::clamp(std::atoi(m->c_str()), 1, 1000);
+    if (auto m = need(db.setting(mp::SettingMaxPerHost))) options.max_per_host = std::clamp(std::atoi(m->c_str()), 1, 1000);
     auto reports = mp::poll(db, secrets, accounts, options);
     bool all_ok = true;
     for (const auto& r : reports) {
@@ -532,7 +535,7 @@ int cmd_status(Context& ctx, const Args& a) {
     const bool paused = need(db.setting(mp::SettingPaused)).value_or("0") == "1";
     int default_minutes = 5;
     if (auto d = need(db.setting(mp::SettingDefaultInterval))) default_minutes = std::max(1, std::atoi(d->c_str()));
-    int max_connections = 8;
+    int max_connections = mp::DefaultMaxConnections;
     if (auto m = need(db.setting(mp::SettingMaxConnections))) max_connections = std::max(1, std::atoi(m->c_str()));
     const auto engine_pid = mp::EngineLock::holder(ctx.data_dir);
     std::map<std::int64_t, std::int64_t> published_next;
@@ -763,7 +766,8 @@ struct SettingSpec {
 };
 constexpr SettingSpec SettingSpecs[] = {
     {"interval", mp::SettingDefaultInterval, 1, 1440, 5},
-    {"max-connections", mp::SettingMaxConnections, 1, 64, 8},
+    {"max-connections", mp::SettingMaxConnections, 1, 1000, mp::DefaultMaxConnections},
+    {"max-connections-per-host", mp::SettingMaxPerHost, 1, 1000, mp::DefaultMaxPerHost},
     {"history-retention-days", mp::SettingHistoryRetentionDays, 1, 3650, 30},
 };
 
@@ -786,7 +790,7 @@ int cmd_settings(Context& ctx, const std::vector<std::string>& words) {
         std::cout << spec.name << " = " << v << "\n";
         return ExitOk;
     }
-    throw UsageError{"unknown setting '" + words[1] + "' (interval, max-connections, history-retention-days)"};
+    throw UsageError{"unknown setting '" + words[1] + "' (interval, max-connections, max-connections-per-host, history-retention-days)"};
 }
 
 int cmd_log(Context& ctx, const Args& a) {

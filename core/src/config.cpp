@@ -1,3 +1,4 @@
+#include "ascii.h"
 #include "mailporter/config.h"
 
 #include <algorithm>
@@ -6,13 +7,6 @@
 
 namespace mailporter {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 Error invalid(std::string text) {
     return make_error(Errc::ConfigInvalid, std::move(text), ErrorScope::Local, Retry::Never);
@@ -34,14 +28,14 @@ std::string_view to_string(TlsMode m) {
 }
 
 Result<Protocol> parse_protocol(std::string_view s) {
-    const auto l = lower(s);
+    const auto l = ascii_lower(s);
     if (l == "pop3" || l == "pop") return Protocol::Pop3;
     if (l == "imap" || l == "imap4") return Protocol::Imap;
     return invalid("unknown protocol '" + std::string(s) + "' (use pop3 or imap)");
 }
 
 Result<TlsMode> parse_tls_mode(std::string_view s) {
-    const auto l = lower(s);
+    const auto l = ascii_lower(s);
     if (l == "tls" || l == "ssl" || l == "implicit") return TlsMode::Implicit;
     if (l == "starttls" || l == "stls") return TlsMode::StartTls;
     if (l == "none" || l == "plain") return TlsMode::None;
@@ -61,7 +55,7 @@ std::string_view to_string(FolderDelivery d) {
 }
 
 Result<FolderDelivery> parse_folder_delivery(std::string_view s) {
-    const auto l = lower(s);
+    const auto l = ascii_lower(s);
     if (l == "one" || l == "single" || l.empty()) return FolderDelivery::One;
     if (l == "header") return FolderDelivery::Header;
     if (l == "plus" || l == "plus-address" || l == "subaddress") return FolderDelivery::Plus;
@@ -86,7 +80,7 @@ std::string to_string(const LeavePolicy& p) {
 }
 
 Result<LeavePolicy> parse_leave_policy(std::string_view s) {
-    const auto l = lower(s);
+    const auto l = ascii_lower(s);
     if (l == "delete") return LeavePolicy{LeavePolicy::Kind::Delete, 0};
     if (l == "forever" || l == "keep") return LeavePolicy{LeavePolicy::Kind::Forever, 0};
     if (l == "mark-read" || l == "markread") return LeavePolicy{LeavePolicy::Kind::MarkRead, 0};
@@ -105,7 +99,7 @@ Result<LeavePolicy> parse_leave_policy(std::string_view s) {
 Result<std::string> normalise_fingerprint(std::string_view text) {
     std::string_view t = text;
     auto strip_prefix = [&t](std::string_view prefix) {
-        if (t.size() >= prefix.size() && lower(t.substr(0, prefix.size())) == prefix) t.remove_prefix(prefix.size());
+        if (t.size() >= prefix.size() && ascii_lower(t.substr(0, prefix.size())) == prefix) t.remove_prefix(prefix.size());
     };
     strip_prefix("sha256 fingerprint=");
     strip_prefix("sha256:");

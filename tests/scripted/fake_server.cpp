@@ -213,6 +213,13 @@ bool FakeConnection::fill(Clock::time_point deadline) {
     return false;
 }
 
+std::string_view FakeConnection::waiting(std::chrono::milliseconds wait) {
+    const auto deadline = Clock::now() + wait;
+    while (fill(deadline)) {
+    }
+    return buf_;
+}
+
 std::optional<std::string> FakeConnection::read_line(std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     for (;;) {
@@ -444,6 +451,22 @@ std::vector<int> FakePop3::dele_numbers() const {
     std::lock_guard lock(mu_);
     return dele_numbers_;
 }
+int FakePop3::peak_sessions() const {
+    std::lock_guard lock(mu_);
+    return peak_sessions_;
+}
+int FakePop3::retr_waiting() const {
+    std::lock_guard lock(mu_);
+    return retr_waiting_;
+}
+bool FakePop3::list_behind_uidl() const {
+    std::lock_guard lock(mu_);
+    return list_behind_uidl_;
+}
+bool FakePop3::quit_behind_dele() const {
+    std::lock_guard lock(mu_);
+    return quit_behind_dele_;
+}
 int FakePop3::quits() const {
     std::lock_guard lock(mu_);
     return quits_;
@@ -468,6 +491,24 @@ void FakePop3::session(FakeConnection& c) {
         drop = box_;
     }
     std::vector<bool> marked(drop.size(), false);
+    bool paused_at_retr = false;
+    // Sessions at once: from here until the QUIT reply goes out (after it the
+    // client may start its next pass before this thread has ended).
+    struct InSession {
+        FakePop3& f;
+        bool in = true;
+        explicit InSession(FakePop3& fake) : f(fake) {
+            std::lock_guard lock(f.mu_);
+            f.peak_sessions_ = std::max(f.peak_sessions_, ++f.sessions_now_);
+        }
+        void leave() {
+            if (!in) return;
+            in = false;
+            std::lock_guard lock(f.mu_);
+            --f.sessions_now_;
+        }
+        ~InSession() { leave(); }
+    } in_session(*this);
     const auto message = [&](const std::string& arg) -> const Stored* {
         const auto n = to_int(arg);
         if (!n || *n < 1 || *n > static_cast<int>(drop.size()) || marked[static_cast<std::size_t>(*n - 1)])
@@ -531,6 +572,7 @@ void FakePop3::session(FakeConnection& c) {
                 return;
             }
         } else if (verb == "QUIT") {
+            in_session.leave();
             if (!cfg.quit_reply.empty()) {
                 // RFC 1939 §6: -ERR when some deleted messages were not removed.
                 c.send(cfg.quit_reply + "\r\n");
@@ -604,6 +646,11 @@ void FakePop3::session(FakeConnection& c) {
             }
             c.send(r + ".\r\n");
         } else if (verb == "UIDL" && arg.empty()) {
+            {
+                const bool behind = c.waiting(0ms).find("LIST\r\n") != std::string_view::npos;
+                std::lock_guard lock(mu_);
+                list_behind_uidl_ = behind;
+            }
             if (!cfg.uidl) {
                 c.send("-ERR unknown command\r\n");
                 continue;
@@ -623,6 +670,15 @@ void FakePop3::session(FakeConnection& c) {
         } else if (verb == "RETR") {
             const Stored* s = message(arg);
             const int n = to_int(arg).value_or(0);
+            if (cfg.pause_at_first_retr.count() > 0 && !paused_at_retr) {
+                paused_at_retr = true;
+                std::this_thread::sleep_for(cfg.pause_at_first_retr);
+                const auto w = c.waiting(20ms);
+                int count = 0;
+                for (auto at = w.find("RETR "); at != std::string_view::npos; at = w.find("RETR ", at + 1)) ++count;
+                std::lock_guard lock(mu_);
+                retr_waiting_ = count;
+            }
             if (!s || cfg.retr_err.count(n)) {
                 c.send("-ERR no such message (removed by another client?)\r\n");
                 continue;
@@ -648,7 +704,9 @@ void FakePop3::session(FakeConnection& c) {
             }
             marked[static_cast<std::size_t>(s - drop.data())] = true;
             {
+                const bool quit_waiting = c.waiting(0ms).find("QUIT\r\n") != std::string_view::npos;
                 std::lock_guard lock(mu_);
+                quit_behind_dele_ = quit_waiting;
                 deled_.push_back(s->m);
                 dele_numbers_.push_back(to_int(arg).value_or(0));
             }

@@ -75,6 +75,9 @@ public:
     // (the client aborted, timeout).
     bool start_tls(const TlsIdentity& identity = test_tls_identity());
     bool tls_active() const { return ssl_ != nullptr; }
+    // What the client sent that was not read yet, after waiting up to `wait`
+    // for more to arrive (nothing is consumed): what it pipelined.
+    std::string_view waiting(std::chrono::milliseconds wait);
     // The client closed its end (plain connections only; nothing is consumed).
     bool peer_closed() const;
     // Sends FIN after what was sent, waits briefly for the client to close,
@@ -166,6 +169,10 @@ struct Pop3Config {
     // this pause between bytes: a server that drips.
     std::chrono::milliseconds drip{0};
     bool drip_greeting = false;                          // the greeting drips too (else only RETR)
+    // > 0: the first RETR of a session is answered only after this pause,
+    // and the RETR commands waiting behind it then are counted: how deep the
+    // client pipelines (retr_waiting()).
+    std::chrono::milliseconds pause_at_first_retr{0};
 };
 
 class FakePop3 {
@@ -188,6 +195,14 @@ public:
     std::vector<int> dele_numbers() const;     // message numbers of every DELE received
     int quits() const;                         // QUITs received after login
     int logins() const;                        // successful logins
+    // Of the last session: RETR commands waiting behind the first one after
+    // pause_at_first_retr; whether LIST was already waiting when UIDL was
+    // read, and QUIT when the last DELE was.
+    int retr_waiting() const;
+    // The most sessions at once (until their QUIT reply).
+    int peak_sessions() const;
+    bool list_behind_uidl() const;
+    bool quit_behind_dele() const;
 
 private:
     struct Stored {
@@ -204,6 +219,9 @@ private:
     std::vector<int> dele_numbers_;
     int quits_ = 0;
     int logins_ = 0;
+    int retr_waiting_ = -1;
+    int sessions_now_ = 0, peak_sessions_ = 0;
+    bool list_behind_uidl_ = false, quit_behind_dele_ = false;
     FakeServer server_;  // last: its threads use the members above
 };
 

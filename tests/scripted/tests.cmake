@@ -4,6 +4,7 @@ mailporter_add_test(test_scripted scripted
   scripted/fake_server.cpp
   scripted/relay_faults_test.cpp
   scripted/relay_matrix_test.cpp
+  scripted/pipelining_test.cpp
   scripted/relay_security_test.cpp
   scripted/starttls_attack_test.cpp
   scripted/verify_test.cpp

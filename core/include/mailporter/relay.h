@@ -6,8 +6,9 @@
 // break").
 //
 // poll() runs its own event loop on the calling thread and returns when every
-// account is done. Accounts run concurrently, at most max_connections at once;
-// one account's failure never stops another. The scheduler (engine facade)
+// account is done. Accounts run concurrently, at most max_connections at once
+// and at most max_per_host against one provider host; one account's failure
+// never stops another. The scheduler (engine facade)
 // builds on this.
 
 #include <chrono>
@@ -27,6 +28,19 @@ class Database;
 class SecretStore;
 struct HistoryRecord;
 
+// Passes at once, all providers together: each is one connection to a
+// provider and a share of the office connections (office_connections caps
+// those). Bounded by what one engine's memory and the office server carry,
+// not by the providers.
+inline constexpr int DefaultMaxConnections = 64;
+// Passes at once against one provider host. Providers throttle per client
+// address (a hosting server commonly allows some 20 POP3/IMAP connections
+// from one address, and Dovecot's own per-user-and-address limit is 10 — a
+// box here is one connection, two with IDLE), so 16 stays under what they
+// allow while hiding the round trips of many small boxes: with 40 ms to the
+// provider, 200 boxes of 10 messages pass in about 5 s instead of 10 with 8.
+inline constexpr int DefaultMaxPerHost = 16;
+
 enum class LogLevel { Debug = 0, Info = 1, Warning = 2, Error = 3 };
 
 struct RelayOptions {
@@ -42,7 +56,8 @@ struct RelayOptions {
     // fetches. Both on the polling thread.
     std::function<void(const HistoryRecord&)> on_message;
     std::function<void(std::int64_t account_id, const std::string& account, int done, int total)> on_progress;
-    int max_connections = 8;
+    int max_connections = DefaultMaxConnections;
+    int max_per_host = DefaultMaxPerHost;
     int commit_every = 64;                 // deliveries per group commit (also every commit_interval)
     std::chrono::milliseconds commit_interval{250};
     int office_lanes = 4;                  // SMTP connections per account to the office server

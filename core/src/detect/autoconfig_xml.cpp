@@ -1,5 +1,6 @@
 // Thunderbird autoconfig, https://wiki.mozilla.org/Thunderbird:Autoconfiguration:ConfigFileFormat
 
+#include "ascii.h"
 #include "detect/autoconfig_xml.h"
 
 #include <algorithm>
@@ -15,13 +16,6 @@ constexpr std::size_t MaxElements = 20000;
 
 Error bad_xml(std::string what) {
     return make_error(Errc::ProtocolError, "autoconfig XML: " + std::move(what), ErrorScope::Account, Retry::Never);
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-    return out;
 }
 
 std::string trim(std::string_view s) {
@@ -220,21 +214,21 @@ Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view addre
 
     auto finish = [&](Current& c) {
         AutoconfigServer s;
-        const std::string type = lower(c.type);
+        const std::string type = ascii_lower(c.type);
         const std::string what = (type.empty() ? std::string("untyped") : type) + " server";
         auto skip = [&](const std::string& why) {
             if (out.skipped.size() < 16) out.skipped.push_back(what + ": " + why);
         };
         if (c.outgoing ? type != "smtp" : (type != "imap" && type != "pop3")) return skip("not a type MailPorter uses");
         s.protocol = type == "pop3" ? Protocol::Pop3 : Protocol::Imap;
-        s.hostname = lower(trim(substitute_placeholders(c.hostname, address)));
+        s.hostname = ascii_lower(trim(substitute_placeholders(c.hostname, address)));
         if (!plausible_host(s.hostname)) return skip("'" + s.hostname.substr(0, 80) + "' is not a host name");
         const std::string port = trim(c.port);
         if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
             std::stoi(port) < 1 || std::stoi(port) > 65535)
             return skip("'" + port.substr(0, 20) + "' is not a port");
         s.port = static_cast<std::uint16_t>(std::stoi(port));
-        const std::string st = lower(trim(c.socket_type));
+        const std::string st = ascii_lower(trim(c.socket_type));
         if (st == "ssl" || st == "tls")
             s.tls = TlsMode::Implicit;
         else if (st == "starttls")
@@ -286,7 +280,7 @@ Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view addre
             else if (name == "username")
                 cur->username = text;
             else if (name == "authentication") {
-                const std::string a = lower(trim(text));
+                const std::string a = ascii_lower(trim(text));
                 if (a == "oauth2")
                     cur->oauth = true;
                 else if (a.starts_with("password") || a == "plain" || a == "secure")

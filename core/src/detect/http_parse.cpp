@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "ascii.h"
 #include "detect/http_get.h"
 
 namespace mailporter::detect {
@@ -13,13 +14,6 @@ namespace mailporter::detect {
 namespace {
 
 Error http_error(Errc code, std::string detail) { return make_error(code, std::move(detail)); }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-    return out;
-}
 
 std::string trim(std::string_view s) {
     const auto b = s.find_first_not_of(" \t");
@@ -66,7 +60,7 @@ Result<Url> parse_url(std::string_view text) {
     }
     // "https://:443/" has a port but no host.
     if (authority.empty()) return http_error(Errc::ConfigInvalid, "unusable URL host in " + std::string(text));
-    u.host = lower(authority);
+    u.host = ascii_lower(authority);
     if (u.target.find_first_of(" \r\n") != std::string::npos || u.host.find_first_of(" \r\n/") != std::string::npos)
         return http_error(Errc::ConfigInvalid, "bad characters in URL " + std::string(text));
     return u;
@@ -110,7 +104,7 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
         at = e;
         const auto colon = line.find(':');
         if (colon == std::string_view::npos) return http_error(Errc::ProtocolError, "a malformed HTTP header line");
-        const std::string name = lower(trim(line.substr(0, colon)));
+        const std::string name = ascii_lower(trim(line.substr(0, colon)));
         const std::string value = trim(line.substr(colon + 1));
         if (name == "content-length") {
             if (!all_digits(value) || value.size() > 12) return http_error(Errc::ProtocolError, "a bad Content-Length");
@@ -118,7 +112,7 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
             if (content_length && *content_length != n) return http_error(Errc::ProtocolError, "two Content-Lengths");
             content_length = n;
         } else if (name == "transfer-encoding") {
-            if (lower(value) != "chunked")
+            if (ascii_lower(value) != "chunked")
                 return http_error(Errc::ProtocolError, "unsupported Transfer-Encoding " + value);
             chunked = true;
         } else if (name == "location") {

@@ -2,6 +2,7 @@
 // PassRunner doing, IdleWatch nudging; see engine.h for the contract.
 #include <utility>  // before Asio (GCC 12)
 
+#include "ascii.h"
 #include "mailporter/engine.h"
 
 #ifndef _WIN32
@@ -79,12 +80,6 @@ std::int64_t local_midnight(std::int64_t t) {
     tm.tm_sec = 0;
     tm.tm_isdst = -1;
     return static_cast<std::int64_t>(std::mktime(&tm));
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 struct AccountInfo {
@@ -232,10 +227,10 @@ void Engine::Impl::init() {
     if (auto h = db->history(std::nullopt, 20000)) {
         std::map<std::string, AccountInfo*> by_name;
         if (auto accs = db->accounts())
-            for (const auto& a : *accs) by_name[lower(a.name)] = &info[a.id];
+            for (const auto& a : *accs) by_name[ascii_lower(a.name)] = &info[a.id];
         for (const auto& r : *h) {
             if (r.time < today) break;  // newest first
-            auto it = by_name.find(lower(r.account));
+            auto it = by_name.find(ascii_lower(r.account));
             if (it == by_name.end()) continue;
             if (r.outcome == HistoryRecord::Outcome::Delivered) ++it->second->delivered_today;
             if (r.outcome == HistoryRecord::Outcome::Refused) ++it->second->refused_today;
@@ -326,7 +321,15 @@ void Engine::Impl::reload_config(bool initial) {
         } catch (const std::exception&) {
         }
     } else if (initial) {
-        sched.set_max_concurrent(opt.relay.max_connections > 0 ? opt.relay.max_connections : 8);
+        sched.set_max_concurrent(opt.relay.max_connections > 0 ? opt.relay.max_connections : DefaultMaxConnections);
+    }
+    if (auto m = db->setting(SettingMaxPerHost); m && *m) {
+        try {
+            sched.set_max_per_host(std::clamp(std::stoi(**m), 1, 1000));
+        } catch (const std::exception&) {
+        }
+    } else if (initial) {
+        sched.set_max_per_host(opt.relay.max_per_host > 0 ? opt.relay.max_per_host : DefaultMaxPerHost);
     }
     if (auto p = db->setting(SettingPaused); p) {
         const bool want = *p && **p == "1";
@@ -774,11 +777,11 @@ RequestId Engine::query_history(HistoryQuery query) {
             if (query.search.empty()) {
                 res.records = std::move(*h);
             } else {
-                const auto needle = lower(query.search);
+                const auto needle = ascii_lower(query.search);
                 for (auto& r : *h) {
                     if (query.limit > 0 && static_cast<int>(res.records.size()) >= query.limit) break;
                     for (const auto* f : {&r.from, &r.to, &r.subject, &r.remote_id, &r.reply}) {
-                        if (lower(*f).find(needle) != std::string::npos) {
+                        if (ascii_lower(*f).find(needle) != std::string::npos) {
                             res.records.push_back(std::move(r));
                             break;
                         }

@@ -10,6 +10,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "engine/fetch_window.h"
 #include "mail/content_digest.h"
 #include "mail/header_block.h"
 #include "mail/header_peek.h"
@@ -275,17 +276,23 @@ awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
     progress_total_ += static_cast<int>(todo.size());
     if (s_.opt.on_progress) s_.opt.on_progress(acc_.id, acc_.name, progress_done_, progress_total_);
     // RFC 2449 §6.6: with PIPELINING, several RETR may be in flight; the
-    // replies come back in order.
-    const std::size_t window = std::max<std::size_t>(1, fetch_window());
+    // replies come back in order. IMAP tags its fetches. As many go out as
+    // the byte window admits (fetch_window.h).
+    using Clock = FetchWindow::Clock;
+    FetchWindow window(fetch_depth());
+    std::vector<Clock::time_point> sent_at(todo.size());
     const auto min_rate = std::max<std::uint64_t>(1, s_.opt.min_rate);
-    const Reader read = [this](const ChunkSink& sink, std::uint64_t max) { return read_fetched(sink, max); };
     std::size_t sent = 0;
+    std::uint64_t ahead_bytes = 0;  // the sizes of todo[i + 1 .. sent - 1]
     for (std::size_t i = 0; i < todo.size(); ++i) {
-        while (!stop_ && sent < todo.size() && sent - i < window) {
+        if (i < sent) ahead_bytes -= todo[i].size;  // now the one being read
+        while (!stop_ && sent < todo.size() && window.admits(sent - i, ahead_bytes, todo[sent].size)) {
             if (auto w = co_await send_fetch(todo[sent]); !w) {
                 stop_ = std::move(w).error();
                 break;
             }
+            sent_at[sent] = Clock::now();
+            if (sent > i) ahead_bytes += todo[sent].size;
             ++sent;
         }
         if (i >= sent || source_failed()) break;
@@ -302,6 +309,22 @@ awaitable<void> FetchJob::deliver(const std::vector<Msg>& todo) {
             if (!d && d.error().scope != ErrorScope::Message) break;
             continue;
         }
+        // The reply's first byte and its end tell the window the round trip and the rate.
+        const Reader read = [this, &window, asked = sent_at[i]](const ChunkSink& sink,
+                                                                std::uint64_t max) -> awaitable<Result<std::uint64_t>> {
+            bool first = true;
+            const ChunkSink timed = [&](std::string_view chunk) -> awaitable<Result<void>> {
+                if (first) {
+                    first = false;
+                    const auto now = Clock::now();
+                    window.first_byte(now - asked, now);
+                }
+                co_return co_await sink(chunk);
+            };
+            auto r = co_await read_fetched(timed, max);
+            if (r) window.read(*r, Clock::now());
+            co_return r;
+        };
         auto step = std::make_shared<RelayStep>(*this, todo[i]);
         (void)co_await step->stream(read);
     }

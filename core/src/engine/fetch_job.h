@@ -111,7 +111,9 @@ public:
 
 protected:
     // --- the remote side, per protocol ---
-    virtual std::size_t fetch_window() const = 0;  // fetches in flight at once (pipelining)
+    // Fetches in flight at most (1 without pipelining); how many of those go
+    // out is the byte budget's call (fetch_window.h).
+    virtual std::size_t fetch_depth() const = 0;
     virtual awaitable<Result<void>> send_fetch(const Msg& m) = 0;
     virtual awaitable<Result<std::uint64_t>> read_fetched(const ChunkSink& sink, std::uint64_t max_bytes) = 0;
     virtual bool source_failed() const = 0;

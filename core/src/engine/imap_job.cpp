@@ -40,9 +40,13 @@ public:
 private:
     using Folder = imap::Folder;
 
-    // Pipelined UID FETCHes; the session copes with servers that send the
-    // bodies of later commands before the earlier tagged OKs (Dovecot).
-    std::size_t fetch_window() const override { return 8; }
+    // Pipelined UID FETCHes, one UID each: a message's fate is then never in
+    // doubt (its tagged OK without a body means it vanished), where in a UID
+    // range a missing FETCH and a reordered one look alike. The session copes
+    // with servers that send the bodies of later commands before the earlier
+    // tagged OKs (Dovecot). 128 commands are some 5 KB: they wait in socket
+    // buffers, never in a deadlock of both sides writing.
+    std::size_t fetch_depth() const override { return 128; }
     awaitable<Result<void>> send_fetch(const Msg& m) override { co_return co_await imap_.send_fetch(m.number); }
     awaitable<Result<std::uint64_t>> read_fetched(const ChunkSink& sink, std::uint64_t max_bytes) override {
         co_return co_await imap_.read_fetched(sink, max_bytes);

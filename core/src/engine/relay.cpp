@@ -5,6 +5,8 @@
 #include "mailporter/relay.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "ascii.h"
 #include "engine/fetch_job.h"
 #include "engine/ledger.h"
 #include "engine/pass_runner.h"
@@ -124,15 +127,41 @@ std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vect
     boost::asio::io_context io;
     PassRunner runner(io, db, secrets, options);
     std::vector<PassReport> reports(accounts.size());
-    std::size_t next = 0;
     const int workers = std::max(1, std::min<int>(options.max_connections, static_cast<int>(accounts.size())));
+    const int per_host = std::max(1, options.max_per_host);
+    // Accounts in their order, except that one whose host already has
+    // per_host passes running waits and the next one of another host goes.
+    std::vector<std::string> hosts;
+    for (const auto& a : accounts) hosts.push_back(ascii_lower(a.host));
+    std::map<std::string, int> running;
+    std::vector<bool> taken(accounts.size(), false);
+    std::size_t first_open = 0;  // every account before it is taken
+    boost::asio::steady_timer freed(io);
+    freed.expires_at(boost::asio::steady_timer::time_point::max());
+    auto next = [&]() -> std::optional<std::size_t> {
+        while (first_open < accounts.size() && taken[first_open]) ++first_open;
+        for (std::size_t i = first_open; i < accounts.size(); ++i)
+            if (!taken[i] && running[hosts[i]] < per_host) return i;
+        return std::nullopt;
+    };
     for (int w = 0; w < workers; ++w) {
         boost::asio::co_spawn(
             io,
             [&]() -> net::awaitable<void> {
-                while (next < accounts.size()) {
-                    const std::size_t i = next++;
-                    reports[i] = co_await runner.run(accounts[i]);
+                while (first_open < accounts.size()) {
+                    const auto i = next();
+                    if (!i) {
+                        if (first_open >= accounts.size()) break;
+                        // Every account left waits for a host that is full: a finish wakes us.
+                        boost::system::error_code ec;
+                        co_await freed.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+                        continue;
+                    }
+                    taken[*i] = true;
+                    ++running[hosts[*i]];
+                    reports[*i] = co_await runner.run(accounts[*i]);
+                    --running[hosts[*i]];
+                    freed.cancel();
                 }
             },
             boost::asio::detached);

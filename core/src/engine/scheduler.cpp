@@ -1,6 +1,8 @@
 // Scheduler bookkeeping; see scheduler.h for the rules.
 #include "engine/scheduler.h"
 
+#include "ascii.h"
+
 #include <algorithm>
 #include <tuple>
 
@@ -29,6 +31,7 @@ void Scheduler::set_accounts(const std::vector<Account>& accounts) {
             // New or edited (e.g. a corrected password/host): the old verdict,
             // backoff included, no longer says anything about it.
             e.account = *a;
+            e.host = ascii_lower(a->host);
             e.removed = false;
             e.changed_while_running = e.running;
             e.after = After::Nothing;  // due immediately, like a new account (pause still applies)
@@ -43,6 +46,8 @@ void Scheduler::set_default_interval(std::chrono::minutes interval) {
 }
 
 void Scheduler::set_max_concurrent(int n) { max_concurrent_ = std::max(n, 1); }
+
+void Scheduler::set_max_per_host(int n) { max_per_host_ = std::max(n, 1); }
 
 void Scheduler::pause() { paused_ = true; }
 
@@ -97,8 +102,31 @@ int Scheduler::free_slots(TimePoint now) const {
     return std::min(max_concurrent_ - holding, 2 * max_concurrent_ - running_);
 }
 
+int Scheduler::free_host_slots(const std::string& host, TimePoint now) const {
+    int holding = 0, running = 0;
+    for (const auto& [id, e] : entries_) {
+        if (!e.running || e.host != host) continue;
+        ++running;
+        if (now - e.started < lease_) ++holding;
+    }
+    return std::min(max_per_host_ - holding, 2 * max_per_host_ - running);
+}
+
+std::optional<Scheduler::TimePoint> Scheduler::host_lease_end(const std::string& host, TimePoint now) const {
+    int running = 0;
+    std::optional<TimePoint> end;
+    for (const auto& [id, e] : entries_) {
+        if (!e.running || e.host != host) continue;
+        ++running;
+        const auto at = e.started + lease_;
+        if (at > now && (!end || at < *end)) end = at;
+    }
+    if (running >= 2 * max_per_host_) return std::nullopt;
+    return end;
+}
+
 std::vector<std::int64_t> Scheduler::take_due(TimePoint now) {
-    const int free = free_slots(now);
+    int free = free_slots(now);
     if (free <= 0) return {};
     // (check-now first, then most overdue, then id for a stable order)
     std::vector<std::tuple<bool, TimePoint, std::int64_t>> due;
@@ -106,13 +134,20 @@ std::vector<std::int64_t> Scheduler::take_due(TimePoint now) {
         const auto at = eligible_at(e);
         if (at && *at <= now) due.emplace_back(!e.requested, *at, id);
     }
-    const auto n = std::min(due.size(), static_cast<std::size_t>(free));
-    std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n), due.end());
+    std::sort(due.begin(), due.end());
+    // Each host's room, worked out once; an account whose host is full waits
+    // and the next one (another provider's) takes the slot.
+    std::map<std::string, int> host_free;
     std::vector<std::int64_t> out;
-    out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto id = std::get<2>(due[i]);
+    for (const auto& d : due) {
+        if (free <= 0) break;
+        const auto id = std::get<2>(d);
         Entry& e = entries_.at(id);
+        auto room = host_free.find(e.host);
+        if (room == host_free.end()) room = host_free.emplace(e.host, free_host_slots(e.host, now)).first;
+        if (room->second <= 0) continue;
+        --room->second;
+        --free;
         e.running = true;
         e.requested = false;
         e.started = now;
@@ -159,9 +194,19 @@ void Scheduler::finished(std::int64_t id, const Status& status, Retry retry, Tim
 
 std::optional<Scheduler::TimePoint> Scheduler::next_wakeup(TimePoint now) const {
     std::optional<TimePoint> best;
+    std::map<std::string, std::optional<TimePoint>> host_ready;  // when each host with due accounts has room
     for (const auto& [id, e] : entries_) {
-        const auto at = eligible_at(e);
-        if (at && (!best || *at < *best)) best = at;
+        auto at = eligible_at(e);
+        if (!at) continue;
+        auto ready = host_ready.find(e.host);
+        if (ready == host_ready.end()) {
+            const std::optional<TimePoint> when =
+                free_host_slots(e.host, now) > 0 ? std::optional<TimePoint>(now) : host_lease_end(e.host, now);
+            ready = host_ready.emplace(e.host, when).first;
+        }
+        if (!ready->second) continue;  // that host's passes must finish first (a finish wakes the engine)
+        at = std::max(*at, *ready->second);
+        if (!best || *at < *best) best = at;
     }
     if (!best) return std::nullopt;
     if (*best < now) best = now;

@@ -9,13 +9,18 @@
 // or until a command (check now, pause, config change) arrives.
 //
 // Rules:
-// - An account is never running twice; at most max_concurrent run at once.
+// - An account is never running twice; at most max_concurrent run at once,
+//   and at most max_per_host against one provider host (host names compared
+//   without case): providers throttle connections per client address, and a
+//   box is one connection, so the many boxes of one provider share that
+//   host's allowance while other providers' boxes run beside them.
 // - A running account only holds its own slot: a hung pass never delays the
 //   others (the engine's per-step deadlines end it eventually). And it holds
 //   it only for the slot lease: a pass running longer (a slow or dripping
 //   server, a huge mailbox) no longer counts against max_concurrent, so the
 //   accounts waiting behind it are checked on time; at most 2 x
-//   max_concurrent passes run at once all the same.
+//   max_concurrent passes run at once all the same. The per-host limit
+//   counts the same way (leases; a hard cap of twice max_per_host).
 // - After a pass: completed -> due after the interval (the account's own, or
 //   the default); Retry::Later -> backoff 1, 2, 4, 8 ... minutes, capped at the
 //   interval; Retry::Never -> not due until the account's settings change or
@@ -30,6 +35,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "mailporter/config.h"
@@ -57,6 +63,8 @@ public:
     void set_default_interval(std::chrono::minutes interval);
     // Connections at once (at least 1). Lowering it stops no running pass.
     void set_max_concurrent(int n);
+    // Connections at once to one host (at least 1). Lowering it stops no running pass.
+    void set_max_per_host(int n);
     // How long a running pass holds its slot (default 60 s).
     void set_slot_lease(std::chrono::milliseconds lease) { lease_ = lease; }
 
@@ -88,6 +96,7 @@ public:
     bool running(std::int64_t id) const;
     int running_count() const { return running_; }
     int max_concurrent() const { return max_concurrent_; }
+    int max_per_host() const { return max_per_host_; }
     // The status given to the last finished(); nullopt before the first.
     std::optional<Status> last_status(std::int64_t id) const;
 
@@ -95,6 +104,7 @@ private:
     enum class After { Nothing, Ok, Backoff, Never };
     struct Entry {
         Account account;
+        std::string host;              // account.host in lower case: the per-host limit's key
         bool removed = false;          // gone from the config, still running
         bool running = false;
         bool requested = false;        // check-now: due immediately, even while paused
@@ -108,6 +118,10 @@ private:
     // Slots free at `now`: passes within their lease hold one each; the hard
     // cap is twice max_concurrent.
     int free_slots(TimePoint now) const;
+    // The same for one host: passes to it within their lease, capped at twice max_per_host.
+    int free_host_slots(const std::string& host, TimePoint now) const;
+    // When a slot of this host may free up by a lease running out (nullopt: only a finish frees one).
+    std::optional<TimePoint> host_lease_end(const std::string& host, TimePoint now) const;
 
     std::chrono::minutes interval_of(const Entry& e) const;
     // Due time if the entry is schedulable, ignoring pause and running.
@@ -117,7 +131,8 @@ private:
 
     std::map<std::int64_t, Entry> entries_;
     std::chrono::minutes default_interval_{5};
-    int max_concurrent_ = 8;
+    int max_concurrent_ = DefaultMaxConnections;
+    int max_per_host_ = DefaultMaxPerHost;
     std::chrono::milliseconds lease_{std::chrono::seconds(60)};
     int running_ = 0;
     bool paused_ = false;

@@ -1,6 +1,7 @@
 list(APPEND MAILPORTER_CORE_SOURCES
   src/engine/relay.cpp
   src/engine/fetch_job.cpp
+  src/engine/fetch_window.cpp
   src/engine/relay_step.cpp
   src/engine/ledger.cpp
   src/engine/office_lanes.cpp

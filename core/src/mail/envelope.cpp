@@ -1,3 +1,4 @@
+#include "ascii.h"
 #include "mail/envelope.h"
 
 #include <algorithm>
@@ -10,13 +11,6 @@ namespace mailporter::mail {
 namespace {
 
 constexpr std::size_t MaxForgedShown = 200;
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 // Appends addr unless an equal one (ASCII case-insensitive) is already there.
 void add_unique(std::vector<std::string>& list, std::vector<std::string>& keys, std::string addr) {

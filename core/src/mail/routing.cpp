@@ -1,3 +1,4 @@
+#include "ascii.h"
 #include "mail/routing.h"
 
 #include <algorithm>
@@ -9,13 +10,6 @@
 namespace mailporter::mail {
 
 namespace {
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 bool has_unsafe(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char ch) {

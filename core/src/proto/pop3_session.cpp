@@ -32,6 +32,8 @@ Session::Session(boost::asio::io_context& io, net::Transcript transcript)
 Session::~Session() = default;
 
 net::awaitable<Result<void>> Session::send(std::string_view line, std::string_view shown) {
+    if (list_ahead_)
+        if (auto d = co_await drain_list_ahead(); !d) co_return d;
     if (!proto::one_line(line))
         co_return make_error(Errc::ConfigInvalid,
                              "a command would contain a line break or NUL (user name, password or identifier?); "
@@ -329,8 +331,29 @@ net::awaitable<Result<Stat>> Session::stat() {
     co_return s;
 }
 
+net::awaitable<Result<void>> Session::drain_list_ahead() {
+    list_ahead_ = false;
+    auto st = co_await read_status();
+    if (!st) co_return std::move(st).error();
+    if (!st->ok) co_return Result<void>{};
+    auto lines = co_await read_multiline_lines(MaxListingLines);
+    if (!lines) co_return std::move(lines).error();
+    co_return Result<void>{};
+}
+
 net::awaitable<Result<UidlListing>> Session::uidl() {
-    if (auto w = co_await send("UIDL"); !w) co_return fail(std::move(w).error());
+    if (caps_.pipelining) {
+        if (list_ahead_)
+            if (auto d = co_await drain_list_ahead(); !d) co_return std::move(d).error();
+        if (transcript_) {
+            transcript_('>', "UIDL");
+            transcript_('>', "LIST");
+        }
+        if (auto w = co_await stream_->write("UIDL\r\nLIST\r\n"); !w) co_return fail(std::move(w).error());
+        list_ahead_ = true;
+    } else if (auto w = co_await send("UIDL"); !w) {
+        co_return fail(std::move(w).error());
+    }
     auto st = co_await read_status();
     if (!st) co_return std::move(st).error();
     if (!st->ok) {
@@ -353,7 +376,11 @@ net::awaitable<Result<UidlListing>> Session::uidl() {
 }
 
 net::awaitable<Result<std::vector<ListEntry>>> Session::list() {
-    if (auto w = co_await send("LIST"); !w) co_return fail(std::move(w).error());
+    if (list_ahead_) {
+        list_ahead_ = false;  // sent behind UIDL: its reply is next
+    } else if (auto w = co_await send("LIST"); !w) {
+        co_return fail(std::move(w).error());
+    }
     auto st = co_await read_status();
     if (!st) co_return std::move(st).error();
     if (!st->ok) co_return fail(protocol("LIST refused: " + sanitize_for_log(st->text)));
@@ -416,9 +443,15 @@ net::awaitable<Result<std::uint64_t>> Session::read_retrieved(const ChunkSink& s
     co_return total;
 }
 
-net::awaitable<Result<std::vector<std::uint32_t>>> Session::dele(const std::vector<std::uint32_t>& numbers) {
+net::awaitable<Result<std::vector<std::uint32_t>>> Session::dele(const std::vector<std::uint32_t>& numbers,
+                                                                 bool then_quit) {
+    if (list_ahead_)
+        if (auto d = co_await drain_list_ahead(); !d) co_return std::move(d).error();
     std::vector<std::uint32_t> accepted;
-    const std::size_t window = caps_.pipelining ? 64 : 1;
+    // The commands wait in socket buffers (256 DELEs are some 3 KB).
+    const std::size_t window = caps_.pipelining ? 256 : 1;
+    const bool quit_behind = then_quit && caps_.pipelining;
+    bool quit_sent = false;
     std::size_t sent = 0, read = 0;
     while (read < numbers.size()) {
         std::string batch;
@@ -428,8 +461,12 @@ net::awaitable<Result<std::vector<std::uint32_t>>> Session::dele(const std::vect
             ++sent;
             ++in_batch;
         }
-        if (in_batch) {
-            if (transcript_) transcript_('>', "DELE x" + std::to_string(in_batch));
+        if (quit_behind && sent == numbers.size() && !quit_sent) {
+            batch += "QUIT\r\n";
+            quit_sent = true;
+        }
+        if (!batch.empty()) {
+            if (transcript_) transcript_('>', "DELE x" + std::to_string(in_batch) + (quit_sent && in_batch ? ", QUIT" : ""));
             if (auto w = co_await stream_->write(batch); !w) co_return fail(std::move(w).error());
         }
         auto st = co_await read_status();
@@ -437,12 +474,14 @@ net::awaitable<Result<std::vector<std::uint32_t>>> Session::dele(const std::vect
         if (st->ok) accepted.push_back(numbers[read]);
         ++read;
     }
+    if (quit_sent) {
+        auto st = co_await finish_quit();
+        if (!st) co_return std::move(st).error();
+    }
     co_return accepted;
 }
 
-net::awaitable<Result<void>> Session::quit() {
-    if (!stream_ || state_ == State::Failed) co_return Result<void>{};
-    if (auto w = co_await send("QUIT"); !w) co_return fail(std::move(w).error());
+net::awaitable<Result<StatusLine>> Session::finish_quit() {
     auto st = co_await read_status();
     if (!st) co_return std::move(st).error();
     stream_->close();
@@ -450,6 +489,14 @@ net::awaitable<Result<void>> Session::quit() {
     if (!st->ok)
         co_return make_error(Errc::ProtocolError, "the server could not complete the session (deletions not applied): " +
                                                       sanitize_for_log(st->text));
+    co_return st;
+}
+
+net::awaitable<Result<void>> Session::quit() {
+    if (!stream_ || state_ == State::Failed || state_ == State::Closed) co_return Result<void>{};
+    if (auto w = co_await send("QUIT"); !w) co_return fail(std::move(w).error());
+    auto st = co_await finish_quit();
+    if (!st) co_return std::move(st).error();
     co_return Result<void>{};
 }
 

@@ -56,6 +56,8 @@ public:
     // UIDL listing. When a server that did not list UIDL in CAPA refuses it
     // without a response code, returns an empty listing and uidl_supported()
     // is false afterwards; any other refusal is an error (Retry::Later).
+    // With PIPELINING, LIST goes out behind UIDL (one round trip less); the
+    // next list() reads its reply, and any other command first reads it off.
     net::awaitable<Result<UidlListing>> uidl();
     net::awaitable<Result<std::vector<ListEntry>>> list();
 
@@ -68,8 +70,11 @@ public:
     net::awaitable<Result<std::uint64_t>> read_retrieved(const ChunkSink& sink, std::uint64_t max_bytes = 0);
 
     // DELE for each number, pipelined when offered. Returns the numbers the
-    // server accepted. Deletions take effect only at QUIT.
-    net::awaitable<Result<std::vector<std::uint32_t>>> dele(const std::vector<std::uint32_t>& numbers);
+    // server accepted. Deletions take effect only at QUIT. With then_quit and
+    // PIPELINING, QUIT goes out behind the last DELE (one round trip less)
+    // and its reply is read here: an error then is quit()'s.
+    net::awaitable<Result<std::vector<std::uint32_t>>> dele(const std::vector<std::uint32_t>& numbers,
+                                                            bool then_quit = false);
     // QUIT: enters the UPDATE state, where the server removes what was DELEd.
     net::awaitable<Result<void>> quit();
 
@@ -93,6 +98,9 @@ private:
     net::awaitable<Result<void>> auth_sasl(const std::string& mech, const Credentials& c);
     net::awaitable<Result<void>> auth_bearer(const Credentials& c);
     Error login_error(const StatusLine& st, std::string_view method);
+    // Reads off the reply to a LIST sent ahead that nobody asked for.
+    net::awaitable<Result<void>> drain_list_ahead();
+    net::awaitable<Result<StatusLine>> finish_quit();
 
     Capabilities caps_;
     bool capa_supported_ = true;
@@ -103,6 +111,7 @@ private:
     std::optional<std::string> apop_timestamp_;
     std::string auth_method_;
     std::size_t pending_retr_ = 0;
+    bool list_ahead_ = false;  // LIST was sent behind UIDL; its reply is not read yet
     std::size_t list_malformed_ = 0;
     std::size_t listing_bytes_ = MaxListingBytes;
 };

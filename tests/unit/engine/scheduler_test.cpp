@@ -122,6 +122,8 @@ TEST_CASE("a running account finishes normally while paused", "[scheduler]") {
 
 TEST_CASE("300 accounts: never more than max_concurrent at once, never one twice", "[scheduler]") {
     Scheduler s;
+    s.set_max_concurrent(8);
+    s.set_max_per_host(100);
     s.set_accounts(accounts(300));
     int max_seen = 0;
     std::set<std::int64_t> running;
@@ -149,6 +151,62 @@ TEST_CASE("300 accounts: never more than max_concurrent at once, never one twice
 
     s.set_max_concurrent(20);
     CHECK(s.take_due(now + 10min).size() == 20);
+}
+
+TEST_CASE("the defaults: 64 passes at once, 16 against one host", "[scheduler]") {
+    Scheduler s;
+    CHECK(s.max_concurrent() == 64);
+    CHECK(s.max_per_host() == 16);
+    auto v = accounts(100);
+    for (std::size_t i = 50; i < v.size(); ++i) v[i].host = "imap" + std::to_string(i) + ".example.net";
+    s.set_accounts(v);
+    const auto first = s.take_due(T0);
+    CHECK(first.size() == 64);
+    CHECK(std::count_if(first.begin(), first.end(), [](std::int64_t id) { return id <= 50; }) == 16);
+}
+
+// A provider's many boxes share its allowance; other providers' boxes are not
+// held behind them.
+TEST_CASE("per host: at most max_per_host against one host, the others take the free slots", "[scheduler][host]") {
+    Scheduler s;
+    s.set_max_concurrent(10);
+    s.set_max_per_host(2);
+    auto v = accounts(9);
+    for (int i = 0; i < 6; ++i) v[i].host = i % 2 ? "POP.Provider-A.example" : "pop.provider-a.example";
+    for (int i = 6; i < 9; ++i) v[i].host = "mail.provider-b.example";
+    s.set_accounts(v);
+    CHECK(s.take_due(T0) == Ids{1, 2, 7, 8});  // host names compare without case
+    // Both hosts are full: nothing to do until a finish or the first lease ends.
+    CHECK(s.take_due(T0 + 1s).empty());
+    CHECK(s.next_wakeup(T0 + 1s) == T0 + 60s);
+    s.finished(2, Green, Retry::Now, T0 + 2s);
+    CHECK(s.next_wakeup(T0 + 2s) == T0 + 2s);
+    CHECK(s.take_due(T0 + 2s) == Ids{3});
+    s.finished(8, Green, Retry::Now, T0 + 3s);
+    CHECK(s.take_due(T0 + 3s) == Ids{9});
+    // Lowering the limit stops nothing; raising it lets the waiting ones go.
+    s.set_max_per_host(1);
+    CHECK(s.take_due(T0 + 4s).empty());
+    s.set_max_per_host(4);
+    CHECK(s.take_due(T0 + 5s) == Ids{4, 5});
+    CHECK(s.running_count() == 6);
+}
+
+TEST_CASE("per host: a hung server gives up its host slots after the lease, twice the limit at most", "[scheduler][host]") {
+    Scheduler s;
+    s.set_max_concurrent(10);
+    s.set_max_per_host(2);
+    s.set_slot_lease(30s);
+    s.set_accounts(accounts(7));  // one host
+    CHECK(s.take_due(T0) == Ids{1, 2});
+    CHECK(s.next_wakeup(T0 + 1s) == T0 + 30s);
+    CHECK(s.take_due(T0 + 29s).empty());
+    CHECK(s.take_due(T0 + 30s) == Ids{3, 4});
+    // 2 x 2 run against the host: only a finish frees one now.
+    CHECK(s.take_due(T0 + 61s).empty());
+    CHECK_FALSE(s.next_wakeup(T0 + 61s));
+    s.finished(1, Green, Retry::Now, T0 + 62s);
+    CHECK(s.take_due(T0 + 62s) == Ids{5});
 }
 
 TEST_CASE("with every slot busy the wake-up is the end of a lease; finishing frees one", "[scheduler]") {
