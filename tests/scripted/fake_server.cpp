@@ -459,6 +459,10 @@ int FakePop3::retr_waiting() const {
     std::lock_guard lock(mu_);
     return retr_waiting_;
 }
+bool FakePop3::listing_behind_login() const {
+    std::lock_guard lock(mu_);
+    return listing_behind_login_;
+}
 bool FakePop3::list_behind_uidl() const {
     std::lock_guard lock(mu_);
     return list_behind_uidl_;
@@ -608,6 +612,11 @@ void FakePop3::session(FakeConnection& c) {
                          arg.substr(sp + 1) == sasl::apop_digest(cfg.greeting.substr(lt, gt - lt + 1), cfg.password);
                 login_ok(ok);
             } else if (verb == "AUTH") {
+                {
+                    const bool behind = c.waiting(0ms).find("UIDL\r\nLIST\r\n") != std::string_view::npos;
+                    std::lock_guard lock(mu_);
+                    listing_behind_login_ = behind;
+                }
                 const auto [mech, initial] = split_command(arg);
                 if (mech == "PLAIN") {
                     std::string resp = initial;

@@ -202,6 +202,7 @@ public:
     // The most sessions at once (until their QUIT reply).
     int peak_sessions() const;
     bool list_behind_uidl() const;
+    bool listing_behind_login() const;  // UIDL and LIST were waiting when AUTH was read
     bool quit_behind_dele() const;
 
 private:
@@ -221,7 +222,7 @@ private:
     int logins_ = 0;
     int retr_waiting_ = -1;
     int sessions_now_ = 0, peak_sessions_ = 0;
-    bool list_behind_uidl_ = false, quit_behind_dele_ = false;
+    bool list_behind_uidl_ = false, quit_behind_dele_ = false, listing_behind_login_ = false;
     FakeServer server_;  // last: its threads use the members above
 };
 

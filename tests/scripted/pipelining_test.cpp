@@ -39,6 +39,42 @@ TEST_CASE("pipelining: a box of small messages is asked for in one go, within th
     CHECK(pop.removed().size() == 120);
 }
 
+TEST_CASE("pipelining: UIDL and LIST ride behind AUTH PLAIN; a refused login gets nothing else",
+          "[scripted][pipelining]") {
+    const bool right_password = GENERATE(true, false);
+    INFO("right password: " << right_password);
+    Harness h;
+    const auto box = make_mailbox(4);
+    Pop3Config cfg;
+    cfg.pipelining = true;
+    cfg.sasl = {"PLAIN"};
+    cfg.user_cmd = false;
+    if (!right_password) cfg.password = "another";
+    FakePop3 pop(box, cfg);
+    FakeSmtp smtp;
+    h.set_office(smtp.port());
+    const auto acc = h.add_account("box", pop.port());
+
+    const auto r = h.run(acc, pop, smtp);
+    INFO(describe(r));
+    check_rule(h, acc, pop, smtp);
+    CHECK(pop.listing_behind_login());
+    if (right_password) {
+        CHECK(r.outcome.ok());
+        CHECK(r.delivered == 4);
+        CHECK(pop.removed().size() == 4);
+    } else {
+        REQUIRE_FALSE(r.outcome.ok());
+        CHECK(r.outcome.error().code == Errc::AuthFailed);
+        CHECK(r.delivered == 0);
+        CHECK_FALSE(pop.server().received("RETR"));
+        CHECK_FALSE(pop.server().received("DELE"));
+        CHECK(pop.mailbox().size() == 4);
+    }
+    // The password never reaches the transcript.
+    for (const auto& line : h.transcript) CHECK(line.find(AccountPassword) == std::string::npos);
+}
+
 TEST_CASE("pipelining: large messages keep one request ahead, never more than the byte budget",
           "[scripted][pipelining]") {
     Harness h;

@@ -19,6 +19,7 @@ public:
     Pop3Job(Shared& s, const Account& a, PassReport& r) : FetchJob(s, a, r), pop_(s.io, transcript_for(a.name)) {
         pop_.set_discard_limit(s.opt.max_discard);
         pop_.set_listing_limit(s.opt.max_listing_bytes);
+        pop_.set_listing_behind_login(true);
     }
 
     awaitable<void> run() override;

@@ -174,7 +174,20 @@ net::awaitable<Result<void>> Session::auth_sasl(const std::string& mech, const C
     if (mech == "PLAIN") {
         // RFC 5034 §4: initial response in the AUTH line.
         const auto resp = sasl::plain_response("", c.user, c.password);
-        if (auto r = co_await send("AUTH PLAIN " + resp, "AUTH PLAIN <redacted>"); !r) co_return fail(std::move(r).error());
+        if (listing_behind_login_ && caps_.pipelining && proto::one_line(resp)) {
+            if (transcript_) {
+                transcript_('>', "AUTH PLAIN <redacted>");
+                transcript_('>', "UIDL");
+                transcript_('>', "LIST");
+            }
+            std::string wire = "AUTH PLAIN " + resp + "\r\nUIDL\r\nLIST\r\n";
+            auto w = co_await stream_->write(wire);
+            proto::wipe(wire);
+            if (!w) co_return fail(std::move(w).error());
+            uidl_ahead_ = list_ahead_ = true;
+        } else if (auto r = co_await send("AUTH PLAIN " + resp, "AUTH PLAIN <redacted>"); !r) {
+            co_return fail(std::move(r).error());
+        }
     } else if (mech == "LOGIN") {
         if (auto r = co_await send("AUTH LOGIN"); !r) co_return fail(std::move(r).error());
         for (int step = 0; step < 2; ++step) {
@@ -342,7 +355,9 @@ net::awaitable<Result<void>> Session::drain_list_ahead() {
 }
 
 net::awaitable<Result<UidlListing>> Session::uidl() {
-    if (caps_.pipelining) {
+    if (uidl_ahead_) {
+        uidl_ahead_ = false;  // sent behind the login, LIST behind it: the replies are next
+    } else if (caps_.pipelining) {
         if (list_ahead_)
             if (auto d = co_await drain_list_ahead(); !d) co_return std::move(d).error();
         if (transcript_) {

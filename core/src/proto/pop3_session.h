@@ -59,6 +59,11 @@ public:
     // With PIPELINING, LIST goes out behind UIDL (one round trip less); the
     // next list() reads its reply, and any other command first reads it off.
     net::awaitable<Result<UidlListing>> uidl();
+    // With PIPELINING and a one-line login (AUTH PLAIN with its initial
+    // response), UIDL and LIST go out behind it: a pass's listing costs no
+    // round trip of its own. A refused login ends the session, so the replies
+    // behind it are never needed.
+    void set_listing_behind_login(bool on) { listing_behind_login_ = on; }
     net::awaitable<Result<std::vector<ListEntry>>> list();
 
     // Sends RETR n without waiting: with PIPELINING several may be in flight;
@@ -112,6 +117,8 @@ private:
     std::string auth_method_;
     std::size_t pending_retr_ = 0;
     bool list_ahead_ = false;  // LIST was sent behind UIDL; its reply is not read yet
+    bool uidl_ahead_ = false;  // UIDL was sent behind the login
+    bool listing_behind_login_ = false;
     std::size_t list_malformed_ = 0;
     std::size_t listing_bytes_ = MaxListingBytes;
 };
