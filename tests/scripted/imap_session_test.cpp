@@ -665,6 +665,55 @@ TEST_CASE("SELECT refused or without UIDVALIDITY; BYE in the middle of a command
     }
 }
 
+TEST_CASE("SELECT with the listing behind it: one round trip; a refused SELECT's listing is read off",
+          "[imap][select][pipelining]") {
+    ImapBox box;
+    with_messages(box, 3);
+    bool behind = false;
+    bool refuse = false;
+    SECTION("accepted") {}
+    SECTION("refused once, then accepted") { refuse = true; }
+    box.hook = [&](FakeConnection& c, const Cmd& cmd) {
+        if (cmd.verb != "SELECT") return false;
+        behind = c.waiting(0ms).find("UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE FLAGS)") != std::string_view::npos;
+        if (!refuse) return false;  // the box answers
+        refuse = false;
+        c.send(cmd.tag + " NO [UNAVAILABLE] try again\r\n");
+        auto listing = read_cmd(c);
+        if (listing) c.send(listing->tag + " BAD no mailbox selected\r\n");
+        return true;
+    };
+    FakeServer server([&](FakeConnection& c) { box.serve(c); });
+    Client client;
+    REQUIRE(client.connect(server.port()).ok());
+    REQUIRE(client.login(box.password).ok());
+    const std::string inbox = "INBOX";
+    if (refuse) {
+        auto sel = client.run(client.s.select(inbox, false, true));
+        REQUIRE_FALSE(sel.ok());
+        CHECK(sel.error().scope == ErrorScope::Mailbox);
+        CHECK(behind);
+        REQUIRE(client.s.state() == imap::State::Authenticated);  // usable: the listing's BAD was read
+        behind = false;
+    }
+    auto sel = client.run(client.s.select(inbox, false, true));
+    REQUIRE(sel.ok());
+    CHECK(behind);
+    auto listed = client.run(client.s.list_messages());
+    REQUIRE(listed.ok());
+    CHECK(listed->size() == 3);
+    // The session goes on as usual.
+    CHECK(client.run(client.s.delete_messages({101})).ok());
+    // With a folder selected, the next SELECT goes alone: a server running
+    // the listing before it would answer it for the old folder.
+    auto again = client.run(client.s.select(inbox, false, true));
+    REQUIRE(again.ok());
+    CHECK_FALSE(behind);
+    auto relisted = client.run(client.s.list_messages());
+    REQUIRE(relisted.ok());
+    CHECK(relisted->size() == 2);
+}
+
 // ---------------------------------------------------------------- fetching ----
 
 TEST_CASE("pipelined fetches with interleaved untagged responses, streamed in bounded chunks", "[imap][fetch]") {

@@ -135,7 +135,7 @@ awaitable<Result<void>> ImapJob::remove(const Folder& f, const std::vector<Msg>&
 
 awaitable<Result<void>> ImapJob::folder_pass(const Folder& f) {
     imap_.set_budget(phase_deadline(), "opening folder " + f.display);
-    auto sel = co_await imap_.select(f.name);
+    auto sel = co_await imap_.select(f.name, false, true);  // the listing rides behind the SELECT
     if (!sel) {
         if (sel.error().scope == ErrorScope::Mailbox && imap_.state() != imap::State::Failed) {
             warn(Notice::FolderMissing,
@@ -216,7 +216,7 @@ awaitable<void> ImapJob::run() {
     }
     if (imap_.state() != imap::State::Failed) {
         imap_.set_budget(phase_deadline(), "the logout");
-        (void)co_await imap_.logout();
+        (void)co_await imap_.logout(false);
     }
 }
 

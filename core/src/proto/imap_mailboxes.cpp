@@ -2,6 +2,8 @@
 // SET (RFC 5465), STATUS and SELECT/EXAMINE.
 #include <optional>
 
+#include <utility>
+
 #include "proto/imap_session.h"
 #include "proto/imap_session_detail.h"
 #include "proto/sanitize.h"
@@ -133,7 +135,7 @@ net::awaitable<Result<StatusData>> Session::status(std::string mailbox) {
     co_return out;
 }
 
-net::awaitable<Result<SelectInfo>> Session::select(std::string mailbox, bool read_only) {
+net::awaitable<Result<SelectInfo>> Session::select(std::string mailbox, bool read_only, bool list_behind) {
     if (state_ != State::Authenticated && state_ != State::Selected) co_return wrong_state("select", state_);
     SelectInfo info;
     const UntaggedHandler collect = [&info](const Response& r) -> Result<void> {
@@ -142,13 +144,40 @@ net::awaitable<Result<SelectInfo>> Session::select(std::string mailbox, bool rea
         if (r.code.kind == ResponseCode::Kind::UidNext) info.uidnext = r.code.number;
         return {};
     };
+    // A listing behind the SELECT only while no folder is selected (see imap_session.h).
+    list_behind = list_behind && state_ == State::Authenticated;
     // RFC 3501 §6.3.1: a SELECT, even a failing one, leaves the old mailbox.
     state_ = State::Authenticated;
     selected_ = SelectInfo{};
     const std::vector<std::string> args{mailbox};
     const std::string verb = read_only ? "EXAMINE" : "SELECT";
     const std::string shown = verb + " " + sanitize_for_log(mailbox, 200);
-    auto t = co_await command_with_args(verb, args, shown, collect);
+    listing_tag_.clear();
+    Result<Response> t = make_error(Errc::Internal, "not sent");
+    auto quoted = quote_astring(mailbox);
+    if (list_behind && quoted && quoted->form != AString::Form::Literal) {
+        // The listing rides behind the SELECT (one round trip less). Should
+        // the SELECT fail, the server refuses the listing, which is read off
+        // here; no mailbox is left selected (RFC 3501 §6.3.1), so there is
+        // nothing the listing could be mistaken for.
+        const std::string select_tag = next_tag();
+        listing_tag_ = next_tag();
+        if (transcript_) {
+            transcript_('>', select_tag + " " + shown);
+            transcript_('>', listing_tag_ + " " + detail::ListingCommand);
+        }
+        const std::string wire =
+            select_tag + " " + verb + " " + quoted->text + "\r\n" + listing_tag_ + " " + detail::ListingCommand + "\r\n";
+        if (auto w = co_await stream_->write(wire); !w) co_return fail(std::move(w).error());
+        t = co_await run_until_tagged(select_tag, collect);
+        if (t && t->status != Status::Ok) {
+            auto refused = co_await run_until_tagged(listing_tag_, {});
+            listing_tag_.clear();
+            if (!refused) co_return std::move(refused).error();
+        }
+    } else {
+        t = co_await command_with_args(verb, args, shown, collect);
+    }
     if (!t) co_return std::move(t).error();
     if (t->status == Status::No)
         co_return make_error(Errc::MailboxUnavailable,
@@ -156,13 +185,18 @@ net::awaitable<Result<SelectInfo>> Session::select(std::string mailbox, bool rea
                                  "\": " + reply_text(*t) + ". Check the folder name in the account",
                              ErrorScope::Mailbox, Retry::Later);
     if (t->status != Status::Ok) co_return protocol("the server rejected " + verb + ": " + reply_text(*t));
-    if (info.uidvalidity == 0)
+    if (info.uidvalidity == 0) {
         // RFC 3501 §2.3.1.1: without UIDVALIDITY a UID means nothing across
         // sessions: leave-on-server would re-deliver or skip mail.
+        if (!listing_tag_.empty()) {
+            auto unused = co_await run_until_tagged(std::exchange(listing_tag_, std::string()), {});
+            if (!unused) co_return std::move(unused).error();
+        }
         co_return make_error(Errc::ProtocolError,
                              "the server did not send a UIDVALIDITY for \"" + sanitize_for_log(mailbox, 200) +
                                  "\", so messages cannot be tracked safely",
                              ErrorScope::Mailbox, Retry::Later);
+    }
     info.read_only = read_only || t->code.kind == ResponseCode::Kind::ReadOnly;
     selected_ = info;
     state_ = State::Selected;

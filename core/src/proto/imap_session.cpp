@@ -495,7 +495,7 @@ net::awaitable<Result<std::vector<MessageInfo>>> Session::list_messages() {
     if (state_ != State::Selected) co_return wrong_state("list_messages", state_);
     // RFC 3501 §6.4.8 would answer an empty mailbox's "1:*" with an error on
     // some servers ("invalid message set"): do not ask.
-    if (selected_.exists == 0) co_return std::vector<MessageInfo>{};
+    if (selected_.exists == 0 && listing_tag_.empty()) co_return std::vector<MessageInfo>{};
     std::map<std::uint32_t, MessageInfo> by_uid;
     const UntaggedHandler collect = [&by_uid](const Response& r) -> Result<void> {
         if (r.data != Response::Data::Fetch || !r.fetch || !r.fetch->uid) return {};
@@ -514,8 +514,17 @@ net::awaitable<Result<std::vector<MessageInfo>>> Session::list_messages() {
         }
         return {};
     };
-    const std::string line = "UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE FLAGS)";
-    auto t = co_await command(line, collect);
+    Result<Response> t = make_error(Errc::Internal, "not sent");
+    if (!listing_tag_.empty()) {
+        const std::string tag = std::exchange(listing_tag_, std::string());
+        t = co_await run_until_tagged(tag, collect);
+        // Sent before the folder's size was known: an empty folder's "1:*"
+        // may have been refused.
+        if (t && selected_.exists == 0 && by_uid.empty()) co_return std::vector<MessageInfo>{};
+    } else {
+        const std::string line = detail::ListingCommand;
+        t = co_await command(line, collect);
+    }
     if (!t) co_return std::move(t).error();
     if (t->status == Status::No && by_uid.empty() && selected_.exists == 0) co_return std::vector<MessageInfo>{};
     if (t->status != Status::Ok)
@@ -891,10 +900,19 @@ net::awaitable<Result<bool>> Session::idle(std::chrono::seconds max_wait, std::f
     }
 }
 
-net::awaitable<Result<void>> Session::logout() {
+net::awaitable<Result<void>> Session::logout(bool wait) {
     if (!stream_ || state_ == State::Failed || state_ == State::Closed) co_return Result<void>{};
     state_ = State::Logout;
     const std::string line = "LOGOUT";
+    if (!wait) {
+        // Everything asked was answered (deletions confirmed): the server's
+        // BYE adds nothing, and waiting for it costs a round trip.
+        const std::string wire = next_tag() + " " + line;
+        (void)co_await send(wire);
+        if (stream_) stream_->close();
+        state_ = State::Closed;
+        co_return Result<void>{};
+    }
     auto t = co_await command(line);
     // RFC 3501 §6.1.3: BYE, then the tagged OK; a server that closes right
     // after BYE has logged us out just the same.

@@ -142,7 +142,13 @@ public:
     // SELECT (or EXAMINE when read_only). A NO is Errc::MailboxUnavailable
     // with ErrorScope::Mailbox. A mailbox without UIDVALIDITY is a protocol
     // error: UIDs cannot be tracked across sessions without it.
-    net::awaitable<Result<SelectInfo>> select(std::string mailbox, bool read_only = false);
+    // With list_behind, the message listing (list_messages()) goes out right
+    // behind the SELECT, in the same round trip, when no folder is selected
+    // yet (the first folder of a session): a server that ran the two out of
+    // order could then only refuse the listing, never answer it for another
+    // folder (RFC 3501 §5.5 leaves servers that freedom). list_messages()
+    // must come next.
+    net::awaitable<Result<SelectInfo>> select(std::string mailbox, bool read_only = false, bool list_behind = false);
     // UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE FLAGS) of the selected
     // mailbox, sorted by UID, duplicates merged. An empty mailbox sends no
     // FETCH. FETCH data without a UID is ignored.
@@ -190,9 +196,10 @@ public:
     // In every case DONE is sent and the tagged OK consumed before
     // returning. Without the IDLE capability: Errc::ProtocolError, nothing sent.
     net::awaitable<Result<bool>> idle(std::chrono::seconds max_wait, std::function<bool()> cancel = {});
-    // LOGOUT; the server's BYE and tagged OK are read, then the connection is
-    // closed. Harmless on a session that is already closed or failed.
-    net::awaitable<Result<void>> logout();
+    // LOGOUT; the server's BYE and tagged OK are read (unless !wait: when
+    // every command was answered there is nothing left to learn), then the
+    // connection is closed. Harmless on a session that is already closed or failed.
+    net::awaitable<Result<void>> logout(bool wait = true);
 
     const Capabilities& capabilities() const { return caps_; }
     const std::string& greeting() const { return greeting_; }
@@ -268,6 +275,7 @@ private:
     std::optional<Response> login_ok_;
     std::shared_ptr<IdleWatch> idle_watch_;
     std::deque<std::pair<std::string, std::uint32_t>> pending_fetches_;  // tag, uid
+    std::string listing_tag_;  // the listing sent behind the SELECT, not read yet
     // Fetches whose message was read completely but whose tagged reply has
     // not arrived yet: servers (Dovecot) send the bodies of pipelined
     // fetches before the earlier tagged OKs. Those replies are consumed

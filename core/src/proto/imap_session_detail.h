@@ -14,6 +14,9 @@
 
 namespace mailporter::imap::detail {
 
+// The message listing of a selected folder (list_messages()).
+inline constexpr const char* ListingCommand = "UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE FLAGS)";
+
 inline Error protocol(std::string detail, ErrorScope scope = ErrorScope::Account) {
     return make_error(Errc::ProtocolError, std::move(detail), scope, Retry::Later);
 }
