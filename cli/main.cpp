@@ -467,8 +467,10 @@ int cmd_poll(Context& ctx, const Args& a) {
     }
     auto& secrets = ctx.secret_store();
     auto options = ctx.relay_options();
-    if (auto m = need(db.setting(mp::SettingMaxConnections))) options.max_connections = std::clamp(std::atoi(m->c_str()), 1, 1000);
-    if (auto m = need(db.setting(mp::SettingMaxPerHost))) options.max_per_host = std::clamp(std::atoi(m->c_str()), 1, 1000);
+    if (auto m = need(db.setting(mp::SettingMaxConnections)))
+        options.max_connections = std::clamp(std::atoi(m->c_str()), 1, 1000);
+    if (auto m = need(db.setting(mp::SettingMaxPerHost)))
+        options.max_per_host = std::clamp(std::atoi(m->c_str()), 1, 1000);
     auto reports = mp::poll(db, secrets, accounts, options);
     bool all_ok = true;
     for (const auto& r : reports) {
@@ -790,7 +792,8 @@ int cmd_settings(Context& ctx, const std::vector<std::string>& words) {
         std::cout << spec.name << " = " << v << "\n";
         return ExitOk;
     }
-    throw UsageError{"unknown setting '" + words[1] + "' (interval, max-connections, max-connections-per-host, history-retention-days)"};
+    throw UsageError{"unknown setting '" + words[1] +
+                     "' (interval, max-connections, max-connections-per-host, history-retention-days)"};
 }
 
 int cmd_log(Context& ctx, const Args& a) {

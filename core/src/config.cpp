@@ -1,9 +1,10 @@
-#include "ascii.h"
 #include "mailporter/config.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include "ascii.h"
 
 namespace mailporter {
 namespace {
@@ -99,7 +100,8 @@ Result<LeavePolicy> parse_leave_policy(std::string_view s) {
 Result<std::string> normalise_fingerprint(std::string_view text) {
     std::string_view t = text;
     auto strip_prefix = [&t](std::string_view prefix) {
-        if (t.size() >= prefix.size() && ascii_lower(t.substr(0, prefix.size())) == prefix) t.remove_prefix(prefix.size());
+        if (t.size() >= prefix.size() && ascii_lower(t.substr(0, prefix.size())) == prefix)
+            t.remove_prefix(prefix.size());
     };
     strip_prefix("sha256 fingerprint=");
     strip_prefix("sha256:");

@@ -55,7 +55,7 @@
 namespace mailporter {
 
 // Settings the engine reads (besides those in service.h).
-inline constexpr std::string_view SettingMaxConnections = "max-connections";  // DefaultMaxConnections (relay.h)
+inline constexpr std::string_view SettingMaxConnections = "max-connections";       // DefaultMaxConnections (relay.h)
 inline constexpr std::string_view SettingMaxPerHost = "max-connections-per-host";  // DefaultMaxPerHost (relay.h)
 inline constexpr std::string_view SettingHistoryRetentionDays = "history-retention-days";  // default 30
 inline constexpr std::string_view SettingNextChecks = "engine-next-checks";

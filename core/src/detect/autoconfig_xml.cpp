@@ -1,11 +1,12 @@
 // Thunderbird autoconfig, https://wiki.mozilla.org/Thunderbird:Autoconfiguration:ConfigFileFormat
 
-#include "ascii.h"
 #include "detect/autoconfig_xml.h"
 
 #include <algorithm>
 #include <cctype>
 #include <functional>
+
+#include "ascii.h"
 
 namespace mailporter::detect {
 

@@ -2,7 +2,6 @@
 // PassRunner doing, IdleWatch nudging; see engine.h for the contract.
 #include <utility>  // before Asio (GCC 12)
 
-#include "ascii.h"
 #include "mailporter/engine.h"
 
 #ifndef _WIN32
@@ -26,6 +25,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "ascii.h"
 #include "engine/event_queue.h"
 #include "engine/pass_runner.h"
 #include "engine/scheduler.h"

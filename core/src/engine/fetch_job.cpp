@@ -14,10 +14,10 @@
 #include "mail/content_digest.h"
 #include "mail/header_block.h"
 #include "mail/header_peek.h"
-#include "proto/bearer.h"
-#include "proto/sanitize.h"
 #include "mailporter/calendar.h"
 #include "plural.h"
+#include "proto/bearer.h"
+#include "proto/sanitize.h"
 
 namespace mailporter::relay_detail {
 

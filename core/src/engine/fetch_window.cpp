@@ -25,7 +25,8 @@ void FetchWindow::read(std::uint64_t bytes, Clock::time_point at) {
     interval_start_ = at;
     interval_bytes_ = bytes_;
     const double want = 2.0 * max_rate_ * std::chrono::duration<double>(*rtt_).count();
-    budget_ = static_cast<std::uint64_t>(std::clamp(want, static_cast<double>(MinBudget), static_cast<double>(MaxBudget)));
+    budget_ =
+        static_cast<std::uint64_t>(std::clamp(want, static_cast<double>(MinBudget), static_cast<double>(MaxBudget)));
 }
 
 }  // namespace mailporter::relay_detail

@@ -22,8 +22,8 @@
 // Pure bookkeeping: no clock of its own, times come from the caller.
 
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 namespace mailporter::relay_detail {

@@ -1,10 +1,10 @@
 // Scheduler bookkeeping; see scheduler.h for the rules.
 #include "engine/scheduler.h"
 
-#include "ascii.h"
-
 #include <algorithm>
 #include <tuple>
+
+#include "ascii.h"
 
 namespace mailporter {
 

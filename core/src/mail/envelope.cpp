@@ -1,9 +1,9 @@
-#include "ascii.h"
 #include "mail/envelope.h"
 
 #include <algorithm>
 #include <optional>
 
+#include "ascii.h"
 #include "mail/address.h"
 
 namespace mailporter::mail {

@@ -1,9 +1,9 @@
-#include "ascii.h"
 #include "mail/routing.h"
 
 #include <algorithm>
 #include <optional>
 
+#include "ascii.h"
 #include "mail/address.h"
 #include "mailporter/config.h"
 

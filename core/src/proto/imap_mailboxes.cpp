@@ -1,7 +1,6 @@
 // The IMAP session's mailbox commands: LIST, NAMESPACE (RFC 2342), NOTIFY
 // SET (RFC 5465), STATUS and SELECT/EXAMINE.
 #include <optional>
-
 #include <utility>
 
 #include "proto/imap_session.h"
@@ -166,8 +165,8 @@ net::awaitable<Result<SelectInfo>> Session::select(std::string mailbox, bool rea
             transcript_('>', select_tag + " " + shown);
             transcript_('>', listing_tag_ + " " + detail::ListingCommand);
         }
-        const std::string wire =
-            select_tag + " " + verb + " " + quoted->text + "\r\n" + listing_tag_ + " " + detail::ListingCommand + "\r\n";
+        const std::string wire = select_tag + " " + verb + " " + quoted->text + "\r\n" + listing_tag_ + " " +
+                                 detail::ListingCommand + "\r\n";
         if (auto w = co_await stream_->write(wire); !w) co_return fail(std::move(w).error());
         t = co_await run_until_tagged(select_tag, collect);
         if (t && t->status != Status::Ok) {

@@ -483,7 +483,8 @@ net::awaitable<Result<std::vector<std::uint32_t>>> Session::dele(const std::vect
             quit_sent = true;
         }
         if (!batch.empty()) {
-            if (transcript_) transcript_('>', "DELE x" + std::to_string(in_batch) + (quit_sent && in_batch ? ", QUIT" : ""));
+            if (transcript_)
+                transcript_('>', "DELE x" + std::to_string(in_batch) + (quit_sent && in_batch ? ", QUIT" : ""));
             if (auto w = co_await stream_->write(batch); !w) co_return fail(std::move(w).error());
         }
         auto st = co_await read_status();

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "engine/fetch_window.h"
+
+#include <catch2/catch.hpp>
 
 using namespace mailporter::relay_detail;
 using namespace std::chrono_literals;
@@ -30,7 +30,7 @@ TEST_CASE("fetch window: small messages fill the byte budget, never past the req
 
 TEST_CASE("fetch window: a message larger than the budget still has the next one asked for", "[window]") {
     FetchWindow w(1000);
-    CHECK(w.admits(1, 0, 50u << 20));       // the one being read is 50 MB or the next is: one ahead anyway
+    CHECK(w.admits(1, 0, 50u << 20));        // the one being read is 50 MB or the next is: one ahead anyway
     CHECK_FALSE(w.admits(2, 50u << 20, 1));  // but only one
 }
 

@@ -192,7 +192,8 @@ TEST_CASE("per host: at most max_per_host against one host, the others take the 
     CHECK(s.running_count() == 6);
 }
 
-TEST_CASE("per host: a hung server gives up its host slots after the lease, twice the limit at most", "[scheduler][host]") {
+TEST_CASE("per host: a hung server gives up its host slots after the lease, twice the limit at most",
+          "[scheduler][host]") {
     Scheduler s;
     s.set_max_concurrent(10);
     s.set_max_per_host(2);
