@@ -309,28 +309,25 @@ void Engine::Impl::reload_config(bool initial) {
             emit_office();
         }
     }
-    if (auto d = db->setting(SettingDefaultInterval); d && *d) {
+    // A number setting within its bounds; nullopt when unset or not a number.
+    const auto number = [&](std::string_view key, int lo, int hi) -> std::optional<int> {
+        auto v = db->setting(key);
+        if (!v || !*v) return std::nullopt;
         try {
-            sched.set_default_interval(std::chrono::minutes(std::max(1, std::stoi(**d))));
+            return std::clamp(std::stoi(**v), lo, hi);
         } catch (const std::exception&) {
+            return std::nullopt;
         }
-    }
-    if (auto m = db->setting(SettingMaxConnections); m && *m) {
-        try {
-            sched.set_max_concurrent(std::clamp(std::stoi(**m), 1, 1000));
-        } catch (const std::exception&) {
-        }
-    } else if (initial) {
+    };
+    if (auto d = number(SettingDefaultInterval, 1, 100000)) sched.set_default_interval(std::chrono::minutes(*d));
+    if (auto m = number(SettingMaxConnections, 1, 1000))
+        sched.set_max_concurrent(*m);
+    else if (initial)
         sched.set_max_concurrent(opt.relay.max_connections > 0 ? opt.relay.max_connections : DefaultMaxConnections);
-    }
-    if (auto m = db->setting(SettingMaxPerHost); m && *m) {
-        try {
-            sched.set_max_per_host(std::clamp(std::stoi(**m), 1, 1000));
-        } catch (const std::exception&) {
-        }
-    } else if (initial) {
+    if (auto m = number(SettingMaxPerHost, 1, 1000))
+        sched.set_max_per_host(*m);
+    else if (initial)
         sched.set_max_per_host(opt.relay.max_per_host > 0 ? opt.relay.max_per_host : DefaultMaxPerHost);
-    }
     if (auto p = db->setting(SettingPaused); p) {
         const bool want = *p && **p == "1";
         if (initial || want != paused) apply_paused(want);
