@@ -137,7 +137,8 @@ TEST_CASE("poll: at most max_per_host passes against one host, other hosts besid
     std::vector<Account> accounts;
     for (int i = 0; i < 8; ++i) accounts.push_back(h.add_account("a" + std::to_string(i), a.port()));  // 127.0.0.1
     for (int i = 0; i < 4; ++i)
-        accounts.push_back(h.add_account("b" + std::to_string(i), b.port(), [](Account& acc) { acc.host = "localhost"; }));
+        accounts.push_back(
+            h.add_account("b" + std::to_string(i), b.port(), [](Account& acc) { acc.host = "localhost"; }));
 
     const auto reports = h.run(accounts, {&a.server(), &b.server(), &smtp.server()});
     for (const auto& r : reports) {
