@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "proto/sasl.h"
 #include "sim/servers.h"
 
 namespace mailporter::sim {
@@ -69,14 +70,17 @@ awaitable<void> Pop3Server::session(Conn& c) {
 
     while (auto line = co_await c.read_line()) {
         auto [verb, arg] = split_verb(*line);
-        const FaultRule* f = c.command(verb);
+        // A login's faults are PASS's, whichever way the client logs in.
+        const FaultRule* f = c.command(verb == "AUTH" ? std::string("PASS") : verb);
         if (f && f->action == Action::Close) co_return;
         const bool refuse = f && f->action == Action::Error;
         std::string r;
         if (verb == "CAPA") {
             r = "+OK Capability list follows\r\nUSER\r\nRESP-CODES\r\n";
             if (box.uidl) r += "UIDL\r\n";
-            if (box.pipelining) r += "PIPELINING\r\n";
+            // A box that pipelines also takes AUTH PLAIN: the client then sends
+            // UIDL and LIST behind its login.
+            if (box.pipelining) r += "PIPELINING\r\nSASL PLAIN\r\n";
             r += ".\r\n";
         } else if (verb == "QUIT") {
             retrieved.quit = true;
@@ -90,6 +94,21 @@ awaitable<void> Pop3Server::session(Conn& c) {
         } else if (verb == "USER") {
             user = arg;
             r = "+OK\r\n";
+        } else if (verb == "AUTH" && box.pipelining) {
+            // RFC 5034: AUTH PLAIN with its initial response, in one line.
+            const auto sp = arg.find(' ');
+            const auto decoded = sasl::base64_decode(sp == std::string::npos ? std::string() : arg.substr(sp + 1));
+            const std::string nul(1, '\0');
+            if (refuse) {
+                r = f->reply + "\r\n";
+            } else if (arg.substr(0, sp) == "PLAIN" && decoded && *decoded == nul + box.user + nul + box.password) {
+                authorized = true;
+                drop.clear();
+                for (const auto& m : box.pop3) drop.push_back(m.key);
+                r = "+OK logged in\r\n";
+            } else {
+                r = "-ERR [AUTH] invalid user name or password\r\n";
+            }
         } else if (verb == "PASS") {
             if (refuse) {
                 r = f->reply + "\r\n";
