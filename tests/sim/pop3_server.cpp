@@ -94,25 +94,18 @@ awaitable<void> Pop3Server::session(Conn& c) {
         } else if (verb == "USER") {
             user = arg;
             r = "+OK\r\n";
-        } else if (verb == "AUTH" && box.pipelining) {
-            // RFC 5034: AUTH PLAIN with its initial response, in one line.
-            const auto sp = arg.find(' ');
-            const auto decoded = sasl::base64_decode(sp == std::string::npos ? std::string() : arg.substr(sp + 1));
-            const std::string nul(1, '\0');
-            if (refuse) {
-                r = f->reply + "\r\n";
-            } else if (arg.substr(0, sp) == "PLAIN" && decoded && *decoded == nul + box.user + nul + box.password) {
-                authorized = true;
-                drop.clear();
-                for (const auto& m : box.pop3) drop.push_back(m.key);
-                r = "+OK logged in\r\n";
-            } else {
-                r = "-ERR [AUTH] invalid user name or password\r\n";
+        } else if ((verb == "AUTH" && box.pipelining) || verb == "PASS") {
+            // PASS after USER, or (RFC 5034) AUTH PLAIN with its initial response in one line.
+            bool right = user == box.user && arg == box.password;
+            if (verb == "AUTH") {
+                const auto sp = arg.find(' ');
+                const auto decoded = sasl::base64_decode(sp == std::string::npos ? std::string() : arg.substr(sp + 1));
+                const std::string nul(1, '\0');
+                right = arg.substr(0, sp) == "PLAIN" && decoded && *decoded == nul + box.user + nul + box.password;
             }
-        } else if (verb == "PASS") {
             if (refuse) {
                 r = f->reply + "\r\n";
-            } else if (user == box.user && arg == box.password) {
+            } else if (right) {
                 authorized = true;
                 drop.clear();
                 for (const auto& m : box.pop3) drop.push_back(m.key);
