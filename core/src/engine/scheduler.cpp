@@ -95,34 +95,35 @@ std::optional<Scheduler::TimePoint> Scheduler::eligible_at(const Entry& e) const
     return due_of(e);
 }
 
-int Scheduler::free_slots(TimePoint now) const {
-    int holding = 0;
-    for (const auto& [id, e] : entries_)
-        if (e.running && now - e.started < lease_) ++holding;
-    return std::min(max_concurrent_ - holding, 2 * max_concurrent_ - running_);
+Scheduler::Held Scheduler::held(const std::string* host, TimePoint now) const {
+    Held h;
+    for (const auto& [id, e] : entries_) {
+        if (!e.running || (host && e.host != *host)) continue;
+        ++h.running;
+        const auto end = e.started + lease_;
+        if (end > now) {
+            ++h.holding;
+            if (!h.lease_end || end < *h.lease_end) h.lease_end = end;
+        }
+    }
+    return h;
 }
 
+int Scheduler::Held::free(int limit) const { return std::min(limit - holding, 2 * limit - running); }
+
+std::optional<Scheduler::TimePoint> Scheduler::Held::frees_at(int limit) const {
+    if (running >= 2 * limit) return std::nullopt;  // only a finish frees one now
+    return lease_end;
+}
+
+int Scheduler::free_slots(TimePoint now) const { return held(nullptr, now).free(max_concurrent_); }
+
 int Scheduler::free_host_slots(const std::string& host, TimePoint now) const {
-    int holding = 0, running = 0;
-    for (const auto& [id, e] : entries_) {
-        if (!e.running || e.host != host) continue;
-        ++running;
-        if (now - e.started < lease_) ++holding;
-    }
-    return std::min(max_per_host_ - holding, 2 * max_per_host_ - running);
+    return held(&host, now).free(max_per_host_);
 }
 
 std::optional<Scheduler::TimePoint> Scheduler::host_lease_end(const std::string& host, TimePoint now) const {
-    int running = 0;
-    std::optional<TimePoint> end;
-    for (const auto& [id, e] : entries_) {
-        if (!e.running || e.host != host) continue;
-        ++running;
-        const auto at = e.started + lease_;
-        if (at > now && (!end || at < *end)) end = at;
-    }
-    if (running >= 2 * max_per_host_) return std::nullopt;
-    return end;
+    return held(&host, now).frees_at(max_per_host_);
 }
 
 std::vector<std::int64_t> Scheduler::take_due(TimePoint now) {
@@ -213,13 +214,7 @@ std::optional<Scheduler::TimePoint> Scheduler::next_wakeup(TimePoint now) const 
     if (free_slots(now) > 0) return best;
     // Every slot is held: the next lease to run out frees one (a finished
     // pass wakes the engine anyway).
-    if (running_ >= 2 * max_concurrent_) return std::nullopt;
-    std::optional<TimePoint> lease_end;
-    for (const auto& [id, e] : entries_) {
-        if (!e.running) continue;
-        const auto end = e.started + lease_;
-        if (end > now && (!lease_end || end < *lease_end)) lease_end = end;
-    }
+    const auto lease_end = held(nullptr, now).frees_at(max_concurrent_);
     if (!lease_end) return std::nullopt;
     return std::max(*best, *lease_end);
 }

@@ -115,6 +115,17 @@ private:
         TimePoint started{};
         std::optional<Status> last_status;
     };
+    // Passes running (all, or those against one host) and how many of them
+    // still hold a slot by their lease; when the first of those leases ends.
+    struct Held {
+        int running = 0, holding = 0;
+        std::optional<TimePoint> lease_end;
+        // Slots free under `limit`: min(limit - holding, 2 x limit - running).
+        int free(int limit) const;
+        // When a slot may free up by a lease ending (nullopt: only a finish frees one).
+        std::optional<TimePoint> frees_at(int limit) const;
+    };
+    Held held(const std::string* host, TimePoint now) const;
     // Slots free at `now`: passes within their lease hold one each; the hard
     // cap is twice max_concurrent.
     int free_slots(TimePoint now) const;
