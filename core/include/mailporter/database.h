@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mailporter/config.h"
@@ -136,6 +137,16 @@ public:
     // Last pass per account (replaced at each pass).
     Result<void> record_pass(const PassRecord& r);
     Result<std::vector<PassRecord>> last_passes();
+
+    // Mail held back: per account, the first_seen (Unix seconds) of the
+    // oldest message the provider still lists that is neither delivered,
+    // refused for good, deleted nor over the account's size limit (which is
+    // skipped on purpose) — mail that should have reached the office and has
+    // not. Accounts with none are absent; `account_id` given: that account
+    // only (indexed). Issue 17's "held back for longer than" and the oldest
+    // message waiting.
+    Result<std::vector<std::pair<std::int64_t, std::int64_t>>> oldest_waiting(
+        std::optional<std::int64_t> account_id = std::nullopt);
 
     Result<void> add_history(const HistoryRecord& r);  // r.id is ignored
     // Newest first (time, then insertion order); account matched

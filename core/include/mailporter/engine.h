@@ -92,6 +92,9 @@ struct AccountStateChanged {
     std::optional<std::int64_t> last_check;  // unix seconds
     std::optional<std::int64_t> next_check;  // unix seconds; nullopt: running, paused, waiting for an edit
     int delivered_today = 0, refused_today = 0, skipped_today = 0;  // since local midnight
+    // First seen (unix seconds) of the oldest message held back: listed, not
+    // yet at the office (Database::oldest_waiting). nullopt: none.
+    std::optional<std::int64_t> oldest_waiting;
     PushState push;
 };
 struct ServerStateChanged {

@@ -86,6 +86,7 @@ struct AccountInfo {
     Status status;
     std::optional<std::int64_t> last_check;
     int delivered_today = 0, refused_today = 0, skipped_today = 0;
+    std::optional<std::int64_t> oldest_waiting;
 };
 
 }  // namespace
@@ -224,6 +225,8 @@ void Engine::Impl::init() {
         }
     }
     office_state = office_status(reports);
+    if (auto w = db->oldest_waiting())
+        for (const auto& [id, first_seen] : *w) info[id].oldest_waiting = first_seen;
     if (auto h = db->history(std::nullopt, 20000)) {
         std::map<std::string, AccountInfo*> by_name;
         if (auto accs = db->accounts())
@@ -431,6 +434,7 @@ void Engine::Impl::emit_account(std::int64_t id, bool removed) {
     e.delivered_today = i.delivered_today;
     e.refused_today = i.refused_today;
     e.skipped_today = i.skipped_today;
+    e.oldest_waiting = i.oldest_waiting;
     if (const auto w = idles.find(id); w != idles.end()) e.push = w->second->push();
     out->push(std::move(e));
 }
@@ -509,6 +513,8 @@ void Engine::Impl::on_pass_done(std::int64_t id, const Account& acc, std::int64_
         i.delivered_today += r.delivered;
         i.refused_today += r.refused;
         i.skipped_today += r.skipped;
+        i.oldest_waiting.reset();
+        if (auto w = db->oldest_waiting(id); w && !w->empty()) i.oldest_waiting = w->front().second;
     }
     out->push(Progress{id, acc.name, r.delivered + r.refused + r.skipped + r.retrying, r.listed, true});
     if (const auto o = office_status(std::vector<PassReport>{r}); o.colour != Colour::White && !(o == office_state)) {

@@ -83,6 +83,11 @@ constexpr std::string_view SqlPassSet =
     "INSERT OR REPLACE INTO last_pass (account_id, checked_at, error_code, detail, retry, office_failed, listed, "
     "delivered, deleted, retrying, refused, skipped, kept, warnings, notices) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+constexpr std::string_view SqlOldestWaiting =
+    "SELECT m.account_id, MIN(m.first_seen) FROM message_state m JOIN accounts a ON a.id = m.account_id "
+    "WHERE m.delivered_at = 0 AND m.refused_at = 0 AND m.deleted_at = 0 AND m.missing_since = 0 "
+    "AND (a.max_size_bytes = 0 OR m.size <= a.max_size_bytes) AND (?1 IS NULL OR m.account_id = ?1) "
+    "GROUP BY m.account_id ORDER BY m.account_id";
 constexpr std::string_view SqlPassAll =
     "SELECT account_id, checked_at, error_code, detail, retry, office_failed, listed, delivered, deleted, retrying, "
     "refused, skipped, kept, warnings, notices FROM last_pass ORDER BY account_id";
@@ -416,6 +421,19 @@ Result<std::vector<PassRecord>> Database::last_passes() {
             r.notices = split_lines(q->getColumn(14).getString());
             out.push_back(std::move(r));
         }
+        return out;
+    });
+}
+
+Result<std::vector<std::pair<std::int64_t, std::int64_t>>> Database::oldest_waiting(
+    std::optional<std::int64_t> account_id) {
+    using Out = std::vector<std::pair<std::int64_t, std::int64_t>>;
+    return guarded("reading the mail held back", [&]() -> Result<Out> {
+        Use q(impl_->stmt(SqlOldestWaiting));
+        if (account_id) q->bind(1, *account_id);
+        else q->bind(1);
+        Out out;
+        while (q->executeStep()) out.emplace_back(q->getColumn(0).getInt64(), q->getColumn(1).getInt64());
         return out;
     });
 }
