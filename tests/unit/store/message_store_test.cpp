@@ -174,3 +174,37 @@ TEST_CASE("box identity and the uidl memory; forget_account drops state and copi
     CHECK_FALSE(st.has_copy(id, "d1", "a@office.local").value());
     CHECK(st.box(id).value().has_value());  // the caller records the new identity
 }
+
+TEST_CASE("mail held back: the oldest listed message not delivered, refused, deleted, missing or over the limit",
+          "[store][ledger][held]") {
+    auto db = memory();
+    MessageStore st(*db);
+    const auto a = add(*db, "a");
+    const auto b = add(*db, "b");
+    CHECK(db->oldest_waiting().value().empty());
+
+    REQUIRE(st.seen(a, "", "delivered", 10, 100).ok());
+    REQUIRE(st.delivered(a, "", "delivered", 150, "d", "k", "<m@x>").ok());
+    REQUIRE(st.seen(a, "", "refused", 10, 200).ok());
+    REQUIRE(st.refused(a, "", "refused", 250, "550 no").ok());
+    REQUIRE(st.seen(a, "", "gone", 10, 300).ok());
+    REQUIRE(st.mark_missing(a, "", {}, 350).ok());  // nothing listed any more
+    CHECK(db->oldest_waiting().value().empty());
+
+    REQUIRE(st.seen(a, "", "waiting", 10, 400).ok());
+    REQUIRE(st.seen(a, "", "later", 10, 500).ok());
+    REQUIRE(st.seen(b,
+                    "INBOX\x1f"
+                    "1",
+                    "b1", 10, 450)
+                .ok());
+    using Pairs = std::vector<std::pair<std::int64_t, std::int64_t>>;
+    CHECK(db->oldest_waiting().value() == Pairs{{a, 400}, {b, 450}});
+    CHECK(db->oldest_waiting(b).value() == Pairs{{b, 450}});
+
+    // Over the account's size limit is skipped on purpose, not held back.
+    auto acc = db->find_account("a").value().value();
+    acc.max_size_bytes = 5;
+    REQUIRE(db->update_account(acc).ok());
+    CHECK(db->oldest_waiting(a).value().empty());
+}
