@@ -28,6 +28,8 @@ namespace mailporter::app {
 
 class AccountWizard;
 class LogViewer;
+class Notifier;
+class PasswordDialog;
 class OfficeDialog;
 class SelfTest;
 class SettingsDialog;
@@ -57,6 +59,7 @@ public:
     void remove_account(const std::string& name) override;
     void retry_refused(const std::string& name) override;
     void sign_in_again(const std::string& name) override;  // app_signin.cpp
+    void enter_new_password(const std::string& name) override;  // app_new_password.cpp
     void edit_office() override;
     void open_settings() override;
     bool tray_shown() const override;
@@ -77,6 +80,8 @@ public:
     SettingsDialog* current_settings() { return settings_.get(); }
     FirstRunAssistant* current_first_run() { return first_run_.get(); }
     SigninDialog* current_signin() { return signin_.get(); }
+    PasswordDialog* current_password_dialog() { return password_.get(); }
+    Notifier* notifier() { return notifier_.get(); }
     // The first-run assistant (app/first_run.h); on its own at the first
     // start of an engine with nothing configured.
     void first_run();
@@ -132,6 +137,8 @@ private:
     wxWeakRef<SettingsDialog> settings_;
     wxWeakRef<FirstRunAssistant> first_run_;
     wxWeakRef<SigninDialog> signin_;  // "Sign in again" from the status window
+    wxWeakRef<PasswordDialog> password_;  // "Enter the new password" from the status window
+    std::unique_ptr<Notifier> notifier_;  // desktop notifications (none in most self-tests)
     TrayIcon* tray_ = nullptr;  // destroyed by quit()
     std::unique_ptr<SelfTest> self_test_;
     wxTimer screenshot_timer_;

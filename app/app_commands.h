@@ -20,6 +20,9 @@ public:
     virtual void retry_refused(const std::string& name) = 0;
     // An OAuth2 account whose grant is gone: the browser sign-in, then a check.
     virtual void sign_in_again(const std::string& name) = 0;
+    // An account whose provider refuses its password (not OAuth2): the new
+    // password, saved through the engine, then a check.
+    virtual void enter_new_password(const std::string& name) = 0;
     virtual void edit_office() = 0;    // the office server dialog
     virtual void open_settings() = 0;
     // True when a tray icon is there to bring the status window back, so

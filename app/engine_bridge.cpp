@@ -238,6 +238,7 @@ void EngineBridge::deliver() {
                     if (e.status.code != StatusCode::Paused) a.status = e.status;
                     a.last_check = e.last_check;
                     a.delivered_today = e.delivered_today;
+                    a.oldest_waiting = e.oldest_waiting;
                     a.push = e.push;
                     if (e.running) {
                         running_.insert(e.account_id);

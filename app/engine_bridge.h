@@ -68,6 +68,11 @@ namespace mailporter::app {
 inline constexpr std::string_view SettingHistoryRetentionDays = "history-retention-days";  // the engine prunes by it
 inline constexpr std::string_view SettingLanguage = "language";
 inline constexpr std::string_view SettingStartMinimised = "start-minimised";
+// Desktop notifications (app/notifier.h): "0" off, else on (the default);
+// mail waiting longer than this many hours is told (default 4, 0: never).
+inline constexpr std::string_view SettingDesktopNotifications = "desktop-notifications";
+inline constexpr std::string_view SettingNotifyHeldBackHours = "notify-held-back-hours";
+inline constexpr int DefaultNotifyHeldBackHours = 4;
 // What the engine keeps when "history-retention-days" is unset (engine.h).
 inline constexpr int DefaultHistoryRetentionDays = 30;
 
@@ -93,6 +98,7 @@ public:
         int delivered_today = 0;
         int done = 0, total = -1;  // of the pass running now (total -1: not listed yet)
         PushState push;            // the folders pushed and polled (IMAP push; empty: none)
+        std::optional<std::int64_t> oldest_waiting;  // first seen of the oldest message held back
     };
     // One account's pass ended (engine mode).
     struct PassResult {
@@ -185,6 +191,8 @@ public:
     // Opens another instance of that store (one per thread: a sign-in's
     // worker stores the grant with its own).
     const SecretStoreFactory& secret_store_factory() const { return open_secrets_; }
+    // The main thread's connection, for a view's own short reads (the traffic chart).
+    Database& database() const { return db_; }
 
     // Account and office server changes through the engine (engine_running()
     // only; the caller writes the database itself otherwise). `done` runs on

@@ -36,6 +36,7 @@
 #include "status_text.h"
 #include "i18n.h"
 #include "tray_icon.h"
+#include "notifier.h"
 
 namespace mailporter::app {
 namespace {
@@ -177,6 +178,15 @@ bool MailPorterApp::OnInit() {
         app_log(LogLevel::Info, "tray icon: not available (no system tray); the status window stays open");
     }
 
+    // Desktop notifications; in the self-tests only where they are the subject
+    // (a popup would stand in the other scenarios' screenshots).
+    if (options_.self_test.empty() || options_.self_test == "notify") {
+        notifier_ = std::make_unique<Notifier>([this] { open_status(); },
+                                               [this](const std::string& line) { app_log(LogLevel::Info, line); });
+        notifier_->configure(read_setting(*db_, SettingDesktopNotifications) != "0",
+                             setting_int(*db_, SettingNotifyHeldBackHours, DefaultNotifyHeldBackHours));
+        notifier_->use_tray(tray_);
+    }
     model_.reload(*db_, *bridge_);
     refresh_views();
     const bool minimised = options_.hidden || read_setting(*db_, SettingStartMinimised) == "1";
@@ -236,6 +246,7 @@ int MailPorterApp::OnRun() {
 int MailPorterApp::OnExit() {
     screenshot_timer_.Stop();
     self_test_.reset();
+    notifier_.reset();
     // Normally the engine stopped already (quit()); otherwise this waits
     // for it, at most its grace period. Nothing is deleted remotely that
     // was not committed either way.
@@ -277,6 +288,7 @@ void MailPorterApp::refresh_views() {
         }
     }
     if (tray_) tray_->refresh(model_);
+    if (notifier_) notifier_->update(model_, *bridge_, *db_);
     if (log_viewer_) {
         std::vector<std::string> names;
         for (const auto& r : model_.accounts()) names.push_back(r.account.name);
@@ -548,6 +560,9 @@ AppSettings MailPorterApp::load_settings() {
     s.default_interval_minutes = bridge_->default_interval_minutes();
     s.history_retention_days = setting_int(*db_, SettingHistoryRetentionDays, DefaultHistoryRetentionDays);
     s.language = read_setting(*db_, SettingLanguage).value_or("");
+    s.desktop_notifications = read_setting(*db_, SettingDesktopNotifications) != "0";
+    s.notify_held_back_hours = setting_int(*db_, SettingNotifyHeldBackHours, DefaultNotifyHeldBackHours);
+    load_alert_fields(*db_, s);
     return s;
 }
 
@@ -556,6 +571,10 @@ void MailPorterApp::save_settings(const AppSettings& s) {
     (void)db_->set_setting(SettingDefaultInterval, std::to_string(s.default_interval_minutes));
     (void)db_->set_setting(SettingHistoryRetentionDays, std::to_string(s.history_retention_days));
     (void)db_->set_setting(SettingLanguage, s.language);
+    (void)db_->set_setting(SettingDesktopNotifications, s.desktop_notifications ? "1" : "0");
+    (void)db_->set_setting(SettingNotifyHeldBackHours, std::to_string(s.notify_held_back_hours));
+    if (auto r = save_alert_fields(*db_, s); !r) print_error(describe(r.error()));
+    if (notifier_) notifier_->configure(s.desktop_notifications, s.notify_held_back_hours);
     if (s.start_at_login != autostart::enabled()) {
         // Started at login: this program, on this data directory and store.
         std::vector<std::string> command{wxStandardPaths::Get().GetExecutablePath().utf8_string()};
@@ -616,6 +635,7 @@ void MailPorterApp::quit() {
     if (settings_ && settings_->IsModal()) settings_->EndModal(wxID_CANCEL);
     if (first_run_ && first_run_->IsModal()) first_run_->EndModal(wxID_CANCEL);
     if (signin_ && signin_->IsModal()) signin_->cancel();
+    if (notifier_) notifier_->use_tray(nullptr);
     if (tray_) {
         tray_->RemoveIcon();
         tray_->Destroy();

@@ -73,6 +73,7 @@ SelfTest::SelfTest(MailPorterApp& app, std::string scenario, std::filesystem::pa
     else if (scenario_ == "latency") build_latency();
     else if (scenario_ == "firstrun") build_first_run();
     else if (scenario_ == "signin") build_signin();
+    else if (scenario_ == "notify") build_notify();
     timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { advance(); });
 }
 

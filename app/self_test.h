@@ -26,6 +26,11 @@
 //            test's stand-in) and the row turns green with the mail delivered
 //            (MAILPORTER_SELFTEST_ACCOUNT, _EXPECT_DELIVERED);
 //            self_test_signin.cpp;
+//   notify   desktop notifications and "Enter the new password": accounts
+//            turn red at the first check (one grouped notification), the
+//            refused one gets its new password through the status window's
+//            button and turns green (a recovery notification);
+//            self_test_notify.cpp (tests/gui/gui_notify.sh adds D-Bus);
 //   latency  event-loop latency (a 10 ms wxTimer) while the engine moves
 //            MAILPORTER_SELFTEST_MESSAGES messages; max and p99, bound 250 ms
 //            (MAILPORTER_SELFTEST_MAX_LATENCY_MS overrides).
@@ -71,6 +76,7 @@ private:
     void build_signin();     // self_test_signin.cpp
     void build_signin_new_account(const std::function<AccountWizard*()>& wizard, const std::function<wxWindow*()>& top);
     void build_signin_office();
+    void build_notify();  // self_test_notify.cpp
 
     void add(std::string name, std::function<bool()> poll, int timeout_ms = 10000);
     void act(std::string name, std::function<void()> fn);

@@ -10,9 +10,13 @@
 
 #include <wx/dialog.h>
 
+#include "mailporter/database.h"
+#include "mailporter/result.h"
+
 class wxCheckBox;
 class wxChoice;
 class wxSpinCtrl;
+class wxTextCtrl;
 
 namespace mailporter::app {
 
@@ -22,8 +26,20 @@ struct AppSettings {
     int default_interval_minutes = 5;
     int history_retention_days = 90;
     std::string language;  // "" = the system's; else a catalogue name such as "de"
+    bool desktop_notifications = true;  // app/notifier.h
+    int notify_held_back_hours = 4;     // tell mail waiting longer than this
+    // Admin alerts by mail (mailporter/admin_alerts.h); empty address: off.
+    std::string alert_address;
+    int alert_red_minutes = 30;
+    int alert_interval_minutes = 240;
+    bool alert_digest = true;
     bool operator==(const AppSettings&) const = default;
 };
+
+// The admin-alert fields from and to the database settings (admin_alerts.h).
+// Saving refuses an address that is not one (nothing is changed then).
+void load_alert_fields(Database& db, AppSettings& s);
+Result<void> save_alert_fields(Database& db, const AppSettings& s);
 
 class SettingsDialog : public wxDialog {
 public:
@@ -37,6 +53,12 @@ private:
     wxSpinCtrl* interval_ = nullptr;
     wxSpinCtrl* retention_ = nullptr;
     wxChoice* language_ = nullptr;
+    wxCheckBox* notifications_ = nullptr;
+    wxSpinCtrl* held_back_hours_ = nullptr;
+    wxTextCtrl* alert_address_ = nullptr;
+    wxSpinCtrl* alert_red_minutes_ = nullptr;
+    wxSpinCtrl* alert_interval_ = nullptr;
+    wxCheckBox* alert_digest_ = nullptr;
     std::vector<std::string> languages_;  // index i+1 of the choice
 };
 

@@ -13,9 +13,11 @@
 
 #include "engine_bridge.h"
 #include "history_panel.h"
+#include "import_export.h"
 #include "icons.h"
 #include "list_column.h"
 #include "status_text.h"
+#include "traffic_chart.h"
 
 namespace mailporter::app {
 
@@ -97,10 +99,15 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     signin_ = new wxButton(panel, wxID_ANY, _("S&ign in again..."));
     signin_->SetToolTip(_("The sign-in of this account has expired or was withdrawn: sign in again in the browser."));
     signin_->Hide();
+    password_ = new wxButton(panel, wxID_ANY, _("Enter the new &password..."));
+    password_->SetToolTip(_("The provider refuses this account's password, most often because it was changed there. "
+                            "Enter the new one (double-clicking the red row does the same)."));
+    password_->Hide();
     buttons->Add(add, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(modify_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(remove_, wxSizerFlags().Border(wxRIGHT, FromDIP(16)));
     buttons->Add(signin_, wxSizerFlags().Border(wxRIGHT));
+    buttons->Add(password_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(check_now_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(retry_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(pause_);
@@ -116,13 +123,22 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     append_column(office_, _("Last contact"), wxLIST_FORMAT_LEFT, 85);
     office_->InsertItem(0, _("Office server"), static_cast<int>(Light::White));
     top->Add(office_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT));
+    traffic_ = new TrafficChart(panel, [&bridge](std::int64_t now, int days) {
+        return read_traffic(bridge.database(), now, days);
+    });
+    top->Add(traffic_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
 
     auto* bottom = new wxBoxSizer(wxHORIZONTAL);
     auto* office_button = new wxButton(panel, wxID_ANY, _("&Office server..."));
+    // Configuration in and out: a fetchmailrc or a MailPorter export (import_export.h).
+    auto* import_button = new wxButton(panel, wxID_ANY, _("Import..."));
+    auto* export_button = new wxButton(panel, wxID_ANY, _("E&xport..."));
     auto* log = new wxButton(panel, wxID_ANY, _("Show &log"));
     auto* settings = new wxButton(panel, wxID_PREFERENCES, _("&Settings..."));
     auto* quit = new wxButton(panel, wxID_EXIT, _("&Quit"));
     bottom->Add(office_button);
+    bottom->Add(import_button, wxSizerFlags().Border(wxLEFT));
+    bottom->Add(export_button, wxSizerFlags().Border(wxLEFT));
     bottom->AddStretchSpacer();
     bottom->Add(log, wxSizerFlags().Border(wxRIGHT));
     bottom->Add(settings, wxSizerFlags().Border(wxRIGHT));
@@ -158,8 +174,13 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     signin_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
         if (auto name = signin_target(); !name.empty()) commands_.sign_in_again(name);
     });
+    password_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
+        if (auto name = password_target(); !name.empty()) commands_.enter_new_password(name);
+    });
     accounts_->Bind(wxEVT_LIST_ITEM_RIGHT_CLICK, [this](wxListEvent& e) { show_row_menu(e.GetIndex()); });
     office_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.edit_office(); });
+    import_button->Bind(wxEVT_BUTTON, [this, &bridge](wxCommandEvent&) { import_configuration(this, bridge); });
+    export_button->Bind(wxEVT_BUTTON, [this, &bridge](wxCommandEvent&) { export_configuration(this, bridge); });
     log->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.show_log(); });
     settings->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.open_settings(); });
     quit->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.quit(); });
@@ -173,7 +194,10 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
         update_buttons();
     });
     accounts_->Bind(wxEVT_LIST_ITEM_ACTIVATED, [this](wxListEvent& e) {
-        if (e.GetIndex() >= 0 && e.GetIndex() < static_cast<long>(row_names_.size()))
+        const auto i = static_cast<std::size_t>(e.GetIndex());
+        if (e.GetIndex() >= 0 && i < row_password_.size() && row_password_[i] && i < row_names_.size())
+            commands_.enter_new_password(row_names_[i]);
+        else if (e.GetIndex() >= 0 && e.GetIndex() < static_cast<long>(row_names_.size()))
             commands_.modify_account(row_names_[static_cast<std::size_t>(e.GetIndex())]);
     });
     office_->Bind(wxEVT_LIST_ITEM_ACTIVATED, [this](wxListEvent&) { commands_.edit_office(); });
@@ -215,6 +239,16 @@ std::string StatusFrame::signin_target() const {
     return {};
 }
 
+std::string StatusFrame::password_target() const {
+    const std::size_t count = std::min(row_names_.size(), row_password_.size());
+    const long row = accounts_->GetNextItem(-1, wxLIST_NEXT_ALL, wxLIST_STATE_SELECTED);
+    if (row >= 0 && row < static_cast<long>(count))
+        return row_password_[static_cast<std::size_t>(row)] ? row_names_[static_cast<std::size_t>(row)] : std::string();
+    for (std::size_t i = 0; i < count; ++i)
+        if (row_password_[i]) return row_names_[i];
+    return {};
+}
+
 void StatusFrame::update_buttons() {
     const bool selected = !selected_account().empty();
     modify_->Enable(selected);
@@ -225,14 +259,23 @@ void StatusFrame::update_buttons() {
         signin_->Show(signin);
         signin_->GetParent()->Layout();
     }
+    const bool password = !password_target().empty();
+    if (password_->IsShown() != password) {
+        password_->Show(password);
+        password_->GetParent()->Layout();
+    }
 }
 
 void StatusFrame::show_row_menu(long row) {
     if (row < 0 || row >= static_cast<long>(std::min(row_names_.size(), row_signin_.size()))) return;
     const std::string name = row_names_[static_cast<std::size_t>(row)];
     select_account(name);
-    enum { IdModify = wxID_HIGHEST + 1, IdSignin, IdCheck, IdRetry, IdRemove };
+    enum { IdModify = wxID_HIGHEST + 1, IdSignin, IdCheck, IdRetry, IdRemove, IdPassword };
     wxMenu menu;
+    if (static_cast<std::size_t>(row) < row_password_.size() && row_password_[static_cast<std::size_t>(row)]) {
+        menu.Append(IdPassword, _("Enter the new &password..."));
+        menu.AppendSeparator();
+    }
     if (row_signin_[static_cast<std::size_t>(row)]) {
         menu.Append(IdSignin, _("S&ign in again..."));
         menu.AppendSeparator();
@@ -244,6 +287,7 @@ void StatusFrame::show_row_menu(long row) {
     menu.Append(IdRemove, _("&Remove"));
     switch (GetPopupMenuSelectionFromUser(menu)) {
         case IdSignin: commands_.sign_in_again(name); break;
+        case IdPassword: commands_.enter_new_password(name); break;
         case IdModify: commands_.modify_account(name); break;
         case IdCheck: commands_.check_now(); break;
         case IdRetry: commands_.retry_refused(name); break;
@@ -253,6 +297,7 @@ void StatusFrame::show_row_menu(long row) {
 }
 
 void StatusFrame::show_details() {
+    traffic_->set_account(selected_account());
     const long row = accounts_->GetNextItem(-1, wxLIST_NEXT_ALL, wxLIST_STATE_SELECTED);
     wxString text;
     if (row >= 0 && row < static_cast<long>(details_text_.size())) {
@@ -278,7 +323,10 @@ void StatusFrame::set_notice(const wxString& notice) {
     notice_->GetParent()->Layout();
 }
 
-void StatusFrame::history_added(const std::vector<HistoryRecord>& records) { history_->add(records); }
+void StatusFrame::history_added(const std::vector<HistoryRecord>& records) {
+    history_->add(records);
+    traffic_->history_changed();
+}
 
 void StatusFrame::refresh(const StatusModel& model) {
     const wxString problem = model.problem();
@@ -304,9 +352,11 @@ void StatusFrame::refresh(const StatusModel& model) {
     }
     details_text_.clear();
     row_signin_.assign(rows.size(), false);
+    row_password_.assign(rows.size(), false);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& r = rows[i];
         row_signin_[i] = r.account.uses_oauth() && r.code == StatusCode::SignInNeeded;
+        row_password_[i] = !r.account.uses_oauth() && r.account.enabled && r.code == StatusCode::AuthFailed;
         details_text_.push_back(
             {account_details(r), r.account.enabled && (r.light == Light::Yellow || r.light == Light::Red)});
         set_row(accounts_, static_cast<long>(i),

@@ -26,6 +26,7 @@ namespace mailporter::app {
 
 class EngineBridge;
 class HistoryPanel;
+class TrafficChart;
 
 class StatusFrame : public wxFrame {
 public:
@@ -41,12 +42,17 @@ public:
     void select_account(const std::string& name);
     void show_history_page(bool history);
     HistoryPanel* history_panel() const { return history_; }
+    TrafficChart* traffic_chart() const { return traffic_; }
     wxButton* pause_button() const { return pause_; }
     // "Sign in again": shown while the selected account (or, with none
     // selected, any account) needs its OAuth2 sign-in renewed.
     wxButton* signin_button() const { return signin_; }
     // The account "Sign in again" acts on, or "".
     std::string signin_target() const;
+    // "Enter the new password": shown while the selected account (or, with
+    // none selected, any account) is refused its password (not OAuth2).
+    wxButton* password_button() const { return password_; }
+    std::string password_target() const;
     wxListCtrl* accounts_list() const { return accounts_; }
 
 private:
@@ -62,6 +68,7 @@ private:
     std::vector<Detail> details_text_;
     std::vector<std::string> row_names_;
     std::vector<bool> row_signin_;  // the row's account needs a new sign-in
+    std::vector<bool> row_password_;  // the provider refuses the row's password
 
     AppCommands& commands_;
     wxNotebook* book_ = nullptr;
@@ -75,8 +82,10 @@ private:
     wxButton* check_now_ = nullptr;
     wxButton* retry_ = nullptr;
     wxButton* signin_ = nullptr;
+    wxButton* password_ = nullptr;
     wxButton* pause_ = nullptr;
     HistoryPanel* history_ = nullptr;
+    TrafficChart* traffic_ = nullptr;  // the selected account's traffic (issue 17)
     std::optional<Light> icon_light_;  // the window icon's light
     std::optional<bool> pause_shown_;  // what the pause button shows
 };

@@ -20,11 +20,15 @@
 #include <variant>
 #include <vector>
 
+#include "mailporter/admin_alerts.h"
 #include "mailporter/calendar.h"
 #include "mailporter/config.h"
+#include "alert_cli.h"
 #include "cli_common.h"
 #include "detect_cli.h"
+#include "import_cli.h"
 #include "signin_cli.h"
+#include "stats_cli.h"
 #include "windows_service.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/database.h"
@@ -100,6 +104,17 @@ commands:
                             colour, code, what it means, last and next check
   history [--account NAME] [--limit N] [--json]
                             what happened to each message, newest first
+  stats [--account NAME] [--days N] [--json]
+                            mail delivered per hour over the last N days (1-30,
+                            default 7), per account and in total: messages, bytes,
+                            the busiest hour, refused and skipped, the oldest
+                            message waiting. --json: {"now","start","end","days",
+                            "hours","accounts":[{"account","configured",...}],"total":
+                            {"delivered","bytes","refused","skipped","retrying",
+                            "peak":{"start","messages","bytes"}|null,"oldest_waiting":
+                            {"first_seen","age_seconds"}|null,"messages_per_hour":[..],
+                            "bytes_per_hour":[..]}}; hours oldest first, from "start"
+                            (Unix seconds, on the hour) to "end"
   log [--account NAME] [--limit N] [--follow]
                             the engine's log (--follow keeps printing new lines)
   retry NAME                messages of account NAME the office server refused for good
@@ -113,6 +128,30 @@ commands:
                             one provider host, 1-1000, default 16),
                             history-retention-days (1-3650); a running engine
                             picks changes up within a second
+                            Admin alerts by mail: alert-address (empty: off),
+                            alert-red-minutes (30), alert-interval-minutes (240),
+                            alert-digest-hour (0-23 local, 8; off), alert-held-back-hours
+                            (0: off); a second route when the office server is down:
+                            alert-smtp-host, -port, -tls, -user, and
+                            settings set alert-smtp-password --password-stdin
+  alert test [--route]      sends a test alert now (--route: through the second route only)
+  alert digest [--now]      sends the digest of the last 24 hours now
+  import fetchmailrc FILE [--dry-run] [--replace] [--office-domain D]
+             [--office-host H [--office-port P]]
+                            fetchmail's run control file: each poll entry's users become
+                            accounts (passwords into the secret store), smtphost the office
+                            server, set daemon the default interval; `is alice here` needs
+                            the office's mail domain (--office-domain, else that of an
+                            account already there). Every statement that cannot be mapped
+                            is listed with its line. Existing names are left alone
+                            unless --replace
+  export [--output FILE] [--passwords]
+                            the configuration as JSON (office server, accounts, settings);
+                            --passwords adds the passwords and sign-ins (needs --output;
+                            the file is written 0600)
+  import json FILE [--dry-run] [--replace]
+                            a file written by export; checked whole before anything is
+                            written; existing names refuse it unless --replace
   run                       the scheduler: polls each account every interval until
                             SIGINT/SIGTERM (finishes the pass in progress first)
   service install|uninstall|start|stop|status
@@ -771,6 +810,11 @@ constexpr SettingSpec SettingSpecs[] = {
     {"max-connections", mp::SettingMaxConnections, 1, 1000, mp::DefaultMaxConnections},
     {"max-connections-per-host", mp::SettingMaxPerHost, 1, 1000, mp::DefaultMaxPerHost},
     {"history-retention-days", mp::SettingHistoryRetentionDays, 1, 3650, 30},
+    {"alert-red-minutes", mp::SettingAlertRedMinutes, 0, 10080, mp::DefaultAlertRedMinutes},
+    {"alert-interval-minutes", mp::SettingAlertIntervalMinutes, 1, 100000, mp::DefaultAlertIntervalMinutes},
+    {"alert-digest-hour", mp::SettingAlertDigestHour, -1, 23, mp::DefaultAlertDigestHour},
+    {"alert-held-back-hours", mp::SettingAlertHeldBackHours, 0, 720, 0},
+    {"alert-smtp-port", mp::SettingAlertSmtpPort, 1, 65535, 0},
 };
 
 int cmd_settings(Context& ctx, const std::vector<std::string>& words) {
@@ -781,8 +825,10 @@ int cmd_settings(Context& ctx, const std::vector<std::string>& words) {
             std::cout << spec.name << " = " << (v ? *v : std::to_string(spec.fallback)) << (v ? "" : " (default)")
                       << "\n";
         }
+        show_alert_settings(ctx);
         return ExitOk;
     }
+    if (set_alert_setting(ctx, words)) return ExitOk;
     if (words[0] != "set" || words.size() != 3)
         throw UsageError{"use: settings show | settings set NAME VALUE"};
     for (const auto& spec : SettingSpecs) {
@@ -870,8 +916,10 @@ int main(int argc, char** argv) {
         if (cmd == "pause" || cmd == "resume")
             return cmd_pause_resume(ctx, cmd == "pause", Args({rest.begin() + 1, rest.end()}, {}));
         if (cmd == "status") return cmd_status(ctx, Args({rest.begin() + 1, rest.end()}, {"json"}));
+        if (cmd == "stats") return cmd_stats(ctx, Args({rest.begin() + 1, rest.end()}, {"json"}));
         if (cmd == "retry") return cmd_retry(ctx, {rest.begin() + 1, rest.end()});
         if (cmd == "settings") return cmd_settings(ctx, {rest.begin() + 1, rest.end()});
+        if (cmd == "alert") return cmd_alert(ctx, {rest.begin() + 1, rest.end()});
         if (cmd == "history" || cmd == "log") {
             Args a({rest.begin() + 1, rest.end()}, {"json", "follow"});
             return cmd == "history" ? cmd_history(ctx, a) : cmd_log(ctx, a);
@@ -888,6 +936,8 @@ int main(int argc, char** argv) {
         if (cmd == "poll") {
             return cmd_poll(ctx, Args({rest.begin() + 1, rest.end()}, {}));
         }
+        if (cmd == "import") return mp::cli::cmd_import(ctx, {rest.begin() + 1, rest.end()});
+        if (cmd == "export") return mp::cli::cmd_export(ctx, Args({rest.begin() + 1, rest.end()}, {"passwords"}));
         if (cmd == "server" || cmd == "account") {
             if (rest.size() < 2) throw UsageError{cmd + " needs a subcommand"};
             Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json",

@@ -17,6 +17,10 @@
 #            Finish); the new account's first check works.
 #   windows  log viewer, history, settings, office server dialog and its Test.
 #   latency  event-loop latency while the engine moves 2,000 messages.
+#   notify   desktop notifications (run under dbus-run-session; a stand-in
+#            server records the Notify calls): four accounts red at once give
+#            one notification, "Enter the new password" turns the refused one
+#            green, and its recovery is told.
 #   signin   an OAuth2 account (signed in with mailporter-cli through the
 #            browser stand-in) whose grant the provider withdrew: red with
 #            "Sign in again"; the app's sign-in (BROWSER=the stand-in) turns
@@ -209,6 +213,71 @@ signin)
     cli status
     cli account list | grep -q '^oauth-new ' || fail "mailporter-cli does not see the account the wizard added"
     cli server show | grep -qi oauth && fail "the cancelled office dialog changed the office server"
+    ;;
+notify)
+    # Desktop notifications through D-Bus (tests.cmake runs this scenario under
+    # dbus-run-session): a stand-in server records what libnotify sends.
+    NOTIFY_PY=/usr/bin/python3
+    "$NOTIFY_PY" -c 'from gi.repository import Gio' 2>/dev/null || { echo "SKIP: python3-gi is not installed"; exit 77; }
+    [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || { echo "SKIP: no session bus (run under dbus-run-session)"; exit 77; }
+    NOTES="$ARTIFACTS/notifications.jsonl"
+    "$NOTIFY_PY" "$here/notification_server.py" "$NOTES" "$WORK/notify.ready" --click-first \
+        2>"$ARTIFACTS/notification_server.log" &
+    DNS_PID=$!  # stopped by gui_cleanup
+    for _ in $(seq 1 50); do [ -e "$WORK/notify.ready" ] && break; sleep 0.1; done
+    [ -e "$WORK/notify.ready" ] || fail "the stand-in notification server did not start"
+    # alpha worked (mail delivered), then its password changed at the provider.
+    add alpha alice "$PASSWORD_ALICE" alice@office.test
+    bed_cmd "put alice 2 notify" >/dev/null
+    cli poll --account alpha >/dev/null 2>&1 || fail "alpha's first poll"
+    printf '%s' not-the-password | cli account edit alpha --password-stdin >/dev/null || fail "account edit alpha"
+    # Three boxes that cannot connect (nothing listens on port 1): red at once.
+    for a in beta gamma delta; do
+        printf '%s' x | cli account add "$a" --protocol pop3 --host 127.0.0.1 --port 1 --tls tls --user x \
+            --password-stdin --deliver-to alice@office.test >/dev/null || fail "account add $a"
+    done
+    export MAILPORTER_SELFTEST_ACCOUNT=alpha MAILPORTER_SELFTEST_PASSWORD="$PASSWORD_ALICE"
+    export MAILPORTER_SELFTEST_RED=beta,gamma,delta MAILPORTER_SELFTEST_CLICK=1
+    run_app
+    wait_app 300
+    report
+    echo "notifications received over D-Bus:"
+    cat "$NOTES" 2>/dev/null
+    "$NOTIFY_PY" - "$NOTES" <<'PY' || fail "the notifications over D-Bus are not as expected"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+notes = [n for n in lines if "summary" in n]
+assert notes, "no Notify call reached the session bus"
+assert any("invoked" in n for n in lines), "the stand-in server did not click the first notification"
+first = notes[0]
+text = first["summary"] + "\n" + first["body"]
+for name in ("beta", "gamma", "delta"):
+    assert name in text, "the first notification does not name " + name
+assert "not moving mail" in text, "the first notification does not say mail is not moving"
+assert first["urgency"] == 2, "a red notification is not critical: %r" % first["urgency"]
+red = [n for n in notes if "not moving" in n["summary"] + n["body"]]
+assert len(red) <= 2, "%d red notifications for 4 accounts: not grouped" % len(red)
+assert any("alpha" in n["summary"] + n["body"] for n in red), "no red notification names alpha"
+last = notes[-1]
+assert "alpha" in last["summary"] and "again" in last["summary"], "no recovery notification for alpha: %r" % last
+assert last["urgency"] != 2, "the recovery notification is critical"
+print("ok: %d notifications; grouped red, then alpha's recovery" % len(notes))
+PY
+    cli status
+    # Viewer mode: `mailporter-cli run` drives the data directory, the app
+    # watches it (state from the database) and still tells the red rows.
+    before=$(grep -c '"summary"' "$NOTES")
+    cli run >"$ARTIFACTS/cli-run.log" 2>&1 &
+    CLI_PID=$!
+    sleep 2
+    "$MAILPORTER" --data-dir "$DATA" --secret-store file --screenshot-after 10 "$ARTIFACTS/notify-viewer.png" \
+        >"$ARTIFACTS/mailporter-viewer.log" 2>&1 &
+    APP_PID=$!
+    wait_app 60
+    kill "$CLI_PID" 2>/dev/null && wait "$CLI_PID" 2>/dev/null
+    grep -q 'watching the engine of another process' "$ARTIFACTS/mailporter-viewer.log" || fail "the app did not watch the CLI's engine"
+    tail -n +"$((before + 1))" "$NOTES" | grep '"summary"' | grep -q 'beta' \
+        && echo "ok: the viewer told the red rows over D-Bus" || fail "no notification from the app in viewer mode"
     ;;
 latency)
     N=${MAILPORTER_LATENCY_MESSAGES:-2000}

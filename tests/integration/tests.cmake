@@ -28,3 +28,10 @@ set_tests_properties(test_oauth_relay PROPERTIES TIMEOUT 300)
 # folder (NOTIFY; IDLE per folder; polling the rest), folder delivery modes.
 mailporter_add_test(test_folders integration integration/folders_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
 set_tests_properties(test_folders PROPERTIES TIMEOUT 300)
+# Import and export (issue 17): a real .fetchmailrc imported and polled; export/import json.
+mailporter_add_test(test_import_bed integration integration/import_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_import_bed PROPERTIES TIMEOUT 300)
+# Admin alerts by mail (issue 17): alert and digest into postmaster@office.test,
+# once per interval, the second route when the office server is unreachable.
+mailporter_add_test(test_alerts integration integration/alerts_test.cpp integration/testbed.cpp integration/cli_runner.cpp)
+set_tests_properties(test_alerts PROPERTIES TIMEOUT 300)

@@ -45,3 +45,7 @@ mailporter_add_test(test_oauth_flows scripted
   scripted/client_assertion_test.cpp
   scripted/oauth_signin_test.cpp
 )
+# `mailporter-cli stats` (issue 17) on a data directory with known history (no bed).
+mailporter_add_test(test_stats_cli scripted scripted/stats_cli_test.cpp integration/cli_runner.cpp)
+target_link_libraries(test_stats_cli PRIVATE nlohmann_json::nlohmann_json)
+add_dependencies(test_stats_cli mailporter-cli)

@@ -53,6 +53,15 @@ struct HistoryRecord {
 };
 std::string_view to_string(HistoryRecord::Outcome o);  // "delivered", "retrying", "refused", "skipped"
 
+// History summed per account, Unix hour and outcome (Database::history_hourly).
+struct HistoryHourly {
+    std::string account;    // as one of the group's records names it (ASCII case aside)
+    std::int64_t hour = 0;  // time / 3600: Unix hours, aligned to UTC hours
+    HistoryRecord::Outcome outcome = HistoryRecord::Outcome::Delivered;
+    std::int64_t messages = 0, bytes = 0;
+    bool operator==(const HistoryHourly&) const = default;
+};
+
 struct LogRecord {
     std::int64_t id = 0;    // rowid, assigned by the store; increases with each add_log
     std::int64_t time = 0;  // Unix seconds
@@ -154,6 +163,13 @@ public:
     Result<std::vector<HistoryRecord>> history(std::optional<std::string> account, int limit);
     // Deletes records with time < older_than; returns how many.
     Result<int> prune_history(std::int64_t older_than);
+    // Records with since <= time < until, counted and their sizes summed per
+    // account (case-insensitively, like history()), hour and outcome: one
+    // grouped query over the time index (or, with `account`, the account's),
+    // never a pass per account. Issue 17's traffic (mailporter/traffic.h).
+    // Defined in core/src/store/history_hourly.cpp.
+    Result<std::vector<HistoryHourly>> history_hourly(std::int64_t since, std::int64_t until,
+                                                      std::optional<std::string> account = std::nullopt);
 
     // --- log ---
     Result<void> add_log(const LogRecord& r);  // r.id is ignored

@@ -26,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "ascii.h"
+#include "engine/alert_mail.h"
 #include "engine/event_queue.h"
 #include "engine/pass_runner.h"
 #include "engine/scheduler.h"
@@ -150,6 +151,7 @@ struct Engine::Impl {
 
     // engine-thread state
     std::unique_ptr<PassRunner> runner;
+    std::unique_ptr<AlertMailer> alerts;  // admin alerts by mail (issue 17)
     Scheduler sched;
     std::vector<Account> accounts;
     std::map<std::int64_t, AccountInfo> info;
@@ -193,6 +195,7 @@ void Engine::Impl::main() {
         out->push(Progress{id, name, done, total, false});
     };
     runner = std::make_unique<PassRunner>(io, *db, *opt.secrets, ro);
+    alerts = std::make_unique<AlertMailer>(io, *db, *opt.secrets, ro);
     sched.set_slot_lease(opt.slot_lease);
     post([this] { init(); });
     io.run();
@@ -204,6 +207,7 @@ void Engine::Impl::main() {
     const int abandoned = sched.running_count();
     idles.clear();
     io.shutdown();
+    alerts.reset();
     runner->flush();
     runner.reset();
     (void)db->set_setting(SettingNextChecks, "");
@@ -245,6 +249,7 @@ void Engine::Impl::init() {
     for (const auto& note : opt.notes) log(LogLevel::Info, {}, note);
     reload_config(true);
     emit_office();
+    alerts->start();
     config_timer.expires_after(opt.config_poll);
     config_timer.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) reload_config(false);
@@ -301,6 +306,7 @@ void Engine::Impl::reload_config(bool initial) {
             e.name = removed_names[i];
             e.removed = true;
             info.erase(removed[i]);
+            if (alerts) alerts->forget(removed[i]);
             out->push(std::move(e));
         }
         sync_idle_watches();
@@ -436,6 +442,7 @@ void Engine::Impl::emit_account(std::int64_t id, bool removed) {
     e.skipped_today = i.skipped_today;
     e.oldest_waiting = i.oldest_waiting;
     if (const auto w = idles.find(id); w != idles.end()) e.push = w->second->push();
+    if (alerts) alerts->on_account(e);
     out->push(std::move(e));
 }
 
@@ -452,6 +459,7 @@ void Engine::Impl::emit_office() {
     e.status = office ? office_state
                       : Status{Colour::Yellow, StatusCode::ConfigInvalid, "no office server is configured"};
     e.host = office ? office->host : std::string{};
+    if (alerts) alerts->on_office(e);
     out->push(std::move(e));
 }
 
@@ -534,6 +542,7 @@ void Engine::Impl::begin_stop() {
     stopping = true;
     config_timer.cancel();
     due_timer.cancel();
+    if (alerts) alerts->stop();
     for (auto& [id, w] : idles) w->stop();
     emit_scheduler();
     if (sched.running_count() == 0) {

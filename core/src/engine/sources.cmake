@@ -12,4 +12,7 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/engine/idle_watch.cpp
   src/engine/diagnosis.cpp
   src/engine/engine.cpp
+  src/engine/alerts.cpp
+  src/engine/alert_mail.cpp
+  src/engine/alert_mailer.cpp
   src/engine/service.cpp)

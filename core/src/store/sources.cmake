@@ -10,4 +10,6 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/store/wincred_secret_store.cpp
   src/store/secret_choice.cpp
   src/store/data_dir.cpp
+  src/store/history_hourly.cpp
+  src/store/traffic.cpp
 )

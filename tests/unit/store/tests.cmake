@@ -5,3 +5,5 @@ mailporter_add_test(test_store unit
   unit/store/secret_store_test.cpp
   unit/store/data_dir_test.cpp
 )
+# Traffic at a glance (issue 17): hourly buckets from history.
+mailporter_add_test(test_traffic unit unit/store/traffic_test.cpp)

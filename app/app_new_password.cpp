@@ -1,0 +1,40 @@
+// MailPorterApp's "Enter the new password": an account whose provider
+// refuses the login (StatusCode::AuthFailed, not OAuth2). The new password
+// is saved as Modify saves it (through the engine, or beside a CLI engine
+// into the database and the password store), then the account is checked.
+
+#include <wx/intl.h>
+
+#include "app.h"
+#include "day_count.h"
+#include "password_dialog.h"
+#include "status_frame.h"
+
+namespace mailporter::app {
+
+void MailPorterApp::enter_new_password(const std::string& name) {
+    if (password_) {
+        password_->Raise();
+        return;
+    }
+    auto found = db_->find_account(name);
+    if (!found || !*found || (*found)->uses_oauth() || !bridge_) return;
+    const Account account = **found;
+    // "Worked before": mail came through with the stored password, so the
+    // provider changed its mind rather than the user mistyping at setup.
+    const bool worked_before = count_delivered_since(*db_, account.name, 0) > 0;
+    app_log(LogLevel::Info, "account " + name + ": new password asked for (the provider refuses the login" +
+                                (worked_before ? " that worked before)" : ")"));
+    auto* dialog = new PasswordDialog(dialog_parent(), *bridge_, account, worked_before);
+    password_ = dialog;
+    const bool ok = dialog->ShowModal() == wxID_OK;
+    const std::string password = dialog->password();
+    dialog->Destroy();
+    if (!ok || quitting_ || password.empty()) return;
+    app_log(LogLevel::Info, "account " + name + ": new password entered; checking it now");
+    // The engine checks an edited account at once; a CLI engine is asked to.
+    save_account(account, account, password);
+    if (!bridge_->engine_running()) bridge_->check_now();
+}
+
+}  // namespace mailporter::app
