@@ -75,7 +75,31 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
     held_back_hours_->Enable(current.desktop_notifications);
     top->Add(notify, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
 
-    // Admin alerts by mail (mailporter/admin_alerts.h; the second route is set with the CLI).
+    top->Add(build_alerts(current), wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
+
+    auto* lang = new wxStaticBoxSizer(wxVERTICAL, this, _("Language"));
+    language_ = new wxChoice(lang->GetStaticBox(), wxID_ANY);
+    language_->Append(_("The system's language"));
+    language_->SetSelection(0);
+    for (std::size_t i = 0; i < languages_.size(); ++i) {
+        language_->Append(language_label(languages_[i]));
+        if (languages_[i] == current.language) language_->SetSelection(static_cast<int>(i + 1));
+    }
+    lang->Add(language_, wxSizerFlags().Expand().Border(wxALL, FromDIP(4)));
+    auto* note = new wxStaticText(lang->GetStaticBox(), wxID_ANY, _("A new language applies when MailPorter starts again."));
+    note->SetForegroundColour(wxColour(0x55, 0x5b, 0x61));
+    lang->Add(note, wxSizerFlags().Border(wxALL, FromDIP(4)));
+    top->Add(lang, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
+
+    top->Add(CreateSeparatedButtonSizer(wxOK | wxCANCEL), wxSizerFlags().Expand().Border());
+    SetSizerAndFit(top);
+
+    start_at_login_->SetValue(current.start_at_login);
+    start_minimised_->SetValue(current.start_minimised);
+}
+
+// Admin alerts by mail (mailporter/admin_alerts.h; the second route is set with the CLI).
+wxSizer* SettingsDialog::build_alerts(const AppSettings& current) {
     auto* alerts = new wxStaticBoxSizer(wxVERTICAL, this, _("Alerts by mail"));
     auto* agrid = new wxFlexGridSizer(3, FromDIP(wxSize(8, 6)));
     auto* abox = alerts->GetStaticBox();
@@ -102,27 +126,7 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
     alert_digest_ = new wxCheckBox(abox, wxID_ANY, _("Also send a daily &digest of refused, skipped and retried mail"));
     alert_digest_->SetValue(current.alert_digest);
     alerts->Add(alert_digest_, wxSizerFlags().Border(wxALL, FromDIP(4)));
-    top->Add(alerts, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
-
-    auto* lang = new wxStaticBoxSizer(wxVERTICAL, this, _("Language"));
-    language_ = new wxChoice(lang->GetStaticBox(), wxID_ANY);
-    language_->Append(_("The system's language"));
-    language_->SetSelection(0);
-    for (std::size_t i = 0; i < languages_.size(); ++i) {
-        language_->Append(language_label(languages_[i]));
-        if (languages_[i] == current.language) language_->SetSelection(static_cast<int>(i + 1));
-    }
-    lang->Add(language_, wxSizerFlags().Expand().Border(wxALL, FromDIP(4)));
-    auto* note = new wxStaticText(lang->GetStaticBox(), wxID_ANY, _("A new language applies when MailPorter starts again."));
-    note->SetForegroundColour(wxColour(0x55, 0x5b, 0x61));
-    lang->Add(note, wxSizerFlags().Border(wxALL, FromDIP(4)));
-    top->Add(lang, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
-
-    top->Add(CreateSeparatedButtonSizer(wxOK | wxCANCEL), wxSizerFlags().Expand().Border());
-    SetSizerAndFit(top);
-
-    start_at_login_->SetValue(current.start_at_login);
-    start_minimised_->SetValue(current.start_minimised);
+    return alerts;
 }
 
 void load_alert_fields(Database& db, AppSettings& s) {

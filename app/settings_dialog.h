@@ -17,6 +17,7 @@ class wxCheckBox;
 class wxChoice;
 class wxSpinCtrl;
 class wxTextCtrl;
+class wxSizer;
 
 namespace mailporter::app {
 
@@ -48,6 +49,7 @@ public:
     AppSettings settings() const;
 
 private:
+    wxSizer* build_alerts(const AppSettings& current);
     wxCheckBox* start_at_login_ = nullptr;
     wxCheckBox* start_minimised_ = nullptr;
     wxSpinCtrl* interval_ = nullptr;

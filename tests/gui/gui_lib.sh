@@ -28,7 +28,7 @@ gui_cleanup() {
         for _ in $(seq 1 100); do kill -0 "$bed_pid" 2>/dev/null || break; sleep 0.1; done
         kill "$bed_pid" 2>/dev/null
     fi
-    for pid in $APP_PID ${DNS_PID:-} $TRAYER_PID $XVFB_PID; do
+    for pid in $APP_PID ${CLI_PID:-} ${DNS_PID:-} $TRAYER_PID $XVFB_PID; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     rm -rf "$WORK"
