@@ -1,7 +1,8 @@
 #pragma once
-// Admin alerts by mail (issue 17) in the CLI: the text settings of
-// `settings set` (address, second route, its password) and `alert test` /
-// `alert digest`. Number settings are in main.cpp's SettingSpecs table.
+// Admin alerts by mail (issue 17) in the CLI: the second route's password
+// (`settings set alert-smtp-password --password-stdin`) and `alert test` /
+// `alert digest`. The alert settings themselves are in mailporter/settings.h
+// like every other chosen setting.
 
 #include <string>
 #include <vector>
@@ -10,11 +11,9 @@
 
 namespace mailporter::cli {
 
-// `settings set NAME VALUE` for the alert settings that are not plain
-// numbers; false when NAME is not one of them (the caller goes on).
-bool set_alert_setting(Context& ctx, const std::vector<std::string>& words);
-// The alert settings' lines of `settings show`.
-void show_alert_settings(Context& ctx);
+// `settings set alert-smtp-password --password-stdin`; false for any other
+// setting (the caller goes on).
+bool set_alert_password(Context& ctx, const std::vector<std::string>& words);
 // `alert test [--route]` and `alert digest`: send now, print which way.
 int cmd_alert(Context& ctx, const std::vector<std::string>& words);
 

@@ -37,6 +37,7 @@
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "mailporter/service.h"
+#include "mailporter/settings.h"
 #include "mailporter/signin.h"
 #include "mailporter/status.h"
 #include "mailporter/version.h"
@@ -799,47 +800,30 @@ int cmd_retry(Context& ctx, const std::vector<std::string>& words) {
     return ExitOk;
 }
 
-// The settings a user may change, with their keys and bounds.
-struct SettingSpec {
-    const char* name;
-    std::string_view key;
-    int min, max, fallback;
-};
-constexpr SettingSpec SettingSpecs[] = {
-    {"interval", mp::SettingDefaultInterval, 1, 1440, 5},
-    {"max-connections", mp::SettingMaxConnections, 1, 1000, mp::DefaultMaxConnections},
-    {"max-connections-per-host", mp::SettingMaxPerHost, 1, 1000, mp::DefaultMaxPerHost},
-    {"history-retention-days", mp::SettingHistoryRetentionDays, 1, 3650, 30},
-    {"alert-red-minutes", mp::SettingAlertRedMinutes, 0, 10080, mp::DefaultAlertRedMinutes},
-    {"alert-interval-minutes", mp::SettingAlertIntervalMinutes, 1, 100000, mp::DefaultAlertIntervalMinutes},
-    {"alert-digest-hour", mp::SettingAlertDigestHour, -1, 23, mp::DefaultAlertDigestHour},
-    {"alert-held-back-hours", mp::SettingAlertHeldBackHours, 0, 720, 0},
-    {"alert-smtp-port", mp::SettingAlertSmtpPort, 1, 65535, 0},
-};
-
+// The chosen settings (mailporter/settings.h declares them, with their
+// bounds and defaults); the second route's password goes to the secret store.
 int cmd_settings(Context& ctx, const std::vector<std::string>& words) {
     auto& db = ctx.database();
     if (words.empty() || (words.size() == 1 && words[0] == "show")) {
-        for (const auto& spec : SettingSpecs) {
+        for (const auto& spec : mp::user_settings()) {
             const auto v = need(db.setting(spec.key));
-            std::cout << spec.name << " = " << (v ? *v : std::to_string(spec.fallback)) << (v ? "" : " (default)")
-                      << "\n";
+            const std::string value = v ? *v : spec.fallback();
+            std::cout << spec.name << " = "
+                      << (value.empty() && !spec.shown_empty.empty() ? std::string(spec.shown_empty) : value)
+                      << (v ? "" : " (default)") << "\n";
         }
-        show_alert_settings(ctx);
         return ExitOk;
     }
-    if (set_alert_setting(ctx, words)) return ExitOk;
-    if (words[0] != "set" || words.size() != 3)
-        throw UsageError{"use: settings show | settings set NAME VALUE"};
-    for (const auto& spec : SettingSpecs) {
-        if (words[1] != spec.name) continue;
-        const int v = parse_int(spec.name, words[2], spec.min, spec.max);
-        need(db.set_setting(spec.key, std::to_string(v)));
-        std::cout << spec.name << " = " << v << "\n";
-        return ExitOk;
-    }
-    throw UsageError{"unknown setting '" + words[1] +
-                     "' (interval, max-connections, max-connections-per-host, history-retention-days)"};
+    if (set_alert_password(ctx, words)) return ExitOk;
+    if (words[0] != "set" || words.size() != 3) throw UsageError{"use: settings show | settings set NAME VALUE"};
+    const auto* spec = mp::find_setting(words[1]);
+    if (!spec) throw UsageError{"unknown setting '" + words[1] + "' (see: mailporter-cli settings show)"};
+    auto value = mp::check_setting(*spec, words[2]);
+    if (!value) throw UsageError{value.error().detail};
+    need(db.set_setting(spec->key, *value));
+    std::cout << spec->name << " = " << (value->empty() && !spec->shown_empty.empty() ? std::string(spec->shown_empty) : *value)
+              << "\n";
+    return ExitOk;
 }
 
 int cmd_log(Context& ctx, const Args& a) {

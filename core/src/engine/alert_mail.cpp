@@ -15,6 +15,7 @@
 #include "mailporter/calendar.h"
 #include "mailporter/database.h"
 #include "mailporter/secret_store.h"
+#include "mailporter/settings.h"
 #include "mailporter/status.h"
 #include "proto/bearer.h"
 #include "proto/sanitize.h"
@@ -34,14 +35,11 @@ Result<AlertSettings> load_alert_settings(Database& db) {
         if (!v) return std::move(v).error();
         return v->value_or(std::string());
     };
-    const auto number = [&](std::string_view key, int lo, int hi, int fallback) -> Result<int> {
-        auto v = text(key);
+    // Bounds and defaults as `settings set` checks them (mailporter/settings.h).
+    const auto number = [&](std::string_view key) -> Result<int> {
+        auto v = db.setting(key);
         if (!v) return std::move(v).error();
-        try {
-            return v->empty() ? fallback : std::clamp(std::stoi(*v), lo, hi);
-        } catch (const std::exception&) {
-            return fallback;  // a hand-edited value that is not a number
-        }
+        return setting_number(*find_setting(key), *v);
     };
     auto address = text(SettingAlertAddress);
     if (!address) return std::move(address).error();
@@ -49,10 +47,10 @@ Result<AlertSettings> load_alert_settings(Database& db) {
     if (!s.address.empty() && !is_valid_address(s.address))
         return make_error(Errc::ConfigInvalid, "the alert address is not a mail address", ErrorScope::Server,
                           Retry::Never);
-    auto red = number(SettingAlertRedMinutes, 0, 100000, DefaultAlertRedMinutes);
-    auto interval = number(SettingAlertIntervalMinutes, 1, 100000, DefaultAlertIntervalMinutes);
-    auto hour = number(SettingAlertDigestHour, -1, 23, DefaultAlertDigestHour);
-    auto held = number(SettingAlertHeldBackHours, 0, 10000, 0);
+    auto red = number(SettingAlertRedMinutes);
+    auto interval = number(SettingAlertIntervalMinutes);
+    auto hour = number(SettingAlertDigestHour);
+    auto held = number(SettingAlertHeldBackHours);
     auto host = text(SettingAlertSmtpHost);
     if (!red || !interval || !hour || !held || !host)
         return make_error(Errc::Internal, "reading the alert settings", ErrorScope::Server);
@@ -67,7 +65,7 @@ Result<AlertSettings> load_alert_settings(Database& db) {
         r.tls = TlsSettings(TlsMode::StartTls);
         if (tls && !tls->empty())
             if (auto m = parse_tls_mode(*tls)) r.tls = TlsSettings(*m);
-        auto port = number(SettingAlertSmtpPort, 0, 65535, 0);
+        auto port = number(SettingAlertSmtpPort);
         r.port = port && *port > 0 ? static_cast<std::uint16_t>(*port) : default_smtp_port(r.tls.mode);
         if (auto u = text(SettingAlertSmtpUser)) r.user = *u;
         s.route = std::move(r);

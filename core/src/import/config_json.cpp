@@ -15,6 +15,7 @@
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "mailporter/service.h"
+#include "mailporter/settings.h"
 
 namespace mailporter {
 
@@ -26,19 +27,6 @@ using ojson = nlohmann::ordered_json;
 
 constexpr std::string_view Format = "mailporter-config";
 constexpr int Version = 1;
-
-// The settings a person chose, with their bounds (as `settings set` and the
-// app's Settings check them); a range of {0, 0} takes any short text.
-struct SettingRule {
-    std::string_view key;
-    int min, max;
-};
-constexpr SettingRule SettingRules[] = {
-    {SettingDefaultInterval, 1, 1440},  {SettingMaxConnections, 1, 1000},
-    {SettingMaxPerHost, 1, 1000},       {SettingHistoryRetentionDays, 1, 3650},
-    {"start-minimised", 0, 1},          {"desktop-notifications", 0, 1},
-    {"notify-held-back-hours", 0, 168}, {"language", 0, 0},
-};
 
 Error bad(const std::string& where, const std::string& what) {
     return make_error(Errc::ConfigInvalid, where + ": " + what, ErrorScope::Local, Retry::Never);
@@ -257,30 +245,23 @@ Result<OfficeServer> read_office(const json& j, std::optional<std::string>& secr
     return s;
 }
 
-Result<void> check_setting(const std::string& key, const std::string& value) {
-    for (const auto& rule : SettingRules) {
-        if (rule.key != key) continue;
-        if (rule.min == 0 && rule.max == 0) {
-            if (value.size() > 32 || std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
-                return bad("settings." + key, "not a valid value");
-            return {};
-        }
-        const bool digits = !value.empty() && value.size() <= 6 &&
-                            std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!digits || std::stoi(value) < rule.min || std::stoi(value) > rule.max)
-            return bad("settings." + key,
-                       "must be a whole number from " + std::to_string(rule.min) + " to " + std::to_string(rule.max));
-        return {};
-    }
-    return bad("settings." + key, "not a setting MailPorter exports");
+// The settings that travel are the chosen ones (mailporter/settings.h),
+// checked as `settings set` checks them.
+Result<std::string> check_exported_setting(const std::string& key, const std::string& value) {
+    const auto* spec = find_setting(key);
+    if (!spec || spec->key != key) return bad("settings." + key, "not a setting MailPorter exports");
+    auto c = check_setting(*spec, value);
+    if (!c) return bad("settings." + key, c.error().detail);
+    return c;
 }
 
 Result<void> read_settings(const json& j, std::map<std::string, std::string>& out) {
     if (!j.is_object()) return bad("settings", "expected an object");
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (!it->is_string()) return bad("settings." + it.key(), "expected a string");
-        if (auto c = check_setting(it.key(), it->get<std::string>()); !c) return c.error();
-        out[it.key()] = it->get<std::string>();
+        auto c = check_exported_setting(it.key(), it->get<std::string>());
+        if (!c) return c.error();
+        out[it.key()] = std::move(*c);
     }
     return {};
 }
@@ -324,7 +305,7 @@ Result<ConfigSnapshot> read_document(const json& doc) {
 const std::vector<std::string_view>& exported_settings() {
     static const std::vector<std::string_view> keys = [] {
         std::vector<std::string_view> k;
-        for (const auto& rule : SettingRules) k.push_back(rule.key);
+        for (const auto& spec : user_settings()) k.push_back(spec.key);
         return k;
     }();
     return keys;
