@@ -3,6 +3,8 @@
 // is saved as Modify saves it (through the engine, or beside a CLI engine
 // into the database and the password store), then the account is checked.
 
+#include <optional>
+
 #include <wx/intl.h>
 
 #include "app.h"
@@ -31,9 +33,16 @@ void MailPorterApp::enter_new_password(const std::string& name) {
     const std::string password = dialog->password();
     dialog->Destroy();
     if (!ok || quitting_ || password.empty()) return;
-    app_log(LogLevel::Info, "account " + name + ": new password entered; checking it now");
+    // Saved as the account is now: an edit made while the dialog was open
+    // (by the CLI, say) stays; an account removed meanwhile is left alone.
+    std::optional<Account> current;
+    if (auto all = db_->accounts())
+        for (const auto& a : *all)
+            if (a.id == account.id) current = a;
+    if (!current) return;
+    app_log(LogLevel::Info, "account " + current->name + ": new password entered; checking it now");
     // The engine checks an edited account at once; a CLI engine is asked to.
-    save_account(account, account, password);
+    save_account(*current, *current, password);
     if (!bridge_->engine_running()) bridge_->check_now();
 }
 

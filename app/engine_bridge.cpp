@@ -17,8 +17,6 @@
 
 namespace mailporter::app {
 
-static_assert(SettingHistoryRetentionDays == mailporter::SettingHistoryRetentionDays);
-
 namespace {
 
 // A viewer's Test login: a person is waiting, so steps time out sooner than passes.

@@ -56,6 +56,7 @@
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 #include "mailporter/secret_store.h"
+#include "mailporter/settings.h"
 #include "mailporter/status.h"
 
 namespace mailporter {
@@ -63,18 +64,6 @@ class Engine;
 }  // namespace mailporter
 
 namespace mailporter::app {
-
-// Settings keys of the app (service.h and engine.h hold the engine's).
-inline constexpr std::string_view SettingHistoryRetentionDays = "history-retention-days";  // the engine prunes by it
-inline constexpr std::string_view SettingLanguage = "language";
-inline constexpr std::string_view SettingStartMinimised = "start-minimised";
-// Desktop notifications (app/notifier.h): "0" off, else on (the default);
-// mail waiting longer than this many hours is told (default 4, 0: never).
-inline constexpr std::string_view SettingDesktopNotifications = "desktop-notifications";
-inline constexpr std::string_view SettingNotifyHeldBackHours = "notify-held-back-hours";
-inline constexpr int DefaultNotifyHeldBackHours = 4;
-// What the engine keeps when "history-retention-days" is unset (engine.h).
-inline constexpr int DefaultHistoryRetentionDays = 30;
 
 // A setting's value, or nullopt when it is unset or cannot be read.
 std::optional<std::string> read_setting(Database& db, std::string_view key);

@@ -56,12 +56,9 @@ wxString path_text(const std::filesystem::path& p) {
 
 void print_error(const wxString& text) { std::fprintf(stderr, "mailporter: %s\n", text.utf8_str().data()); }
 
-int setting_int(Database& db, std::string_view key, int fallback) {
-    if (auto v = db.setting(key); v && *v) {
-        const int n = std::atoi((*v)->c_str());
-        if (n > 0) return n;
-    }
-    return fallback;
+// A number setting as stored, within its bounds (mailporter/settings.h).
+int setting_int(Database& db, std::string_view key) {
+    return setting_number(*find_setting(key), read_setting(db, key));
 }
 
 }  // namespace
@@ -184,7 +181,7 @@ bool MailPorterApp::OnInit() {
         notifier_ = std::make_unique<Notifier>([this] { open_status(); },
                                                [this](const std::string& line) { app_log(LogLevel::Info, line); });
         notifier_->configure(read_setting(*db_, SettingDesktopNotifications) != "0",
-                             setting_int(*db_, SettingNotifyHeldBackHours, DefaultNotifyHeldBackHours));
+                             setting_int(*db_, SettingNotifyHeldBackHours));
         notifier_->use_tray(tray_);
     }
     model_.reload(*db_, *bridge_);
@@ -558,10 +555,10 @@ AppSettings MailPorterApp::load_settings() {
     s.start_at_login = autostart::enabled();
     s.start_minimised = read_setting(*db_, SettingStartMinimised) == "1";
     s.default_interval_minutes = bridge_->default_interval_minutes();
-    s.history_retention_days = setting_int(*db_, SettingHistoryRetentionDays, DefaultHistoryRetentionDays);
+    s.history_retention_days = setting_int(*db_, SettingHistoryRetentionDays);
     s.language = read_setting(*db_, SettingLanguage).value_or("");
     s.desktop_notifications = read_setting(*db_, SettingDesktopNotifications) != "0";
-    s.notify_held_back_hours = setting_int(*db_, SettingNotifyHeldBackHours, DefaultNotifyHeldBackHours);
+    s.notify_held_back_hours = setting_int(*db_, SettingNotifyHeldBackHours);
     load_alert_fields(*db_, s);
     return s;
 }

@@ -11,10 +11,21 @@
 
 #include "icons.h"
 #include "mailporter/admin_alerts.h"
+#include "mailporter/engine.h"
+#include "mailporter/service.h"
+#include "mailporter/settings.h"
 
 namespace mailporter::app {
 
 namespace {
+// A spin control bounded as `settings set` bounds the setting
+// (mailporter/settings.h), so that no value the CLI accepts is cut here.
+wxSpinCtrl* setting_spin(wxWindow* parent, std::string_view key, int value) {
+    const SettingSpec* spec = find_setting(key);
+    return new wxSpinCtrl(parent, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS,
+                          spec ? spec->min : 0, spec ? spec->max : 100000, value);
+}
+
 // The language's own name when wx knows it ("Deutsch"), else the code.
 wxString language_label(const std::string& code) {
     const wxString c = wxString::FromUTF8(code);
@@ -41,10 +52,8 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
 
     auto* mail = new wxStaticBoxSizer(wxVERTICAL, this, _("Checking and history"));
     auto* grid = new wxFlexGridSizer(3, FromDIP(wxSize(8, 6)));
-    interval_ = new wxSpinCtrl(mail->GetStaticBox(), wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                               wxSP_ARROW_KEYS, 1, 1440, current.default_interval_minutes);
-    retention_ = new wxSpinCtrl(mail->GetStaticBox(), wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                                wxSP_ARROW_KEYS, 1, 3650, current.history_retention_days);
+    interval_ = setting_spin(mail->GetStaticBox(), SettingDefaultInterval, current.default_interval_minutes);
+    retention_ = setting_spin(mail->GetStaticBox(), SettingHistoryRetentionDays, current.history_retention_days);
     grid->Add(new wxStaticText(mail->GetStaticBox(), wxID_ANY, _("Check accounts &every")), wxSizerFlags().CenterVertical());
     grid->Add(interval_, wxSizerFlags().CenterVertical());
     grid->Add(new wxStaticText(mail->GetStaticBox(), wxID_ANY, _("minutes (unless an account sets its own)")),
@@ -64,8 +73,7 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
     notify->Add(notifications_, wxSizerFlags().Border(wxALL, FromDIP(4)));
     auto* held_row = new wxBoxSizer(wxHORIZONTAL);
     held_row->AddSpacer(FromDIP(24));  // under the checkbox's text: it depends on it
-    held_back_hours_ = new wxSpinCtrl(notify->GetStaticBox(), wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                                      wxSP_ARROW_KEYS, 1, 168, current.notify_held_back_hours);
+    held_back_hours_ = setting_spin(notify->GetStaticBox(), SettingNotifyHeldBackHours, current.notify_held_back_hours);
     held_row->Add(new wxStaticText(notify->GetStaticBox(), wxID_ANY, _("Also when mail has waited &longer than")),
                   wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(8)));
     held_row->Add(held_back_hours_, wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(8)));
@@ -106,10 +114,8 @@ wxSizer* SettingsDialog::build_alerts(const AppSettings& current) {
     alert_address_ = new wxTextCtrl(abox, wxID_ANY, wxString::FromUTF8(current.alert_address));
     alert_address_->SetHint(_("admin@example.com (empty: no alerts)"));
     alert_address_->SetMinSize(FromDIP(wxSize(300, -1)));
-    alert_red_minutes_ = new wxSpinCtrl(abox, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize,
-                                        wxSP_ARROW_KEYS, 0, 10080, current.alert_red_minutes);
-    alert_interval_ = new wxSpinCtrl(abox, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxSP_ARROW_KEYS, 1,
-                                     10080, current.alert_interval_minutes);
+    alert_red_minutes_ = setting_spin(abox, SettingAlertRedMinutes, current.alert_red_minutes);
+    alert_interval_ = setting_spin(abox, SettingAlertIntervalMinutes, current.alert_interval_minutes);
     auto* address_row = new wxBoxSizer(wxHORIZONTAL);
     address_row->Add(new wxStaticText(abox, wxID_ANY, _("Send alerts &to")),
                      wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(8)));

@@ -1,5 +1,6 @@
 #include "import_cli.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -52,14 +53,44 @@ void print_notes(const char* heading, const std::vector<mp::ImportNote>& notes) 
 mp::ConfigSnapshot plan(Context& ctx, const Args& a, const mp::FetchmailImport& im, bool replace,
                         std::vector<mp::ImportNote>& refused) {
     auto& db = ctx.database();
+    const auto existing = need(db.accounts());
     mp::ConfigSnapshot c;
     for (const auto& x : im.accounts) {
-        if (!replace && need(db.find_account(x.account.name))) {
-            refused.push_back({x.line, x.account.name, "an account of that name exists; not imported (--replace)"});
+        // The account for this box: one of its name, or one set up for the
+        // same box under another name (never a second account for a box).
+        const mp::Account* target = mp::same_box(existing, x.account);
+        const auto named = need(db.find_account(x.account.name));
+        if (named && target && named->id != target->id) {
+            refused.push_back({x.line, x.account.name,
+                               "the name is another box's and the box is set up as `" + target->name +
+                                   "`; not imported"});
             continue;
         }
-        c.accounts.push_back(x.account);
-        if (!x.password.empty()) c.account_secrets[x.account.name] = x.password;
+        if (!target && named) target = &*std::find_if(existing.begin(), existing.end(),
+                                                        [&](const mp::Account& e) { return e.id == named->id; });
+        if (target && !replace) {
+            refused.push_back({x.line, x.account.name,
+                               (target->name == x.account.name ? std::string("an account of that name exists")
+                                                               : "this box is set up already as `" + target->name + "`") +
+                                   "; not imported (--replace updates it)"});
+            continue;
+        }
+        if (const mp::Account* twin = mp::same_box(c.accounts, x.account)) {
+            refused.push_back({x.line, x.account.name,
+                               "the file names this box again (imported as `" + twin->name + "`); not imported"});
+            continue;
+        }
+        mp::Account a = x.account;
+        if (target) {
+            bool kept_leave = false;
+            a = mp::replace_from_file(*target, x.account, kept_leave);
+            if (kept_leave)
+                refused.push_back({x.line, a.name,
+                                   "leave policy kept as " + mp::to_string(target->leave) +
+                                       ": an import never makes a box delete sooner (account edit to change it)"});
+        }
+        if (!x.password.empty()) c.account_secrets[a.name] = x.password;
+        c.accounts.push_back(std::move(a));
     }
     std::optional<mp::OfficeServer> office = im.office;
     if (auto h = a.get("office-host")) {

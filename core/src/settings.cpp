@@ -18,14 +18,13 @@ namespace {
 
 using K = SettingSpec::Kind;
 
-// The app's own settings are stored by the app (app/engine_bridge.h names
-// the same keys); they are here for their bounds and so that an export
-// carries them.
+// The app's own settings are stored by the app; they are here for their
+// bounds and so that an export carries them.
 constexpr std::array Specs{
-    SettingSpec{SettingDefaultInterval, "interval", K::Number, 1, 1440, 5},
+    SettingSpec{SettingDefaultInterval, "interval", K::Number, 1, 1440, DefaultIntervalMinutes},
     SettingSpec{SettingMaxConnections, "max-connections", K::Number, 1, 1000, DefaultMaxConnections},
     SettingSpec{SettingMaxPerHost, "max-connections-per-host", K::Number, 1, 1000, DefaultMaxPerHost},
-    SettingSpec{SettingHistoryRetentionDays, "history-retention-days", K::Number, 1, 3650, 30},
+    SettingSpec{SettingHistoryRetentionDays, "history-retention-days", K::Number, 1, 3650, DefaultHistoryRetentionDays},
     SettingSpec{SettingAlertAddress, "alert-address", K::Address, 0, 0, 0, "", "", "(off)"},
     SettingSpec{SettingAlertRedMinutes, "alert-red-minutes", K::Number, 0, 10080, DefaultAlertRedMinutes},
     SettingSpec{SettingAlertIntervalMinutes, "alert-interval-minutes", K::Number, 1, 100000,
@@ -36,10 +35,10 @@ constexpr std::array Specs{
     SettingSpec{SettingAlertSmtpPort, "alert-smtp-port", K::Number, 0, 65535, 0},  // 0: by TLS mode
     SettingSpec{SettingAlertSmtpTls, "alert-smtp-tls", K::Tls, 0, 0, 0, "starttls"},
     SettingSpec{SettingAlertSmtpUser, "alert-smtp-user", K::Host, 0, 0, 0, "", "", "(none)"},
-    SettingSpec{"desktop-notifications", "desktop-notifications", K::Flag, 0, 1, 1},
-    SettingSpec{"notify-held-back-hours", "notify-held-back-hours", K::Number, 1, 168, 4},
-    SettingSpec{"start-minimised", "start-minimised", K::Flag, 0, 1, 0},
-    SettingSpec{"language", "language", K::Text, 0, 0, 0, "", "", "(the system's)"},
+    SettingSpec{SettingDesktopNotifications, "desktop-notifications", K::Flag, 0, 1, 1},
+    SettingSpec{SettingNotifyHeldBackHours, "notify-held-back-hours", K::Number, 1, 168, DefaultNotifyHeldBackHours},
+    SettingSpec{SettingStartMinimised, "start-minimised", K::Flag, 0, 1, 0},
+    SettingSpec{SettingLanguage, "language", K::Text, 0, 0, 0, "", "", "(the system's)"},
 };
 
 Error invalid(const SettingSpec& s, const std::string& what) {

@@ -267,7 +267,9 @@ PY
     # Viewer mode: `mailporter-cli run` drives the data directory, the app
     # watches it (state from the database) and still tells the red rows.
     before=$(grep -c '"summary"' "$NOTES")
-    cli run >"$ARTIFACTS/cli-run.log" 2>&1 &
+    # The binary itself in the background (not the cli function: its subshell
+    # would be what is killed, and the engine would outlive the test).
+    "$CLI" --data-dir "$DATA" --secret-store file run >"$ARTIFACTS/cli-run.log" 2>&1 &
     CLI_PID=$!
     sleep 2
     "$MAILPORTER" --data-dir "$DATA" --secret-store file --screenshot-after 10 "$ARTIFACTS/notify-viewer.png" \

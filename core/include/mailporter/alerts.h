@@ -71,8 +71,11 @@ struct AlertRules {
     std::int64_t red_after = 0;            // seconds a row must stay red before Red (0: at once)
     std::int64_t repeat_after = 0;         // seconds before the same row may raise Red again (0: not until it recovered)
     std::int64_t held_back_after = 14400;  // seconds (0: never raise HeldBack)
+    // Seconds between two alerts of one row even across red spells: a row
+    // that flaps red/green every pass is told at most this often (0: no gap).
+    std::int64_t min_gap = 0;
     bool tell_recovery = true;
-    static AlertRules desktop();                      // at once, recovery told, held back 4 h
+    static AlertRules desktop();  // at once, recovery told, held back 4 h, a flapping row every 30 min at most
     // Red for N minutes, at most one alert per row per interval, no
     // recovery mail; HeldBack after held_back_hours (0: never).
     static AlertRules mail(std::int64_t red_minutes, std::int64_t interval_minutes,

@@ -161,6 +161,9 @@ public:
     // Newest first (time, then insertion order); account matched
     // case-insensitively; limit <= 0: no limit.
     Result<std::vector<HistoryRecord>> history(std::optional<std::string> account, int limit);
+    // What did not go well in [since, until): every record but Delivered,
+    // newest first, at most `limit` (<= 0: no limit). The admin's digest.
+    Result<std::vector<HistoryRecord>> history_problems(std::int64_t since, std::int64_t until, int limit);
     // Deletes records with time < older_than; returns how many.
     Result<int> prune_history(std::int64_t older_than);
     // Records with since <= time < until, counted and their sizes summed per

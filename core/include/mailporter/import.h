@@ -53,4 +53,20 @@ struct FetchmailOptions {
 // the detail starts with "line N:". Never throws; bounded by the text's size.
 Result<FetchmailImport> parse_fetchmailrc(std::string_view text, const FetchmailOptions& options);
 
+// The account already set up for the same box as `a` (same protocol, host
+// and user, both without case: a wrong match only stops an import; for
+// IMAP, folders in common), other than `a` itself by id; nullptr when none. An
+// import must never add a second account for a box: the new one would have
+// no memory of what the first delivered, fetch everything again and, under
+// its own leave policy, delete what the first keeps.
+const Account* same_box(const std::vector<Account>& existing, const Account& a);
+
+// `import fetchmailrc --replace`: the file's settings of the box over the
+// account that exists. What a fetchmailrc cannot say stays: the id and
+// name, OAuth2, folder delivery, the TLS pins (while the host is the same).
+// The leave policy is never shortened: a box kept forever or for N days
+// stays so even when the file says nokeep (`kept_leave` is then set), since
+// fetchmail's default deletes and the file may simply not say.
+Account replace_from_file(const Account& existing, const Account& from_file, bool& kept_leave);
+
 }  // namespace mailporter

@@ -18,6 +18,18 @@
 
 namespace mailporter {
 
+// The tray app's own settings: the app stores them, this table bounds and
+// exports them (the engine's keys are in engine.h, service.h, admin_alerts.h).
+inline constexpr std::string_view SettingLanguage = "language";  // "" the system's
+inline constexpr std::string_view SettingStartMinimised = "start-minimised";
+// Desktop notifications (app/notifier.h): "0" off, else on (the default);
+// mail waiting longer than this many hours is told.
+inline constexpr std::string_view SettingDesktopNotifications = "desktop-notifications";
+inline constexpr std::string_view SettingNotifyHeldBackHours = "notify-held-back-hours";
+inline constexpr int DefaultNotifyHeldBackHours = 4;
+inline constexpr int DefaultHistoryRetentionDays = 30;  // SettingHistoryRetentionDays (engine.h)
+inline constexpr int DefaultIntervalMinutes = 5;        // SettingDefaultInterval (service.h)
+
 struct SettingSpec {
     enum class Kind {
         Number,   // a whole number in [min, max]

@@ -211,7 +211,9 @@ Result<Digest> collect_digest(Database& db, std::int64_t since, std::int64_t unt
     Digest d;
     d.since = since;
     d.until = until;
-    auto h = db.history(std::nullopt, 200000);
+    // Only the window's problems, through the time index: a busy office's
+    // day of delivered mail is not read on the engine thread.
+    auto h = db.history_problems(since, until, 200000);
     if (!h) return std::move(h).error();
     std::map<std::string, DigestRow> by_name;
     for (const auto& r : *h) {
@@ -345,8 +347,8 @@ asio::awaitable<Result<void>> send_via(asio::io_context& io, relay_detail::Secre
 }  // namespace
 
 asio::awaitable<Result<std::string>> send_alert_mail(asio::io_context& io, Database& db,
-                                                     relay_detail::SecretWorker& secrets, const RelayOptions& opt,
-                                                     const AlertSettings& settings, MailText mail, bool office_red,
+                                                     relay_detail::SecretWorker& secrets, RelayOptions opt,
+                                                     AlertSettings settings, MailText mail, bool office_red,
                                                      bool route_only) {
     std::optional<OfficeServer> office;
     if (auto o = db.office_server(); o && *o) office = **o;

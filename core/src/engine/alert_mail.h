@@ -77,11 +77,13 @@ std::string rfc5322_date(std::int64_t t);
 
 // Sends `mail` through the office server, or the second route first when
 // `office_red`; the other one when the first fails (`route_only`: the
-// route alone). Returns which way it went.
+// route alone). Returns which way it went. The options and settings are
+// taken by value: the caller's copy is reloaded every tick while a slow send
+// is still in flight.
 boost::asio::awaitable<Result<std::string>> send_alert_mail(boost::asio::io_context& io, Database& db,
-                                                            relay_detail::SecretWorker& secrets,
-                                                            const RelayOptions& options, const AlertSettings& settings,
-                                                            MailText mail, bool office_red, bool route_only = false);
+                                                            relay_detail::SecretWorker& secrets, RelayOptions options,
+                                                            AlertSettings settings, MailText mail, bool office_red,
+                                                            bool route_only = false);
 
 // A coroutine's Result made default-constructible, as co_spawn needs.
 boost::asio::awaitable<std::optional<Result<std::string>>> optionally(boost::asio::awaitable<Result<std::string>> a);

@@ -47,9 +47,12 @@ AlertMailer::AlertMailer(asio::io_context& io, Database& db, SecretStore& secret
       secrets_(std::make_unique<relay_detail::SecretWorker>(secrets)),
       tracker_(rules_of(AlertSettings{})),
       alive_(std::make_shared<bool>(true)) {
-    // What was sent before a restart still counts against the interval.
+    // What was sent before a restart still counts against the interval; a
+    // time in the future (a clock set back, a hand edit) counts as now, or
+    // it would mute that row until then.
+    const auto start = now();
     if (auto v = db_.setting(SettingAlertLastSent); v && *v)
-        for (const auto& [id, at] : parse_next_checks(**v)) last_sent_[id] = at;
+        for (const auto& [id, at] : parse_next_checks(**v)) last_sent_[id] = std::min(at, start);
     if (auto v = db_.setting(SettingAlertLastDigest); v && *v) {
         try {
             last_digest_ = std::stoll(**v);
@@ -128,6 +131,8 @@ void AlertMailer::on_office(const ServerStateChanged& e) {
 void AlertMailer::forget(std::int64_t account_id) {
     rows_.erase(account_id);
     tracker_.forget(account_id);
+    // An id SQLite hands out again must not inherit the removed row's mute.
+    if (last_sent_.erase(account_id)) save_last_sent();
     queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
                                 [&](const Outgoing& o) { return o.alert && o.alert->account_id == account_id; }),
                  queue_.end());

@@ -23,6 +23,9 @@ AlertRules AlertRules::desktop() {
     r.red_after = 0;
     r.repeat_after = 0;
     r.held_back_after = 4 * 3600;
+    // A row that flaps every pass would otherwise raise a pair of bubbles
+    // each time: 288 a day at a five-minute interval.
+    r.min_gap = 30 * 60;
     r.tell_recovery = true;
     return r;
 }
@@ -44,7 +47,9 @@ AlertTracker::AlertTracker(AlertRules rules) : rules_(rules) {}
 
 // When the cap allows an alert due at `t` (repeat_after after the last one).
 std::int64_t AlertTracker::capped(const Row& r, std::int64_t t) const {
-    if (rules_.repeat_after > 0 && r.last_alert != 0) return std::max(t, r.last_alert + rules_.repeat_after);
+    if (r.last_alert == 0) return t;
+    if (rules_.repeat_after > 0) t = std::max(t, r.last_alert + rules_.repeat_after);
+    if (rules_.min_gap > 0) t = std::max(t, r.last_alert + rules_.min_gap);
     return t;
 }
 

@@ -33,6 +33,7 @@
 #include "mailporter/calendar.h"
 #include "mailporter/data_dir.h"
 #include "mailporter/service.h"
+#include "mailporter/settings.h"
 #include "engine/idle_watch.h"
 #include "net/stream.h"
 #include "plural.h"
@@ -257,13 +258,8 @@ void Engine::Impl::init() {
 }
 
 void Engine::Impl::prune() {
-    if (auto d = db->setting(SettingHistoryRetentionDays); d && *d) {
-        try {
-            retention_days = std::max(1, std::stoi(**d));
-        } catch (const std::exception&) {
-            retention_days = 30;
-        }
-    }
+    if (auto d = db->setting(SettingHistoryRetentionDays))
+        retention_days = setting_number(*find_setting(SettingHistoryRetentionDays), *d);
     const auto t = now();
     last_prune = t;
     const auto before = t - std::int64_t{retention_days} * 86400;

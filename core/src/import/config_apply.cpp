@@ -5,9 +5,16 @@
 
 #include <fstream>
 #include <string>
+#include <system_error>
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 #include "mailporter/config_file.h"
 #include "mailporter/database.h"
+#include "mailporter/import.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "store/private_file.h"
@@ -47,12 +54,19 @@ Result<ApplyReport> apply_config(Database& db, SecretStore* secrets, const Confi
     if (has_secrets && !secrets)
         return make_error(Errc::SecretStoreUnavailable, "the passwords cannot be stored: no secret store",
                           ErrorScope::Local, Retry::Never);
+    auto all = db.accounts();
+    if (!all) return all.error();
     std::vector<std::optional<Account>> existing;
     std::string clashes;
     for (const auto& a : c.accounts) {
         auto found = db.find_account(a.name);
         if (!found) return found.error();
         if (*found && !replace) clashes += (clashes.empty() ? "" : ", ") + a.name;
+        // Never a second account for one box (mailporter/import.h same_box).
+        Account probe = a;
+        probe.id = *found ? (*found)->id : 0;
+        if (const Account* twin = same_box(*all, probe); twin && (!*found || twin->id != (*found)->id))
+            clashes += (clashes.empty() ? "" : ", ") + a.name + " (its box is set up as " + twin->name + ")";
         existing.push_back(*found);
     }
     if (!clashes.empty())
@@ -75,6 +89,8 @@ Result<ApplyReport> apply_config(Database& db, SecretStore* secrets, const Confi
     return report;
 }
 
+#ifdef _WIN32
+// The profile's ACL keeps it private (as the database's directory).
 Result<void> write_private_file(const std::filesystem::path& file, std::string_view text) {
     if (auto r = store::create_private_file(file); !r) return r;
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -83,5 +99,37 @@ Result<void> write_private_file(const std::filesystem::path& file, std::string_v
     if (!out) return make_error(Errc::IoError, "cannot write " + file.string(), ErrorScope::Local, Retry::Never);
     return {};
 }
+#else
+// A new 0600 file beside the target, never through a link (O_EXCL,
+// O_NOFOLLOW), written whole and synced, then renamed over the target: a
+// link planted at either name is not followed, and a failed write leaves
+// no half file of passwords behind.
+Result<void> write_private_file(const std::filesystem::path& file, std::string_view text) {
+    const std::string tmp = file.string() + ".tmp-" + std::to_string(::getpid());
+    const auto fail = [&](const std::string& what, int err) {
+        ::unlink(tmp.c_str());
+        return make_error(Errc::IoError, what + " " + tmp + ": " + std::generic_category().message(err),
+                          ErrorScope::Local, Retry::Never);
+    };
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return make_error(Errc::IoError, "cannot create " + tmp + ": " + std::generic_category().message(errno),
+                          ErrorScope::Local, Retry::Never);
+    while (!text.empty()) {
+        const ssize_t n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            return fail("cannot write", err);
+        }
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+    const int synced = ::fsync(fd) == 0 ? 0 : errno;
+    if (::close(fd) != 0 || synced != 0) return fail("cannot write", synced != 0 ? synced : errno);
+    if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("cannot rename onto " + file.string() + " from", errno);
+    return {};
+}
+#endif
 
 }  // namespace mailporter

@@ -182,6 +182,11 @@ private:
 
     Result<void> option(RcEntry& o) {
         const RcToken k = t_[pos_++];
+        // After a password: perhaps the rest of an unquoted one; never printed.
+        const bool hide = after_secret_;
+        after_secret_ = false;
+        if (hide && !is_keyword(k))
+            return at(k.line, "the word after the password is not a keyword (quote a password that has spaces)");
         if (k.kind != Kind::Word) return at(k.line, "`" + k.shown() + "` where a keyword was expected");
         if (is_noise(k)) return {};
         bool off = false;
@@ -267,7 +272,7 @@ private:
             else if (w == "sslproto")
                 o.sslproto = v->text;
             else if (w == "password" || w == "pass")
-                o.password = v->text;
+                o.password = v->text, after_secret_ = true;
             else if (w == "smtpname")
                 o.smtpname = v->text;
             else
@@ -372,6 +377,7 @@ private:
     std::optional<std::string> postmaster_;
     int postmaster_line_ = 0;
     bool postmaster_used_ = false;
+    bool after_secret_ = false;    // the last value read was a password
     std::set<std::string> names_;  // given so far, lower case
     std::map<std::string, int> next_suffix_;
     FetchmailImport out_;
@@ -384,7 +390,9 @@ std::string RcParser::unique_name(const std::string& user, const std::string& ho
     std::replace(base.begin(), base.end(), '/', '_');
     for (auto& c : base)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '_';
-    if (base.size() > 58) base.resize(58);
+    std::size_t cut = std::min<std::size_t>(base.size(), 58);  // on a UTF-8 boundary: JSON takes no halves
+    while (cut > 0 && cut < base.size() && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80) --cut;
+    base.resize(cut);
     std::string name = base;
     // The next suffix to try per base: many entries of one box stay linear.
     int& next = next_suffix_[lower(base)];

@@ -4,4 +4,5 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/import/rc_lexer.cpp
   src/import/fetchmailrc.cpp
   src/import/config_json.cpp
-  src/import/config_apply.cpp)
+  src/import/config_apply.cpp
+  src/import/same_box.cpp)

@@ -83,11 +83,17 @@ constexpr std::string_view SqlPassSet =
     "INSERT OR REPLACE INTO last_pass (account_id, checked_at, error_code, detail, retry, office_failed, listed, "
     "delivered, deleted, retrying, refused, skipped, kept, warnings, notices) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
-constexpr std::string_view SqlOldestWaiting =
-    "SELECT m.account_id, MIN(m.first_seen) FROM message_state m JOIN accounts a ON a.id = m.account_id "
-    "WHERE m.delivered_at = 0 AND m.refused_at = 0 AND m.deleted_at = 0 AND m.missing_since = 0 "
-    "AND (a.max_size_bytes = 0 OR m.size <= a.max_size_bytes) AND (?1 IS NULL OR m.account_id = ?1) "
-    "GROUP BY m.account_id ORDER BY m.account_id";
+#define MAILPORTER_WAITING_SELECT                                                                            \
+    "SELECT m.account_id, MIN(m.first_seen) FROM message_state m JOIN accounts a ON a.id = m.account_id "    \
+    "WHERE m.delivered_at = 0 AND m.refused_at = 0 AND m.deleted_at = 0 AND m.missing_since = 0 "            \
+    "AND (a.max_size_bytes = 0 OR m.size <= a.max_size_bytes) "
+// Two statements rather than "(?1 IS NULL OR account_id = ?1)", which would
+// keep SQLite from using the primary key's account prefix for one account.
+constexpr std::string_view SqlOldestWaitingAll =
+    MAILPORTER_WAITING_SELECT "GROUP BY m.account_id ORDER BY m.account_id";
+constexpr std::string_view SqlOldestWaitingOne =
+    MAILPORTER_WAITING_SELECT "AND m.account_id = ?1 GROUP BY m.account_id";
+#undef MAILPORTER_WAITING_SELECT
 constexpr std::string_view SqlPassAll =
     "SELECT account_id, checked_at, error_code, detail, retry, office_failed, listed, delivered, deleted, retrying, "
     "refused, skipped, kept, warnings, notices FROM last_pass ORDER BY account_id";
@@ -99,6 +105,8 @@ constexpr std::string_view SqlHistoryAdd =
 constexpr std::string_view SqlHistoryAll = MAILPORTER_HISTORY_SELECT "ORDER BY time DESC, id DESC LIMIT ?1";
 constexpr std::string_view SqlHistoryOne =
     MAILPORTER_HISTORY_SELECT "WHERE account = ?2 ORDER BY time DESC, id DESC LIMIT ?1";
+constexpr std::string_view SqlHistoryProblems = MAILPORTER_HISTORY_SELECT
+    "WHERE time >= ?2 AND time < ?3 AND outcome <> 'delivered' ORDER BY time DESC, id DESC LIMIT ?1";
 #undef MAILPORTER_HISTORY_SELECT
 constexpr std::string_view SqlHistoryPrune = "DELETE FROM history WHERE time < ?1";
 constexpr std::string_view SqlLogAdd = "INSERT INTO log (time, level, account, text) VALUES (?1, ?2, ?3, ?4)";
@@ -429,9 +437,8 @@ Result<std::vector<std::pair<std::int64_t, std::int64_t>>> Database::oldest_wait
     std::optional<std::int64_t> account_id) {
     using Out = std::vector<std::pair<std::int64_t, std::int64_t>>;
     return guarded("reading the mail held back", [&]() -> Result<Out> {
-        Use q(impl_->stmt(SqlOldestWaiting));
+        Use q(impl_->stmt(account_id ? SqlOldestWaitingOne : SqlOldestWaitingAll));
         if (account_id) q->bind(1, *account_id);
-        else q->bind(1);
         Out out;
         while (q->executeStep()) out.emplace_back(q->getColumn(0).getInt64(), q->getColumn(1).getInt64());
         return out;
@@ -504,30 +511,46 @@ Result<void> Database::add_history(const HistoryRecord& r) {
     });
 }
 
+namespace {
+std::vector<HistoryRecord> read_history(SQLite::Statement& q) {
+    std::vector<HistoryRecord> out;
+    while (q.executeStep()) {
+        HistoryRecord r;
+        r.id = q.getColumn(0).getInt64();
+        r.time = q.getColumn(1).getInt64();
+        r.account = q.getColumn(2).getString();
+        r.remote_id = q.getColumn(3).getString();
+        r.from = q.getColumn(4).getString();
+        r.to = q.getColumn(5).getString();
+        r.subject = q.getColumn(6).getString();
+        r.size = q.getColumn(7).getInt64();
+        const std::string outcome = q.getColumn(8).getString();
+        const auto o = parse_outcome(outcome);
+        if (!o) throw std::runtime_error("unknown outcome \"" + outcome + "\"");
+        r.outcome = *o;
+        r.reply = q.getColumn(9).getString();
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+}  // namespace
+
 Result<std::vector<HistoryRecord>> Database::history(std::optional<std::string> account, int limit) {
     return guarded("reading history", [&]() -> Result<std::vector<HistoryRecord>> {
         Use q(impl_->stmt(account ? SqlHistoryOne : SqlHistoryAll));
         q->bind(1, limit > 0 ? limit : -1);
         if (account) bind(*q, 2, *account);
-        std::vector<HistoryRecord> out;
-        while (q->executeStep()) {
-            HistoryRecord r;
-            r.id = q->getColumn(0).getInt64();
-            r.time = q->getColumn(1).getInt64();
-            r.account = q->getColumn(2).getString();
-            r.remote_id = q->getColumn(3).getString();
-            r.from = q->getColumn(4).getString();
-            r.to = q->getColumn(5).getString();
-            r.subject = q->getColumn(6).getString();
-            r.size = q->getColumn(7).getInt64();
-            const std::string outcome = q->getColumn(8).getString();
-            const auto o = parse_outcome(outcome);
-            if (!o) throw std::runtime_error("unknown outcome \"" + outcome + "\"");
-            r.outcome = *o;
-            r.reply = q->getColumn(9).getString();
-            out.push_back(std::move(r));
-        }
-        return out;
+        return read_history(*q);
+    });
+}
+
+Result<std::vector<HistoryRecord>> Database::history_problems(std::int64_t since, std::int64_t until, int limit) {
+    return guarded("reading the problems of history", [&]() -> Result<std::vector<HistoryRecord>> {
+        Use q(impl_->stmt(SqlHistoryProblems));
+        q->bind(1, limit > 0 ? limit : -1);
+        q->bind(2, since);
+        q->bind(3, until);
+        return read_history(*q);
     });
 }
 

@@ -55,8 +55,25 @@ TEST_CASE("desktop rules: red at once, recovery told once", "[alerts]") {
     CHECK(r[0].since == T + 200);
     CHECK(r[0].status == green);
     CHECK(t.observe(row(green), T + 300).empty());
-    // A new spell is told again.
-    CHECK(kinds(t.observe(row(red), T + 400)) == Kinds{K::Red});
+    // A new spell is told again, once the flapping gap since the last alert is over.
+    CHECK(t.observe(row(red), T + 400).empty());
+    CHECK(t.next_due() == T + 10 + 1800);
+    CHECK(kinds(t.tick(T + 10 + 1800)) == Kinds{K::Red});
+}
+
+TEST_CASE("desktop rules: a row flapping every pass is told every 30 minutes at most", "[alerts]") {
+    AlertTracker t(AlertRules::desktop());
+    int reds = 0, recoveries = 0;
+    for (std::int64_t at = T; at < T + 86400; at += 300) {  // red one pass, green the next, for a day
+        for (const auto& a : t.observe(row((at - T) / 300 % 2 == 0 ? red : green), at)) {
+            reds += a.kind == K::Red;
+            recoveries += a.kind == K::Recovered;
+        }
+        for (const auto& a : t.tick(at)) reds += a.kind == K::Red;
+    }
+    CHECK(reds <= 48);
+    CHECK(reds >= 24);  // still told: a flapping account is a problem
+    CHECK(recoveries <= reds);
 }
 
 TEST_CASE("recovery is told only for a row that was told red", "[alerts]") {

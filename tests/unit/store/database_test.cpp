@@ -508,3 +508,24 @@ TEST_CASE("OAuth2 settings round-trip, empty fields kept in place", "[store][oau
     REQUIRE(db->update_account(*found).ok());
     CHECK_FALSE(db->find_account("m365").value()->uses_oauth());
 }
+
+TEST_CASE("history_problems: what did not go well in a window, newest first", "[store][history]") {
+    auto db = memory();
+    using O = HistoryRecord::Outcome;
+    const auto add = [&](std::int64_t t, O o, const char* id) {
+        REQUIRE(db->add_history(HistoryRecord{0, t, "box", id, "", "", "", 1, o, ""}).ok());
+    };
+    add(99, O::Refused, "before");
+    add(100, O::Refused, "first");
+    add(150, O::Delivered, "delivered");
+    add(160, O::Skipped, "skipped");
+    add(170, O::Retrying, "retrying");
+    add(200, O::Refused, "after");  // the window is [100, 200)
+    const auto p = db->history_problems(100, 200, 0).value();
+    REQUIRE(p.size() == 3);
+    CHECK(p[0].remote_id == "retrying");
+    CHECK(p[1].remote_id == "skipped");
+    CHECK(p[2].remote_id == "first");
+    CHECK(db->history_problems(100, 200, 2).value().size() == 2);
+    CHECK(db->history_problems(300, 400, 0).value().empty());
+}
