@@ -281,3 +281,27 @@ TEST_CASE("fetchmailrc: many entries of one box get unique names", "[import][fet
     CHECK(im.accounts.back().account.name == "u@h.example 3000");
     CHECK(im.unmapped.size() == 3000);  // each mda, on its own line
 }
+
+TEST_CASE("fetchmailrc: the rest of an unquoted password is never echoed", "[import][fetchmailrc]") {
+    for (const char* text : {"poll pop.example.com user u password my s3cr3t-rest is bob here\n",
+                             "poll pop.example.com user u pass my \"s3cr3t-rest\" is bob here\n"}) {
+        auto r = parse_fetchmailrc(text, {"office.test"});
+        REQUIRE_FALSE(r);
+        CHECK(r.error().detail.find("s3cr3t") == std::string::npos);
+        CHECK(r.error().detail.find("line 1") != std::string::npos);
+        CHECK(r.error().detail.find("quote a password") != std::string::npos);
+    }
+    // A keyword after the password is what it seems.
+    CHECK(parse_fetchmailrc("poll pop.example.com user u password secret is bob here\n", {"office.test"}));
+}
+
+TEST_CASE("fetchmailrc: a long name is cut on a character boundary", "[import][fetchmailrc]") {
+    const std::string user(57, 'a');
+    auto r = parse_fetchmailrc("poll pop.example.com user \"" + user + "\xc3\xa9\xc3\xa9\" password x is bob here\n",
+                               {"office.test"});
+    REQUIRE(r);
+    REQUIRE(r->accounts.size() == 1);
+    const std::string& name = r->accounts[0].account.name;
+    CHECK(name.size() <= 58);
+    CHECK(name == user);  // the é that did not fit whole is left out whole
+}
