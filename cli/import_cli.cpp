@@ -5,6 +5,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <unordered_map>
 
 #include "mailporter/config_file.h"
 #include "mailporter/import.h"
@@ -53,29 +54,35 @@ void print_notes(const char* heading, const std::vector<mp::ImportNote>& notes) 
 mp::ConfigSnapshot plan(Context& ctx, const Args& a, const mp::FetchmailImport& im, bool replace,
                         std::vector<mp::ImportNote>& refused) {
     auto& db = ctx.database();
-    const auto existing = need(db.accounts());
+    // Accounts by box (box_key), those set up and those planned: thousands
+    // of entries are looked up, not compared each with each.
+    using ByBox = std::unordered_map<std::string, std::vector<mp::Account>>;
+    ByBox existing, planned;
+    for (auto& e : need(db.accounts())) existing[mp::box_key(e)].push_back(std::move(e));
     mp::ConfigSnapshot c;
     for (const auto& x : im.accounts) {
+        const std::string key = mp::box_key(x.account);
         // The account for this box: one of its name, or one set up for the
         // same box under another name (never a second account for a box).
-        const mp::Account* target = mp::same_box(existing, x.account);
+        const mp::Account* target = mp::same_box(existing[key], x.account);
         const auto named = need(db.find_account(x.account.name));
         if (named && target && named->id != target->id) {
-            refused.push_back({x.line, x.account.name,
-                               "the name is another box's and the box is set up as `" + target->name +
-                                   "`; not imported"});
+            refused.push_back(
+                {x.line, x.account.name,
+                 "the name is another box's and the box is set up as `" + target->name + "`; not imported"});
             continue;
         }
-        if (!target && named) target = &*std::find_if(existing.begin(), existing.end(),
-                                                        [&](const mp::Account& e) { return e.id == named->id; });
+        const mp::Account named_copy = named ? *named : mp::Account{};
+        if (!target && named) target = &named_copy;
         if (target && !replace) {
-            refused.push_back({x.line, x.account.name,
-                               (target->name == x.account.name ? std::string("an account of that name exists")
-                                                               : "this box is set up already as `" + target->name + "`") +
-                                   "; not imported (--replace updates it)"});
+            refused.push_back(
+                {x.line, x.account.name,
+                 (target->name == x.account.name ? std::string("an account of that name exists")
+                                                 : "this box is set up already as `" + target->name + "`") +
+                     "; not imported (--replace updates it)"});
             continue;
         }
-        if (const mp::Account* twin = mp::same_box(c.accounts, x.account)) {
+        if (const mp::Account* twin = mp::same_box(planned[key], x.account)) {
             refused.push_back({x.line, x.account.name,
                                "the file names this box again (imported as `" + twin->name + "`); not imported"});
             continue;
@@ -90,6 +97,7 @@ mp::ConfigSnapshot plan(Context& ctx, const Args& a, const mp::FetchmailImport& 
                                        ": an import never makes a box delete sooner (account edit to change it)"});
         }
         if (!x.password.empty()) c.account_secrets[a.name] = x.password;
+        planned[key].push_back(a);
         c.accounts.push_back(std::move(a));
     }
     std::optional<mp::OfficeServer> office = im.office;

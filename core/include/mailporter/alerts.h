@@ -68,8 +68,8 @@ struct Alert {
 };
 
 struct AlertRules {
-    std::int64_t red_after = 0;            // seconds a row must stay red before Red (0: at once)
-    std::int64_t repeat_after = 0;         // seconds before the same row may raise Red again (0: not until it recovered)
+    std::int64_t red_after = 0;     // seconds a row must stay red before Red (0: at once)
+    std::int64_t repeat_after = 0;  // seconds before the same row may raise Red again (0: not until it recovered)
     std::int64_t held_back_after = 14400;  // seconds (0: never raise HeldBack)
     // Seconds between two alerts of one row even across red spells: a row
     // that flaps red/green every pass is told at most this often (0: no gap).
@@ -78,8 +78,7 @@ struct AlertRules {
     static AlertRules desktop();  // at once, recovery told, held back 4 h, a flapping row every 30 min at most
     // Red for N minutes, at most one alert per row per interval, no
     // recovery mail; HeldBack after held_back_hours (0: never).
-    static AlertRules mail(std::int64_t red_minutes, std::int64_t interval_minutes,
-                           std::int64_t held_back_hours = 0);
+    static AlertRules mail(std::int64_t red_minutes, std::int64_t interval_minutes, std::int64_t held_back_hours = 0);
 };
 
 class AlertTracker {
@@ -98,11 +97,11 @@ public:
 private:
     struct Row {
         WatchedRow last;
-        std::int64_t red_since = 0;      // 0: not red
-        std::int64_t red_told_at = 0;    // 0: Red not raised in this spell
-        bool held_told = false;          // HeldBack raised for the current oldest message
-        std::int64_t held_oldest = 0;    // the oldest_waiting HeldBack was raised for
-        std::int64_t last_alert = 0;     // the last Red or HeldBack (repeat_after's cap); 0: none
+        std::int64_t red_since = 0;    // 0: not red
+        std::int64_t red_told_at = 0;  // 0: Red not raised in this spell
+        bool held_told = false;        // HeldBack raised for the current oldest message
+        std::int64_t held_oldest = 0;  // the oldest_waiting HeldBack was raised for
+        std::int64_t last_alert = 0;   // the last Red or HeldBack (repeat_after's cap); 0: none
     };
     std::vector<Alert> due(Row& r, std::int64_t now);
     std::optional<std::int64_t> red_due(const Row& r) const;

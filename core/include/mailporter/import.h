@@ -60,6 +60,9 @@ Result<FetchmailImport> parse_fetchmailrc(std::string_view text, const Fetchmail
 // no memory of what the first delivered, fetch everything again and, under
 // its own leave policy, delete what the first keeps.
 const Account* same_box(const std::vector<Account>& existing, const Account& a);
+// What same_box compares first, as one string (protocol, host, user without
+// case): to look up candidates by key when there are thousands.
+std::string box_key(const Account& a);
 
 // `import fetchmailrc --replace`: the file's settings of the box over the
 // account that exists. What a fetchmailrc cannot say stays: the id and

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <unordered_map>
+#include <vector>
 
 #ifndef _WIN32
 #include <fcntl.h>
@@ -56,6 +58,8 @@ Result<ApplyReport> apply_config(Database& db, SecretStore* secrets, const Confi
                           ErrorScope::Local, Retry::Never);
     auto all = db.accounts();
     if (!all) return all.error();
+    std::unordered_map<std::string, std::vector<Account>> by_box;  // looked up, not scanned per account
+    for (auto& a : *all) by_box[box_key(a)].push_back(std::move(a));
     std::vector<std::optional<Account>> existing;
     std::string clashes;
     for (const auto& a : c.accounts) {
@@ -65,7 +69,8 @@ Result<ApplyReport> apply_config(Database& db, SecretStore* secrets, const Confi
         // Never a second account for one box (mailporter/import.h same_box).
         Account probe = a;
         probe.id = *found ? (*found)->id : 0;
-        if (const Account* twin = same_box(*all, probe); twin && (!*found || twin->id != (*found)->id))
+        if (const Account* twin = same_box(by_box[box_key(probe)], probe);
+            twin && (!*found || twin->id != (*found)->id))
             clashes += (clashes.empty() ? "" : ", ") + a.name + " (its box is set up as " + twin->name + ")";
         existing.push_back(*found);
     }

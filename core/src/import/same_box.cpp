@@ -39,6 +39,10 @@ bool folders_meet(const Account& x, const Account& y) {
 
 }  // namespace
 
+std::string box_key(const Account& a) {
+    return std::string(to_string(a.protocol)) + '\x1f' + ascii_lower(a.host) + '\x1f' + ascii_lower(a.user);
+}
+
 const Account* same_box(const std::vector<Account>& existing, const Account& a) {
     for (const auto& e : existing)
         if ((a.id == 0 || e.id != a.id) && e.protocol == a.protocol && ascii_lower(e.host) == ascii_lower(a.host) &&
