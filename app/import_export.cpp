@@ -51,13 +51,21 @@ std::string domain_of_accounts(Database& db) {
 void keep_what_is_there(Database& db, Plan& plan) {
     auto& c = plan.config;
     std::vector<Account> kept;
+    std::vector<Account> all;
+    if (auto r = db.accounts()) all = std::move(*r);
     for (auto& a : c.accounts) {
         auto found = db.find_account(a.name);
-        if (found && !*found) {
+        // Never a second account for one box (mailporter/import.h same_box).
+        const Account* twin = same_box(all, a);
+        if (!twin) twin = same_box(kept, a);
+        if (found && !*found && !twin) {
             kept.push_back(std::move(a));
             continue;
         }
-        plan.listed += "`" + a.name + "`: an account of that name exists; not imported\n";
+        plan.listed += "`" + a.name + "`: " +
+                       (twin ? "its box is set up already as `" + twin->name + "`"
+                             : std::string("an account of that name exists")) +
+                       "; not imported\n";
         c.account_secrets.erase(a.name);
     }
     c.accounts = std::move(kept);

@@ -69,9 +69,10 @@ Result<ApplyReport> apply_config(Database& db, SecretStore* secrets, const Confi
         // Never a second account for one box (mailporter/import.h same_box).
         Account probe = a;
         probe.id = *found ? (*found)->id : 0;
-        if (const Account* twin = same_box(by_box[box_key(probe)], probe);
-            twin && (!*found || twin->id != (*found)->id))
+        auto& twins = by_box[box_key(probe)];
+        if (const Account* twin = same_box(twins, probe); twin && (!*found || twin->id != (*found)->id))
             clashes += (clashes.empty() ? "" : ", ") + a.name + " (its box is set up as " + twin->name + ")";
+        twins.push_back(probe);  // the snapshot may name a box twice as well
         existing.push_back(*found);
     }
     if (!clashes.empty())

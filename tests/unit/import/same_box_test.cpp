@@ -103,3 +103,15 @@ TEST_CASE("apply_config: a box set up under another name is refused, nothing wri
         CHECK((*db)->accounts().value().size() == 1);
     }
 }
+
+TEST_CASE("apply_config: a snapshot naming one box twice is refused", "[import][box]") {
+    auto db = Database::open_memory();
+    REQUIRE(db);
+    ConfigSnapshot c;
+    c.accounts.push_back(box(0, "one", "pop.example.com", "sales"));
+    c.accounts.push_back(box(0, "two", "POP.example.com", "sales"));
+    auto r = apply_config(**db, nullptr, c, false);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().detail.find("two (its box is set up as one)") != std::string::npos);
+    CHECK((*db)->accounts().value().empty());
+}
