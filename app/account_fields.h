@@ -33,9 +33,15 @@ inline FolderChoice folders_of(const Account& a) {
 
 inline void set_folders(Account& a, const FolderChoice& c) {
     switch (c.kind) {
-        case FolderChoice::Kind::Inbox: a.folders.clear(); break;  // "INBOX when empty" (config.h)
-        case FolderChoice::Kind::All: a.folders = {"*"}; break;
-        case FolderChoice::Kind::Named: a.folders = c.names; break;
+        case FolderChoice::Kind::Inbox:
+            a.folders.clear();
+            break;  // "INBOX when empty" (config.h)
+        case FolderChoice::Kind::All:
+            a.folders = {"*"};
+            break;
+        case FolderChoice::Kind::Named:
+            a.folders = c.names;
+            break;
     }
     if (a.protocol != Protocol::Imap) a.folders.clear();  // validate() refuses folders on POP3
 }

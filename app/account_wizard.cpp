@@ -338,9 +338,12 @@ void ServerPage::test_login() {
         self->Layout();
         self->revalidate();
     };
-    if (!a.uses_oauth()) wizard_.bridge().test_account(a, password(), std::move(done));
-    else if (signin_->tokens()) wizard_.bridge().test_account(a, signin_->tokens()->access_token, std::move(done));
-    else wizard_.bridge().test_account_stored(a, std::move(done));
+    if (!a.uses_oauth())
+        wizard_.bridge().test_account(a, password(), std::move(done));
+    else if (signin_->tokens())
+        wizard_.bridge().test_account(a, signin_->tokens()->access_token, std::move(done));
+    else
+        wizard_.bridge().test_account_stored(a, std::move(done));
 }
 
 // --- page 2: individual or catch-all ----------------------------------------

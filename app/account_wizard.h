@@ -166,17 +166,17 @@ private:
     bool verifying_ = false;
     std::vector<std::string> asked_;
     std::vector<RecipientCheck> answers_;
-    wxString office_error_;  // the office server could not be asked
+    wxString office_error_;    // the office server could not be asked
     std::string must_accept_;  // the address a refusal of blocks Finish (deliver-to or fallback)
 };
 
 class AccountWizard : public wxWizard {
 public:
     struct Input {
-        std::optional<Account> existing;       // editing this account; nullopt: a new one
-        std::string stored_password;           // the existing account's password, if known
-        std::vector<std::string> other_names;  // names other accounts use (unique, any case)
-        int default_interval = 5;              // minutes, for the wording
+        std::optional<Account> existing;            // editing this account; nullopt: a new one
+        std::string stored_password;                // the existing account's password, if known
+        std::vector<std::string> other_names;       // names other accounts use (unique, any case)
+        int default_interval = 5;                   // minutes, for the wording
         std::string secret_store_kind = "keyring";  // where the password goes, for the wording
         // The office server, to ask it about the addresses before any mail
         // flows (RCPT TO, RSET); nullopt: not set up yet, not asked.

@@ -58,7 +58,7 @@ public:
     void modify_account(const std::string& name) override;
     void remove_account(const std::string& name) override;
     void retry_refused(const std::string& name) override;
-    void sign_in_again(const std::string& name) override;  // app_signin.cpp
+    void sign_in_again(const std::string& name) override;       // app_signin.cpp
     void enter_new_password(const std::string& name) override;  // app_new_password.cpp
     void edit_office() override;
     void open_settings() override;
@@ -103,7 +103,8 @@ private:
     void fail_dialog(const wxString& text);
     void take_screenshot();
     bool decide_viewer(long pid);
-    void save_account(const std::optional<Account>& old, const Account& acc, const std::optional<std::string>& password);
+    void save_account(const std::optional<Account>& old, const Account& acc,
+                      const std::optional<std::string>& password);
     AppSettings load_settings();
     void save_settings(const AppSettings& s);
     std::optional<std::string> load_secret(const std::string& key);
@@ -136,10 +137,10 @@ private:
     wxWeakRef<OfficeDialog> office_;
     wxWeakRef<SettingsDialog> settings_;
     wxWeakRef<FirstRunAssistant> first_run_;
-    wxWeakRef<SigninDialog> signin_;  // "Sign in again" from the status window
+    wxWeakRef<SigninDialog> signin_;      // "Sign in again" from the status window
     wxWeakRef<PasswordDialog> password_;  // "Enter the new password" from the status window
     std::unique_ptr<Notifier> notifier_;  // desktop notifications (none in most self-tests)
-    TrayIcon* tray_ = nullptr;  // destroyed by quit()
+    TrayIcon* tray_ = nullptr;            // destroyed by quit()
     std::unique_ptr<SelfTest> self_test_;
     wxTimer screenshot_timer_;
     std::optional<int> exit_code_;

@@ -13,7 +13,7 @@ public:
     virtual void check_now() = 0;      // poll every enabled account now
     virtual void toggle_paused() = 0;  // pause or resume the scheduler (persisted)
     virtual bool paused() const = 0;
-    virtual void add_account() = 0;                        // the account wizard
+    virtual void add_account() = 0;                            // the account wizard
     virtual void modify_account(const std::string& name) = 0;  // the wizard on that account
     virtual void remove_account(const std::string& name) = 0;  // asks first
     // Messages the office server refused for good stay remote until this.
@@ -23,12 +23,12 @@ public:
     // An account whose provider refuses its password (not OAuth2): the new
     // password, saved through the engine, then a check.
     virtual void enter_new_password(const std::string& name) = 0;
-    virtual void edit_office() = 0;    // the office server dialog
+    virtual void edit_office() = 0;  // the office server dialog
     virtual void open_settings() = 0;
     // True when a tray icon is there to bring the status window back, so
     // closing the window may hide it; checked afresh on every call.
     virtual bool tray_shown() const = 0;
-    virtual void quit() = 0;           // clean exit: windows go, the worker is joined
+    virtual void quit() = 0;  // clean exit: windows go, the worker is joined
 
 protected:
     ~AppCommands() = default;

@@ -14,13 +14,13 @@ namespace mailporter::app {
 
 struct Options {
     std::optional<std::filesystem::path> data_dir;
-    std::string secret_store_kind;  // "keyring" or "file"
-    bool hidden = false;            // start with only the tray icon (when there is one)
-    bool viewer = false;            // when another engine runs: watch it without asking
-    bool quit_other = false;        // --quit: ask the app running on the data directory to quit
+    std::string secret_store_kind;        // "keyring" or "file"
+    bool hidden = false;                  // start with only the tray icon (when there is one)
+    bool viewer = false;                  // when another engine runs: watch it without asking
+    bool quit_other = false;              // --quit: ask the app running on the data directory to quit
     std::optional<int> screenshot_after;  // seconds (test hook)
     wxString screenshot_path;
-    std::string self_test;          // scenario name (test hook)
+    std::string self_test;            // scenario name (test hook)
     std::filesystem::path artifacts;  // where self-tests save screenshots
 };
 

@@ -40,11 +40,20 @@ namespace fs = std::filesystem;
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -76,7 +85,9 @@ std::string desktop_entry(const std::vector<std::string>& command) {
            "Type=Application\n"
            "Name=MailPorter\n"
            "Comment=Moves mail from provider mailboxes to the office mail server\n"
-           "Exec=" + exec + "\n"
+           "Exec=" +
+           exec +
+           "\n"
            "Icon=mailporter\n"
            "Terminal=false\n"
            "X-GNOME-Autostart-enabled=true\n";
@@ -129,7 +140,9 @@ Result<void> enable(const std::vector<std::string>& command) {
         "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
         "<plist version=\"1.0\">\n<dict>\n"
         "  <key>Label</key>\n  <string>org.mailporter.MailPorter</string>\n"
-        "  <key>ProgramArguments</key>\n  <array>\n" + args + "  </array>\n"
+        "  <key>ProgramArguments</key>\n  <array>\n" +
+        args +
+        "  </array>\n"
         "  <key>RunAtLoad</key>\n  <true/>\n"
         "  <key>ProcessType</key>\n  <string>Interactive</string>\n"
         "</dict>\n</plist>\n";
@@ -148,14 +161,18 @@ Result<void> disable() {
 fs::path entry_path() {
     // XDG Base Directory spec: a relative $XDG_CONFIG_HOME is invalid and ignored.
     fs::path base;
-    if (std::string xdg = env("XDG_CONFIG_HOME"); !xdg.empty() && fs::path(xdg).is_absolute()) base = xdg;
-    else base = fs::path(env("HOME")) / ".config";
+    if (std::string xdg = env("XDG_CONFIG_HOME"); !xdg.empty() && fs::path(xdg).is_absolute())
+        base = xdg;
+    else
+        base = fs::path(env("HOME")) / ".config";
     return base / "autostart" / "mailporter.desktop";
 }
 
 bool enabled() { return fs::exists(entry_path()); }
 
-Result<void> enable(const std::vector<std::string>& command) { return write_file(entry_path(), desktop_entry(command)); }
+Result<void> enable(const std::vector<std::string>& command) {
+    return write_file(entry_path(), desktop_entry(command));
+}
 
 Result<void> disable() {
     std::error_code ec;

@@ -39,8 +39,7 @@ DiagnosisView::DiagnosisView(wxWindow* parent, bool office) : wxPanel(parent), o
 
     fingerprint_label_ = new wxStaticText(this, wxID_ANY, _("The server's certificate (SHA-256 fingerprint):"));
     fingerprint_ = new wxTextCtrl(this, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxTE_READONLY);
-    trust_ = new wxCheckBox(this, wxID_ANY,
-                            _("&Trust this certificate: I checked the fingerprint with the provider"));
+    trust_ = new wxCheckBox(this, wxID_ANY, _("&Trust this certificate: I checked the fingerprint with the provider"));
     top->Add(fingerprint_label_, wxSizerFlags().Border(wxTOP, FromDIP(6)));
     top->Add(fingerprint_, wxSizerFlags().Expand());
     top->Add(trust_, wxSizerFlags().Border(wxTOP, FromDIP(4)));
@@ -124,9 +123,8 @@ void DiagnosisView::show(const Diagnosis& d) {
         }
     if (d.ok()) {
         sentence_->SetForegroundColour(wxColour(0x1e, 0x7b, 0x34));
-        const bool logged_in = std::any_of(d.steps.begin(), d.steps.end(), [](const DiagnosisStep& s) {
-            return s.name == "login" && s.ok;
-        });
+        const bool logged_in = std::any_of(d.steps.begin(), d.steps.end(),
+                                           [](const DiagnosisStep& s) { return s.name == "login" && s.ok; });
         // Say only what happened: without a user name no login was tried.
         sentence_text_ = logged_in ? _("The test worked: MailPorter can log in with these settings.")
                                    : _("The test worked: the server answers and accepts connections (no login is "
@@ -135,10 +133,13 @@ void DiagnosisView::show(const Diagnosis& d) {
         sentence_->SetForegroundColour(wxColour(0xb0, 0x20, 0x20));
         const StatusCode code = diagnosis_code(d);
         // The office server's own words for the failures that are its own.
-        if (office_ && code == StatusCode::AuthFailed) sentence_text_ = status_sentence(StatusCode::OfficeAuthFailed);
-        else if (office_ && (code == StatusCode::ConnectFailed || code == StatusCode::ResolveFailed || code == StatusCode::Timeout))
+        if (office_ && code == StatusCode::AuthFailed)
+            sentence_text_ = status_sentence(StatusCode::OfficeAuthFailed);
+        else if (office_ && (code == StatusCode::ConnectFailed || code == StatusCode::ResolveFailed ||
+                             code == StatusCode::Timeout))
             sentence_text_ = status_sentence(StatusCode::OfficeUnreachable);
-        else sentence_text_ = status_sentence(code);
+        else
+            sentence_text_ = status_sentence(code);
     }
     sentence_->SetLabel(sentence_text_);
     sentence_->Wrap(GetClientSize().x > 100 ? GetClientSize().x - FromDIP(30) : FromDIP(520));

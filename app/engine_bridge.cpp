@@ -137,8 +137,10 @@ bool EngineBridge::start_engine() {
     EngineOptions o;
     o.data_dir = data_dir_;
     o.db_file = data_dir_ / "mailporter.db";
-    if (auto s = open_secrets_()) o.secrets = std::move(*s);
-    else o.secrets = std::make_unique<UnavailableStore>(secret_store_kind_, s.error());
+    if (auto s = open_secrets_())
+        o.secrets = std::move(*s);
+    else
+        o.secrets = std::make_unique<UnavailableStore>(secret_store_kind_, s.error());
     o.relay.secret_store_kind = secret_store_kind_;
     auto started = Engine::start(std::move(o));
     if (!started) {
@@ -285,9 +287,8 @@ void EngineBridge::deliver() {
                 },
                 [&](HistoryResult& e) {
                     if (auto it = histories_.find(e.request); it != histories_.end()) {
-                        answers.push_back([done = std::move(it->second), r = std::move(e.records)]() mutable {
-                            done(std::move(r));
-                        });
+                        answers.push_back(
+                            [done = std::move(it->second), r = std::move(e.records)]() mutable { done(std::move(r)); });
                         histories_.erase(it);
                     }
                 },
@@ -329,7 +330,8 @@ void EngineBridge::log_hint() {
         last_log_hint_ = now;
         listener_.on_log();
     } else if (!log_timer_.IsRunning()) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(LogHintInterval - (now - last_log_hint_));
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(LogHintInterval - (now - last_log_hint_));
         log_timer_.StartOnce(std::max(1, static_cast<int>(left.count())));
     }
 }
@@ -363,8 +365,10 @@ Result<void> EngineBridge::set_paused(bool paused) {
         // The engine stores it ("scheduler-paused") and confirms with an event;
         // the views show what was asked meanwhile.
         asked_paused_ = paused;
-        if (paused) engine_->pause();
-        else engine_->resume();
+        if (paused)
+            engine_->pause();
+        else
+            engine_->resume();
         return {};
     }
     if (auto r = db_.set_setting(SettingPaused, paused ? "1" : "0"); !r) return r;
@@ -429,7 +433,6 @@ void EngineBridge::set_office_server(OfficeServer server, std::optional<std::str
     commands_[engine_->set_office_server(std::move(server), std::move(password))] = std::move(done);
 }
 
-
 void EngineBridge::run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone done) {
     // Detached: quitting never waits for a slow server. The thread holds
     // only its own copies and the gate, which closes at shutdown.
@@ -486,11 +489,9 @@ void EngineBridge::test_account(Account account, std::string password, Diagnosis
     RelayOptions options;
     options.timeout_seconds = DiagnosisTimeoutSeconds;
     options.secret_store_kind = secret_store_kind_;
-    run_diagnosis(
-        [account = std::move(account), password = std::move(password), options] {
-            return mailporter::test_account(account, password, options);
-        },
-        std::move(done));
+    run_diagnosis([account = std::move(account), password = std::move(password),
+                   options] { return mailporter::test_account(account, password, options); },
+                  std::move(done));
 }
 
 void EngineBridge::test_account_stored(Account account, DiagnosisDone done) {
@@ -524,7 +525,8 @@ void EngineBridge::test_office(OfficeServer server, std::optional<std::string> p
     options.secret_store_kind = secret_store_kind_;
     run_diagnosis(
         [server = std::move(server), password = std::move(password), options, open = open_secrets_] {
-            if (password || !server.uses_oauth()) return mailporter::test_office(server, password.value_or(""), options);
+            if (password || !server.uses_oauth())
+                return mailporter::test_office(server, password.value_or(""), options);
             auto store = open();
             if (!store) {
                 Diagnosis d;

@@ -85,8 +85,8 @@ public:
         std::optional<std::int64_t> last_check;  // Unix seconds
         NextCheck next;
         int delivered_today = 0;
-        int done = 0, total = -1;  // of the pass running now (total -1: not listed yet)
-        PushState push;            // the folders pushed and polled (IMAP push; empty: none)
+        int done = 0, total = -1;                    // of the pass running now (total -1: not listed yet)
+        PushState push;                              // the folders pushed and polled (IMAP push; empty: none)
         std::optional<std::int64_t> oldest_waiting;  // first seen of the oldest message held back
     };
     // One account's pass ended (engine mode).
@@ -255,7 +255,7 @@ private:
     bool started_ = false;
     bool stopping_ = false;
     bool engine_failed_ = false;
-    wxTimer timer_;      // viewer ticks
+    wxTimer timer_;           // viewer ticks
     wxTimer log_timer_;       // a log hint held back by LogHintInterval
     wxTimer progress_timer_;  // a progress refresh held back likewise
     wxTimer drain_timer_;     // a drain held back by DrainInterval

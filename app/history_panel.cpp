@@ -21,10 +21,14 @@ enum Column { ColTime, ColAccount, ColFrom, ColTo, ColSubject, ColSize, ColOutco
 
 wxString outcome_text(HistoryRecord::Outcome o) {
     switch (o) {
-        case HistoryRecord::Outcome::Delivered: return _("delivered");
-        case HistoryRecord::Outcome::Retrying: return _("retrying");
-        case HistoryRecord::Outcome::Refused: return _("refused");
-        case HistoryRecord::Outcome::Skipped: return _("skipped");
+        case HistoryRecord::Outcome::Delivered:
+            return _("delivered");
+        case HistoryRecord::Outcome::Retrying:
+            return _("retrying");
+        case HistoryRecord::Outcome::Refused:
+            return _("refused");
+        case HistoryRecord::Outcome::Skipped:
+            return _("skipped");
     }
     return wxString();
 }
@@ -32,10 +36,14 @@ wxString outcome_text(HistoryRecord::Outcome o) {
 // Light tints that read as the status colours behind black text.
 wxColour outcome_colour(HistoryRecord::Outcome o) {
     switch (o) {
-        case HistoryRecord::Outcome::Delivered: return wxColour(0xdf, 0xf3, 0xe3);
-        case HistoryRecord::Outcome::Retrying: return wxColour(0xfd, 0xf1, 0xc8);
-        case HistoryRecord::Outcome::Refused: return wxColour(0xf9, 0xd6, 0xd3);
-        case HistoryRecord::Outcome::Skipped: return wxColour(0xe8, 0xe8, 0xe8);
+        case HistoryRecord::Outcome::Delivered:
+            return wxColour(0xdf, 0xf3, 0xe3);
+        case HistoryRecord::Outcome::Retrying:
+            return wxColour(0xfd, 0xf1, 0xc8);
+        case HistoryRecord::Outcome::Refused:
+            return wxColour(0xf9, 0xd6, 0xd3);
+        case HistoryRecord::Outcome::Skipped:
+            return wxColour(0xe8, 0xe8, 0xe8);
     }
     return wxColour(*wxWHITE);
 }
@@ -45,8 +53,7 @@ wxColour outcome_colour(HistoryRecord::Outcome o) {
 class HistoryPanel::List : public wxListCtrl {
 public:
     List(wxWindow* parent, HistoryPanel& owner)
-        : wxListCtrl(parent, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_VIRTUAL),
-          owner_(owner) {
+        : wxListCtrl(parent, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_VIRTUAL), owner_(owner) {
         append_column(this, _("Time"), wxLIST_FORMAT_LEFT, 145);
         append_column(this, _("Account"), wxLIST_FORMAT_LEFT, 90);
         append_column(this, _("From"), wxLIST_FORMAT_LEFT, 170);
@@ -64,15 +71,24 @@ protected:
     wxString OnGetItemText(long item, long column) const override {
         const HistoryRecord& r = owner_.shown_record(static_cast<std::size_t>(item));
         switch (column) {
-            case ColTime: return wxDateTime(static_cast<time_t>(r.time)).Format("%Y-%m-%d %H:%M");
-            case ColAccount: return u8(r.account);
-            case ColFrom: return u8(r.from);
-            case ColTo: return u8(r.to);
-            case ColSubject: return u8(r.subject);
-            case ColSize: return format_size(r.size);
-            case ColOutcome: return outcome_text(r.outcome);
-            case ColReply: return u8(r.reply);
-            default: return wxString();
+            case ColTime:
+                return wxDateTime(static_cast<time_t>(r.time)).Format("%Y-%m-%d %H:%M");
+            case ColAccount:
+                return u8(r.account);
+            case ColFrom:
+                return u8(r.from);
+            case ColTo:
+                return u8(r.to);
+            case ColSubject:
+                return u8(r.subject);
+            case ColSize:
+                return format_size(r.size);
+            case ColOutcome:
+                return outcome_text(r.outcome);
+            case ColReply:
+                return u8(r.reply);
+            default:
+                return wxString();
         }
     }
     wxItemAttr* OnGetItemAttr(long item) const override {

@@ -10,22 +10,32 @@ namespace {
 
 int rank(Light l) {
     switch (l) {
-        case Light::Green: return 0;
-        case Light::White: return 1;
-        case Light::Yellow: return 2;
-        case Light::Paused: return 3;
-        case Light::Red: return 4;
+        case Light::Green:
+            return 0;
+        case Light::White:
+            return 1;
+        case Light::Yellow:
+            return 2;
+        case Light::Paused:
+            return 3;
+        case Light::Red:
+            return 4;
     }
     return 4;
 }
 
 std::string_view svg_for(Light light) {
     switch (light) {
-        case Light::White: return embedded::EnvelopeWhite;
-        case Light::Green: return embedded::EnvelopeGreen;
-        case Light::Yellow: return embedded::EnvelopeYellow;
-        case Light::Red: return embedded::EnvelopeRed;
-        case Light::Paused: return embedded::EnvelopePaused;
+        case Light::White:
+            return embedded::EnvelopeWhite;
+        case Light::Green:
+            return embedded::EnvelopeGreen;
+        case Light::Yellow:
+            return embedded::EnvelopeYellow;
+        case Light::Red:
+            return embedded::EnvelopeRed;
+        case Light::Paused:
+            return embedded::EnvelopePaused;
     }
     return embedded::EnvelopeWhite;
 }
@@ -36,10 +46,14 @@ Light worse(Light a, Light b) { return rank(a) >= rank(b) ? a : b; }
 
 Light light_of(Colour c) {
     switch (c) {
-        case Colour::White: return Light::White;
-        case Colour::Green: return Light::Green;
-        case Colour::Yellow: return Light::Yellow;
-        case Colour::Red: return Light::Red;
+        case Colour::White:
+            return Light::White;
+        case Colour::Green:
+            return Light::Green;
+        case Colour::Yellow:
+            return Light::Yellow;
+        case Colour::Red:
+            return Light::Red;
     }
     return Light::Red;
 }

@@ -35,10 +35,14 @@ constexpr int InitialLines = 2000;
 
 wxString level_text(int level) {
     switch (level) {
-        case 0: return _("debug");
-        case 1: return _("info");
-        case 2: return _("warning");
-        default: return _("error");
+        case 0:
+            return _("debug");
+        case 1:
+            return _("info");
+        case 2:
+            return _("warning");
+        default:
+            return _("error");
     }
 }
 
@@ -47,8 +51,7 @@ wxString level_text(int level) {
 class LogViewer::List : public wxListCtrl {
 public:
     explicit List(wxWindow* parent, LogViewer& owner)
-        : wxListCtrl(parent, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_VIRTUAL),
-          owner_(owner) {
+        : wxListCtrl(parent, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_VIRTUAL), owner_(owner) {
         append_column(this, _("Time"), wxLIST_FORMAT_LEFT, 170);
         append_column(this, _("Level"), wxLIST_FORMAT_LEFT, 70);
         append_column(this, _("Account"), wxLIST_FORMAT_LEFT, 100);
@@ -68,11 +71,16 @@ protected:
     wxString OnGetItemText(long item, long column) const override {
         const LogRecord& r = owner_.records_[owner_.shown_[static_cast<std::size_t>(item)]];
         switch (column) {
-            case ColTime: return wxDateTime(static_cast<time_t>(r.time)).Format("%Y-%m-%d %H:%M:%S");
-            case ColLevel: return level_text(r.level);
-            case ColAccount: return u8(r.account);
-            case ColText: return u8(r.text);
-            default: return wxString();
+            case ColTime:
+                return wxDateTime(static_cast<time_t>(r.time)).Format("%Y-%m-%d %H:%M:%S");
+            case ColLevel:
+                return level_text(r.level);
+            case ColAccount:
+                return u8(r.account);
+            case ColText:
+                return u8(r.text);
+            default:
+                return wxString();
         }
     }
     wxItemAttr* OnGetItemAttr(long item) const override {
@@ -111,9 +119,11 @@ LogViewer::LogViewer(EngineBridge& bridge)
     follow_->SetValue(true);
     auto* copy_button = new wxButton(panel, wxID_COPY, _("&Copy"));
     auto* save_button = new wxButton(panel, wxID_SAVE, _("&Save..."));
-    bar->Add(new wxStaticText(panel, wxID_ANY, _("Account:")), wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(4)));
+    bar->Add(new wxStaticText(panel, wxID_ANY, _("Account:")),
+             wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(4)));
     bar->Add(account_, wxSizerFlags().CenterVertical().Border(wxRIGHT));
-    bar->Add(new wxStaticText(panel, wxID_ANY, _("Level:")), wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(4)));
+    bar->Add(new wxStaticText(panel, wxID_ANY, _("Level:")),
+             wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(4)));
     bar->Add(level_, wxSizerFlags().CenterVertical().Border(wxRIGHT));
     bar->Add(search_, wxSizerFlags().CenterVertical().Border(wxRIGHT));
     bar->Add(follow_, wxSizerFlags().CenterVertical().Border(wxRIGHT));
@@ -142,10 +152,13 @@ LogViewer::LogViewer(EngineBridge& bridge)
     copy_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { copy_selection(); });
     save_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { save(); });
     list_->Bind(wxEVT_KEY_DOWN, [this](wxKeyEvent& e) {
-        if (e.GetModifiers() == wxMOD_CONTROL && e.GetKeyCode() == 'C') copy_selection();
+        if (e.GetModifiers() == wxMOD_CONTROL && e.GetKeyCode() == 'C')
+            copy_selection();
         else if (e.GetModifiers() == wxMOD_CONTROL && e.GetKeyCode() == 'A')
-            for (long i = 0; i < list_->GetItemCount(); ++i) list_->SetItemState(i, wxLIST_STATE_SELECTED, wxLIST_STATE_SELECTED);
-        else e.Skip();
+            for (long i = 0; i < list_->GetItemCount(); ++i)
+                list_->SetItemState(i, wxLIST_STATE_SELECTED, wxLIST_STATE_SELECTED);
+        else
+            e.Skip();
     });
     // Closing hides: the lines and the filter stay for the next opening.
     Bind(wxEVT_CLOSE_WINDOW, [this](wxCloseEvent& e) {

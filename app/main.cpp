@@ -45,7 +45,6 @@ constexpr int ExitOk = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitUsage = 2;
 
-
 wxString path_text(const std::filesystem::path& p) {
 #if defined(_WIN32)
     return wxString(p.wstring());
@@ -164,8 +163,10 @@ bool MailPorterApp::OnInit() {
     app_log(LogLevel::Info, "MailPorter " MAILPORTER_VERSION " started on " + data_dir_.string() +
                                 (bridge_->engine() ? "" : " (watching the engine of another process)"));
     if (*secrets_)
-        app_log(LogLevel::Info, "passwords: " + std::string((**secrets_)->kind()) + " secret store (" + store_why + ")");
-    else app_log(LogLevel::Error, "passwords cannot be read: " + secrets_->error().detail);
+        app_log(LogLevel::Info,
+                "passwords: " + std::string((**secrets_)->kind()) + " secret store (" + store_why + ")");
+    else
+        app_log(LogLevel::Error, "passwords cannot be read: " + secrets_->error().detail);
 
     if (wxTaskBarIcon::IsAvailable()) {
         tray_ = new TrayIcon(*this);
@@ -189,13 +190,15 @@ bool MailPorterApp::OnInit() {
     const bool minimised = options_.hidden || read_setting(*db_, SettingStartMinimised) == "1";
     if (!(minimised && tray_) || options_.screenshot_after || !options_.self_test.empty()) frame->Show();
 
-    single_->serve([this] {
-        app_log(LogLevel::Info, "another launch asked for the status window");
-        CallAfter([this] { open_status(); });
-    }, [this] {
-        app_log(LogLevel::Info, "asked to quit by another launch (mailporter --quit)");
-        CallAfter([this] { quit(); });
-    });
+    single_->serve(
+        [this] {
+            app_log(LogLevel::Info, "another launch asked for the status window");
+            CallAfter([this] { open_status(); });
+        },
+        [this] {
+            app_log(LogLevel::Info, "asked to quit by another launch (mailporter --quit)");
+            CallAfter([this] { quit(); });
+        });
 
     if (!options_.self_test.empty()) {
         // The scenario looks at the first state before the engine moves.
@@ -258,7 +261,8 @@ int MailPorterApp::OnExit() {
 
 void MailPorterApp::fail_dialog(const wxString& text) {
     print_error(text);
-    if (options_.self_test.empty() && !options_.screenshot_after) wxMessageBox(text, _("MailPorter"), wxOK | wxICON_ERROR);
+    if (options_.self_test.empty() && !options_.screenshot_after)
+        wxMessageBox(text, _("MailPorter"), wxOK | wxICON_ERROR);
 }
 
 void MailPorterApp::app_log(LogLevel level, const std::string& text) {
@@ -305,8 +309,10 @@ void MailPorterApp::take_screenshot() {
         frame_->Raise();
         ok = save_window_png(frame_.get(), options_.screenshot_path);
     }
-    if (ok) std::fprintf(stderr, "mailporter: screenshot saved to %s\n", options_.screenshot_path.utf8_str().data());
-    else print_error(wxString::Format("could not save the screenshot to %s", options_.screenshot_path));
+    if (ok)
+        std::fprintf(stderr, "mailporter: screenshot saved to %s\n", options_.screenshot_path.utf8_str().data());
+    else
+        print_error(wxString::Format("could not save the screenshot to %s", options_.screenshot_path));
     finish(ok ? ExitOk : ExitFailed);
 }
 
@@ -332,8 +338,8 @@ void MailPorterApp::show_log() {
 void MailPorterApp::check_now() {
     if (!bridge_) return;
     bridge_->check_now();
-    app_log(LogLevel::Info, bridge_->engine_running() ? "check now, asked by the user"
-                                                      : "check now, passed to the running engine");
+    app_log(LogLevel::Info,
+            bridge_->engine_running() ? "check now, asked by the user" : "check now, passed to the running engine");
     model_.reload(*db_, *bridge_);
     refresh_views();
 }
@@ -426,8 +432,10 @@ void MailPorterApp::save_account(const std::optional<Account>& old, const Accoun
             refresh_views();
             if (frame_) frame_->select_account(name);
         };
-        if (!old) bridge_->add_account(acc, password.value_or(""), std::move(done));
-        else bridge_->edit_account(acc, password, std::move(done));
+        if (!old)
+            bridge_->add_account(acc, password.value_or(""), std::move(done));
+        else
+            bridge_->edit_account(acc, password, std::move(done));
         return;
     }
     // No engine here (another process runs it): write the database, which
@@ -453,7 +461,8 @@ void MailPorterApp::save_account(const std::optional<Account>& old, const Accoun
                 return;
             }
         } else if (old->name != acc.name) {
-            if (auto pw = load_secret(account_secret_key(old->name))) (void)store->store(account_secret_key(acc.name), *pw);
+            if (auto pw = load_secret(account_secret_key(old->name)))
+                (void)store->store(account_secret_key(acc.name), *pw);
         }
         if (auto r = db_->update_account(acc); !r) {
             fail(_("The account was not saved."), r.error());
@@ -513,22 +522,24 @@ void MailPorterApp::edit_office() {
     }
     auto current = db_->office_server();
     std::optional<OfficeServer> server = current ? *current : std::nullopt;
-    const std::string stored = server && !server->user.empty() ? load_secret(std::string(OfficeSecretKey)).value_or("") : "";
+    const std::string stored =
+        server && !server->user.empty() ? load_secret(std::string(OfficeSecretKey)).value_or("") : "";
     auto* dialog = new OfficeDialog(dialog_parent(), *bridge_, server, stored);
     office_ = dialog;
     const bool saved = dialog->ShowModal() == wxID_OK;
     if (saved && bridge_->engine_running()) {
         // The engine saves it (and the password) and uses it at once.
         const OfficeServer s = dialog->server();
-        bridge_->set_office_server(s, dialog->password_to_store(), [this, s](const std::optional<Error>& e, std::int64_t) {
-            if (e) {
-                print_error(_("The office server was not saved.") + "\n\n" + describe(*e));
-                return;
-            }
-            if (s.user.empty() && secrets()) (void)secrets()->erase(OfficeSecretKey);
-            model_.reload(*db_, *bridge_);
-            refresh_views();
-        });
+        bridge_->set_office_server(s, dialog->password_to_store(),
+                                   [this, s](const std::optional<Error>& e, std::int64_t) {
+                                       if (e) {
+                                           print_error(_("The office server was not saved.") + "\n\n" + describe(*e));
+                                           return;
+                                       }
+                                       if (s.user.empty() && secrets()) (void)secrets()->erase(OfficeSecretKey);
+                                       model_.reload(*db_, *bridge_);
+                                       refresh_views();
+                                   });
     } else if (saved) {
         // No engine here: the database, which the running engine follows.
         const OfficeServer s = dialog->server();
@@ -540,8 +551,10 @@ void MailPorterApp::edit_office() {
             }
         }
         if (ok) {
-            if (auto r = db_->set_office_server(s); !r) print_error(describe(r.error()));
-            else app_log(LogLevel::Info, "office server set to " + s.host + ":" + std::to_string(s.port));
+            if (auto r = db_->set_office_server(s); !r)
+                print_error(describe(r.error()));
+            else
+                app_log(LogLevel::Info, "office server set to " + s.host + ":" + std::to_string(s.port));
             if (s.user.empty() && secrets()) (void)secrets()->erase(OfficeSecretKey);
         }
         model_.reload(*db_, *bridge_);
@@ -576,11 +589,14 @@ void MailPorterApp::save_settings(const AppSettings& s) {
         // Started at login: this program, on this data directory and store.
         std::vector<std::string> command{wxStandardPaths::Get().GetExecutablePath().utf8_string()};
         if (options_.data_dir) command.insert(command.end(), {"--data-dir", options_.data_dir->string()});
-        if (options_.secret_store_kind != "keyring") command.insert(command.end(), {"--secret-store", options_.secret_store_kind});
+        if (options_.secret_store_kind != "keyring")
+            command.insert(command.end(), {"--secret-store", options_.secret_store_kind});
         auto r = s.start_at_login ? autostart::enable(command) : autostart::disable();
-        if (!r) print_error(describe(r.error()));
-        else app_log(LogLevel::Info, s.start_at_login ? "start at login: on (" + autostart::entry_path().string() + ")"
-                                                      : "start at login: off");
+        if (!r)
+            print_error(describe(r.error()));
+        else
+            app_log(LogLevel::Info, s.start_at_login ? "start at login: on (" + autostart::entry_path().string() + ")"
+                                                     : "start at login: off");
     }
     app_log(LogLevel::Info, "settings saved");
     model_.reload(*db_, *bridge_);
@@ -643,8 +659,10 @@ void MailPorterApp::quit() {
     // keeps running meanwhile. Then the windows go and the app ends.
     if (log_viewer_) log_viewer_->Hide();
     if (frame_) frame_->Hide();
-    if (bridge_) bridge_->stop([this] { finish_quit(); });
-    else finish_quit();
+    if (bridge_)
+        bridge_->stop([this] { finish_quit(); });
+    else
+        finish_quit();
 }
 
 void MailPorterApp::finish_quit() {

@@ -40,11 +40,16 @@ std::string env(const char* name, const std::string& fallback = {}) {
 
 const char* light_name(Light l) {
     switch (l) {
-        case Light::White: return "white";
-        case Light::Green: return "green";
-        case Light::Yellow: return "yellow";
-        case Light::Red: return "red";
-        case Light::Paused: return "paused";
+        case Light::White:
+            return "white";
+        case Light::Green:
+            return "green";
+        case Light::Yellow:
+            return "yellow";
+        case Light::Red:
+            return "red";
+        case Light::Paused:
+            return "paused";
     }
     return "?";
 }
@@ -67,13 +72,20 @@ SelfTest::SelfTest(MailPorterApp& app, std::string scenario, std::filesystem::pa
     if (artifacts_.empty()) artifacts_ = std::filesystem::current_path();
     std::error_code ec;
     std::filesystem::create_directories(artifacts_, ec);
-    if (scenario_ == "states") build_states();
-    else if (scenario_ == "wizard") build_wizard();
-    else if (scenario_ == "windows") build_windows();
-    else if (scenario_ == "latency") build_latency();
-    else if (scenario_ == "firstrun") build_first_run();
-    else if (scenario_ == "signin") build_signin();
-    else if (scenario_ == "notify") build_notify();
+    if (scenario_ == "states")
+        build_states();
+    else if (scenario_ == "wizard")
+        build_wizard();
+    else if (scenario_ == "windows")
+        build_windows();
+    else if (scenario_ == "latency")
+        build_latency();
+    else if (scenario_ == "firstrun")
+        build_first_run();
+    else if (scenario_ == "signin")
+        build_signin();
+    else if (scenario_ == "notify")
+        build_notify();
     timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { advance(); });
 }
 
@@ -111,10 +123,13 @@ void SelfTest::act(std::string name, std::function<void()> fn) {
 
 void SelfTest::wait_ms(int ms) {
     auto until = std::make_shared<Clock::time_point>();
-    add("wait", [until, ms] {
-        if (*until == Clock::time_point{}) *until = Clock::now() + std::chrono::milliseconds(ms);
-        return Clock::now() >= *until;
-    }, ms + 5000);
+    add(
+        "wait",
+        [until, ms] {
+            if (*until == Clock::time_point{}) *until = Clock::now() + std::chrono::milliseconds(ms);
+            return Clock::now() >= *until;
+        },
+        ms + 5000);
 }
 
 void SelfTest::check_layout(const std::string& what, std::function<wxWindow*()> window) {
@@ -232,7 +247,8 @@ void SelfTest::build_states() {
         std::string joined;
         for (const auto& l : labels) joined += (joined.empty() ? "" : " | ") + l;
         say("tray menu: " + joined);
-        for (const char* want : {"Open status", "Check now", "Pause", "Show log", "Add account...", "Settings...", "Quit"})
+        for (const char* want :
+             {"Open status", "Check now", "Pause", "Show log", "Add account...", "Settings...", "Quit"})
             check(std::find(labels.begin(), labels.end(), want) != labels.end(), std::string("tray menu has ") + want);
         say("tooltip: " + to_u8(tray->tooltip()));
         check(tray->shown_light() == app_.model().worst(), "the tray shows the worst light");
@@ -289,22 +305,26 @@ void SelfTest::build_states() {
     auto passes_before = std::make_shared<int>(0);
     act("check now from the tray", [this, choose, passes_before] {
         *passes_before = passes_;
-        if (app_.tray()) choose(TrayIcon::IdCheckNow);
-        else app_.check_now();
+        if (app_.tray())
+            choose(TrayIcon::IdCheckNow);
+        else
+            app_.check_now();
     });
-    add("a pass runs and ends", [this, passes_before] { return passes_ > *passes_before && !app_.bridge()->busy(); },
+    add(
+        "a pass runs and ends", [this, passes_before] { return passes_ > *passes_before && !app_.bridge()->busy(); },
         90000);
     act("after the check", [this] {
         for (const auto& row : app_.model().accounts()) {
-            say("after check: " + row.account.name + " light=" + light_name(row.light) + " code=" +
-                std::string(to_string(row.code)) + " next=" + to_u8(next_check_text(row.next)));
+            say("after check: " + row.account.name + " light=" + light_name(row.light) +
+                " code=" + std::string(to_string(row.code)) + " next=" + to_u8(next_check_text(row.next)));
             if (row.account.enabled) check(row.last_check != 0, row.account.name + " was checked");
         }
     });
     screenshot("status-after-check.png", [this] { return app_.frame(); });
     if (env("MAILPORTER_SELFTEST_DOUBLE_CLICK") == "1") {
         act("ready", [this] { say("ready for double-click"); });
-        add("the log viewer opens on a double-click of the tray icon",
+        add(
+            "the log viewer opens on a double-click of the tray icon",
             [this] { return app_.log_viewer() && app_.log_viewer()->IsShown(); }, 30000);
         act("log viewer open", [this] { say("log viewer opened by the tray icon"); });
         screenshot("log-viewer-from-tray.png", [this] { return app_.log_viewer(); });
@@ -339,8 +359,8 @@ void SelfTest::build_wizard() {
     act("open the wizard", [this] { app_.CallAfter([this] { app_.add_account(); }); });
     add("the wizard shows", [wizard] { return wizard() && wizard()->IsShown(); });
     act("empty page", [wizard, this] {
-        check(!wizard()->server().problem().empty(), "an empty page says what is missing: \"" +
-                                                         to_u8(wizard()->server().problem()) + "\"");
+        check(!wizard()->server().problem().empty(),
+              "an empty page says what is missing: \"" + to_u8(wizard()->server().problem()) + "\"");
         auto* next = wizard()->FindWindow(wxID_FORWARD);
         check(next && !next->IsEnabled(), "Next is disabled on an empty page");
     });
@@ -418,7 +438,8 @@ void SelfTest::build_wizard() {
     act("steps", [this, wizard] {
         const auto& d = wizard()->server().diagnosis();
         if (d.result())
-            for (const auto& s : d.result()->steps) say(std::string("  step ") + (s.ok ? "ok " : "FAILED ") + s.name + ": " + s.detail);
+            for (const auto& s : d.result()->steps)
+                say(std::string("  step ") + (s.ok ? "ok " : "FAILED ") + s.name + ": " + s.detail);
         check(wizard()->server().problem().empty(), "page 1 is complete");
     });
     screenshot("wizard-1-server.png", wizard);
@@ -454,7 +475,8 @@ void SelfTest::build_wizard() {
     act("next", [wizard] { wizard()->press_next(); });
     add("page 4", [wizard] { return wizard()->GetCurrentPage() == &wizard()->summary(); });
     // Before any mail flows, the office server is asked about the address.
-    add("the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
+    add(
+        "the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
     act("office answers", [this, wizard, deliver_to] {
         const auto& answers = wizard()->summary().office_answers();
         const bool accepted = std::any_of(answers.begin(), answers.end(), [&](const RecipientCheck& c) {
@@ -496,10 +518,13 @@ void SelfTest::build_wizard() {
         }
         check(app_.model().find(name) != nullptr, "the status window lists it");
     });
-    add("its first check", [this, name] {
-        const auto* row = app_.model().find(name);
-        return row && row->last_check != 0 && !row->checking;
-    }, 90000);
+    add(
+        "its first check",
+        [this, name] {
+            const auto* row = app_.model().find(name);
+            return row && row->last_check != 0 && !row->checking;
+        },
+        90000);
     act("first check result", [this, name] {
         const auto* row = app_.model().find(name);
         say("first check: " + std::string(to_string(row->code)) + " \"" + to_u8(row->sentence) + "\"");
@@ -513,7 +538,8 @@ void SelfTest::build_wizard() {
 void SelfTest::build_windows() {
     const int smtp_port = std::atoi(env("MAILPORTER_SELFTEST_SMTP_PORT", "0").c_str());
     act("start", [this] { app_.bridge()->start(); });
-    add("first pass", [this] { return passes_ > 0 && !app_.bridge()->busy(); }, 90000);
+    add(
+        "first pass", [this] { return passes_ > 0 && !app_.bridge()->busy(); }, 90000);
     act("open the log", [this] { app_.show_log(); });
     wait_ms(700);
     act("log viewer", [this] {
@@ -570,12 +596,14 @@ void SelfTest::build_windows() {
         d->fill(s, "");
         d->test();
     });
-    add("office test ends", [this] { return !app_.current_office()->diagnosis().running(); }, 60000);
+    add(
+        "office test ends", [this] { return !app_.current_office()->diagnosis().running(); }, 60000);
     act("office result", [this] {
         const auto& diag = app_.current_office()->diagnosis();
         say("office test: \"" + to_u8(diag.sentence()) + "\"");
         if (diag.result())
-            for (const auto& s : diag.result()->steps) say(std::string("  step ") + (s.ok ? "ok " : "FAILED ") + s.name + ": " + s.detail);
+            for (const auto& s : diag.result()->steps)
+                say(std::string("  step ") + (s.ok ? "ok " : "FAILED ") + s.name + ": " + s.detail);
         check(diag.result() && diag.result()->ok(), "the office server test works");
         check(app_.current_office()->problem().empty(), "the office settings are complete");
     });
@@ -618,8 +646,9 @@ void SelfTest::build_latency() {
         probe_.Start(ProbeMs);
         app_.bridge()->start();
     });
-    add("the engine moves the mail", [this, messages] { return delivered_ >= messages || (!measuring_ && passes_ > 0); },
-        900000);
+    add(
+        "the engine moves the mail",
+        [this, messages] { return delivered_ >= messages || (!measuring_ && passes_ > 0); }, 900000);
     act("result", [this, messages, bound] {
         measuring_ = false;
         probe_.Stop();

@@ -78,7 +78,8 @@ void SelfTest::build_first_run() {
             assistant()->mailbox().fill(selfsigned, password, deliver_to);
             assistant()->mailbox().find_settings();
         });
-        add("found with its certificate", [assistant] { return !assistant()->mailbox().busy(); }, 90000);
+        add(
+            "found with its certificate", [assistant] { return !assistant()->mailbox().busy(); }, 90000);
         act("untrusted", [this, assistant, selfsigned_sha] {
             auto& m = assistant()->mailbox();
             say("untrusted: \"" + to_u8(m.found_text()) + "\"");
@@ -92,7 +93,8 @@ void SelfTest::build_first_run() {
         screenshot("firstrun-2-untrusted-certificate.png", top);
         check_layout("the untrusted certificate on the mailbox page", top);
         act("trust it", [assistant] { assistant()->mailbox().set_trusted(true); });
-        add("the login with the pinned certificate", [assistant] { return !assistant()->mailbox().busy(); }, 60000);
+        add(
+            "the login with the pinned certificate", [assistant] { return !assistant()->mailbox().busy(); }, 60000);
         act("trusted", [this, assistant, selfsigned_sha] {
             auto& m = assistant()->mailbox();
             say("trusted: \"" + to_u8(m.found_text()) + "\"");

@@ -77,8 +77,10 @@ void SelfTest::build_signin() {
     check_layout("the status window with Sign in again", frame);
 
     act("start the engine", [this] { app_.bridge()->start(); });
-    add("the engine runs", [this] { return app_.bridge()->engine_running(); }, 20000);
-    add("the engine's first check ends", [this] { return passes_ > 0 && !app_.bridge()->busy(); }, 60000);
+    add(
+        "the engine runs", [this] { return app_.bridge()->engine_running(); }, 20000);
+    add(
+        "the engine's first check ends", [this] { return passes_ > 0 && !app_.bridge()->busy(); }, 60000);
     act("still red", [this, name] {
         const auto* row = app_.model().find(name);
         check(row && row->code == StatusCode::SignInNeeded, "the engine's own check says sign-in-needed too");
@@ -97,11 +99,14 @@ void SelfTest::build_signin() {
             button->ProcessWindowEvent(e);
         });
     });
-    add("the sign-in dialog shows", [this] { return app_.current_signin() != nullptr; }, 10000);
+    add(
+        "the sign-in dialog shows", [this] { return app_.current_signin() != nullptr; }, 10000);
     act("waiting for the browser", [this] { say("sign-in dialog open: " + to_u8(app_.current_signin()->GetTitle())); });
-    add("the browser comes back and the dialog closes", [this] { return app_.current_signin() == nullptr; }, 60000);
-    add("the mail is delivered", [this, before, expect] { return delivered_ - *before >= expect && !app_.bridge()->busy(); },
-        90000);
+    add(
+        "the browser comes back and the dialog closes", [this] { return app_.current_signin() == nullptr; }, 60000);
+    add(
+        "the mail is delivered",
+        [this, before, expect] { return delivered_ - *before >= expect && !app_.bridge()->busy(); }, 90000);
     act("green again", [this, name, before] {
         const auto* row = app_.model().find(name);
         say("row " + name + " code=" + (row ? std::string(to_string(row->code)) : "?") + " delivered " +
@@ -130,15 +135,20 @@ void SelfTest::build_signin() {
     screenshot("wizard-signin.png", top);
     check_layout("the wizard's server page with Sign in with", top);
     act("press Sign in...", [this, wizard] { app_.CallAfter([wizard] { wizard()->server().sign_in(); }); });
-    add("the browser signs in", [wizard] {
-        return wizard() && !wizard()->server().signin_dialog() && wizard()->server().signin().tokens().has_value();
-    }, 60000);
+    add(
+        "the browser signs in",
+        [wizard] {
+            return wizard() && !wizard()->server().signin_dialog() && wizard()->server().signin().tokens().has_value();
+        },
+        60000);
     act("Test login with the new token", [wizard] { wizard()->server().test_login(); });
-    add("the test ends", [wizard] { return !wizard()->server().diagnosis().running(); }, 60000);
+    add(
+        "the test ends", [wizard] { return !wizard()->server().diagnosis().running(); }, 60000);
     act("tested", [this, wizard] {
         const auto& d = wizard()->server().diagnosis();
         if (d.result())
-            for (const auto& st : d.result()->steps) say(std::string("  step ") + (st.ok ? "ok " : "FAILED ") + st.name + ": " + st.detail);
+            for (const auto& st : d.result()->steps)
+                say(std::string("  step ") + (st.ok ? "ok " : "FAILED ") + st.name + ": " + st.detail);
         check(d.result() && d.result()->ok(), "Test login works with the fresh access token");
     });
     screenshot("wizard-signin-tested.png", top);
@@ -148,7 +158,8 @@ void SelfTest::build_signin() {
     add("page 3", [wizard] { return wizard()->GetCurrentPage() == &wizard()->leave(); });
     act("next", [wizard] { wizard()->press_next(); });
     add("page 4", [wizard] { return wizard()->GetCurrentPage() == &wizard()->summary(); });
-    add("the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
+    add(
+        "the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
     act("summary", [this, wizard] {
         const std::string text = to_u8(wizard()->summary().text());
         check(text.find("OAuth2") != std::string::npos, "the summary says the account signs in with OAuth2");
@@ -160,9 +171,9 @@ void SelfTest::build_signin() {
         wizard()->press_next();
     });
     add("the wizard closes", [wizard] { return wizard() == nullptr; });
-    add("the engine checks the edited account", [this, passes_before] {
-        return passes_ > *passes_before && !app_.bridge()->busy();
-    }, 90000);
+    add(
+        "the engine checks the edited account",
+        [this, passes_before] { return passes_ > *passes_before && !app_.bridge()->busy(); }, 90000);
     act("the new grant", [this, name] {
         if (app_.secrets()) {
             auto stored = app_.secrets()->load(account_secret_key(name));
@@ -232,11 +243,15 @@ void SelfTest::build_signin_new_account(const std::function<AccountWizard*()>& w
         check(!page.problem().empty(), "page 1 asks for the sign-in: \"" + to_u8(page.problem()) + "\"");
     });
     act("press Sign in...", [this, wizard] { app_.CallAfter([wizard] { wizard()->server().sign_in(); }); });
-    add("the browser signs in", [wizard] {
-        return wizard() && !wizard()->server().signin_dialog() && wizard()->server().signin().tokens().has_value();
-    }, 60000);
+    add(
+        "the browser signs in",
+        [wizard] {
+            return wizard() && !wizard()->server().signin_dialog() && wizard()->server().signin().tokens().has_value();
+        },
+        60000);
     act("Test login", [wizard] { wizard()->server().test_login(); });
-    add("the test ends", [wizard] { return !wizard()->server().diagnosis().running(); }, 60000);
+    add(
+        "the test ends", [wizard] { return !wizard()->server().diagnosis().running(); }, 60000);
     act("tested", [this, wizard] {
         const auto& d = wizard()->server().diagnosis();
         if (d.result())
@@ -259,15 +274,17 @@ void SelfTest::build_signin_new_account(const std::function<AccountWizard*()>& w
     add("page 3", [wizard] { return wizard()->GetCurrentPage() == &wizard()->leave(); });
     act("next", [wizard] { wizard()->press_next(); });
     add("page 4", [wizard] { return wizard()->GetCurrentPage() == &wizard()->summary(); });
-    add("the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
+    add(
+        "the office server answers", [wizard] { return !wizard()->summary().verifying(); }, 60000);
     auto before = std::make_shared<int>(0);
     act("finish", [this, wizard, before] {
         *before = delivered_;
         wizard()->press_next();
     });
     add("the wizard closes", [wizard] { return wizard() == nullptr; });
-    add("the new account's mail is delivered", [this, before] { return delivered_ > *before && !app_.bridge()->busy(); },
-        90000);
+    add(
+        "the new account's mail is delivered",
+        [this, before] { return delivered_ > *before && !app_.bridge()->busy(); }, 90000);
     act("the new account", [this] {
         const auto* row = app_.model().find("oauth-new");
         check(row != nullptr, "oauth-new is listed");
@@ -305,10 +322,12 @@ void SelfTest::build_signin_office() {
         check(!office()->problem().empty(), "not signed in yet: \"" + to_u8(office()->problem()) + "\"");
     });
     act("press Sign in...", [this, office] { app_.CallAfter([office] { office()->panel().sign_in(); }); });
-    add("the browser signs the office login in", [office] { return office() && office()->panel().signin().tokens(); },
+    add(
+        "the browser signs the office login in", [office] { return office() && office()->panel().signin().tokens(); },
         60000);
     act("Test", [office] { office()->test(); });
-    add("the office test ends", [office] { return !office()->diagnosis().running(); }, 60000);
+    add(
+        "the office test ends", [office] { return !office()->diagnosis().running(); }, 60000);
     act("the office login works", [this, office] {
         const auto& d = office()->diagnosis();
         if (d.result())

@@ -54,7 +54,8 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
     auto* grid = new wxFlexGridSizer(3, FromDIP(wxSize(8, 6)));
     interval_ = setting_spin(mail->GetStaticBox(), SettingDefaultInterval, current.default_interval_minutes);
     retention_ = setting_spin(mail->GetStaticBox(), SettingHistoryRetentionDays, current.history_retention_days);
-    grid->Add(new wxStaticText(mail->GetStaticBox(), wxID_ANY, _("Check accounts &every")), wxSizerFlags().CenterVertical());
+    grid->Add(new wxStaticText(mail->GetStaticBox(), wxID_ANY, _("Check accounts &every")),
+              wxSizerFlags().CenterVertical());
     grid->Add(interval_, wxSizerFlags().CenterVertical());
     grid->Add(new wxStaticText(mail->GetStaticBox(), wxID_ANY, _("minutes (unless an account sets its own)")),
               wxSizerFlags().CenterVertical());
@@ -79,7 +80,8 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
     held_row->Add(held_back_hours_, wxSizerFlags().CenterVertical().Border(wxRIGHT, FromDIP(8)));
     held_row->Add(new wxStaticText(notify->GetStaticBox(), wxID_ANY, _("hours")), wxSizerFlags().CenterVertical());
     notify->Add(held_row, wxSizerFlags().Border(wxALL, FromDIP(4)));
-    notifications_->Bind(wxEVT_CHECKBOX, [this](wxCommandEvent&) { held_back_hours_->Enable(notifications_->GetValue()); });
+    notifications_->Bind(wxEVT_CHECKBOX,
+                         [this](wxCommandEvent&) { held_back_hours_->Enable(notifications_->GetValue()); });
     held_back_hours_->Enable(current.desktop_notifications);
     top->Add(notify, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
 
@@ -94,7 +96,8 @@ SettingsDialog::SettingsDialog(wxWindow* parent, const AppSettings& current, con
         if (languages_[i] == current.language) language_->SetSelection(static_cast<int>(i + 1));
     }
     lang->Add(language_, wxSizerFlags().Expand().Border(wxALL, FromDIP(4)));
-    auto* note = new wxStaticText(lang->GetStaticBox(), wxID_ANY, _("A new language applies when MailPorter starts again."));
+    auto* note =
+        new wxStaticText(lang->GetStaticBox(), wxID_ANY, _("A new language applies when MailPorter starts again."));
     note->SetForegroundColour(wxColour(0x55, 0x5b, 0x61));
     lang->Add(note, wxSizerFlags().Border(wxALL, FromDIP(4)));
     top->Add(lang, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxBOTTOM));
@@ -175,7 +178,8 @@ AppSettings SettingsDialog::settings() const {
     s.alert_interval_minutes = alert_interval_->GetValue();
     s.alert_digest = alert_digest_->GetValue();
     const int i = language_->GetSelection();
-    if (i > 0 && static_cast<std::size_t>(i) <= languages_.size()) s.language = languages_[static_cast<std::size_t>(i - 1)];
+    if (i > 0 && static_cast<std::size_t>(i) <= languages_.size())
+        s.language = languages_[static_cast<std::size_t>(i - 1)];
     return s;
 }
 

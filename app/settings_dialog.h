@@ -26,7 +26,7 @@ struct AppSettings {
     bool start_minimised = false;
     int default_interval_minutes = 5;
     int history_retention_days = 90;
-    std::string language;  // "" = the system's; else a catalogue name such as "de"
+    std::string language;               // "" = the system's; else a catalogue name such as "de"
     bool desktop_notifications = true;  // app/notifier.h
     int notify_held_back_hours = 4;     // tell mail waiting longer than this
     // Admin alerts by mail (mailporter/admin_alerts.h); empty address: off.

@@ -43,8 +43,12 @@ bool open_in_browser(const std::string& url) {
 }
 
 SigninTarget signin_target(const Account& account, const std::string& stored_name) {
-    SigninTarget t{account.name, account.oauth, oauth_service(account.protocol), account.user,
-                   account_secret_key(stored_name.empty() ? account.name : stored_name), nullptr};
+    SigninTarget t{account.name,
+                   account.oauth,
+                   oauth_service(account.protocol),
+                   account.user,
+                   account_secret_key(stored_name.empty() ? account.name : stored_name),
+                   nullptr};
     t.save = [account](SecretStore& store, const oauth::Tokens& tokens, const std::string& secret) {
         return store_grant(store, account, tokens, secret);
     };
@@ -52,7 +56,7 @@ SigninTarget signin_target(const Account& account, const std::string& stored_nam
 }
 
 SigninTarget signin_target(const OfficeServer& server) {
-    SigninTarget t{to_u8(_("Office server")), server.oauth, oauth::Service::Smtp, server.user,
+    SigninTarget t{to_u8(_("Office server")),    server.oauth, oauth::Service::Smtp, server.user,
                    std::string(OfficeSecretKey), nullptr};
     t.save = [server](SecretStore& store, const oauth::Tokens& tokens, const std::string& secret) {
         return store_office_grant(store, server, tokens, secret);
@@ -111,12 +115,16 @@ SigninDialog::SigninDialog(wxWindow* parent, SigninTarget target, EngineBridge::
     SetSizerAndFit(top);
     SetEscapeId(wxID_NONE);
     cancel_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
-        if (running_) cancel();
-        else EndModal(tokens_ ? wxID_OK : wxID_CANCEL);
+        if (running_)
+            cancel();
+        else
+            EndModal(tokens_ ? wxID_OK : wxID_CANCEL);
     });
     Bind(wxEVT_CLOSE_WINDOW, [this](wxCloseEvent&) {
-        if (running_) cancel();
-        else EndModal(tokens_ ? wxID_OK : wxID_CANCEL);
+        if (running_)
+            cancel();
+        else
+            EndModal(tokens_ ? wxID_OK : wxID_CANCEL);
     });
 }
 
@@ -137,9 +145,7 @@ bool SigninDialog::run() {
     std::thread([shared = shared_, target = target_, store = store_, save = save_, typed = client_secret_] {
         auto provider = oauth_provider(target.oauth);
         const oauth::HttpOptions http;
-        auto fail = [&](const Error& e) {
-            shared->post([e](SigninDialog* d) { d->finished(std::nullopt, {}, e); });
-        };
+        auto fail = [&](const Error& e) { shared->post([e](SigninDialog* d) { d->finished(std::nullopt, {}, e); }); };
         std::unique_ptr<SecretStore> secrets;
         std::string secret = typed;
         if (store) {
@@ -200,7 +206,8 @@ void SigninDialog::finished(std::optional<oauth::Tokens> tokens, std::string cli
         problem_ = _("The sign-in was refused or cancelled in the browser. Nothing was changed.");
     else if (error->code == Errc::Timeout)
         problem_ = _("The browser did not come back within 10 minutes. Nothing was changed; try again.");
-    else problem_ = _("The sign-in did not work:") + " " + describe(*error);
+    else
+        problem_ = _("The sign-in did not work:") + " " + describe(*error);
     state_->SetForegroundColour(wxColour(0xb0, 0x20, 0x20));
     state_->SetLabel(problem_);
     state_->Wrap(FromDIP(420));

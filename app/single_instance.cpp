@@ -49,8 +49,10 @@ public:
     explicit Connection(const Handlers& handlers) : handlers_(handlers) {}
     // DDE hands the command over as UTF-16 text, a socket as the bytes sent.
     bool OnExec(const wxString&, const wxString& command) override {
-        if (command.StartsWith(RaiseCommand)) handlers_.raise();
-        else if (command.StartsWith(QuitCommand)) handlers_.quit();
+        if (command.StartsWith(RaiseCommand))
+            handlers_.raise();
+        else if (command.StartsWith(QuitCommand))
+            handlers_.quit();
         return true;
     }
 
@@ -83,8 +85,9 @@ SingleInstance::SingleInstance(const std::filesystem::path& data_dir) : data_dir
     // A Unix socket; sun_path holds ~100 bytes, so a deep data directory
     // falls back to the temp directory (the name still says whose it is).
     const std::filesystem::path sock = data_dir / "app.sock";
-    service_ = sock.string().size() < 100 ? path_text(sock)
-                                          : wxFileName::GetTempDir() + "/mailporter-" + wxGetUserId() + "-" + hash + ".sock";
+    service_ = sock.string().size() < 100
+                   ? path_text(sock)
+                   : wxFileName::GetTempDir() + "/mailporter-" + wxGetUserId() + "-" + hash + ".sock";
 #endif
 }
 

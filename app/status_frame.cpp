@@ -74,8 +74,8 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
         return label;
     };
     top->Add(heading(_("Accounts")), wxSizerFlags().Border(wxLEFT | wxRIGHT | wxTOP));
-    accounts_ = new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 150)),
-                               wxLC_REPORT | wxLC_SINGLE_SEL);
+    accounts_ =
+        new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 150)), wxLC_REPORT | wxLC_SINGLE_SEL);
     accounts_->SetSmallImages(envelope_bundles());
     append_column(accounts_, _("Account"), wxLIST_FORMAT_LEFT, 130);
     append_column(accounts_, _("Server"), wxLIST_FORMAT_LEFT, 220);
@@ -88,20 +88,22 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     top->Add(details_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
 
     auto* buttons = new wxBoxSizer(wxHORIZONTAL);
-    auto* add = new wxButton(panel, wxID_ADD, _("&Add...")); 
+    auto* add = new wxButton(panel, wxID_ADD, _("&Add..."));
     modify_ = new wxButton(panel, wxID_ANY, _("&Modify..."));
     remove_ = new wxButton(panel, wxID_ANY, _("&Remove"));
     check_now_ = new wxButton(panel, wxID_ANY, _("Check &now"));
     retry_ = new wxButton(panel, wxID_ANY, _("Re&try refused"));
-    retry_->SetToolTip(_("Mail the office server refused for good stays on the remote server. After fixing the "
-                         "cause (a recipient, a size limit), try the selected account's refused mail again."));
+    retry_->SetToolTip(
+        _("Mail the office server refused for good stays on the remote server. After fixing the "
+          "cause (a recipient, a size limit), try the selected account's refused mail again."));
     pause_ = new wxButton(panel, wxID_ANY, _("&Pause"));
     signin_ = new wxButton(panel, wxID_ANY, _("S&ign in again..."));
     signin_->SetToolTip(_("The sign-in of this account has expired or was withdrawn: sign in again in the browser."));
     signin_->Hide();
     password_ = new wxButton(panel, wxID_ANY, _("Enter the new &password..."));
-    password_->SetToolTip(_("The provider refuses this account's password, most often because it was changed there. "
-                            "Enter the new one (double-clicking the red row does the same)."));
+    password_->SetToolTip(
+        _("The provider refuses this account's password, most often because it was changed there. "
+          "Enter the new one (double-clicking the red row does the same)."));
     password_->Hide();
     buttons->Add(add, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(modify_, wxSizerFlags().Border(wxRIGHT));
@@ -114,8 +116,8 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     top->Add(buttons, wxSizerFlags().Expand().Border());
 
     top->Add(heading(_("Office server")), wxSizerFlags().Border(wxLEFT | wxRIGHT));
-    office_ = new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 52)),
-                             wxLC_REPORT | wxLC_SINGLE_SEL);
+    office_ =
+        new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 52)), wxLC_REPORT | wxLC_SINGLE_SEL);
     office_->SetSmallImages(envelope_bundles());
     append_column(office_, _("Name"), wxLIST_FORMAT_LEFT, 130);
     append_column(office_, _("Server"), wxLIST_FORMAT_LEFT, 220);
@@ -123,9 +125,8 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     append_column(office_, _("Last contact"), wxLIST_FORMAT_LEFT, 85);
     office_->InsertItem(0, _("Office server"), static_cast<int>(Light::White));
     top->Add(office_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT));
-    traffic_ = new TrafficChart(panel, [&bridge](std::int64_t now, int days) {
-        return read_traffic(bridge.database(), now, days);
-    });
+    traffic_ = new TrafficChart(
+        panel, [&bridge](std::int64_t now, int days) { return read_traffic(bridge.database(), now, days); });
     top->Add(traffic_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
 
     auto* bottom = new wxBoxSizer(wxHORIZONTAL);
@@ -286,13 +287,26 @@ void StatusFrame::show_row_menu(long row) {
     menu.AppendSeparator();
     menu.Append(IdRemove, _("&Remove"));
     switch (GetPopupMenuSelectionFromUser(menu)) {
-        case IdSignin: commands_.sign_in_again(name); break;
-        case IdPassword: commands_.enter_new_password(name); break;
-        case IdModify: commands_.modify_account(name); break;
-        case IdCheck: commands_.check_now(); break;
-        case IdRetry: commands_.retry_refused(name); break;
-        case IdRemove: commands_.remove_account(name); break;
-        default: break;
+        case IdSignin:
+            commands_.sign_in_again(name);
+            break;
+        case IdPassword:
+            commands_.enter_new_password(name);
+            break;
+        case IdModify:
+            commands_.modify_account(name);
+            break;
+        case IdCheck:
+            commands_.check_now();
+            break;
+        case IdRetry:
+            commands_.retry_refused(name);
+            break;
+        case IdRemove:
+            commands_.remove_account(name);
+            break;
+        default:
+            break;
     }
 }
 

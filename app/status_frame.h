@@ -67,7 +67,7 @@ private:
     };
     std::vector<Detail> details_text_;
     std::vector<std::string> row_names_;
-    std::vector<bool> row_signin_;  // the row's account needs a new sign-in
+    std::vector<bool> row_signin_;    // the row's account needs a new sign-in
     std::vector<bool> row_password_;  // the provider refuses the row's password
 
     AppCommands& commands_;

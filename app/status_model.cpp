@@ -20,9 +20,12 @@ constexpr std::size_t TooltipMax = 120;
 
 wxString tls_mode_text(TlsMode mode) {
     switch (mode) {
-        case TlsMode::Implicit: return "TLS";
-        case TlsMode::StartTls: return "STARTTLS";
-        case TlsMode::None: break;
+        case TlsMode::Implicit:
+            return "TLS";
+        case TlsMode::StartTls:
+            return "STARTTLS";
+        case TlsMode::None:
+            break;
     }
     return _("no encryption");
 }
@@ -43,13 +46,20 @@ wxString account_server_text(const Account& a) {
 wxString next_check_text(const EngineBridge::NextCheck& next) {
     using K = EngineBridge::NextCheck::Kind;
     switch (next.kind) {
-        case K::At: return format_time(next.at);
-        case K::Now: return _("now");
-        case K::WhenResumed: return _("when resumed");
-        case K::AfterEdit: return _("after you edit the account");
-        case K::AfterSignIn: return _("after you sign in again");
-        case K::Disabled: return _("disabled");
-        case K::Unknown: break;
+        case K::At:
+            return format_time(next.at);
+        case K::Now:
+            return _("now");
+        case K::WhenResumed:
+            return _("when resumed");
+        case K::AfterEdit:
+            return _("after you edit the account");
+        case K::AfterSignIn:
+            return _("after you sign in again");
+        case K::Disabled:
+            return _("disabled");
+        case K::Unknown:
+            break;
     }
     return wxString::FromUTF8("\u2014");
 }
@@ -125,7 +135,8 @@ void StatusModel::reload(Database& db, const EngineBridge& bridge) {
         } else if (row.checking) {
             row.sentence = _("Checking now") + wxString::FromUTF8("\u2026");
             if (total > 0)
-                row.sentence += " " + wxString::Format(wxPLURAL("%d of %d message", "%d of %d messages", total), done, total);
+                row.sentence +=
+                    " " + wxString::Format(wxPLURAL("%d of %d message", "%d of %d messages", total), done, total);
         } else {
             row.sentence = status_sentence(st.code);
         }
@@ -180,8 +191,10 @@ wxString StatusModel::summary() const {
     // the others follows.
     std::vector<wxString> red, yellow;
     auto consider = [&](const wxString& who, Light light, const wxString& sentence) {
-        if (light == Light::Red) red.push_back(who + ": " + sentence);
-        else if (light == Light::Yellow) yellow.push_back(who + ": " + sentence);
+        if (light == Light::Red)
+            red.push_back(who + ": " + sentence);
+        else if (light == Light::Yellow)
+            yellow.push_back(who + ": " + sentence);
     };
     for (const auto& row : accounts_)
         if (row.account.enabled) consider(u8(row.account.name), row.light, row.sentence);
@@ -218,9 +231,12 @@ wxString StatusModel::summary() const {
             soonest = row.next.at;
     }
     wxString next;
-    if (paused_) next = _("Next check: when resumed");
-    else if (now) next = _("Checking now");
-    else if (soonest) next = wxString::Format(_("Next check: %s"), format_time(soonest));
+    if (paused_)
+        next = _("Next check: when resumed");
+    else if (now)
+        next = _("Checking now");
+    else if (soonest)
+        next = wxString::Format(_("Next check: %s"), format_time(soonest));
     return "MailPorter: " + text + (next.empty() ? wxString() : "\n" + next);
 }
 

@@ -26,16 +26,16 @@ namespace mailporter::app {
 
 struct AccountRow {
     Account account;
-    wxString server;               // protocol://user@host:port
-    Light light = Light::White;    // the state (not the paused override; see StatusModel::shown)
+    wxString server;             // protocol://user@host:port
+    Light light = Light::White;  // the state (not the paused override; see StatusModel::shown)
     StatusCode code = StatusCode::NotChecked;
-    wxString sentence;             // the state in plain words (translated)
-    wxString detail;               // the engine's technical detail, may be empty
-    std::int64_t last_check = 0;   // Unix seconds; 0: not checked yet
+    wxString sentence;            // the state in plain words (translated)
+    wxString detail;              // the engine's technical detail, may be empty
+    std::int64_t last_check = 0;  // Unix seconds; 0: not checked yet
     EngineBridge::NextCheck next;
     int delivered_today = 0;
-    bool checking = false;         // a pass of it runs now
-    PushState push;                // the folders pushed and polled (this app's engine only)
+    bool checking = false;  // a pass of it runs now
+    PushState push;         // the folders pushed and polled (this app's engine only)
 };
 
 // An account's details line (and its tooltip): "name: whole state sentence
@@ -44,7 +44,7 @@ wxString account_details(const AccountRow& row);
 
 struct OfficeRow {
     bool configured = false;
-    wxString server;               // [user@]host:port (tls mode)
+    wxString server;  // [user@]host:port (tls mode)
     Light light = Light::White;
     StatusCode code = StatusCode::NotChecked;
     wxString sentence;

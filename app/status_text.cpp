@@ -7,66 +7,86 @@ namespace mailporter::app {
 
 wxString status_sentence(StatusCode code) {
     switch (code) {
-        case StatusCode::NotChecked: return _("Not checked yet. The first check runs shortly.");
-        case StatusCode::Ok: return _("The last check worked.");
-        case StatusCode::Paused: return _("Checking is paused. Resume it to move mail again.");
+        case StatusCode::NotChecked:
+            return _("Not checked yet. The first check runs shortly.");
+        case StatusCode::Ok:
+            return _("The last check worked.");
+        case StatusCode::Paused:
+            return _("Checking is paused. Resume it to move mail again.");
         case StatusCode::Retrying:
-            return _("A temporary problem stopped some mail; it is tried again automatically. Nothing to do unless "
-                     "it persists.");
+            return _(
+                "A temporary problem stopped some mail; it is tried again automatically. Nothing to do unless "
+                "it persists.");
         case StatusCode::OfficeRefusedSome:
-            return _("The office server refused some mail; it stays on the remote server. Check the recipient "
-                     "addresses in the history.");
+            return _(
+                "The office server refused some mail; it stays on the remote server. Check the recipient "
+                "addresses in the history.");
         case StatusCode::NoUidl:
-            return _("The server cannot identify messages (no UIDL), so mail cannot be left on it: messages are "
-                     "deleted after delivery.");
+            return _(
+                "The server cannot identify messages (no UIDL), so mail cannot be left on it: messages are "
+                "deleted after delivery.");
         case StatusCode::TooBig:
-            return _("A message is over the size limit and stays on the remote server. Raise the account's size "
-                     "limit or fetch it another way.");
+            return _(
+                "A message is over the size limit and stays on the remote server. Raise the account's size "
+                "limit or fetch it another way.");
         case StatusCode::MailboxInUse:
-            return _("The mailbox is in use by another program (or the server asks to wait); it is tried again "
-                     "later. Close other mail programs using this box.");
+            return _(
+                "The mailbox is in use by another program (or the server asks to wait); it is tried again "
+                "later. Close other mail programs using this box.");
         case StatusCode::NoRoute:
-            return _("Some mail has no office recipient and stays on the remote server. Set a fallback address or "
-                     "check the accepted domains.");
+            return _(
+                "Some mail has no office recipient and stays on the remote server. Set a fallback address or "
+                "check the accepted domains.");
         case StatusCode::FolderMissing:
-            return _("A folder set for this account does not exist on the server; the other folders are fetched. "
-                     "Check the folder names in the account settings.");
+            return _(
+                "A folder set for this account does not exist on the server; the other folders are fetched. "
+                "Check the folder names in the account settings.");
         case StatusCode::ResolveFailed:
-            return _("The server name could not be found. Check the spelling of the server name and the internet "
-                     "connection.");
+            return _(
+                "The server name could not be found. Check the spelling of the server name and the internet "
+                "connection.");
         case StatusCode::ConnectFailed:
-            return _("The server could not be reached. Check the port number and that a firewall allows outgoing "
-                     "connections on that port (for example 110 or 995).");
+            return _(
+                "The server could not be reached. Check the port number and that a firewall allows outgoing "
+                "connections on that port (for example 110 or 995).");
         case StatusCode::Timeout:
-            return _("The server did not answer in time. A firewall may be silently dropping the connection; check "
-                     "the port and the firewall.");
+            return _(
+                "The server did not answer in time. A firewall may be silently dropping the connection; check "
+                "the port and the firewall.");
         case StatusCode::TlsFailed:
-            return _("The secure connection (TLS) could not be set up. Check the encryption setting and port; the "
-                     "server may only offer outdated TLS.");
+            return _(
+                "The secure connection (TLS) could not be set up. Check the encryption setting and port; the "
+                "server may only offer outdated TLS.");
         case StatusCode::CertUntrusted:
-            return _("The server's certificate is not trusted. If it is your provider's server, trust its "
-                     "fingerprint in the account settings.");
+            return _(
+                "The server's certificate is not trusted. If it is your provider's server, trust its "
+                "fingerprint in the account settings.");
         case StatusCode::CertChanged:
-            return _("The server's certificate changed since you trusted it, and nothing else vouches for the new "
-                     "one. Trust it in the account settings only if your provider announced the change.");
+            return _(
+                "The server's certificate changed since you trusted it, and nothing else vouches for the new "
+                "one. Trust it in the account settings only if your provider announced the change.");
         case StatusCode::TlsNotOffered:
-            return _("The server does not offer the required STARTTLS. Use implicit TLS on the secure port, or ask "
-                     "the provider.");
+            return _(
+                "The server does not offer the required STARTTLS. Use implicit TLS on the secure port, or ask "
+                "the provider.");
         case StatusCode::AuthFailed:
             return _("The server refused the login. Check the user name and password; both are case sensitive.");
         case StatusCode::SignInNeeded:
             return _("The sign-in for this account has expired or was withdrawn. Sign in again.");
         case StatusCode::OfficeUnreachable:
-            return _("The office mail server cannot be reached; no mail is delivered. Check that it is running and "
-                     "its name and port.");
+            return _(
+                "The office mail server cannot be reached; no mail is delivered. Check that it is running and "
+                "its name and port.");
         case StatusCode::OfficeAuthFailed:
             return _("The office mail server refused the login. Check its user name and password.");
         case StatusCode::OfficeSignInNeeded:
-            return _("The office mail server's sign-in has expired or was withdrawn; no mail is delivered. Sign in "
-                     "again.");
+            return _(
+                "The office mail server's sign-in has expired or was withdrawn; no mail is delivered. Sign in "
+                "again.");
         case StatusCode::SecretMissing:
             return _("No password is available for this account. Enter the password again.");
-        case StatusCode::ConfigInvalid: return _("The settings are not valid. Edit the account and correct them.");
+        case StatusCode::ConfigInvalid:
+            return _("The settings are not valid. Edit the account and correct them.");
         case StatusCode::Internal:
             return _("MailPorter ran into an internal problem. Look at the log and report it if it persists.");
     }
@@ -75,38 +95,69 @@ wxString status_sentence(StatusCode code) {
 
 wxString error_headline(Errc code) {
     switch (code) {
-        case Errc::Ok: return _("OK");
-        case Errc::ResolveFailed: return _("The server name could not be found");
-        case Errc::ConnectRefused: return _("The server refused the connection (nothing answers on that port)");
-        case Errc::ConnectFailed: return _("Cannot connect to the server");
-        case Errc::Timeout: return _("The server did not answer in time");
-        case Errc::ConnectionLost: return _("The connection was lost");
-        case Errc::TlsHandshake: return _("The secure connection (TLS) failed");
-        case Errc::CertUntrusted: return _("The server's certificate is not trusted");
-        case Errc::CertChanged: return _("The server's certificate changed since you trusted it");
-        case Errc::TlsNotOffered: return _("The server does not offer the required secure connection (STARTTLS)");
-        case Errc::TlsInjection: return _("Unexpected data during STARTTLS; the connection was dropped for safety");
-        case Errc::LegacyTlsRefused: return _("The server only offers outdated TLS versions");
+        case Errc::Ok:
+            return _("OK");
+        case Errc::ResolveFailed:
+            return _("The server name could not be found");
+        case Errc::ConnectRefused:
+            return _("The server refused the connection (nothing answers on that port)");
+        case Errc::ConnectFailed:
+            return _("Cannot connect to the server");
+        case Errc::Timeout:
+            return _("The server did not answer in time");
+        case Errc::ConnectionLost:
+            return _("The connection was lost");
+        case Errc::TlsHandshake:
+            return _("The secure connection (TLS) failed");
+        case Errc::CertUntrusted:
+            return _("The server's certificate is not trusted");
+        case Errc::CertChanged:
+            return _("The server's certificate changed since you trusted it");
+        case Errc::TlsNotOffered:
+            return _("The server does not offer the required secure connection (STARTTLS)");
+        case Errc::TlsInjection:
+            return _("Unexpected data during STARTTLS; the connection was dropped for safety");
+        case Errc::LegacyTlsRefused:
+            return _("The server only offers outdated TLS versions");
         case Errc::ProtocolError:
-        case Errc::LineTooLong: return _("The server answered something unexpected");
-        case Errc::TooBig: return _("A message is too big");
-        case Errc::AuthFailed: return _("Login failed: wrong user name or password");
-        case Errc::AuthTemporary: return _("The server asked to log in again later");
-        case Errc::AuthUnsupported: return _("No login method that both sides support");
-        case Errc::SignInNeeded: return _("The sign-in has expired or was withdrawn: sign in again");
-        case Errc::MailboxUnavailable: return _("The mailbox is not available");
-        case Errc::SmtpTemporary: return _("The office server refused mail for now");
-        case Errc::SmtpPermanent: return _("The office server refused the mail");
-        case Errc::StoreError: return _("The local database reported a problem");
-        case Errc::SecretStoreUnavailable: return _("The password store is not available");
-        case Errc::SecretMissing: return _("No password is stored");
-        case Errc::ConfigInvalid: return _("The settings are incomplete or invalid");
-        case Errc::NotFound: return _("Not found");
-        case Errc::AlreadyExists: return _("Already exists");
-        case Errc::Busy: return _("Another MailPorter is working on this data folder");
-        case Errc::IoError: return _("A local file could not be read or written");
-        case Errc::Cancelled: return _("Cancelled");
-        case Errc::Internal: return _("Internal error");
+        case Errc::LineTooLong:
+            return _("The server answered something unexpected");
+        case Errc::TooBig:
+            return _("A message is too big");
+        case Errc::AuthFailed:
+            return _("Login failed: wrong user name or password");
+        case Errc::AuthTemporary:
+            return _("The server asked to log in again later");
+        case Errc::AuthUnsupported:
+            return _("No login method that both sides support");
+        case Errc::SignInNeeded:
+            return _("The sign-in has expired or was withdrawn: sign in again");
+        case Errc::MailboxUnavailable:
+            return _("The mailbox is not available");
+        case Errc::SmtpTemporary:
+            return _("The office server refused mail for now");
+        case Errc::SmtpPermanent:
+            return _("The office server refused the mail");
+        case Errc::StoreError:
+            return _("The local database reported a problem");
+        case Errc::SecretStoreUnavailable:
+            return _("The password store is not available");
+        case Errc::SecretMissing:
+            return _("No password is stored");
+        case Errc::ConfigInvalid:
+            return _("The settings are incomplete or invalid");
+        case Errc::NotFound:
+            return _("Not found");
+        case Errc::AlreadyExists:
+            return _("Already exists");
+        case Errc::Busy:
+            return _("Another MailPorter is working on this data folder");
+        case Errc::IoError:
+            return _("A local file could not be read or written");
+        case Errc::Cancelled:
+            return _("Cancelled");
+        case Errc::Internal:
+            return _("Internal error");
     }
     return _("Internal error");
 }
@@ -140,7 +191,8 @@ StatusCode diagnosis_code(const Diagnosis& d) {
             return s.detail.find("timed out") != std::string::npos ? StatusCode::Timeout : StatusCode::ConnectFailed;
         if (s.name == "tls") {
             if (s.detail.find("changed since it was trusted") != std::string::npos) return StatusCode::CertChanged;
-            return s.detail.find("not trusted") != std::string::npos ? StatusCode::CertUntrusted : StatusCode::TlsFailed;
+            return s.detail.find("not trusted") != std::string::npos ? StatusCode::CertUntrusted
+                                                                     : StatusCode::TlsFailed;
         }
         if (s.name == "starttls") return StatusCode::TlsNotOffered;
         if (s.name == "login")

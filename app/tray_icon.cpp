@@ -9,13 +9,20 @@ TrayIcon::TrayIcon(AppCommands& commands) : commands_(commands) {
     // GTK re-sends an unhandled LEFT_DOWN as LEFT_DCLICK, MSW sends real
     // double-clicks, macOS none (hence "Show log" in the menu too).
     Bind(wxEVT_TASKBAR_LEFT_DCLICK, [this](wxTaskBarIconEvent&) { commands_.show_log(); });
-    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.open_status(); }, IdOpenStatus);
-    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.check_now(); }, IdCheckNow);
-    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.toggle_paused(); }, IdPause);
-    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.show_log(); }, IdShowLog);
-    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.add_account(); }, IdAddAccount);
-    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.open_settings(); }, IdSettings);
-    Bind(wxEVT_MENU, [this](wxCommandEvent&) { commands_.quit(); }, IdQuit);
+    Bind(
+        wxEVT_MENU, [this](wxCommandEvent&) { commands_.open_status(); }, IdOpenStatus);
+    Bind(
+        wxEVT_MENU, [this](wxCommandEvent&) { commands_.check_now(); }, IdCheckNow);
+    Bind(
+        wxEVT_MENU, [this](wxCommandEvent&) { commands_.toggle_paused(); }, IdPause);
+    Bind(
+        wxEVT_MENU, [this](wxCommandEvent&) { commands_.show_log(); }, IdShowLog);
+    Bind(
+        wxEVT_MENU, [this](wxCommandEvent&) { commands_.add_account(); }, IdAddAccount);
+    Bind(
+        wxEVT_MENU, [this](wxCommandEvent&) { commands_.open_settings(); }, IdSettings);
+    Bind(
+        wxEVT_MENU, [this](wxCommandEvent&) { commands_.quit(); }, IdQuit);
 }
 
 void TrayIcon::refresh(const StatusModel& model) {

@@ -127,9 +127,12 @@ void SigninFields::add_button_row(wxWindow* page, wxFlexGridSizer* grid) {
 
 void SigninFields::fill(const OAuthSettings& s, bool kept) {
     int m = Password;
-    if (s.provider == "microsoft") m = Microsoft;
-    else if (s.provider == "google") m = Google;
-    else if (!s.provider.empty()) m = Other;
+    if (s.provider == "microsoft")
+        m = Microsoft;
+    else if (s.provider == "google")
+        m = Google;
+    else if (!s.provider.empty())
+        m = Other;
     method_->SetSelection(m);
     url_->ChangeValue(m == Other ? u8(s.provider) : wxString());
     client_id_->ChangeValue(u8(s.client_id));
@@ -151,10 +154,17 @@ bool SigninFields::uses_oauth() const { return method_->GetSelection() != Passwo
 OAuthSettings SigninFields::settings() const {
     OAuthSettings s;
     switch (method_->GetSelection()) {
-        case Microsoft: s.provider = "microsoft"; break;
-        case Google: s.provider = "google"; break;
-        case Other: s.provider = trimmed(url_->GetValue()); break;
-        default: return s;
+        case Microsoft:
+            s.provider = "microsoft";
+            break;
+        case Google:
+            s.provider = "google";
+            break;
+        case Other:
+            s.provider = trimmed(url_->GetValue());
+            break;
+        default:
+            return s;
     }
     s.client_id = trimmed(client_id_->GetValue());
     if (method_->GetSelection() == Microsoft) {
@@ -194,12 +204,12 @@ void SigninFields::set_tokens(oauth::Tokens tokens, std::string client_secret, c
 
 Diagnosis SigninFields::with_signin_step(Diagnosis d) const {
     if (!tokens_) return d;
-    const wxString how = settings().app_only ? _("token for the application (app-only access)")
-                                             : _("signed in through the browser");
+    const wxString how =
+        settings().app_only ? _("token for the application (app-only access)") : _("signed in through the browser");
     const wxString until = wxDateTime(static_cast<time_t>(tokens_->expires_at)).FormatTime();
     d.steps.insert(d.steps.begin(),
-                   DiagnosisStep{"sign-in", true, to_u8(wxString::Format(_("%s; the access token is valid until %s"),
-                                                                         how, until))});
+                   DiagnosisStep{"sign-in", true,
+                                 to_u8(wxString::Format(_("%s; the access token is valid until %s"), how, until))});
     return d;
 }
 

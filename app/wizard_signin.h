@@ -34,8 +34,7 @@ class SigninFields {
 public:
     // Adds its rows to `grid` (label, control) on `page`; `changed` runs on
     // every edit of them, `sign_in` when the button is pressed.
-    SigninFields(wxWindow* page, wxFlexGridSizer* grid, std::function<void()> changed,
-                 std::function<void()> sign_in);
+    SigninFields(wxWindow* page, wxFlexGridSizer* grid, std::function<void()> changed, std::function<void()> sign_in);
     // The "Sign in..." row, added where the page wants it (below the user name).
     void add_button_row(wxWindow* page, wxFlexGridSizer* grid);
 

@@ -124,11 +124,21 @@ inline std::string json_escape(std::string_view s) {
     std::string out;
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     char buf[8];
@@ -214,7 +224,8 @@ struct Context {
 // the hint after an untrusted one.
 inline void print_diagnosis(const mp::Diagnosis& d, const std::string& edit) {
     for (const auto& s : d.steps) std::cout << (s.ok ? "  ok    " : "  FAIL  ") << s.name << ": " << s.detail << "\n";
-    const bool untrusted = std::any_of(d.steps.begin(), d.steps.end(), [](const auto& s) { return !s.ok && s.name == "tls"; });
+    const bool untrusted =
+        std::any_of(d.steps.begin(), d.steps.end(), [](const auto& s) { return !s.ok && s.name == "tls"; });
     if (untrusted && d.certificate) {
         std::cout << "  to trust exactly this certificate: mailporter-cli " << edit << " --trust-fingerprint "
                   << d.certificate->sha256;

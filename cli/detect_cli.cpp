@@ -98,7 +98,8 @@ Detected account_for_add(const Detection& d, const std::string& trusted_fingerpr
     if (b.needs_oauth && !b.logged_in && !oauth) {
         r.why_not = b.host + " (" + b.source +
                     ") wants OAuth2 sign-in instead of a password: add the account with --auth oauth2 --provider " +
-                    oauth_provider_for(b.host) + " (no --password-stdin), then sign in with: mailporter-cli account "
+                    oauth_provider_for(b.host) +
+                    " (no --password-stdin), then sign in with: mailporter-cli account "
                     "signin NAME";
         return r;
     }

@@ -182,24 +182,28 @@ void apply_tls_options(const Args& a, mp::TlsSettings& tls) {
     if (a.flag("allow-legacy-tls")) tls.allow_legacy_tls = true;
 }
 
-
 int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
     auto& db = ctx.database();
     if (sub == "set") {
         auto current = need(db.office_server());
         mp::OfficeServer s = current.value_or(mp::OfficeServer{});
-        if (auto h = a.get("host")) s.host = *h;
-        else if (!current) throw UsageError{"server set needs --host"};
+        if (auto h = a.get("host"))
+            s.host = *h;
+        else if (!current)
+            throw UsageError{"server set needs --host"};
         apply_tls_options(a, s.tls);
-        if (auto p = a.get("port")) s.port = static_cast<std::uint16_t>(parse_int("--port", *p, 1, 65535));
-        else if (!current) s.port = mp::default_smtp_port(s.tls.mode);
+        if (auto p = a.get("port"))
+            s.port = static_cast<std::uint16_t>(parse_int("--port", *p, 1, 65535));
+        else if (!current)
+            s.port = mp::default_smtp_port(s.tls.mode);
         if (auto h = a.get("helo")) s.helo_name = *h;
         if (auto u = a.get("user")) s.user = *u;
         apply_oauth_options(a, s.oauth);
         const bool pw = a.flag("password-stdin");
         a.reject_unknown();
         if (s.uses_oauth() && pw) throw UsageError{"an OAuth2 login has no password (--password-stdin)"};
-        if (!s.user.empty() && !pw && !s.uses_oauth() && !(current && current->user == s.user && !current->uses_oauth()))
+        if (!s.user.empty() && !pw && !s.uses_oauth() &&
+            !(current && current->user == s.user && !current->uses_oauth()))
             throw UsageError{"--user needs --password-stdin (or --auth oauth2 --provider ...)"};
         need(mp::validate(s));
         if (pw) {
@@ -213,7 +217,8 @@ int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
         return ExitOk;
     }
     auto s = need(db.office_server());
-    if (!s) throw Failure{"no office server is configured; use: mailporter-cli server set --host H --port P --tls MODE"};
+    if (!s)
+        throw Failure{"no office server is configured; use: mailporter-cli server set --host H --port P --tls MODE"};
     if (sub == "signin") return cmd_server_signin(ctx, *s, a);
     a.reject_unknown();
     // What the office login uses: the password, or a current OAuth2 access token.
@@ -228,14 +233,17 @@ int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
                   << (s->uses_oauth() ? " (OAuth2 via " + s->oauth.provider + ")" : std::string())
                   << "\nhelo: " << (s->helo_name.empty() ? "(this machine's name)" : s->helo_name)
                   << "\ntrusted fingerprint: " << (s->tls.pinned_sha256.empty() ? "(none)" : s->tls.pinned_sha256)
-                  << "\ntrusted public key: " << (s->tls.pinned_key_sha256.empty() ? "(none)" : s->tls.pinned_key_sha256)
+                  << "\ntrusted public key: "
+                  << (s->tls.pinned_key_sha256.empty() ? "(none)" : s->tls.pinned_key_sha256)
                   << "\ntrusted issuer: " << (s->tls.pinned_ca_sha256.empty() ? "(none)" : s->tls.pinned_ca_sha256)
                   << "\n";
         return ExitOk;
     }
     if (sub == "test") {
-        const auto pw = s->uses_oauth() ? std::nullopt
-                                        : std::optional<std::string>(need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or(""));
+        const auto pw =
+            s->uses_oauth()
+                ? std::nullopt
+                : std::optional<std::string>(need(ctx.secret_store().load(mp::OfficeSecretKey)).value_or(""));
         auto d = mp::test_signed_in_office(ctx.secret_store(), *s, pw, ctx.relay_options());
         print_diagnosis(d, "server set");
         return d.ok() ? ExitOk : ExitFailed;
@@ -247,7 +255,7 @@ int cmd_server(Context& ctx, const std::string& sub, const Args& a) {
         if (!checks) throw Failure{"the office server could not be asked: " + checks.error().detail};
         bool all = true;
         for (const auto& c : *checks) {
-            const char* word = c.verdict == mp::RecipientCheck::Verdict::Accepted ? "accepted"
+            const char* word = c.verdict == mp::RecipientCheck::Verdict::Accepted  ? "accepted"
                                : c.verdict == mp::RecipientCheck::Verdict::Refused ? "REFUSED "
                                                                                    : "unsure  ";
             all = all && c.verdict == mp::RecipientCheck::Verdict::Accepted;
@@ -262,13 +270,16 @@ void apply_account_options(const Args& a, mp::Account& acc, bool adding) {
     if (auto p = a.get("protocol")) acc.protocol = need(mp::parse_protocol(*p));
     if (auto h = a.get("host")) acc.host = *h;
     apply_tls_options(a, acc.tls);
-    if (auto p = a.get("port")) acc.port = static_cast<std::uint16_t>(parse_int("--port", *p, 1, 65535));
-    else if (adding) acc.port = mp::default_port(acc.protocol, acc.tls.mode);
+    if (auto p = a.get("port"))
+        acc.port = static_cast<std::uint16_t>(parse_int("--port", *p, 1, 65535));
+    else if (adding)
+        acc.port = mp::default_port(acc.protocol, acc.tls.mode);
     if (auto u = a.get("user")) acc.user = *u;
     if (auto d = a.get("deliver-to")) acc.deliver_to = *d;
     if (auto l = a.get("leave")) acc.leave = need(mp::parse_leave_policy(*l));
     if (auto n = a.get("max-per-pass")) acc.max_per_pass = parse_int("--max-per-pass", *n, 0, 1000000);
-    if (auto m = a.get("max-size")) acc.max_size_bytes = static_cast<std::int64_t>(parse_int("--max-size", *m, 0, 100000)) * 1024 * 1024;
+    if (auto m = a.get("max-size"))
+        acc.max_size_bytes = static_cast<std::int64_t>(parse_int("--max-size", *m, 0, 100000)) * 1024 * 1024;
     if (auto i = a.get("interval")) acc.interval_minutes = parse_int("--interval", *i, 1, 1440);
     if (a.flag("catch-all")) acc.catch_all = true;
     if (a.has("domain")) acc.domains = a.get_all("domain");
@@ -394,13 +405,15 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         mp::Account acc;
         const bool detect = a.has("address");
         for (const char* o : {"protocol", "host", "tls", "user"})
-            if (!detect && !a.has(o)) throw UsageError{"account add needs --" + std::string(o) + " (or --address to detect)"};
+            if (!detect && !a.has(o))
+                throw UsageError{"account add needs --" + std::string(o) + " (or --address to detect)"};
         const bool oauth = a.has("auth") && *a.get("auth") == "oauth2";
         if (!oauth && !a.has("password-stdin"))
             throw UsageError{"account add needs --password-stdin (or --auth oauth2 --provider ... to sign in instead)"};
         if (oauth && a.has("password-stdin")) throw UsageError{"an OAuth2 account has no password (--password-stdin)"};
         if (!a.has("deliver-to") && !a.has("catch-all"))
-            throw UsageError{"account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
+            throw UsageError{
+                "account add needs --deliver-to ADDR (individual box) or --catch-all --domain D (catch-all box)"};
         std::optional<std::string> pw;
         if (detect) {
             if (need(db.find_account(name))) throw Failure{"an account named '" + name + "' already exists"};
@@ -421,8 +434,8 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         if (oauth) {
             need(db.add_account(acc));
             std::cout << "account " << name << " added (" << mp::to_string(acc.protocol) << "://" << acc.host << ":"
-                      << acc.port << ", OAuth2 via " << acc.oauth.provider << ")\nnow sign in: mailporter-cli account signin "
-                      << name << "\n";
+                      << acc.port << ", OAuth2 via " << acc.oauth.provider
+                      << ")\nnow sign in: mailporter-cli account signin " << name << "\n";
             return ExitOk;
         }
         if (!pw) pw = read_password_stdin();
@@ -432,8 +445,8 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
             (void)db.remove_account(added.id);
             throw Failure{r.error().detail};
         }
-        std::cout << "account " << name << " added (" << mp::to_string(acc.protocol) << "://" << acc.host << ":" << acc.port
-                  << ", password in the " << secrets.kind() << " store)\n";
+        std::cout << "account " << name << " added (" << mp::to_string(acc.protocol) << "://" << acc.host << ":"
+                  << acc.port << ", password in the " << secrets.kind() << " store)\n";
         return ExitOk;
     }
     auto found = need(db.find_account(name));
@@ -447,10 +460,12 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
         const bool pw = a.flag("password-stdin");
         a.reject_unknown();
         need(mp::validate(acc));
-        if (pw) need(ctx.secret_store().store(mp::account_secret_key(acc.name), read_password_stdin()));
+        if (pw)
+            need(ctx.secret_store().store(mp::account_secret_key(acc.name), read_password_stdin()));
         else if (acc.name != found->name) {
             auto& s = ctx.secret_store();
-            if (auto old = need(s.load(mp::account_secret_key(found->name)))) need(s.store(mp::account_secret_key(acc.name), *old));
+            if (auto old = need(s.load(mp::account_secret_key(found->name))))
+                need(s.store(mp::account_secret_key(acc.name), *old));
         }
         need(db.update_account(acc));
         if (acc.name != found->name) (void)ctx.secret_store().erase(mp::account_secret_key(found->name));
@@ -475,7 +490,8 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     if (sub == "test") {
         a.reject_unknown();
         if (!acc.uses_oauth() && !need(ctx.secret_store().load(mp::account_secret_key(name))))
-            throw Failure{"no password stored for account " + name + "; set it with: mailporter-cli account edit " + name + " --password-stdin"};
+            throw Failure{"no password stored for account " + name + "; set it with: mailporter-cli account edit " +
+                          name + " --password-stdin"};
         auto d = mp::test_signed_in_account(ctx.secret_store(), acc, ctx.relay_options());
         print_diagnosis(d, "account edit " + name);
         return d.ok() ? ExitOk : ExitFailed;
@@ -491,7 +507,8 @@ int cmd_poll(Context& ctx, const Args& a) {
     if (!lock) {
         if (only) throw Failure{lock.error().detail + " (another mailporter engine is running on this data directory)"};
         // A running engine checks every account now when asked through the database.
-        need(db.set_setting(mp::SettingCheckNow, std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid())));
+        need(
+            db.set_setting(mp::SettingCheckNow, std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid())));
         std::cout << "asked the running engine (" << lock.error().detail << ") to check every account now; "
                   << "see: mailporter-cli status\n";
         return ExitOk;
@@ -525,8 +542,8 @@ int cmd_poll(Context& ctx, const Args& a) {
             if (r.refused || r.retrying) all_ok = false;
         } else {
             all_ok = false;
-            std::cout << r.account << ": failed (" << mp::to_string(r.outcome.error().code) << "): " << r.outcome.error().detail
-                      << "\n";
+            std::cout << r.account << ": failed (" << mp::to_string(r.outcome.error().code)
+                      << "): " << r.outcome.error().detail << "\n";
         }
     }
     return all_ok ? ExitOk : ExitFailed;
@@ -560,8 +577,8 @@ int cmd_history(Context& ctx, const Args& a) {
     }
     if (rows.empty()) std::cout << "no history yet\n";
     for (const auto& h : rows)
-        std::cout << local_time(h.time) << "  " << h.account << "  " << mp::to_string(h.outcome) << "  " << h.from << " -> "
-                  << h.to << "  \"" << h.subject << "\"  " << h.size << " bytes  " << h.reply << "\n";
+        std::cout << local_time(h.time) << "  " << h.account << "  " << mp::to_string(h.outcome) << "  " << h.from
+                  << " -> " << h.to << "  \"" << h.subject << "\"  " << h.size << " bytes  " << h.reply << "\n";
     return ExitOk;
 }
 
@@ -607,9 +624,12 @@ int cmd_status(Context& ctx, const Args& a) {
     for (const auto& h : need(db.history(std::nullopt, 100000))) {
         if (h.time < midnight) break;
         auto& t = today[lower(h.account)];
-        if (h.outcome == mp::HistoryRecord::Outcome::Delivered) ++t.delivered;
-        else if (h.outcome == mp::HistoryRecord::Outcome::Refused) ++t.refused;
-        else if (h.outcome == mp::HistoryRecord::Outcome::Skipped) ++t.skipped;
+        if (h.outcome == mp::HistoryRecord::Outcome::Delivered)
+            ++t.delivered;
+        else if (h.outcome == mp::HistoryRecord::Outcome::Refused)
+            ++t.refused;
+        else if (h.outcome == mp::HistoryRecord::Outcome::Skipped)
+            ++t.skipped;
     }
 
     struct Row {
@@ -635,7 +655,8 @@ int cmd_status(Context& ctx, const Args& a) {
         } else if (row.pass && row.pass->retry != "never") {
             // A failure only the user can fix (wrong password, bad settings)
             // is not retried until the account is edited.
-            row.next = row.pass->checked_at + 60LL * (acc.interval_minutes > 0 ? acc.interval_minutes : default_minutes);
+            row.next =
+                row.pass->checked_at + 60LL * (acc.interval_minutes > 0 ? acc.interval_minutes : default_minutes);
         }
         if (paused || !acc.enabled) row.next = 0;
         if (paused && row.status.colour != mp::Colour::Red) row.status = mp::paused_status();
@@ -643,12 +664,14 @@ int cmd_status(Context& ctx, const Args& a) {
         rows.push_back(std::move(row));
     }
     mp::Status office_st = mp::office_status(reports);
-    if (!office) office_st = mp::Status{mp::Colour::Yellow, mp::StatusCode::ConfigInvalid, "no office server is configured"};
+    if (!office)
+        office_st = mp::Status{mp::Colour::Yellow, mp::StatusCode::ConfigInvalid, "no office server is configured"};
     overall = mp::worst(overall, office_st.colour);
     const auto opt_time = [](std::int64_t t) { return t ? std::to_string(t) : std::string("null"); };
 
     if (json) {
-        std::cout << "{\"colour\":\"" << mp::to_string(overall) << "\",\"scheduler\":\"" << (paused ? "paused" : "running")
+        std::cout << "{\"colour\":\"" << mp::to_string(overall) << "\",\"scheduler\":\""
+                  << (paused ? "paused" : "running")
                   << "\",\"engine_pid\":" << (engine_pid ? std::to_string(*engine_pid) : "null")
                   << ",\"max_connections\":" << max_connections << ",\"default_interval_minutes\":" << default_minutes
                   << ",\"secret_store\":\"" << ctx.shown_secret_store() << "\",\"office\":{\"colour\":\""
@@ -662,10 +685,12 @@ int cmd_status(Context& ctx, const Args& a) {
                       << ",\"enabled\":" << (r.account.enabled ? "true" : "false") << ",\"colour\":\""
                       << mp::to_string(r.status.colour) << "\",\"code\":\"" << mp::to_string(r.status.code)
                       << "\",\"sentence\":\"" << json_escape(r.status.sentence()) << "\",\"detail\":\""
-                      << json_escape(r.status.detail) << "\",\"last_check\":"
-                      << (r.pass ? std::to_string(r.pass->checked_at) : "null") << ",\"next_check\":" << opt_time(r.next)
-                      << ",\"listed\":" << (r.pass ? r.pass->listed : 0) << ",\"delivered\":" << (r.pass ? r.pass->delivered : 0)
-                      << ",\"deleted\":" << (r.pass ? r.pass->deleted : 0) << ",\"kept\":" << (r.pass ? r.pass->kept : 0)
+                      << json_escape(r.status.detail)
+                      << "\",\"last_check\":" << (r.pass ? std::to_string(r.pass->checked_at) : "null")
+                      << ",\"next_check\":" << opt_time(r.next) << ",\"listed\":" << (r.pass ? r.pass->listed : 0)
+                      << ",\"delivered\":" << (r.pass ? r.pass->delivered : 0)
+                      << ",\"deleted\":" << (r.pass ? r.pass->deleted : 0)
+                      << ",\"kept\":" << (r.pass ? r.pass->kept : 0)
                       << ",\"notices\":" << json_list(r.pass ? r.pass->notices : std::vector<std::string>{})
                       << ",\"today\":{\"delivered\":" << r.today.delivered << ",\"refused\":" << r.today.refused
                       << ",\"skipped\":" << r.today.skipped << "}}";
@@ -677,10 +702,11 @@ int cmd_status(Context& ctx, const Args& a) {
               << (engine_pid ? "; engine running (process " + std::to_string(*engine_pid) + ")" : "; no engine running")
               << "; up to " << max_connections << " connections at once; passwords: "
               << (ctx.shown_secret_store() == "not chosen yet" ? std::string("no store chosen yet")
-                                                                : ctx.shown_secret_store() + " store")
+                                                               : ctx.shown_secret_store() + " store")
               << "\n";
-    std::cout << "office server " << (office ? office->host + ":" + std::to_string(office->port) : std::string("(none)"))
-              << ": " << mp::to_string(office_st.colour) << " (" << mp::to_string(office_st.code) << ") — "
+    std::cout << "office server "
+              << (office ? office->host + ":" + std::to_string(office->port) : std::string("(none)")) << ": "
+              << mp::to_string(office_st.colour) << " (" << mp::to_string(office_st.code) << ") — "
               << office_st.sentence() << "\n";
     for (const auto& r : rows) {
         std::cout << r.account.name << ": ";
@@ -689,15 +715,17 @@ int cmd_status(Context& ctx, const Args& a) {
                       << " --enabled)\n";
             continue;
         }
-        std::cout << mp::to_string(r.status.colour) << " (" << mp::to_string(r.status.code) << ") — " << r.status.sentence();
+        std::cout << mp::to_string(r.status.colour) << " (" << mp::to_string(r.status.code) << ") — "
+                  << r.status.sentence();
         if (!r.status.detail.empty()) std::cout << "\n    " << r.status.detail;
-        std::cout << "\n    last check " << (r.pass ? local_time(r.pass->checked_at) : std::string("never")) << ", next "
-                  << (paused ? std::string("when resumed")
+        std::cout << "\n    last check " << (r.pass ? local_time(r.pass->checked_at) : std::string("never"))
+                  << ", next "
+                  << (paused   ? std::string("when resumed")
                       : r.next ? local_time(r.next)
                       : r.pass && r.pass->error_code == "sign-in-needed" && !r.pass->office_failed
                           ? "after you sign in again (mailporter-cli account signin " + r.account.name + ")"
                       : r.pass && r.pass->retry == "never" ? std::string("after the account is edited")
-                                                            : std::string("shortly"));
+                                                           : std::string("shortly"));
         if (r.pass)
             std::cout << "; last pass " << r.pass->delivered << " delivered, " << r.pass->deleted << " deleted, "
                       << r.pass->kept << " kept";
@@ -731,16 +759,15 @@ int cmd_run(Context& ctx, const Args& a) {
         // The engine waits and picks up what is added meanwhile (within a second).
         const std::string cli = "mailporter-cli --data-dir " + ctx.data_dir.string();
         std::cerr << "mailporter-cli: nothing to fetch yet; the engine waits. In another terminal:\n";
-        if (!office)
-            std::cerr << "  " << cli << " server set --host mail.office.local --port 25 --tls starttls\n";
+        if (!office) std::cerr << "  " << cli << " server set --host mail.office.local --port 25 --tls starttls\n";
         if (accounts.empty())
             std::cerr << "  printf '%s' 'the-password' | " << cli
                       << " account add info --protocol pop3 --host pop.provider.example --user info@example.com"
                          " --password-stdin --deliver-to info@office.local\n";
         std::cerr << "(README.md, \"Add an account\", explains every option.)\n";
     }
-    const std::string store_line = "passwords are kept in the " + ctx.secret_store_kind + " store (" +
-                                   ctx.secret_store_why + ")";
+    const std::string store_line =
+        "passwords are kept in the " + ctx.secret_store_kind + " store (" + ctx.secret_store_why + ")";
     mp::ServiceOptions o;
     o.data_dir = ctx.data_dir;
     o.secrets = std::move(ctx.secrets);
@@ -794,9 +821,13 @@ int cmd_retry(Context& ctx, const std::vector<std::string>& words) {
     const int n = need(mp::retry_refused(db, a->id));
     const auto pid = mp::EngineLock::holder(ctx.data_dir);
     if (pid && n > 0)
-        need(db.set_setting(mp::SettingCheckNow, std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid())));
+        need(
+            db.set_setting(mp::SettingCheckNow, std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid())));
     std::cout << n << " held message(s) of " << a->name << " will be tried again"
-              << (n == 0 ? "" : pid ? " now (by the running engine)" : " at the next pass") << "\n";
+              << (n == 0 ? ""
+                  : pid  ? " now (by the running engine)"
+                         : " at the next pass")
+              << "\n";
     return ExitOk;
 }
 
@@ -821,8 +852,8 @@ int cmd_settings(Context& ctx, const std::vector<std::string>& words) {
     auto value = mp::check_setting(*spec, words[2]);
     if (!value) throw UsageError{value.error().detail};
     need(db.set_setting(spec->key, *value));
-    std::cout << spec->name << " = " << (value->empty() && !spec->shown_empty.empty() ? std::string(spec->shown_empty) : *value)
-              << "\n";
+    std::cout << spec->name << " = "
+              << (value->empty() && !spec->shown_empty.empty() ? std::string(spec->shown_empty) : *value) << "\n";
     return ExitOk;
 }
 
@@ -878,14 +909,19 @@ int main(int argc, char** argv) {
                 std::cout << Usage;
                 return ExitOk;
             }
-            if (w == "-v" || w == "--verbose") ctx.verbose = true;
+            if (w == "-v" || w == "--verbose")
+                ctx.verbose = true;
             else if (w == "--data-dir" || w == "--secret-store") {
                 if (i + 1 >= args.size()) throw UsageError{w + " needs a value"};
                 (w == "--data-dir" ? data_dir : store) = args[++i];
-            } else if (w.rfind("--data-dir=", 0) == 0) data_dir = w.substr(11);
-            else if (w.rfind("--secret-store=", 0) == 0) store = w.substr(15);
-            else if (w.rfind("-", 0) == 0) throw UsageError{"unknown option " + w};
-            else rest.push_back(w);
+            } else if (w.rfind("--data-dir=", 0) == 0)
+                data_dir = w.substr(11);
+            else if (w.rfind("--secret-store=", 0) == 0)
+                store = w.substr(15);
+            else if (w.rfind("-", 0) == 0)
+                throw UsageError{"unknown option " + w};
+            else
+                rest.push_back(w);
         }
         if (rest.empty()) throw UsageError{"no command given"};
         ctx.data_dir = data_dir ? std::filesystem::path(*data_dir) : mp::default_data_dir();
@@ -924,9 +960,10 @@ int main(int argc, char** argv) {
         if (cmd == "export") return mp::cli::cmd_export(ctx, Args({rest.begin() + 1, rest.end()}, {"passwords"}));
         if (cmd == "server" || cmd == "account") {
             if (rest.size() < 2) throw UsageError{cmd + " needs a subcommand"};
-            Args a({rest.begin() + 2, rest.end()}, {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json",
-                                                    "catch-all", "individual", "idle", "no-idle", "no-probe", "allow-plain",
-                                                    "app-only", "device", "browser", "client-secret-stdin"});
+            Args a(
+                {rest.begin() + 2, rest.end()},
+                {"password-stdin", "allow-legacy-tls", "disabled", "enabled", "json", "catch-all", "individual", "idle",
+                 "no-idle", "no-probe", "allow-plain", "app-only", "device", "browser", "client-secret-stdin"});
             if (cmd == "account" && rest[1] == "detect") return cmd_account_detect(ctx, a);
             return cmd == "server" ? cmd_server(ctx, rest[1], a) : cmd_account(ctx, rest[1], a);
         }

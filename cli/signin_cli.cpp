@@ -132,8 +132,8 @@ namespace {
 
 // Whose sign-in: an account's or the office server's.
 struct Target {
-    std::string what;        // "account info", "the office server"
-    std::string edit;        // the command that switches it to OAuth2
+    std::string what;  // "account info", "the office server"
+    std::string edit;  // the command that switches it to OAuth2
     OAuthSettings oauth;
     oauth::Service service;
     std::string login_hint;  // the mailbox address
@@ -180,7 +180,8 @@ int sign_in(Context& ctx, const Target& t, const Args& a) {
     // person sign in on a phone or another computer.
     if (device || (!browser && !has_display())) {
         if (endpoints.device.empty())
-            throw Failure{"this provider offers no device sign-in; run the command where a browser can open (--browser)"};
+            throw Failure{
+                "this provider offers no device sign-in; run the command where a browser can open (--browser)"};
         const auto start = need(oauth::device_start(endpoints, provider, t.service, http));
         std::cout << "To sign in " << t.what << ", open " << start.verification_uri
                   << " in a browser on any device and enter the code " << start.user_code << "\n";
@@ -218,13 +219,14 @@ int sign_in(Context& ctx, const Target& t, const Args& a) {
 
 int cmd_account_signin(Context& ctx, const Account& acc, const Args& a) {
     auto& store = ctx.secret_store();
-    Target t{"account " + acc.name,
-             "account edit " + acc.name,
-             acc.oauth,
-             oauth_service(acc.protocol),
-             acc.user,
-             [&](const oauth::Tokens& tokens, const std::string& secret) { return store_grant(store, acc, tokens, secret); },
-             [&] { return sign_in_unattended(store, acc); }};
+    Target t{
+        "account " + acc.name,
+        "account edit " + acc.name,
+        acc.oauth,
+        oauth_service(acc.protocol),
+        acc.user,
+        [&](const oauth::Tokens& tokens, const std::string& secret) { return store_grant(store, acc, tokens, secret); },
+        [&] { return sign_in_unattended(store, acc); }};
     return sign_in(ctx, t, a);
 }
 

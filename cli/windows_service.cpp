@@ -49,14 +49,22 @@ SC_HANDLE open_service(SC_HANDLE manager, DWORD access) {
 
 const char* state_name(DWORD state) {
     switch (state) {
-        case SERVICE_STOPPED: return "stopped";
-        case SERVICE_START_PENDING: return "starting";
-        case SERVICE_STOP_PENDING: return "stopping";
-        case SERVICE_RUNNING: return "running";
-        case SERVICE_CONTINUE_PENDING: return "resuming";
-        case SERVICE_PAUSE_PENDING: return "pausing";
-        case SERVICE_PAUSED: return "paused";
-        default: return "unknown";
+        case SERVICE_STOPPED:
+            return "stopped";
+        case SERVICE_START_PENDING:
+            return "starting";
+        case SERVICE_STOP_PENDING:
+            return "stopping";
+        case SERVICE_RUNNING:
+            return "running";
+        case SERVICE_CONTINUE_PENDING:
+            return "resuming";
+        case SERVICE_PAUSE_PENDING:
+            return "pausing";
+        case SERVICE_PAUSED:
+            return "paused";
+        default:
+            return "unknown";
     }
 }
 
@@ -80,8 +88,8 @@ bool wait_for(SC_HANDLE service, DWORD want, std::chrono::seconds limit) {
 // %ProgramData%, which every user may read).
 void restrict_to_admins(const std::filesystem::path& dir) {
     PSECURITY_DESCRIPTOR sd = nullptr;
-    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)",
-                                                                SDDL_REVISION_1, &sd, nullptr))
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", SDDL_REVISION_1,
+                                                                &sd, nullptr))
         fail("cannot build the data directory's access list");
     PACL dacl = nullptr;
     BOOL present = FALSE, defaulted = FALSE;
@@ -114,8 +122,10 @@ void report(DWORD state, DWORD exit_code = NO_ERROR, DWORD wait_hint = 0) {
     g_state.dwWin32ExitCode = exit_code == NO_ERROR ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR;
     g_state.dwServiceSpecificExitCode = exit_code;
     g_state.dwWaitHint = wait_hint;
-    if (state == SERVICE_RUNNING || state == SERVICE_STOPPED) g_state.dwCheckPoint = 0;
-    else ++g_state.dwCheckPoint;
+    if (state == SERVICE_RUNNING || state == SERVICE_STOPPED)
+        g_state.dwCheckPoint = 0;
+    else
+        ++g_state.dwCheckPoint;
     ::SetServiceStatus(g_status, &g_state);
 }
 
@@ -129,8 +139,10 @@ DWORD WINAPI control(DWORD code, DWORD, LPVOID, LPVOID) {
             report(SERVICE_STOP_PENDING, NO_ERROR, 30000);
             if (g_stop) g_stop();
             return NO_ERROR;
-        case SERVICE_CONTROL_INTERROGATE: return NO_ERROR;
-        default: return ERROR_CALL_NOT_IMPLEMENTED;
+        case SERVICE_CONTROL_INTERROGATE:
+            return NO_ERROR;
+        default:
+            return ERROR_CALL_NOT_IMPLEMENTED;
     }
 }
 
@@ -159,8 +171,8 @@ int install(Context& ctx, bool data_dir_given) {
     wchar_t exe[MAX_PATH * 4];
     const DWORD n = ::GetModuleFileNameW(nullptr, exe, static_cast<DWORD>(std::size(exe)));
     if (n == 0 || n >= std::size(exe)) fail("cannot find mailporter-cli.exe's own path");
-    const std::wstring command = L"\"" + std::wstring(exe, n) + L"\" --data-dir \"" + dir.wstring() +
-                                 L"\" --secret-store file service run";
+    const std::wstring command =
+        L"\"" + std::wstring(exe, n) + L"\" --data-dir \"" + dir.wstring() + L"\" --secret-store file service run";
     ScHandle manager(open_manager(SC_MANAGER_CREATE_SERVICE | SC_MANAGER_CONNECT));
     ScHandle service(::CreateServiceW(manager.h, ServiceName, DisplayName, SERVICE_ALL_ACCESS,
                                       SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START, SERVICE_ERROR_NORMAL,
@@ -176,8 +188,8 @@ int install(Context& ctx, bool data_dir_given) {
     SC_ACTION actions[3] = {{SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 300000}};
     SERVICE_FAILURE_ACTIONSW failure{86400, nullptr, nullptr, 3, actions};
     ::ChangeServiceConfig2W(service.h, SERVICE_CONFIG_FAILURE_ACTIONS, &failure);
-    std::cout << "service MailPorter installed (starts with Windows, as LocalSystem); data directory "
-              << dir.string() << ", passwords in its file store\n"
+    std::cout << "service MailPorter installed (starts with Windows, as LocalSystem); data directory " << dir.string()
+              << ", passwords in its file store\n"
               << "add accounts from an administrator's prompt with: mailporter-cli --data-dir \"" << dir.string()
               << "\" --secret-store file account add ...\n"
               << "then: mailporter-cli service start\n";
@@ -276,8 +288,9 @@ namespace mailporter::cli {
 
 int cmd_service(Context&, const std::string&, const Args&, bool, const std::function<int()>&,
                 const std::function<void()>&) {
-    throw Failure{"'service' is for Windows; on Linux the package's systemd unit runs the engine "
-                  "(systemctl --user enable --now mailporter.service)"};
+    throw Failure{
+        "'service' is for Windows; on Linux the package's systemd unit runs the engine "
+        "(systemctl --user enable --now mailporter.service)"};
 }
 
 }  // namespace mailporter::cli

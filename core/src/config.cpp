@@ -21,9 +21,12 @@ std::string_view to_string(Protocol p) { return p == Protocol::Pop3 ? "pop3" : "
 
 std::string_view to_string(TlsMode m) {
     switch (m) {
-        case TlsMode::Implicit: return "tls";
-        case TlsMode::StartTls: return "starttls";
-        case TlsMode::None: return "none";
+        case TlsMode::Implicit:
+            return "tls";
+        case TlsMode::StartTls:
+            return "starttls";
+        case TlsMode::None:
+            return "none";
     }
     return "tls";
 }
@@ -72,10 +75,14 @@ std::uint16_t default_smtp_port(TlsMode m) { return m == TlsMode::Implicit ? 465
 
 std::string to_string(const LeavePolicy& p) {
     switch (p.kind) {
-        case LeavePolicy::Kind::Delete: return "delete";
-        case LeavePolicy::Kind::Days: return "days:" + std::to_string(p.days);
-        case LeavePolicy::Kind::Forever: return "forever";
-        case LeavePolicy::Kind::MarkRead: return "mark-read";
+        case LeavePolicy::Kind::Delete:
+            return "delete";
+        case LeavePolicy::Kind::Days:
+            return "days:" + std::to_string(p.days);
+        case LeavePolicy::Kind::Forever:
+            return "forever";
+        case LeavePolicy::Kind::MarkRead:
+            return "mark-read";
     }
     return "delete";
 }
@@ -108,7 +115,8 @@ Result<std::string> normalise_fingerprint(std::string_view text) {
     std::string hex;
     for (unsigned char c : t) {
         if (c == ':' || c == ' ') continue;
-        if (!std::isxdigit(c)) return invalid("fingerprint: '" + std::string(1, static_cast<char>(c)) + "' is not a hex digit");
+        if (!std::isxdigit(c))
+            return invalid("fingerprint: '" + std::string(1, static_cast<char>(c)) + "' is not a hex digit");
         hex.push_back(static_cast<char>(std::tolower(c)));
     }
     if (hex.size() != 64)
@@ -127,8 +135,8 @@ bool is_valid_address(std::string_view addr) {
     for (unsigned char c : local) {
         if (c < 0x21 && !(quoted && c == ' ')) return false;
         if (c == 0x7f || c == '<' || c == '>') return false;
-        if (!quoted && (c == '"' || c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '\\' ||
-                        c == '[' || c == ']' || c == '@'))
+        if (!quoted && (c == '"' || c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '\\' || c == '[' ||
+                        c == ']' || c == '@'))
             return false;
     }
     for (unsigned char c : domain) {
@@ -170,10 +178,10 @@ void ServerCertificate::pin_into(TlsSettings& tls) const {
 }
 
 Result<void> validate(const Account& a) {
-    if (a.name.empty() || a.name.size() > 64)
-        return invalid("the account name must be 1 to 64 characters");
+    if (a.name.empty() || a.name.size() > 64) return invalid("the account name must be 1 to 64 characters");
     for (unsigned char c : a.name)
-        if (c < 0x20 || c == 0x7f || c == '/') return invalid("the account name may not contain control characters or '/'");
+        if (c < 0x20 || c == 0x7f || c == '/')
+            return invalid("the account name may not contain control characters or '/'");
     if (auto r = validate_host_port("account " + a.name, a.host, a.port); !r) return r;
     if (a.user.empty()) return invalid("account " + a.name + ": the user name is empty");
     if (a.catch_all) {
@@ -183,29 +191,35 @@ Result<void> validate(const Account& a) {
             const auto eq = d.find('=');
             const std::string from = d.substr(0, eq), to = eq == std::string::npos ? std::string() : d.substr(eq + 1);
             auto host_ok = [](const std::string& h) {
-                return !h.empty() && h.size() <= 253 &&
-                       std::all_of(h.begin(), h.end(), [](unsigned char c) { return c >= 0x80 || is_host_char(c) || c == '*'; });
+                return !h.empty() && h.size() <= 253 && std::all_of(h.begin(), h.end(), [](unsigned char c) {
+                    return c >= 0x80 || is_host_char(c) || c == '*';
+                });
             };
             if (!host_ok(from) || (eq != std::string::npos && !host_ok(to)))
-                return invalid("account " + a.name + ": '" + d + "' is not a domain (use example.com or example.com=office.local)");
+                return invalid("account " + a.name + ": '" + d +
+                               "' is not a domain (use example.com or example.com=office.local)");
         }
         if (!a.fallback.empty() && !is_valid_address(a.fallback))
             return invalid("account " + a.name + ": the fallback '" + a.fallback + "' is not a valid e-mail address");
         if (!a.deliver_to.empty())
-            return invalid("account " + a.name + ": a catch-all account routes by envelope; --deliver-to is for individual boxes");
+            return invalid("account " + a.name +
+                           ": a catch-all account routes by envelope; --deliver-to is for individual boxes");
     } else {
-        if (a.deliver_to.empty()) return invalid("account " + a.name + ": no office address to deliver to (--deliver-to)");
+        if (a.deliver_to.empty())
+            return invalid("account " + a.name + ": no office address to deliver to (--deliver-to)");
         if (!is_valid_address(a.deliver_to))
             return invalid("account " + a.name + ": '" + a.deliver_to + "' is not a valid e-mail address");
     }
     for (const auto& h : a.envelope_headers)
-        if (h.empty() || !std::all_of(h.begin(), h.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != ':'; }))
+        if (h.empty() ||
+            !std::all_of(h.begin(), h.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != ':'; }))
             return invalid("account " + a.name + ": '" + h + "' is not a header name");
     if (a.leave.kind == LeavePolicy::Kind::Days && (a.leave.days < 1 || a.leave.days > 3650))
         return invalid("account " + a.name + ": leave days must be from 1 to 3650");
     if (a.protocol == Protocol::Pop3) {
         if (a.leave.kind == LeavePolicy::Kind::MarkRead)
-            return invalid("account " + a.name + ": mark-read is for IMAP accounts; POP3 has no read flag (use delete, days:N or forever)");
+            return invalid("account " + a.name +
+                           ": mark-read is for IMAP accounts; POP3 has no read flag (use delete, days:N or forever)");
         if (!a.folders.empty())
             return invalid("account " + a.name + ": folders are for IMAP accounts; a POP3 box has only its inbox");
         if (a.idle) return invalid("account " + a.name + ": IDLE push is for IMAP accounts");
@@ -228,8 +242,9 @@ Result<void> validate(const OAuthSettings& o) {
     if (o.provider != "microsoft" && o.provider != "google") {
         const bool https = o.provider.rfind("https://", 0) == 0, http = o.provider.rfind("http://", 0) == 0;
         if (!https && !http)
-            return invalid("the sign-in provider must be microsoft, google, or the https:// address of an "
-                           "authorization server");
+            return invalid(
+                "the sign-in provider must be microsoft, google, or the https:// address of an "
+                "authorization server");
         const auto host_start = o.provider.find("//") + 2;
         const auto host = o.provider.substr(host_start, o.provider.find_first_of(":/", host_start) - host_start);
         if (http && host != "127.0.0.1" && host != "localhost" && host != "[::1]")
@@ -253,9 +268,11 @@ Result<void> validate(const OfficeServer& s) {
     if (auto r = validate_host_port("office server", s.host, s.port); !r) return r;
     if (auto p = validate_pin(s.tls); !p) return p;
     for (unsigned char c : s.helo_name)
-        if (!is_host_char(c) && c != '[' && c != ']') return invalid("office server: the HELO name '" + s.helo_name + "' is not a host name");
+        if (!is_host_char(c) && c != '[' && c != ']')
+            return invalid("office server: the HELO name '" + s.helo_name + "' is not a host name");
     if (auto o = validate(s.oauth); !o) return invalid("office server: " + o.error().detail);
-    if (s.uses_oauth() && s.user.empty()) return invalid("office server: OAuth2 sign-in needs the user (--user) it sends as");
+    if (s.uses_oauth() && s.user.empty())
+        return invalid("office server: OAuth2 sign-in needs the user (--user) it sends as");
     return {};
 }
 

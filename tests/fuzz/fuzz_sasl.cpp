@@ -62,7 +62,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(pass.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=") ==
                    std::string::npos);
         auto x = base64_decode(xoauth2_response(user, pass));
-        FUZZ_CHECK(x.ok() && *x == "user=" + user + "\x01" "auth=Bearer " + pass + "\x01\x01");
+        FUZZ_CHECK(x.ok() && *x == "user=" + user +
+                                       "\x01"
+                                       "auth=Bearer " +
+                                       pass + "\x01\x01");
         auto o = base64_decode(oauthbearer_response(user, "host", 993, pass));
         FUZZ_CHECK(o.ok() && o->starts_with("n,a=") && o->ends_with("auth=Bearer " + pass + "\x01\x01"));
         // RFC 5801 saslname: the authzid runs to the first ',' and unescapes to the user.
@@ -70,9 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(end != std::string::npos);
         std::string authzid;
         for (std::size_t i = 4; i < end; ++i) {
-            if ((*o)[i] == '=' && o->compare(i, 3, "=2C") == 0) authzid += ',', i += 2;
-            else if ((*o)[i] == '=' && o->compare(i, 3, "=3D") == 0) authzid += '=', i += 2;
-            else authzid += (*o)[i];
+            if ((*o)[i] == '=' && o->compare(i, 3, "=2C") == 0)
+                authzid += ',', i += 2;
+            else if ((*o)[i] == '=' && o->compare(i, 3, "=3D") == 0)
+                authzid += '=', i += 2;
+            else
+                authzid += (*o)[i];
         }
         FUZZ_CHECK(authzid == user);
     }

@@ -18,14 +18,20 @@ namespace {
 
 std::string message(const std::string& tag, int i) {
     std::string n = std::to_string(i);
-    std::string m = "From: Sender " + n + " <sender" + n + "@example.test>\r\n"
+    std::string m = "From: Sender " + n + " <sender" + n +
+                    "@example.test>\r\n"
                     "To: office@example.test\r\n"
-                    "Subject: " + tag + " message " + n + "\r\n"
+                    "Subject: " +
+                    tag + " message " + n +
+                    "\r\n"
                     "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
-                    "Message-ID: <" + tag + "-" + n + "@example.test>\r\n"
+                    "Message-ID: <" +
+                    tag + "-" + n +
+                    "@example.test>\r\n"
                     "MIME-Version: 1.0\r\n"
                     "Content-Type: text/plain; charset=utf-8\r\n\r\n";
-    for (int line = 0; line < 20; ++line) m += "Line " + std::to_string(line) + " of message " + n + " (" + tag + ").\r\n";
+    for (int line = 0; line < 20; ++line)
+        m += "Line " + std::to_string(line) + " of message " + n + " (" + tag + ").\r\n";
     return m;
 }
 

@@ -112,8 +112,8 @@ public:
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // 127.0.0.1 only
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
             ::close(fd_);
-            throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed: " +
-                                     std::strerror(errno));
+            throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) +
+                                     " failed: " + std::strerror(errno));
         }
     }
     ~Conn() {
@@ -147,8 +147,7 @@ public:
         SSL_set_fd(ssl_, fd_);
         SSL_set_app_data(ssl_, &info);
         // SSL_set_tlsext_host_name() without its old-style cast.
-        SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(host.c_str()));
+        SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
         SSL_set1_host(ssl_, host.c_str());
         if (!rbuf_.empty()) {
             info.error = "bytes buffered before the TLS handshake";
@@ -300,13 +299,18 @@ const char* greeting_of(std::string_view port) {
 std::string sample_message(const std::string& tag) {
     return "From: Sender <sender@provider.example>\r\n"
            "To: alice@office.test\r\n"
-           "Subject: bed test " + tag + "\r\n"
-           "Message-ID: <" + tag + "@provider.example>\r\n"
+           "Subject: bed test " +
+           tag +
+           "\r\n"
+           "Message-ID: <" +
+           tag +
+           "@provider.example>\r\n"
            "MIME-Version: 1.0\r\n"
            "Content-Type: text/plain; charset=utf-8\r\n"
            "Content-Transfer-Encoding: 8bit\r\n"
            "\r\n"
-           "Hello from the bed, gr\xc3\xbc\xc3\x9f" "e.\r\n"
+           "Hello from the bed, gr\xc3\xbc\xc3\x9f"
+           "e.\r\n"
            ".a line starting with a dot\r\n"
            "..two dots\r\n"
            "last line\r\n";
@@ -315,8 +319,8 @@ std::string sample_message(const std::string& tag) {
 }  // namespace
 
 TEST_CASE("bed.env parsing undoes the shell quoting", "[bed]") {
-    auto env = mailporter::test::parse_bed_env(
-        "# comment\nA=plain\nB='with space'\nC='it'\\''s \\ {x}'\nD=\nE=a\\ b\n");
+    auto env =
+        mailporter::test::parse_bed_env("# comment\nA=plain\nB='with space'\nC='it'\\''s \\ {x}'\nD=\nE=a\\ b\n");
     CHECK(env.at("A") == "plain");
     CHECK(env.at("B") == "with space");
     CHECK(env.at("C") == "it's \\ {x}");
@@ -504,8 +508,8 @@ TEST_CASE("the hostile password works verbatim", "[bed][auth]") {
         Conn c(b.port("imaps"));
         REQUIRE(c.start_tls(Verify::ca_and_host, b.ca_file()).handshake_ok);
         c.line();
-        c.send("a1 LOGIN {" + std::to_string(user.size()) + "+}\r\n" + user + " {" +
-               std::to_string(pw.size()) + "+}\r\n" + pw + "\r\n");
+        c.send("a1 LOGIN {" + std::to_string(user.size()) + "+}\r\n" + user + " {" + std::to_string(pw.size()) +
+               "+}\r\n" + pw + "\r\n");
         CHECK(c.imap_until("a1").find("a1 OK") != std::string::npos);
     }
     SECTION("a wrong password is refused") {
@@ -526,7 +530,7 @@ TEST_CASE("the office server delivers to its users and refuses unknown ones", "[
         REQUIRE(c.smtp("EHLO client.test") == 250);
         REQUIRE(c.smtp("MAIL FROM:<sender@provider.example>") == 250);
         CHECK(c.smtp("RCPT TO:<alice@office.test>") == 250);
-        CHECK(c.smtp("RCPT TO:<nobody@office.test>") == 550);     // unknown user, like Exchange
+        CHECK(c.smtp("RCPT TO:<nobody@office.test>") == 550);       // unknown user, like Exchange
         CHECK(c.smtp("RCPT TO:<someone@example.org>") / 100 == 5);  // relays nowhere
         REQUIRE(c.smtp("DATA") == 354);
         std::string body = msg;  // dot-stuff

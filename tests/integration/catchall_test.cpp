@@ -16,8 +16,10 @@ using namespace mailporter::test;
 
 namespace {
 
-std::string msg(const std::string& top, const std::string& id, const std::string& subject, const std::string& more = {}) {
-    return top + "Received: from mx.provider.test by pop.provider.test with ESMTP; Mon, 23 Nov 2026 10:00:00 +0000\r\n" +
+std::string msg(const std::string& top, const std::string& id, const std::string& subject,
+                const std::string& more = {}) {
+    return top +
+           "Received: from mx.provider.test by pop.provider.test with ESMTP; Mon, 23 Nov 2026 10:00:00 +0000\r\n" +
            more + "From: Someone <someone@sender.test>\r\nMessage-ID: <" + id + ">\r\nSubject: " + subject +
            "\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nbody of " + subject + "\r\n";
 }
@@ -34,7 +36,8 @@ std::multiset<std::string> subjects(const std::vector<std::string>& stored) {
 
 }  // namespace
 
-TEST_CASE("a catch-all box is routed by envelope, translated, de-duplicated, never sent outside", "[integration][catchall]") {
+TEST_CASE("a catch-all box is routed by envelope, translated, de-duplicated, never sent outside",
+          "[integration][catchall]") {
     auto& bed = TestBed::shared();
     bed.clear_remote("catchall");
     bed.clear_office();
@@ -46,7 +49,8 @@ TEST_CASE("a catch-all box is routed by envelope, translated, de-duplicated, nev
     bed.put_remote("catchall", msg("Delivered-To: nobody@example.com\r\n", "m4@x", "unknown user"));
     bed.put_remote("catchall", msg("Delivered-To: someone@outside.test\r\n", "m5@x", "outside only"));
     // No envelope header above the provider's trace; a forged one below it.
-    bed.put_remote("catchall", msg("", "m6@x", "forged envelope", "Delivered-To: bob@example.com\r\nTo: carol@example.com\r\n"));
+    bed.put_remote("catchall",
+                   msg("", "m6@x", "forged envelope", "Delivered-To: bob@example.com\r\nTo: carol@example.com\r\n"));
     // The same list mail twice (same Message-ID) for alice.
     bed.put_remote("catchall", msg("Delivered-To: alice@example.com\r\n", "list@x", "list mail"));
     bed.put_remote("catchall", msg("Delivered-To: alice@example.com\r\n", "list@x", "list mail"));
@@ -136,9 +140,10 @@ std::multiset<std::string> bodies(const std::vector<std::string>& stored) {
 
 }  // namespace
 
-TEST_CASE("catch-all over IMAP, every folder: no Message-ID, equal UIDs and reused Message-IDs are each delivered "
-          "before anything leaves; Trash and Junk are left alone",
-          "[integration][catchall][ledger]") {
+TEST_CASE(
+    "catch-all over IMAP, every folder: no Message-ID, equal UIDs and reused Message-IDs are each delivered "
+    "before anything leaves; Trash and Junk are left alone",
+    "[integration][catchall][ledger]") {
     auto& bed = TestBed::shared();
     bed.clear_remote("catchall");
     bed.clear_office();
@@ -149,9 +154,9 @@ TEST_CASE("catch-all over IMAP, every folder: no Message-ID, equal UIDs and reus
     bed.put_remote("catchall", bare("alice@example.com", "page 2 of the work scan"), "Work");
     // A ticket system reusing one Message-ID for different messages.
     for (int i = 1; i <= 3; ++i)
-        bed.put_remote("catchall", msg("Delivered-To: bob@example.com\r\n", "ticket@helpdesk", "ticket update " +
-                                                                                  std::to_string(i)),
-                       "Lists");
+        bed.put_remote(
+            "catchall",
+            msg("Delivered-To: bob@example.com\r\n", "ticket@helpdesk", "ticket update " + std::to_string(i)), "Lists");
     // The same list mail twice for carol (a second provider hop): once.
     bed.put_remote("catchall", msg("Delivered-To: carol@example.com\r\n", "list-9@x", "the list mail"), "Lists");
     bed.put_remote("catchall",
@@ -164,8 +169,8 @@ TEST_CASE("catch-all over IMAP, every folder: no Message-ID, equal UIDs and reus
 
     Setup s("catchall-imap");
     s.office_plain();
-    s.add_catchall("domain-imap", "catchall", "imaps", "tls",
-                   {"--domain", "example.com=office.test", "--folder", "*"}, "imap");
+    s.add_catchall("domain-imap", "catchall", "imaps", "tls", {"--domain", "example.com=office.test", "--folder", "*"},
+                   "imap");
     std::string said;
     for (int pass = 0; pass < 2; ++pass) {
         auto r = s.cli({"-v", "poll"});
@@ -178,8 +183,8 @@ TEST_CASE("catch-all over IMAP, every folder: no Message-ID, equal UIDs and reus
     REQUIRE(bed.wait_office_count("carol", 1, std::chrono::seconds(30)));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     CHECK(bodies(bed.office_messages("alice")) ==
-          std::multiset<std::string>{"page 1 of the inbox scan", "page 2 of the inbox scan",
-                                     "page 1 of the work scan", "page 2 of the work scan"});
+          std::multiset<std::string>{"page 1 of the inbox scan", "page 2 of the inbox scan", "page 1 of the work scan",
+                                     "page 2 of the work scan"});
     CHECK(subjects(bed.office_messages("bob")) ==
           std::multiset<std::string>{"ticket update 1", "ticket update 2", "ticket update 3"});
     CHECK(bed.office_count("carol") == 1);

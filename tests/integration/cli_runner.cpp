@@ -21,8 +21,10 @@ namespace {
 
 [[noreturn]] void exec_child(const std::vector<std::string>& args, const std::vector<std::string>& env) {
     for (const auto& e : env) {
-        if (!e.empty() && e.back() == '=') unsetenv(e.substr(0, e.size() - 1).c_str());  // "NAME=": unset
-        else putenv(strdup(e.c_str()));
+        if (!e.empty() && e.back() == '=')
+            unsetenv(e.substr(0, e.size() - 1).c_str());  // "NAME=": unset
+        else
+            putenv(strdup(e.c_str()));
     }
     std::vector<std::string> full{cli_path().string()};
     full.insert(full.end(), args.begin(), args.end());

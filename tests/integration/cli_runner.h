@@ -10,7 +10,7 @@
 namespace mailporter::test {
 
 struct CliResult {
-    int exit_code = -1;   // -signal when killed by a signal
+    int exit_code = -1;  // -signal when killed by a signal
     std::string out;
     std::string err;
 };

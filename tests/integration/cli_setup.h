@@ -63,8 +63,19 @@ struct Setup {
 private:
     void add(const std::string& name, const std::string& user, const std::string& port_name, const std::string& tls,
              const std::vector<std::string>& rest, const std::string& protocol = "pop3") const {
-        std::vector<std::string> args{"account", "add", name, "--protocol", protocol, "--host", "localhost", "--port",
-                                      std::to_string(TestBed::shared().port(port_name)), "--tls", tls, "--user", user,
+        std::vector<std::string> args{"account",
+                                      "add",
+                                      name,
+                                      "--protocol",
+                                      protocol,
+                                      "--host",
+                                      "localhost",
+                                      "--port",
+                                      std::to_string(TestBed::shared().port(port_name)),
+                                      "--tls",
+                                      tls,
+                                      "--user",
+                                      user,
                                       "--password-stdin"};
         args.insert(args.end(), rest.begin(), rest.end());
         auto r = cli(args, TestBed::shared().password(user));

@@ -55,7 +55,8 @@ void push_round(const std::string& user, const std::string& tag, int round, std:
     const auto t0 = std::chrono::steady_clock::now();
     bed.put_remote(user, make_message(tag + std::to_string(round), round, bytes));
     const bool arrived = bed.wait_office_count(user, before + 1, std::chrono::seconds(3));
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     WARN(what << ", round " << round << ": at the office after " << ms << " ms");
     CHECK(arrived);
     const auto deadline = std::chrono::steady_clock::now() + removed_within;
@@ -66,8 +67,7 @@ void push_round(const std::string& user, const std::string& tag, int round, std:
 
 }  // namespace
 
-TEST_CASE("IMAP: INBOX, a named folder and every folder; byte-identical after the trace line",
-          "[integration][imap]") {
+TEST_CASE("IMAP: INBOX, a named folder and every folder; byte-identical after the trace line", "[integration][imap]") {
     auto& bed = TestBed::shared();
     bed.clear_remote("alice");
     bed.clear_office();
@@ -341,8 +341,7 @@ TEST_CASE("IMAP IDLE delivers a new message to the office within 3 seconds of it
     REQUIRE(passes.load() >= 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // back in IDLE
 
-    for (int round = 0; round < 2; ++round)
-        push_round("carol", "push", round, 1200, "IDLE", std::chrono::seconds(3));
+    for (int round = 0; round < 2; ++round) push_round("carol", "push", round, 1200, "IDLE", std::chrono::seconds(3));
     // The pass reports after its deletions: give it a moment to return.
     for (int i = 0; i < 50 && delivered.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK(delivered.load() == 2);

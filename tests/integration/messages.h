@@ -11,12 +11,19 @@ namespace mailporter::test {
 // A message with lines that need dot-stuffing, 8-bit text and plain words;
 // CRLF line ends (byte-identical reads over POP3 and IMAP).
 inline std::string make_message(const std::string& tag, int i, std::size_t body_bytes = 4500) {
-    std::string m = "Return-Path: <sender" + std::to_string(i) + "@example.test>\r\n"
-                    "From: Sender " + std::to_string(i) + " <sender" + std::to_string(i) + "@example.test>\r\n"
+    std::string m = "Return-Path: <sender" + std::to_string(i) +
+                    "@example.test>\r\n"
+                    "From: Sender " +
+                    std::to_string(i) + " <sender" + std::to_string(i) +
+                    "@example.test>\r\n"
                     "To: office@example.test\r\n"
-                    "Subject: " + tag + " message " + std::to_string(i) + "\r\n"
+                    "Subject: " +
+                    tag + " message " + std::to_string(i) +
+                    "\r\n"
                     "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
-                    "Message-ID: <" + tag + "-" + std::to_string(i) + "@example.test>\r\n"
+                    "Message-ID: <" +
+                    tag + "-" + std::to_string(i) +
+                    "@example.test>\r\n"
                     "MIME-Version: 1.0\r\n"
                     "Content-Type: text/plain; charset=utf-8\r\n\r\n";
     std::mt19937 rng(static_cast<unsigned>(i));
@@ -24,10 +31,20 @@ inline std::string make_message(const std::string& tag, int i, std::size_t body_
     while (m.size() < body_bytes) {
         // Lines that need dot-stuffing, an 8-bit line, and plain text.
         switch (line++ % 7) {
-            case 0: m += ".a line starting with a dot\r\n"; break;
-            case 1: m += "..two dots\r\n"; break;
-            case 2: m += "Gr\xC3\xBC\xC3\x9F" "e aus K\xC3\xB6ln, line " + std::to_string(line) + "\r\n"; break;
-            case 3: m += ".\tdot then tab\r\n"; break;
+            case 0:
+                m += ".a line starting with a dot\r\n";
+                break;
+            case 1:
+                m += "..two dots\r\n";
+                break;
+            case 2:
+                m += "Gr\xC3\xBC\xC3\x9F"
+                     "e aus K\xC3\xB6ln, line " +
+                     std::to_string(line) + "\r\n";
+                break;
+            case 3:
+                m += ".\tdot then tab\r\n";
+                break;
             default: {
                 std::string words;
                 for (int w = 0; w < 10; ++w) words += std::to_string(rng() % 100000) + " ";

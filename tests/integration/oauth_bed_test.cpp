@@ -123,8 +123,8 @@ std::string initial_response(Mech m, std::string_view user, std::string_view tok
     if (m == Mech::xoauth2) {
         return base64("user=" + std::string(user) + "\x01" + "auth=Bearer " + std::string(token) + "\x01\x01");
     }
-    return base64("n,a=" + std::string(user) + ",\x01" + "host=127.0.0.1\x01" + "port=" +
-                  std::to_string(port) + "\x01" + "auth=Bearer " + std::string(token) + "\x01\x01");
+    return base64("n,a=" + std::string(user) + ",\x01" + "host=127.0.0.1\x01" + "port=" + std::to_string(port) +
+                  "\x01" + "auth=Bearer " + std::string(token) + "\x01\x01");
 }
 
 const char* mech_name(Mech m) { return m == Mech::xoauth2 ? "XOAUTH2" : "OAUTHBEARER"; }
@@ -163,8 +163,7 @@ Outcome imap_auth(TestBed& bed, Mech m, std::string_view user, std::string_view 
                   const std::string& source = "127.0.0.1") {
     Line c(bed.port("imap"), source);
     REQUIRE(c.line().rfind("* OK", 0) == 0);
-    c.send(std::string("a1 AUTHENTICATE ") + mech_name(m) + " " +
-           initial_response(m, user, token, bed.port("imap")));
+    c.send(std::string("a1 AUTHENTICATE ") + mech_name(m) + " " + initial_response(m, user, token, bed.port("imap")));
     Outcome o;
     o.first = c.line();
     if (o.first.rfind("+ ", 0) == 0) {
@@ -289,8 +288,7 @@ TEST_CASE("oauth bed: revoked, foreign and expired tokens are refused", "[oauth]
         check_refused_everywhere(bed, "carol", t.access_token);
         // The refresh token went with the grant.
         CHECK_THROWS_WITH(bed.oauth_admin("/token", std::string(kPublicClient) +
-                                                        "&grant_type=refresh_token&refresh_token=" +
-                                                        t.refresh_token),
+                                                        "&grant_type=refresh_token&refresh_token=" + t.refresh_token),
                           Catch::Contains("400") && Catch::Contains("invalid_grant"));
     }
     SECTION("bob's token used as alice") {
@@ -335,8 +333,8 @@ TEST_CASE("oauth bed: refresh tokens rotate", "[oauth]") {
                                                     "&grant_type=refresh_token&refresh_token=" + t.refresh_token),
                       Catch::Contains("400") && Catch::Contains("invalid_grant"));
     CHECK(reuse_count() == reuse_before + 1);
-    CHECK_NOTHROW(bed.oauth_admin(
-        "/token", std::string(kPublicClient) + "&grant_type=refresh_token&refresh_token=" + refresh));
+    CHECK_NOTHROW(
+        bed.oauth_admin("/token", std::string(kPublicClient) + "&grant_type=refresh_token&refresh_token=" + refresh));
     // Rotation does not end the earlier access tokens' lives.
     CHECK(pop3_auth(bed, Mech::xoauth2, "alice", t.access_token).ok());
 }
@@ -368,9 +366,9 @@ TEST_CASE("oauth bed: device flow approved through the admin endpoint", "[oauth]
     const std::string user_code = mailporter::test::json_string_field(dev, "user_code");
     REQUIRE(user_code.size() == 9);
     CHECK(user_code[4] == '-');
-    const std::string poll = std::string(kPublicClient) +
-                             "&grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=" +
-                             device_code;
+    const std::string poll =
+        std::string(kPublicClient) +
+        "&grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=" + device_code;
     CHECK_THROWS_WITH(bed.oauth_admin("/token", poll), Catch::Contains("authorization_pending"));
     bed.oauth_admin("/admin/approve_device", "user_code=" + user_code + "&user=bob");
     std::this_thread::sleep_for(1100ms);  // the default interval is 1 s

@@ -86,10 +86,27 @@ struct OAuthSetup : Setup {
     }
     void add_oauth(const std::string& name, const std::string& user, const std::string& protocol,
                    const std::string& port_name, const std::string& deliver_to) const {
-        auto r = cli({"account", "add", name, "--protocol", protocol, "--host", "localhost", "--port",
-                      std::to_string(TestBed::shared().port(port_name)), "--tls", "tls", "--user", user,
-                      "--deliver-to", deliver_to, "--auth", "oauth2", "--provider", TestBed::shared().oauth_url(),
-                      "--client-id", "mailporter-test"});
+        auto r = cli({"account",
+                      "add",
+                      name,
+                      "--protocol",
+                      protocol,
+                      "--host",
+                      "localhost",
+                      "--port",
+                      std::to_string(TestBed::shared().port(port_name)),
+                      "--tls",
+                      "tls",
+                      "--user",
+                      user,
+                      "--deliver-to",
+                      deliver_to,
+                      "--auth",
+                      "oauth2",
+                      "--provider",
+                      TestBed::shared().oauth_url(),
+                      "--client-id",
+                      "mailporter-test"});
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
         CHECK_THAT(r.out, Catch::Contains("account signin " + name));
@@ -155,8 +172,9 @@ TEST_CASE("OAuth2: browser sign-in, then POP3 (XOAUTH2/OAUTHBEARER) and IMAP mai
     CHECK_THAT(poll.err, Catch::Contains("<redacted>"));
 }
 
-TEST_CASE("OAuth2: short-lived tokens are refreshed each pass, rotation survives new processes, a refused token is renewed",
-          "[integration][oauth]") {
+TEST_CASE(
+    "OAuth2: short-lived tokens are refreshed each pass, rotation survives new processes, a refused token is renewed",
+    "[integration][oauth]") {
     auto& bed = TestBed::shared();
     bed.oauth_admin("/admin/config", "access_lifetime=3600");
     bed.clear_office();
@@ -209,7 +227,8 @@ TEST_CASE("OAuth2: device sign-in for a headless server, end to end", "[integrat
     s.office_plain();
     s.add_oauth("dev", "bob", "imap", "imaps", "bob@office.test");
     const auto out = s.data_dir.string() + "-device.out";
-    std::vector<std::string> args{"--data-dir", s.data_dir.string(), "--secret-store", "file", "account", "signin", "dev"};
+    std::vector<std::string> args{"--data-dir", s.data_dir.string(), "--secret-store", "file", "account", "signin",
+                                  "dev"};
     const int pid = start_cli(args, s.env, out);
     std::string code;
     for (int i = 0; i < 100 && code.empty(); ++i) {
@@ -237,10 +256,14 @@ TEST_CASE("OAuth2: app-only access (client credentials) for an unattended office
     bed.clear_remote("carol");
     OAuthSetup s("oauth-app");
     s.office_plain();
-    auto add = s.cli({"account", "add", "app", "--protocol", "imap", "--host", "localhost", "--port",
-                      std::to_string(bed.port("imaps")), "--tls", "tls", "--user", "carol", "--deliver-to",
-                      "carol@office.test", "--auth", "oauth2", "--provider", bed.oauth_url(), "--client-id",
-                      "mailporter-app", "--app-only"});
+    auto add = s.cli({"account",       "add",          "app",
+                      "--protocol",    "imap",         "--host",
+                      "localhost",     "--port",       std::to_string(bed.port("imaps")),
+                      "--tls",         "tls",          "--user",
+                      "carol",         "--deliver-to", "carol@office.test",
+                      "--auth",        "oauth2",       "--provider",
+                      bed.oauth_url(), "--client-id",  "mailporter-app",
+                      "--app-only"});
     INFO(add.err);
     REQUIRE(add.exit_code == 0);
     auto wrong = s.cli({"account", "signin", "app", "--client-secret-stdin"}, "not-the-secret");
@@ -292,10 +315,14 @@ TEST_CASE("OAuth2: app-only access with a certificate (client assertion) instead
     REQUIRE(cert_begin != std::string::npos);
     bed.oauth_admin("/admin/config",
                     "add_client=mailporter-cert-app&client_certificate=" + form_escape(pem.substr(cert_begin)));
-    auto add = s.cli({"account", "add", "app", "--protocol", "pop3", "--host", "localhost", "--port",
-                      std::to_string(bed.port("pop3s")), "--tls", "tls", "--user", "carol", "--deliver-to",
-                      "carol@office.test", "--auth", "oauth2", "--provider", bed.oauth_url(), "--client-id",
-                      "mailporter-cert-app", "--app-only"});
+    auto add = s.cli({"account",       "add",          "app",
+                      "--protocol",    "pop3",         "--host",
+                      "localhost",     "--port",       std::to_string(bed.port("pop3s")),
+                      "--tls",         "tls",          "--user",
+                      "carol",         "--deliver-to", "carol@office.test",
+                      "--auth",        "oauth2",       "--provider",
+                      bed.oauth_url(), "--client-id",  "mailporter-cert-app",
+                      "--app-only"});
     INFO(add.err);
     REQUIRE(add.exit_code == 0);
 

@@ -100,17 +100,21 @@ TEST_CASE("run with 200 accounts: delivered within one interval, status --json, 
     const auto first_round = std::chrono::steady_clock::now() - t0;
     INFO("first round took " << std::chrono::duration_cast<std::chrono::milliseconds>(first_round).count() << " ms");
     CHECK(first_round < 60s);
-    CHECK(wait_until([&] {
-        for (int i = 1; i <= Boxes; ++i)
-            if (bed.remote_count(user_of(i)) != 0) return false;
-        return true;
-    }, 30s));
+    CHECK(wait_until(
+        [&] {
+            for (int i = 1; i <= Boxes; ++i)
+                if (bed.remote_count(user_of(i)) != 0) return false;
+            return true;
+        },
+        30s));
 
     // status --json: every account green and ok, with a last and a next check.
-    CHECK(wait_until([&] {
-        auto st = s.cli({"status", "--json"});
-        return count_of(st.out, "\"code\":\"ok\"") == Boxes + 1;  // + the office server
-    }, 20s));
+    CHECK(wait_until(
+        [&] {
+            auto st = s.cli({"status", "--json"});
+            return count_of(st.out, "\"code\":\"ok\"") == Boxes + 1;  // + the office server
+        },
+        20s));
     {
         auto st = s.cli({"status", "--json"});
         INFO(st.out.substr(0, 2000));
@@ -155,7 +159,8 @@ TEST_CASE("run with 200 accounts: delivered within one interval, status --json, 
     for (int i = 1; i <= 40; ++i) {
         const int left = static_cast<int>(bed.remote_count(user_of(i)));
         int got = 0;
-        for (int k = 0; k < 10; ++k) got += office.count("term-" + std::to_string(i) + " message " + std::to_string(k)) > 0;
+        for (int k = 0; k < 10; ++k)
+            got += office.count("term-" + std::to_string(i) + " message " + std::to_string(k)) > 0;
         INFO("box " << i << ": " << left << " remote, " << got << " delivered");
         CHECK(left + got >= 10);
     }
@@ -164,11 +169,13 @@ TEST_CASE("run with 200 accounts: delivered within one interval, status --json, 
 
     // The next run finishes the job without duplicates beyond the in-flight ones.
     const int pid2 = start_cli({"--data-dir", s.data_dir.string(), "--secret-store", "file", "run"}, s.env);
-    CHECK(wait_until([&] {
-        for (int i = 1; i <= 40; ++i)
-            if (bed.remote_count(user_of(i)) != 0) return false;
-        return true;
-    }, 90s));
+    CHECK(wait_until(
+        [&] {
+            for (int i = 1; i <= 40; ++i)
+                if (bed.remote_count(user_of(i)) != 0) return false;
+            return true;
+        },
+        90s));
     ::kill(pid2, SIGTERM);
     CHECK(wait_cli(pid2) == 0);
     std::this_thread::sleep_for(2s);

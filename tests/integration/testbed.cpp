@@ -133,8 +133,7 @@ std::string upper(std::string_view s) {
 
 void check_name(std::string_view what, std::string_view name) {
     if (name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..") {
-        throw std::invalid_argument("TestBed: bad " + std::string(what) + " name '" +
-                                    std::string(name) + "'");
+        throw std::invalid_argument("TestBed: bad " + std::string(what) + " name '" + std::string(name) + "'");
     }
 }
 
@@ -149,8 +148,7 @@ std::string read_file(const fs::path& p) {
 std::size_t count_files(const fs::path& dir) {
     std::error_code ec;
     std::size_t n = 0;
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file(ec)) ++n;
     }
     return n;
@@ -158,8 +156,7 @@ std::size_t count_files(const fs::path& dir) {
 
 void remove_files(const fs::path& dir) {
     std::error_code ec;
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
         std::error_code ec2;
         if (it->is_regular_file(ec2)) fs::remove(it->path(), ec2);
     }
@@ -223,8 +220,7 @@ std::pair<int, std::string> http_exchange(std::uint16_t port, std::string_view r
 
 std::string json_string_field(std::string_view json, std::string_view key) {
     const std::string quoted = "\"" + std::string(key) + "\"";
-    for (std::size_t pos = json.find(quoted); pos != std::string_view::npos;
-         pos = json.find(quoted, pos + 1)) {
+    for (std::size_t pos = json.find(quoted); pos != std::string_view::npos; pos = json.find(quoted, pos + 1)) {
         std::size_t i = pos + quoted.size();
         while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n')) ++i;
         if (i >= json.size() || json[i] != ':') continue;  // a value that looks like the key
@@ -245,8 +241,8 @@ std::string form_escape(std::string_view value) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : value) {
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '.' || c == '_' || c == '~') {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
             out += static_cast<char>(c);
         } else {
             out += '%';
@@ -433,8 +429,8 @@ const std::string& TestBed::env(const std::string& key) const {
 }
 
 std::uint16_t TestBed::port(std::string_view name) const {
-    static const char* const known[] = {"pop3", "pop3s", "imap", "imaps", "pop3s_selfsigned",
-                                        "imaps_selfsigned", "smtp", "submission", "oauth"};
+    static const char* const known[] = {"pop3", "pop3s",      "imap", "imaps", "pop3s_selfsigned", "imaps_selfsigned",
+                                        "smtp", "submission", "oauth"};
     if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
         throw std::invalid_argument("TestBed: unknown port name '" + std::string(name) + "'");
     }
@@ -446,12 +442,10 @@ std::string TestBed::oauth_url() const { return "http://127.0.0.1:" + std::to_st
 std::string TestBed::oauth_admin(std::string_view path, std::string_view form_body) const {
     std::string req = "POST " + std::string(path) + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" +
                       "Content-Type: application/x-www-form-urlencoded\r\n" +
-                      "Content-Length: " + std::to_string(form_body.size()) + "\r\n\r\n" +
-                      std::string(form_body);
+                      "Content-Length: " + std::to_string(form_body.size()) + "\r\n\r\n" + std::string(form_body);
     auto [status, body] = http_exchange(port("oauth"), req);
     if (status < 200 || status > 299) {
-        throw std::runtime_error("TestBed: POST " + std::string(path) + " -> " + std::to_string(status) +
-                                 ": " + body);
+        throw std::runtime_error("TestBed: POST " + std::string(path) + " -> " + std::to_string(status) + ": " + body);
     }
     return body;
 }
@@ -460,8 +454,7 @@ std::string TestBed::oauth_admin_get(std::string_view path) const {
     auto [status, body] =
         http_exchange(port("oauth"), "GET " + std::string(path) + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
     if (status < 200 || status > 299) {
-        throw std::runtime_error("TestBed: GET " + std::string(path) + " -> " + std::to_string(status) +
-                                 ": " + body);
+        throw std::runtime_error("TestBed: GET " + std::string(path) + " -> " + std::to_string(status) + ": " + body);
     }
     return body;
 }
@@ -479,9 +472,7 @@ fs::path TestBed::ca_file() const { return env("CA_FILE"); }
 
 std::string TestBed::selfsigned_sha256() const { return env("SELFSIGNED_SHA256"); }
 
-std::string TestBed::password(std::string_view user) const {
-    return env("PASSWORD_" + upper(user));
-}
+std::string TestBed::password(std::string_view user) const { return env("PASSWORD_" + upper(user)); }
 
 fs::path TestBed::remote_maildir(std::string_view user, std::string_view folder) const {
     check_name("user", user);
@@ -511,8 +502,8 @@ void TestBed::put_remote(std::string_view user, std::string_view message_bytes, 
     auto now = std::chrono::system_clock::now().time_since_epoch();
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
     auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
-    std::string name = std::to_string(secs) + ".M" + std::to_string(usecs) + "P" +
-                       std::to_string(::getpid()) + "Q" + std::to_string(++counter) + ".mailporter-bed";
+    std::string name = std::to_string(secs) + ".M" + std::to_string(usecs) + "P" + std::to_string(::getpid()) + "Q" +
+                       std::to_string(++counter) + ".mailporter-bed";
     const fs::path tmp = md / "tmp" / name;
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -569,8 +560,7 @@ std::vector<std::string> TestBed::office_messages(std::string_view local_user) c
     std::vector<fs::path> files;
     for (const char* sub : {"new", "cur"}) {
         std::error_code ec;
-        for (auto it = fs::directory_iterator(md / sub, ec); !ec && it != fs::directory_iterator();
-             it.increment(ec)) {
+        for (auto it = fs::directory_iterator(md / sub, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
             std::error_code ec2;
             if (it->is_regular_file(ec2)) files.push_back(it->path());
         }
@@ -598,8 +588,7 @@ void TestBed::clear_office() {
     }
 }
 
-bool TestBed::wait_office_count(std::string_view local_user, std::size_t n,
-                                std::chrono::milliseconds timeout) const {
+bool TestBed::wait_office_count(std::string_view local_user, std::size_t n, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         if (office_count(local_user) >= n) return true;

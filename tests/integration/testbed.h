@@ -80,8 +80,7 @@ public:
     // POP3/IMAP reads) into the folder's new/, written to tmp/ first and
     // renamed, owned by the mail uid. A non-INBOX folder is created
     // Maildir++ style (".Name"; "a/b" becomes ".a.b").
-    void put_remote(std::string_view user, std::string_view message_bytes,
-                    std::string_view folder = "INBOX");
+    void put_remote(std::string_view user, std::string_view message_bytes, std::string_view folder = "INBOX");
     // Delivers through the prefixed Dovecot instance's own storage
     // (`doveadm save`), as a provider's delivery agent does: the way its
     // NOTIFY hears of new mail (a file dropped into a Maildir is seen by
@@ -93,8 +92,7 @@ public:
     std::size_t remote_count(std::string_view user, std::string_view folder = "INBOX") const;
     // Removes every message of the user's INBOX and every other folder.
     void clear_remote(std::string_view user);
-    std::filesystem::path remote_maildir(std::string_view user,
-                                         std::string_view folder = "INBOX") const;
+    std::filesystem::path remote_maildir(std::string_view user, std::string_view folder = "INBOX") const;
 
     // --- office server (Postfix virtual Maildirs under DIR/office/<user>) ---
     // Users: alice, bob, carol, postmaster (@office.test).
@@ -105,8 +103,7 @@ public:
     void clear_office();
     // Postfix delivers asynchronously after its 250: polls until the user has
     // at least n messages; false on timeout.
-    bool wait_office_count(std::string_view local_user, std::size_t n,
-                           std::chrono::milliseconds timeout) const;
+    bool wait_office_count(std::string_view local_user, std::size_t n, std::chrono::milliseconds timeout) const;
 
 private:
     TestBed();
@@ -118,7 +115,7 @@ private:
     std::filesystem::path dir_;
     std::uint16_t base_port_ = 0;
     int port_lock_fd_ = -1;
-    int watchdog_fd_ = -1;     // write end; the watchdog runs `down` on EOF
+    int watchdog_fd_ = -1;  // write end; the watchdog runs `down` on EOF
     int watchdog_pid_ = -1;
     bool up_ = false;
     unsigned mail_uid_ = 0;

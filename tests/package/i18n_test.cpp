@@ -131,13 +131,9 @@ void check_language(const std::string& lang, int singular_zero) {
 
 }  // namespace
 
-TEST_CASE("German: every translated entry loads, plural of 0 is the plural form", "[i18n]") {
-    check_language("de", 0);
-}
+TEST_CASE("German: every translated entry loads, plural of 0 is the plural form", "[i18n]") { check_language("de", 0); }
 
-TEST_CASE("French: every translated entry loads, 0 and 1 take the singular", "[i18n]") {
-    check_language("fr", 1);
-}
+TEST_CASE("French: every translated entry loads, 0 and 1 take the singular", "[i18n]") { check_language("fr", 1); }
 
 TEST_CASE("English override shows the source strings", "[i18n]") {
     REQUIRE(runtime().init.IsOk());

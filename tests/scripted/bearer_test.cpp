@@ -116,12 +116,17 @@ Result<void> pop3_signin(std::uint16_t port, const std::string& token, Transcrip
 
 TEST_CASE("bearer initial responses have the exact RFC 7628 / XOAUTH2 form", "[bearer]") {
     CHECK(decoded(sasl::xoauth2_response("someuser@example.com", ShortToken)) ==
-          "user=someuser@example.com\x01" "auth=Bearer " + ShortToken + "\x01\x01");
-    CHECK(decoded(sasl::oauthbearer_response("user@example.com", "server.example.com", 143, "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==")) ==
+          "user=someuser@example.com\x01"
+          "auth=Bearer " +
+              ShortToken + "\x01\x01");
+    CHECK(decoded(sasl::oauthbearer_response("user@example.com", "server.example.com", 143,
+                                             "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==")) ==
           "n,a=user@example.com,\x01host=server.example.com\x01port=143\x01"
           "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01");
     // RFC 5801 saslname: ',' and '=' escaped in the authzid.
-    CHECK(decoded(sasl::oauthbearer_response("a,b=c", "", 0, "t")) == "n,a=a=2Cb=3Dc,\x01" "auth=Bearer t\x01\x01");
+    CHECK(decoded(sasl::oauthbearer_response("a,b=c", "", 0, "t")) ==
+          "n,a=a=2Cb=3Dc,\x01"
+          "auth=Bearer t\x01\x01");
     CHECK(sasl::choose_bearer({"PLAIN", "XOAUTH2", "OAUTHBEARER"}) == sasl::BearerMech::OAuthBearer);
     CHECK(sasl::choose_bearer({"PLAIN", "XOAUTH2"}) == sasl::BearerMech::XOAuth2);
     CHECK_FALSE(sasl::choose_bearer({"PLAIN", "LOGIN"}).has_value());
@@ -131,9 +136,9 @@ TEST_CASE("bearer initial responses have the exact RFC 7628 / XOAUTH2 form", "[b
     CHECK(sasl::describe_bearer_challenge(sasl::base64_encode("plain words")).empty());
 }
 
-TEST_CASE("a token that is not a bearer token is refused before anything is sent, without echoing it",
-          "[bearer]") {
-    for (const std::string& bad : std::vector<std::string>{"", "abc def", "abc\r\nDELE 1", "to\x01ken", "==abc", std::string(20000, 'a')}) {
+TEST_CASE("a token that is not a bearer token is refused before anything is sent, without echoing it", "[bearer]") {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "abc def", "abc\r\nDELE 1", "to\x01ken", "==abc", std::string(20000, 'a')}) {
         CAPTURE(bad.size());
         auto r = sasl::check_bearer_input("alice", bad);
         REQUIRE_FALSE(r);
@@ -155,7 +160,10 @@ TEST_CASE("POP3 bearer login: inline when it fits 255 octets, else after '+' as 
         INFO((r ? std::string() : r.error().detail));
         REQUIRE(r);
         CHECK(srv.lines().at(1).rfind("AUTH XOAUTH2 ", 0) == 0);
-        CHECK(decoded(ir) == "user=alice@example.com\x01" "auth=Bearer " + ShortToken + "\x01\x01");
+        CHECK(decoded(ir) ==
+              "user=alice@example.com\x01"
+              "auth=Bearer " +
+                  ShortToken + "\x01\x01");
     }
     SECTION("a JWT-sized token follows the continuation") {
         REQUIRE(pop3_signin(srv.port(), LongToken, t));
@@ -169,7 +177,8 @@ TEST_CASE("POP3 bearer login: inline when it fits 255 octets, else after '+' as 
     CHECK_FALSE(srv.received("PASS"));
 }
 
-TEST_CASE("POP3 bearer refusals: Dovecot's error challenge is answered, Microsoft's -ERR taken at once", "[bearer][pop3]") {
+TEST_CASE("POP3 bearer refusals: Dovecot's error challenge is answered, Microsoft's -ERR taken at once",
+          "[bearer][pop3]") {
     std::string ir;
     const bool dovecot = GENERATE(true, false);
     const std::string mechs = GENERATE(std::string("XOAUTH2"), std::string("OAUTHBEARER XOAUTH2"));
@@ -188,7 +197,8 @@ TEST_CASE("POP3 bearer refusals: Dovecot's error challenge is answered, Microsof
         const auto lines = srv.lines();
         CHECK(lines.back() == (mechs.rfind("OAUTHBEARER", 0) == 0 ? "AQ==" : ""));
     }
-    CHECK(decoded(ir).find(mechs.rfind("OAUTHBEARER", 0) == 0 ? "n,a=alice@example.com," : "user=alice@example.com") == 0);
+    CHECK(decoded(ir).find(mechs.rfind("OAUTHBEARER", 0) == 0 ? "n,a=alice@example.com," : "user=alice@example.com") ==
+          0);
 }
 
 TEST_CASE("no bearer mechanism offered: AuthUnsupported, and the password is not sent instead", "[bearer]") {
@@ -233,7 +243,7 @@ FakeServer::Script imap_bearer(bool sasl_ir, Verdict verdict, std::string* ir_se
                     auto reply = c.read_line();
                     if (!reply) return;
                     c.send(tag + (*reply == "AQ==" ? " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"
-                                                    : " BAD expected AQ==\r\n"));
+                                                   : " BAD expected AQ==\r\n"));
                 }
             } else if (rest.rfind("LOGOUT", 0) == 0) {
                 c.send("* BYE\r\n" + tag + " OK\r\n");
@@ -335,14 +345,18 @@ TEST_CASE("SMTP AUTH XOAUTH2 to the office server", "[bearer][smtp]") {
     o.bearer = LongToken;
     o.deadlines = quick();
     auto r = run_coro(io, s.connect(o));
-    CHECK(decoded(ir) == "user=office@example.com\x01" "auth=Bearer " + LongToken + "\x01\x01");
+    CHECK(decoded(ir) ==
+          "user=office@example.com\x01"
+          "auth=Bearer " +
+              LongToken + "\x01\x01");
     if (verdict == Verdict::Accept) {
         CHECK(r);
     } else {
         REQUIRE_FALSE(r);
         CHECK(sasl::is_bearer_refusal(r.error()));
         CHECK(r.error().scope == ErrorScope::Server);
-        CHECK(r.error().detail.find(verdict == Verdict::DovecotRefuse ? "status 401" : "535 5.7.3") != std::string::npos);
+        CHECK(r.error().detail.find(verdict == Verdict::DovecotRefuse ? "status 401" : "535 5.7.3") !=
+              std::string::npos);
     }
     CHECK_FALSE(t.mentions("eyJ0"));
     CHECK_FALSE(srv.received("AUTH PLAIN"));

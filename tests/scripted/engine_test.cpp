@@ -155,7 +155,8 @@ TEST_CASE("commands produce events; the wake-up fires once per non-empty queue",
     FakeSmtp smtp;
     EngineBed bed(dir);
     // The first events describe the whole state: scheduler and office server.
-    REQUIRE(bed.wait_for([&] { return !bed.all<SchedulerStateChanged>().empty() && !bed.all<ServerStateChanged>().empty(); }));
+    REQUIRE(bed.wait_for(
+        [&] { return !bed.all<SchedulerStateChanged>().empty() && !bed.all<ServerStateChanged>().empty(); }));
     CHECK(bed.all<ServerStateChanged>().back().status.code == StatusCode::ConfigInvalid);  // no office server yet
 
     // Nothing drained: however many events come, one wake-up.
@@ -264,7 +265,8 @@ TEST_CASE("a burst of log lines through the engine: one wake-up, a bounded queue
     CHECK(logs <= 101);
     bool note = false;
     for (const auto& e : events)
-        if (const auto* l = std::get_if<LogLine>(&e)) note = note || l->text.find("log lines dropped") != std::string::npos;
+        if (const auto* l = std::get_if<LogLine>(&e))
+            note = note || l->text.find("log lines dropped") != std::string::npos;
     CHECK(note);
 }
 
@@ -276,7 +278,8 @@ TEST_CASE("pause survives an engine restart; paused accounts are yellow and not 
     EngineBed bed(dir);
     bed.office(smtp.port());
     bed.engine->pause();
-    REQUIRE(bed.wait_for([&] { return !bed.all<SchedulerStateChanged>().empty() && bed.all<SchedulerStateChanged>().back().paused; }));
+    REQUIRE(bed.wait_for(
+        [&] { return !bed.all<SchedulerStateChanged>().empty() && bed.all<SchedulerStateChanged>().back().paused; }));
     bed.restart();
     // The new engine starts paused.
     REQUIRE(bed.wait_for([&] { return !bed.all<SchedulerStateChanged>().empty(); }));
@@ -315,11 +318,13 @@ TEST_CASE("a hung account (accepts, never speaks) never delays the others", "[en
     bed.add("a-hung", hung.port());
     for (int i = 0; i < 6; ++i) bed.add("good" + std::to_string(i), good[i]->port());
     const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(bed.wait_for([&] {
-        for (int i = 0; i < 6; ++i)
-            if (bed.passes("good" + std::to_string(i)) < 1) return false;
-        return true;
-    }, 20s));
+    REQUIRE(bed.wait_for(
+        [&] {
+            for (int i = 0; i < 6; ++i)
+                if (bed.passes("good" + std::to_string(i)) < 1) return false;
+            return true;
+        },
+        20s));
     CHECK(std::chrono::steady_clock::now() - t0 < 15s);
     CHECK(smtp.accepted().size() == 12);
     // The hung one is still in its pass, holding its own slot only.
@@ -366,13 +371,15 @@ TEST_CASE("status colours through real situations", "[engine][status]") {
     bed.add("too-big", big.port(), [](Account& a) { a.max_size_bytes = 10000; });
     bed.add("refused-connection", closed_port);
     bed.add("no-such-host", 110, [](Account& a) { a.host = "no-such-host.invalid"; });
-    const std::vector<std::string> names{"ok", "wrong-password", "no-uidl", "in-use", "too-big", "refused-connection",
-                                         "no-such-host"};
-    REQUIRE(bed.wait_for([&] {
-        for (const auto& n : names)
-            if (bed.passes(n) < 1) return false;
-        return true;
-    }, 30s));
+    const std::vector<std::string> names{"ok",      "wrong-password",     "no-uidl",     "in-use",
+                                         "too-big", "refused-connection", "no-such-host"};
+    REQUIRE(bed.wait_for(
+        [&] {
+            for (const auto& n : names)
+                if (bed.passes(n) < 1) return false;
+            return true;
+        },
+        30s));
     bed.collect();
     struct Want {
         Colour colour;

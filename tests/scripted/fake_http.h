@@ -16,7 +16,7 @@ namespace mailporter::test {
 
 struct HttpExchange {
     std::string method;
-    std::string target;                         // path and query
+    std::string target;                          // path and query
     std::map<std::string, std::string> headers;  // names in lower case
     std::string body;
     std::string path() const { return target.substr(0, target.find('?')); }
@@ -36,7 +36,8 @@ public:
     // withheld) what it wanted itself. The connection is closed afterwards.
     using Handler = std::function<std::string(const HttpExchange&, FakeConnection&)>;
 
-    explicit FakeHttp(Handler handler) : handler_(std::move(handler)), server_([this](FakeConnection& c) { serve(c); }) {}
+    explicit FakeHttp(Handler handler)
+        : handler_(std::move(handler)), server_([this](FakeConnection& c) { serve(c); }) {}
 
     std::uint16_t port() const { return server_.port(); }
     std::string base() const { return "http://127.0.0.1:" + std::to_string(port()); }

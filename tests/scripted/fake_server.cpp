@@ -74,7 +74,8 @@ TlsIdentity make_identity() {
     X509_gmtime_adj(X509_getm_notAfter(cert), 7L * 24 * 3600);
     X509_set_pubkey(cert, key);
     X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1,
+                               0);
     X509_set_issuer_name(cert, name);
     if (X509_sign(cert, key, EVP_sha256()) == 0) throw std::runtime_error("cannot sign the test certificate");
     BIO* b = BIO_new(BIO_s_mem());
@@ -527,8 +528,10 @@ void FakePop3::session(FakeConnection& c) {
             std::this_thread::sleep_for(cfg.drip);
         }
     };
-    if (cfg.drip.count() > 0 && cfg.drip_greeting) drip(cfg.greeting + "\r\n");
-    else c.send(cfg.greeting + "\r\n");
+    if (cfg.drip.count() > 0 && cfg.drip_greeting)
+        drip(cfg.greeting + "\r\n");
+    else
+        c.send(cfg.greeting + "\r\n");
     bool authed = false;
     std::string user;
     int commands = 0;
@@ -887,7 +890,8 @@ void FakeSmtp::session(FakeConnection& c) {
             std::string local = path.substr(path.empty() || path[0] != '<' ? 0 : 1);
             local = local.substr(0, local.find('@'));
             for (auto& ch : local) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            if (cfg.unknown_users.count(local)) r = "550 5.1.1 <" + local + ">: Recipient address rejected: User unknown";
+            if (cfg.unknown_users.count(local))
+                r = "550 5.1.1 <" + local + ">: Recipient address rejected: User unknown";
             if (r[0] != '2' && cfg.error_limit > 0 && ++errors >= cfg.error_limit) {
                 // Postfix smtpd_hard_error_limit / Exchange: the client is cut off.
                 c.send("421 4.7.0 fake.office Error: too many errors\r\n");

@@ -168,7 +168,7 @@ struct Pop3Config {
     // > 0: replies (greeting, RETR bodies) go out one byte at a time with
     // this pause between bytes: a server that drips.
     std::chrono::milliseconds drip{0};
-    bool drip_greeting = false;                          // the greeting drips too (else only RETR)
+    bool drip_greeting = false;  // the greeting drips too (else only RETR)
     // > 0: the first RETR of a session is answered only after this pause,
     // and the RETR commands waiting behind it then are counted: how deep the
     // client pipelines (retr_waiting()).

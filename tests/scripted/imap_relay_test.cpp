@@ -171,8 +171,9 @@ TEST_CASE("IMAP: connection lost during a FETCH literal relays nothing of it and
         for (const auto& line : h.transcript) CHECK(line.find(secret) == std::string::npos);
         for (const auto& line : h.log) CHECK(line.find(secret) == std::string::npos);
     }
-    CHECK(std::any_of(h.transcript.begin(), h.transcript.end(),
-                      [](const std::string& l) { return l.find("AUTHENTICATE PLAIN <redacted>") != std::string::npos; }));
+    CHECK(std::any_of(h.transcript.begin(), h.transcript.end(), [](const std::string& l) {
+        return l.find("AUTHENTICATE PLAIN <redacted>") != std::string::npos;
+    }));
 }
 
 TEST_CASE("IMAP: a message the office refuses is never flagged \\Deleted", "[scripted][imap][rule]") {
@@ -194,7 +195,9 @@ TEST_CASE("IMAP: a message the office refuses is never flagged \\Deleted", "[scr
     CHECK_FALSE(flagged.count(2));  // the refused one (transaction 1 = uid 2)
     CHECK(imap.remaining() == 1);
     // Every flagged uid is delivered per the database.
-    auto states = store::MessageStore(*h.db).states(a.id, "INBOX\x1f" "42");
+    auto states = store::MessageStore(*h.db).states(a.id,
+                                                    "INBOX\x1f"
+                                                    "42");
     REQUIRE(states.ok());
     for (auto uid : flagged) CHECK(states->at(std::to_string(uid)).delivered_at != 0);
 }

@@ -38,7 +38,9 @@ const std::string User = "alice";
 struct Client {
     asio::io_context io;
     std::vector<std::string> transcript;
-    imap::Session s{io, [this](char d, std::string_view line) { transcript.push_back(std::string(1, d) + " " + std::string(line)); }};
+    imap::Session s{io, [this](char d, std::string_view line) {
+                        transcript.push_back(std::string(1, d) + " " + std::string(line));
+                    }};
     net::Deadlines deadlines;
 
     Client() {
@@ -144,7 +146,8 @@ struct ImapBox {
             const auto colon = r.find(':');
             const auto a = static_cast<std::uint32_t>(std::stoul(r.substr(0, colon)));
             std::uint32_t b = a;
-            if (colon != std::string::npos) b = r.substr(colon + 1) == "*" ? max : static_cast<std::uint32_t>(std::stoul(r.substr(colon + 1)));
+            if (colon != std::string::npos)
+                b = r.substr(colon + 1) == "*" ? max : static_cast<std::uint32_t>(std::stoul(r.substr(colon + 1)));
             for (auto u = a; u <= b; ++u) out.push_back(u);
             pos = end + 1;
         }
@@ -189,7 +192,8 @@ struct ImapBox {
                 const std::string want = User + " " + password;
                 if (cmd->args == want || cmd->args == User + " \"" + password + "\"") {
                     logged_in = true;
-                    c.send(t + (caps_in_login_ok ? " OK [CAPABILITY " + caps_line() + "] welcome\r\n" : " OK welcome\r\n"));
+                    c.send(t +
+                           (caps_in_login_ok ? " OK [CAPABILITY " + caps_line() + "] welcome\r\n" : " OK welcome\r\n"));
                 } else {
                     c.send(t + " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
                 }
@@ -230,7 +234,8 @@ struct ImapBox {
                         std::string h = p == std::string::npos ? "" : m.substr(p, m.find("\r\n", p) + 2 - p);
                         h += "\r\n";
                         c.send("* " + seq + " FETCH (UID " + std::to_string(uid) +
-                               " BODY[HEADER.FIELDS (MESSAGE-ID)] {" + std::to_string(h.size()) + "}\r\n" + h + ")\r\n");
+                               " BODY[HEADER.FIELDS (MESSAGE-ID)] {" + std::to_string(h.size()) + "}\r\n" + h +
+                               ")\r\n");
                     } else {
                         c.send("* " + seq + " FETCH (UID " + std::to_string(uid) + " RFC822.SIZE " +
                                std::to_string(it->second.content.size()) +
@@ -276,10 +281,10 @@ struct ImapBox {
 
 ImapBox& with_messages(ImapBox& box, int n) {
     for (int i = 1; i <= n; ++i) {
-        box.msgs[static_cast<std::uint32_t>(100 + i)] = Message{
-            "Message-ID: <" + std::to_string(i) + "@example.org>\r\nSubject: " + std::to_string(i) + "\r\n\r\nbody " +
-                std::to_string(i) + "\r\n",
-            false, false};
+        box.msgs[static_cast<std::uint32_t>(100 + i)] =
+            Message{"Message-ID: <" + std::to_string(i) + "@example.org>\r\nSubject: " + std::to_string(i) +
+                        "\r\n\r\nbody " + std::to_string(i) + "\r\n",
+                    false, false};
     }
     return box;
 }
@@ -297,7 +302,8 @@ void open_inbox(Client& client, std::uint16_t port, const std::string& password)
 }
 
 bool contains(const std::vector<std::string>& lines, std::string_view needle) {
-    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(needle) != std::string::npos; });
 }
 
 // The sink of a fetch: collects what it is given, chunk sizes included.
@@ -365,8 +371,10 @@ TEST_CASE("STARTTLS: untagged data before the tagged reply is discarded, the ses
         if (!cmd || cmd->verb != "STARTTLS") return;
         // A MITM's injection: an EXPUNGE, an ALERT, capabilities, all before
         // the tagged OK and in the same segment.
-        c.send("* 1 EXPUNGE\r\n* OK [ALERT] injected alert\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR\r\n"
-               "* 5 EXISTS\r\n" + cmd->tag + " OK Begin TLS negotiation now\r\n");
+        c.send(
+            "* 1 EXPUNGE\r\n* OK [ALERT] injected alert\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR\r\n"
+            "* 5 EXISTS\r\n" +
+            cmd->tag + " OK Begin TLS negotiation now\r\n");
         upgraded = c.start_tls();
         if (!upgraded) return;
         box.serve(c, false);
@@ -433,8 +441,7 @@ TEST_CASE("STARTTLS required: not offered, refused, or followed by injected byte
 
 // ---------------------------------------------------------- B: logging in ----
 
-TEST_CASE("LOGIN quotes passwords with '\"' and '\\', sends 8-bit ones as literals, never logs them",
-          "[imap][auth]") {
+TEST_CASE("LOGIN quotes passwords with '\"' and '\\', sends 8-bit ones as literals, never logs them", "[imap][auth]") {
     ImapBox box;
     box.greeting = "* OK [CAPABILITY IMAP4rev1] ready";  // no AUTH=PLAIN: LOGIN
     std::string wire_password;
@@ -449,7 +456,9 @@ TEST_CASE("LOGIN quotes passwords with '\"' and '\\', sends 8-bit ones as litera
         expected_line = "A1 LOGIN alice {13}";
     }
     SECTION("8-bit password as a LITERAL+ literal") {
-        box.password = "gr\xC3\xBC\xC3\x9F" "e";
+        box.password =
+            "gr\xC3\xBC\xC3\x9F"
+            "e";
         box.greeting = "* OK [CAPABILITY IMAP4rev1 LITERAL+] ready";
         expected_line = "A1 LOGIN alice {7+}";
         literal_plus = true;
@@ -557,7 +566,7 @@ TEST_CASE("login refusals are classified; a REFERRAL is reported and not followe
     CHECK(r.error().code == code);
     CHECK(r.error().detail.find(says) != std::string::npos);
     server.wait_idle();
-    CHECK(server.connections() == 1);  // no connection to the referred host (nor anywhere)
+    CHECK(server.connections() == 1);                  // no connection to the referred host (nor anywhere)
     if (reply.empty()) CHECK(server.lines().empty());  // LOGINDISABLED: no password sent at all
 }
 
@@ -569,12 +578,13 @@ TEST_CASE("LIST names (quoted, literal, modified UTF-7), SELECT, listing, Messag
     box.msgs[102].seen = true;
     box.hook = [](FakeConnection& c, const Cmd& cmd) {
         if (cmd.verb != "LIST") return false;
-        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
-               "* LIST (\\Noselect \\HasChildren) \"/\" \"Archiv &- Alt\"\r\n"
-               "* LIST (\\HasNoChildren) \"/\" \"Entw&APw-rfe\"\r\n"
-               "* 4 EXISTS\r\n"  // unsolicited, between the data
-               "* LIST () \"/\" {9}\r\nq\"uo\\ted!\r\n" +
-               cmd.tag + " OK LIST done\r\n");
+        c.send(
+            "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+            "* LIST (\\Noselect \\HasChildren) \"/\" \"Archiv &- Alt\"\r\n"
+            "* LIST (\\HasNoChildren) \"/\" \"Entw&APw-rfe\"\r\n"
+            "* 4 EXISTS\r\n"  // unsolicited, between the data
+            "* LIST () \"/\" {9}\r\nq\"uo\\ted!\r\n" +
+            cmd.tag + " OK LIST done\r\n");
         return true;
     };
     FakeServer server([&](FakeConnection& c) { box.serve(c); });
@@ -799,13 +809,13 @@ TEST_CASE("pipelined fetches: bodies of later commands before the earlier tagged
         if (!out_of_order) {
             // Every body first, then the tagged replies (what Dovecot does
             // when the commands arrive together).
-            c.send(body(1, 101) + body(2, 102) + body(3, 103) + tags[0] + " OK done\r\n" + body(4, 104) +
-                   tags[1] + " OK done\r\n" + tags[2] + " OK done\r\n" + tags[3] + " OK done\r\n");
+            c.send(body(1, 101) + body(2, 102) + body(3, 103) + tags[0] + " OK done\r\n" + body(4, 104) + tags[1] +
+                   " OK done\r\n" + tags[2] + " OK done\r\n" + tags[3] + " OK done\r\n");
         } else {
             // 103 before 102: 103 cannot be kept (bounded memory) and is
             // reported skipped; 102 still arrives; nothing is mixed up.
-            c.send(body(1, 101) + tags[0] + " OK done\r\n" + body(3, 103) + body(2, 102) + tags[1] +
-                   " OK done\r\n" + tags[2] + " OK done\r\n" + body(4, 104) + tags[3] + " OK done\r\n");
+            c.send(body(1, 101) + tags[0] + " OK done\r\n" + body(3, 103) + body(2, 102) + tags[1] + " OK done\r\n" +
+                   tags[2] + " OK done\r\n" + body(4, 104) + tags[3] + " OK done\r\n");
         }
         return true;
     };

@@ -48,7 +48,9 @@ Provider issuer_at(const std::string& base) {
     return p;
 }
 
-Endpoints endpoints_at(const FakeHttp& s) { return Endpoints{s.base() + "/authorize", s.base() + "/token", s.base() + "/device", ""}; }
+Endpoints endpoints_at(const FakeHttp& s) {
+    return Endpoints{s.base() + "/authorize", s.base() + "/token", s.base() + "/device", ""};
+}
 
 FormFields form_of(const HttpExchange& x) { return form_decode(x.body).value(); }
 
@@ -103,7 +105,8 @@ TEST_CASE("discovery: RFC 8414 first, OpenID Connect next; the issuer must match
     }
 }
 
-TEST_CASE("refresh: rotation kept, non-rotation keeps the old token, revoked grants need a sign-in", "[oauth][scripted]") {
+TEST_CASE("refresh: rotation kept, non-rotation keeps the old token, revoked grants need a sign-in",
+          "[oauth][scripted]") {
     std::string answer;
     int status = 200;
     FakeHttp server([&](const HttpExchange&, FakeConnection&) { return http_response(status, answer); });
@@ -111,7 +114,8 @@ TEST_CASE("refresh: rotation kept, non-rotation keeps the old token, revoked gra
     const Provider p = issuer_at(server.base());
 
     SECTION("a server that rotates") {
-        answer = R"({"access_token":"AT-abc-123","token_type":"Bearer","expires_in":3600,"refresh_token":"RT-new-1a2b"})";
+        answer =
+            R"({"access_token":"AT-abc-123","token_type":"Bearer","expires_in":3600,"refresh_token":"RT-new-1a2b"})";
         auto t = refresh(ep, p, "RT-old-9f8e", Service::Imap, fast());
         REQUIRE(t);
         CHECK(t->access_token == "AT-abc-123");
@@ -141,7 +145,8 @@ TEST_CASE("refresh: rotation kept, non-rotation keeps the old token, revoked gra
     }
     SECTION("invalid_grant, even with the token echoed back, is SignInNeeded without the token") {
         status = 400;
-        answer = R"({"error":"invalid_grant","error_description":"AADSTS70008: refresh token RT-old-9f8e has expired"})";
+        answer =
+            R"({"error":"invalid_grant","error_description":"AADSTS70008: refresh token RT-old-9f8e has expired"})";
         auto t = refresh(ep, p, "RT-old-9f8e", Service::Imap, fast());
         REQUIRE_FALSE(t);
         CHECK(t.error().code == Errc::SignInNeeded);
@@ -197,7 +202,8 @@ TEST_CASE("bounds: a silent server times out, a huge answer is refused, nothing 
         bool framed = true;
         FakeHttp server([&](const HttpExchange&, FakeConnection&) {
             const std::string body = "{\"access_token\":\"" + std::string(300 * 1024, 'A') + "\"}";
-            return framed ? http_response(200, body) : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + body;
+            return framed ? http_response(200, body)
+                          : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + body;
         });
         for (bool f : {true, false}) {
             framed = f;
@@ -250,8 +256,9 @@ TEST_CASE("device flow: pending, slow_down, success; expired and declined", "[oa
     std::atomic<int> polls{0};
     FakeHttp server([&](const HttpExchange& x, FakeConnection&) {
         if (x.path() == "/device")
-            return http_response(200, R"({"device_code":"DEV-code-77","user_code":"WDJB-MJHT",)"
-                                      R"("verification_uri":"https://example.test/device","interval":1,"expires_in":600})");
+            return http_response(200,
+                                 R"({"device_code":"DEV-code-77","user_code":"WDJB-MJHT",)"
+                                 R"("verification_uri":"https://example.test/device","interval":1,"expires_in":600})");
         const std::string& next = script.at(std::min<std::size_t>(polls++, script.size() - 1));
         if (next.starts_with("{\"error\"")) return http_response(400, next);
         return http_response(200, next);
@@ -309,7 +316,8 @@ TEST_CASE("device flow: pending, slow_down, success; expired and declined", "[oa
     SECTION("cancelled between polls") {
         script = {R"({"error":"authorization_pending"})"};
         int asked = 0;
-        auto t = device_poll(*start, ep, p, fast(), [&] { return ++asked > 3; }, pause);
+        auto t = device_poll(
+            *start, ep, p, fast(), [&] { return ++asked > 3; }, pause);
         REQUIRE_FALSE(t);
         CHECK(t.error().code == Errc::Cancelled);
     }

@@ -170,8 +170,8 @@ TEST_CASE("browser sign-in: declined, refused code, timeout, cancel", "[oauth][s
     }
     SECTION("an error with markup is escaped on the page") {
         auto waiting = std::async(std::launch::async, [&] { return signin->wait(std::chrono::seconds(20), {}); });
-        auto page = browse(signin->redirect_uri() + "?" +
-                           form_encode({{"error", "<script>x</script>"}, {"state", state}}));
+        auto page =
+            browse(signin->redirect_uri() + "?" + form_encode({{"error", "<script>x</script>"}, {"state", state}}));
         REQUIRE(page);
         CHECK(page->body.find("<script>") == std::string::npos);
         auto t = waiting.get();
@@ -197,7 +197,8 @@ TEST_CASE("browser sign-in: declined, refused code, timeout, cancel", "[oauth][s
     }
     SECTION("cancelled") {
         std::atomic<bool> stop{false};
-        auto waiting = std::async(std::launch::async, [&] { return signin->wait(std::chrono::seconds(20), [&] { return stop.load(); }); });
+        auto waiting = std::async(std::launch::async,
+                                  [&] { return signin->wait(std::chrono::seconds(20), [&] { return stop.load(); }); });
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         stop = true;
         REQUIRE(waiting.wait_for(std::chrono::seconds(3)) == std::future_status::ready);

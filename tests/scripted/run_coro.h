@@ -16,7 +16,8 @@ template <class T>
 T run_coro(boost::asio::io_context& io, boost::asio::awaitable<T> op) {
     std::optional<T> out;
     boost::asio::co_spawn(
-        io, [&out, op = std::move(op)]() mutable -> boost::asio::awaitable<void> { out.emplace(co_await std::move(op)); },
+        io,
+        [&out, op = std::move(op)]() mutable -> boost::asio::awaitable<void> { out.emplace(co_await std::move(op)); },
         boost::asio::detached);
     io.restart();
     io.run();

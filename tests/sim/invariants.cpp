@@ -32,9 +32,9 @@ std::string days(std::int64_t seconds) {
 std::vector<const Folder*> fetched_folders(const Account& a, const Box& b) {
     // "*" leaves out the folders that hold no incoming mail (or repeat other
     // folders): a special-use role, or the usual name of one (README).
-    static const std::set<std::string> Usual = {"sent", "sent items", "sent messages", "sent mail", "drafts",
-                                                "trash", "deleted items", "deleted messages", "bin", "junk",
-                                                "junk e-mail", "junk email", "spam", "all mail", "archive"};
+    static const std::set<std::string> Usual = {
+        "sent", "sent items", "sent messages", "sent mail",  "drafts", "trash",    "deleted items", "deleted messages",
+        "bin",  "junk",       "junk e-mail",   "junk email", "spam",   "all mail", "archive"};
     std::vector<const Folder*> out;
     const bool all = std::find(a.folders.begin(), a.folders.end(), "*") != a.folders.end();
     for (const auto& f : b.folders) {

@@ -88,12 +88,12 @@ TEST_CASE("OAuth2 settings: providers, loopback-only http, tenants, app-only", "
     CHECK(ok({"https://sso.example.com/realms/mail", "", "mailporter", false}));
     CHECK(ok({"http://127.0.0.1:8080", "", "x", false}));
     CHECK_FALSE(ok({"yahoo", "", "", false}));
-    CHECK_FALSE(ok({"http://sso.example.com", "", "x", false}));        // a grant over plain http
+    CHECK_FALSE(ok({"http://sso.example.com", "", "x", false}));  // a grant over plain http
     CHECK_FALSE(ok({"http://127.0.0.1.evil.test/", "", "x", false}));
-    CHECK_FALSE(ok({"microsoft", "contoso.com/../x", "", false}));      // a tenant that changes the path
+    CHECK_FALSE(ok({"microsoft", "contoso.com/../x", "", false}));  // a tenant that changes the path
     CHECK_FALSE(ok({"microsoft", "", "id with space", false}));
-    CHECK_FALSE(ok({"microsoft", "", "", true}));                       // app-only needs the tenant's app id
-    CHECK_FALSE(ok({"google", "", "x", true}));                         // app-only is Microsoft's
+    CHECK_FALSE(ok({"microsoft", "", "", true}));  // app-only needs the tenant's app id
+    CHECK_FALSE(ok({"google", "", "x", true}));    // app-only is Microsoft's
     Account a;
     a.name = "box";
     a.host = "imap.example.test";

@@ -47,8 +47,8 @@ Cert make_cert(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* iss
     // Names of this run only: a store may keep a certificate of an earlier one.
     static const std::string run = " " + std::to_string(::GetTickCount64());
     const std::string unique = cn + run;
-    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(unique.c_str()),
-                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(unique.c_str()), -1,
+                               -1, 0);
     X509_set_issuer_name(c.get(), issuer ? X509_get_subject_name(issuer) : subject);
     X509_set_pubkey(c.get(), key);
     X509V3_CTX ctx;
@@ -85,8 +85,8 @@ struct InStore {
         REQUIRE(store);
         const auto bytes = der(x);
         REQUIRE(::CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING, bytes.data(),
-                                                   static_cast<DWORD>(bytes.size()),
-                                                   CERT_STORE_ADD_REPLACE_EXISTING, &added));
+                                                   static_cast<DWORD>(bytes.size()), CERT_STORE_ADD_REPLACE_EXISTING,
+                                                   &added));
         ::CertControlStore(store, 0, CERT_STORE_CTRL_COMMIT, nullptr);  // written for other handles to see
     }
     ~InStore() {
@@ -120,8 +120,9 @@ TEST_CASE("System trust: ROOT anchors, CA completes chains, a self-signed interm
     const Cert leaf = make_cert("mail.example.test", leaf_key.get(), inter.get(), inter_key.get(), false);
     const Cert rogue_leaf = make_cert("mail.example.test", leaf_key.get(), rogue.get(), rogue_key.get(), false);
 
-    auto fresh = [] { return std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>(SSL_CTX_new(TLS_client_method()),
-                                                                                &SSL_CTX_free); };
+    auto fresh = [] {
+        return std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
+    };
     {
         auto ctx = fresh();
         mailporter::net::use_system_trust(ctx.get());
@@ -133,7 +134,7 @@ TEST_CASE("System trust: ROOT anchors, CA completes chains, a self-signed interm
         const InStore rogue_in_ca(L"CA", rogue.get());
         auto ctx = fresh();
         mailporter::net::use_system_trust(ctx.get());
-        CHECK(verify(ctx.get(), leaf.get()) == "ok");  // root from ROOT, intermediate from CA
+        CHECK(verify(ctx.get(), leaf.get()) == "ok");        // root from ROOT, intermediate from CA
         CHECK(verify(ctx.get(), rogue_leaf.get()) != "ok");  // a self-signed "intermediate" is no root
         CHECK(verify(ctx.get(), rogue.get()) != "ok");
     }
@@ -166,7 +167,8 @@ TEST_CASE("System trust: a certificate in the Disallowed store is refused, even 
     };
     REQUIRE(connect());  // pinned: accepted
 
-    BIO* bio = BIO_new_mem_buf(test_tls_identity().cert_pem.data(), static_cast<int>(test_tls_identity().cert_pem.size()));
+    BIO* bio =
+        BIO_new_mem_buf(test_tls_identity().cert_pem.data(), static_cast<int>(test_tls_identity().cert_pem.size()));
     const Cert cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr), &X509_free);
     BIO_free(bio);
     REQUIRE(cert);

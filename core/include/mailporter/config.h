@@ -132,11 +132,11 @@ struct Account {
     std::vector<std::string> folders;
     bool idle = false;
     FolderDelivery folder_delivery = FolderDelivery::One;
-    int max_per_pass = 0;               // 0: no limit
-    std::int64_t max_size_bytes = 0;    // 0: no limit
-    int interval_minutes = 0;           // 0: the global default
+    int max_per_pass = 0;             // 0: no limit
+    std::int64_t max_size_bytes = 0;  // 0: no limit
+    int interval_minutes = 0;         // 0: the global default
     bool enabled = true;
-    OAuthSettings oauth;                // provider empty: the account signs in with a password
+    OAuthSettings oauth;  // provider empty: the account signs in with a password
     bool uses_oauth() const { return !oauth.provider.empty(); }
     bool operator==(const Account&) const = default;
 };
@@ -145,9 +145,9 @@ struct OfficeServer {
     std::string host;
     std::uint16_t port = 25;
     TlsSettings tls{TlsMode::None};
-    std::string user;        // empty: no SMTP AUTH
-    std::string helo_name;   // empty: the machine's host name
-    OAuthSettings oauth;     // provider set: SMTP AUTH XOAUTH2/OAUTHBEARER as `user` (Exchange Online)
+    std::string user;       // empty: no SMTP AUTH
+    std::string helo_name;  // empty: the machine's host name
+    OAuthSettings oauth;    // provider set: SMTP AUTH XOAUTH2/OAUTHBEARER as `user` (Exchange Online)
     bool uses_oauth() const { return !oauth.provider.empty(); }
     bool operator==(const OfficeServer&) const = default;
 };

@@ -39,16 +39,16 @@ class MessageStore;
 
 struct HistoryRecord {
     enum class Outcome { Delivered, Retrying, Refused, Skipped };
-    std::int64_t id = 0;     // assigned by the store
-    std::int64_t time = 0;   // Unix seconds
-    std::string account;     // the account's name when written (kept on rename/removal)
-    std::string remote_id;   // UIDL / folder+UID
+    std::int64_t id = 0;    // assigned by the store
+    std::int64_t time = 0;  // Unix seconds
+    std::string account;    // the account's name when written (kept on rename/removal)
+    std::string remote_id;  // UIDL / folder+UID
     std::string from;
     std::string to;
     std::string subject;
     std::int64_t size = 0;
     Outcome outcome = Outcome::Delivered;
-    std::string reply;       // the office server's reply, sanitised by the caller
+    std::string reply;  // the office server's reply, sanitised by the caller
     bool operator==(const HistoryRecord&) const = default;
 };
 std::string_view to_string(HistoryRecord::Outcome o);  // "delivered", "retrying", "refused", "skipped"
@@ -126,7 +126,7 @@ public:
     // the name as text. Errc::NotFound for an unknown id.
     Result<void> remove_account(std::int64_t id);
     Result<std::optional<Account>> find_account(std::string_view name);  // case-insensitive
-    Result<std::vector<Account>> accounts();  // ordered by name, case-insensitively
+    Result<std::vector<Account>> accounts();                             // ordered by name, case-insensitively
 
     // Per-message state and the delivery ledger's copies live in
     // core/src/store/message_store.h (private to the engine).
@@ -179,8 +179,7 @@ public:
     // Records with id > after_rowid, oldest first, at most `limit` (limit <= 0:
     // no limit) — a viewer follows the tail by passing the last id it has.
     // after_rowid < 0: the newest `limit` records (still oldest first).
-    Result<std::vector<LogRecord>> log(std::optional<std::string> account, std::int64_t after_rowid,
-                                       int limit);
+    Result<std::vector<LogRecord>> log(std::optional<std::string> account, std::int64_t after_rowid, int limit);
     Result<int> prune_log(std::int64_t older_than);  // time < older_than
 
     // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's report.

@@ -66,11 +66,11 @@ struct DetectCandidate {
     bool needs_oauth = false;  // provider refuses passwords (Microsoft 365, Gmail)
     // Probe results.
     bool probed = false;
-    bool answered = false;                          // TLS (if any) and the greeting succeeded
-    bool logged_in = false;                         // with the password given
-    std::string username;                           // the one that logged in
-    std::string detail;                             // what the probe saw, or what failed
-    std::optional<ServerCertificate> certificate;   // set when the certificate is not trusted
+    bool answered = false;                         // TLS (if any) and the greeting succeeded
+    bool logged_in = false;                        // with the password given
+    std::string username;                          // the one that logged in
+    std::string detail;                            // what the probe saw, or what failed
+    std::optional<ServerCertificate> certificate;  // set when the certificate is not trusted
 };
 
 struct Detection {

@@ -87,8 +87,8 @@ struct AccountStateChanged {
     std::string name;
     bool enabled = true;
     bool removed = false;
-    bool running = false;                   // a pass is in progress
-    Status status;                          // paused_status() while paused (unless red)
+    bool running = false;                    // a pass is in progress
+    Status status;                           // paused_status() while paused (unless red)
     std::optional<std::int64_t> last_check;  // unix seconds
     std::optional<std::int64_t> next_check;  // unix seconds; nullopt: running, paused, waiting for an edit
     int delivered_today = 0, refused_today = 0, skipped_today = 0;  // since local midnight
@@ -104,7 +104,7 @@ struct ServerStateChanged {
 struct SchedulerStateChanged {
     bool paused = false;
     bool stopping = false;
-    int running = 0;         // passes in progress
+    int running = 0;  // passes in progress
     int max_concurrent = 8;
 };
 // A pass started (done 0, total -1: not listed yet) or ended (finished).
@@ -205,7 +205,7 @@ public:
     // Messages the office server refused for good are held remote; this
     // lets the next pass (started now) try them again.
     void retry_refused(std::int64_t account_id);
-    void pause();   // persisted ("scheduler-paused"): survives restarts
+    void pause();  // persisted ("scheduler-paused"): survives restarts
     void resume();
     // Test login, off the engine thread; TestResult. An untrusted or changed
     // certificate is named in its Diagnosis, for the dialog that ran it to

@@ -90,8 +90,8 @@ Result<Tokens> refresh(const Endpoints& endpoints, const Provider& provider, std
 // RFC 6749 §4.4 (Microsoft 365 app-only): no refresh token; ask again when
 // needs_refresh says so. Microsoft needs a tenant id or domain here.
 // `client_secret` is the secret, or a certificate credential (PEM).
-Result<Tokens> client_credentials(const Endpoints& endpoints, const Provider& provider,
-                                  std::string_view client_secret, Service service, const HttpOptions& http);
+Result<Tokens> client_credentials(const Endpoints& endpoints, const Provider& provider, std::string_view client_secret,
+                                  Service service, const HttpOptions& http);
 
 // App-only clients prove who they are with a client secret or with a
 // certificate registered with the application (Microsoft's "certificates &
@@ -102,8 +102,8 @@ Result<Tokens> client_credentials(const Endpoints& endpoints, const Provider& pr
 inline constexpr std::size_t MaxClientCertificate = 64 * 1024;
 bool is_certificate_credential(std::string_view credential);
 struct CertificateInfo {
-    std::string subject;     // "/CN=mailporter"
-    std::string thumbprint;  // SHA-1, upper-case hex (as the Azure portal shows it)
+    std::string subject;         // "/CN=mailporter"
+    std::string thumbprint;      // SHA-1, upper-case hex (as the Azure portal shows it)
     std::int64_t not_after = 0;  // unix seconds
 };
 // Checks a certificate credential: a key and a certificate that belong

@@ -58,11 +58,11 @@ struct RelayOptions {
     std::function<void(std::int64_t account_id, const std::string& account, int done, int total)> on_progress;
     int max_connections = DefaultMaxConnections;
     int max_per_host = DefaultMaxPerHost;
-    int commit_every = 64;                 // deliveries per group commit (also every commit_interval)
+    int commit_every = 64;  // deliveries per group commit (also every commit_interval)
     std::chrono::milliseconds commit_interval{250};
-    int office_lanes = 4;                  // SMTP connections per account to the office server
-    int office_connections = 8;            // SMTP connections to the office server at once, all accounts
-    int timeout_seconds = 60;              // per I/O step
+    int office_lanes = 4;        // SMTP connections per account to the office server
+    int office_connections = 8;  // SMTP connections to the office server at once, all accounts
+    int timeout_seconds = 60;    // per I/O step
     // Bounded passes: a login, a listing or a deletion round may take at
     // most phase_seconds; a message at most timeout_seconds plus its size at
     // min_rate bytes per second. A server dripping bytes just fast enough to
@@ -80,7 +80,7 @@ struct RelayOptions {
     // Office connections are recycled after this many refused recipients,
     // before the server's own limit ("421 4.7.0 too many errors") ends them.
     int office_lane_refusals = 8;
-    std::string secret_store_kind;         // shown in errors about passwords
+    std::string secret_store_kind;  // shown in errors about passwords
 };
 
 // Why an account is worth a look, typed; the front-ends word them.
@@ -104,17 +104,17 @@ std::optional<Notice> notice_from_string(std::string_view s);
 
 struct PassReport {
     std::string account;
-    Result<void> outcome;        // the pass's error, if it stopped early
-    bool office_failed = false;  // the error was the office server's
-    int listed = 0;              // messages on the server
-    int delivered = 0;           // accepted by the office server this pass
-    int deleted = 0;             // removed from the remote server this pass
-    int retrying = 0;            // temporary refusals: tried again next pass
-    int refused = 0;             // permanent refusals: kept remote, reported
-    int skipped = 0;             // over the size limit or unreadable: kept remote
-    int kept = 0;                // delivered earlier, kept remote by the leave policy
-    int held = 0;                // refused for good earlier: kept remote until the user retries
-    int duplicates = 0;          // not sent: the recipients have (or may have) this content already
+    Result<void> outcome;               // the pass's error, if it stopped early
+    bool office_failed = false;         // the error was the office server's
+    int listed = 0;                     // messages on the server
+    int delivered = 0;                  // accepted by the office server this pass
+    int deleted = 0;                    // removed from the remote server this pass
+    int retrying = 0;                   // temporary refusals: tried again next pass
+    int refused = 0;                    // permanent refusals: kept remote, reported
+    int skipped = 0;                    // over the size limit or unreadable: kept remote
+    int kept = 0;                       // delivered earlier, kept remote by the leave policy
+    int held = 0;                       // refused for good earlier: kept remote until the user retries
+    int duplicates = 0;                 // not sent: the recipients have (or may have) this content already
     std::vector<std::string> warnings;  // "look at me" reasons (yellow), in words
     std::vector<Notice> notices;        // the same reasons, typed (each once)
     bool has(Notice n) const;
@@ -125,7 +125,7 @@ std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vect
 
 // Test login / diagnosis: one step at a time, each with what to check.
 struct DiagnosisStep {
-    std::string name;    // "resolve", "connect", "tls", "greeting", "starttls", "capabilities", "login", "mailbox"
+    std::string name;  // "resolve", "connect", "tls", "greeting", "starttls", "capabilities", "login", "mailbox"
     bool ok = false;
     std::string detail;  // what was found, or what went wrong and what to check
 };

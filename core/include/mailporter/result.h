@@ -14,39 +14,39 @@ namespace mailporter {
 enum class Errc {
     Ok = 0,
     // network
-    ResolveFailed,      // host name did not resolve
-    ConnectRefused,     // nothing listens on the port (or a firewall rejects)
-    ConnectFailed,      // unreachable, other socket errors
-    Timeout,            // a step's deadline fired
-    ConnectionLost,     // peer closed or reset mid-dialogue
+    ResolveFailed,   // host name did not resolve
+    ConnectRefused,  // nothing listens on the port (or a firewall rejects)
+    ConnectFailed,   // unreachable, other socket errors
+    Timeout,         // a step's deadline fired
+    ConnectionLost,  // peer closed or reset mid-dialogue
     // TLS
-    TlsHandshake,       // handshake failed for a reason other than trust
-    CertUntrusted,      // chain/hostname not verified and no matching pin
-    CertChanged,        // not verified, and neither the pinned certificate nor its pinned key
-    TlsNotOffered,      // STARTTLS/STLS required but not advertised or refused
-    TlsInjection,       // bytes arrived between the STARTTLS OK and the handshake
-    LegacyTlsRefused,   // server offers only TLS < 1.2
+    TlsHandshake,      // handshake failed for a reason other than trust
+    CertUntrusted,     // chain/hostname not verified and no matching pin
+    CertChanged,       // not verified, and neither the pinned certificate nor its pinned key
+    TlsNotOffered,     // STARTTLS/STLS required but not advertised or refused
+    TlsInjection,      // bytes arrived between the STARTTLS OK and the handshake
+    LegacyTlsRefused,  // server offers only TLS < 1.2
     // protocol
-    ProtocolError,      // a reply we cannot make sense of
-    LineTooLong,        // a reply line over the protocol bound
-    TooBig,             // a message over a size bound
+    ProtocolError,  // a reply we cannot make sense of
+    LineTooLong,    // a reply line over the protocol bound
+    TooBig,         // a message over a size bound
     // authentication / mailbox
-    AuthFailed,         // wrong user or password ([AUTH] or plain -ERR)
-    AuthTemporary,      // [IN-USE], [LOGIN-DELAY], [SYS/TEMP]: try later
-    AuthUnsupported,    // no mechanism both sides accept (e.g. bad APOP timestamp)
-    SignInNeeded,       // OAuth2: the grant expired or was revoked; a person must sign in again
-    MailboxUnavailable, // message vanished, mailbox gone
+    AuthFailed,          // wrong user or password ([AUTH] or plain -ERR)
+    AuthTemporary,       // [IN-USE], [LOGIN-DELAY], [SYS/TEMP]: try later
+    AuthUnsupported,     // no mechanism both sides accept (e.g. bad APOP timestamp)
+    SignInNeeded,        // OAuth2: the grant expired or was revoked; a person must sign in again
+    MailboxUnavailable,  // message vanished, mailbox gone
     // office server
-    SmtpTemporary,      // 4xx
-    SmtpPermanent,      // 5xx
+    SmtpTemporary,  // 4xx
+    SmtpPermanent,  // 5xx
     // local
-    StoreError,         // database problem
+    StoreError,  // database problem
     SecretStoreUnavailable,
     SecretMissing,
-    ConfigInvalid,      // bad input from the user
+    ConfigInvalid,  // bad input from the user
     NotFound,
     AlreadyExists,
-    Busy,               // another engine holds the data directory
+    Busy,  // another engine holds the data directory
     IoError,
     Cancelled,
     Internal,
@@ -80,22 +80,37 @@ inline Error make_error(Errc code, std::string detail, ErrorScope scope = ErrorS
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
-    T& value() & { assert(ok()); return std::get<0>(v_); }
-    const T& value() const& { assert(ok()); return std::get<0>(v_); }
-    T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+    T& value() & {
+        assert(ok());
+        return std::get<0>(v_);
+    }
+    const T& value() const& {
+        assert(ok());
+        return std::get<0>(v_);
+    }
+    T&& value() && {
+        assert(ok());
+        return std::get<0>(std::move(v_));
+    }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-    const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-    Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+    const Error& error() const& {
+        assert(!ok());
+        return std::get<1>(v_);
+    }
+    Error&& error() && {
+        assert(!ok());
+        return std::get<1>(std::move(v_));
+    }
 
 private:
     std::variant<T, Error> v_;
@@ -109,8 +124,14 @@ public:
 
     bool ok() const noexcept { return ok_; }
     explicit operator bool() const noexcept { return ok_; }
-    const Error& error() const& { assert(!ok_); return error_; }
-    Error&& error() && { assert(!ok_); return std::move(error_); }
+    const Error& error() const& {
+        assert(!ok_);
+        return error_;
+    }
+    Error&& error() && {
+        assert(!ok_);
+        return std::move(error_);
+    }
 
 private:
     Error error_{};

@@ -26,9 +26,9 @@ namespace mailporter {
 class SecretStore;
 
 struct ServiceOptions {
-    std::filesystem::path data_dir;          // the EngineLock and mailporter.db live here
-    std::unique_ptr<SecretStore> secrets;    // handed to the engine
-    RelayOptions relay;                      // relay.log: called for each log line (the engine stores them)
+    std::filesystem::path data_dir;        // the EngineLock and mailporter.db live here
+    std::unique_ptr<SecretStore> secrets;  // handed to the engine
+    RelayOptions relay;                    // relay.log: called for each log line (the engine stores them)
     std::function<bool()> stop_requested;
     // Every event the engine sends, on the calling thread, in order.
     std::function<void(const Event&)> on_event;
@@ -43,8 +43,8 @@ struct ServiceOptions {
 Result<void> run_service(ServiceOptions options);
 
 // Settings keys shared by the engine and its front-ends.
-inline constexpr std::string_view SettingPaused = "scheduler-paused";           // "1" or "0"
-inline constexpr std::string_view SettingCheckNow = "check-now-requested";      // any new value: check all now
+inline constexpr std::string_view SettingPaused = "scheduler-paused";       // "1" or "0"
+inline constexpr std::string_view SettingCheckNow = "check-now-requested";  // any new value: check all now
 inline constexpr std::string_view SettingDefaultInterval = "default-interval-minutes";
 
 }  // namespace mailporter

@@ -27,9 +27,9 @@ Colour worst(Colour a, Colour b);
 
 // Stable codes: the UI translates by code, JSON carries to_string(code).
 enum class StatusCode {
-    NotChecked,         // white
-    Ok,                 // green
-    Paused,             // yellow from here
+    NotChecked,  // white
+    Ok,          // green
+    Paused,      // yellow from here
     Retrying,
     OfficeRefusedSome,
     NoUidl,
@@ -37,15 +37,15 @@ enum class StatusCode {
     MailboxInUse,
     NoRoute,
     FolderMissing,
-    ResolveFailed,      // red from here
+    ResolveFailed,  // red from here
     ConnectFailed,
     Timeout,
     TlsFailed,
     CertUntrusted,
-    CertChanged,        // a pinned account's certificate changed (old and new in `detail`)
+    CertChanged,  // a pinned account's certificate changed (old and new in `detail`)
     TlsNotOffered,
     AuthFailed,
-    SignInNeeded,       // OAuth2: the grant expired or was revoked
+    SignInNeeded,  // OAuth2: the grant expired or was revoked
     OfficeUnreachable,
     OfficeAuthFailed,
     OfficeSignInNeeded,  // OAuth2: the office login's grant expired or was revoked

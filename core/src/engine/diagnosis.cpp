@@ -58,19 +58,23 @@ DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port
             break;
         case Errc::CertChanged:
             s.name = "tls";
-            advice = "Trust the new certificate only if your provider announced the change; a man in the middle "
-                     "looks exactly like this.";
+            advice =
+                "Trust the new certificate only if your provider announced the change; a man in the middle "
+                "looks exactly like this.";
             break;
         case Errc::TlsHandshake:
         case Errc::LegacyTlsRefused:
             s.name = "tls";
-            advice = "Check that the TLS mode matches the port: implicit TLS on 995/993/465, STARTTLS or none on 110/143/25/587.";
+            advice =
+                "Check that the TLS mode matches the port: implicit TLS on 995/993/465, STARTTLS or none on "
+                "110/143/25/587.";
             break;
         case Errc::TlsNotOffered:
         case Errc::TlsInjection:
             s.name = "starttls";
-            advice = "The server does not upgrade this connection to TLS. Use implicit TLS on its TLS port instead; "
-                     "MailPorter never falls back to plain text.";
+            advice =
+                "The server does not upgrade this connection to TLS. Use implicit TLS on its TLS port instead; "
+                "MailPorter never falls back to plain text.";
             break;
         case Errc::AuthFailed:
             s.name = "login";
@@ -80,7 +84,8 @@ DiagnosisStep step_for(const Error& e, std::string_view host, std::uint16_t port
             break;
         case Errc::AuthTemporary:
             s.name = "login";
-            advice = "The mailbox is busy or the server asks to wait; another program may be reading it. Try again later.";
+            advice =
+                "The mailbox is busy or the server asks to wait; another program may be reading it. Try again later.";
             break;
         case Errc::SignInNeeded:
             s.name = "login";
@@ -108,7 +113,10 @@ void note_refused_certificate(Diagnosis& d, const Error& e, const std::optional<
     if (e.code != Errc::CertUntrusted && e.code != Errc::CertChanged) return;
     if (cert) return note_certificate(d, *cert);
     if (auto fp = net::fingerprint_in(e.detail))
-        d.certificate = ServerCertificate{*fp, net::key_fingerprint_in(e.detail).value_or(""), {}, {},
+        d.certificate = ServerCertificate{*fp,
+                                          net::key_fingerprint_in(e.detail).value_or(""),
+                                          {},
+                                          {},
                                           net::issuer_fingerprint_in(e.detail).value_or("")};
 }
 
@@ -120,8 +128,8 @@ void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {
                         ", SHA-256 " + c->sha256 +
                         (c->pinned_by_ca    ? " (trusted: issued by the pinned CA)"
                          : c->pinned_by_key ? " (trusted by its pinned public key: renewed with the same key)"
-                         : c->pinned      ? " (trusted by its pinned fingerprint)"
-                                          : " (verified)") +
+                         : c->pinned        ? " (trusted by its pinned fingerprint)"
+                                            : " (verified)") +
                         (c->resumed ? ", session resumed" : "")};
     d.steps.push_back(std::move(s));
 }
@@ -190,8 +198,7 @@ Diagnosis test_imap_account(const Account& account, const std::string& password,
     Diagnosis d;
     asio::io_context io;
     net::Transcript tr;
-    if (options.transcript)
-        tr = [&](char dir, std::string_view l) { options.transcript(account.name, dir, l); };
+    if (options.transcript) tr = [&](char dir, std::string_view l) { options.transcript(account.name, dir, l); };
     imap::Session imap(io, tr);
     run(io, [&]() -> net::awaitable<void> {
         const net::Deadlines deadlines = short_deadlines(options);
@@ -205,8 +212,12 @@ Diagnosis test_imap_account(const Account& account, const std::string& password,
         d.steps.push_back({"greeting", true, sanitize_for_log(imap.greeting(), 200)});
         const auto& caps = imap.capabilities();
         std::string capa;
-        for (auto [on, name] : {std::pair{caps.imap4rev1, "IMAP4rev1"}, {caps.starttls, "STARTTLS"}, {caps.idle, "IDLE"},
-                                {caps.uidplus, "UIDPLUS"}, {caps.literal_plus, "LITERAL+"}, {caps.sasl_ir, "SASL-IR"}})
+        for (auto [on, name] : {std::pair{caps.imap4rev1, "IMAP4rev1"},
+                                {caps.starttls, "STARTTLS"},
+                                {caps.idle, "IDLE"},
+                                {caps.uidplus, "UIDPLUS"},
+                                {caps.literal_plus, "LITERAL+"},
+                                {caps.sasl_ir, "SASL-IR"}})
             if (on) capa += std::string(capa.empty() ? "" : " ") + name;
         for (const auto& m : caps.sasl) capa += " SASL:" + m;
         d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
@@ -257,8 +268,7 @@ Diagnosis test_pop3_account(const Account& account, const std::string& password,
     Diagnosis d;
     asio::io_context io;
     net::Transcript tr;
-    if (options.transcript)
-        tr = [&](char dir, std::string_view l) { options.transcript(account.name, dir, l); };
+    if (options.transcript) tr = [&](char dir, std::string_view l) { options.transcript(account.name, dir, l); };
     pop3::Session pop(io, tr);
     run(io, [&]() -> net::awaitable<void> {
         const net::Deadlines deadlines = short_deadlines(options);
@@ -272,8 +282,11 @@ Diagnosis test_pop3_account(const Account& account, const std::string& password,
         d.steps.push_back({"greeting", true, sanitize_for_log(pop.greeting(), 200)});
         const auto& caps = pop.capabilities();
         std::string capa;
-        for (auto [on, name] : {std::pair{caps.uidl, "UIDL"}, {caps.top, "TOP"}, {caps.pipelining, "PIPELINING"},
-                                {caps.stls, "STLS"}, {caps.user, "USER"}})
+        for (auto [on, name] : {std::pair{caps.uidl, "UIDL"},
+                                {caps.top, "TOP"},
+                                {caps.pipelining, "PIPELINING"},
+                                {caps.stls, "STLS"},
+                                {caps.user, "USER"}})
             if (on) capa += std::string(capa.empty() ? "" : " ") + name;
         for (const auto& m : caps.sasl) capa += " SASL:" + m;
         d.steps.push_back({"capabilities", true, capa.empty() ? "(none announced)" : capa});
@@ -340,9 +353,8 @@ Diagnosis test_signed_in_account(SecretStore& store, const Account& account, con
         auto pw = store.load(account_secret_key(account.name));
         return test_account(account, pw && *pw ? **pw : std::string(), options);
     }
-    return with_signin_step(account_access_token(store, account, false, http_for(options)), account.host,
-                            account.port, false,
-                            [&](const std::string& token) { return test_account(account, token, options); });
+    return with_signin_step(account_access_token(store, account, false, http_for(options)), account.host, account.port,
+                            false, [&](const std::string& token) { return test_account(account, token, options); });
 }
 
 Diagnosis test_signed_in_office(SecretStore& store, const OfficeServer& server,
@@ -371,8 +383,10 @@ Diagnosis test_office(const OfficeServer& server, const std::string& password, c
         d.steps.push_back({"greeting", true, sanitize_for_log(smtp.greeting().text(), 200)});
         const auto& caps = smtp.capabilities();
         std::string capa;
-        for (auto [on, name] : {std::pair{caps.pipelining, "PIPELINING"}, {caps.eightbitmime, "8BITMIME"},
-                                {caps.starttls, "STARTTLS"}, {caps.smtputf8, "SMTPUTF8"}})
+        for (auto [on, name] : {std::pair{caps.pipelining, "PIPELINING"},
+                                {caps.eightbitmime, "8BITMIME"},
+                                {caps.starttls, "STARTTLS"},
+                                {caps.smtputf8, "SMTPUTF8"}})
             if (on) capa += std::string(capa.empty() ? "" : " ") + name;
         if (caps.size) capa += " SIZE=" + std::to_string(*caps.size);
         for (const auto& m : caps.auth) capa += " AUTH:" + m;

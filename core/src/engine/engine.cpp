@@ -52,7 +52,8 @@ std::vector<std::pair<std::int64_t, std::int64_t>> parse_next_checks(std::string
         const auto eq = item.find('=');
         if (eq != std::string_view::npos) {
             try {
-                out.emplace_back(std::stoll(std::string(item.substr(0, eq))), std::stoll(std::string(item.substr(eq + 1))));
+                out.emplace_back(std::stoll(std::string(item.substr(0, eq))),
+                                 std::stoll(std::string(item.substr(eq + 1))));
             } catch (const std::exception&) {
                 // a foreign or damaged value: skip the item
             }
@@ -130,8 +131,8 @@ struct Engine::Impl {
         return nullptr;
     }
     std::optional<std::int64_t> next_check_of(std::int64_t id) const;
-    void start_test(RequestId req, Account account, std::optional<OfficeServer> office, std::optional<std::string> password,
-                    bool is_office);
+    void start_test(RequestId req, Account account, std::optional<OfficeServer> office,
+                    std::optional<std::string> password, bool is_office);
 
     template <class F>
     void post(F&& f) {
@@ -212,7 +213,9 @@ void Engine::Impl::main() {
     runner->flush();
     runner.reset();
     (void)db->set_setting(SettingNextChecks, "");
-    if (abandoned) log(LogLevel::Warning, {}, std::to_string(abandoned) + " pass(es) were stopped mid-way; their mail stays remote until the next run");
+    if (abandoned)
+        log(LogLevel::Warning, {},
+            std::to_string(abandoned) + " pass(es) were stopped mid-way; their mail stays remote until the next run");
     log(LogLevel::Info, {}, "engine stopped");
 }
 
@@ -265,7 +268,8 @@ void Engine::Impl::prune() {
     const auto before = t - std::int64_t{retention_days} * 86400;
     auto h = db->prune_history(before);
     auto l = db->prune_log(before);
-    if (auto p = prune_ledger(*db, t); !p) log(LogLevel::Warning, {}, "pruning the delivery ledger: " + p.error().detail);
+    if (auto p = prune_ledger(*db, t); !p)
+        log(LogLevel::Warning, {}, "pruning the delivery ledger: " + p.error().detail);
     if (h && l && (*h > 0 || *l > 0))
         log(LogLevel::Info, {},
             "history older than " + std::to_string(retention_days) + " days pruned: " + std::to_string(*h) +
@@ -452,8 +456,8 @@ void Engine::Impl::emit_scheduler() {
 
 void Engine::Impl::emit_office() {
     ServerStateChanged e;
-    e.status = office ? office_state
-                      : Status{Colour::Yellow, StatusCode::ConfigInvalid, "no office server is configured"};
+    e.status =
+        office ? office_state : Status{Colour::Yellow, StatusCode::ConfigInvalid, "no office server is configured"};
     e.host = office ? office->host : std::string{};
     if (alerts) alerts->on_office(e);
     out->push(std::move(e));
@@ -497,14 +501,13 @@ void Engine::Impl::spawn(std::int64_t id) {
     const auto started = now();
     out->push(Progress{id, acc.name, 0, -1, false});
     emit_account(id);
-    asio::co_spawn(io, runner->run(acc),
-                   [this, id, acc, started](std::exception_ptr ep, PassReport r) {
-                       if (ep) {
-                           r.account = acc.name;
-                           r.outcome = make_error(Errc::Internal, "the pass ended with an exception");
-                       }
-                       on_pass_done(id, acc, started, std::move(r));
-                   });
+    asio::co_spawn(io, runner->run(acc), [this, id, acc, started](std::exception_ptr ep, PassReport r) {
+        if (ep) {
+            r.account = acc.name;
+            r.outcome = make_error(Errc::Internal, "the pass ended with an exception");
+        }
+        on_pass_done(id, acc, started, std::move(r));
+    });
 }
 
 void Engine::Impl::on_pass_done(std::int64_t id, const Account& acc, std::int64_t /*started*/, PassReport r) {
@@ -545,8 +548,7 @@ void Engine::Impl::begin_stop() {
         finish_stop();
         return;
     }
-    log(LogLevel::Info, {},
-        "stopping: waiting for " + std::to_string(sched.running_count()) + " pass(es) to finish");
+    log(LogLevel::Info, {}, "stopping: waiting for " + std::to_string(sched.running_count()) + " pass(es) to finish");
     stop_timer.expires_after(opt.stop_grace);
     stop_timer.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) finish_stop();
@@ -559,8 +561,8 @@ void Engine::Impl::finish_stop() {
     io.stop();
 }
 
-void Engine::Impl::start_test(RequestId req, Account account, std::optional<OfficeServer> off, std::optional<std::string> password,
-                              bool is_office) {
+void Engine::Impl::start_test(RequestId req, Account account, std::optional<OfficeServer> off,
+                              std::optional<std::string> password, bool is_office) {
     RelayOptions ro;
     ro.now = opt.relay.now;
     ro.timeout_seconds = opt.relay.timeout_seconds;
@@ -570,9 +572,9 @@ void Engine::Impl::start_test(RequestId req, Account account, std::optional<Offi
     // No password given for an OAuth2 account: the thread gets a current
     // access token from the store (and the provider) itself.
     SecretStore* store = opt.secrets.get();
-    std::thread([out = out, req, account = std::move(account), off = std::move(off),
-                 password = std::move(password), is_office, ro, store] {
-        Diagnosis d = is_office   ? ::mailporter::test_signed_in_office(*store, *off, password, ro)
+    std::thread([out = out, req, account = std::move(account), off = std::move(off), password = std::move(password),
+                 is_office, ro, store] {
+        Diagnosis d = is_office  ? ::mailporter::test_signed_in_office(*store, *off, password, ro)
                       : password ? ::mailporter::test_account(account, *password, ro)
                                  : ::mailporter::test_signed_in_account(*store, account, ro);
         out->push(TestResult{req, is_office ? 0 : account.id, is_office, std::move(d)});
@@ -586,7 +588,8 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() { stop(); }
 
 Result<std::unique_ptr<Engine>> Engine::start(EngineOptions options) {
-    if (!options.secrets) return make_error(Errc::ConfigInvalid, "the engine needs a secret store", ErrorScope::Local, Retry::Never);
+    if (!options.secrets)
+        return make_error(Errc::ConfigInvalid, "the engine needs a secret store", ErrorScope::Local, Retry::Never);
     auto impl = std::make_unique<Impl>(std::move(options));
     auto& o = impl->opt;
     if (o.take_lock) {
@@ -612,9 +615,10 @@ RequestId Engine::add_account(Account account, std::string password) {
     impl_->post([p = impl_.get(), req, account = std::move(account), password = std::move(password)]() mutable {
         if (auto v = validate(account); !v) return p->done(req, v.error());
         if (auto f = p->db->find_account(account.name); !f || *f) {
-            return p->done(req, f ? make_error(Errc::AlreadyExists, "an account named '" + account.name + "' already exists",
-                                               ErrorScope::Local, Retry::Never)
-                                  : f.error());
+            return p->done(req,
+                           f ? make_error(Errc::AlreadyExists, "an account named '" + account.name + "' already exists",
+                                          ErrorScope::Local, Retry::Never)
+                             : f.error());
         }
         auto added = p->db->add_account(account);
         if (!added) return p->done(req, added.error());
@@ -639,7 +643,8 @@ RequestId Engine::edit_account(Account account, std::optional<std::string> passw
             if (all)
                 for (const auto& a : *all)
                     if (a.id == account.id) old = &a, p->accounts = *all;  // not polled in yet
-            if (!old) return p->done(req, make_error(Errc::NotFound, "no such account", ErrorScope::Local, Retry::Never));
+            if (!old)
+                return p->done(req, make_error(Errc::NotFound, "no such account", ErrorScope::Local, Retry::Never));
             old = p->account(account.id);
         }
         const std::string old_name = old->name;

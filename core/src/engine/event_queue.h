@@ -86,8 +86,10 @@ public:
         auto o = others.begin();
         auto l = logs.begin();
         while (o != others.end() || l != logs.end()) {
-            if (l == logs.end() || (o != others.end() && o->first < l->first)) out.push_back(std::move((o++)->second));
-            else out.emplace_back(std::move((l++)->second));
+            if (l == logs.end() || (o != others.end() && o->first < l->first))
+                out.push_back(std::move((o++)->second));
+            else
+                out.emplace_back(std::move((l++)->second));
         }
         return out;
     }
@@ -112,6 +114,5 @@ private:
     std::deque<std::pair<std::uint64_t, Event>> others_;
     std::deque<std::pair<std::uint64_t, LogLine>> logs_;
 };
-
 
 }  // namespace mailporter

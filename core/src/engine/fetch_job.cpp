@@ -204,7 +204,8 @@ Route FetchJob::route(const Msg& m, const std::string& head) {
                                  " below the provider's trace ignored (set by the sender)");
     const auto routed = mail::route(env.recipients, rules_);
     if (!routed.outside.empty())
-        log(LogLevel::Info, "message " + id_of(m) + ": " + counted(static_cast<std::int64_t>(routed.outside.size()), "recipient") +
+        log(LogLevel::Info, "message " + id_of(m) + ": " +
+                                counted(static_cast<std::int64_t>(routed.outside.size()), "recipient") +
                                 " outside the accepted domains ignored");
     r.recipients = routed.local;
     if (r.recipients.empty()) {
@@ -250,17 +251,18 @@ std::vector<Msg> FetchJob::take(Sorted& sorted) {
     rep_.kept += sorted.kept;
     rep_.held += sorted.held;
     if (sorted.held > 0 && !rep_.has(Notice::Held))
-        warn(Notice::Held, "kept on the remote server until you retry them: " +
-                               counted(sorted.held, "message") + " the office server refused earlier");
+        warn(Notice::Held, "kept on the remote server until you retry them: " + counted(sorted.held, "message") +
+                               " the office server refused earlier");
     if (sorted.size_changed_unproven > 0)
-        warn(Notice::SizeChanged,
-             "kept on the server: " + counted(sorted.size_changed_unproven, "delivered message") +
-                 " whose size changed there, which cannot be compared with what was delivered");
+        warn(Notice::SizeChanged, "kept on the server: " + counted(sorted.size_changed_unproven, "delivered message") +
+                                      " whose size changed there, which cannot be compared with what was delivered");
     for (const auto& m : sorted.too_big) {
         ++rep_.skipped;
         if (!m.is_new) continue;
-        warn(Notice::SizeLimit, "message " + id_of(m) + " (" + std::to_string(m.size) +
-                                    " bytes) is over the size limit (the account's, or MailPorter's 2 GiB); it stays on the remote server");
+        warn(
+            Notice::SizeLimit,
+            "message " + id_of(m) + " (" + std::to_string(m.size) +
+                " bytes) is over the size limit (the account's, or MailPorter's 2 GiB); it stays on the remote server");
         history(m, "", HistoryRecord::Outcome::Skipped, "over the account's size limit",
                 acc_.catch_all ? std::string() : acc_.deliver_to);
     }

@@ -112,8 +112,7 @@ constexpr std::size_t MaxPolledPerRound = 100;
 // in turn); true when one has new mail since the last time (a higher
 // UIDNEXT, or a new UIDVALIDITY). The first answer of a folder only sets
 // its mark: the pass at (re)connection covered it.
-net::awaitable<Result<bool>> poll_once(imap::Session& session, const std::vector<imap::Folder>& all,
-                                       PollMarks& marks) {
+net::awaitable<Result<bool>> poll_once(imap::Session& session, const std::vector<imap::Folder>& all, PollMarks& marks) {
     bool news = false;
     std::vector<imap::Folder> folders;
     for (std::size_t i = 0; i < all.size() && i < MaxPolledPerRound; ++i)
@@ -322,8 +321,8 @@ net::awaitable<void> run_lane(StatePtr st, std::size_t index) {
         }
         // A connection that lived a while was fine: start the backoff over.
         if (std::chrono::steady_clock::now() - started > std::chrono::minutes(5)) delay = st->options.first_retry;
-        st->log(LogLevel::Info, "IDLE connection lost (" + e.detail + "); reconnecting in " +
-                                    std::to_string(delay.count()) + " s");
+        st->log(LogLevel::Info,
+                "IDLE connection lost (" + e.detail + "); reconnecting in " + std::to_string(delay.count()) + " s");
         if (!co_await wait(st, lane, delay)) break;
         delay = std::min(delay * 2, st->options.max_retry);
     }

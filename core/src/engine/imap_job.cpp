@@ -91,8 +91,10 @@ Result<void> ImapJob::renumbered(const Folder& f, std::size_t listed) {
     std::vector<std::string> old;
     bool current_known = false;
     for (const auto& k : *keys) {
-        if (k == ledger_.folder_key()) current_known = true;
-        else if (k.rfind(prefix, 0) == 0) old.push_back(k);
+        if (k == ledger_.folder_key())
+            current_known = true;
+        else if (k.rfind(prefix, 0) == 0)
+            old.push_back(k);
     }
     if (old.empty() || current_known) return {};
     // The old rows are no longer listed: marked missing, forgotten after the
@@ -100,8 +102,9 @@ Result<void> ImapJob::renumbered(const Folder& f, std::size_t listed) {
     for (const auto& k : old)
         if (auto r = st.mark_missing(acc_.id, k, {}, now_); !r) return r.error();
     warn(Notice::UidvalidityChanged,
-         "the server renumbered folder '" + sanitize_for_log(f.display, 200) + "' (UIDVALIDITY changed): its messages (" +
-             std::to_string(listed) + ") are compared by content with what was delivered, and only new ones are sent; \"leave "
+         "the server renumbered folder '" + sanitize_for_log(f.display, 200) +
+             "' (UIDVALIDITY changed): its messages (" + std::to_string(listed) +
+             ") are compared by content with what was delivered, and only new ones are sent; \"leave "
              "on server\" counts from now for them");
     return {};
 }

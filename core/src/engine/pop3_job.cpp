@@ -81,7 +81,8 @@ awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
             m.size = it->second;
             msgs.push_back(std::move(m));
         }
-        const auto unusable = uidl->malformed_lines.size() + uidl->duplicate_uids.size() + uidl->duplicate_numbers.size();
+        const auto unusable =
+            uidl->malformed_lines.size() + uidl->duplicate_uids.size() + uidl->duplicate_numbers.size();
         if (unusable)
             warn(Notice::BadListing, "left on the server: " + counted(static_cast<std::int64_t>(unusable), "message") +
                                          " with unusable UIDL identifiers");
@@ -93,8 +94,9 @@ awaitable<Result<std::vector<Msg>>> Pop3Job::listing() {
             warn(Notice::NoUidl,
                  "the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
         if (pop_.list_malformed())
-            warn(Notice::BadListing, "left on the server: " + counted(static_cast<std::int64_t>(pop_.list_malformed()), "message") +
-                                         " with an unreadable LIST line");
+            warn(Notice::BadListing,
+                 "left on the server: " + counted(static_cast<std::int64_t>(pop_.list_malformed()), "message") +
+                     " with an unreadable LIST line");
         for (const auto& [number, size] : sizes) {
             Msg m;
             m.number = number;

@@ -29,19 +29,32 @@ std::string account_secret_key(std::string_view account_name) { return "account/
 
 std::string_view to_string(Notice n) {
     switch (n) {
-        case Notice::SizeLimit: return "size-limit";
-        case Notice::NoUidl: return "no-uidl";
-        case Notice::BadListing: return "bad-listing";
-        case Notice::Unroutable: return "unroutable";
-        case Notice::OfficeRefused: return "office-refused";
-        case Notice::Held: return "held";
-        case Notice::Unreadable: return "unreadable";
-        case Notice::UidvalidityChanged: return "uidvalidity-changed";
-        case Notice::FolderMissing: return "folder-missing";
-        case Notice::ServerAlert: return "server-alert";
-        case Notice::SizeChanged: return "size-changed";
-        case Notice::BoxChanged: return "box-changed";
-        case Notice::OfficeAuthInClear: return "office-auth-in-clear";
+        case Notice::SizeLimit:
+            return "size-limit";
+        case Notice::NoUidl:
+            return "no-uidl";
+        case Notice::BadListing:
+            return "bad-listing";
+        case Notice::Unroutable:
+            return "unroutable";
+        case Notice::OfficeRefused:
+            return "office-refused";
+        case Notice::Held:
+            return "held";
+        case Notice::Unreadable:
+            return "unreadable";
+        case Notice::UidvalidityChanged:
+            return "uidvalidity-changed";
+        case Notice::FolderMissing:
+            return "folder-missing";
+        case Notice::ServerAlert:
+            return "server-alert";
+        case Notice::SizeChanged:
+            return "size-changed";
+        case Notice::BoxChanged:
+            return "box-changed";
+        case Notice::OfficeAuthInClear:
+            return "office-auth-in-clear";
     }
     return "?";
 }
@@ -88,8 +101,10 @@ net::awaitable<PassReport> PassRunner::run(Account account) {
     ++s.lanes.active_jobs;
     PassReport report;
     report.account = account.name;
-    if (account.protocol == Protocol::Imap) co_await run_imap_job(s, account, report);
-    else co_await run_pop3_job(s, account, report);
+    if (account.protocol == Protocol::Imap)
+        co_await run_imap_job(s, account, report);
+    else
+        co_await run_pop3_job(s, account, report);
     --s.lanes.active_jobs;
     if (!report.outcome.ok() && report.outcome.error().scope == ErrorScope::Server) report.office_failed = true;
     // The pass record and its log lines join the group transaction: with
@@ -97,8 +112,10 @@ net::awaitable<PassReport> PassRunner::run(Account account) {
     // The last running pass commits, so nothing stays open while idle.
     (void)s.commits.write();
     record(account, report);
-    if (s.lanes.active_jobs == 0) (void)s.commits.commit();
-    else (void)s.commits.maybe_commit(options_.commit_every);
+    if (s.lanes.active_jobs == 0)
+        (void)s.commits.commit();
+    else
+        (void)s.commits.maybe_commit(options_.commit_every);
     // The last running pass ends the pooled office connections (polite QUIT;
     // the settings may change before the next pass).
     if (s.lanes.active_jobs == 0) co_await s.lanes.close_idle();

@@ -75,8 +75,10 @@ std::optional<Scheduler::TimePoint> Scheduler::due_of(const Entry& e) const {
     if (e.removed || !e.account.enabled) return std::nullopt;
     if (e.requested) return TimePoint::min();
     switch (e.after) {
-        case After::Nothing: return TimePoint::min();  // never checked
-        case After::Ok: return e.last_finish + interval_of(e);
+        case After::Nothing:
+            return TimePoint::min();  // never checked
+        case After::Ok:
+            return e.last_finish + interval_of(e);
         case After::Backoff: {
             // 1, 2, 4, 8 ... minutes, never longer than the interval; the shift
             // is bounded so a long outage cannot overflow it.
@@ -84,7 +86,8 @@ std::optional<Scheduler::TimePoint> Scheduler::due_of(const Entry& e) const {
             const std::chrono::minutes delay{std::int64_t{1} << std::max(shift, 0)};
             return e.last_finish + std::max(std::min(delay, interval_of(e)), std::chrono::minutes{1});
         }
-        case After::Never: return std::nullopt;  // waits for the user
+        case After::Never:
+            return std::nullopt;  // waits for the user
     }
     return std::nullopt;
 }

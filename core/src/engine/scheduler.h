@@ -104,10 +104,10 @@ private:
     enum class After { Nothing, Ok, Backoff, Never };
     struct Entry {
         Account account;
-        std::string host;              // account.host in lower case: the per-host limit's key
-        bool removed = false;          // gone from the config, still running
+        std::string host;      // account.host in lower case: the per-host limit's key
+        bool removed = false;  // gone from the config, still running
         bool running = false;
-        bool requested = false;        // check-now: due immediately, even while paused
+        bool requested = false;  // check-now: due immediately, even while paused
         bool changed_while_running = false;
         After after = After::Nothing;  // how the last pass ended; Nothing: never checked (or changed since)
         int failures = 0;              // consecutive Retry::Later passes

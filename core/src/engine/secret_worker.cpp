@@ -89,8 +89,8 @@ asio::awaitable<Result<std::optional<std::string>>> SecretWorker::load(asio::io_
                                                               "the password store (is the keyring locked?)");
 }
 
-asio::awaitable<Result<SecretWorker::Credential>> SecretWorker::credential(asio::io_context& io,
-                                                                           const Account& account, bool force,
+asio::awaitable<Result<SecretWorker::Credential>> SecretWorker::credential(asio::io_context& io, const Account& account,
+                                                                           bool force,
                                                                            std::chrono::milliseconds timeout) {
     if (!account.uses_oauth()) {
         auto pw = co_await load(io, account_secret_key(account.name), timeout);

@@ -17,10 +17,14 @@ namespace {
 int severity(Colour c) {
     // Not the enum order: white must outrank green (status.h).
     switch (c) {
-        case Colour::Green: return 0;
-        case Colour::White: return 1;
-        case Colour::Yellow: return 2;
-        case Colour::Red: return 3;
+        case Colour::Green:
+            return 0;
+        case Colour::White:
+            return 1;
+        case Colour::Yellow:
+            return 2;
+        case Colour::Red:
+            return 3;
     }
     return 3;
 }
@@ -42,40 +46,58 @@ Status from_account_error(const Error& e) {
     const auto red = [&](StatusCode c) { return make(Colour::Red, c, e.detail); };
     const auto yellow = [&](StatusCode c) { return make(Colour::Yellow, c, e.detail); };
     switch (e.code) {
-        case Errc::Ok: return red(StatusCode::Internal);  // a failed outcome must carry a code
-        case Errc::ResolveFailed: return red(StatusCode::ResolveFailed);
+        case Errc::Ok:
+            return red(StatusCode::Internal);  // a failed outcome must carry a code
+        case Errc::ResolveFailed:
+            return red(StatusCode::ResolveFailed);
         case Errc::ConnectRefused:
-        case Errc::ConnectFailed: return red(StatusCode::ConnectFailed);
-        case Errc::Timeout: return red(StatusCode::Timeout);
+        case Errc::ConnectFailed:
+            return red(StatusCode::ConnectFailed);
+        case Errc::Timeout:
+            return red(StatusCode::Timeout);
         case Errc::TlsHandshake:
         case Errc::TlsInjection:
-        case Errc::LegacyTlsRefused: return red(StatusCode::TlsFailed);
-        case Errc::CertUntrusted: return red(StatusCode::CertUntrusted);
-        case Errc::CertChanged: return red(StatusCode::CertChanged);
-        case Errc::TlsNotOffered: return red(StatusCode::TlsNotOffered);
+        case Errc::LegacyTlsRefused:
+            return red(StatusCode::TlsFailed);
+        case Errc::CertUntrusted:
+            return red(StatusCode::CertUntrusted);
+        case Errc::CertChanged:
+            return red(StatusCode::CertChanged);
+        case Errc::TlsNotOffered:
+            return red(StatusCode::TlsNotOffered);
         case Errc::AuthFailed:
-        case Errc::AuthUnsupported: return red(StatusCode::AuthFailed);
-        case Errc::SignInNeeded: return red(StatusCode::SignInNeeded);
-        case Errc::AuthTemporary: return yellow(StatusCode::MailboxInUse);  // [IN-USE], [LOGIN-DELAY]
-        case Errc::TooBig: return yellow(StatusCode::TooBig);
+        case Errc::AuthUnsupported:
+            return red(StatusCode::AuthFailed);
+        case Errc::SignInNeeded:
+            return red(StatusCode::SignInNeeded);
+        case Errc::AuthTemporary:
+            return yellow(StatusCode::MailboxInUse);  // [IN-USE], [LOGIN-DELAY]
+        case Errc::TooBig:
+            return yellow(StatusCode::TooBig);
         // A dropped connection, a garbled reply or a vanished message: the pass
         // is retried later; red would cry wolf for a one-off.
         case Errc::ConnectionLost:
         case Errc::ProtocolError:
         case Errc::LineTooLong:
         case Errc::MailboxUnavailable:
-        case Errc::SmtpTemporary: return yellow(StatusCode::Retrying);
-        case Errc::SmtpPermanent: return yellow(StatusCode::OfficeRefusedSome);
+        case Errc::SmtpTemporary:
+            return yellow(StatusCode::Retrying);
+        case Errc::SmtpPermanent:
+            return yellow(StatusCode::OfficeRefusedSome);
         case Errc::SecretMissing:
-        case Errc::SecretStoreUnavailable: return red(StatusCode::SecretMissing);
-        case Errc::ConfigInvalid: return red(StatusCode::ConfigInvalid);
-        case Errc::Cancelled: return make(Colour::White, StatusCode::NotChecked, e.detail);  // shutdown mid-pass
+        case Errc::SecretStoreUnavailable:
+            return red(StatusCode::SecretMissing);
+        case Errc::ConfigInvalid:
+            return red(StatusCode::ConfigInvalid);
+        case Errc::Cancelled:
+            return make(Colour::White, StatusCode::NotChecked, e.detail);  // shutdown mid-pass
         case Errc::StoreError:
         case Errc::NotFound:
         case Errc::AlreadyExists:
         case Errc::Busy:
         case Errc::IoError:
-        case Errc::Internal: return red(StatusCode::Internal);
+        case Errc::Internal:
+            return red(StatusCode::Internal);
     }
     return red(StatusCode::Internal);
 }
@@ -94,10 +116,14 @@ Status from_office_error(const Error& e) {
 
 std::string_view to_string(Colour c) {
     switch (c) {
-        case Colour::White: return "white";
-        case Colour::Green: return "green";
-        case Colour::Yellow: return "yellow";
-        case Colour::Red: return "red";
+        case Colour::White:
+            return "white";
+        case Colour::Green:
+            return "green";
+        case Colour::Yellow:
+            return "yellow";
+        case Colour::Red:
+            return "red";
     }
     return "red";
 }
@@ -106,40 +132,68 @@ Colour worst(Colour a, Colour b) { return severity(a) >= severity(b) ? a : b; }
 
 std::string_view to_string(StatusCode code) {
     switch (code) {
-        case StatusCode::NotChecked: return "not-checked";
-        case StatusCode::Ok: return "ok";
-        case StatusCode::Paused: return "paused";
-        case StatusCode::Retrying: return "retrying";
-        case StatusCode::OfficeRefusedSome: return "office-refused-some";
-        case StatusCode::NoUidl: return "no-uidl";
-        case StatusCode::TooBig: return "too-big";
-        case StatusCode::MailboxInUse: return "mailbox-in-use";
-        case StatusCode::NoRoute: return "no-route";
-        case StatusCode::FolderMissing: return "folder-missing";
-        case StatusCode::ResolveFailed: return "resolve-failed";
-        case StatusCode::ConnectFailed: return "connect-failed";
-        case StatusCode::Timeout: return "timeout";
-        case StatusCode::TlsFailed: return "tls-failed";
-        case StatusCode::CertUntrusted: return "cert-untrusted";
-        case StatusCode::CertChanged: return "cert-changed";
-        case StatusCode::TlsNotOffered: return "tls-not-offered";
-        case StatusCode::AuthFailed: return "auth-failed";
-        case StatusCode::SignInNeeded: return "sign-in-needed";
-        case StatusCode::OfficeUnreachable: return "office-unreachable";
-        case StatusCode::OfficeAuthFailed: return "office-auth-failed";
-        case StatusCode::OfficeSignInNeeded: return "office-sign-in-needed";
-        case StatusCode::SecretMissing: return "secret-missing";
-        case StatusCode::ConfigInvalid: return "config-invalid";
-        case StatusCode::Internal: return "internal";
+        case StatusCode::NotChecked:
+            return "not-checked";
+        case StatusCode::Ok:
+            return "ok";
+        case StatusCode::Paused:
+            return "paused";
+        case StatusCode::Retrying:
+            return "retrying";
+        case StatusCode::OfficeRefusedSome:
+            return "office-refused-some";
+        case StatusCode::NoUidl:
+            return "no-uidl";
+        case StatusCode::TooBig:
+            return "too-big";
+        case StatusCode::MailboxInUse:
+            return "mailbox-in-use";
+        case StatusCode::NoRoute:
+            return "no-route";
+        case StatusCode::FolderMissing:
+            return "folder-missing";
+        case StatusCode::ResolveFailed:
+            return "resolve-failed";
+        case StatusCode::ConnectFailed:
+            return "connect-failed";
+        case StatusCode::Timeout:
+            return "timeout";
+        case StatusCode::TlsFailed:
+            return "tls-failed";
+        case StatusCode::CertUntrusted:
+            return "cert-untrusted";
+        case StatusCode::CertChanged:
+            return "cert-changed";
+        case StatusCode::TlsNotOffered:
+            return "tls-not-offered";
+        case StatusCode::AuthFailed:
+            return "auth-failed";
+        case StatusCode::SignInNeeded:
+            return "sign-in-needed";
+        case StatusCode::OfficeUnreachable:
+            return "office-unreachable";
+        case StatusCode::OfficeAuthFailed:
+            return "office-auth-failed";
+        case StatusCode::OfficeSignInNeeded:
+            return "office-sign-in-needed";
+        case StatusCode::SecretMissing:
+            return "secret-missing";
+        case StatusCode::ConfigInvalid:
+            return "config-invalid";
+        case StatusCode::Internal:
+            return "internal";
     }
     return "internal";
 }
 
 std::string Status::sentence() const {
     switch (code) {
-        case StatusCode::NotChecked: return "Not checked yet. The first check runs shortly.";
-        case StatusCode::Ok: return "The last check worked.";
-        case StatusCode::Paused: return "Checking is paused. Resume it to move mail again.";
+        case StatusCode::NotChecked:
+            return "Not checked yet. The first check runs shortly.";
+        case StatusCode::Ok:
+            return "The last check worked.";
+        case StatusCode::Paused:
+            return "Checking is paused. Resume it to move mail again.";
         case StatusCode::Retrying:
             return "A temporary problem stopped some mail; it is tried again automatically. Nothing to do unless it "
                    "persists.";
@@ -219,7 +273,8 @@ Status account_status(const PassReport& r) {
     if (r.retrying > 0) return yellow(StatusCode::Retrying, nullptr);
     if (has(Notice::Unreadable) || has(Notice::BadListing))
         return yellow(StatusCode::Retrying, find_warning(r, {"read", "listing", "LIST"}));
-    if (has(Notice::Unroutable)) return yellow(StatusCode::NoRoute, find_warning(r, {"fallback", "recipient", "route"}));
+    if (has(Notice::Unroutable))
+        return yellow(StatusCode::NoRoute, find_warning(r, {"fallback", "recipient", "route"}));
     if (has(Notice::SizeLimit)) return yellow(StatusCode::TooBig, find_warning(r, {"size", "larger"}));
     if (has(Notice::FolderMissing)) return yellow(StatusCode::FolderMissing, find_warning(r, {"folder", "mailbox"}));
     if (has(Notice::NoUidl)) return yellow(StatusCode::NoUidl, find_warning(r, {"UIDL"}));
@@ -256,7 +311,9 @@ PassReport report_of(const PassRecord& p, const std::string& account_name) {
     if (!p.error_code.empty())
         r.outcome = make_error(errc_from_string(p.error_code), p.detail,
                                p.office_failed ? ErrorScope::Server : ErrorScope::Account,
-                               p.retry == "never" ? Retry::Never : p.retry == "now" ? Retry::Now : Retry::Later);
+                               p.retry == "never" ? Retry::Never
+                               : p.retry == "now" ? Retry::Now
+                                                  : Retry::Later);
     r.office_failed = p.office_failed;
     r.listed = p.listed;
     r.delivered = p.delivered;
@@ -278,8 +335,9 @@ Status paused_status() { return make(Colour::Yellow, StatusCode::Paused, {}); }
 Status office_status(const std::vector<PassReport>& reports) {
     bool touched = false;
     for (const auto& r : reports) {
-        if (r.office_failed) return r.outcome ? make(Colour::Red, StatusCode::OfficeUnreachable, {})
-                                              : from_office_error(r.outcome.error());
+        if (r.office_failed)
+            return r.outcome ? make(Colour::Red, StatusCode::OfficeUnreachable, {})
+                             : from_office_error(r.outcome.error());
         touched = touched || r.delivered > 0 || r.refused > 0 || r.retrying > 0;
     }
     return touched ? make(Colour::Green, StatusCode::Ok, {}) : Status{};

@@ -26,9 +26,9 @@ std::int64_t now_of(const oauth::HttpOptions& http) {
 
 // Whose grant: an account's or the office server's.
 struct Holder {
-    std::string key;      // in the secret store
-    std::string who;      // "account info", "the office server"
-    std::string signin;   // the CLI command that signs it in
+    std::string key;     // in the secret store
+    std::string who;     // "account info", "the office server"
+    std::string signin;  // the CLI command that signs it in
     OAuthSettings oauth;
     oauth::Service service;
     ErrorScope scope;
@@ -36,12 +36,12 @@ struct Holder {
 
 Holder holder_of(const Account& a) {
     return {account_secret_key(a.name), "account " + a.name, "mailporter-cli account signin " + a.name, a.oauth,
-            oauth_service(a.protocol), ErrorScope::Account};
+            oauth_service(a.protocol),  ErrorScope::Account};
 }
 
 Holder holder_of(const OfficeServer& s) {
     return {std::string(OfficeSecretKey), "the office server", "mailporter-cli server signin", s.oauth,
-            oauth::Service::Smtp, ErrorScope::Server};
+            oauth::Service::Smtp,         ErrorScope::Server};
 }
 
 Error sign_in_needed(const Holder& h, std::string text) {
@@ -69,13 +69,13 @@ Result<oauth::Tokens> fetch_new(const Holder& h, const oauth::TokenSecret& grant
         return oauth::client_credentials(*endpoints, provider, grant.client_secret, h.service, http);
     }
     if (grant.tokens.refresh_token.empty())
-        return sign_in_needed(h, "the provider gave no refresh token (offline access) at the last sign-in: sign in again");
+        return sign_in_needed(h,
+                              "the provider gave no refresh token (offline access) at the last sign-in: sign in again");
     return oauth::refresh(*endpoints, provider, grant.tokens.refresh_token, h.service, http);
 }
 
 Result<std::string> access_token(SecretStore& store, const Holder& h, bool force, const oauth::HttpOptions& http) {
-    if (h.oauth.provider.empty())
-        return make_error(Errc::Internal, h.who + " signs in with a password", h.scope);
+    if (h.oauth.provider.empty()) return make_error(Errc::Internal, h.who + " signs in with a password", h.scope);
     const auto lock = key_lock(h.key);
     std::lock_guard held(*lock);
     auto grant = load_grant(store, h);

@@ -48,11 +48,23 @@ std::optional<std::u32string> decode_utf8(std::string_view s) {
         std::size_t len = 0;
         char32_t cp = 0;
         char32_t min = 0;
-        if (b0 < 0x80) { len = 1; cp = b0; }
-        else if ((b0 & 0xE0) == 0xC0) { len = 2; cp = b0 & 0x1Fu; min = 0x80; }
-        else if ((b0 & 0xF0) == 0xE0) { len = 3; cp = b0 & 0x0Fu; min = 0x800; }
-        else if ((b0 & 0xF8) == 0xF0) { len = 4; cp = b0 & 0x07u; min = 0x10000; }
-        else return std::nullopt;
+        if (b0 < 0x80) {
+            len = 1;
+            cp = b0;
+        } else if ((b0 & 0xE0) == 0xC0) {
+            len = 2;
+            cp = b0 & 0x1Fu;
+            min = 0x80;
+        } else if ((b0 & 0xF0) == 0xE0) {
+            len = 3;
+            cp = b0 & 0x0Fu;
+            min = 0x800;
+        } else if ((b0 & 0xF8) == 0xF0) {
+            len = 4;
+            cp = b0 & 0x07u;
+            min = 0x10000;
+        } else
+            return std::nullopt;
         if (i + len > s.size()) return std::nullopt;
         for (std::size_t k = 1; k < len; ++k) {
             const auto b = static_cast<unsigned char>(s[i + k]);
@@ -94,18 +106,26 @@ std::optional<std::string> strip_comments(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (depth > 0) {
-            if (c == '\\') ++i;  // RFC 5322 §3.2.1 quoted-pair
-            else if (c == '(') ++depth;
-            else if (c == ')' && --depth == 0) out.push_back(' ');
+            if (c == '\\')
+                ++i;  // RFC 5322 §3.2.1 quoted-pair
+            else if (c == '(')
+                ++depth;
+            else if (c == ')' && --depth == 0)
+                out.push_back(' ');
             continue;
         }
         if (quoted) {
             out.push_back(c);
-            if (c == '\\' && i + 1 < s.size()) out.push_back(s[++i]);
-            else if (c == '"') quoted = false;
+            if (c == '\\' && i + 1 < s.size())
+                out.push_back(s[++i]);
+            else if (c == '"')
+                quoted = false;
             continue;
         }
-        if (c == '(') { ++depth; continue; }
+        if (c == '(') {
+            ++depth;
+            continue;
+        }
         if (c == ')') return std::nullopt;
         if (c == '"') quoted = true;
         out.push_back(c);
@@ -120,8 +140,10 @@ std::size_t find_unquoted(std::string_view s, char target, std::size_t from = 0)
     for (std::size_t i = from; i < s.size(); ++i) {
         const char c = s[i];
         if (quoted) {
-            if (c == '\\') ++i;
-            else if (c == '"') quoted = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                quoted = false;
         } else if (c == '"') {
             quoted = true;
         } else if (c == target) {
@@ -138,9 +160,15 @@ std::string clean_display(std::string_view s) {
     bool space = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         char c = s[i];
-        if (c == '"') { quoted = !quoted; continue; }
+        if (c == '"') {
+            quoted = !quoted;
+            continue;
+        }
         if (quoted && c == '\\' && i + 1 < s.size()) c = s[++i];
-        if (is_wsp(c) && !quoted) { space = true; continue; }
+        if (is_wsp(c) && !quoted) {
+            space = true;
+            continue;
+        }
         if (space && !out.empty()) out.push_back(' ');
         space = false;
         out.push_back(c);
@@ -242,28 +270,45 @@ std::vector<RawElement> split_elements(std::string_view v) {
     for (std::size_t i = 0; i < v.size(); ++i) {
         const char c = v[i];
         if (depth > 0) {
-            if (c == '\\') ++i;
-            else if (c == '(') ++depth;
-            else if (c == ')') --depth;
+            if (c == '\\')
+                ++i;
+            else if (c == '(')
+                ++depth;
+            else if (c == ')')
+                --depth;
             continue;
         }
         if (quoted) {
-            if (c == '\\') ++i;
-            else if (c == '"') quoted = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                quoted = false;
             continue;
         }
-        if (c == '(') { ++depth; continue; }
-        if (c == '"') { quoted = true; continue; }
+        if (c == '(') {
+            ++depth;
+            continue;
+        }
+        if (c == '"') {
+            quoted = true;
+            continue;
+        }
         if (literal) {
             if (c == ']') literal = false;
             continue;
         }
-        if (c == '[') { literal = true; continue; }
+        if (c == '[') {
+            literal = true;
+            continue;
+        }
         if (angle) {
             if (c == '>') angle = false;
             continue;
         }
-        if (c == '<') { angle = true; continue; }
+        if (c == '<') {
+            angle = true;
+            continue;
+        }
         if (c == ',') {
             emit(i);
         } else if (c == ':' && !in_group) {
@@ -328,7 +373,8 @@ std::string normalise_domain(std::string_view domain) {
     while (true) {
         const auto dot = domain.find('.', pos);
         const auto label = domain.substr(pos, dot == std::string_view::npos ? std::string_view::npos : dot - pos);
-        const bool ascii = std::all_of(label.begin(), label.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+        const bool ascii =
+            std::all_of(label.begin(), label.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
         std::string lower(label);
         for (char& c : lower)
             if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');

@@ -159,9 +159,12 @@ void ContentDigest::feed(std::string_view chunk) {
                 }
                 line_byte('\r');  // a lone CR is content
             }
-            if (c == '\r') pending_cr_ = true;
-            else if (c == '\n') end_line();
-            else line_byte(c);
+            if (c == '\r')
+                pending_cr_ = true;
+            else if (c == '\n')
+                end_line();
+            else
+                line_byte(c);
             continue;
         }
         // The body: as it is up to the next CR (a bare LF is already the

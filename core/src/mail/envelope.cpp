@@ -34,13 +34,18 @@ std::string without_comments(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (depth > 0) {
-            if (c == '\\') ++i;
-            else if (c == '(') ++depth;
-            else if (c == ')' && --depth == 0) out.push_back(' ');
+            if (c == '\\')
+                ++i;
+            else if (c == '(')
+                ++depth;
+            else if (c == ')' && --depth == 0)
+                out.push_back(' ');
             continue;
         }
-        if (c == '(') ++depth;
-        else out.push_back(c);
+        if (c == '(')
+            ++depth;
+        else
+            out.push_back(c);
     }
     return out;
 }
@@ -49,10 +54,14 @@ std::string without_comments(std::string_view s) {
 
 std::string_view to_string(EnvelopeResult::Source source) {
     switch (source) {
-    case EnvelopeResult::Source::EnvelopeHeaders: return "EnvelopeHeaders";
-    case EnvelopeResult::Source::ReceivedFor: return "ReceivedFor";
-    case EnvelopeResult::Source::AddressHeaders: return "AddressHeaders";
-    case EnvelopeResult::Source::None: return "None";
+        case EnvelopeResult::Source::EnvelopeHeaders:
+            return "EnvelopeHeaders";
+        case EnvelopeResult::Source::ReceivedFor:
+            return "ReceivedFor";
+        case EnvelopeResult::Source::AddressHeaders:
+            return "AddressHeaders";
+        case EnvelopeResult::Source::None:
+            return "None";
     }
     return "?";
 }

@@ -69,7 +69,8 @@ HeaderBlock parse_header_block(std::string_view message_head, std::size_t max_by
             block.truncated = true;
             break;
         }
-        block.fields.push_back(HeaderField{std::string(name), std::string(line.substr(colon + 1)), block.fields.size()});
+        block.fields.push_back(
+            HeaderField{std::string(name), std::string(line.substr(colon + 1)), block.fields.size()});
         continuing = true;
     }
     if (cut && !saw_end) block.truncated = true;

@@ -91,10 +91,13 @@ Routed route(const std::vector<std::string>& recipients, const std::vector<Domai
         const std::string domain = normalise_domain(std::string_view(r).substr(at + 1));
         if (domain.empty()) continue;
         const DomainRule* rule = match(domain, rules);
-        std::string addr = std::string(local) + "@" + (rule && !rule->translate_to.empty() ? rule->translate_to : domain);
+        std::string addr =
+            std::string(local) + "@" + (rule && !rule->translate_to.empty() ? rule->translate_to : domain);
         if (!is_valid_address(addr)) continue;
-        if (rule) add_unique(out.local, local_keys, std::move(addr));
-        else add_unique(out.outside, outside_keys, std::move(addr));
+        if (rule)
+            add_unique(out.local, local_keys, std::move(addr));
+        else
+            add_unique(out.outside, outside_keys, std::move(addr));
     }
     return out;
 }

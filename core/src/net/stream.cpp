@@ -77,7 +77,9 @@ bool is_ip_literal(const std::string& host) {
     return !ec;
 }
 
-Error net_error(Errc code, std::string detail) { return make_error(code, std::move(detail), ErrorScope::Account, Retry::Later); }
+Error net_error(Errc code, std::string detail) {
+    return make_error(code, std::move(detail), ErrorScope::Account, Retry::Later);
+}
 
 // The client TLS contexts every connection of the process shares: the trust
 // store is read once, not per connection (the system bundle is a few
@@ -214,7 +216,7 @@ struct Stream::Impl {
     }
 
     std::shared_ptr<ssl::context> ctx;  // shared (TlsClientCache); outlives `tls`
-    tcp::socket socket;  // valid until TLS starts; then tls->next_layer()
+    tcp::socket socket;                 // valid until TLS starts; then tls->next_layer()
     std::optional<ssl::stream<tcp::socket>> tls;
     asio::steady_timer timer;
     std::shared_ptr<Watch> watch;
@@ -278,8 +280,8 @@ awaitable<Result<std::unique_ptr<Stream>>> Stream::connect(asio::io_context& io,
                 resolver.cancel();
             }
         });
-        auto results = co_await resolver.async_resolve(host, std::to_string(port),
-                                                        asio::redirect_error(asio::use_awaitable, ec));
+        auto results =
+            co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(asio::use_awaitable, ec));
         impl->timer.cancel();
         if (resolve_timed_out) co_return net_error(Errc::ResolveFailed, "looking up " + host + " took too long");
         if (ec || results.empty())
@@ -351,8 +353,7 @@ awaitable<Result<void>> Stream::handshake() {
     impl_->disarm();
     const std::string where = host_ + ":" + std::to_string(port_);
     if (timed_out || ec) cache.forget(session_key);
-    if (timed_out)
-        co_return make_error(Errc::Timeout, "TLS handshake with " + where + " did not finish in time");
+    if (timed_out) co_return make_error(Errc::Timeout, "TLS handshake with " + where + " did not finish in time");
     if (ec) {
         const std::string why = ec.message();
         const auto reason = ERR_GET_REASON(ec.value());
@@ -395,7 +396,8 @@ awaitable<Result<void>> Stream::handshake() {
     info.pinned_by_key = !certificate_pinned && !tls_.pinned_key_sha256.empty() && !info.key_sha256.empty() &&
                          tls_.pinned_key_sha256 == info.key_sha256;
     info.pinned_by_ca = !info.chain_verified && !certificate_pinned && !info.pinned_by_key &&
-                        !tls_.pinned_ca_sha256.empty() && verifies_up_to(ssl_handle, tls_.pinned_ca_sha256, host_, is_ip_literal(host_));
+                        !tls_.pinned_ca_sha256.empty() &&
+                        verifies_up_to(ssl_handle, tls_.pinned_ca_sha256, host_, is_ip_literal(host_));
     info.pinned = certificate_pinned || info.pinned_by_key || info.pinned_by_ca;
     const auto distrusted = system_distrusted(ssl_handle);
     if (distrusted) {
@@ -422,7 +424,8 @@ void Stream::set_budget(std::chrono::steady_clock::time_point at, std::string wh
 
 std::chrono::milliseconds Stream::step(std::chrono::milliseconds own) {
     if (!budget_) return own;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(budget_->at - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(budget_->at - std::chrono::steady_clock::now());
     const auto d = std::max(left, std::chrono::milliseconds(0));
     budget_->binding = d < own;
     return std::min(d, own);
@@ -458,7 +461,7 @@ awaitable<Result<void>> Stream::fill() {
     len_ = old + n;
     if (timed_out)
         co_return timeout_error("no data from " + host_ + " for " + std::to_string(deadlines_.read.count() / 1000) +
-                                  " s");
+                                " s");
     if (ec && n == 0) {
         if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
             co_return make_error(Errc::ConnectionLost, host_ + " closed the connection");
@@ -475,7 +478,9 @@ awaitable<Result<std::string>> Stream::read_line(std::size_t max_len) {
         if (nl != std::string_view::npos) {
             std::size_t end = nl;
             if (end > pos_ && data[end - 1] == '\r') --end;
-            if (end - pos_ > max_len) co_return make_error(Errc::LineTooLong, "a reply line is longer than " + std::to_string(max_len) + " bytes");
+            if (end - pos_ > max_len)
+                co_return make_error(Errc::LineTooLong,
+                                     "a reply line is longer than " + std::to_string(max_len) + " bytes");
             std::string line(data.substr(pos_, end - pos_));
             pos_ = nl + 1;
             co_return line;

@@ -48,9 +48,9 @@ struct CertInfo {
     std::string issuer;
     std::string not_before;
     std::string not_after;
-    std::string sha256;        // 64 lower-case hex digits
-    std::string key_sha256;    // SHA-256 of its SubjectPublicKeyInfo (the public key pin)
-    std::string issuer_sha256; // SHA-256 of its issuer's certificate, when the server sent it (the CA pin)
+    std::string sha256;           // 64 lower-case hex digits
+    std::string key_sha256;       // SHA-256 of its SubjectPublicKeyInfo (the public key pin)
+    std::string issuer_sha256;    // SHA-256 of its issuer's certificate, when the server sent it (the CA pin)
     bool chain_verified = false;  // system trust + host name
     bool pinned = false;          // accepted because sha256 or key_sha256 matched a pin
     bool pinned_by_key = false;   // ... the key's, not the certificate's (a renewal that kept the key)
@@ -73,8 +73,7 @@ public:
     // TlsMode::Implicit, performs the TLS handshake. For StartTls and None the
     // stream starts in plain text.
     static awaitable<Result<std::unique_ptr<Stream>>> connect(boost::asio::io_context& io, std::string host,
-                                                              std::uint16_t port, TlsSettings tls,
-                                                              Deadlines deadlines);
+                                                              std::uint16_t port, TlsSettings tls, Deadlines deadlines);
 
     // Upgrades a plain stream after the server's STLS/STARTTLS OK. Any byte the
     // server sent after that OK and before the handshake is an injection

@@ -66,14 +66,15 @@ std::optional<std::string> system_distrusted(SSL* ssl) {
     auto check = [&](X509* x) -> std::optional<std::string> {
         if (!x) return std::nullopt;
         const auto der = der_of(x);
-        if (der.empty() || std::find(distrusted.begin(), distrusted.end(), der) == distrusted.end()) return std::nullopt;
+        if (der.empty() || std::find(distrusted.begin(), distrusted.end(), der) == distrusted.end())
+            return std::nullopt;
         char name[512];
         X509_NAME_oneline(X509_get_subject_name(x), name, sizeof name);
         return std::string(name);
     };
     if (auto hit = check(SSL_get0_peer_certificate(ssl))) return hit;
     // What the server sent, and what the verifier built from it and the stores.
-    for (STACK_OF(X509)* chain : {SSL_get_peer_cert_chain(ssl), SSL_get0_verified_chain(ssl)}) {
+    for (STACK_OF(X509) * chain : {SSL_get_peer_cert_chain(ssl), SSL_get0_verified_chain(ssl)}) {
         for (int i = 0; chain && i < sk_X509_num(chain); ++i)
             if (auto hit = check(sk_X509_value(chain, i))) return hit;
     }

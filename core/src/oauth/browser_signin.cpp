@@ -33,11 +33,20 @@ std::string html_escape(std::string_view text) {
     std::string out;
     for (const char c : text) {
         switch (c) {
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '&': out += "&amp;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -50,9 +59,10 @@ std::string printable(std::string text) {
 }
 
 std::string http_page(int status, std::string_view reason, std::string_view message) {
-    const std::string body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>MailPorter</title></head>"
-                             "<body style=\"font-family: sans-serif; margin: 3em\"><p>" +
-                             html_escape(message) + "</p></body></html>\n";
+    const std::string body =
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>MailPorter</title></head>"
+        "<body style=\"font-family: sans-serif; margin: 3em\"><p>" +
+        html_escape(message) + "</p></body></html>\n";
     return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
            "\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\nConnection: close\r\n"
            "Content-Length: " +
@@ -74,7 +84,7 @@ struct BrowserSignin::Impl {
     Pkce pkce;
     std::string state;
     bool accepting = false;
-    int serving = 0;  // connections being served
+    int serving = 0;                             // connections being served
     std::optional<Result<std::string>> outcome;  // the code, or why the browser came back without one
 
     // What to answer a request line; sets `outcome` for the awaited one.
@@ -100,9 +110,9 @@ struct BrowserSignin::Impl {
                 outcome.emplace(make_error(Errc::Cancelled, "the sign-in was declined in the browser",
                                            ErrorScope::Account, Retry::Never));
             else
-                outcome.emplace(make_error(Errc::AuthFailed, "the provider ended the sign-in with the error " +
-                                                                 printable(error.substr(0, 64)),
-                                           ErrorScope::Account, Retry::Never));
+                outcome.emplace(make_error(
+                    Errc::AuthFailed, "the provider ended the sign-in with the error " + printable(error.substr(0, 64)),
+                    ErrorScope::Account, Retry::Never));
             return http_page(200, "OK",
                              "The sign-in did not finish (" + error.substr(0, 64) +
                                  "). You can close this window and return to MailPorter.");
@@ -148,8 +158,9 @@ struct BrowserSignin::Impl {
         // Only the first answer counts; later ones are told to go back.
         const bool open = !outcome;
         const std::string page = open ? judge(request)
-                                      : http_page(400, "Bad Request", "You can close this window and return to "
-                                                                      "MailPorter.");
+                                      : http_page(400, "Bad Request",
+                                                  "You can close this window and return to "
+                                                  "MailPorter.");
         co_await asio::async_write(*socket, asio::buffer(page), asio::redirect_error(asio::use_awaitable, ec));
         socket->shutdown(tcp::socket::shutdown_both, ec);
         socket->close(ec);
@@ -245,8 +256,8 @@ Result<Tokens> BrowserSignin::wait(std::chrono::seconds timeout, const std::func
             return make_error(Errc::Cancelled, "the sign-in was cancelled", ErrorScope::Account, Retry::Never);
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline)
-            return make_error(Errc::Timeout, "the browser did not come back in time; try again",
-                              ErrorScope::Account, Retry::Never);
+            return make_error(Errc::Timeout, "the browser did not come back in time; try again", ErrorScope::Account,
+                              Retry::Never);
         d.io.run_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(100), deadline - now));
         if (d.io.stopped()) d.io.restart();
     }

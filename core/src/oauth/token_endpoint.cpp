@@ -83,8 +83,7 @@ Result<detect::Url> endpoint_url(std::string_view text, std::string_view what) {
     // RFC 6749 §3.1, §3.2: endpoints require TLS. A loopback stand-in is not
     // on the network, so plain http is fine there (tests, local bridges).
     if (!url->https && !is_loopback_host(url->host))
-        return make_error(Errc::ConfigInvalid,
-                          "the " + std::string(what) + " " + url->text() + " does not use https",
+        return make_error(Errc::ConfigInvalid, "the " + std::string(what) + " " + url->text() + " does not use https",
                           ErrorScope::Account, Retry::Never);
     return url;
 }
@@ -153,18 +152,17 @@ Result<Tokens> token_result(const TokenReply& reply, const HttpOptions& http, st
         Tokens t;
         t.access_token = json_string(reply.body, "access_token");
         const std::string type = json_string(reply.body, "token_type");
-        if (t.access_token.empty())
-            return make_error(Errc::ProtocolError, where + " sent no access token");
+        if (t.access_token.empty()) return make_error(Errc::ProtocolError, where + " sent no access token");
         std::string lower_type = type;
         std::transform(lower_type.begin(), lower_type.end(), lower_type.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (!type.empty() && lower_type != "bearer")
-            return make_error(Errc::ProtocolError, where + " sent a token of type " + clean_code(type) +
-                                                       ", not Bearer");
+            return make_error(Errc::ProtocolError,
+                              where + " sent a token of type " + clean_code(type) + ", not Bearer");
         // expires_in is RECOMMENDED; without it assume an hour (the usual
         // lifetime), so the token is refreshed rather than trusted forever.
-        const std::int64_t expires_in = std::clamp<std::int64_t>(json_int(reply.body, "expires_in", 3600), 0,
-                                                                 std::int64_t{10} * 365 * 24 * 3600);
+        const std::int64_t expires_in =
+            std::clamp<std::int64_t>(json_int(reply.body, "expires_in", 3600), 0, std::int64_t{10} * 365 * 24 * 3600);
         t.expires_at = now_of(http) + expires_in;
         t.refresh_token = json_string(reply.body, "refresh_token");
         // RFC 6749 §6: the server MAY issue a new refresh token; if it does
@@ -178,19 +176,18 @@ Result<Tokens> token_result(const TokenReply& reply, const HttpOptions& http, st
         return make_error(Errc::ConnectFailed, where + " answered HTTP " + std::to_string(reply.status) +
                                                    " (a temporary failure; trying again later)");
     if (reply.status >= 300 && reply.status < 400)
-        return make_error(Errc::ProtocolError,
-                          where + " redirects (HTTP " + std::to_string(reply.status) + "); a token request is not "
-                                  "redirected");
+        return make_error(Errc::ProtocolError, where + " redirects (HTTP " + std::to_string(reply.status) +
+                                                   "); a token request is not "
+                                                   "redirected");
     const std::string error = grant_error(reply);
     if (error.empty())
-        return make_error(Errc::ProtocolError, where + " answered HTTP " + std::to_string(reply.status) +
-                                                   " without an OAuth error");
+        return make_error(Errc::ProtocolError,
+                          where + " answered HTTP " + std::to_string(reply.status) + " without an OAuth error");
     std::string detail = where + " refused the request: " + clean_code(error);
     if (const auto d = json_string(reply.body, "error_description"); !d.empty())
         detail += " (" + clean_description(d, secrets) + ")";
     if (error == "invalid_grant" || error == "unauthorized_client" || error == "invalid_client")
-        return make_error(Errc::SignInNeeded,
-                          "the sign-in is no longer valid; sign in again. " + detail,
+        return make_error(Errc::SignInNeeded, "the sign-in is no longer valid; sign in again. " + detail,
                           ErrorScope::Account, Retry::Never);
     return make_error(Errc::AuthFailed, detail, ErrorScope::Account, Retry::Never);
 }

@@ -72,14 +72,13 @@ Result<Tokens> refresh(const Endpoints& endpoints, const Provider& provider, std
     return token_grant(endpoints.token, std::move(fields), *client, http, scope, refresh_token);
 }
 
-Result<Tokens> client_credentials(const Endpoints& endpoints, const Provider& provider,
-                                  std::string_view client_secret, Service service, const HttpOptions& http) {
+Result<Tokens> client_credentials(const Endpoints& endpoints, const Provider& provider, std::string_view client_secret,
+                                  Service service, const HttpOptions& http) {
     if (client_secret.empty())
         return make_error(Errc::SecretMissing, "no client secret is stored for this app-only account",
                           ErrorScope::Account, Retry::Never);
-    if (provider.kind == "microsoft" &&
-        (provider.tenant.empty() || provider.tenant == "organizations" || provider.tenant == "common" ||
-         provider.tenant == "consumers"))
+    if (provider.kind == "microsoft" && (provider.tenant.empty() || provider.tenant == "organizations" ||
+                                         provider.tenant == "common" || provider.tenant == "consumers"))
         return make_error(Errc::ConfigInvalid,
                           "app-only access needs the tenant id or domain of the organisation, not \"" +
                               (provider.tenant.empty() ? std::string("organizations") : provider.tenant) + "\"",

@@ -20,9 +20,12 @@ std::string saslname(std::string_view user) {
     std::string out;
     out.reserve(user.size());
     for (const char c : user) {
-        if (c == ',') out += "=2C";
-        else if (c == '=') out += "=3D";
-        else out += c;
+        if (c == ',')
+            out += "=2C";
+        else if (c == '=')
+            out += "=3D";
+        else
+            out += c;
     }
     return out;
 }
@@ -87,7 +90,10 @@ Result<void> check_bearer_input(std::string_view user, std::string_view token) {
 }
 
 std::string xoauth2_response(std::string_view user, std::string_view token) {
-    std::string raw = "user=" + std::string(user) + "\x01" "auth=Bearer " + std::string(token) + "\x01\x01";
+    std::string raw = "user=" + std::string(user) +
+                      "\x01"
+                      "auth=Bearer " +
+                      std::string(token) + "\x01\x01";
     std::string out = base64_encode(raw);
     std::fill(raw.begin(), raw.end(), '\0');
     return out;
@@ -106,8 +112,7 @@ std::string oauthbearer_response(std::string_view user, std::string_view host, s
 
 std::string initial_response(BearerMech m, std::string_view user, std::string_view host, std::uint16_t port,
                              std::string_view token) {
-    return m == BearerMech::OAuthBearer ? oauthbearer_response(user, host, port, token)
-                                        : xoauth2_response(user, token);
+    return m == BearerMech::OAuthBearer ? oauthbearer_response(user, host, port, token) : xoauth2_response(user, token);
 }
 
 std::string_view abort_response(BearerMech m) { return m == BearerMech::OAuthBearer ? "AQ==" : ""; }
@@ -131,13 +136,12 @@ Error bearer_refused(std::string_view mech, std::string_view server_text, std::s
     if (!challenge_words.empty()) detail += " [" + std::string(challenge_words) + "]";
     const auto text = sanitize_for_log(server_text, 200);
     if (!text.empty()) detail += ": " + text;
-    detail += ". If signing in again does not help, check that the mailbox allows this protocol and that the "
-              "app was granted its permission";
+    detail +=
+        ". If signing in again does not help, check that the mailbox allows this protocol and that the "
+        "app was granted its permission";
     return make_error(Errc::AuthFailed, std::move(detail), ErrorScope::Account, Retry::Never);
 }
 
-bool is_bearer_refusal(const Error& e) {
-    return e.code == Errc::AuthFailed && e.detail.rfind(RefusalMark, 0) == 0;
-}
+bool is_bearer_refusal(const Error& e) { return e.code == Errc::AuthFailed && e.detail.rfind(RefusalMark, 0) == 0; }
 
 }  // namespace mailporter::sasl

@@ -22,10 +22,10 @@ namespace mailporter::imap {
 
 // One LIST entry (Session::list()).
 struct MailboxInfo {
-    std::string name;     // raw (modified UTF-7), for commands
-    std::string display;  // decoded to UTF-8 for display; == name if it does not decode
-    char delimiter = 0;   // 0: NIL (flat namespace)
-    bool noselect = false;  // \Noselect or \NonExistent
+    std::string name;                // raw (modified UTF-7), for commands
+    std::string display;             // decoded to UTF-8 for display; == name if it does not decode
+    char delimiter = 0;              // 0: NIL (flat namespace)
+    bool noselect = false;           // \Noselect or \NonExistent
     std::vector<std::string> flags;  // as sent, e.g. "\HasNoChildren"
 };
 

@@ -125,7 +125,8 @@ net::awaitable<Result<void>> Session::auth_login(const Credentials& c) {
     const std::vector<std::string> args{c.user, c.password};
     auto user_shown = quote_astring(c.user);
     const std::string shown =
-        "LOGIN " + (user_shown && user_shown->form != AString::Form::Literal ? user_shown->text : std::string("{user}")) +
+        "LOGIN " +
+        (user_shown && user_shown->form != AString::Form::Literal ? user_shown->text : std::string("{user}")) +
         " <redacted>";
     const std::string verb = "LOGIN";
     auto t = co_await command_with_args(verb, args, shown, {});

@@ -53,8 +53,17 @@ bool is_atom_char(char c) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7F) return false;
     switch (c) {
-        case '(': case ')': case '{': case '%': case '*': case '"': case '\\': case ']': return false;
-        default: return true;
+        case '(':
+        case ')':
+        case '{':
+        case '%':
+        case '*':
+        case '"':
+        case '\\':
+        case ']':
+            return false;
+        default:
+            return true;
     }
 }
 
@@ -304,23 +313,42 @@ Result<void> parse_resp_text(std::string_view t, Response& r, std::string_view w
     code.text.assign(args);
     using K = ResponseCode::Kind;
     static constexpr std::array<std::pair<std::string_view, K>, 27> Simple{{
-        {"ALERT", K::Alert}, {"READ-ONLY", K::ReadOnly}, {"READ-WRITE", K::ReadWrite},
-        {"TRYCREATE", K::TryCreate}, {"PARSE", K::Parse}, {"REFERRAL", K::Referral},
-        {"UNAVAILABLE", K::Unavailable}, {"AUTHENTICATIONFAILED", K::AuthenticationFailed},
-        {"AUTHORIZATIONFAILED", K::AuthorizationFailed}, {"EXPIRED", K::Expired},
-        {"PRIVACYREQUIRED", K::PrivacyRequired}, {"CONTACTADMIN", K::ContactAdmin}, {"NOPERM", K::NoPerm},
-        {"INUSE", K::InUse}, {"EXPUNGEISSUED", K::ExpungeIssued}, {"CORRUPTION", K::Corruption},
-        {"SERVERBUG", K::ServerBug}, {"CLIENTBUG", K::ClientBug}, {"CANNOT", K::CannotOpen},
-        {"LIMIT", K::Limit}, {"OVERQUOTA", K::OverQuota}, {"NONEXISTENT", K::Nonexistent},
-        {"CAPABILITY", K::Capability}, {"UIDVALIDITY", K::UidValidity}, {"UIDNEXT", K::UidNext},
-        {"UNSEEN", K::Unseen}, {"PERMANENTFLAGS", K::PermanentFlags},
+        {"ALERT", K::Alert},
+        {"READ-ONLY", K::ReadOnly},
+        {"READ-WRITE", K::ReadWrite},
+        {"TRYCREATE", K::TryCreate},
+        {"PARSE", K::Parse},
+        {"REFERRAL", K::Referral},
+        {"UNAVAILABLE", K::Unavailable},
+        {"AUTHENTICATIONFAILED", K::AuthenticationFailed},
+        {"AUTHORIZATIONFAILED", K::AuthorizationFailed},
+        {"EXPIRED", K::Expired},
+        {"PRIVACYREQUIRED", K::PrivacyRequired},
+        {"CONTACTADMIN", K::ContactAdmin},
+        {"NOPERM", K::NoPerm},
+        {"INUSE", K::InUse},
+        {"EXPUNGEISSUED", K::ExpungeIssued},
+        {"CORRUPTION", K::Corruption},
+        {"SERVERBUG", K::ServerBug},
+        {"CLIENTBUG", K::ClientBug},
+        {"CANNOT", K::CannotOpen},
+        {"LIMIT", K::Limit},
+        {"OVERQUOTA", K::OverQuota},
+        {"NONEXISTENT", K::Nonexistent},
+        {"CAPABILITY", K::Capability},
+        {"UIDVALIDITY", K::UidValidity},
+        {"UIDNEXT", K::UidNext},
+        {"UNSEEN", K::Unseen},
+        {"PERMANENTFLAGS", K::PermanentFlags},
     }};
     code.kind = K::Other;
     for (const auto& [n, k] : Simple) {
         if (code.name == n) code.kind = k;
     }
     switch (code.kind) {
-        case K::Capability: code.capabilities = split_upper(args); break;
+        case K::Capability:
+            code.capabilities = split_upper(args);
+            break;
         case K::UidValidity:
         case K::UidNext: {
             // RFC 3501 §9: nz-number. A UID set cannot be tracked without it.
@@ -331,18 +359,23 @@ Result<void> parse_resp_text(std::string_view t, Response& r, std::string_view w
         }
         case K::Unseen: {
             const auto v = parse_decimal(args, UINT32_MAX);
-            if (v) code.number = static_cast<std::uint32_t>(*v);
-            else code.kind = K::Other;  // informational only: not worth failing over
+            if (v)
+                code.number = static_cast<std::uint32_t>(*v);
+            else
+                code.kind = K::Other;  // informational only: not worth failing over
             break;
         }
         case K::PermanentFlags: {
             Cursor c(args);
             auto flags = c.atom_list();
-            if (flags) code.flags = std::move(*flags);
-            else code.kind = K::Other;
+            if (flags)
+                code.flags = std::move(*flags);
+            else
+                code.kind = K::Other;
             break;
         }
-        default: break;
+        default:
+            break;
     }
     return {};
 }
@@ -386,8 +419,7 @@ Result<void> parse_fetch(Cursor& c, Response& r) {
                 auto tail = name_raw.substr(close + 1);
                 if (!tail.empty()) {
                     // RFC 3501 §7.4.2: BODY[<section>]<<origin octet>>
-                    if (tail.size() < 3 || tail.front() != '<' || tail.back() != '>')
-                        return c.error("bad BODY origin");
+                    if (tail.size() < 3 || tail.front() != '<' || tail.back() != '>') return c.error("bad BODY origin");
                     const auto o = parse_decimal(tail.substr(1, tail.size() - 2), UINT32_MAX);
                     if (!o) return c.error("bad BODY origin");
                     b.origin = static_cast<std::uint32_t>(*o);
@@ -399,8 +431,10 @@ Result<void> parse_fetch(Cursor& c, Response& r) {
             }
             auto v = c.nstring();
             if (!v) return std::move(v).error();
-            if (*v) b.data = std::move(**v);
-            else b.nil = true;
+            if (*v)
+                b.data = std::move(**v);
+            else
+                b.nil = true;
             f.bodies.push_back(std::move(b));
         } else {
             if (auto s = c.skip_value(0); !s) return s;
@@ -638,12 +672,18 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 
 std::string_view to_string(Status s) {
     switch (s) {
-        case Status::None: return "none";
-        case Status::Ok: return "OK";
-        case Status::No: return "NO";
-        case Status::Bad: return "BAD";
-        case Status::Preauth: return "PREAUTH";
-        case Status::Bye: return "BYE";
+        case Status::None:
+            return "none";
+        case Status::Ok:
+            return "OK";
+        case Status::No:
+            return "NO";
+        case Status::Bad:
+            return "BAD";
+        case Status::Preauth:
+            return "PREAUTH";
+        case Status::Bye:
+            return "BYE";
     }
     return "?";
 }
@@ -659,11 +699,11 @@ Result<Frame> frame_response(std::string_view buffered, const FrameLimits& limit
             std::size_t line_len = buffered.size() - pos;
             if (line_len > 0 && buffered.back() == '\r') --line_len;
             if (line_len > limits.max_line)
-                return make_error(Errc::LineTooLong, "an IMAP response line is longer than " +
-                                                         std::to_string(limits.max_line) + " bytes");
+                return make_error(Errc::LineTooLong,
+                                  "an IMAP response line is longer than " + std::to_string(limits.max_line) + " bytes");
             if (buffered.size() > limits.max_response)
-                return make_error(Errc::TooBig, "an IMAP response is larger than " +
-                                                    std::to_string(limits.max_response) + " bytes");
+                return make_error(Errc::TooBig,
+                                  "an IMAP response is larger than " + std::to_string(limits.max_response) + " bytes");
             return Frame{};
         }
         std::size_t end = nl;

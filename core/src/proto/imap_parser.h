@@ -31,9 +31,9 @@ inline constexpr std::size_t MaxDepth = 32;
 // --------------------------------------------------------------- framing ----
 
 struct FrameLimits {
-    std::size_t max_line = 64 * 1024;          // one line segment, without its CRLF
-    std::uint64_t max_literal = 64 * 1024;     // literals up to this are kept inline
-    std::size_t max_response = 1024 * 1024;    // the whole response, inline literals included
+    std::size_t max_line = 64 * 1024;        // one line segment, without its CRLF
+    std::uint64_t max_literal = 64 * 1024;   // literals up to this are kept inline
+    std::size_t max_response = 1024 * 1024;  // the whole response, inline literals included
 };
 
 struct Frame {
@@ -67,22 +67,35 @@ std::string_view to_string(Status s);
 struct ResponseCode {
     enum class Kind {
         None,
-        Alert,          // [ALERT]: the text must be shown to the user
-        Capability,     // [CAPABILITY ...]: `capabilities`
-        Referral,       // [REFERRAL url...] (RFC 2221): `text` holds the URLs
-        UidValidity,    // [UIDVALIDITY n]: `number`
-        UidNext,        // [UIDNEXT n]: `number`
-        Unseen,         // [UNSEEN n]: `number`
-        ReadOnly,       // [READ-ONLY]
-        ReadWrite,      // [READ-WRITE]
-        TryCreate,      // [TRYCREATE]
-        PermanentFlags, // [PERMANENTFLAGS (...)]: `flags`
-        Parse,          // [PARSE]
+        Alert,           // [ALERT]: the text must be shown to the user
+        Capability,      // [CAPABILITY ...]: `capabilities`
+        Referral,        // [REFERRAL url...] (RFC 2221): `text` holds the URLs
+        UidValidity,     // [UIDVALIDITY n]: `number`
+        UidNext,         // [UIDNEXT n]: `number`
+        Unseen,          // [UNSEEN n]: `number`
+        ReadOnly,        // [READ-ONLY]
+        ReadWrite,       // [READ-WRITE]
+        TryCreate,       // [TRYCREATE]
+        PermanentFlags,  // [PERMANENTFLAGS (...)]: `flags`
+        Parse,           // [PARSE]
         // RFC 5530
-        Unavailable, AuthenticationFailed, AuthorizationFailed, Expired, PrivacyRequired, ContactAdmin,
-        NoPerm, InUse, ExpungeIssued, Corruption, ServerBug, ClientBug, CannotOpen, Limit, OverQuota,
+        Unavailable,
+        AuthenticationFailed,
+        AuthorizationFailed,
+        Expired,
+        PrivacyRequired,
+        ContactAdmin,
+        NoPerm,
+        InUse,
+        ExpungeIssued,
+        Corruption,
+        ServerBug,
+        ClientBug,
+        CannotOpen,
+        Limit,
+        OverQuota,
         Nonexistent,
-        Other,          // any other code: `name` and `text`
+        Other,  // any other code: `name` and `text`
     };
     Kind kind = Kind::None;
     std::string name;  // the code's atom, upper-cased ("UIDVALIDITY")
@@ -120,10 +133,10 @@ struct StatusData {
 
 // One BODY[section]<origin> item of a FETCH response.
 struct BodyData {
-    std::string section;  // between the brackets, raw ("", "HEADER.FIELDS (MESSAGE-ID)")
+    std::string section;                  // between the brackets, raw ("", "HEADER.FIELDS (MESSAGE-ID)")
     std::optional<std::uint32_t> origin;  // <n> partial origin
-    bool nil = false;     // the server sent NIL instead of a string
-    std::string data;     // the string's bytes (empty for a streamed literal)
+    bool nil = false;                     // the server sent NIL instead of a string
+    std::string data;                     // the string's bytes (empty for a streamed literal)
 };
 
 struct FetchData {
@@ -154,18 +167,18 @@ struct Response {
     };
 
     Kind kind = Kind::Untagged;
-    std::string tag;                // Tagged only
-    Status status = Status::None;   // Tagged: Ok/No/Bad; untagged status responses: any
-    ResponseCode code;              // the [code] of a status response or continuation
-    std::string text;               // human-readable text (raw, not sanitised); continuation: its text
+    std::string tag;               // Tagged only
+    Status status = Status::None;  // Tagged: Ok/No/Bad; untagged status responses: any
+    ResponseCode code;             // the [code] of a status response or continuation
+    std::string text;              // human-readable text (raw, not sanitised); continuation: its text
     Data data = Data::None;
-    std::string data_name;          // Data::Other: the keyword, upper-cased
-    std::uint32_t number = 0;       // Exists/Recent/Expunge/Fetch: the count or sequence number
-    std::vector<std::string> capabilities;  // Data::Capability, upper-cased
-    std::vector<std::string> flags;         // Data::Flags
-    std::vector<std::uint32_t> search;      // Data::Search
-    std::optional<ListData> list;           // Data::List / Data::Lsub
-    std::optional<FetchData> fetch;         // Data::Fetch
+    std::string data_name;                    // Data::Other: the keyword, upper-cased
+    std::uint32_t number = 0;                 // Exists/Recent/Expunge/Fetch: the count or sequence number
+    std::vector<std::string> capabilities;    // Data::Capability, upper-cased
+    std::vector<std::string> flags;           // Data::Flags
+    std::vector<std::uint32_t> search;        // Data::Search
+    std::optional<ListData> list;             // Data::List / Data::Lsub
+    std::optional<FetchData> fetch;           // Data::Fetch
     std::optional<NamespaceData> namespaces;  // Data::Namespace
     std::optional<StatusData> status_data;    // Data::Status
 };
@@ -179,9 +192,9 @@ Result<Response> parse_response(std::string_view response);
 // The start of a FETCH response whose literal is being streamed: the head
 // before the "{" of the literal ("* 12 FETCH (UID 7 BODY[] ").
 struct StreamedLiteral {
-    std::uint32_t number = 0;           // message sequence number
-    std::string item;                   // the item the literal belongs to, upper-cased ("BODY[]")
-    std::optional<std::uint32_t> uid;   // when a UID item came before it
+    std::uint32_t number = 0;          // message sequence number
+    std::string item;                  // the item the literal belongs to, upper-cased ("BODY[]")
+    std::optional<std::uint32_t> uid;  // when a UID item came before it
 };
 // Errc::ProtocolError unless `head` is the start of an untagged FETCH whose
 // last item name is still waiting for its value.

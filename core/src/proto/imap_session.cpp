@@ -25,16 +25,26 @@ namespace mailporter::imap {
 
 std::string_view to_string(State s) {
     switch (s) {
-        case State::Disconnected: return "disconnected";
-        case State::Greeting: return "greeting";
-        case State::StartTls: return "starttls";
-        case State::NotAuthenticated: return "not-authenticated";
-        case State::Authenticated: return "authenticated";
-        case State::Selected: return "selected";
-        case State::Idling: return "idling";
-        case State::Logout: return "logout";
-        case State::Closed: return "closed";
-        case State::Failed: return "failed";
+        case State::Disconnected:
+            return "disconnected";
+        case State::Greeting:
+            return "greeting";
+        case State::StartTls:
+            return "starttls";
+        case State::NotAuthenticated:
+            return "not-authenticated";
+        case State::Authenticated:
+            return "authenticated";
+        case State::Selected:
+            return "selected";
+        case State::Idling:
+            return "idling";
+        case State::Logout:
+            return "logout";
+        case State::Closed:
+            return "closed";
+        case State::Failed:
+            return "failed";
     }
     return "?";
 }
@@ -71,7 +81,8 @@ std::vector<UidBatch> uid_batches(std::vector<std::uint32_t> uids, std::size_t m
             if (end == std::string::npos) end = b.set.size();
             const auto range = std::string_view(b.set).substr(pos, end - pos);
             const auto colon = range.find(':');
-            const auto last = static_cast<std::uint32_t>(std::stoul(std::string(range.substr(colon == std::string_view::npos ? 0 : colon + 1))));
+            const auto last = static_cast<std::uint32_t>(
+                std::stoul(std::string(range.substr(colon == std::string_view::npos ? 0 : colon + 1))));
             while (k < uids.size() && uids[k] <= last) b.uids.push_back(uids[k++]);
             pos = end + 1;
         }
@@ -172,10 +183,10 @@ net::awaitable<Result<void>> Session::stream_literal(std::uint64_t size, const C
             // Skipping the rest keeps the session usable, but only within
             // bounds: a hostile {4000000000} literal is not read to its end.
             if (discard_limit_ != 0 && discarded + left > discard_limit_)
-                co_return fail(make_error(Errc::TooBig,
-                                          "the server sent " + std::to_string(left) +
-                                              " more bytes than can be skipped; connection closed",
-                                          ErrorScope::Account, Retry::Later));
+                co_return fail(make_error(
+                    Errc::TooBig,
+                    "the server sent " + std::to_string(left) + " more bytes than can be skipped; connection closed",
+                    ErrorScope::Account, Retry::Later));
         }
         if (stream_->buffered() == 0) {
             if (auto r = co_await stream_->read_more(); !r) co_return fail(std::move(r).error());
@@ -242,7 +253,9 @@ Result<void> Session::note_untagged(const Response& r) {
     if (r.code.kind == ResponseCode::Kind::Capability) apply_capabilities(r.code.capabilities);
     const bool selected = state_ == State::Selected || state_ == State::Idling;
     switch (r.data) {
-        case Response::Data::Capability: apply_capabilities(r.capabilities); break;
+        case Response::Data::Capability:
+            apply_capabilities(r.capabilities);
+            break;
         case Response::Data::Exists:
             if (selected) selected_.exists = r.number;
             break;
@@ -251,7 +264,8 @@ Result<void> Session::note_untagged(const Response& r) {
             // it and the message count by one.
             if (selected && selected_.exists > 0) --selected_.exists;
             break;
-        default: break;
+        default:
+            break;
     }
     return {};
 }
@@ -260,14 +274,22 @@ void Session::apply_capabilities(const std::vector<std::string>& caps) {
     Capabilities c;
     c.all = caps;
     for (const auto& cap : caps) {
-        if (cap == "IMAP4REV1") c.imap4rev1 = true;
-        else if (cap == "STARTTLS") c.starttls = true;
-        else if (cap == "LOGINDISABLED") c.logindisabled = true;
-        else if (cap == "UIDPLUS") c.uidplus = true;
-        else if (cap == "IDLE") c.idle = true;
-        else if (cap == "LITERAL+") c.literal_plus = true;
-        else if (cap == "SASL-IR") c.sasl_ir = true;
-        else if (cap == "MOVE") c.move = true;
+        if (cap == "IMAP4REV1")
+            c.imap4rev1 = true;
+        else if (cap == "STARTTLS")
+            c.starttls = true;
+        else if (cap == "LOGINDISABLED")
+            c.logindisabled = true;
+        else if (cap == "UIDPLUS")
+            c.uidplus = true;
+        else if (cap == "IDLE")
+            c.idle = true;
+        else if (cap == "LITERAL+")
+            c.literal_plus = true;
+        else if (cap == "SASL-IR")
+            c.sasl_ir = true;
+        else if (cap == "MOVE")
+            c.move = true;
         else if (cap == "NAMESPACE")
             c.namespaces = true;
         else if (cap == "NOTIFY")
@@ -294,8 +316,8 @@ net::awaitable<Result<Response>> Session::run_until_tagged(const std::string& ta
         if (r->kind == Response::Kind::Tagged) {
             if (r->tag == tag) co_return r;
             if (answered_fetch_tags_.erase(r->tag)) continue;  // a pipelined fetch's late OK
-            co_return fail(protocol("the server answered a command that was not sent (tag " +
-                                    sanitize_for_log(r->tag, 40) + ")"));
+            co_return fail(
+                protocol("the server answered a command that was not sent (tag " + sanitize_for_log(r->tag, 40) + ")"));
         }
         if (r->kind == Response::Kind::Continuation)
             co_return fail(protocol("the server asked for data nobody announced: " + reply_text(*r)));
@@ -321,7 +343,8 @@ net::awaitable<Result<Response>> Session::command(const std::string& line, const
 
 net::awaitable<Result<Response>> Session::command_with_args(const std::string& verb,
                                                             const std::vector<std::string>& args,
-                                                            const std::string& shown, const UntaggedHandler& on_untagged) {
+                                                            const std::string& shown,
+                                                            const UntaggedHandler& on_untagged) {
     std::vector<AString> quoted;
     for (const auto& a : args) {
         auto q = quote_astring(a);
@@ -414,8 +437,8 @@ net::awaitable<Result<void>> Session::connect(const std::string& host, std::uint
     const bool must_upgrade = tls.mode == TlsMode::StartTls && !tls_active();
     if (greeting->kind != Response::Kind::Untagged ||
         (greeting->status != Status::Ok && greeting->status != Status::Preauth && greeting->status != Status::Bye))
-        co_return fail(protocol("this does not look like an IMAP server (greeting: " +
-                                server_text(sanitize_for_log(greeting_, 80)) + ")"));
+        co_return fail(protocol(
+            "this does not look like an IMAP server (greeting: " + server_text(sanitize_for_log(greeting_, 80)) + ")"));
     if (greeting->status == Status::Bye) {
         if (greeting->code.kind == ResponseCode::Kind::Referral)
             co_return fail(make_error(Errc::MailboxUnavailable,
@@ -464,8 +487,9 @@ net::awaitable<Result<void>> Session::connect(const std::string& host, std::uint
             // STARTTLS takes no continuation: a '+' is a protocol violation
             // (or a man in the middle), not a reason to wait.
             if (r->kind == Response::Kind::Continuation)
-                co_return fail(protocol("the server answered STARTTLS with a continuation ('+'), which the protocol "
-                                        "does not allow; nothing more was sent"));
+                co_return fail(
+                    protocol("the server answered STARTTLS with a continuation ('+'), which the protocol "
+                             "does not allow; nothing more was sent"));
             if (r->kind == Response::Kind::Tagged) {
                 if (r->tag != tag) co_return fail(protocol("unexpected tagged reply to STARTTLS"));
                 if (r->status != Status::Ok)
@@ -577,10 +601,10 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
     const auto vanished = [uid] {
         // RFC 3501 §6.4.8 / RFC 2180 §4.1: a message expunged by another
         // client yields no data (tagged OK) or a NO.
-        return make_error(Errc::MailboxUnavailable,
-                          "message UID " + std::to_string(uid) +
-                              " is no longer on the server (another client may have removed it)",
-                          ErrorScope::Message, Retry::Later);
+        return make_error(
+            Errc::MailboxUnavailable,
+            "message UID " + std::to_string(uid) + " is no longer on the server (another client may have removed it)",
+            ErrorScope::Message, Retry::Later);
     };
     if (dropped_uids_.erase(uid)) {
         answered_fetch_tags_.insert(tag);
@@ -596,10 +620,10 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
     std::optional<Error> wrong_message;
     const auto too_big = [max_bytes](std::uint64_t size) -> std::optional<Error> {
         if (max_bytes == 0 || size <= max_bytes) return std::nullopt;
-        return make_error(Errc::TooBig,
-                          "the message is larger than " + std::to_string(max_bytes) + " bytes (" +
-                              std::to_string(size) + " bytes)",
-                          ErrorScope::Message, Retry::Never);
+        return make_error(
+            Errc::TooBig,
+            "the message is larger than " + std::to_string(max_bytes) + " bytes (" + std::to_string(size) + " bytes)",
+            ErrorScope::Message, Retry::Never);
     };
     const auto is_later_fetch = [this](std::uint32_t other) {
         return std::any_of(pending_fetches_.begin(), pending_fetches_.end(),
@@ -626,7 +650,8 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
     // Our message is complete (its FETCH response ended): the tagged OK may
     // come after the bodies of later pipelined fetches, so it is not waited for.
     const auto done = [&]() -> Result<std::uint64_t> {
-        if (transcript_) transcript_('<', "(message UID " + std::to_string(uid) + ", " + std::to_string(total) + " bytes)");
+        if (transcript_)
+            transcript_('<', "(message UID " + std::to_string(uid) + ", " + std::to_string(total) + " bytes)");
         if (wrong_message) return std::move(*wrong_message);
         if (sink_error) return std::move(*sink_error);
         return total;
@@ -655,9 +680,9 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
             // body went to the sink. A mismatch makes the delivery invalid.
             streamed_unknown_uid = false;
             if (f.uid && *f.uid != uid)
-                wrong_message = protocol("the server sent message UID " + std::to_string(*f.uid) + " instead of " +
-                                             std::to_string(uid),
-                                         ErrorScope::Message);
+                wrong_message = protocol(
+                    "the server sent message UID " + std::to_string(*f.uid) + " instead of " + std::to_string(uid),
+                    ErrorScope::Message);
         } else if (!got_body && f.uid && *f.uid == uid) {
             for (const auto& b : f.bodies) {
                 if (!b.section.empty() || b.origin || b.nil) continue;
@@ -686,7 +711,7 @@ net::awaitable<Result<std::uint64_t>> Session::read_fetched(const ChunkSink& sin
 }
 
 net::awaitable<Result<std::vector<std::uint32_t>>> Session::store_flags(const std::vector<std::uint32_t>& uids,
-                                                                       std::string_view flag) {
+                                                                        std::string_view flag) {
     std::vector<std::uint32_t> stored;
     for (const auto& batch : uid_batches(uids, SetRoom)) {
         const std::string line = "UID STORE " + batch.set + " +FLAGS.SILENT (" + std::string(flag) + ")";

@@ -38,7 +38,18 @@
 
 namespace mailporter::imap {
 
-enum class State { Disconnected, Greeting, StartTls, NotAuthenticated, Authenticated, Selected, Idling, Logout, Closed, Failed };
+enum class State {
+    Disconnected,
+    Greeting,
+    StartTls,
+    NotAuthenticated,
+    Authenticated,
+    Selected,
+    Idling,
+    Logout,
+    Closed,
+    Failed
+};
 std::string_view to_string(State s);
 
 struct Credentials {

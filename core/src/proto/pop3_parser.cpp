@@ -133,14 +133,22 @@ Result<NumberPair> parse_number_pair(std::string_view line, std::uint64_t first_
 
 std::string_view to_string(RespCode code) {
     switch (code) {
-        case RespCode::None: return "none";
-        case RespCode::InUse: return "IN-USE";
-        case RespCode::LoginDelay: return "LOGIN-DELAY";
-        case RespCode::Auth: return "AUTH";
-        case RespCode::SysTemp: return "SYS/TEMP";
-        case RespCode::SysPerm: return "SYS/PERM";
-        case RespCode::Utf8: return "UTF8";
-        case RespCode::Other: return "other";
+        case RespCode::None:
+            return "none";
+        case RespCode::InUse:
+            return "IN-USE";
+        case RespCode::LoginDelay:
+            return "LOGIN-DELAY";
+        case RespCode::Auth:
+            return "AUTH";
+        case RespCode::SysTemp:
+            return "SYS/TEMP";
+        case RespCode::SysPerm:
+            return "SYS/PERM";
+        case RespCode::Utf8:
+            return "UTF8";
+        case RespCode::Other:
+            return "other";
     }
     return "unknown";
 }

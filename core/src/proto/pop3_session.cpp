@@ -12,13 +12,20 @@ namespace mailporter::pop3 {
 
 std::string_view to_string(State s) {
     switch (s) {
-        case State::Disconnected: return "disconnected";
-        case State::Greeting: return "greeting";
-        case State::StartTls: return "starttls";
-        case State::Authorization: return "authorization";
-        case State::Transaction: return "transaction";
-        case State::Closed: return "closed";
-        case State::Failed: return "failed";
+        case State::Disconnected:
+            return "disconnected";
+        case State::Greeting:
+            return "greeting";
+        case State::StartTls:
+            return "starttls";
+        case State::Authorization:
+            return "authorization";
+        case State::Transaction:
+            return "transaction";
+        case State::Closed:
+            return "closed";
+        case State::Failed:
+            return "failed";
     }
     return "?";
 }
@@ -108,7 +115,9 @@ net::awaitable<Result<void>> Session::connect(const std::string& host, std::uint
     auto st = co_await read_status();
     if (!st) co_return std::move(st).error();
     greeting_ = st->text;
-    if (!st->ok) co_return fail(make_error(Errc::ProtocolError, "the server refused the connection: " + sanitize_for_log(st->text)));
+    if (!st->ok)
+        co_return fail(
+            make_error(Errc::ProtocolError, "the server refused the connection: " + sanitize_for_log(st->text)));
     apop_timestamp_ = apop_timestamp(st->text);
 
     if (auto r = co_await read_capabilities(); !r) co_return r;
@@ -230,10 +239,10 @@ net::awaitable<Result<void>> Session::auth_bearer(const Credentials& c) {
         // A server that lists no SASL mechanisms may still take XOAUTH2; one
         // that lists others without a bearer mechanism does not.
         if (capa_supported_ && !caps_.sasl.empty())
-            co_return fail(make_error(Errc::AuthUnsupported,
-                                      "the server does not offer OAuth2 sign-in (XOAUTH2 or OAUTHBEARER)" +
-                                          sasl::offered_text(caps_.sasl),
-                                      ErrorScope::Account, Retry::Never));
+            co_return fail(make_error(
+                Errc::AuthUnsupported,
+                "the server does not offer OAuth2 sign-in (XOAUTH2 or OAUTHBEARER)" + sasl::offered_text(caps_.sasl),
+                ErrorScope::Account, Retry::Never));
         mech = sasl::BearerMech::XOAuth2;
     }
     const std::string name(sasl::mechanism_name(*mech));
@@ -313,7 +322,8 @@ net::awaitable<Result<void>> Session::login(const Credentials& c) {
     } else if (caps_.user || !capa_supported_ || caps_.sasl.empty()) {
         auth_method_ = "USER";
         if (c.user.find_first_of("\r\n") != std::string::npos || c.password.find_first_of("\r\n") != std::string::npos)
-            co_return make_error(Errc::ConfigInvalid, "user name or password contains a line break", ErrorScope::Account, Retry::Never);
+            co_return make_error(Errc::ConfigInvalid, "user name or password contains a line break",
+                                 ErrorScope::Account, Retry::Never);
         if (auto w = co_await send("USER " + c.user); !w) co_return fail(std::move(w).error());
         auto st = co_await read_status();
         if (!st) co_return std::move(st).error();
@@ -407,8 +417,10 @@ net::awaitable<Result<std::vector<ListEntry>>> Session::list() {
     for (const auto& l : *lines) {
         // A malformed line (getmail6 #277) is skipped: that message is not
         // fetched this pass, the others are; list_malformed() says how many.
-        if (auto e = parse_list_line(l)) out.push_back(*e);
-        else ++list_malformed_;
+        if (auto e = parse_list_line(l))
+            out.push_back(*e);
+        else
+            ++list_malformed_;
     }
     co_return out;
 }
@@ -424,7 +436,8 @@ net::awaitable<Result<std::uint64_t>> Session::read_retrieved(const ChunkSink& s
     auto st = co_await read_status();
     if (!st) co_return std::move(st).error();
     if (!st->ok)
-        co_return make_error(Errc::MailboxUnavailable, "the server could not return the message: " + sanitize_for_log(st->text),
+        co_return make_error(Errc::MailboxUnavailable,
+                             "the server could not return the message: " + sanitize_for_log(st->text),
                              ErrorScope::Message, Retry::Later);
     MultilineDecoder decoder;
     std::string chunk;
@@ -505,8 +518,9 @@ net::awaitable<Result<StatusLine>> Session::finish_quit() {
     stream_->close();
     state_ = State::Closed;
     if (!st->ok)
-        co_return make_error(Errc::ProtocolError, "the server could not complete the session (deletions not applied): " +
-                                                      sanitize_for_log(st->text));
+        co_return make_error(
+            Errc::ProtocolError,
+            "the server could not complete the session (deletions not applied): " + sanitize_for_log(st->text));
     co_return st;
 }
 

@@ -48,8 +48,8 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
 // widget: C1 controls (U+009B is CSI), line/paragraph separators, bidi
 // embeddings, overrides and isolates ("Trojan Source", CVE-2021-42574).
 bool is_hazardous(char32_t cp) {
-    return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 ||
-           cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void append_escaped(std::string& out, unsigned char b) {

@@ -35,8 +35,7 @@ std::string plain_response(std::string_view authzid, std::string_view user, std:
 // Errors: challenge over MaxChallenge, not strict base64, or empty after
 // decoding (Errc::ProtocolError); crypto unavailable (Errc::AuthUnsupported,
 // e.g. a FIPS-only OpenSSL without MD5).
-Result<std::string> cram_md5_response(std::string_view challenge_b64, std::string_view user,
-                                      std::string_view pass);
+Result<std::string> cram_md5_response(std::string_view challenge_b64, std::string_view user, std::string_view pass);
 
 // APOP digest: lowercase hex MD5(timestamp + pass); the timestamp includes its
 // angle brackets (take it from pop3::apop_timestamp). Returns "" if MD5 is not
@@ -47,7 +46,6 @@ std::string apop_digest(std::string_view timestamp, std::string_view pass);
 // "User Name" (any case, optional ':' and trailing NULs/spaces) is answered
 // with base64(user), "Password:" with base64(pass). Anything else, an over-long
 // or non-base64 challenge is Errc::ProtocolError.
-Result<std::string> login_response(std::string_view challenge_b64, std::string_view user,
-                                   std::string_view pass);
+Result<std::string> login_response(std::string_view challenge_b64, std::string_view user, std::string_view pass);
 
 }  // namespace mailporter::sasl

@@ -213,8 +213,7 @@ EhloCaps parse_ehlo(const Reply& reply) {
             // known, and 0 means no fixed maximum is in force.
             const auto v = parse_u64(next_token(rest));
             if (v && *v > 0) caps.size = *v;
-        } else if (iequals(keyword, "AUTH") ||
-                   (keyword.size() >= 5 && iequals(keyword.substr(0, 5), "AUTH="))) {
+        } else if (iequals(keyword, "AUTH") || (keyword.size() >= 5 && iequals(keyword.substr(0, 5), "AUTH="))) {
             // "AUTH=LOGIN PLAIN" is the pre-RFC 2554 form some servers still send.
             if (keyword.size() > 5) add_mechanism(caps.auth, keyword.substr(5));
             for (auto mech = next_token(rest); !mech.empty(); mech = next_token(rest)) {
@@ -231,7 +230,7 @@ Result<std::string> format_mail_from(std::string_view addr, std::optional<std::u
     cmd += addr;
     cmd += '>';
     if (size) cmd += " SIZE=" + std::to_string(*size);  // RFC 1870 §6
-    if (body_8bit) cmd += " BODY=8BITMIME";              // RFC 6152 §2
+    if (body_8bit) cmd += " BODY=8BITMIME";             // RFC 6152 §2
     cmd += "\r\n";
     return cmd;
 }

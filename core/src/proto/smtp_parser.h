@@ -92,8 +92,7 @@ EhloCaps parse_ehlo(const Reply& reply);
 // outside quotes; over 254 bytes (RFC 5321 §4.5.3.1.3: a path is at most 256
 // octets with its brackets). A non-empty reverse path without '@' is accepted
 // (e.g. "MAILER-DAEMON"), as the office server decides what it takes.
-Result<std::string> format_mail_from(std::string_view addr, std::optional<std::uint64_t> size,
-                                     bool body_8bit);
+Result<std::string> format_mail_from(std::string_view addr, std::optional<std::uint64_t> size, bool body_8bit);
 
 // "RCPT TO:<addr>\r\n". Same checks as format_mail_from, and the address must
 // be non-empty and contain an '@' outside its quoted local part.

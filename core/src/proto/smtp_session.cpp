@@ -13,15 +13,24 @@ namespace mailporter::smtp {
 
 std::string_view to_string(State s) {
     switch (s) {
-        case State::Disconnected: return "disconnected";
-        case State::Greeting: return "greeting";
-        case State::Ehlo: return "ehlo";
-        case State::StartTls: return "starttls";
-        case State::Auth: return "auth";
-        case State::Ready: return "ready";
-        case State::InData: return "data";
-        case State::Closed: return "closed";
-        case State::Failed: return "failed";
+        case State::Disconnected:
+            return "disconnected";
+        case State::Greeting:
+            return "greeting";
+        case State::Ehlo:
+            return "ehlo";
+        case State::StartTls:
+            return "starttls";
+        case State::Auth:
+            return "auth";
+        case State::Ready:
+            return "ready";
+        case State::InData:
+            return "data";
+        case State::Closed:
+            return "closed";
+        case State::Failed:
+            return "failed";
     }
     return "?";
 }
@@ -73,9 +82,12 @@ net::awaitable<Result<Reply>> Session::read_reply() {
         if (!line) co_return fail(std::move(line).error());
         if (transcript_) transcript_('<', sanitize_for_log(*line));
         switch (parser.feed_line(*line)) {
-            case ReplyParser::Status::NeedMore: continue;
-            case ReplyParser::Status::Complete: co_return parser.take();
-            case ReplyParser::Status::Error: co_return fail(parser.error());
+            case ReplyParser::Status::NeedMore:
+                continue;
+            case ReplyParser::Status::Complete:
+                co_return parser.take();
+            case ReplyParser::Status::Error:
+                co_return fail(parser.error());
         }
     }
 }
@@ -130,7 +142,8 @@ net::awaitable<Result<void>> Session::connect(const ConnectOptions& o) {
         auto r = co_await read_reply();
         if (!r) co_return std::move(r).error();
         if (r->code != 220)
-            co_return fail(make_error(Errc::TlsNotOffered, "the office server refused STARTTLS: " + sanitize_for_log(r->text()),
+            co_return fail(make_error(Errc::TlsNotOffered,
+                                      "the office server refused STARTTLS: " + sanitize_for_log(r->text()),
                                       ErrorScope::Server, Retry::Never));
         if (auto t = co_await stream_->start_tls(); !t) {
             auto e = std::move(t).error();
@@ -166,7 +179,9 @@ net::awaitable<Result<void>> Session::authenticate(const ConnectOptions& o) {
     if (!o.bearer.empty()) co_return co_await authenticate_bearer(o);
     if (has("PLAIN")) {
         // RFC 4954 §4: initial response in the AUTH command.
-        if (auto w = co_await send("AUTH PLAIN " + sasl::plain_response("", o.user, o.password), "AUTH PLAIN <redacted>"); !w)
+        if (auto w =
+                co_await send("AUTH PLAIN " + sasl::plain_response("", o.user, o.password), "AUTH PLAIN <redacted>");
+            !w)
             co_return w;
         auto r = co_await read_reply();
         if (!r) co_return std::move(r).error();
@@ -220,7 +235,10 @@ net::awaitable<Result<void>> Session::authenticate_bearer(const ConnectOptions& 
         if (auto a = co_await send(sasl::abort_response(*mech)); !a) co_return a;
         r = co_await read_reply();
         if (!r) co_return std::move(r).error();
-        if (r->code == 235) co_return fail(make_error(Errc::ProtocolError, "the office server accepted the login after refusing the token", ErrorScope::Server));
+        if (r->code == 235)
+            co_return fail(make_error(Errc::ProtocolError,
+                                      "the office server accepted the login after refusing the token",
+                                      ErrorScope::Server));
     }
     if (r->code == 235) co_return Result<void>{};
     if (r->transient()) co_return fail(reply_error("AUTH", *r, ErrorScope::Server));
@@ -232,7 +250,8 @@ net::awaitable<Result<void>> Session::authenticate_bearer(const ConnectOptions& 
 net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const std::vector<std::string>& recipients,
                                                 std::optional<std::uint64_t> size, bool body_8bit,
                                                 const std::string& fallback) {
-    if (state_ != State::Ready) co_return make_error(Errc::ProtocolError, "the office connection is not ready", ErrorScope::Server);
+    if (state_ != State::Ready)
+        co_return make_error(Errc::ProtocolError, "the office connection is not ready", ErrorScope::Server);
     Envelope env;
     auto mail = format_mail_from(from, caps_.size ? size : std::nullopt, body_8bit && caps_.eightbitmime);
     if (!mail) {
@@ -243,8 +262,10 @@ net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const s
     std::vector<std::string> rcpt_lines;
     for (const auto& r : recipients) {
         auto line = format_rcpt_to(r);
-        if (!line) co_return make_error(Errc::ConfigInvalid, "recipient '" + sanitize_for_log(r, 200) + "' is not a valid address",
-                                        ErrorScope::Message, Retry::Never);
+        if (!line)
+            co_return make_error(Errc::ConfigInvalid,
+                                 "recipient '" + sanitize_for_log(r, 200) + "' is not a valid address",
+                                 ErrorScope::Message, Retry::Never);
         rcpt_lines.push_back(std::move(*line));
     }
     auto strip = [](const std::string& l) { return std::string_view(l).substr(0, l.size() - 2); };
@@ -252,9 +273,10 @@ net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const s
         auto fb_line = format_rcpt_to(fallback);
         if (!fb_line)
             // The account's setting, not the server's fault: nothing was sent.
-            co_return make_error(Errc::ConfigInvalid,
-                                 "the fallback address '" + sanitize_for_log(fallback, 200) + "' is not a valid address",
-                                 ErrorScope::Message, Retry::Never);
+            co_return make_error(
+                Errc::ConfigInvalid,
+                "the fallback address '" + sanitize_for_log(fallback, 200) + "' is not a valid address",
+                ErrorScope::Message, Retry::Never);
         // MAIL and the RCPTs as one group when pipelining, then the verdicts,
         // then perhaps the fallback, then DATA.
         if (transcript_) {
@@ -283,10 +305,10 @@ net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const s
         const bool refused_for_good = std::any_of(env.recipients.begin(), env.recipients.end(),
                                                   [](const RecipientOutcome& r) { return r.reply.permanent(); });
         const bool listed = std::any_of(recipients.begin(), recipients.end(), [&](const std::string& r) {
-            return r.size() == fallback.size() &&
-                   std::equal(r.begin(), r.end(), fallback.begin(),
-                              [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                          std::tolower(static_cast<unsigned char>(b)); });
+            return r.size() == fallback.size() && std::equal(r.begin(), r.end(), fallback.begin(), [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) ==
+                              std::tolower(static_cast<unsigned char>(b));
+                   });
         });
         if (env.mail.positive() && refused_for_good && !listed) {
             if (auto w = co_await send(strip(*fb_line)); !w) co_return std::move(w).error();
@@ -397,7 +419,8 @@ net::awaitable<Result<void>> Session::rset() {
 
 net::awaitable<Result<Envelope>> Session::check_recipients(const std::string& from,
                                                            const std::vector<std::string>& recipients) {
-    if (state_ != State::Ready) co_return make_error(Errc::ProtocolError, "the office connection is not ready", ErrorScope::Server);
+    if (state_ != State::Ready)
+        co_return make_error(Errc::ProtocolError, "the office connection is not ready", ErrorScope::Server);
     Envelope env;
     auto mail = format_mail_from(from, std::nullopt, false);
     if (!mail) co_return std::move(mail).error();

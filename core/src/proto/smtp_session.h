@@ -28,9 +28,9 @@ struct ConnectOptions {
     std::uint16_t port = 25;
     TlsSettings tls;
     std::string helo_name;
-    std::string user;      // empty: no AUTH
+    std::string user;  // empty: no AUTH
     std::string password;
-    std::string bearer;    // an OAuth2 access token: AUTH OAUTHBEARER / XOAUTH2 instead of the password
+    std::string bearer;  // an OAuth2 access token: AUTH OAUTHBEARER / XOAUTH2 instead of the password
     net::Deadlines deadlines;
     // RFC 5321 §4.5.3.2.6 "DATA Termination: 10 minutes": the server may
     // scan and queue the message before it answers the final dot; giving up
@@ -48,7 +48,7 @@ struct Envelope {
     Reply mail;
     std::vector<RecipientOutcome> recipients;
     std::optional<RecipientOutcome> fallback;  // added when a recipient was refused for good
-    Reply data;  // 354 when the body may follow
+    Reply data;                                // 354 when the body may follow
     bool accepted() const { return data.code == 354; }
     std::size_t accepted_count() const;
 };

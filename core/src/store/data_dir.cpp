@@ -83,7 +83,8 @@ fs::path default_data_dir() {
 #ifndef _WIN32
 
 Result<void> ensure_private_dir(const fs::path& dir) {
-    if (dir.empty()) return make_error(Errc::ConfigInvalid, "empty data directory path", ErrorScope::Local, Retry::Never);
+    if (dir.empty())
+        return make_error(Errc::ConfigInvalid, "empty data directory path", ErrorScope::Local, Retry::Never);
     std::error_code ec;
     const fs::path parent = dir.parent_path();
     if (!parent.empty()) {
@@ -99,8 +100,7 @@ Result<void> ensure_private_dir(const fs::path& dir) {
                           Retry::Never);
     // Tighten a directory created by someone else (or masked by an odd umask
     // below 0700): exactly 0700, never wider.
-    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0)
-        return io_error("cannot chmod 700", dir, errno);
+    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0) return io_error("cannot chmod 700", dir, errno);
     return {};
 }
 
@@ -181,8 +181,8 @@ Result<EngineLock> EngineLock::acquire(const fs::path& dir) {
     // makes it a cross-process lock; readers may still read the pid.
     const fs::path file = dir / "engine.lock";
     int fd = -1;
-    const errno_t err = _wsopen_s(&fd, file.c_str(), _O_RDWR | _O_CREAT | _O_TRUNC | _O_BINARY, _SH_DENYWR,
-                                  _S_IREAD | _S_IWRITE);
+    const errno_t err =
+        _wsopen_s(&fd, file.c_str(), _O_RDWR | _O_CREAT | _O_TRUNC | _O_BINARY, _SH_DENYWR, _S_IREAD | _S_IWRITE);
     if (err != 0 || fd < 0) {
         const auto pid = holder(dir);
         return make_error(Errc::Busy,

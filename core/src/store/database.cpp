@@ -17,16 +17,15 @@
 
 namespace mailporter {
 using store::bind;
+using store::BusyTimeoutMs;
 using store::decode_oauth;
 using store::encode_oauth;
+using store::guarded;
 using store::join_lines;
 using store::split_lines;
-using store::BusyTimeoutMs;
-using store::guarded;
 using store::store_error;
 using store::Use;
 namespace {
-
 
 // Corrupt or foreign rows are reported, not trusted.
 template <class T>
@@ -74,18 +73,16 @@ constexpr std::string_view SqlAccountUpdate =
     "envelope_headers = ?18, folders = ?19, idle = ?20, oauth = ?21, tls_pin_key = ?22, "
     "tls_pin_issuer = ?23, tls_pin_not_after = ?24, tls_pin_ca = ?25, folder_delivery = ?26 WHERE id = ?27";
 constexpr std::string_view SqlAccountDelete = "DELETE FROM accounts WHERE id = ?1";
-constexpr std::string_view SqlAccountFind =
-    "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
-constexpr std::string_view SqlAccountAll =
-    "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts ORDER BY name, id";
+constexpr std::string_view SqlAccountFind = "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
+constexpr std::string_view SqlAccountAll = "SELECT id, " MAILPORTER_ACCOUNT_COLUMNS " FROM accounts ORDER BY name, id";
 #undef MAILPORTER_ACCOUNT_COLUMNS
 constexpr std::string_view SqlPassSet =
     "INSERT OR REPLACE INTO last_pass (account_id, checked_at, error_code, detail, retry, office_failed, listed, "
     "delivered, deleted, retrying, refused, skipped, kept, warnings, notices) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
-#define MAILPORTER_WAITING_SELECT                                                                            \
-    "SELECT m.account_id, MIN(m.first_seen) FROM message_state m JOIN accounts a ON a.id = m.account_id "    \
-    "WHERE m.delivered_at = 0 AND m.refused_at = 0 AND m.deleted_at = 0 AND m.missing_since = 0 "            \
+#define MAILPORTER_WAITING_SELECT                                                                         \
+    "SELECT m.account_id, MIN(m.first_seen) FROM message_state m JOIN accounts a ON a.id = m.account_id " \
+    "WHERE m.delivered_at = 0 AND m.refused_at = 0 AND m.deleted_at = 0 AND m.missing_since = 0 "         \
     "AND (a.max_size_bytes = 0 OR m.size <= a.max_size_bytes) "
 // Two statements rather than "(?1 IS NULL OR account_id = ?1)", which would
 // keep SQLite from using the primary key's account prefix for one account.
@@ -202,10 +199,14 @@ std::string pragma_text(SQLite::Database& db, const char* sql) {
 
 std::string_view to_string(HistoryRecord::Outcome o) {
     switch (o) {
-        case HistoryRecord::Outcome::Delivered: return "delivered";
-        case HistoryRecord::Outcome::Retrying: return "retrying";
-        case HistoryRecord::Outcome::Refused: return "refused";
-        case HistoryRecord::Outcome::Skipped: return "skipped";
+        case HistoryRecord::Outcome::Delivered:
+            return "delivered";
+        case HistoryRecord::Outcome::Retrying:
+            return "retrying";
+        case HistoryRecord::Outcome::Refused:
+            return "refused";
+        case HistoryRecord::Outcome::Skipped:
+            return "skipped";
     }
     return "unknown";
 }
@@ -351,8 +352,8 @@ Result<void> Database::update_account(const Account& a) {
             changed = q->exec();
         } catch (const SQLite::Exception& e) {
             if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE)
-                return make_error(Errc::AlreadyExists, "another account is named \"" + a.name + "\"",
-                                  ErrorScope::Local, Retry::Never);
+                return make_error(Errc::AlreadyExists, "another account is named \"" + a.name + "\"", ErrorScope::Local,
+                                  Retry::Never);
             throw;
         }
         if (changed == 0)
@@ -461,8 +462,9 @@ Result<void> Database::commit() {
         if (!impl_->txn) return store_error("commit without begin", Retry::Never);
         if (sqlite3_get_autocommit(impl_->db.getHandle()) != 0) {
             impl_->txn = false;
-            return store_error("the transaction was rolled back by SQLite after an earlier error; "
-                               "nothing of this group was saved");
+            return store_error(
+                "the transaction was rolled back by SQLite after an earlier error; "
+                "nothing of this group was saved");
         }
         try {
             impl_->db.exec("COMMIT");
@@ -578,12 +580,10 @@ Result<void> Database::add_log(const LogRecord& r) {
     });
 }
 
-Result<std::vector<LogRecord>> Database::log(std::optional<std::string> account, std::int64_t after_rowid,
-                                             int limit) {
+Result<std::vector<LogRecord>> Database::log(std::optional<std::string> account, std::int64_t after_rowid, int limit) {
     return guarded("reading the log", [&]() -> Result<std::vector<LogRecord>> {
         const bool tail = after_rowid < 0;
-        std::string_view sql = tail ? (account ? SqlLogTailOne : SqlLogTail)
-                                    : (account ? SqlLogAfterOne : SqlLogAfter);
+        std::string_view sql = tail ? (account ? SqlLogTailOne : SqlLogTail) : (account ? SqlLogAfterOne : SqlLogAfter);
         Use q(impl_->stmt(sql));
         q->bind(1, limit > 0 ? limit : -1);
         if (!tail) q->bind(2, after_rowid);
@@ -616,4 +616,3 @@ Result<std::string> Database::integrity_check() {
 }
 
 }  // namespace mailporter
-

@@ -61,7 +61,8 @@ private:
 };
 
 Error win_error(const std::string& what, const std::filesystem::path& p, DWORD err) {
-    return make_error(Errc::IoError, what + " " + p.string() + ": " + std::system_category().message(static_cast<int>(err)),
+    return make_error(Errc::IoError,
+                      what + " " + p.string() + ": " + std::system_category().message(static_cast<int>(err)),
                       ErrorScope::Local, Retry::Later);
 }
 #else
@@ -250,7 +251,8 @@ private:
         char buf[8192];
         for (;;) {
             DWORD n = 0;
-            if (!::ReadFile(h.get(), buf, sizeof buf, &n, nullptr)) return win_error("cannot read", file_, ::GetLastError());
+            if (!::ReadFile(h.get(), buf, sizeof buf, &n, nullptr))
+                return win_error("cannot read", file_, ::GetLastError());
             if (n == 0) break;
             text.append(buf, n);
         }
@@ -309,8 +311,10 @@ private:
         if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat", file_, errno);
         if (!S_ISREG(st.st_mode)) return unavailable(file_.string() + " is not a regular file");
         if ((st.st_mode & 077) != 0)
-            return unavailable(file_.string() + " is accessible by other users; refusing to use it. "
-                               "Run: chmod 600 " + file_.string());
+            return unavailable(file_.string() +
+                               " is accessible by other users; refusing to use it. "
+                               "Run: chmod 600 " +
+                               file_.string());
         std::string text;
         char buf[8192];
         for (;;) {
@@ -347,7 +351,8 @@ private:
         }
         if (::fsync(fd.get()) != 0) return fail("cannot fsync", errno);
         if (fd.close() != 0) return fail("cannot close", errno);
-        if (::rename(tmp.c_str(), file_.c_str()) != 0) return fail("cannot rename onto " + file_.string() + " from", errno);
+        if (::rename(tmp.c_str(), file_.c_str()) != 0)
+            return fail("cannot rename onto " + file_.string() + " from", errno);
         std::filesystem::path dir = file_.parent_path();
         if (dir.empty()) dir = ".";
         Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -65,8 +65,7 @@ struct ValuePtr {
 };
 
 bool is_text(std::string_view s) {
-    return s.find('\0') == std::string_view::npos &&
-           g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
+    return s.find('\0') == std::string_view::npos && g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
 }
 
 // GDBus finds the session bus through DBUS_SESSION_BUS_ADDRESS or, with a
@@ -109,8 +108,7 @@ SecretService* connect_service(std::chrono::milliseconds timeout, std::string& w
 
 class KeyringSecretStore final : public SecretStore {
 public:
-    KeyringSecretStore(SecretService* service, std::string prefix)
-        : service_(service), prefix_(std::move(prefix)) {}
+    KeyringSecretStore(SecretService* service, std::string prefix) : service_(service), prefix_(std::move(prefix)) {}
     ~KeyringSecretStore() override { g_object_unref(service_); }
     KeyringSecretStore(const KeyringSecretStore&) = delete;
     KeyringSecretStore& operator=(const KeyringSecretStore&) = delete;
@@ -129,8 +127,8 @@ public:
         GErrorPtr err;
         // Same attributes as an existing item: the service replaces it in
         // place (no erase first, which a crash could turn into a lost secret).
-        if (!secret_service_store_sync(service_, schema(), attrs.t, SECRET_COLLECTION_DEFAULT, service.c_str(),
-                                       value.v, nullptr, &err.e))
+        if (!secret_service_store_sync(service_, schema(), attrs.t, SECRET_COLLECTION_DEFAULT, service.c_str(), value.v,
+                                       nullptr, &err.e))
             return failed("cannot store a secret in the keyring", err);
         return {};
     }
@@ -182,12 +180,14 @@ private:
 Result<std::unique_ptr<SecretStore>> open_keyring_store(std::string_view service_prefix) {
     try {
         if (!session_bus_configured())
-            return unavailable("no desktop keyring: there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)" +
-                               std::string(HeadlessHint));
+            return unavailable(
+                "no desktop keyring: there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)" +
+                std::string(HeadlessHint));
         std::string why;
         SecretService* service =
             connect_service(std::chrono::duration_cast<std::chrono::milliseconds>(ProbeTimeout), why);
-        if (!service) return unavailable("no desktop keyring (Secret Service) is reachable: " + why + std::string(HeadlessHint));
+        if (!service)
+            return unavailable("no desktop keyring (Secret Service) is reachable: " + why + std::string(HeadlessHint));
         return std::unique_ptr<SecretStore>(std::make_unique<KeyringSecretStore>(service, std::string(service_prefix)));
     } catch (const std::exception& e) {  // thread creation, bad_alloc
         return unavailable(std::string("keyring: ") + e.what());
@@ -201,8 +201,8 @@ Result<std::unique_ptr<SecretStore>> open_keyring_store(std::string_view service
 namespace mailporter {
 
 Result<std::unique_ptr<SecretStore>> open_keyring_store(std::string_view /*service_prefix*/) {
-    return make_error(Errc::SecretStoreUnavailable,
-                      "no keyring support in this build; use --secret-store file", ErrorScope::Local, Retry::Never);
+    return make_error(Errc::SecretStoreUnavailable, "no keyring support in this build; use --secret-store file",
+                      ErrorScope::Local, Retry::Never);
 }
 
 }  // namespace mailporter

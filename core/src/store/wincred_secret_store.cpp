@@ -37,8 +37,8 @@ constexpr unsigned MaxParts = 512;      // 1 MiB: far beyond any secret of ours
 
 Error unavailable(const std::string& what, DWORD err) {
     return make_error(Errc::SecretStoreUnavailable,
-                      "Windows Credential Manager: " + what + " (error " + std::to_string(err) + ")",
-                      ErrorScope::Local, Retry::Later);
+                      "Windows Credential Manager: " + what + " (error " + std::to_string(err) + ")", ErrorScope::Local,
+                      Retry::Later);
 }
 
 // Keys are UTF-8 (account names); a byte that is not valid UTF-8 is kept as
@@ -89,8 +89,8 @@ Result<std::optional<Index>> read_index(const std::wstring& target) {
         return unavailable("cannot read a credential", err);
     }
     Index ix;
-    const bool ok = c->UserName && std::swscanf(c->UserName, L"gen=%u;parts=%u", &ix.gen, &ix.parts) == 2 &&
-                    ix.parts <= MaxParts;
+    const bool ok =
+        c->UserName && std::swscanf(c->UserName, L"gen=%u;parts=%u", &ix.gen, &ix.parts) == 2 && ix.parts <= MaxParts;
     ::CredFree(c);
     if (!ok)
         return make_error(Errc::SecretStoreUnavailable,

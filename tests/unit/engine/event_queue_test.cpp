@@ -72,8 +72,10 @@ TEST_CASE("non-log events are never dropped", "[engine][queue]") {
     const auto events = q.drain();
     int progress = 0, logs = 0;
     for (const auto& e : events) {
-        if (std::holds_alternative<Progress>(e)) ++progress;
-        else ++logs;
+        if (std::holds_alternative<Progress>(e))
+            ++progress;
+        else
+            ++logs;
     }
     CHECK(progress == 100);
     CHECK(logs == 11);  // 10 kept + the note

@@ -50,7 +50,7 @@ TEST_CASE("new accounts are due at once, then after their interval", "[scheduler
     CHECK(s.take_due(T0).empty());  // never twice at once
     finish_all(s, {1, 2}, T0);
     CHECK_FALSE(s.running(1));
-    CHECK(s.next_due(1) == T0 + 5min);  // the default
+    CHECK(s.next_due(1) == T0 + 5min);   // the default
     CHECK(s.next_due(2) == T0 + 15min);  // its own
     CHECK(s.next_wakeup(T0) == T0 + 5min);
     CHECK(s.take_due(T0 + 4min).empty());

@@ -68,7 +68,11 @@ TEST_CASE("a default status is white, not checked", "[status]") {
 }
 
 TEST_CASE("an error that stopped the pass decides colour and code", "[status]") {
-    struct Case { Errc errc; Colour colour; StatusCode code; };
+    struct Case {
+        Errc errc;
+        Colour colour;
+        StatusCode code;
+    };
     const Case cases[] = {
         {Errc::ResolveFailed, Colour::Red, StatusCode::ResolveFailed},
         {Errc::ConnectRefused, Colour::Red, StatusCode::ConnectFailed},
@@ -158,14 +162,16 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
         auto r = clean();
         r.skipped = 1;
         r.notices.push_back(Notice::SizeLimit);
-        r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
+        r.warnings.push_back(
+            "message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
         CHECK(s.code == StatusCode::TooBig);
     }
     SECTION("warning words alone decide nothing: only typed notices do") {
         auto r = clean();
-        r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
+        r.warnings.push_back(
+            "message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
         r.warnings.push_back("the server does not support UIDL");
         CHECK(account_status(r).code == StatusCode::Ok);
     }
@@ -191,7 +197,8 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
     SECTION("no UIDL") {
         auto r = clean();
         r.notices.push_back(Notice::NoUidl);
-        r.warnings.push_back("the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
+        r.warnings.push_back(
+            "the server does not support UIDL, so mail cannot be left on it: messages are deleted after delivery");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
         CHECK(s.code == StatusCode::NoUidl);
@@ -200,7 +207,9 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
         auto r = clean();
         r.skipped = 1;
         r.notices.push_back(Notice::Unroutable);
-        r.warnings.push_back("message 3 stays on the remote server: no recipient in the accepted domains, and no fallback address is set");
+        r.warnings.push_back(
+            "message 3 stays on the remote server: no recipient in the accepted domains, and no fallback address is "
+            "set");
         const auto s = account_status(r);
         CHECK(s.colour == Colour::Yellow);
         CHECK(s.code == StatusCode::NoRoute);
@@ -209,7 +218,8 @@ TEST_CASE("a completed pass: counters and typed notices pick the yellow", "[stat
         auto r = clean();
         r.skipped = 2;
         r.notices = {Notice::SizeLimit, Notice::Unroutable};
-        r.warnings.push_back("message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
+        r.warnings.push_back(
+            "message 9 (90000000 bytes) is over this account's size limit; it stays on the remote server");
         r.warnings.push_back("message 3 stays on the remote server: no fallback address is set");
         CHECK(account_status(r).code == StatusCode::NoRoute);
     }

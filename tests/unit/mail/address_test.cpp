@@ -25,9 +25,11 @@ TEST_CASE("parse_address_list: RFC 5322 forms, injection refused", "[mail][addre
     const std::vector<Case> cases = {
         {"bare", "a@b.com", {"a@b.com"}},
         {"name-addr", "Ann Example <ann@example.com>", {"ann@example.com"}},
-        {"quoted name with comma", "\"Example, Ann\" <ann@example.com>, bob@example.com",
+        {"quoted name with comma",
+         "\"Example, Ann\" <ann@example.com>, bob@example.com",
          {"ann@example.com", "bob@example.com"}},
-        {"comments, nested", "(x (y) z) ann@example.com (Ann), <bob@example.com (c)>",
+        {"comments, nested",
+         "(x (y) z) ann@example.com (Ann), <bob@example.com (c)>",
          {"ann@example.com", "bob@example.com"}},
         {"empty group", "undisclosed-recipients:;", {}},
         {"group", "team: a@b.com, c@d.com;, e@f.com", {"a@b.com", "c@d.com", "e@f.com"}},
@@ -35,9 +37,18 @@ TEST_CASE("parse_address_list: RFC 5322 forms, injection refused", "[mail][addre
         {"needless quotes removed", "\"john.smith\"@example.com", {"john.smith@example.com"}},
         {"obsolete route", "<@relay.example:a@b.com>", {"a@b.com"}},
         {"domain lower-cased, local kept", "Ann.Example+Tag@EXAMPLE.Com", {"Ann.Example+Tag@example.com"}},
-        {"IDN", "user@b\xc3\xbc" "cher.example", {"user@xn--bcher-kva.example"}},
-        {"IDN upper-case ASCII in label", "user@B\xc3\xbc" "CHER.example", {"user@xn--bcher-kva.example"}},
-        {"invalid UTF-8 domain dropped", "user@b\xfc" "cher.example, ok@x.com", {"ok@x.com"}},
+        {"IDN",
+         "user@b\xc3\xbc"
+         "cher.example",
+         {"user@xn--bcher-kva.example"}},
+        {"IDN upper-case ASCII in label",
+         "user@B\xc3\xbc"
+         "CHER.example",
+         {"user@xn--bcher-kva.example"}},
+        {"invalid UTF-8 domain dropped",
+         "user@b\xfc"
+         "cher.example, ok@x.com",
+         {"ok@x.com"}},
         {"domain literal", "a@[192.0.2.1]", {"a@[192.0.2.1]"}},
         {"garbage elements skipped", "a@b.com, garbage, @, x@, @y.com, <>, c@d.com", {"a@b.com", "c@d.com"}},
         {"no '@'", "postmaster", {}},
@@ -101,13 +112,17 @@ TEST_CASE("punycode_encode matches RFC 3492 section 7.1 samples", "[mail][addres
         std::string expect;
     };
     const std::vector<Case> cases = {
-        {"(A) Arabic (Egyptian)", "\xd9\x84\xd9\x8a\xd9\x87\xd9\x85\xd8\xa7\xd8\xa8\xd8\xaa\xd9\x83\xd9\x84\xd9\x85"
-                                  "\xd9\x88\xd8\xb4\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\x9f",
+        {"(A) Arabic (Egyptian)",
+         "\xd9\x84\xd9\x8a\xd9\x87\xd9\x85\xd8\xa7\xd8\xa8\xd8\xaa\xd9\x83\xd9\x84\xd9\x85"
+         "\xd9\x88\xd8\xb4\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\x9f",
          "egbpdaj6bu4bxfgehfvwxn"},
         {"(B) Chinese (simplified)", "他们为什么不说中文", "ihqwcrb4cv8a8dqg056pqjye"},
         {"(G) Japanese", "なぜみんな日本語を話してくれないのか", "n8jok5ay5dzabd5bym9f0cm5685rrjetr6pdxa"},
         {"(L) 3<nen>B<gumi><kinpachi><sensei>", "3年B組金八先生", "3B-ww4c5e180e575a65lsy2b"},
-        {"bücher", "b\xc3\xbc" "cher", "bcher-kva"},
+        {"bücher",
+         "b\xc3\xbc"
+         "cher",
+         "bcher-kva"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
@@ -119,9 +134,12 @@ TEST_CASE("punycode_encode matches RFC 3492 section 7.1 samples", "[mail][addres
 
 TEST_CASE("normalise_domain", "[mail][address][idn]") {
     CHECK(normalise_domain("Example.COM") == "example.com");
-    CHECK(normalise_domain("B\xc3\xbc" "cher.Example") == "xn--bcher-kva.example");
+    CHECK(normalise_domain("B\xc3\xbc"
+                           "cher.Example") == "xn--bcher-kva.example");
     CHECK(normalise_domain("xn--bcher-kva.example") == "xn--bcher-kva.example");
-    CHECK(normalise_domain("b\xfc" "cher.example").empty());
+    CHECK(normalise_domain("b\xfc"
+                           "cher.example")
+              .empty());
     CHECK(is_valid_host("a-1.example"));
     CHECK_FALSE(is_valid_host("a..example"));
     CHECK_FALSE(is_valid_host(std::string(64, 'a') + ".com"));

@@ -153,8 +153,20 @@ TEST_CASE("the digest equals the digest of the reference form, for random messag
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
         return static_cast<std::uint32_t>(state >> 33);
     };
-    const char* pieces[] = {"Received: from x\r\n", "\tby y\r\n", "From: a@b\r\n", "Subject: s\r\n", "X-Spam-Flag: NO\n",
-                            " folded\r\n", "\r\n", "\n", "\r", "body text ", ".\r\n", "..\r\n", "x\ry", "Delivered-To: z\r\n"};
+    const char* pieces[] = {"Received: from x\r\n",
+                            "\tby y\r\n",
+                            "From: a@b\r\n",
+                            "Subject: s\r\n",
+                            "X-Spam-Flag: NO\n",
+                            " folded\r\n",
+                            "\r\n",
+                            "\n",
+                            "\r",
+                            "body text ",
+                            ".\r\n",
+                            "..\r\n",
+                            "x\ry",
+                            "Delivered-To: z\r\n"};
     for (int round = 0; round < 500; ++round) {
         std::string m;
         const int parts = static_cast<int>(next() % 30);
@@ -166,7 +178,11 @@ TEST_CASE("the digest equals the digest of the reference form, for random messag
             i += n;
         }
         std::string shown;
-        for (char c : m) shown += c == '\r' ? std::string("\\r") : c == '\n' ? std::string("\\n") : c == '\t' ? std::string("\\t") : std::string(1, c);
+        for (char c : m)
+            shown += c == '\r'   ? std::string("\\r")
+                     : c == '\n' ? std::string("\\n")
+                     : c == '\t' ? std::string("\\t")
+                                 : std::string(1, c);
         INFO(shown);
         CHECK(d.finish() == sha256_hex(reference_form(m)));
     }

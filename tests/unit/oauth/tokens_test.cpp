@@ -81,7 +81,8 @@ TEST_CASE("endpoint presets; tenants validated", "[oauth][endpoints]") {
     CHECK(ms->revoke.empty());
     Provider contoso = of_kind("microsoft");
     contoso.tenant = "contoso.onmicrosoft.com";
-    CHECK(endpoints_for(contoso, http)->token == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+    CHECK(endpoints_for(contoso, http)->token ==
+          "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
     contoso.tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     CHECK(endpoints_for(contoso, http));
     for (const char* bad : {"a/b", "x?y=1", "a#b", "..", "a%2Fb", "a b", ".hidden"}) {
@@ -146,8 +147,8 @@ TEST_CASE("token answers: tokens, rotation, and errors by class", "[oauth][token
         r.host = "login.test";
         return r;
     };
-    auto ok = token_result(reply(200, R"({"access_token":"AT","token_type":"bearer","expires_in":"3599"})"), http,
-                           "s1", "OLD-RT", {});
+    auto ok = token_result(reply(200, R"({"access_token":"AT","token_type":"bearer","expires_in":"3599"})"), http, "s1",
+                           "OLD-RT", {});
     REQUIRE(ok);
     CHECK(ok->access_token == "AT");
     CHECK(ok->expires_at == 1000 + 3599);
@@ -163,10 +164,10 @@ TEST_CASE("token answers: tokens, rotation, and errors by class", "[oauth][token
     CHECK_FALSE(token_result(reply(200, R"({"access_token":"AT","token_type":"mac"})"), http, "", "", {}));
 
     for (const char* grant : {"invalid_grant", "unauthorized_client", "invalid_client"}) {
-        auto e = token_result(reply(400, (std::string(R"({"error":")") + grant +
-                                          R"(","error_description":"token OLD-RT was revoked"})")
-                                             .c_str()),
-                              http, "", "OLD-RT", {"OLD-RT"});
+        auto e = token_result(
+            reply(400, (std::string(R"({"error":")") + grant + R"(","error_description":"token OLD-RT was revoked"})")
+                           .c_str()),
+            http, "", "OLD-RT", {"OLD-RT"});
         REQUIRE_FALSE(e);
         CHECK(e.error().code == Errc::SignInNeeded);
         CHECK(e.error().retry == Retry::Never);

@@ -111,22 +111,22 @@ TEST_CASE("MultilineDecoder: unstuffing and terminators, every chunking", "[dot]
         {"...\r\n.\r\n", "..\r\n", true, All},
         {".x\r\n.\r\n", "x\r\n", true, All},
         {". \r\n.\r\n", " \r\n", true, All},
-        {"a.\r\n.\r\n", "a.\r\n", true, All},           // a dot mid-line is content
+        {"a.\r\n.\r\n", "a.\r\n", true, All},  // a dot mid-line is content
         {"a\r\n.b.\r\n.\r\n", "a\r\nb.\r\n", true, All},
-        {"abc\n.\n", "abc\n", true, All},               // bare LF server
+        {"abc\n.\n", "abc\n", true, All},  // bare LF server
         {"abc\n.\r\n", "abc\n", true, All},
         {"abc\r\n.\n", "abc\r\n", true, All},
         {"\n\n.\n", "\n\n", true, All},
         {"\r\n.\r\n", "\r\n", true, All},
-        {"a\rb\r\n.\r\n", "a\rb\r\n", true, All},       // a lone CR is content
-        {".\rx\r\n.\r\n", "\rx\r\n", true, All},        // stuffed line starting with CR
+        {"a\rb\r\n.\r\n", "a\rb\r\n", true, All},  // a lone CR is content
+        {".\rx\r\n.\r\n", "\rx\r\n", true, All},   // stuffed line starting with CR
         {".\r.\r\n.\r\n", "\r.\r\n", true, All},
         {"a\0b\r\n.\r\n"s, "a\0b\r\n"s, true, All},
         {"abc\r\n.\r\n+OK next\r\n", "abc\r\n", true, 8},  // pipelined: stop at the terminator
         {".\r\n.\r\n", "", true, 3},
-        {"abc.\r\n", "abc.\r\n", false, All},           // no terminator yet: last line lacks CRLF before "."
-        {"abc\r\n.", "abc\r\n", false, All},            // held back: stuffing or terminator?
-        {"abc\r\n..", "abc\r\n.", false, All},          // stuffing: the second dot is content
+        {"abc.\r\n", "abc.\r\n", false, All},   // no terminator yet: last line lacks CRLF before "."
+        {"abc\r\n.", "abc\r\n", false, All},    // held back: stuffing or terminator?
+        {"abc\r\n..", "abc\r\n.", false, All},  // stuffing: the second dot is content
         {"abc\r\n.\r", "abc\r\n", false, All},
         {"abc\r\n. \r\n", "abc\r\n \r\n", false, All},  // ". " is not a terminator
     };

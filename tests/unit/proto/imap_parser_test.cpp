@@ -295,15 +295,15 @@ TEST_CASE("FETCH: UID, RFC822.SIZE, INTERNALDATE, FLAGS, BODY sections, skipped 
     }
     SECTION("malformed FETCH data") {
         for (const std::string bad : {
-                 "* 1 FETCH UID 5",                  // no list
-                 "* 1 FETCH (UID 5",                 // unterminated
-                 "* 1 FETCH (UID x)",                // not a number
-                 "* 1 FETCH (UID 0)",                // UID 0 does not exist
-                 "* 1 FETCH (UID 4294967296)",       // over 32 bits
+                 "* 1 FETCH UID 5",             // no list
+                 "* 1 FETCH (UID 5",            // unterminated
+                 "* 1 FETCH (UID x)",           // not a number
+                 "* 1 FETCH (UID 0)",           // UID 0 does not exist
+                 "* 1 FETCH (UID 4294967296)",  // over 32 bits
                  "* 1 FETCH (RFC822.SIZE -1)",
-                 "* 1 FETCH (BODY[] {5}\r\nab)",     // literal longer than the response
-                 "* 1 FETCH (BODY[] \"abc)",         // unterminated quoted string
-                 "* 1 FETCH (FLAGS \\Seen)",         // flags not a list
+                 "* 1 FETCH (BODY[] {5}\r\nab)",  // literal longer than the response
+                 "* 1 FETCH (BODY[] \"abc)",      // unterminated quoted string
+                 "* 1 FETCH (FLAGS \\Seen)",      // flags not a list
                  "* 0 FETCH (UID 1)",
                  "* 1 FETCH (BODY[]<x> \"a\")",
                  "* 1 FETCH (BODY[ \"a\")",
@@ -368,7 +368,9 @@ TEST_CASE("LIST: flags, delimiter, quoted / literal / modified UTF-7 names", "[i
 
     const auto utf7 = parse_ok("* LIST (\\HasChildren) \"/\" \"Entw&APw-rfe\"");
     CHECK(utf7.list->name == "Entw&APw-rfe");
-    CHECK(decode_mailbox_name(utf7.list->name) == "Entw\xC3\xBC" "rfe");
+    CHECK(decode_mailbox_name(utf7.list->name) ==
+          "Entw\xC3\xBC"
+          "rfe");
 
     CHECK(parse_ok("* LSUB () \"/\" x").data == Response::Data::Lsub);
     CHECK(parse_ok("* LIST () \"/\" x (\"CHILDINFO\" (\"SUBSCRIBED\"))").list->name == "x");
@@ -385,11 +387,11 @@ TEST_CASE("modified UTF-7 mailbox names (RFC 3501 §5.1.3)", "[imap][list]") {
           "~peter/mail/\xE5\x8F\xB0\xE5\x8C\x97/\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E");
     CHECK(decode_mailbox_name("&2D3eAA-") == "\xF0\x9F\x98\x80");  // U+1F600 via a surrogate pair
     CHECK(decode_mailbox_name("Gel&APY-schte") == "Gel\xC3\xB6schte");
-    CHECK_FALSE(decode_mailbox_name("&U,BTFw"));    // unterminated
-    CHECK_FALSE(decode_mailbox_name("&Jjo!-"));     // not base64
-    CHECK_FALSE(decode_mailbox_name("&AGE-"));      // encodes printable "a"
-    CHECK_FALSE(decode_mailbox_name("&2D0-"));      // lone high surrogate
-    CHECK_FALSE(decode_mailbox_name("&3gA-"));      // lone low surrogate
+    CHECK_FALSE(decode_mailbox_name("&U,BTFw"));      // unterminated
+    CHECK_FALSE(decode_mailbox_name("&Jjo!-"));       // not base64
+    CHECK_FALSE(decode_mailbox_name("&AGE-"));        // encodes printable "a"
+    CHECK_FALSE(decode_mailbox_name("&2D0-"));        // lone high surrogate
+    CHECK_FALSE(decode_mailbox_name("&3gA-"));        // lone low surrogate
     CHECK_FALSE(decode_mailbox_name("caf\xC3\xA9"));  // raw 8-bit is not modified UTF-7
     CHECK_FALSE(decode_mailbox_name("&APw"));
 }
@@ -536,10 +538,18 @@ TEST_CASE("mutated and random input gives errors, never crashes", "[imap][fuzz]"
         for (int e = 0; e < edits && !s.empty(); ++e) {
             const std::size_t at = rng() % s.size();
             switch (rng() % 4) {
-                case 0: s[at] = alphabet[rng() % alphabet.size()]; break;
-                case 1: s.erase(at, 1 + rng() % 8); break;
-                case 2: s.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-                default: s[at] = static_cast<char>(rng() % 256); break;
+                case 0:
+                    s[at] = alphabet[rng() % alphabet.size()];
+                    break;
+                case 1:
+                    s.erase(at, 1 + rng() % 8);
+                    break;
+                case 2:
+                    s.insert(at, 1, alphabet[rng() % alphabet.size()]);
+                    break;
+                default:
+                    s[at] = static_cast<char>(rng() % 256);
+                    break;
             }
         }
         if (round % 10 == 0) {  // and pure noise now and then

@@ -35,10 +35,10 @@ TEST_CASE("parse_status accepts +OK / -ERR in any case and splits the text", "[p
         {"-ERR [UTF8] need UTF8", false, RespCode::Utf8, "need UTF8"},
         {"-ERR [X-VENDOR] something", false, RespCode::Other, "something"},
         {"-ERR [IN-USE]", false, RespCode::InUse, ""},
-        {"-ERR [IN-USE locked", false, RespCode::None, "[IN-USE locked"},        // unterminated
-        {"-ERR [IN USE] x", false, RespCode::None, "[IN USE] x"},                // space is not an rchar
+        {"-ERR [IN-USE locked", false, RespCode::None, "[IN-USE locked"},  // unterminated
+        {"-ERR [IN USE] x", false, RespCode::None, "[IN USE] x"},          // space is not an rchar
         {"-ERR [] empty", false, RespCode::None, "[] empty"},
-        {"-ERR [SYS//TEMP] x", false, RespCode::None, "[SYS//TEMP] x"},          // empty level
+        {"-ERR [SYS//TEMP] x", false, RespCode::None, "[SYS//TEMP] x"},  // empty level
         {"-ERR  [IN-USE] not at the start", false, RespCode::None, " [IN-USE] not at the start"},
         {"+OK [IN-USE] codes only on -ERR", true, RespCode::None, "[IN-USE] codes only on -ERR"},
         {"+OK \x1b[31mred\x1b[0m", true, RespCode::None, "\x1b[31mred\x1b[0m"},  // raw; sanitised by callers
@@ -55,8 +55,8 @@ TEST_CASE("parse_status accepts +OK / -ERR in any case and splits the text", "[p
 
 TEST_CASE("parse_status refuses anything that is not a status line", "[pop3]") {
     const std::vector<std::string> bad = {
-        "", "+", "+O", "-ER", "OK", "+OKAY", "-ERROR", "+OK\tTab", "-ERR[IN-USE] x", " +OK", "* OK IMAP",
-        "220 smtp", "\0+OK"s, "+0K",
+        "",     "+",         "+O",       "-ER",    "OK",  "+OKAY", "-ERROR", "+OK\tTab", "-ERR[IN-USE] x",
+        " +OK", "* OK IMAP", "220 smtp", "\0+OK"s, "+0K",
     };
     for (const auto& line : bad) {
         CAPTURE(line);
@@ -97,23 +97,23 @@ TEST_CASE("apop_timestamp extracts a valid RFC 1939 timestamp", "[pop3][apop]") 
 
 TEST_CASE("apop_timestamp refuses malformed timestamps (CVE-2007-1558)", "[pop3][apop]") {
     const std::vector<std::string> bad = {
-        "POP3 server ready",                         // none
-        "ready <>",                                  // empty
-        "ready <1896.697170952>",                    // no '@'
-        "ready <@host>",                             // empty left side
-        "ready <local@>",                            // empty right side
-        "ready <a@b@c>",                             // two '@'
-        "ready <a b@c>",                             // space
-        "ready <a\tb@c>",                            // control
-        "ready <a\x01@c>",                           // control
-        "ready <a\x7f@c>",                           // DEL
-        "ready <a\xc3\xa9@c>",                       // 8-bit
-        "ready <a<b@c>",                             // '<' inside
-        "ready <a@c",                                // unterminated
-        "ready a@c>",                                // no opening bracket
-        "ready <a\0b@c>"s,                           // NUL
+        "POP3 server ready",                                              // none
+        "ready <>",                                                       // empty
+        "ready <1896.697170952>",                                         // no '@'
+        "ready <@host>",                                                  // empty left side
+        "ready <local@>",                                                 // empty right side
+        "ready <a@b@c>",                                                  // two '@'
+        "ready <a b@c>",                                                  // space
+        "ready <a\tb@c>",                                                 // control
+        "ready <a\x01@c>",                                                // control
+        "ready <a\x7f@c>",                                                // DEL
+        "ready <a\xc3\xa9@c>",                                            // 8-bit
+        "ready <a<b@c>",                                                  // '<' inside
+        "ready <a@c",                                                     // unterminated
+        "ready a@c>",                                                     // no opening bracket
+        "ready <a\0b@c>"s,                                                // NUL
         "<" + std::string(127, 'a') + "@" + std::string(126, 'b') + ">",  // 256 > 255
-        "<" + std::string(100000, 'a') + "@b>",      // huge
+        "<" + std::string(100000, 'a') + "@b>",                           // huge
     };
     for (const auto& g : bad) {
         CAPTURE(g.substr(0, 80));
@@ -203,22 +203,22 @@ TEST_CASE("parse_uidl_line refuses hostile lines without crashing (CVE-2005-2335
         "",
         "1",
         "1 ",
-        "1 " + std::string(71, 'a'),          // 71 > 70
-        "1 " + std::string(1 << 20, 'a'),     // 1 MB
-        "1 abc def",                           // space inside
-        "1 abc\x01",                           // control
-        "1 abc\r",                             // CR
-        "1 ab\x1b[2Jc",                        // ESC
-        "1 ab\x7f",                            // DEL
-        "1 caf\xc3\xa9",                       // 8-bit
-        "1 a\0b"s,                             // NUL
-        "0 abc",                               // number 0
+        "1 " + std::string(71, 'a'),       // 71 > 70
+        "1 " + std::string(1 << 20, 'a'),  // 1 MB
+        "1 abc def",                       // space inside
+        "1 abc\x01",                       // control
+        "1 abc\r",                         // CR
+        "1 ab\x1b[2Jc",                    // ESC
+        "1 ab\x7f",                        // DEL
+        "1 caf\xc3\xa9",                   // 8-bit
+        "1 a\0b"s,                         // NUL
+        "0 abc",                           // number 0
         "-1 abc",
         "+1 abc",
         "x abc",
         "1x abc",
-        "4294967296 abc",                      // 2^32
-        "99999999999999999999999999999 abc",   // overflow
+        "4294967296 abc",                     // 2^32
+        "99999999999999999999999999999 abc",  // overflow
         " abc",
     };
     for (const auto& line : bad) {
@@ -253,12 +253,12 @@ TEST_CASE("parse_uidl_listing drops ambiguous and malformed entries", "[pop3][ui
     const std::vector<std::string> lines = {
         "1 aaa",
         "2 bbb",
-        "2 ccc",                      // duplicated number
+        "2 ccc",  // duplicated number
         "3 ddd",
         "4 ddd",                      // duplicated uid
         "5 " + std::string(71, 'x'),  // malformed
         "6 fff",
-        "",                           // malformed
+        "",  // malformed
     };
     const auto l = parse_uidl_listing(lines);
     REQUIRE(l.entries.size() == 2);
@@ -280,11 +280,8 @@ TEST_CASE("parse_list_line and parse_list_single", "[pop3][list]") {
         std::uint64_t size;
     };
     const std::vector<Case> good = {
-        {"1 120", 1, 120},
-        {"2 200 extra information", 2, 200},  // RFC 1939 §5: anything may follow the size
-        {"3 0", 3, 0},
-        {"4 18446744073709551615", 4, UINT64_MAX},
-        {"5  7", 5, 7},
+        {"1 120", 1, 120}, {"2 200 extra information", 2, 200},  // RFC 1939 §5: anything may follow the size
+        {"3 0", 3, 0},     {"4 18446744073709551615", 4, UINT64_MAX}, {"5  7", 5, 7},
     };
     for (const auto& c : good) {
         CAPTURE(c.line);
@@ -294,8 +291,19 @@ TEST_CASE("parse_list_line and parse_list_single", "[pop3][list]") {
         CHECK(r->size == c.size);
     }
     const std::vector<std::string> bad = {
-        "", "1", "1 ", "1 abc", "1 12a", "1 -5", "1 +5", "0 100", "x 100", "1 18446744073709551616",
-        "4294967296 1", "1 1\x01", "1 0x10",
+        "",
+        "1",
+        "1 ",
+        "1 abc",
+        "1 12a",
+        "1 -5",
+        "1 +5",
+        "0 100",
+        "x 100",
+        "1 18446744073709551616",
+        "4294967296 1",
+        "1 1\x01",
+        "1 0x10",
     };
     for (const auto& line : bad) {
         CAPTURE(line);

@@ -27,19 +27,23 @@ TEST_CASE("sanitize_for_log escapes controls and invalid UTF-8", "[sanitize]") {
         {"tab\there", "tab\\x09here"},
         {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7"},  // é € 📧 kept
         {"\xff\xfe", "\\xFF\\xFE"},
-        {"\x80", "\\x80"},                          // stray continuation
-        {"\xc3", "\\xC3"},                          // truncated sequence
+        {"\x80", "\\x80"},  // stray continuation
+        {"\xc3", "\\xC3"},  // truncated sequence
         {"\xc3(", "\\xC3("},
         {"\xe2\x82", "\\xE2\\x82"},
-        {"\xc0\xaf", "\\xC0\\xAF"},                 // overlong '/'
-        {"\xe0\x80\xaf", "\\xE0\\x80\\xAF"},         // overlong
-        {"\xed\xa0\x80", "\\xED\\xA0\\x80"},         // surrogate U+D800
-        {"\xf4\x90\x80\x80", "\\xF4\\x90\\x80\\x80"}, // above U+10FFFF
+        {"\xc0\xaf", "\\xC0\\xAF"},                    // overlong '/'
+        {"\xe0\x80\xaf", "\\xE0\\x80\\xAF"},           // overlong
+        {"\xed\xa0\x80", "\\xED\\xA0\\x80"},           // surrogate U+D800
+        {"\xf4\x90\x80\x80", "\\xF4\\x90\\x80\\x80"},  // above U+10FFFF
         {"\xf5\x80\x80\x80", "\\xF5\\x80\\x80\\x80"},
-        {"\xc2\x9b" "31m", "\\xC2\\x9B31m"},         // C1 CSI
-        {"\xe2\x80\xae" "txt.exe", "\\xE2\\x80\\xAEtxt.exe"},  // RLO
-        {"a\xe2\x80\xa8z", "a\\xE2\\x80\\xA8z"},     // LINE SEPARATOR
-        {"\xe2\x81\xa6x", "\\xE2\\x81\\xA6x"},       // LRI
+        {"\xc2\x9b"
+         "31m",
+         "\\xC2\\x9B31m"},  // C1 CSI
+        {"\xe2\x80\xae"
+         "txt.exe",
+         "\\xE2\\x80\\xAEtxt.exe"},               // RLO
+        {"a\xe2\x80\xa8z", "a\\xE2\\x80\\xA8z"},  // LINE SEPARATOR
+        {"\xe2\x81\xa6x", "\\xE2\\x81\\xA6x"},    // LRI
         {"back\\slash", "back\\slash"},
     };
     for (const auto& c : cases) {

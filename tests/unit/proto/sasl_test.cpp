@@ -12,8 +12,14 @@ using namespace std::string_literals;
 
 TEST_CASE("base64 RFC 4648 §10 test vectors", "[sasl][base64]") {
     const std::vector<std::pair<std::string, std::string>> vectors = {
-        {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}, {"\0\xff\xfe"s, "AP/+"},
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
+        {"\0\xff\xfe"s, "AP/+"},
     };
     for (const auto& [plain, encoded] : vectors) {
         CAPTURE(plain);
@@ -26,24 +32,22 @@ TEST_CASE("base64 RFC 4648 §10 test vectors", "[sasl][base64]") {
 
 TEST_CASE("base64_decode is strict", "[sasl][base64]") {
     const std::vector<std::string> bad = {
-        "Zg",         // not a multiple of 4
-        "Zg=",        // idem
-        "Zm9",        // idem
-        "Zg===",      // idem
-        "Z===",       // three pads
-        "====",       // only pads
-        "Zg==Zg==",   // padding in the middle
-        "Z=g=",       // pad then data
-        "Zm9v\r\n",   // whitespace
-        "Zm 9v",
-        " Zm9v",
-        "Zm9v\n",
-        "Zm9-",       // base64url alphabet
+        "Zg",        // not a multiple of 4
+        "Zg=",       // idem
+        "Zm9",       // idem
+        "Zg===",     // idem
+        "Z===",      // three pads
+        "====",      // only pads
+        "Zg==Zg==",  // padding in the middle
+        "Z=g=",      // pad then data
+        "Zm9v\r\n",  // whitespace
+        "Zm 9v",    " Zm9v", "Zm9v\n",
+        "Zm9-",  // base64url alphabet
         "Zm9_",
-        "Zm9\0"s,     // NUL
-        "Zm9\xc3",    // 8-bit
-        "Zh==",       // non-canonical: pad bits set
-        "Zm9=",       // idem ("fo" is "Zm8=")
+        "Zm9\0"s,   // NUL
+        "Zm9\xc3",  // 8-bit
+        "Zh==",     // non-canonical: pad bits set
+        "Zm9=",     // idem ("fo" is "Zm8=")
     };
     for (const auto& text : bad) {
         CAPTURE(text);
@@ -77,8 +81,8 @@ TEST_CASE("PLAIN initial response (RFC 4616)", "[sasl][plain]") {
 }
 
 TEST_CASE("CRAM-MD5 (RFC 2195 §2 example)", "[sasl][cram]") {
-    const auto r = cram_md5_response("PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+", "tim",
-                                     "tanstaaftanstaaf");
+    const auto r =
+        cram_md5_response("PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+", "tim", "tanstaaftanstaaf");
     REQUIRE(r.ok());
     CHECK(*r == "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
 
@@ -90,11 +94,11 @@ TEST_CASE("CRAM-MD5 (RFC 2195 §2 example)", "[sasl][cram]") {
 
 TEST_CASE("CRAM-MD5 refuses hostile challenges", "[sasl][cram]") {
     const std::vector<std::string> bad = {
-        "",                                      // empty challenge
-        "-ERR no",                               // an error line where a challenge was expected
-        "PDE4OTYu Njk3",                         // whitespace
-        "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U",   // bad length
-        std::string(MaxChallenge + 4, 'A'),      // over 8 KB (valid base64 otherwise)
+        "",                                     // empty challenge
+        "-ERR no",                              // an error line where a challenge was expected
+        "PDE4OTYu Njk3",                        // whitespace
+        "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U",  // bad length
+        std::string(MaxChallenge + 4, 'A'),     // over 8 KB (valid base64 otherwise)
     };
     for (const auto& ch : bad) {
         CAPTURE(ch.substr(0, 40));
@@ -131,9 +135,9 @@ TEST_CASE("LOGIN prompts", "[sasl][login]") {
         CHECK(*r == c.response);
     }
     const std::vector<std::string> bad = {
-        "",                            // empty prompt
-        "V2hvIGFyZSB5b3U/",            // "Who are you?"
-        "Username:",                   // not base64
+        "",                  // empty prompt
+        "V2hvIGFyZSB5b3U/",  // "Who are you?"
+        "Username:",         // not base64
         std::string(MaxChallenge + 4, 'A'),
     };
     for (const auto& ch : bad) {

@@ -152,9 +152,9 @@ TEST_CASE("ReplyParser: feeding after Complete starts a new reply", "[smtp]") {
 
 TEST_CASE("parse_ehlo reads the keywords", "[smtp][ehlo]") {
     ReplyParser p;
-    REQUIRE(feed_all(p, {"250-mail.example.com Hello [10.0.0.1]", "250-pipelining", "250-SIZE 10240000",
-                         "250-STARTTLS", "250-AUTH PLAIN login", "250-AUTH=LOGIN CRAM-MD5", "250-ENHANCEDSTATUSCODES",
-                         "250-8bitmime", "250-SMTPUTF8", "250-CHUNKING", "250 DSN"}) == Status::Complete);
+    REQUIRE(feed_all(p, {"250-mail.example.com Hello [10.0.0.1]", "250-pipelining", "250-SIZE 10240000", "250-STARTTLS",
+                         "250-AUTH PLAIN login", "250-AUTH=LOGIN CRAM-MD5", "250-ENHANCEDSTATUSCODES", "250-8bitmime",
+                         "250-SMTPUTF8", "250-CHUNKING", "250 DSN"}) == Status::Complete);
     const auto caps = parse_ehlo(p.take());
     CHECK(caps.pipelining);
     CHECK(caps.starttls);
@@ -173,12 +173,9 @@ TEST_CASE("parse_ehlo: SIZE forms, the greeting line, and negative replies", "[s
         std::optional<std::uint64_t> size;
     };
     const std::vector<Case> cases = {
-        {{"x", "SIZE"}, std::nullopt},
-        {{"x", "SIZE 0"}, std::nullopt},
-        {{"x", "SIZE abc"}, std::nullopt},
-        {{"x", "SIZE 99999999999999999999999"}, std::nullopt},
-        {{"x", "SIZE 52428800"}, 52428800u},
-        {{"x", "size 1"}, 1u},
+        {{"x", "SIZE"}, std::nullopt},       {{"x", "SIZE 0"}, std::nullopt},
+        {{"x", "SIZE abc"}, std::nullopt},   {{"x", "SIZE 99999999999999999999999"}, std::nullopt},
+        {{"x", "SIZE 52428800"}, 52428800u}, {{"x", "size 1"}, 1u},
     };
     for (const auto& c : cases) {
         CAPTURE(c.lines);
@@ -240,7 +237,9 @@ TEST_CASE("format_mail_from and format_rcpt_to", "[smtp][commands]") {
     r = format_rcpt_to("user@[192.0.2.1]");
     REQUIRE(r.ok());
 
-    r = format_rcpt_to("j\xc3\xb6rg@b\xc3\xbc" "cher.example");  // SMTPUTF8
+    r = format_rcpt_to(
+        "j\xc3\xb6rg@b\xc3\xbc"
+        "cher.example");  // SMTPUTF8
     REQUIRE(r.ok());
 }
 
@@ -253,7 +252,7 @@ TEST_CASE("Address checks refuse SMTP command injection", "[smtp][commands][inje
         "bob\0@x.example"s,
         "bob@x.example\0"s,
         "<bob@x.example>",
-        "bob@x.example>",                      // '>' alone would close the path early
+        "bob@x.example>",  // '>' alone would close the path early
         "bob>@x.example",
         "bob@x<.example",
         "bob@x.example> SIZE=1",

@@ -225,7 +225,8 @@ TEST_CASE("accounts: add, clash, find, list, update, remove", "[store][database]
     SECTION("remove cascades message state but not history") {
         REQUIRE(store::MessageStore(*db).seen(alpha.id, "", "u1", 10, 100).ok());
         REQUIRE(db->add_history(HistoryRecord{0, 100, "Alpha", "u1", "a@x", "b@y", "s", 10,
-                                              HistoryRecord::Outcome::Delivered, "250 ok"}).ok());
+                                              HistoryRecord::Outcome::Delivered, "250 ok"})
+                    .ok());
         REQUIRE(db->remove_account(alpha.id).ok());
         CHECK(!db->find_account("Alpha").value().has_value());
         CHECK(store::MessageStore(*db).states(alpha.id, "").value().empty());
@@ -253,7 +254,8 @@ TEST_CASE("grouped commits: rolled back deliveries are gone after reopen", "[sto
         CHECK(db->in_transaction());
         CHECK(!db->begin().ok());  // no nesting
         REQUIRE(store::MessageStore(*db).delivered(id, "", "a", 20, "digest", "key", "").ok());
-        REQUIRE(db->add_history(HistoryRecord{0, 20, "box", "a", "", "", "", 1, HistoryRecord::Outcome::Delivered, ""}).ok());
+        REQUIRE(db->add_history(HistoryRecord{0, 20, "box", "a", "", "", "", 1, HistoryRecord::Outcome::Delivered, ""})
+                    .ok());
         REQUIRE(db->commit().ok());
         CHECK(!db->in_transaction());
         CHECK(!db->commit().ok());  // commit without begin
@@ -309,15 +311,15 @@ TEST_CASE("2,000 deliveries with history fit well inside 100 ms before the commi
         const std::string uid = "uid-" + std::to_string(i);
         REQUIRE(store::MessageStore(*db).seen(id, "", uid, 1000, 1).ok());
         REQUIRE(store::MessageStore(*db).delivered(id, "", uid, 2, "digest", "key", "").ok());
-        REQUIRE(db->add_history(HistoryRecord{0, 2, "box", uid, "from@example.net", "to@office.example",
-                                              "Subject " + uid, 1000, HistoryRecord::Outcome::Delivered,
-                                              "250 2.0.0 Ok: queued"}).ok());
+        REQUIRE(
+            db->add_history(HistoryRecord{0, 2, "box", uid, "from@example.net", "to@office.example", "Subject " + uid,
+                                          1000, HistoryRecord::Outcome::Delivered, "250 2.0.0 Ok: queued"})
+                .ok());
     }
     const auto t1 = std::chrono::steady_clock::now();
     REQUIRE(db->commit().ok());
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count();
-    std::printf("store: 2000 x (seen + delivered + history) took %lld ms before commit\n",
-                static_cast<long long>(ms));
+    std::printf("store: 2000 x (seen + delivered + history) took %lld ms before commit\n", static_cast<long long>(ms));
     // Generous for an unoptimised build on a shared machine; typically ~20 ms.
     CHECK(ms < 250);
     CHECK(store::MessageStore(*db).states(id, "").value().size() == 2000);
@@ -415,7 +417,6 @@ TEST_CASE("catch-all settings round-trip and copies are remembered per recipient
     found->domains = {"example.net"};
     REQUIRE(db->update_account(*found).ok());
     CHECK(db->find_account("domain-box").value()->domains == std::vector<std::string>{"example.net"});
-
 }
 
 TEST_CASE("the last pass of each account is kept and replaced", "[store][status]") {

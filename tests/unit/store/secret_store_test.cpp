@@ -169,8 +169,8 @@ TEST_CASE("keyring store round-trips against a real Secret Service", "[.][keyrin
     auto& store = *opened.value();
     CHECK(store.kind() == "keyring");
     const std::string key = "account:" + std::to_string(::getpid());
-    for (const std::string& secret : {std::string("pässwörd \"q\" \\ {b}"), std::string(200, 'y'),
-                                     std::string("bin\0\xff\n", 6)}) {
+    for (const std::string& secret :
+         {std::string("pässwörd \"q\" \\ {b}"), std::string(200, 'y'), std::string("bin\0\xff\n", 6)}) {
         REQUIRE(store.store(key, secret).ok());
         CHECK(store.load(key).value() == secret);
     }

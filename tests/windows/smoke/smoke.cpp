@@ -46,16 +46,23 @@ struct Counter {
         Counter get_return_object() { return Counter{std::coroutine_handle<promise_type>::from_promise(*this)}; }
         std::suspend_always initial_suspend() noexcept { return {}; }
         std::suspend_always final_suspend() noexcept { return {}; }
-        std::suspend_always yield_value(int v) { value = v; return {}; }
+        std::suspend_always yield_value(int v) {
+            value = v;
+            return {};
+        }
         void return_void() {}
         void unhandled_exception() { std::terminate(); }
     };
     std::coroutine_handle<promise_type> h;
     explicit Counter(std::coroutine_handle<promise_type> handle) : h(handle) {}
     Counter(const Counter&) = delete;
-    ~Counter() { if (h) h.destroy(); }
+    ~Counter() {
+        if (h) h.destroy();
+    }
 };
-Counter count_to_three() { for (int i = 1; i <= 3; ++i) co_yield i; }
+Counter count_to_three() {
+    for (int i = 1; i <= 3; ++i) co_yield i;
+}
 
 boost::asio::awaitable<int> asio_wait(std::chrono::milliseconds d) {
     boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
@@ -65,13 +72,15 @@ boost::asio::awaitable<int> asio_wait(std::chrono::milliseconds d) {
 
 void console_checks() {
     int sum = 0;
-    for (auto c = count_to_three(); !c.h.done();) { c.h.resume(); if (!c.h.done()) sum += c.h.promise().value; }
+    for (auto c = count_to_three(); !c.h.done();) {
+        c.h.resume();
+        if (!c.h.done()) sum += c.h.promise().value;
+    }
     check(sum == 6, "std coroutine generator");
 
     boost::asio::io_context io;
     int got = 0;
-    boost::asio::co_spawn(io, asio_wait(std::chrono::milliseconds(20)),
-                          [&](std::exception_ptr, int v) { got = v; });
+    boost::asio::co_spawn(io, asio_wait(std::chrono::milliseconds(20)), [&](std::exception_ptr, int v) { got = v; });
     io.run();
     check(got == 42, "Boost.Asio co_spawn + steady_timer");
 
@@ -96,7 +105,8 @@ void console_checks() {
     }
 
     sqlite3* raw = nullptr;
-    check(sqlite3_open((dir / "raw.db").string().c_str(), &raw) == SQLITE_OK, std::string("sqlite3_open, SQLite ") + sqlite3_libversion());
+    check(sqlite3_open((dir / "raw.db").string().c_str(), &raw) == SQLITE_OK,
+          std::string("sqlite3_open, SQLite ") + sqlite3_libversion());
     sqlite3_close(raw);
     try {
         SQLite::Database db((dir / "cpp.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -136,8 +146,7 @@ void wx_checks() {
         wxString user;
         wxSecretValue value;
         bool loaded = store.Load("MailPorter-smoke/test", user, value);
-        check(saved_secret && loaded && user == "user" && value.GetAsString() == "s3cret",
-              "wxSecretStore save/load");
+        check(saved_secret && loaded && user == "user" && value.GetAsString() == "s3cret", "wxSecretStore save/load");
         store.Delete("MailPorter-smoke/test");
     }
     check(wxTaskBarIcon::IsAvailable(), "wxTaskBarIcon::IsAvailable");
@@ -184,8 +193,10 @@ int main(int argc, char** argv) {
         wxEntry(argc, argv);
     } else {
         wxInitializer init(argc, argv);
-        if (!init.IsOk()) check(false, "wxInitializer");
-        else wx_checks();
+        if (!init.IsOk())
+            check(false, "wxInitializer");
+        else
+            wx_checks();
     }
     std::printf("%s\n", failures ? "SMOKE FAILED" : "SMOKE OK");
     return failures ? 1 : 0;
