@@ -28,7 +28,7 @@
 #include "engine_bridge.h"
 #include "layout_check.h"
 #include "mailporter/calendar.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/traffic.h"
 #include "screenshot.h"
 #include "status_frame.h"

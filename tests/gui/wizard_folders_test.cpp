@@ -29,7 +29,7 @@
 #include "engine_bridge.h"
 #include "folder_picker.h"
 #include "layout_check.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "screenshot.h"
 #include "status_model.h"
 #include "status_text.h"

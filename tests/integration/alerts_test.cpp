@@ -21,7 +21,7 @@
 #include "integration/messages.h"
 #include "integration/testbed.h"
 #include "mailporter/admin_alerts.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/engine.h"
 #include "mailporter/secret_store.h"
 

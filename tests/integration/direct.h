@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "integration/testbed.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/secret_store.h"
 
 namespace mailporter::test {

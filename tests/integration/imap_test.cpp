@@ -22,7 +22,7 @@
 #include "integration/direct.h"
 #include "integration/messages.h"
 #include "integration/testbed.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "store/message_store.h"

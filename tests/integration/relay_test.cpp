@@ -18,7 +18,7 @@
 #include "integration/messages.h"
 #include "integration/testbed.h"
 #include "store/message_store.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 

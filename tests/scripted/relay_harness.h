@@ -31,7 +31,7 @@
 #include <unistd.h>
 #endif
 
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "scripted/fake_server.h"

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integration/cli_runner.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/traffic.h"
 #include "store/message_store.h"
 #include "unit/store/temp_dir.h"

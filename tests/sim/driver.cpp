@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "engine/pass_runner.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "sim/faults.h"

@@ -21,10 +21,10 @@
 
 namespace mailporter {
 
-class Database;
+class Workspace;
 class SecretStore;
 
-// Settings (Database::setting). Unset: the default.
+// Settings (Workspace::setting). Unset: the default.
 inline constexpr std::string_view SettingAlertAddress = "alert-address";                   // empty: alerts off
 inline constexpr std::string_view SettingAlertRedMinutes = "alert-red-minutes";            // default 30
 inline constexpr std::string_view SettingAlertIntervalMinutes = "alert-interval-minutes";  // default 240
@@ -57,7 +57,7 @@ struct AlertSettings {
 };
 
 // Reads the settings; values out of range are clamped, garbage is the default.
-Result<AlertSettings> load_alert_settings(Database& db);
+Result<AlertSettings> load_alert_settings(Workspace& ws);
 
 // Sends now, blocking (the CLI; never on the engine thread). `test`: a short
 // "alerts work" message through the office server, falling back to the route
@@ -65,7 +65,7 @@ Result<AlertSettings> load_alert_settings(Database& db);
 // and the accounts red now, even when there is nothing to report.
 enum class AlertSend { Test, Digest };
 // Returns which way it went ("office server" or "second route").
-Result<std::string> send_alert_now(Database& db, SecretStore& secrets, const RelayOptions& options, AlertSend what,
+Result<std::string> send_alert_now(Workspace& ws, SecretStore& secrets, const RelayOptions& options, AlertSend what,
                                    bool route_only = false);
 
 }  // namespace mailporter

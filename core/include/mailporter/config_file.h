@@ -23,7 +23,7 @@
 
 namespace mailporter {
 
-class Database;
+class Workspace;
 class SecretStore;
 
 struct ConfigSnapshot {
@@ -38,10 +38,10 @@ struct ConfigSnapshot {
 // The settings that travel, as the database names them.
 const std::vector<std::string_view>& exported_settings();
 
-// Reads the configuration; with `secrets`, also what the store keeps for the
+// Reads the configuration; `with_secrets`: also what the secret store keeps for the
 // office server and each account (an account without one is left out of
 // account_secrets).
-Result<ConfigSnapshot> read_config(Database& db, SecretStore* secrets);
+Result<ConfigSnapshot> read_config(Workspace& ws, bool with_secrets);
 
 // Errc::ConfigInvalid when a value (a password of arbitrary bytes) is not UTF-8.
 Result<std::string> to_json(const ConfigSnapshot& config);
@@ -55,12 +55,13 @@ Result<ConfigSnapshot> parse_config_json(std::string_view text);
 // Writes a snapshot: the office server (when it has one), the accounts (a
 // name that exists is refused with Errc::AlreadyExists naming it, unless
 // `replace`: then that account is updated in place and keeps its message
-// state), the settings; all in one transaction, then the secrets. Nothing
+// state), the settings; all in one transaction, then the secrets (the
+// workspace's store, opened only when the snapshot carries any). Nothing
 // is written when a name clashes or a value is invalid.
 struct ApplyReport {
     std::vector<std::string> added, replaced;
 };
-Result<ApplyReport> apply_config(Database& db, SecretStore* secrets, const ConfigSnapshot& config, bool replace);
+Result<ApplyReport> apply_config(Workspace& ws, const ConfigSnapshot& config, bool replace);
 
 // Writes `text` to `file` created 0600 (tightened when it exists), for an
 // export that holds secrets.

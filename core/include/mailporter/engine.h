@@ -46,7 +46,7 @@
 #include <vector>
 
 #include "mailporter/config.h"
-#include "mailporter/database.h"
+#include "mailporter/records.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 #include "mailporter/secret_store.h"
@@ -93,7 +93,7 @@ struct AccountStateChanged {
     std::optional<std::int64_t> next_check;  // unix seconds; nullopt: running, paused, waiting for an edit
     int delivered_today = 0, refused_today = 0, skipped_today = 0;  // since local midnight
     // First seen (unix seconds) of the oldest message held back: listed, not
-    // yet at the office (Database::oldest_waiting). nullopt: none.
+    // yet at the office (Workspace::oldest_waiting). nullopt: none.
     std::optional<std::int64_t> oldest_waiting;
     PushState push;
 };

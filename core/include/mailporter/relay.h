@@ -24,7 +24,7 @@
 
 namespace mailporter {
 
-class Database;
+class Workspace;
 class SecretStore;
 struct HistoryRecord;
 
@@ -120,7 +120,9 @@ struct PassReport {
     bool has(Notice n) const;
 };
 
-std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vector<Account>& accounts,
+// One pass over `accounts` (all at once, within the options' bounds), then
+// the ledger's housekeeping; blocking. The CLI's `poll`.
+std::vector<PassReport> poll(Workspace& ws, SecretStore& secrets, const std::vector<Account>& accounts,
                              const RelayOptions& options);
 
 // Test login / diagnosis: one step at a time, each with what to check.
@@ -173,13 +175,6 @@ struct RecipientCheck {
 Result<std::vector<RecipientCheck>> verify_recipients(const OfficeServer& server, const std::string& password,
                                                       const std::vector<std::string>& addresses,
                                                       const RelayOptions& options);
-
-// Messages of the account refused for good are held remote until this is
-// called: the next pass tries them again. Returns how many were released.
-Result<int> retry_refused(Database& db, std::int64_t account_id);
-// The ledger's housekeeping: forgets message state missing from the server's
-// listings for two weeks and copies no state refers to after 30 days.
-Result<void> prune_ledger(Database& db, std::int64_t now);
 
 // Secret-store keys.
 std::string account_secret_key(std::string_view account_name);

@@ -51,26 +51,13 @@ Result<std::unique_ptr<SecretStore>> open_file_store(const std::filesystem::path
 // built without libsecret.
 Result<std::unique_ptr<SecretStore>> open_keyring_store(std::string_view service_prefix);
 
-class Database;
-
-// Which store a data directory uses, kept in the database setting
-// "secret-store" so that every later start (CLI, app, service) looks where
-// the passwords were put:
+// Which store a data directory uses is kept in the database setting
+// "secret-store" and chosen by its Workspace (mailporter/workspace.h):
 //   "keyring" / "file": that one (recorded when nothing was chosen yet);
 //   "auto" (the default): the recorded choice, or — the first time — the
 //   desktop keyring when one answers and the 0600 file store otherwise.
-// `why` says in words how the choice came about (for the log and status).
 inline constexpr std::string_view SettingSecretStore = "secret-store";
-struct SecretStoreChoice {
-    std::string kind;  // "keyring" or "file"
-    std::string why;
-};
-Result<SecretStoreChoice> choose_secret_store(Database& db, std::string_view requested);
-// The recorded choice without asking anything ("" when none was made yet).
-std::string recorded_secret_store(Database& db);
-// This data directory's keyring namespace id (random hex, created once): two
-// setups never read each other's passwords.
-Result<std::string> instance_id(Database& db);
+
 // Opens `kind` for the data directory: the file `data_dir/secrets`, or the
 // keyring namespace "MailPorter <instance_id> ". Needs no database (any thread).
 Result<std::unique_ptr<SecretStore>> open_secret_store(const std::filesystem::path& data_dir, std::string_view kind,

@@ -1,6 +1,6 @@
 #pragma once
 // The settings a person chooses, declared once: the key they are stored
-// under (Database::setting), the name `mailporter-cli settings` shows, their
+// under (Workspace::setting), the name `mailporter-cli settings` shows, their
 // kind, bounds and default, and whether a configuration export carries them.
 // The CLI's `settings`, the export/import (config_file.h) and the defaults
 // the engine and the app fall back to read this one table, so a bound or a

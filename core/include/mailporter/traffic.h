@@ -14,7 +14,7 @@
 // Delivered). Refused, skipped and retrying records are counted per account
 // over the whole window, apart: they are not traffic that reached the office.
 //
-// Threads and errors: like Database (read_traffic runs on the caller's
+// Threads and errors: like Workspace (read_traffic runs on the caller's
 // connection; errors come back as values).
 
 #include <cstdint>
@@ -25,7 +25,8 @@
 #include <vector>
 
 #include "mailporter/config.h"
-#include "mailporter/database.h"
+#include "mailporter/records.h"
+#include "mailporter/workspace.h"
 #include "mailporter/result.h"
 
 namespace mailporter {
@@ -44,7 +45,7 @@ struct TrafficSeries {
     // nullopt: nothing delivered in the window.
     std::optional<int> peak;
     // First seen (Unix seconds) of the oldest message held back
-    // (Database::oldest_waiting); the total: the oldest of all. nullopt: none.
+    // (Workspace::oldest_waiting); the total: the oldest of all. nullopt: none.
     std::optional<std::int64_t> oldest_waiting;
     bool operator==(const TrafficSeries&) const = default;
 };
@@ -70,7 +71,7 @@ struct TrafficWindow {
 };
 TrafficWindow traffic_window(std::int64_t now, int days);
 
-// The pure part: buckets from Database::history_hourly's rows (any outside
+// The pure part: buckets from Workspace::history_hourly's rows (any outside
 // the window are ignored), the current accounts and oldest_waiting's
 // (account id, first seen) pairs. `only`: that account's series alone (its
 // name matched case-insensitively), and the total is its own.
@@ -81,7 +82,7 @@ Traffic build_traffic(std::int64_t now, int days, const std::vector<HistoryHourl
 
 // Reads what build_traffic needs: one grouped query over history, the
 // accounts and the mail held back.
-Result<Traffic> read_traffic(Database& db, std::int64_t now, int days = TrafficDefaultDays,
+Result<Traffic> read_traffic(Workspace& ws, std::int64_t now, int days = TrafficDefaultDays,
                              std::optional<std::string> only = std::nullopt);
 
 }  // namespace mailporter

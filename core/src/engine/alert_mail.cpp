@@ -12,8 +12,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "engine/secret_worker.h"
+#include "store/workspace_access.h"
 #include "mailporter/calendar.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/secret_store.h"
 #include "mailporter/settings.h"
 #include "mailporter/status.h"
@@ -378,8 +379,13 @@ asio::awaitable<std::optional<Result<std::string>>> optionally(asio::awaitable<R
     co_return co_await std::move(a);
 }
 
-Result<std::string> send_alert_now(Database& db, SecretStore& store, const RelayOptions& options, AlertSend what,
+Result<AlertSettings> load_alert_settings(Workspace& ws) {
+    return load_alert_settings(store::WorkspaceAccess::database(ws));
+}
+
+Result<std::string> send_alert_now(Workspace& ws, SecretStore& store, const RelayOptions& options, AlertSend what,
                                    bool route_only) {
+    Database& db = store::WorkspaceAccess::database(ws);
     auto settings = load_alert_settings(db);
     if (!settings) return std::move(settings).error();
     if (!settings->enabled())

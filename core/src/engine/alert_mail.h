@@ -32,6 +32,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "mailporter/admin_alerts.h"
+#include "store/database.h"
 #include "mailporter/alerts.h"
 #include "mailporter/engine.h"
 
@@ -55,6 +56,8 @@ struct Digest {
     std::vector<WatchedRow> red;  // rows red now (account_id 0: the office server)
     bool empty() const { return rows.empty() && red.empty(); }
 };
+// The settings as the engine reads them on its own database.
+Result<AlertSettings> load_alert_settings(Database& db);
 Result<Digest> collect_digest(Database& db, std::int64_t since, std::int64_t until);
 
 struct MailText {

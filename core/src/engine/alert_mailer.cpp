@@ -11,7 +11,7 @@
 #include "engine/alert_mail.h"
 #include "engine/secret_worker.h"
 #include "mailporter/calendar.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 
 namespace mailporter {
 

@@ -37,6 +37,8 @@
 #include "engine/idle_watch.h"
 #include "net/stream.h"
 #include "plural.h"
+#include "engine/relay_store.h"
+#include "store/workspace_access.h"
 
 namespace mailporter {
 
@@ -75,15 +77,6 @@ struct EngineIo : asio::io_context {
 };
 
 std::int64_t system_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-std::int64_t local_midnight(std::int64_t t) {
-    std::tm tm = local_tm(static_cast<std::time_t>(t));
-    tm.tm_hour = 0;
-    tm.tm_min = 0;
-    tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    return static_cast<std::int64_t>(std::mktime(&tm));
-}
 
 struct AccountInfo {
     Status status;
@@ -143,6 +136,7 @@ struct Engine::Impl {
     std::shared_ptr<EventQueue> out;
     std::optional<EngineLock> lock;
     std::unique_ptr<Database> db;
+    std::unique_ptr<Workspace> ws;  // over db and opt.secrets: the account rules
     EngineIo io;  // before everything bound to it
     asio::executor_work_guard<asio::io_context::executor_type> work;
     asio::steady_timer config_timer, due_timer, stop_timer;
@@ -235,19 +229,15 @@ void Engine::Impl::init() {
     office_state = office_status(reports);
     if (auto w = db->oldest_waiting())
         for (const auto& [id, first_seen] : *w) info[id].oldest_waiting = first_seen;
-    if (auto h = db->history(std::nullopt, 20000)) {
-        std::map<std::string, AccountInfo*> by_name;
+    if (auto counts = ws->day_counts(now()); counts)
         if (auto accs = db->accounts())
-            for (const auto& a : *accs) by_name[ascii_lower(a.name)] = &info[a.id];
-        for (const auto& r : *h) {
-            if (r.time < today) break;  // newest first
-            auto it = by_name.find(ascii_lower(r.account));
-            if (it == by_name.end()) continue;
-            if (r.outcome == HistoryRecord::Outcome::Delivered) ++it->second->delivered_today;
-            if (r.outcome == HistoryRecord::Outcome::Refused) ++it->second->refused_today;
-            if (r.outcome == HistoryRecord::Outcome::Skipped) ++it->second->skipped_today;
-        }
-    }
+            for (const auto& a : *accs)
+                if (auto c = counts->find(ascii_lower(a.name)); c != counts->end()) {
+                    auto& i = info[a.id];
+                    i.delivered_today = c->second.delivered;
+                    i.refused_today = c->second.refused;
+                    i.skipped_today = c->second.skipped;
+                }
     prune();
     log(LogLevel::Info, {}, "engine started");
     for (const auto& note : opt.notes) log(LogLevel::Info, {}, note);
@@ -601,6 +591,7 @@ Result<std::unique_ptr<Engine>> Engine::start(EngineOptions options) {
     auto db = Database::open(file);
     if (!db) return std::move(db).error();
     impl->db = std::move(*db);
+    impl->ws = store::WorkspaceAccess::borrow(*impl->db, impl->opt.secrets.get(), o.data_dir);
     Impl* p = impl.get();
     p->thread = std::thread([p] { p->main(); });
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
@@ -620,12 +611,8 @@ RequestId Engine::add_account(Account account, std::string password) {
                                           ErrorScope::Local, Retry::Never)
                              : f.error());
         }
-        auto added = p->db->add_account(account);
+        auto added = p->ws->add_account(account, std::move(password));
         if (!added) return p->done(req, added.error());
-        if (auto s = p->opt.secrets->store(account_secret_key(account.name), password); !s) {
-            (void)p->db->remove_account(added->id);
-            return p->done(req, s.error());
-        }
         p->log(LogLevel::Info, account.name, "account added");
         p->done(req, std::nullopt, added->id);
         p->reload_config(false);
@@ -647,18 +634,7 @@ RequestId Engine::edit_account(Account account, std::optional<std::string> passw
                 return p->done(req, make_error(Errc::NotFound, "no such account", ErrorScope::Local, Retry::Never));
             old = p->account(account.id);
         }
-        const std::string old_name = old->name;
-        auto& secrets = *p->opt.secrets;
-        if (password) {
-            if (auto s = secrets.store(account_secret_key(account.name), *password); !s) return p->done(req, s.error());
-        } else if (account.name != old_name) {
-            auto pw = secrets.load(account_secret_key(old_name));
-            if (!pw) return p->done(req, pw.error());
-            if (*pw)
-                if (auto s = secrets.store(account_secret_key(account.name), **pw); !s) return p->done(req, s.error());
-        }
-        if (auto u = p->db->update_account(account); !u) return p->done(req, u.error());
-        if (account.name != old_name) (void)secrets.erase(account_secret_key(old_name));
+        if (auto u = p->ws->update_account(account, std::move(password)); !u) return p->done(req, u.error());
         p->log(LogLevel::Info, account.name, "account edited");
         p->done(req, std::nullopt, account.id);
         p->reload_config(false);
@@ -677,8 +653,9 @@ RequestId Engine::remove_account(std::int64_t account_id) {
     impl_->post([p = impl_.get(), req, account_id] {
         std::string name;
         if (const auto* a = p->account(account_id)) name = a->name;
-        if (auto r = p->db->remove_account(account_id); !r) return p->done(req, r.error());
-        if (!name.empty()) (void)p->opt.secrets->erase(account_secret_key(name));
+        auto r = p->ws->remove_account(account_id);
+        if (!r) return p->done(req, r.error());
+        if (*r) p->log(LogLevel::Warning, name, **r);
         p->log(LogLevel::Info, name, "account removed");
         p->done(req, std::nullopt, account_id);
         p->reload_config(false);

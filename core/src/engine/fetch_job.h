@@ -33,7 +33,7 @@
 #include "mail/envelope.h"
 #include "mail/routing.h"
 #include "mailporter/config.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "net/stream.h"

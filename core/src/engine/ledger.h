@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "mailporter/config.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/result.h"
 #include "store/message_store.h"
 

@@ -10,7 +10,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/secret_store.h"
 #include "proto/bearer.h"
 

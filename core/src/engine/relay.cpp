@@ -17,11 +17,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "ascii.h"
+#include "engine/relay_store.h"
 #include "engine/fetch_job.h"
 #include "engine/ledger.h"
 #include "engine/pass_runner.h"
 #include "mailporter/status.h"
 #include "store/message_store.h"
+#include "store/workspace_access.h"
 
 namespace mailporter {
 
@@ -137,6 +139,11 @@ void PassRunner::record(const Account& account, const PassReport& r) {
         else
             options_.log(LogLevel::Error, r.account, "pass failed: " + r.outcome.error().detail);
     }
+}
+
+std::vector<PassReport> poll(Workspace& ws, SecretStore& secrets, const std::vector<Account>& accounts,
+                             const RelayOptions& options) {
+    return poll(store::WorkspaceAccess::database(ws), secrets, accounts, options);
 }
 
 std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vector<Account>& accounts,

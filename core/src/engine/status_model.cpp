@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 

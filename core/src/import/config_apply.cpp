@@ -15,11 +15,12 @@
 #endif
 
 #include "mailporter/config_file.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/import.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "store/private_file.h"
+#include "store/workspace_access.h"
 
 namespace mailporter {
 
@@ -47,15 +48,20 @@ Result<void> write_database(Database& db, const ConfigSnapshot& c, const std::ve
 
 }  // namespace
 
-Result<ApplyReport> apply_config(Database& db, SecretStore* secrets, const ConfigSnapshot& c, bool replace) {
+Result<ApplyReport> apply_config(Workspace& ws, const ConfigSnapshot& c, bool replace) {
+    Database& db = store::WorkspaceAccess::database(ws);
     for (const auto& a : c.accounts)
         if (auto v = validate(a); !v) return v.error();
     if (c.office)
         if (auto v = validate(*c.office); !v) return v.error();
     const bool has_secrets = c.office_secret.has_value() || !c.account_secrets.empty();
-    if (has_secrets && !secrets)
-        return make_error(Errc::SecretStoreUnavailable, "the passwords cannot be stored: no secret store",
-                          ErrorScope::Local, Retry::Never);
+    SecretStore* secrets = nullptr;
+    if (has_secrets) {
+        // The store first: one that cannot be opened writes nothing.
+        auto s = ws.secrets();
+        if (!s) return s.error();
+        secrets = *s;
+    }
     auto all = db.accounts();
     if (!all) return all.error();
     std::unordered_map<std::string, std::vector<Account>> by_box;  // looked up, not scanned per account

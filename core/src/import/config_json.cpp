@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailporter/config_file.h"
-#include "mailporter/database.h"
+#include "mailporter/workspace.h"
 #include "mailporter/engine.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
@@ -311,7 +311,13 @@ const std::vector<std::string_view>& exported_settings() {
     return keys;
 }
 
-Result<ConfigSnapshot> read_config(Database& db, SecretStore* secrets) {
+Result<ConfigSnapshot> read_config(Workspace& db, bool with_secrets) {
+    SecretStore* secrets = nullptr;
+    if (with_secrets) {
+        auto s = db.secrets();
+        if (!s) return s.error();
+        secrets = *s;
+    }
     ConfigSnapshot c;
     auto office = db.office_server();
     if (!office) return office.error();

@@ -1,4 +1,4 @@
-#include "mailporter/database.h"
+#include "store/database.h"
 
 #include <cerrno>
 #include <cstring>

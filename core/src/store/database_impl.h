@@ -13,7 +13,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 
 namespace mailporter {
 

@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/result.h"
 
 namespace mailporter::store {

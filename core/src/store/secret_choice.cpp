@@ -3,8 +3,8 @@
 #include <random>
 #include <sstream>
 
-#include "mailporter/database.h"
-#include "mailporter/secret_store.h"
+#include "store/database.h"
+#include "store/secret_choice.h"
 
 namespace mailporter {
 

@@ -12,4 +12,5 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/store/data_dir.cpp
   src/store/history_hourly.cpp
   src/store/traffic.cpp
+  src/store/workspace.cpp
 )

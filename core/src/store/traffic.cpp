@@ -132,7 +132,7 @@ Traffic build_traffic(std::int64_t now, int days, const std::vector<HistoryHourl
     return t;
 }
 
-Result<Traffic> read_traffic(Database& db, std::int64_t now, int days, std::optional<std::string> only) {
+Result<Traffic> read_traffic(Workspace& db, std::int64_t now, int days, std::optional<std::string> only) {
     const TrafficWindow w = traffic_window(now, days);
     auto rows = db.history_hourly(w.start, w.end, only);
     if (!rows) return rows.error();
@@ -148,7 +148,8 @@ Result<Traffic> read_traffic(Database& db, std::int64_t now, int days, std::opti
     }
     auto oldest = db.oldest_waiting(only_id);
     if (!oldest) return oldest.error();
-    return build_traffic(now, days, *rows, *accounts, *oldest, only);
+    const std::vector<std::pair<std::int64_t, std::int64_t>> waiting(oldest->begin(), oldest->end());
+    return build_traffic(now, days, *rows, *accounts, waiting, only);
 }
 
 }  // namespace mailporter

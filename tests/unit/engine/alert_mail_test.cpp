@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 
 using namespace mailporter;
 

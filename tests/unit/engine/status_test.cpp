@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/status.h"
 

@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/engine.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"

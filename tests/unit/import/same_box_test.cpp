@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "mailporter/config_file.h"
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "mailporter/import.h"
 
 using namespace mailporter;

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 
 using namespace mailporter;
 using mailporter::store::MessageStore;

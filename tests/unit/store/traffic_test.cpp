@@ -14,7 +14,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "mailporter/database.h"
+#include "store/database.h"
 #include "store/message_store.h"
 
 using namespace mailporter;
