@@ -26,6 +26,7 @@
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
 #include "store/message_store.h"
+#include "engine/relay_store.h"
 
 using namespace mailporter;
 using namespace mailporter::test;

@@ -21,6 +21,7 @@
 #include "store/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
+#include "engine/relay_store.h"
 
 using namespace mailporter;
 using namespace mailporter::test;

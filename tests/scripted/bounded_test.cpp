@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "scripted/relay_harness.h"
+#include "engine/relay_store.h"
 
 using namespace mailporter;
 using namespace mailporter::test;

@@ -12,6 +12,7 @@
 
 #include "scripted/fake_imap.h"
 #include "scripted/relay_harness.h"
+#include "engine/relay_store.h"
 
 using namespace mailporter;
 using namespace mailporter::test;

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "scripted/relay_harness.h"
+#include "engine/relay_store.h"
 
 using namespace mailporter;
 using namespace mailporter::test;

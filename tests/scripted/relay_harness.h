@@ -36,6 +36,7 @@
 #include "mailporter/secret_store.h"
 #include "scripted/fake_server.h"
 #include "store/message_store.h"
+#include "engine/relay_store.h"
 
 namespace mailporter::test {
 

@@ -17,6 +17,7 @@
 #include "mailporter/traffic.h"
 #include "store/message_store.h"
 #include "unit/store/temp_dir.h"
+#include "core_access.h"
 
 using namespace mailporter;
 using nlohmann::json;

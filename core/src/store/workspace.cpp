@@ -134,6 +134,11 @@ std::string Workspace::secret_store_kind() {
 }
 
 Result<Workspace::SecretStoreFactory> Workspace::secret_store_factory() {
+    // A workspace borrowed without a store or a directory (the engine
+    // always has one) has nowhere to look.
+    if (data_dir_.empty())
+        return make_error(Errc::SecretStoreUnavailable, "the passwords cannot be stored: no secret store",
+                          ErrorScope::Local, Retry::Never);
     if (!chosen_) {
         auto choice = choose_secret_store(*db_, secret_store_kind_);
         if (!choice) return choice.error();

@@ -14,6 +14,7 @@
 #include "mailporter/secret_store.h"
 #include "mailporter/service.h"
 #include "unit/store/temp_dir.h"
+#include "core_access.h"
 
 using namespace mailporter;
 using nlohmann::json;

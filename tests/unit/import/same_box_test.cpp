@@ -9,6 +9,7 @@
 #include "mailporter/config_file.h"
 #include "store/database.h"
 #include "mailporter/import.h"
+#include "core_access.h"
 
 using namespace mailporter;
 

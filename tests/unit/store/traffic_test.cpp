@@ -16,6 +16,7 @@
 
 #include "store/database.h"
 #include "store/message_store.h"
+#include "core_access.h"
 
 using namespace mailporter;
 using O = HistoryRecord::Outcome;
