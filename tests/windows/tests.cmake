@@ -13,6 +13,6 @@ endif()
 
 # Built only by the Windows cross build (tests/windows/run.sh runs it under Wine).
 if(WIN32)
-  mailporter_add_test(test_windows unit windows/secret_store_test.cpp windows/system_trust_test.cpp
-                      scripted/fake_server.cpp)
+  mailporter_add_test(test_windows unit windows/secret_store_test.cpp windows/system_trust_test.cpp)
+  target_link_libraries(test_windows PRIVATE mailporter_fakes)
 endif()

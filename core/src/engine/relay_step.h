@@ -27,6 +27,7 @@
 #include "mail/routing.h"
 #include "mailporter/result.h"
 #include "net/stream.h"
+#include "proto/chunk_sink.h"
 #include "proto/smtp_session.h"
 
 namespace mailporter::relay_detail {
@@ -56,7 +57,7 @@ struct Route {
 };
 
 // How a job reads the oldest fetched message (POP3 RETR / IMAP UID FETCH).
-using ChunkSink = std::function<net::awaitable<Result<void>>(std::string_view chunk)>;
+using proto::ChunkSink;
 using Reader = std::function<net::awaitable<Result<std::uint64_t>>(const ChunkSink& sink, std::uint64_t max_bytes)>;
 
 class RelayStep : public std::enable_shared_from_this<RelayStep> {

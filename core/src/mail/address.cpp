@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "mailporter/ascii.h"
 #include "mailporter/config.h"
 
 namespace mailporter::mail {
@@ -375,9 +376,7 @@ std::string normalise_domain(std::string_view domain) {
         const auto label = domain.substr(pos, dot == std::string_view::npos ? std::string_view::npos : dot - pos);
         const bool ascii =
             std::all_of(label.begin(), label.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-        std::string lower(label);
-        for (char& c : lower)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        const std::string lower = ascii_lower(label);
         if (ascii) {
             out += lower;
         } else {

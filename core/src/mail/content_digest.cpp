@@ -12,10 +12,6 @@ namespace {
 
 constexpr std::size_t MaxFieldName = 128;
 
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
 std::string hex(const unsigned char* md, unsigned len) {
     static const char* digits = "0123456789abcdef";
     std::string out;
@@ -63,7 +59,7 @@ bool is_transit_field(std::string_view name) {
         if (iequals(name, e)) return true;
     static constexpr std::string_view Prefixes[] = {"ARC-", "X-Spam", "X-Virus", "X-Rspamd", "X-Ham-Report"};
     for (auto p : Prefixes)
-        if (starts_with_ci(name, p)) return true;
+        if (istarts_with(name, p)) return true;
     return false;
 }
 

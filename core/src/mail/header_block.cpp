@@ -7,8 +7,6 @@ namespace mailporter::mail {
 namespace {
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 std::string_view trim_wsp(std::string_view s) {
     while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
     while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
@@ -25,33 +23,34 @@ bool valid_field_name(std::string_view name) {
 }
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+HeaderLines::HeaderLines(std::string_view head, std::size_t max_bytes)
+    : in_(head.substr(0, std::min(head.size(), max_bytes))), cut_(head.size() > max_bytes) {}
+
+std::optional<std::string_view> HeaderLines::next() {
+    if (ended_ || pos_ >= in_.size()) return std::nullopt;
+    std::size_t eol = in_.find('\n', pos_);
+    const bool has_eol = eol != std::string_view::npos;
+    if (!has_eol) {
+        // A line cut by max_bytes may be half an address: never use it.
+        if (cut_) return std::nullopt;
+        eol = in_.size();
+    }
+    std::string_view line = in_.substr(pos_, eol - pos_);
+    pos_ = has_eol ? eol + 1 : in_.size();
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) {
+        ended_ = true;
+        return std::nullopt;
+    }
+    return line;
 }
 
 HeaderBlock parse_header_block(std::string_view message_head, std::size_t max_bytes, std::size_t max_fields) {
     HeaderBlock block;
-    const bool cut = message_head.size() > max_bytes;
-    const std::string_view in = message_head.substr(0, std::min(message_head.size(), max_bytes));
-    bool saw_end = false;
+    HeaderLines lines(message_head, max_bytes);
     bool continuing = false;  // the previous line started a field we kept
-    std::size_t pos = 0;
-    while (pos < in.size()) {
-        std::size_t eol = in.find('\n', pos);
-        const bool has_eol = eol != std::string_view::npos;
-        if (!has_eol) {
-            // A line cut by max_bytes may be half an address: never use it.
-            if (cut) break;
-            eol = in.size();
-        }
-        std::string_view line = in.substr(pos, eol - pos);
-        pos = has_eol ? eol + 1 : in.size();
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) {
-            saw_end = true;
-            break;
-        }
+    while (const auto next = lines.next()) {
+        const std::string_view line = *next;
         if (is_wsp(line.front())) {
             // RFC 5322 §2.2.3: "Unfolding is accomplished by simply removing any
             // CRLF that is immediately followed by WSP."
@@ -73,7 +72,7 @@ HeaderBlock parse_header_block(std::string_view message_head, std::size_t max_by
             HeaderField{std::string(name), std::string(line.substr(colon + 1)), block.fields.size()});
         continuing = true;
     }
-    if (cut && !saw_end) block.truncated = true;
+    if (lines.cut() && !lines.ended()) block.truncated = true;
     // Trimmed once at the end: continuation lines append to the value first.
     for (auto& f : block.fields) {
         const auto t = trim_wsp(f.value);

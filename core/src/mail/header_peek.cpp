@@ -1,18 +1,14 @@
 #include "mail/header_peek.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "mail/header_block.h"
+#include "mailporter/ascii.h"
 #include "mailporter/config.h"
 
 namespace mailporter::mail {
 
 namespace {
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
-}
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -21,35 +17,31 @@ std::string_view trim(std::string_view s) {
 }  // namespace
 
 bool header_complete(std::string_view head) {
-    if (head.rfind("\r\n", 0) == 0 || head.rfind("\n", 0) == 0) return true;  // no headers at all
-    return head.find("\n\r\n") != std::string_view::npos || head.find("\n\n") != std::string_view::npos;
+    HeaderLines lines(head);
+    while (lines.next()) {
+    }
+    // The empty line counts with its line end only: a "\r" at the very end
+    // may be the first half of its CRLF.
+    return lines.ended() && head[lines.offset() - 1] == '\n';
 }
 
 std::optional<std::string> header_value(std::string_view head, std::string_view name) {
-    std::size_t pos = 0;
-    while (pos < head.size()) {
-        std::size_t eol = head.find('\n', pos);
-        if (eol == std::string_view::npos) eol = head.size();
-        std::string_view line = head.substr(pos, eol - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) break;  // end of the header block
-        const auto colon = line.find(':');
-        if (colon != std::string_view::npos && line.front() != ' ' && line.front() != '\t' &&
-            iequal(trim(line.substr(0, colon)), name)) {
-            std::string value(trim(line.substr(colon + 1)));
-            // RFC 5322 §2.2.3: unfold continuation lines.
-            std::size_t next = eol + 1;
-            while (next < head.size() && (head[next] == ' ' || head[next] == '\t')) {
-                std::size_t e2 = head.find('\n', next);
-                if (e2 == std::string_view::npos) e2 = head.size();
-                value += ' ';
-                value += trim(head.substr(next, e2 - next));
-                next = e2 + 1;
-                if (value.size() > 64 * 1024) break;
-            }
-            return value;
+    HeaderLines lines(head);
+    while (const auto line = lines.next()) {
+        const auto colon = line->find(':');
+        if (colon == std::string_view::npos || line->front() == ' ' || line->front() == '\t' ||
+            !iequals(trim(line->substr(0, colon)), name)) {
+            continue;
         }
-        pos = eol + 1;
+        std::string value(trim(line->substr(colon + 1)));
+        // RFC 5322 §2.2.3: unfold continuation lines.
+        while (const auto more = lines.next()) {
+            if (more->front() != ' ' && more->front() != '\t') break;
+            value += ' ';
+            value += trim(*more);
+            if (value.size() > 64 * 1024) break;
+        }
+        return value;
     }
     return std::nullopt;
 }

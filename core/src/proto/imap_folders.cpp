@@ -1,19 +1,14 @@
 #include "proto/imap_folders.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "mailporter/ascii.h"
 
 namespace mailporter::imap {
 
 namespace {
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool is_inbox(std::string_view name) { return upper(name) == "INBOX"; }
+bool is_inbox(std::string_view name) { return iequals(name, "INBOX"); }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -50,7 +45,7 @@ Naming naming_of(const NamespaceData& ns, const std::vector<MailboxInfo>& listed
     for (const auto& mb : listed) {
         if (is_inbox(mb.name)) continue;
         any = true;
-        if (!starts_with(upper(mb.name), inbox_prefix)) all_below = false;
+        if (!starts_with(ascii_upper(mb.name), inbox_prefix)) all_below = false;
     }
     if (any && all_below) n.prefix = inbox_prefix;
     return n;
@@ -87,7 +82,7 @@ Role role_of(const MailboxInfo& mb) {
         {"\\ARCHIVE", Role::Archive}, {"\\ALL", Role::All},       {"\\FLAGGED", Role::Flagged}};
     for (const auto& f : mb.flags)
         for (const auto& [flag, role] : Flags)
-            if (upper(f) == flag) return role;
+            if (ascii_upper(f) == flag) return role;
     std::string leaf = mb.display;
     if (mb.delimiter != 0) {
         const auto at = leaf.rfind(mb.delimiter);
@@ -99,7 +94,7 @@ Role role_of(const MailboxInfo& mb) {
         {"DELETED ITEMS", Role::Trash}, {"DELETED MESSAGES", Role::Trash}, {"BIN", Role::Trash},
         {"JUNK", Role::Junk},           {"JUNK E-MAIL", Role::Junk},       {"JUNK EMAIL", Role::Junk},
         {"SPAM", Role::Junk},           {"ALL MAIL", Role::All},           {"ARCHIVE", Role::Archive}};
-    const std::string u = upper(leaf);
+    const std::string u = ascii_upper(leaf);
     for (const auto& [name, role] : Names)
         if (u == name) return role;
     return Role::None;
@@ -176,7 +171,7 @@ Selection select_folders(const std::vector<std::string>& wanted, const std::vect
             const Folder* only = nullptr;
             int fits = 0;
             for (const auto& f : all)
-                if (upper(f.display) == upper(as_seen)) {
+                if (ascii_upper(f.display) == ascii_upper(as_seen)) {
                     only = &f;
                     ++fits;
                 }

@@ -33,6 +33,7 @@
 
 #include "net/stream.h"
 #include "proto/imap_folders.h"
+#include "proto/chunk_sink.h"
 #include "proto/imap_parser.h"
 #include "proto/session_base.h"
 
@@ -90,9 +91,8 @@ struct MessageInfo {
     bool deleted = false;
 };
 
-// A chunk consumer for read_fetched(): returns an error to stop delivery (the
-// rest of the literal is then read and discarded, keeping the session usable).
-using ChunkSink = std::function<net::awaitable<Result<void>>(std::string_view chunk)>;
+// The chunk consumer for read_fetched().
+using proto::ChunkSink;
 
 class Session : public proto::SessionBase<State> {
 public:
@@ -223,6 +223,7 @@ public:
 
 private:
     struct IdleWatch;
+    struct FetchRead;
     using UntaggedHandler = std::function<Result<void>(const Response&)>;
     // Called for a literal over MaxSmallLiteral with the response text before
     // it; must read exactly `size` bytes (stream_literal).
@@ -253,6 +254,8 @@ private:
     Result<void> note_untagged(const Response& r);
     void apply_capabilities(const std::vector<std::string>& caps);
     net::awaitable<Result<void>> read_capabilities();
+    Result<void> check_greeting(const Response& greeting, bool must_upgrade);
+    net::awaitable<Result<void>> upgrade_to_tls();
     // AUTHENTICATE with an initial response (SASL-IR when offered, else
     // after the first continuation; `response` is wiped). A later
     // continuation is answered with what `challenge` returns (or ends the
@@ -266,6 +269,11 @@ private:
     net::awaitable<Result<std::vector<std::uint32_t>>> store_flags(const std::vector<std::uint32_t>& uids,
                                                                    std::string_view flag);
     net::awaitable<Result<std::vector<std::uint32_t>>> search_uids(const std::string& criteria);
+    // read_fetched()'s parts: a later pipelined fetch is waiting; a streamed
+    // literal (ours, or read and dropped); an untagged FETCH response.
+    bool is_later_fetch(std::uint32_t uid) const;
+    net::awaitable<Result<void>> stream_fetched(FetchRead& f, std::string_view head, std::uint64_t size);
+    net::awaitable<void> take_fetch_data(FetchRead& f, const FetchData& data);
     static net::awaitable<void> idle_watch(std::shared_ptr<IdleWatch> w);
     net::awaitable<void> send_done(std::shared_ptr<IdleWatch> w);
     Error login_error(const Response& tagged, std::string_view method);

@@ -1,14 +1,14 @@
 #pragma once
 // Small helpers shared by the IMAP session's translation units
-// (imap_session.cpp, imap_login.cpp, imap_mailboxes.cpp). Not part of the
-// session's interface.
+// (imap_session.cpp, imap_session_fetch.cpp, imap_session_idle.cpp,
+// imap_login.cpp, imap_mailboxes.cpp). Not part of the session's interface.
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mailporter/ascii.h"
 #include "proto/imap_session.h"
 #include "proto/sanitize.h"
 
@@ -23,11 +23,7 @@ inline Error protocol(std::string detail, ErrorScope scope = ErrorScope::Account
 
 // A flag in a list, ASCII case aside (RFC 3501: flags are case-insensitive).
 inline bool has_flag(const std::vector<std::string>& flags, std::string_view flag) {
-    return std::any_of(flags.begin(), flags.end(), [flag](const std::string& f) {
-        return f.size() == flag.size() && std::equal(f.begin(), f.end(), flag.begin(), [](char a, char b) {
-                   return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-               });
-    });
+    return std::any_of(flags.begin(), flags.end(), [flag](const std::string& f) { return iequals(f, flag); });
 }
 
 inline Error wrong_state(std::string_view what, State s) {

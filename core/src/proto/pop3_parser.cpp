@@ -4,29 +4,13 @@
 #include <climits>
 #include <unordered_map>
 
+#include "mailporter/ascii.h"
 #include "proto/sanitize.h"
 
 namespace mailporter::pop3 {
 namespace {
 
 constexpr std::size_t DetailMax = 120;  // bytes of the offending line quoted in an error
-
-char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_upper(x) == ascii_upper(y); });
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-std::string to_upper(std::string_view s) {
-    std::string r(s);
-    std::transform(r.begin(), r.end(), r.begin(), ascii_upper);
-    return r;
-}
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -248,7 +232,7 @@ Capabilities parse_capa(const std::vector<std::string>& lines) {
             }
         } else if (iequals(name, "SASL")) {
             for (auto mech = next_token(rest); !mech.empty(); mech = next_token(rest)) {
-                auto upper = to_upper(mech);
+                auto upper = ascii_upper(mech);
                 if (std::find(caps.sasl.begin(), caps.sasl.end(), upper) == caps.sasl.end()) {
                     caps.sasl.push_back(std::move(upper));
                 }

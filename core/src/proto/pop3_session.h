@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "net/stream.h"
+#include "proto/chunk_sink.h"
 #include "proto/session_base.h"
 #include "proto/pop3_parser.h"
 
@@ -30,9 +31,8 @@ struct Credentials {
     std::string bearer;
 };
 
-// A chunk consumer for RETR: returns an error to abort (the rest of the
-// message is then read and discarded, keeping the session usable).
-using ChunkSink = std::function<net::awaitable<Result<void>>(std::string_view chunk)>;
+// The chunk consumer for read_retrieved().
+using proto::ChunkSink;
 
 class Session : public proto::SessionBase<State> {
 public:

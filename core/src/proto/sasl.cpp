@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "mailporter/ascii.h"
 #include "proto/sanitize.h"
 
 namespace mailporter::sasl {
@@ -98,8 +99,6 @@ Result<std::string> decode_challenge(std::string_view challenge_b64) {
     }
     return decoded;
 }
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
 
@@ -205,8 +204,7 @@ Result<std::string> login_response(std::string_view challenge_b64, std::string_v
         prompt.remove_suffix(1);
     }
     if (!prompt.empty() && prompt.back() == ':') prompt.remove_suffix(1);
-    std::string lower(prompt);
-    for (auto& c : lower) c = ascii_lower(c);
+    const std::string lower = ascii_lower(prompt);
     if (lower == "username" || lower == "user name") return base64_encode(user);
     if (lower == "password") return base64_encode(pass);
     return protocol_error("LOGIN: unexpected prompt \"" + sanitize_for_log(*challenge, 80) + '"');

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mailporter/ascii.h"
 #include "proto/sanitize.h"
 
 namespace mailporter::smtp {
@@ -12,13 +13,6 @@ constexpr std::size_t DetailMax = 120;  // bytes of the offending line quoted in
 // forward-path is 256 octets (including the punctuation and element
 // separators)" — 254 without the angle brackets.
 constexpr std::size_t MaxAddress = 254;
-
-char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_upper(x) == ascii_upper(y); });
-}
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -46,8 +40,7 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 
 void add_mechanism(std::vector<std::string>& mechs, std::string_view mech) {
     if (mech.empty()) return;
-    std::string upper(mech);
-    std::transform(upper.begin(), upper.end(), upper.begin(), ascii_upper);
+    std::string upper = ascii_upper(mech);
     if (std::find(mechs.begin(), mechs.end(), upper) == mechs.end()) mechs.push_back(std::move(upper));
 }
 
@@ -213,7 +206,7 @@ EhloCaps parse_ehlo(const Reply& reply) {
             // known, and 0 means no fixed maximum is in force.
             const auto v = parse_u64(next_token(rest));
             if (v && *v > 0) caps.size = *v;
-        } else if (iequals(keyword, "AUTH") || (keyword.size() >= 5 && iequals(keyword.substr(0, 5), "AUTH="))) {
+        } else if (iequals(keyword, "AUTH") || istarts_with(keyword, "AUTH=")) {
             // "AUTH=LOGIN PLAIN" is the pre-RFC 2554 form some servers still send.
             if (keyword.size() > 5) add_mechanism(caps.auth, keyword.substr(5));
             for (auto mech = next_token(rest); !mech.empty(); mech = next_token(rest)) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/host_name.hpp>
 
+#include "mailporter/ascii.h"
 #include "proto/sanitize.h"
 #include "proto/bearer.h"
 #include "proto/sasl.h"
@@ -247,6 +248,122 @@ net::awaitable<Result<void>> Session::authenticate_bearer(const ConnectOptions& 
     co_return fail(std::move(e));
 }
 
+namespace {
+// A command line without its CRLF (for the transcript and send()).
+std::string_view strip(const std::string& l) { return std::string_view(l).substr(0, l.size() - 2); }
+}  // namespace
+
+// begin() with a fallback recipient: it is added only when every recipient
+// was refused for good and it is not one of them.
+net::awaitable<Result<void>> Session::begin_with_fallback(Envelope& env, const std::string& mail,
+                                                          const std::vector<std::string>& rcpt_lines,
+                                                          const std::vector<std::string>& recipients,
+                                                          const std::string& fallback, const std::string& fb_line) {
+    // MAIL and the RCPTs as one group when pipelining, then the verdicts,
+    // then perhaps the fallback, then DATA.
+    if (transcript_) {
+        transcript_('>', strip(mail));
+        for (const auto& l : rcpt_lines) transcript_('>', strip(l));
+    }
+    out_ += mail;
+    if (caps_.pipelining)
+        for (const auto& l : rcpt_lines) out_ += l;
+    if (auto w = co_await flush(); !w) co_return std::move(w).error();
+    auto m = co_await read_reply();
+    if (!m) co_return std::move(m).error();
+    env.mail = *m;
+    // Pipelined RCPTs were sent whatever MAIL said and each gets a reply;
+    // without pipelining they go one at a time, only after MAIL was taken.
+    if (m->positive() || caps_.pipelining) {
+        for (std::size_t i = 0; i < recipients.size(); ++i) {
+            if (!caps_.pipelining) {
+                if (auto w = co_await send(strip(rcpt_lines[i])); !w) co_return std::move(w).error();
+            }
+            auto r = co_await read_reply();
+            if (!r) co_return std::move(r).error();
+            env.recipients.push_back({recipients[i], *r});
+        }
+    }
+    const bool refused_for_good = std::any_of(env.recipients.begin(), env.recipients.end(),
+                                              [](const RecipientOutcome& r) { return r.reply.permanent(); });
+    const bool listed =
+        std::any_of(recipients.begin(), recipients.end(), [&](const std::string& r) { return iequals(r, fallback); });
+    if (env.mail.positive() && refused_for_good && !listed) {
+        if (auto w = co_await send(strip(fb_line)); !w) co_return std::move(w).error();
+        auto r = co_await read_reply();
+        if (!r) co_return std::move(r).error();
+        env.fallback = RecipientOutcome{fallback, *r};
+    }
+    const bool any = env.accepted_count() > 0 || (env.fallback && env.fallback->reply.positive());
+    if (env.mail.positive() && any) {
+        if (auto w = co_await send("DATA"); !w) co_return std::move(w).error();
+        auto d = co_await read_reply();
+        if (!d) co_return std::move(d).error();
+        env.data = *d;
+    }
+    co_return Result<void>{};
+}
+
+net::awaitable<Result<void>> Session::begin_pipelined(Envelope& env, const std::string& mail,
+                                                      const std::vector<std::string>& rcpt_lines,
+                                                      const std::vector<std::string>& recipients) {
+    // RFC 2920 §3.1: MAIL, RCPT... and DATA may be sent as one group.
+    if (transcript_) {
+        transcript_('>', strip(mail));
+        for (const auto& l : rcpt_lines) transcript_('>', strip(l));
+        transcript_('>', "DATA");
+    }
+    out_ += mail;
+    for (const auto& l : rcpt_lines) out_ += l;
+    out_ += "DATA\r\n";
+    if (auto w = co_await flush(); !w) co_return std::move(w).error();
+    auto m = co_await read_reply();
+    if (!m) co_return std::move(m).error();
+    env.mail = *m;
+    for (std::size_t i = 0; i < recipients.size(); ++i) {
+        auto r = co_await read_reply();
+        if (!r) co_return std::move(r).error();
+        env.recipients.push_back({recipients[i], *r});
+    }
+    auto d = co_await read_reply();
+    if (!d) co_return std::move(d).error();
+    env.data = *d;
+    if (d->code == 354 && (!env.mail.positive() || env.accepted_count() == 0)) {
+        // The server accepted DATA although nothing can be delivered: end
+        // the empty transaction with a bare "." — it has no recipients.
+        if (auto w = co_await send("."); !w) co_return std::move(w).error();
+        auto e = co_await read_reply();
+        if (!e) co_return std::move(e).error();
+        env.data = Reply{};
+    }
+    co_return Result<void>{};
+}
+
+// Without PIPELINING: each command waits for the reply to the one before.
+net::awaitable<Result<void>> Session::begin_one_by_one(Envelope& env, const std::string& mail,
+                                                       const std::vector<std::string>& rcpt_lines,
+                                                       const std::vector<std::string>& recipients) {
+    if (auto w = co_await send(strip(mail)); !w) co_return std::move(w).error();
+    auto m = co_await read_reply();
+    if (!m) co_return std::move(m).error();
+    env.mail = *m;
+    if (m->positive()) {
+        for (std::size_t i = 0; i < recipients.size(); ++i) {
+            if (auto w = co_await send(strip(rcpt_lines[i])); !w) co_return std::move(w).error();
+            auto r = co_await read_reply();
+            if (!r) co_return std::move(r).error();
+            env.recipients.push_back({recipients[i], *r});
+        }
+        if (env.accepted_count() > 0) {
+            if (auto w = co_await send("DATA"); !w) co_return std::move(w).error();
+            auto d = co_await read_reply();
+            if (!d) co_return std::move(d).error();
+            env.data = *d;
+        }
+    }
+    co_return Result<void>{};
+}
+
 net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const std::vector<std::string>& recipients,
                                                 std::optional<std::uint64_t> size, bool body_8bit,
                                                 const std::string& fallback) {
@@ -268,7 +385,6 @@ net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const s
                                  ErrorScope::Message, Retry::Never);
         rcpt_lines.push_back(std::move(*line));
     }
-    auto strip = [](const std::string& l) { return std::string_view(l).substr(0, l.size() - 2); };
     if (!fallback.empty()) {
         auto fb_line = format_rcpt_to(fallback);
         if (!fb_line)
@@ -277,101 +393,12 @@ net::awaitable<Result<Envelope>> Session::begin(const std::string& from, const s
                 Errc::ConfigInvalid,
                 "the fallback address '" + sanitize_for_log(fallback, 200) + "' is not a valid address",
                 ErrorScope::Message, Retry::Never);
-        // MAIL and the RCPTs as one group when pipelining, then the verdicts,
-        // then perhaps the fallback, then DATA.
-        if (transcript_) {
-            transcript_('>', strip(*mail));
-            for (const auto& l : rcpt_lines) transcript_('>', strip(l));
-        }
-        out_ += *mail;
-        if (caps_.pipelining)
-            for (const auto& l : rcpt_lines) out_ += l;
-        if (auto w = co_await flush(); !w) co_return std::move(w).error();
-        auto m = co_await read_reply();
-        if (!m) co_return std::move(m).error();
-        env.mail = *m;
-        // Pipelined RCPTs were sent whatever MAIL said and each gets a reply;
-        // without pipelining they go one at a time, only after MAIL was taken.
-        if (m->positive() || caps_.pipelining) {
-            for (std::size_t i = 0; i < recipients.size(); ++i) {
-                if (!caps_.pipelining) {
-                    if (auto w = co_await send(strip(rcpt_lines[i])); !w) co_return std::move(w).error();
-                }
-                auto r = co_await read_reply();
-                if (!r) co_return std::move(r).error();
-                env.recipients.push_back({recipients[i], *r});
-            }
-        }
-        const bool refused_for_good = std::any_of(env.recipients.begin(), env.recipients.end(),
-                                                  [](const RecipientOutcome& r) { return r.reply.permanent(); });
-        const bool listed = std::any_of(recipients.begin(), recipients.end(), [&](const std::string& r) {
-            return r.size() == fallback.size() && std::equal(r.begin(), r.end(), fallback.begin(), [](char a, char b) {
-                       return std::tolower(static_cast<unsigned char>(a)) ==
-                              std::tolower(static_cast<unsigned char>(b));
-                   });
-        });
-        if (env.mail.positive() && refused_for_good && !listed) {
-            if (auto w = co_await send(strip(*fb_line)); !w) co_return std::move(w).error();
-            auto r = co_await read_reply();
-            if (!r) co_return std::move(r).error();
-            env.fallback = RecipientOutcome{fallback, *r};
-        }
-        const bool any = env.accepted_count() > 0 || (env.fallback && env.fallback->reply.positive());
-        if (env.mail.positive() && any) {
-            if (auto w = co_await send("DATA"); !w) co_return std::move(w).error();
-            auto d = co_await read_reply();
-            if (!d) co_return std::move(d).error();
-            env.data = *d;
-        }
+        if (auto b = co_await begin_with_fallback(env, *mail, rcpt_lines, recipients, fallback, *fb_line); !b)
+            co_return std::move(b).error();
     } else if (caps_.pipelining) {
-        // RFC 2920 §3.1: MAIL, RCPT... and DATA may be sent as one group.
-        if (transcript_) {
-            transcript_('>', strip(*mail));
-            for (const auto& l : rcpt_lines) transcript_('>', strip(l));
-            transcript_('>', "DATA");
-        }
-        out_ += *mail;
-        for (const auto& l : rcpt_lines) out_ += l;
-        out_ += "DATA\r\n";
-        if (auto w = co_await flush(); !w) co_return std::move(w).error();
-        auto m = co_await read_reply();
-        if (!m) co_return std::move(m).error();
-        env.mail = *m;
-        for (std::size_t i = 0; i < recipients.size(); ++i) {
-            auto r = co_await read_reply();
-            if (!r) co_return std::move(r).error();
-            env.recipients.push_back({recipients[i], *r});
-        }
-        auto d = co_await read_reply();
-        if (!d) co_return std::move(d).error();
-        env.data = *d;
-        if (d->code == 354 && (!env.mail.positive() || env.accepted_count() == 0)) {
-            // The server accepted DATA although nothing can be delivered: end
-            // the empty transaction with a bare "." — it has no recipients.
-            if (auto w = co_await send("."); !w) co_return std::move(w).error();
-            auto e = co_await read_reply();
-            if (!e) co_return std::move(e).error();
-            env.data = Reply{};
-        }
+        if (auto b = co_await begin_pipelined(env, *mail, rcpt_lines, recipients); !b) co_return std::move(b).error();
     } else {
-        if (auto w = co_await send(strip(*mail)); !w) co_return std::move(w).error();
-        auto m = co_await read_reply();
-        if (!m) co_return std::move(m).error();
-        env.mail = *m;
-        if (m->positive()) {
-            for (std::size_t i = 0; i < recipients.size(); ++i) {
-                if (auto w = co_await send(strip(rcpt_lines[i])); !w) co_return std::move(w).error();
-                auto r = co_await read_reply();
-                if (!r) co_return std::move(r).error();
-                env.recipients.push_back({recipients[i], *r});
-            }
-            if (env.accepted_count() > 0) {
-                if (auto w = co_await send("DATA"); !w) co_return std::move(w).error();
-                auto d = co_await read_reply();
-                if (!d) co_return std::move(d).error();
-                env.data = *d;
-            }
-        }
+        if (auto b = co_await begin_one_by_one(env, *mail, rcpt_lines, recipients); !b) co_return std::move(b).error();
     }
     if (env.accepted()) {
         state_ = State::InData;

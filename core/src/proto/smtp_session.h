@@ -102,6 +102,17 @@ private:
     net::awaitable<Result<void>> send(std::string_view line, std::string_view shown = {});
     net::awaitable<Result<void>> flush();
     net::awaitable<Result<Reply>> read_reply();
+    // begin()'s three ways to send the envelope and DATA; the replies go to `env`.
+    net::awaitable<Result<void>> begin_with_fallback(Envelope& env, const std::string& mail,
+                                                     const std::vector<std::string>& rcpt_lines,
+                                                     const std::vector<std::string>& recipients,
+                                                     const std::string& fallback, const std::string& fb_line);
+    net::awaitable<Result<void>> begin_pipelined(Envelope& env, const std::string& mail,
+                                                 const std::vector<std::string>& rcpt_lines,
+                                                 const std::vector<std::string>& recipients);
+    net::awaitable<Result<void>> begin_one_by_one(Envelope& env, const std::string& mail,
+                                                  const std::vector<std::string>& rcpt_lines,
+                                                  const std::vector<std::string>& recipients);
     net::awaitable<Result<void>> ehlo();
     net::awaitable<Result<void>> authenticate(const ConnectOptions& o);
     net::awaitable<Result<void>> authenticate_bearer(const ConnectOptions& o);
