@@ -21,6 +21,7 @@
 #include "sim/generator.h"
 #include "sim/invariants.h"
 #include "sim/servers.h"
+#include "engine/relay_store.h"
 
 namespace mailporter::sim {
 
