@@ -247,22 +247,40 @@ Result<void> Workspace::update_account(const Account& a, std::optional<std::stri
     if (!*old) return make_error(Errc::NotFound, "no account with id " + std::to_string(a.id), ErrorScope::Local);
     const std::string old_name = (*old)->name;
     const bool renamed = old_name != a.name;
-    if (secret || renamed) {
-        auto s = secrets();
-        if (!s) return s.error();
-        if (secret) {
-            if (auto r = (*s)->store(account_secret_key(a.name), *secret); !r) return r;
-        } else {
-            // The secret is written under the new name before the account
-            // takes it, and erased under the old one only after.
-            auto kept = (*s)->load(account_secret_key(old_name));
-            if (!kept) return kept.error();
-            if (*kept)
-                if (auto r = (*s)->store(account_secret_key(a.name), **kept); !r) return r;
-        }
+    if (renamed) {
+        // Refused before any secret moves: a rename onto another account's
+        // name must not overwrite that account's password.
+        auto clash = db_->find_account(a.name);
+        if (!clash) return clash.error();
+        if (*clash && (*clash)->id != a.id)
+            return make_error(Errc::AlreadyExists, "an account named '" + a.name + "' already exists",
+                              ErrorScope::Local, Retry::Never);
     }
-    if (auto r = db_->update_account(a); !r) return r;
-    if (renamed && secrets_) (void)secrets_->erase(account_secret_key(old_name));
+    if (!secret && !renamed) return db_->update_account(a);
+    auto s = secrets();
+    if (!s) return s.error();
+    SecretStore& store = **s;
+    // What the new name holds now, to put back if the account cannot follow.
+    auto before = store.load(account_secret_key(a.name));
+    if (!before) return before.error();
+    std::optional<std::string> value = std::move(secret);
+    if (!value) {
+        auto kept = store.load(account_secret_key(old_name));
+        if (!kept) return kept.error();
+        value = std::move(*kept);
+    }
+    // The secret is written under the new name before the account takes it,
+    // and erased under the old one only after.
+    if (value)
+        if (auto r = store.store(account_secret_key(a.name), *value); !r) return r;
+    if (auto r = db_->update_account(a); !r) {
+        if (*before)
+            (void)store.store(account_secret_key(a.name), **before);
+        else if (value)
+            (void)store.erase(account_secret_key(a.name));
+        return r;
+    }
+    if (renamed) (void)store.erase(account_secret_key(old_name));
     return {};
 }
 

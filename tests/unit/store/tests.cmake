@@ -4,6 +4,7 @@ mailporter_add_test(test_store unit
   unit/store/message_store_test.cpp
   unit/store/secret_store_test.cpp
   unit/store/data_dir_test.cpp
+  unit/store/workspace_test.cpp
 )
 # Traffic at a glance (issue 17): hourly buckets from history.
 mailporter_add_test(test_traffic unit unit/store/traffic_test.cpp)
