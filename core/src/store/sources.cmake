@@ -2,6 +2,7 @@
 list(APPEND MAILPORTER_CORE_SOURCES
   src/store/schema.cpp
   src/store/database.cpp
+  src/store/database_history.cpp
   src/store/private_file.cpp
   src/store/column_text.cpp
   src/store/message_store.cpp
