@@ -3,6 +3,7 @@
 // exception crosses a public core function, a thread or a coroutine boundary.
 
 #include <cassert>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,11 +61,23 @@ enum class ErrorScope { Message, Mailbox, Account, Server, Local };
 // user edits the configuration.
 enum class Retry { Now, Later, Never };
 
+// The certificate a server presented when the handshake was refused on
+// trust (Errc::CertUntrusted, Errc::CertChanged): typed, so that a front-end
+// offers to trust exactly it without reading the error's words.
+struct CertificateSeen {
+    std::string sha256;         // the certificate's fingerprint (64 hex)
+    std::string key_sha256;     // its public key's; may be empty
+    std::string issuer_sha256;  // its issuer's certificate, when the server sent it; may be empty
+    bool operator==(const CertificateSeen&) const = default;
+};
+
 struct Error {
     Errc code = Errc::Internal;
     ErrorScope scope = ErrorScope::Account;
     Retry retry = Retry::Later;
     std::string detail;  // technical detail: sanitised, never a secret
+    // Typed facts beside the words (never parsed back out of `detail`).
+    std::optional<CertificateSeen> certificate;
 };
 
 std::string_view to_string(Errc code);
@@ -73,7 +86,12 @@ Errc errc_from_string(std::string_view text);
 
 inline Error make_error(Errc code, std::string detail, ErrorScope scope = ErrorScope::Account,
                         Retry retry = Retry::Later) {
-    return Error{code, scope, retry, std::move(detail)};
+    Error e;
+    e.code = code;
+    e.scope = scope;
+    e.retry = retry;
+    e.detail = std::move(detail);
+    return e;
 }
 
 // A minimal expected<T, Error>.

@@ -108,16 +108,13 @@ void note_certificate(Diagnosis& d, const net::CertInfo& c) {
 }
 
 // The certificate of a handshake that was refused on trust: from the
-// session, or else from the words of the error.
+// session, or else from the error's typed facts.
 void note_refused_certificate(Diagnosis& d, const Error& e, const std::optional<net::CertInfo>& cert) {
     if (e.code != Errc::CertUntrusted && e.code != Errc::CertChanged) return;
     if (cert) return note_certificate(d, *cert);
-    if (auto fp = net::fingerprint_in(e.detail))
-        d.certificate = ServerCertificate{*fp,
-                                          net::key_fingerprint_in(e.detail).value_or(""),
-                                          {},
-                                          {},
-                                          net::issuer_fingerprint_in(e.detail).value_or("")};
+    if (e.certificate)
+        d.certificate =
+            ServerCertificate{e.certificate->sha256, e.certificate->key_sha256, {}, {}, e.certificate->issuer_sha256};
 }
 
 void cert_step(Diagnosis& d, const std::optional<net::CertInfo>& c) {

@@ -26,22 +26,19 @@ std::int64_t now_of(const oauth::HttpOptions& http) {
 
 // Whose grant: an account's or the office server's.
 struct Holder {
-    std::string key;     // in the secret store
-    std::string who;     // "account info", "the office server"
-    std::string signin;  // the CLI command that signs it in
+    std::string key;  // in the secret store
+    std::string who;  // "account info", "the office server"
     OAuthSettings oauth;
     oauth::Service service;
     ErrorScope scope;
 };
 
 Holder holder_of(const Account& a) {
-    return {account_secret_key(a.name), "account " + a.name, "mailporter-cli account signin " + a.name, a.oauth,
-            oauth_service(a.protocol),  ErrorScope::Account};
+    return {account_secret_key(a.name), "account " + a.name, a.oauth, oauth_service(a.protocol), ErrorScope::Account};
 }
 
 Holder holder_of(const OfficeServer& s) {
-    return {std::string(OfficeSecretKey), "the office server", "mailporter-cli server signin", s.oauth,
-            oauth::Service::Smtp,         ErrorScope::Server};
+    return {std::string(OfficeSecretKey), "the office server", s.oauth, oauth::Service::Smtp, ErrorScope::Server};
 }
 
 Error sign_in_needed(const Holder& h, std::string text) {
@@ -52,7 +49,9 @@ Result<oauth::TokenSecret> load_grant(SecretStore& store, const Holder& h) {
     auto blob = store.load(h.key);
     if (!blob) return blob.error();
     if (!*blob)
-        return sign_in_needed(h, h.who + " has not been signed in yet (sign in from the app, or run " + h.signin + ")");
+        // The code says what to do; each front-end words how (a button in
+        // the app, `account signin` in the CLI).
+        return sign_in_needed(h, h.who + " has not been signed in yet");
     auto parsed = oauth::parse_secret(**blob);
     if (!parsed) return sign_in_needed(h, "the stored sign-in of " + h.who + " is unreadable: sign in again");
     return parsed;

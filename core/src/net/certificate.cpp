@@ -88,30 +88,6 @@ bool verifies_up_to(SSL* ssl, const std::string& ca_sha256, const std::string& h
     return ok;
 }
 
-namespace {
-
-std::optional<std::string> hex_after(std::string_view text, std::string_view label) {
-    const auto at = text.find(label);
-    if (at == std::string_view::npos) return std::nullopt;
-    const auto hex = text.substr(at + label.size(), 64);
-    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
-    return std::string(hex);
-}
-
-}  // namespace
-
-std::optional<std::string> fingerprint_in(std::string_view error_detail) {
-    return hex_after(error_detail, "SHA-256 fingerprint: ");
-}
-
-std::optional<std::string> key_fingerprint_in(std::string_view error_detail) {
-    return hex_after(error_detail, "public key SHA-256: ");
-}
-
-std::optional<std::string> issuer_fingerprint_in(std::string_view error_detail) {
-    return hex_after(error_detail, "issuer certificate SHA-256: ");
-}
-
 std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls) {
     const std::string why = c.verify_error.empty() ? std::string("unknown reason") : c.verify_error;
     const std::string presented =

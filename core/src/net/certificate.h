@@ -2,7 +2,7 @@
 // A server certificate's facts and the pins that accept it: its digests (the
 // certificate's, its public key's), its issuer in the chain the server sent,
 // and the check of a CA pin. The words of an untrusted or changed
-// certificate (describe_untrusted, fingerprint_in, ...) are declared in
+// certificate (describe_untrusted) are declared in
 // net/stream.h, beside CertInfo, and defined here.
 
 #include <string>

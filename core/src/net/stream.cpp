@@ -411,9 +411,11 @@ awaitable<Result<void>> Stream::handshake() {
         // A certificate the system distrusts is refused over any pin, but
         // it did not change: it is untrusted, and said so.
         const bool changed = tls_.pinned() && !distrusted;
-        co_return make_error(changed ? Errc::CertChanged : Errc::CertUntrusted,
-                             describe_untrusted(info, changed ? tls_ : TlsSettings{}), ErrorScope::Account,
-                             Retry::Never);
+        Error refused =
+            make_error(changed ? Errc::CertChanged : Errc::CertUntrusted,
+                       describe_untrusted(info, changed ? tls_ : TlsSettings{}), ErrorScope::Account, Retry::Never);
+        refused.certificate = CertificateSeen{info.sha256, info.key_sha256, info.issuer_sha256};
+        co_return refused;
     }
     co_return Result<void>{};
 }

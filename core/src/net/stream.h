@@ -140,16 +140,11 @@ private:
     std::optional<Budget> budget_;
 };
 
-// Builds the error for an untrusted certificate, naming the fingerprint and
-// the public key's so a user can pin them. With a pin in `tls` it is the
+// Builds the error's words for an untrusted certificate, naming the
+// fingerprint and the public key's for a person (the error carries them
+// typed as well: Error::certificate). With a pin in `tls` it is the
 // text of a changed certificate: what was trusted, what came, whether the
 // key is new.
 std::string describe_untrusted(const CertInfo& c, const TlsSettings& tls = {});
-// The SHA-256 fingerprints an untrusted-certificate error (describe_untrusted)
-// names (the certificate's, its public key's), so a front-end can offer to
-// pin them; nullopt when there is none.
-std::optional<std::string> fingerprint_in(std::string_view error_detail);
-std::optional<std::string> key_fingerprint_in(std::string_view error_detail);
-std::optional<std::string> issuer_fingerprint_in(std::string_view error_detail);
 
 }  // namespace mailporter::net
