@@ -62,7 +62,7 @@ struct Client {
         return run(s.connect(Host, port, tls, deadlines));
     }
     Result<void> login(const std::string& password) {
-        const imap::Credentials c{User, password};
+        const imap::Credentials c{User, password, {}};
         return run(s.login(c));
     }
     std::string transcript_text() const {

@@ -34,7 +34,7 @@ Result<void> pop3_login(FakePop3& pop, const std::string& user) {
     TlsSettings tls;
     tls.mode = TlsMode::None;
     if (auto c = run_coro(io, s.connect("127.0.0.1", pop.port(), tls, d)); !c) return c;
-    return run_coro(io, s.login(pop3::Credentials{user, "pw"}));
+    return run_coro(io, s.login(pop3::Credentials{user, "pw", {}}));
 }
 
 }  // namespace

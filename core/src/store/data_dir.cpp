@@ -160,7 +160,8 @@ void EngineLock::release() noexcept {
     if (fd_ < 0) return;
     // Clear the pid so that a reader never takes a dead holder's pid for a
     // live one; the file stays (see the header).
-    (void)::ftruncate(fd_, 0);
+    // Best effort: a pid left behind is one the holder() check sees is dead.
+    [[maybe_unused]] const int cleared = ::ftruncate(fd_, 0);
     ::close(fd_);  // drops the flock
     fd_ = -1;
 }

@@ -100,9 +100,9 @@ TEST_CASE("EngineLock: another process holding the lock is named, and its death 
         ::close(go[1]);
         auto lock = EngineLock::acquire(dir.path());
         const char status = lock.ok() ? '1' : '0';
-        (void)::write(ready[1], &status, 1);
+        [[maybe_unused]] const auto wrote = ::write(ready[1], &status, 1);
         char buf;
-        (void)::read(go[0], &buf, 1);
+        [[maybe_unused]] const auto got = ::read(go[0], &buf, 1);
         ::_exit(0);  // the lock dies with the process; TempDir is the parent's to remove
     }
     ::close(ready[1]);

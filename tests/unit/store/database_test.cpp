@@ -117,7 +117,7 @@ TEST_CASE("reopening keeps settings, office server and accounts", "[store][datab
     const auto file = dir / "state.db";
     const std::string odd_key("k\0ey\n\xff", 7);
     const std::string odd_value("v\0al'ue\"\\", 9);
-    OfficeServer office{"mail.office.example", 587, TlsSettings{TlsMode::StartTls}, "relay", "gw"};
+    OfficeServer office{"mail.office.example", 587, TlsSettings{TlsMode::StartTls}, "relay", "gw", {}};
     office.tls.pinned_key_sha256 = std::string(64, 'c');
     office.tls.pinned_issuer = "CN=Office CA";
     Account saved;
