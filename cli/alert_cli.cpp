@@ -6,7 +6,6 @@
 
 #include "mailporter/admin_alerts.h"
 #include "mailporter/config.h"
-#include "mailporter/database.h"
 #include "mailporter/secret_store.h"
 
 namespace mailporter::cli {
@@ -29,7 +28,7 @@ int cmd_alert(Context& ctx, const std::vector<std::string>& words) {
     (void)a.flag("now");  // "alert digest --now" reads as what it does
     a.reject_unknown();
     mp::RelayOptions o;
-    const auto way = need(mp::send_alert_now(ctx.database(), ctx.secret_store(), o,
+    const auto way = need(mp::send_alert_now(ctx.workspace(), ctx.secret_store(), o,
                                              sub == "test" ? mp::AlertSend::Test : mp::AlertSend::Digest, route));
     std::cout << (sub == "test" ? "test alert" : "digest") << " sent through " << way << "\n";
     return 0;

@@ -37,7 +37,7 @@ std::string describe(const mp::Account& a) {
 // delivering to one address (an address is never made up from a host name).
 std::string office_domain(Context& ctx, const Args& a) {
     if (auto d = a.get("office-domain")) return *d;
-    for (const auto& acc : need(ctx.database().accounts()))
+    for (const auto& acc : need(ctx.workspace().accounts()))
         if (!acc.catch_all && acc.deliver_to.find('@') != std::string::npos)
             return acc.deliver_to.substr(acc.deliver_to.rfind('@') + 1);
     return {};
@@ -53,7 +53,7 @@ void print_notes(const char* heading, const std::vector<mp::ImportNote>& notes) 
 // --replace), the office server and interval when none is set yet.
 mp::ConfigSnapshot plan(Context& ctx, const Args& a, const mp::FetchmailImport& im, bool replace,
                         std::vector<mp::ImportNote>& refused) {
-    auto& db = ctx.database();
+    auto& db = ctx.workspace();
     // Accounts by box (box_key), those set up and those planned: thousands
     // of entries are looked up, not compared each with each.
     using ByBox = std::unordered_map<std::string, std::vector<mp::Account>>;
@@ -87,18 +87,18 @@ mp::ConfigSnapshot plan(Context& ctx, const Args& a, const mp::FetchmailImport& 
                                "the file names this box again (imported as `" + twin->name + "`); not imported"});
             continue;
         }
-        mp::Account a = x.account;
+        mp::Account acc = x.account;
         if (target) {
             bool kept_leave = false;
-            a = mp::replace_from_file(*target, x.account, kept_leave);
+            acc = mp::replace_from_file(*target, x.account, kept_leave);
             if (kept_leave)
-                refused.push_back({x.line, a.name,
+                refused.push_back({x.line, acc.name,
                                    "leave policy kept as " + mp::to_string(target->leave) +
                                        ": an import never makes a box delete sooner (account edit to change it)"});
         }
-        if (!x.password.empty()) c.account_secrets[a.name] = x.password;
-        planned[key].push_back(a);
-        c.accounts.push_back(std::move(a));
+        if (!x.password.empty()) c.account_secrets[acc.name] = x.password;
+        planned[key].push_back(acc);
+        c.accounts.push_back(std::move(acc));
     }
     std::optional<mp::OfficeServer> office = im.office;
     if (auto h = a.get("office-host")) {
@@ -148,8 +148,7 @@ int import_fetchmailrc(Context& ctx, const Args& a, const std::string& file) {
     unmapped.insert(unmapped.end(), refused.begin(), refused.end());
     print_notes("not imported:", unmapped);
     if (!dry) {
-        mp::SecretStore* secrets = c.account_secrets.empty() ? nullptr : &ctx.secret_store();
-        need(mp::apply_config(ctx.database(), secrets, c, replace));
+        need(mp::apply_config(ctx.workspace(), c, replace));
     }
     std::cout << c.accounts.size() << " account(s) " << (dry ? "would be imported" : "imported") << ", "
               << unmapped.size() << " statement(s) not mapped (listed above)"
@@ -170,10 +169,10 @@ int import_json(Context& ctx, const Args& a, const std::string& file) {
         return 0;
     }
     const bool secrets = c.office_secret || !c.account_secrets.empty();
-    auto r = need(mp::apply_config(ctx.database(), secrets ? &ctx.secret_store() : nullptr, c, replace));
+    auto r = need(mp::apply_config(ctx.workspace(), c, replace));
     std::cout << "imported from " << file << ": " << r.added.size() << " account(s) added, " << r.replaced.size()
               << " replaced" << (c.office ? ", the office server" : "") << ", " << c.settings.size() << " setting(s)"
-              << (secrets ? ", passwords into the " + ctx.secret_store_kind + " store" : "") << "\n";
+              << (secrets ? ", passwords into the " + ctx.workspace().secret_store_kind() + " store" : "") << "\n";
     return 0;
 }
 
@@ -196,7 +195,7 @@ int cmd_export(Context& ctx, const Args& a) {
     if (!a.positional().empty()) throw UsageError{"unexpected argument '" + a.positional()[0] + "'"};
     // Secrets never go to a terminal or a pipe by accident.
     if (passwords && !output) throw UsageError{"--passwords needs --output FILE (written readable by you only)"};
-    const auto c = need(mp::read_config(ctx.database(), passwords ? &ctx.secret_store() : nullptr));
+    const auto c = need(mp::read_config(ctx.workspace(), passwords));
     const std::string text = need(mp::to_json(c));
     if (!output) {
         std::cout << text;

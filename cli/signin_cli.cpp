@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <iterator>
 #include <thread>
 #include <vector>
@@ -209,8 +210,8 @@ int sign_in(Context& ctx, const Target& t, const Args& a) {
     need(t.store(tokens, provider.client_secret));
     // A running engine checks its accounts now (what was red for want of a
     // sign-in moves at once).
-    (void)ctx.database().set_setting(SettingCheckNow,
-                                     std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid()));
+    (void)ctx.workspace().set_setting(SettingCheckNow,
+                                      std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid()));
     std::cout << t.what << " signed in (kept in the " << store.kind() << " store)\n";
     return 0;
 }

@@ -141,8 +141,7 @@ int cmd_stats(Context& ctx, const Args& a) {
     const bool json_out = a.flag("json");
     a.reject_unknown();
     if (!a.positional().empty()) throw UsageError{"stats takes no argument '" + a.positional().front() + "'"};
-    auto& db = ctx.database();
-    const Traffic t = need(read_traffic(db, std::time(nullptr), days, account));
+    const Traffic t = need(read_traffic(ctx.workspace(), std::time(nullptr), days, account));
     if (account && t.accounts.empty()) throw Failure{"no account named '" + *account + "' (and no history of one)"};
     if (json_out)
         print_traffic_json(t, days, std::cout);
