@@ -83,6 +83,53 @@ struct Handler {
     std::function<void(const std::string& text)> text;
 };
 
+// A start tag at x[i]: name, attributes (quoted values may hold '>').
+// Returns where the document goes on.
+Result<std::size_t> start_tag(std::string_view x, std::size_t i, std::vector<std::string>& stack, std::size_t& elements,
+                              const Handler& h) {
+    std::size_t j = i + 1;
+    while (j < x.size() && !std::isspace(static_cast<unsigned char>(x[j])) && x[j] != '>' && x[j] != '/') ++j;
+    const std::string name(x.substr(i + 1, j - i - 1));
+    if (name.empty()) return bad_xml("a tag without a name");
+    std::vector<std::pair<std::string, std::string>> attrs;
+    bool closed = false, empty_element = false;
+    while (j < x.size()) {
+        while (j < x.size() && std::isspace(static_cast<unsigned char>(x[j]))) ++j;
+        if (j >= x.size()) break;
+        if (x[j] == '>') {
+            closed = true;
+            ++j;
+            break;
+        }
+        if (x.substr(j).starts_with("/>")) {
+            closed = empty_element = true;
+            j += 2;
+            break;
+        }
+        const auto eq = x.find('=', j);
+        if (eq == std::string_view::npos || eq + 1 >= x.size()) return bad_xml("a broken attribute in <" + name + ">");
+        const std::string an = trim(x.substr(j, eq - j));
+        std::size_t v = eq + 1;
+        while (v < x.size() && std::isspace(static_cast<unsigned char>(x[v]))) ++v;
+        if (v >= x.size() || (x[v] != '"' && x[v] != '\'')) return bad_xml("an unquoted attribute in <" + name + ">");
+        const auto close = x.find(x[v], v + 1);
+        if (close == std::string_view::npos) return bad_xml("an attribute value is not closed");
+        attrs.emplace_back(an, decode_entities(x.substr(v + 1, close - v - 1)));
+        j = close + 1;
+        if (attrs.size() > 32) return bad_xml("too many attributes");
+    }
+    if (!closed) return bad_xml("<" + name + " is not closed");
+    if (++elements > MaxElements) return bad_xml("too many elements");
+    h.start(name, attrs);
+    if (empty_element)
+        h.end(name);
+    else if (stack.size() >= MaxDepth)
+        return bad_xml("nested too deep");
+    else
+        stack.push_back(name);
+    return j;
+}
+
 // Walks the document; elements must nest properly.
 Result<void> walk(std::string_view x, const Handler& h) {
     std::vector<std::string> stack;
@@ -126,50 +173,9 @@ Result<void> walk(std::string_view x, const Handler& h) {
             h.end(name);
             i = gt + 1;
         } else {
-            // Start tag: name, attributes (quoted values may hold '>').
-            std::size_t j = i + 1;
-            while (j < x.size() && !std::isspace(static_cast<unsigned char>(x[j])) && x[j] != '>' && x[j] != '/') ++j;
-            const std::string name(x.substr(i + 1, j - i - 1));
-            if (name.empty()) return bad_xml("a tag without a name");
-            std::vector<std::pair<std::string, std::string>> attrs;
-            bool closed = false, empty_element = false;
-            while (j < x.size()) {
-                while (j < x.size() && std::isspace(static_cast<unsigned char>(x[j]))) ++j;
-                if (j >= x.size()) break;
-                if (x[j] == '>') {
-                    closed = true;
-                    ++j;
-                    break;
-                }
-                if (x.substr(j).starts_with("/>")) {
-                    closed = empty_element = true;
-                    j += 2;
-                    break;
-                }
-                const auto eq = x.find('=', j);
-                if (eq == std::string_view::npos || eq + 1 >= x.size())
-                    return bad_xml("a broken attribute in <" + name + ">");
-                const std::string an = trim(x.substr(j, eq - j));
-                std::size_t v = eq + 1;
-                while (v < x.size() && std::isspace(static_cast<unsigned char>(x[v]))) ++v;
-                if (v >= x.size() || (x[v] != '"' && x[v] != '\''))
-                    return bad_xml("an unquoted attribute in <" + name + ">");
-                const auto close = x.find(x[v], v + 1);
-                if (close == std::string_view::npos) return bad_xml("an attribute value is not closed");
-                attrs.emplace_back(an, decode_entities(x.substr(v + 1, close - v - 1)));
-                j = close + 1;
-                if (attrs.size() > 32) return bad_xml("too many attributes");
-            }
-            if (!closed) return bad_xml("<" + name + " is not closed");
-            if (++elements > MaxElements) return bad_xml("too many elements");
-            h.start(name, attrs);
-            if (empty_element)
-                h.end(name);
-            else if (stack.size() >= MaxDepth)
-                return bad_xml("nested too deep");
-            else
-                stack.push_back(name);
-            i = j;
+            auto next = start_tag(x, i, stack, elements, h);
+            if (!next) return std::move(next).error();
+            i = *next;
         }
     }
     if (!stack.empty()) return bad_xml("<" + stack.back() + "> is not closed (the document ends early)");
@@ -199,62 +205,69 @@ std::string substitute_placeholders(std::string_view text, std::string_view addr
     return out;
 }
 
+namespace {
+
+// An incomingServer or outgoingServer element as read so far.
+struct CurrentServer {
+    std::string type;
+    bool outgoing = false;
+    std::string hostname, port, socket_type, username;
+    bool oauth = false, password = false;
+};
+
+// A server element ends: kept when MailPorter can use it, else why not in out.skipped.
+void finish_server(const CurrentServer& c, std::string_view address, Autoconfig& out) {
+    AutoconfigServer s;
+    const std::string type = ascii_lower(c.type);
+    const std::string what = (type.empty() ? std::string("untyped") : type) + " server";
+    auto skip = [&](const std::string& why) {
+        if (out.skipped.size() < 16) out.skipped.push_back(what + ": " + why);
+    };
+    if (c.outgoing ? type != "smtp" : (type != "imap" && type != "pop3")) return skip("not a type MailPorter uses");
+    s.protocol = type == "pop3" ? Protocol::Pop3 : Protocol::Imap;
+    s.hostname = ascii_lower(trim(substitute_placeholders(c.hostname, address)));
+    if (!plausible_host(s.hostname)) return skip("'" + s.hostname.substr(0, 80) + "' is not a host name");
+    const std::string port = trim(c.port);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535)
+        return skip("'" + port.substr(0, 20) + "' is not a port");
+    s.port = static_cast<std::uint16_t>(std::stoi(port));
+    const std::string st = ascii_lower(trim(c.socket_type));
+    if (st == "ssl" || st == "tls")
+        s.tls = TlsMode::Implicit;
+    else if (st == "starttls")
+        s.tls = TlsMode::StartTls;
+    else if (st == "plain")
+        s.tls = TlsMode::None;
+    else
+        return skip("unknown socketType '" + st.substr(0, 20) + "'");
+    s.username = trim(substitute_placeholders(c.username, address));
+    s.needs_oauth = c.oauth && !c.password;
+    if (c.outgoing) {
+        if (!out.outgoing) out.outgoing = s;
+    } else if (out.incoming.size() < 16) {
+        out.incoming.push_back(std::move(s));
+    } else {
+        skip("more than 16 incoming servers");
+    }
+}
+
+}  // namespace
+
 Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view address) {
     if (xml.size() > MaxAutoconfigBytes) return bad_xml("the document is larger than 256 KiB");
     Autoconfig out;
-    struct Current {
-        std::string type;
-        bool outgoing = false;
-        std::string hostname, port, socket_type, username;
-        bool oauth = false, password = false;
-    };
-    std::optional<Current> cur;
+    std::optional<CurrentServer> cur;
     std::string text;
     bool in_display_name = false;
     bool in_email_provider = false;
-
-    auto finish = [&](Current& c) {
-        AutoconfigServer s;
-        const std::string type = ascii_lower(c.type);
-        const std::string what = (type.empty() ? std::string("untyped") : type) + " server";
-        auto skip = [&](const std::string& why) {
-            if (out.skipped.size() < 16) out.skipped.push_back(what + ": " + why);
-        };
-        if (c.outgoing ? type != "smtp" : (type != "imap" && type != "pop3")) return skip("not a type MailPorter uses");
-        s.protocol = type == "pop3" ? Protocol::Pop3 : Protocol::Imap;
-        s.hostname = ascii_lower(trim(substitute_placeholders(c.hostname, address)));
-        if (!plausible_host(s.hostname)) return skip("'" + s.hostname.substr(0, 80) + "' is not a host name");
-        const std::string port = trim(c.port);
-        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoi(port) < 1 || std::stoi(port) > 65535)
-            return skip("'" + port.substr(0, 20) + "' is not a port");
-        s.port = static_cast<std::uint16_t>(std::stoi(port));
-        const std::string st = ascii_lower(trim(c.socket_type));
-        if (st == "ssl" || st == "tls")
-            s.tls = TlsMode::Implicit;
-        else if (st == "starttls")
-            s.tls = TlsMode::StartTls;
-        else if (st == "plain")
-            s.tls = TlsMode::None;
-        else
-            return skip("unknown socketType '" + st.substr(0, 20) + "'");
-        s.username = trim(substitute_placeholders(c.username, address));
-        s.needs_oauth = c.oauth && !c.password;
-        if (c.outgoing) {
-            if (!out.outgoing) out.outgoing = s;
-        } else if (out.incoming.size() < 16) {
-            out.incoming.push_back(std::move(s));
-        } else {
-            skip("more than 16 incoming servers");
-        }
-    };
 
     Handler h;
     h.start = [&](const std::string& name, const std::vector<std::pair<std::string, std::string>>& attrs) {
         text.clear();
         if (name == "emailProvider") in_email_provider = true;
         if (name == "incomingServer" || name == "outgoingServer") {
-            cur = Current{};
+            cur = CurrentServer{};
             cur->outgoing = name == "outgoingServer";
             for (const auto& [k, v] : attrs)
                 if (k == "type") cur->type = v;
@@ -267,7 +280,7 @@ Result<Autoconfig> parse_autoconfig(std::string_view xml, std::string_view addre
     };
     h.end = [&](const std::string& name) {
         if (name == "incomingServer" || name == "outgoingServer") {
-            if (cur) finish(*cur);
+            if (cur) finish_server(*cur, address, out);
             cur.reset();
         } else if (name == "emailProvider") {
             in_email_provider = false;

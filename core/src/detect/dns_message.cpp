@@ -122,6 +122,66 @@ Result<std::string> read_name(std::span<const std::uint8_t> m, std::size_t offse
     return name;
 }
 
+namespace {
+
+// One record of the asked type, about one of the names that answer the question.
+Result<void> take_record(std::span<const std::uint8_t> m, DnsType type, std::size_t rdata, std::uint16_t rdlen,
+                         std::size_t rend, DnsAnswer& out) {
+    switch (type) {
+        case DnsType::A:
+            if (rdlen != 4) return malformed("an A record of " + std::to_string(rdlen) + " bytes");
+            out.addresses.push_back(
+                boost::asio::ip::address_v4({m[rdata], m[rdata + 1], m[rdata + 2], m[rdata + 3]}).to_string());
+            return {};
+        case DnsType::Aaaa: {
+            if (rdlen != 16) return malformed("an AAAA record of " + std::to_string(rdlen) + " bytes");
+            boost::asio::ip::address_v6::bytes_type b{};
+            std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(rdata), 16, b.begin());
+            out.addresses.push_back(boost::asio::ip::address_v6(b).to_string());
+            return {};
+        }
+        case DnsType::Mx: {
+            if (rdlen < 3) return malformed("an MX record too short");
+            std::size_t after = rdata + 2;
+            auto host = read_name(m, rdata + 2, after);
+            if (!host) return std::move(host).error();
+            if (after != rend) return malformed("an MX record's length does not match its name");
+            // RFC 7505: a "null MX" (".") says the domain takes no mail.
+            if (!host->empty()) out.mx.push_back({u16(m, rdata), *host});
+            return {};
+        }
+        case DnsType::Srv: {
+            if (rdlen < 7) return malformed("an SRV record too short");
+            std::size_t after = rdata + 6;
+            auto target = read_name(m, rdata + 6, after);
+            if (!target) return std::move(target).error();
+            if (after != rend) return malformed("an SRV record's length does not match its target");
+            // RFC 2782: 'A Target of "." means that the service is decidedly not available at this domain.'
+            if (!target->empty()) out.srv.push_back({u16(m, rdata), u16(m, rdata + 2), u16(m, rdata + 4), *target});
+            return {};
+        }
+        case DnsType::Cname:
+            return {};
+    }
+    return {};
+}
+
+// Strongest first: SRV by priority then weight, MX by preference.
+void keep_strongest(DnsAnswer& out) {
+    std::stable_sort(out.srv.begin(), out.srv.end(), [](const SrvRecord& a, const SrvRecord& b) {
+        return a.priority != b.priority ? a.priority < b.priority : a.weight > b.weight;
+    });
+    std::stable_sort(out.mx.begin(), out.mx.end(),
+                     [](const MxRecord& a, const MxRecord& b) { return a.preference < b.preference; });
+    // At most MaxRecords, the strongest: sorted first (ANCOUNT is bounded, so
+    // what was collected is too).
+    if (out.srv.size() > MaxRecords) out.srv.resize(MaxRecords);
+    if (out.mx.size() > MaxRecords) out.mx.resize(MaxRecords);
+    if (out.addresses.size() > MaxRecords) out.addresses.resize(MaxRecords);
+}
+
+}  // namespace
+
 Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t id, std::string_view asked,
                                  DnsType type) {
     if (m.size() < 12) return malformed("shorter than its header");
@@ -181,53 +241,9 @@ Result<DnsAnswer> parse_response(std::span<const std::uint8_t> m, std::uint16_t 
             continue;
         }
         if (rtype != static_cast<std::uint16_t>(type)) continue;
-        switch (type) {
-            case DnsType::A:
-                if (rdlen != 4) return malformed("an A record of " + std::to_string(rdlen) + " bytes");
-                out.addresses.push_back(
-                    boost::asio::ip::address_v4({m[rdata], m[rdata + 1], m[rdata + 2], m[rdata + 3]}).to_string());
-                break;
-            case DnsType::Aaaa: {
-                if (rdlen != 16) return malformed("an AAAA record of " + std::to_string(rdlen) + " bytes");
-                boost::asio::ip::address_v6::bytes_type b{};
-                std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(rdata), 16, b.begin());
-                out.addresses.push_back(boost::asio::ip::address_v6(b).to_string());
-                break;
-            }
-            case DnsType::Mx: {
-                if (rdlen < 3) return malformed("an MX record too short");
-                std::size_t after = rdata + 2;
-                auto host = read_name(m, rdata + 2, after);
-                if (!host) return std::move(host).error();
-                if (after != rend) return malformed("an MX record's length does not match its name");
-                // RFC 7505: a "null MX" (".") says the domain takes no mail.
-                if (!host->empty()) out.mx.push_back({u16(m, rdata), *host});
-                break;
-            }
-            case DnsType::Srv: {
-                if (rdlen < 7) return malformed("an SRV record too short");
-                std::size_t after = rdata + 6;
-                auto target = read_name(m, rdata + 6, after);
-                if (!target) return std::move(target).error();
-                if (after != rend) return malformed("an SRV record's length does not match its target");
-                // RFC 2782: 'A Target of "." means that the service is decidedly not available at this domain.'
-                if (!target->empty()) out.srv.push_back({u16(m, rdata), u16(m, rdata + 2), u16(m, rdata + 4), *target});
-                break;
-            }
-            case DnsType::Cname:
-                break;
-        }
+        if (auto r = take_record(m, type, rdata, rdlen, rend, out); !r) return r.error();
     }
-    std::stable_sort(out.srv.begin(), out.srv.end(), [](const SrvRecord& a, const SrvRecord& b) {
-        return a.priority != b.priority ? a.priority < b.priority : a.weight > b.weight;
-    });
-    std::stable_sort(out.mx.begin(), out.mx.end(),
-                     [](const MxRecord& a, const MxRecord& b) { return a.preference < b.preference; });
-    // At most MaxRecords, the strongest: sorted first (ANCOUNT is bounded, so
-    // what was collected is too).
-    if (out.srv.size() > MaxRecords) out.srv.resize(MaxRecords);
-    if (out.mx.size() > MaxRecords) out.mx.resize(MaxRecords);
-    if (out.addresses.size() > MaxRecords) out.addresses.resize(MaxRecords);
+    keep_strongest(out);
     return out;
 }
 

@@ -36,13 +36,60 @@ namespace {
 
 Error http_error(Errc code, std::string detail) { return make_error(code, std::move(detail)); }
 
+struct Watch {
+    bool live = true, fired = false;
+};
+
+Error no_answer_in_time(const std::string& where) {
+    return http_error(Errc::Timeout, "no complete answer from " + where + " in time");
+}
+
+// Resolves the host (unless the address is given) and connects; the caller's
+// timer closes the socket when the time is up (watch.fired).
+asio::awaitable<Result<void>> open_connection(asio::io_context& io, tcp::socket& socket, const Url& url,
+                                              const std::string& address, const Watch& watch,
+                                              const std::string& where) {
+    error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+    if (!address.empty()) {
+        endpoints.emplace_back(asio::ip::make_address(address, ec), url.port);
+        if (ec) co_return http_error(Errc::ResolveFailed, "bad address " + address);
+    } else {
+        tcp::resolver resolver(io);
+        auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
+                                                       asio::redirect_error(asio::use_awaitable, ec));
+        if (watch.fired) co_return no_answer_in_time(where);
+        if (ec || results.empty()) co_return http_error(Errc::ResolveFailed, "cannot resolve " + url.host);
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
+    co_await asio::async_connect(socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (watch.fired) co_return no_answer_in_time(where);
+    if (ec == asio::error::connection_refused)
+        co_return http_error(Errc::ConnectRefused, "connection to " + where + " refused");
+    if (ec) co_return http_error(Errc::ConnectFailed, "cannot connect to " + where + ": " + ec.message());
+    co_return Result<void>{};
+}
+
+// Sends the request, then reads until the close, the cap or a complete framed body.
+template <class Stream>
+asio::awaitable<void> read_all(Stream& stream, const std::string& request, std::string& raw, std::size_t cap,
+                               std::size_t max_body, error_code& ec) {
+    std::array<char, 16384> buf{};
+    co_await asio::async_write(stream, asio::buffer(request), asio::redirect_error(asio::use_awaitable, ec));
+    while (!ec && raw.size() <= cap) {
+        const std::size_t n =
+            co_await stream.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+        raw.append(buf.data(), n);
+        // A server that keeps the connection open despite "Connection:
+        // close" is not waited for once the framed body is complete.
+        if (const auto p = parse_http_response(raw, max_body); p && p->framed) break;
+    }
+}
+
 // One request, one connection. Reads until the close (or the size cap).
 asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url& url, const std::string& address,
                                                 const std::string& request, const HttpOptions& options) {
     error_code ec;
-    struct Watch {
-        bool live = true, fired = false;
-    };
     auto watch = std::make_shared<Watch>();
     tcp::socket socket(io);
     asio::steady_timer timer(io);
@@ -62,40 +109,12 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
         }
     } disarm{watch, timer};
     const std::string where = url.host + ":" + std::to_string(url.port);
-    auto timeout = [&] { return http_error(Errc::Timeout, "no complete answer from " + where + " in time"); };
+    auto timeout = [&] { return no_answer_in_time(where); };
 
-    std::vector<tcp::endpoint> endpoints;
-    if (!address.empty()) {
-        endpoints.emplace_back(asio::ip::make_address(address, ec), url.port);
-        if (ec) co_return http_error(Errc::ResolveFailed, "bad address " + address);
-    } else {
-        tcp::resolver resolver(io);
-        auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
-                                                       asio::redirect_error(asio::use_awaitable, ec));
-        if (watch->fired) co_return timeout();
-        if (ec || results.empty()) co_return http_error(Errc::ResolveFailed, "cannot resolve " + url.host);
-        for (const auto& r : results) endpoints.push_back(r.endpoint());
-    }
-    co_await asio::async_connect(socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
-    if (watch->fired) co_return timeout();
-    if (ec == asio::error::connection_refused)
-        co_return http_error(Errc::ConnectRefused, "connection to " + where + " refused");
-    if (ec) co_return http_error(Errc::ConnectFailed, "cannot connect to " + where + ": " + ec.message());
+    if (auto c = co_await open_connection(io, socket, url, address, *watch, where); !c) co_return std::move(c).error();
 
     const std::size_t cap = MaxHttpHeader + options.max_body * 2 + 4096;  // chunk framing included
     std::string raw;
-    std::array<char, 16384> buf{};
-    auto read_all = [&](auto& stream) -> asio::awaitable<void> {
-        co_await asio::async_write(stream, asio::buffer(request), asio::redirect_error(asio::use_awaitable, ec));
-        while (!ec && raw.size() <= cap) {
-            const std::size_t n =
-                co_await stream.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
-            raw.append(buf.data(), n);
-            // A server that keeps the connection open despite "Connection:
-            // close" is not waited for once the framed body is complete.
-            if (const auto p = parse_http_response(raw, options.max_body); p && p->framed) break;
-        }
-    };
     if (url.https) {
         ssl::context ctx(ssl::context::tls_client);
         net::use_system_trust(ctx.native_handle());
@@ -114,9 +133,9 @@ asio::awaitable<Result<std::string>> fetch_once(asio::io_context& io, const Url&
                                  "TLS with " + where + " failed: " +
                                      (verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message()));
         }
-        co_await read_all(tls);
+        co_await read_all(tls, request, raw, cap, options.max_body, ec);
     } else {
-        co_await read_all(socket);
+        co_await read_all(socket, request, raw, cap, options.max_body, ec);
     }
     if (watch->fired) co_return timeout();
     // The end of the stream (or a TLS peer that closes without close_notify,

@@ -25,6 +25,30 @@ bool all_digits(std::string_view s) {
     return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
+// A chunked body into r.body (within max_body).
+Result<void> read_chunked(std::string_view body, std::size_t max_body, HttpResponse& r) {
+    // RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk is size 0.
+    std::size_t p = 0;
+    for (;;) {
+        const auto le = body.find("\r\n", p);
+        if (le == std::string_view::npos) return http_error(Errc::ConnectionLost, "the chunked body ended early");
+        std::string_view size_text = body.substr(p, le - p);
+        size_text = size_text.substr(0, std::min(size_text.find(';'), size_text.size()));
+        const std::string st = trim(size_text);
+        if (st.empty() || st.size() > 8 || st.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+            return http_error(Errc::ProtocolError, "a bad chunk size");
+        const auto n = static_cast<std::size_t>(std::stoul(st, nullptr, 16));
+        p = le + 2;
+        if (n == 0) return {};
+        if (r.body.size() + n > max_body)
+            return http_error(Errc::TooBig, "the document is larger than " + std::to_string(max_body / 1024) + " KiB");
+        if (p + n + 2 > body.size()) return http_error(Errc::ConnectionLost, "the chunked body ended early");
+        r.body.append(body.substr(p, n));
+        if (body.substr(p + n, 2) != "\r\n") return http_error(Errc::ProtocolError, "a chunk without its CRLF");
+        p += n + 2;
+    }
+}
+
 }  // namespace
 
 std::string Url::text() const {
@@ -122,27 +146,7 @@ Result<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_b
         }
     }
     if (chunked) {
-        // RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk is size 0.
-        std::size_t p = 0;
-        for (;;) {
-            const auto le = body.find("\r\n", p);
-            if (le == std::string_view::npos) return http_error(Errc::ConnectionLost, "the chunked body ended early");
-            std::string_view size_text = body.substr(p, le - p);
-            size_text = size_text.substr(0, std::min(size_text.find(';'), size_text.size()));
-            const std::string st = trim(size_text);
-            if (st.empty() || st.size() > 8 || st.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-                return http_error(Errc::ProtocolError, "a bad chunk size");
-            const auto n = static_cast<std::size_t>(std::stoul(st, nullptr, 16));
-            p = le + 2;
-            if (n == 0) break;
-            if (r.body.size() + n > max_body)
-                return http_error(Errc::TooBig,
-                                  "the document is larger than " + std::to_string(max_body / 1024) + " KiB");
-            if (p + n + 2 > body.size()) return http_error(Errc::ConnectionLost, "the chunked body ended early");
-            r.body.append(body.substr(p, n));
-            if (body.substr(p + n, 2) != "\r\n") return http_error(Errc::ProtocolError, "a chunk without its CRLF");
-            p += n + 2;
-        }
+        if (auto c = read_chunked(body, max_body, r); !c) return std::move(c).error();
         r.framed = true;
         return r;
     }

@@ -151,6 +151,63 @@ void start_lanes(const StatePtr& st, std::size_t count) {
     }
 }
 
+// NOTIFY on the first connection: every folder on one connection. Returns
+// the connection's end, or nullopt when the server refused NOTIFY and the
+// folders are watched one IDLE connection each instead.
+net::awaitable<std::optional<Result<bool>>> watch_by_notify(StatePtr st, imap::Session& session, Lane& lane,
+                                                            const std::vector<imap::Folder>& folders) {
+    const auto cancel = [st] { return st->stopped; };
+    std::vector<std::string> raw;
+    for (const auto& f : folders) raw.push_back(f.name);
+    auto n = co_await session.notify_set(raw);
+    if (n) {
+        for (const auto& f : folders) lane.pushed.push_back(f.display);
+        lane.notify = true;
+        st->changed();
+        st->log(LogLevel::Debug, "push (NOTIFY): watching " + names(folders) + " for new mail");
+        st->new_mail();  // mail may have arrived while nobody watched
+        while (!st->stopped) {
+            auto r = co_await session.idle(st->options.renew, cancel);
+            if (!r) co_return Result<bool>(std::move(r).error());
+            if (*r && !st->stopped) {
+                st->log(LogLevel::Debug, "push: the server announced new mail");
+                st->new_mail();
+            }
+        }
+        (void)co_await session.logout();
+        co_return Result<bool>(false);
+    }
+    if (session.state() == imap::State::Failed) co_return Result<bool>(std::move(n).error());
+    st->log(LogLevel::Debug, "push: " + n.error().detail + "; one IDLE connection per folder instead");
+    co_return std::nullopt;
+}
+
+// No push at all: the first connection asks every folder.
+net::awaitable<Result<bool>> watch_by_polling(StatePtr st, imap::Session& session, Lane& lane,
+                                              const std::vector<imap::Folder>& folders, std::size_t index) {
+    PollMarks marks;
+    if (index != 0) co_return true;
+    for (const auto& f : folders) lane.polled.push_back(f.display);
+    st->changed();
+    st->log(LogLevel::Info, "the server does not offer IDLE: " + names(folders) + " asked for new mail every " +
+                                std::to_string(st->options.poll.count()) + " s");
+    if (auto p = co_await poll_once(session, folders, marks); !p) co_return std::move(p).error();
+    st->new_mail();
+    while (co_await wait(st, lane, st->options.poll)) {
+        auto p = co_await poll_once(session, folders, marks);
+        if (!p) co_return std::move(p).error();
+        if (*p) {
+            st->log(LogLevel::Debug, "push: new mail found by asking the folders");
+            st->new_mail();
+        }
+    }
+    (void)co_await session.logout();
+    co_return false;
+}
+
+net::awaitable<Result<bool>> watch_by_idle(StatePtr st, imap::Session& session, Lane& lane,
+                                           const std::vector<imap::Folder>& folders, std::size_t index);
+
 // What one connection does until an error or stop. Returns true when it
 // has nothing to watch (a later connection of a shorter plan).
 net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
@@ -198,58 +255,21 @@ net::awaitable<Result<bool>> one_connection(StatePtr st, std::size_t index) {
                              : Result<bool>(true);
     }
     const auto& caps = session.capabilities();
-    const auto cancel = [st] { return st->stopped; };
 
     // NOTIFY: the first connection watches every folder. One folder is
     // watched by IDLE all the same (the long-proven way, one connection too).
-    if (index == 0 && caps.notify && st->options.notify && folders.size() > 1) {
-        std::vector<std::string> raw;
-        for (const auto& f : folders) raw.push_back(f.name);
-        auto n = co_await session.notify_set(raw);
-        if (n) {
-            for (const auto& f : folders) lane.pushed.push_back(f.display);
-            lane.notify = true;
-            st->changed();
-            st->log(LogLevel::Debug, "push (NOTIFY): watching " + names(folders) + " for new mail");
-            st->new_mail();  // mail may have arrived while nobody watched
-            while (!st->stopped) {
-                auto r = co_await session.idle(st->options.renew, cancel);
-                if (!r) co_return std::move(r).error();
-                if (*r && !st->stopped) {
-                    st->log(LogLevel::Debug, "push: the server announced new mail");
-                    st->new_mail();
-                }
-            }
-            (void)co_await session.logout();
-            co_return false;
-        }
-        if (session.state() == imap::State::Failed) co_return std::move(n).error();
-        st->log(LogLevel::Debug, "push: " + n.error().detail + "; one IDLE connection per folder instead");
-    }
+    if (index == 0 && caps.notify && st->options.notify && folders.size() > 1)
+        if (auto done = co_await watch_by_notify(st, session, lane, folders)) co_return std::move(*done);
 
+    if (!caps.idle) co_return co_await watch_by_polling(st, session, lane, folders, index);
+    co_return co_await watch_by_idle(st, session, lane, folders, index);
+}
+
+// One IDLE connection per folder, up to the bound.
+net::awaitable<Result<bool>> watch_by_idle(StatePtr st, imap::Session& session, Lane& lane,
+                                           const std::vector<imap::Folder>& folders, std::size_t index) {
+    const auto cancel = [st] { return st->stopped; };
     PollMarks marks;
-    if (!caps.idle) {
-        // No push at all: the first connection asks every folder.
-        if (index != 0) co_return true;
-        for (const auto& f : folders) lane.polled.push_back(f.display);
-        st->changed();
-        st->log(LogLevel::Info, "the server does not offer IDLE: " + names(folders) + " asked for new mail every " +
-                                    std::to_string(st->options.poll.count()) + " s");
-        if (auto p = co_await poll_once(session, folders, marks); !p) co_return std::move(p).error();
-        st->new_mail();
-        while (co_await wait(st, lane, st->options.poll)) {
-            auto p = co_await poll_once(session, folders, marks);
-            if (!p) co_return std::move(p).error();
-            if (*p) {
-                st->log(LogLevel::Debug, "push: new mail found by asking the folders");
-                st->new_mail();
-            }
-        }
-        (void)co_await session.logout();
-        co_return false;
-    }
-
-    // One IDLE connection per folder, up to the bound.
     const std::size_t bound = std::max<std::size_t>(1, st->options.max_connections);
     const std::size_t idling = std::min(folders.size(), bound);
     if (index == 0) start_lanes(st, idling);

@@ -150,16 +150,17 @@ bool Ledger::delete_due(std::int64_t first_seen) const {
     return false;
 }
 
+bool Ledger::over_limit(const Msg& m) const {
+    // A size no real message has (a hostile LIST) is over the limit too:
+    // it would wrap the SIZE declared to the office and make the
+    // message's time budget endless.
+    return m.size > MaxMessageBytes ||
+           (acc_.max_size_bytes > 0 && m.size > static_cast<std::uint64_t>(acc_.max_size_bytes));
+}
+
 Result<Sorted> Ledger::sort(std::vector<Msg>& listing, bool have_uids) {
     have_uids_ = have_uids;
     Sorted out;
-    const auto over_limit = [this](const Msg& m) {
-        // A size no real message has (a hostile LIST) is over the limit too:
-        // it would wrap the SIZE declared to the office and make the
-        // message's time budget endless.
-        return m.size > MaxMessageBytes ||
-               (acc_.max_size_bytes > 0 && m.size > static_cast<std::uint64_t>(acc_.max_size_bytes));
-    };
     if (!have_uids) {
         for (auto& m : listing) {
             m.is_new = true;
@@ -178,61 +179,67 @@ Result<Sorted> Ledger::sort(std::vector<Msg>& listing, bool have_uids) {
     present.reserve(listing.size());
     for (auto& m : listing) {
         present.push_back(m.uid);
-        auto it = states_.find(m.uid);
-        if (it == states_.end()) {
-            m.is_new = true;
-            if (auto r = store_.seen(acc_.id, folder_key_, m.uid, static_cast<std::int64_t>(m.size), now_); !r)
-                return r.error();
-            store::MessageState ms;
-            ms.uid = m.uid;
-            ms.size = static_cast<std::int64_t>(m.size);
-            ms.first_seen = now_;
-            it = states_.emplace(m.uid, std::move(ms)).first;
-        }
-        auto& s = it->second;
-        m.known_digest = s.digest;
-        if (s.size != static_cast<std::int64_t>(m.size)) {
-            if (s.delivered_at != 0) {
-                // Delivered as something of another size: never deleted on
-                // that word. The content decides (a server that reports sizes
-                // loosely), and without a digest to compare it stays.
-                if (s.digest.empty()) {
-                    ++out.size_changed_unproven;
-                    continue;
-                }
-                m.verify = true;
-                out.fetch.push_back(m);
-                continue;
-            }
-            if (auto r = store_.set_size(acc_.id, folder_key_, m.uid, static_cast<std::int64_t>(m.size)); !r)
-                return r.error();
-            s.size = static_cast<std::int64_t>(m.size);
-        }
-        if (s.delivered_at != 0) {
-            if (s.deleted_at != 0 || delete_due(s.first_seen)) {
-                out.delete_now.push_back(m);
-                due_.push_back(m);
-            } else {
-                ++out.kept;
-                // The pass that delivered it may have ended before its \Seen.
-                if (acc_.leave.kind == LeavePolicy::Kind::MarkRead && !m.seen) out.mark_seen.push_back(m);
-            }
-            continue;
-        }
-        if (s.refused_at != 0) {
-            ++out.held;
-            continue;
-        }
-        if (over_limit(m)) {
-            out.too_big.push_back(m);
-            continue;
-        }
-        out.fetch.push_back(m);
+        if (auto r = sort_one(m, out); !r) return r.error();
     }
     if (auto r = store_.mark_missing(acc_.id, folder_key_, present, now_); !r) return r.error();
     // No commit of its own: first-seen times lost in a crash only make the
     // policy count later (a message is kept longer, never deleted early).
     return out;
+}
+
+// One listed message of a box with UIDs: recorded when new, then sorted into `out`.
+Result<void> Ledger::sort_one(Msg& m, Sorted& out) {
+    auto it = states_.find(m.uid);
+    if (it == states_.end()) {
+        m.is_new = true;
+        if (auto r = store_.seen(acc_.id, folder_key_, m.uid, static_cast<std::int64_t>(m.size), now_); !r)
+            return r.error();
+        store::MessageState ms;
+        ms.uid = m.uid;
+        ms.size = static_cast<std::int64_t>(m.size);
+        ms.first_seen = now_;
+        it = states_.emplace(m.uid, std::move(ms)).first;
+    }
+    auto& s = it->second;
+    m.known_digest = s.digest;
+    if (s.size != static_cast<std::int64_t>(m.size)) {
+        if (s.delivered_at != 0) {
+            // Delivered as something of another size: never deleted on
+            // that word. The content decides (a server that reports sizes
+            // loosely), and without a digest to compare it stays.
+            if (s.digest.empty()) {
+                ++out.size_changed_unproven;
+                return {};
+            }
+            m.verify = true;
+            out.fetch.push_back(m);
+            return {};
+        }
+        if (auto r = store_.set_size(acc_.id, folder_key_, m.uid, static_cast<std::int64_t>(m.size)); !r)
+            return r.error();
+        s.size = static_cast<std::int64_t>(m.size);
+    }
+    if (s.delivered_at != 0) {
+        if (s.deleted_at != 0 || delete_due(s.first_seen)) {
+            out.delete_now.push_back(m);
+            due_.push_back(m);
+        } else {
+            ++out.kept;
+            // The pass that delivered it may have ended before its \Seen.
+            if (acc_.leave.kind == LeavePolicy::Kind::MarkRead && !m.seen) out.mark_seen.push_back(m);
+        }
+        return {};
+    }
+    if (s.refused_at != 0) {
+        ++out.held;
+        return {};
+    }
+    if (over_limit(m)) {
+        out.too_big.push_back(m);
+        return {};
+    }
+    out.fetch.push_back(m);
+    return {};
 }
 
 RecipientPlan Ledger::plan_recipients(const Msg& m, const std::vector<std::string>& routed,

@@ -176,6 +176,8 @@ public:
 
 private:
     std::string lower(const std::string& s) const;
+    bool over_limit(const Msg& m) const;
+    Result<void> sort_one(Msg& m, Sorted& out);
     Result<void> decide(const Transfer& t, std::vector<Msg>& may_leave, std::vector<Msg>& delivered_now);
 
     Database& db_;

@@ -73,27 +73,7 @@ std::string RelayStep::trace_line(const std::vector<std::string>& recipients) co
 // to its end either way, so its digest is known and the session stays usable.
 net::awaitable<void> RelayStep::begin() {
     planned_ = true;
-    const Route r = job_.route(m_, head_);
-    t_.suspect_key = r.suspect_key;
-    t_.message_id = mail::header_value(head_, "Message-ID").value_or("");
-    if (m_.verify) {
-        early_ = Outcome::Verified;
-        co_return;
-    }
-    if (!r.no_route.empty()) {
-        t_.refusal = r.no_route;
-        reply_ = r.no_route;
-        early_ = Outcome::Unroutable;
-        co_return;
-    }
-    t_.routed = r.recipients;
-    plan_ = job_.ledger().plan_recipients(m_, r.recipients, r.suspect_key);
-    t_.suspects = !plan_.suspects.empty();
-    t_.claimed = plan_.send;
-    if (plan_.send.empty()) {
-        early_ = plan_.suspects.empty() ? Outcome::Duplicate : Outcome::Deferred;
-        co_return;
-    }
+    if (!plan()) co_return;
     auto lane = co_await job_.shared().lanes.acquire(job_.job_id());
     if (!lane) {
         reply_ = lane.error().detail;
@@ -124,30 +104,80 @@ net::awaitable<void> RelayStep::begin() {
     const std::string trace = trace_line(plan_.send) + (header ? mail::folder_header(m_.folder) : std::string());
     auto env = co_await lane_->session->begin(from, rcpts, m_.size + trace.size(), true, fallback);
     if (!env) {
-        broke_ = env.error();
-        if (env.error().scope == ErrorScope::Message) {
-            // Not the connection's fault (a recipient we cannot even write).
-            t_.refusal = env.error().detail;
-            t_.refused = plan_.send;
-            broke_.reset();
-            early_ = Outcome::Refused;
-        } else {
-            early_ = Outcome::Retrying;
-        }
-        reply_ = env.error().detail;
-        release(broke_);
+        envelope_failed(env.error());
         co_return;
     }
     const bool fallback_took = env->fallback && env->fallback->reply.positive();
     if (fallback_took) fallback_sent_ = env->fallback->address;
-    for (const auto& sent : env->recipients) {
+    take_replies(*env, plain_of, fallback, fallback_took);
+    if (fallback_took) accepted_.push_back(env->fallback->address);
+    if (!env->accepted()) {
+        nothing_accepted(*env, fallback_took);
+        co_return;
+    }
+    if (!t_.refused.empty()) {
+        std::string who;
+        for (const auto& x : t_.refused) who += (who.empty() ? "" : ", ") + x;
+        t_.refusal = "refused by the office server for " + who;
+    }
+    co_await send_head(trace, header);
+}
+
+// Route and ask the ledger; false when no transaction is needed (early_ says why).
+bool RelayStep::plan() {
+    const Route r = job_.route(m_, head_);
+    t_.suspect_key = r.suspect_key;
+    t_.message_id = mail::header_value(head_, "Message-ID").value_or("");
+    if (m_.verify) {
+        early_ = Outcome::Verified;
+        return false;
+    }
+    if (!r.no_route.empty()) {
+        t_.refusal = r.no_route;
+        reply_ = r.no_route;
+        early_ = Outcome::Unroutable;
+        return false;
+    }
+    t_.routed = r.recipients;
+    plan_ = job_.ledger().plan_recipients(m_, r.recipients, r.suspect_key);
+    t_.suspects = !plan_.suspects.empty();
+    t_.claimed = plan_.send;
+    if (plan_.send.empty()) {
+        early_ = plan_.suspects.empty() ? Outcome::Duplicate : Outcome::Deferred;
+        return false;
+    }
+    return true;
+}
+
+// The envelope could not be sent at all.
+void RelayStep::envelope_failed(const Error& e) {
+    broke_ = e;
+    if (e.scope == ErrorScope::Message) {
+        // Not the connection's fault (a recipient we cannot even write).
+        t_.refusal = e.detail;
+        t_.refused = plan_.send;
+        broke_.reset();
+        early_ = Outcome::Refused;
+    } else {
+        early_ = Outcome::Retrying;
+    }
+    reply_ = e.detail;
+    release(broke_);
+}
+
+// Each recipient's reply: accepted, refused for now, covered by the fallback,
+// or refused for good.
+void RelayStep::take_replies(const smtp::Envelope& env, const std::map<std::string, std::string>& plain_of,
+                             const std::string& fallback, bool fallback_took) {
+    const Account& a = job_.account();
+    for (const auto& sent : env.recipients) {
         smtp::RecipientOutcome rc = sent;
         if (auto p = plain_of.find(rc.address); p != plain_of.end()) rc.address = p->second;
         if (rc.reply.positive()) {
             accepted_.push_back(rc.address);
         } else {
             ++lane_->refusals;
-            if (rc.reply.transient() || (env->fallback && env->fallback->reply.transient())) {
+            if (rc.reply.transient() || (env.fallback && env.fallback->reply.transient())) {
                 // Refused for now (or its fallback was): tried again next pass.
                 temporary_ = true;
                 reply_ = std::to_string(rc.reply.code) + " " + rc.reply.text();
@@ -159,51 +189,48 @@ net::awaitable<void> RelayStep::begin() {
             }
         }
     }
-    if (fallback_took) accepted_.push_back(env->fallback->address);
-    if (!env->accepted()) {
-        // Nothing goes out in this transaction (MAIL or DATA refused, or no
-        // recipient taken); the session was reset and stays usable.
-        const smtp::Reply& why = !env->mail.positive() ? env->mail
-                                 : env->accepted_count() == 0 && !env->recipients.empty()
-                                     ? env->recipients.front().reply
-                                     : env->data;
-        reply_ = std::to_string(why.code) + " " + why.text();
-        accepted_.clear();
-        if (fallback_took) {
-            // The fallback took the recipients refused for good, but this
-            // transaction went nowhere: it has no copy. Nothing is covered.
-            fallback_sent_.clear();
-            t_.via.clear();
-        }
-        if (!env->mail.positive() || why.transient() || temporary_) {
-            // Refused before any recipient counted (their replies to a
-            // refused MAIL mean nothing), or for now: all tried again.
-            t_.refused.clear();
-            t_.via.clear();
-        }
-        if (why.transient() || temporary_) {
-            early_ = Outcome::Retrying;
+}
+
+// Nothing goes out in this transaction (MAIL or DATA refused, or no
+// recipient taken); the session was reset and stays usable.
+void RelayStep::nothing_accepted(const smtp::Envelope& env, bool fallback_took) {
+    const smtp::Reply& why = !env.mail.positive()                                   ? env.mail
+                             : env.accepted_count() == 0 && !env.recipients.empty() ? env.recipients.front().reply
+                                                                                    : env.data;
+    reply_ = std::to_string(why.code) + " " + why.text();
+    accepted_.clear();
+    if (fallback_took) {
+        // The fallback took the recipients refused for good, but this
+        // transaction went nowhere: it has no copy. Nothing is covered.
+        fallback_sent_.clear();
+        t_.via.clear();
+    }
+    if (!env.mail.positive() || why.transient() || temporary_) {
+        // Refused before any recipient counted (their replies to a
+        // refused MAIL mean nothing), or for now: all tried again.
+        t_.refused.clear();
+        t_.via.clear();
+    }
+    if (why.transient() || temporary_) {
+        early_ = Outcome::Retrying;
+    } else {
+        if (t_.refused.empty())
+            for (const auto& s : plan_.send)
+                if (!t_.via.count(s)) t_.refused.push_back(s + " (" + std::to_string(why.code) + ")");
+        if (t_.refused.empty()) {
+            // Every recipient refused for good is covered by the fallback's
+            // earlier copy of this very content.
+            early_ = plan_.suspects.empty() ? Outcome::Duplicate : Outcome::Deferred;
         } else {
-            if (t_.refused.empty())
-                for (const auto& s : plan_.send)
-                    if (!t_.via.count(s)) t_.refused.push_back(s + " (" + std::to_string(why.code) + ")");
-            if (t_.refused.empty()) {
-                // Every recipient refused for good is covered by the fallback's
-                // earlier copy of this very content.
-                early_ = plan_.suspects.empty() ? Outcome::Duplicate : Outcome::Deferred;
-            } else {
-                t_.refusal = "refused by the office server: " + sanitize_for_log(reply_, 200);
-                early_ = Outcome::Refused;
-            }
+            t_.refusal = "refused by the office server: " + sanitize_for_log(reply_, 200);
+            early_ = Outcome::Refused;
         }
-        release();
-        co_return;
     }
-    if (!t_.refused.empty()) {
-        std::string who;
-        for (const auto& x : t_.refused) who += (who.empty() ? "" : ", ") + x;
-        t_.refusal = "refused by the office server for " + who;
-    }
+    release();
+}
+
+// DATA is open: the trace line, then the header block read so far.
+net::awaitable<void> RelayStep::send_head(std::string trace, bool header) {
     sending_ = true;
     if (auto w = co_await lane_->session->send_body(trace); !w) {
         broke_ = w.error();

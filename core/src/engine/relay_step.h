@@ -16,6 +16,7 @@
 // message is read, and the step reports its outcome through the job when
 // the verdict is in.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,12 @@ public:
 private:
     Route route();
     net::awaitable<void> begin();
+    bool plan();
+    void envelope_failed(const Error& e);
+    void take_replies(const smtp::Envelope& env, const std::map<std::string, std::string>& plain_of,
+                      const std::string& fallback, bool fallback_took);
+    void nothing_accepted(const smtp::Envelope& env, bool fallback_took);
+    net::awaitable<void> send_head(std::string trace, bool header);
     net::awaitable<void> verdict();
     std::optional<Outcome> finish_without_transaction();
     // Recipients refused for good that the fallback's copy of this content

@@ -12,6 +12,7 @@ list(APPEND MAILPORTER_CORE_SOURCES
   src/engine/idle_watch.cpp
   src/engine/diagnosis.cpp
   src/engine/engine.cpp
+  src/engine/engine_loop.cpp
   src/engine/alerts.cpp
   src/engine/alert_mail.cpp
   src/engine/alert_mailer.cpp
