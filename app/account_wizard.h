@@ -54,6 +54,13 @@ public:
     void revalidate();
     wxString shown_problem() const;
 
+    // A field's text without surrounding blanks, as UTF-8.
+    static std::string trimmed(const wxString& s);
+    // validate() is the authority; its words are the engine's (English), so
+    // the pages check the common cases themselves in translated words first
+    // and use this only for what is left.
+    static wxString backstop(const Account& a);
+
 protected:
     wxBoxSizer* body() { return body_; }
     AccountWizard& wizard_;
@@ -83,6 +90,7 @@ public:
     void collect(Account& a) const override;
 
 private:
+    void bind_events();  // the constructor's: edits, choices, Test login, trust
     void protocol_or_tls_changed();
     Protocol protocol() const;
     TlsMode tls() const;

@@ -13,10 +13,10 @@
 #include <wx/timer.h>
 #include <wx/weakref.h>
 
-#include "mailporter/database.h"
 #include "mailporter/relay.h"
 #include "mailporter/result.h"
 #include "mailporter/secret_store.h"
+#include "mailporter/workspace.h"
 
 #include "app_commands.h"
 #include "app_options.h"
@@ -31,13 +31,30 @@ class LogViewer;
 class Notifier;
 class PasswordDialog;
 class OfficeDialog;
-class SelfTest;
 class SettingsDialog;
 class SigninDialog;
 class SingleInstance;
 class StatusFrame;
 class TrayIcon;
 struct AppSettings;
+
+class MailPorterApp;
+
+// The seam for the self-tests (tests/gui/self_test/, the mailporter-selftest
+// executable): `--self-test SCENARIO` asks the factory set here for a driver.
+// The product never sets it, so it carries no self-test code.
+class TestDriver {
+public:
+    virtual ~TestDriver() = default;
+    // The scenario exists.
+    virtual bool known() const = 0;
+    // Takes over where the engine would start (it looks at the first state first).
+    virtual void start() = 0;
+    // Each finished pass (one account's).
+    virtual void pass_finished(const EngineBridge::PassResult& result) = 0;
+};
+using TestDriverFactory = std::unique_ptr<TestDriver> (*)(MailPorterApp& app, const std::string& scenario,
+                                                          const std::filesystem::path& artifacts);
 
 class MailPorterApp : public wxApp, public AppCommands, private EngineBridge::Listener, private FirstRunHost {
 public:
@@ -67,10 +84,13 @@ public:
     // `mailporter --quit`: asks the app on the data directory to quit; the exit code.
     int quit_other();
 
+    // Set before wxWidgets starts by a test executable's entry (null: this
+    // build has no self-tests).
+    static TestDriverFactory test_driver_factory;
+
     // For the self-tests (and nothing else): what the windows are now.
     EngineBridge* bridge() { return bridge_.get(); }
-    Database& db() { return *db_; }
-    SecretStore* secrets() { return secrets_ && *secrets_ ? (*secrets_)->get() : nullptr; }
+    Workspace& workspace() { return *ws_; }
     const StatusModel& model() const { return model_; }
     StatusFrame* frame() { return frame_.get(); }
     LogViewer* log_viewer() { return log_viewer_.get(); }
@@ -100,6 +120,12 @@ private:
         early_exit_ = true;
         return true;
     }
+    // OnInit's steps; false: the app ends at once (finish_early said how).
+    bool read_command_line();
+    bool open_data_dir();
+    bool start_bridge(std::string& store_why);
+    void open_windows(const std::string& store_why);
+    void begin();  // the engine (or a self-test), the first-run assistant, a screenshot timer
     void fail_dialog(const wxString& text);
     void take_screenshot();
     bool decide_viewer(long pid);
@@ -107,7 +133,7 @@ private:
                       const std::optional<std::string>& password);
     AppSettings load_settings();
     void save_settings(const AppSettings& s);
-    std::optional<std::string> load_secret(const std::string& key);
+    void forget_office_secret();
     wxWindow* dialog_parent();
 
     void finish_quit();
@@ -126,8 +152,7 @@ private:
 
     Options options_;
     std::filesystem::path data_dir_;
-    std::unique_ptr<Database> db_;
-    std::optional<Result<std::unique_ptr<SecretStore>>> secrets_;  // the main thread's own instance
+    std::unique_ptr<Workspace> ws_;  // the data directory, its database and secret store (main thread)
     std::unique_ptr<SingleInstance> single_;
     StatusModel model_;
     std::unique_ptr<EngineBridge> bridge_;
@@ -141,7 +166,7 @@ private:
     wxWeakRef<PasswordDialog> password_;  // "Enter the new password" from the status window
     std::unique_ptr<Notifier> notifier_;  // desktop notifications (none in most self-tests)
     TrayIcon* tray_ = nullptr;            // destroyed by quit()
-    std::unique_ptr<SelfTest> self_test_;
+    std::unique_ptr<TestDriver> self_test_;
     wxTimer screenshot_timer_;
     std::optional<int> exit_code_;
     bool early_exit_ = false;
@@ -149,5 +174,8 @@ private:
 };
 
 wxDECLARE_APP(MailPorterApp);
+
+// "mailporter: TEXT" on stderr (the tests read it).
+void print_error(const wxString& text);
 
 }  // namespace mailporter::app

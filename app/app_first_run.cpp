@@ -13,8 +13,8 @@ namespace mailporter::app {
 
 bool MailPorterApp::needs_first_run() {
     if (!bridge_ || !bridge_->engine_running()) return false;
-    auto office = db_->office_server();
-    auto accounts = db_->accounts();
+    auto office = ws_->office_server();
+    auto accounts = ws_->accounts();
     return office && !*office && accounts && accounts->empty();
 }
 
@@ -38,7 +38,7 @@ void MailPorterApp::first_run() {
         assistant->Destroy();
         bridge_->set_office_server(s, pw, [this](const std::optional<Error>& e, std::int64_t) {
             if (e) app_log(LogLevel::Error, "the office server was not saved: " + e->detail);
-            model_.reload(*db_, *bridge_);
+            model_.reload(*ws_, *bridge_);
             refresh_views();
             CallAfter([this] { add_account(); });
         });
@@ -47,7 +47,7 @@ void MailPorterApp::first_run() {
     app_log(LogLevel::Info, ending == FirstRunAssistant::Ending::Finished ? "first start: set up"
                                                                           : "first start: the assistant was closed");
     assistant->Destroy();
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
 }
 
@@ -71,7 +71,7 @@ void MailPorterApp::save_first_setup(const OfficeServer& office, std::optional<s
                                                done(_("The mailbox was not saved:") + " " + describe(*e2));
                                                return;
                                            }
-                                           model_.reload(*db_, *bridge_);
+                                           model_.reload(*ws_, *bridge_);
                                            refresh_views();
                                            if (frame_) frame_->select_account(name);
                                            done(wxString());

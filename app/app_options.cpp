@@ -23,9 +23,9 @@ const char* const Usage = R"(usage: mailporter [--data-dir DIR] [--secret-store 
 test hooks:
   --screenshot-after SECONDS PATH   save a PNG of the status window, then quit
   --self-test SCENARIO [--artifacts DIR]
-                        drive the windows by code (states, wizard, windows,
-                        latency), print "selftest: ..." lines, save screenshots
-                        to DIR, exit 0 when every check passed
+                        the test build only (mailporter-selftest): drive the
+                        windows by code, save screenshots to DIR, exit 0 when
+                        every check passed
 )";
 
 std::string parse_options(int argc, const wxCmdLineArgsArray& argv, Options& out) {

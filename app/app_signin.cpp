@@ -19,7 +19,7 @@ void MailPorterApp::sign_in_again(const std::string& name) {
         signin_->Raise();
         return;
     }
-    auto found = db_->find_account(name);
+    auto found = ws_->find_account(name);
     if (!found || !*found || !(*found)->uses_oauth() || !bridge_) return;
     const Account account = **found;
     if (account.oauth.app_only) {
@@ -42,7 +42,7 @@ void MailPorterApp::sign_in_again(const std::string& name) {
     } else {
         app_log(LogLevel::Info, "account " + name + ": the sign-in was cancelled");
     }
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
     if (frame_) frame_->select_account(name);
 }

@@ -19,13 +19,10 @@ namespace mailporter::app {
 
 namespace {
 
-// A viewer's Test login: a person is waiting, so steps time out sooner than passes.
-constexpr int DiagnosisTimeoutSeconds = 20;
-
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-bool setting_is(Database& db, std::string_view key, std::string_view value) {
-    auto v = db.setting(key);
+bool setting_is(Workspace& ws, std::string_view key, std::string_view value) {
+    auto v = ws.setting(key);
     return v && *v && **v == value;
 }
 
@@ -70,15 +67,15 @@ Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 
-std::optional<std::string> read_setting(Database& db, std::string_view key) {
-    auto v = db.setting(key);
+std::optional<std::string> read_setting(Workspace& ws, std::string_view key) {
+    auto v = ws.setting(key);
     if (!v) return std::nullopt;
     return *v;
 }
 
-EngineBridge::EngineBridge(Database& db, std::filesystem::path data_dir, std::string secret_store_kind,
+EngineBridge::EngineBridge(Workspace& ws, std::filesystem::path data_dir, std::string secret_store_kind,
                            SecretStoreFactory open_secrets, Listener& listener)
-    : db_(db),
+    : ws_(ws),
       listener_(listener),
       data_dir_(std::move(data_dir)),
       secret_store_kind_(std::move(secret_store_kind)),
@@ -93,7 +90,7 @@ EngineBridge::EngineBridge(Database& db, std::filesystem::path data_dir, std::st
         last_progress_ = std::chrono::steady_clock::now();
         listener_.on_state_changed();
     });
-    viewer_paused_ = setting_is(db_, SettingPaused, "1");
+    viewer_paused_ = setting_is(ws_, SettingPaused, "1");
 }
 
 EngineBridge::~EngineBridge() { shutdown(); }
@@ -156,7 +153,7 @@ bool EngineBridge::start_engine() {
     running_.clear();
     passes_.clear();
     office_.reset();
-    engine_paused_ = setting_is(db_, SettingPaused, "1");
+    engine_paused_ = setting_is(ws_, SettingPaused, "1");
     // Fires at once for the first events (the whole state), then once per
     // batch: whatever arrives before the main thread drains rides along.
     engine_->set_wake([this, alive = alive_] {
@@ -180,10 +177,9 @@ void EngineBridge::tick() {
         listener_.on_became_engine();
         return;  // the engine's first events reload the views
     }
-    viewer_paused_ = setting_is(db_, SettingPaused, "1");
+    viewer_paused_ = setting_is(ws_, SettingPaused, "1");
     viewer_next_.clear();
-    if (auto v = db_.setting(SettingNextChecks); v && *v)
-        for (const auto& [id, at] : parse_next_checks(**v)) viewer_next_[id] = at;
+    if (auto v = ws_.published_next_checks()) viewer_next_ = std::move(*v);
     listener_.on_state_changed();
 }
 
@@ -217,40 +213,7 @@ void EngineBridge::deliver() {
             Overloaded{
                 [&](AccountStateChanged& e) {
                     state = true;
-                    if (e.removed) {
-                        accounts_.erase(e.account_id);
-                        running_.erase(e.account_id);
-                        passes_.erase(e.account_id);
-                        return;
-                    }
-                    auto& a = accounts_[e.account_id];
-                    NextCheck next = next_of(e, engine_paused_);
-                    // Paused, an account that waits for an edit still does.
-                    if (next.kind == NextCheck::Kind::WhenResumed &&
-                        (a.next.kind == NextCheck::Kind::AfterEdit || a.next.kind == NextCheck::Kind::AfterSignIn) &&
-                        a.status && a.status->code == e.status.code && e.status.colour == Colour::Red)
-                        next = a.next;
-                    a.next = next;
-                    a.running = e.running;
-                    // While paused the engine sends the paused state instead
-                    // of the last result; the views draw paused themselves
-                    // and keep saying what the last check found.
-                    if (e.status.code != StatusCode::Paused) a.status = e.status;
-                    a.last_check = e.last_check;
-                    a.delivered_today = e.delivered_today;
-                    a.oldest_waiting = e.oldest_waiting;
-                    a.push = e.push;
-                    if (e.running) {
-                        running_.insert(e.account_id);
-                    } else {
-                        running_.erase(e.account_id);
-                        a.done = 0;
-                        a.total = -1;
-                        if (auto p = passes_.find(e.account_id); p != passes_.end() && p->second.finished) {
-                            finished.push_back({e.account_id, p->second.account, e.status, p->second.delivered});
-                            passes_.erase(p);
-                        }
-                    }
+                    account_changed(e, finished);
                 },
                 [&](ServerStateChanged& e) {
                     state = true;
@@ -304,6 +267,51 @@ void EngineBridge::deliver() {
             event);
     }
 
+    state_news(state, progress);
+    for (const auto& p : finished) listener_.on_pass_finished(p);
+    if (!records.empty()) listener_.on_history(records);
+    if (log) log_hint();
+    for (auto& a : answers) a();
+}
+
+void EngineBridge::account_changed(AccountStateChanged& e, std::vector<PassResult>& finished) {
+    if (e.removed) {
+        accounts_.erase(e.account_id);
+        running_.erase(e.account_id);
+        passes_.erase(e.account_id);
+        return;
+    }
+    auto& a = accounts_[e.account_id];
+    NextCheck next = next_of(e, engine_paused_);
+    // Paused, an account that waits for an edit still does.
+    if (next.kind == NextCheck::Kind::WhenResumed &&
+        (a.next.kind == NextCheck::Kind::AfterEdit || a.next.kind == NextCheck::Kind::AfterSignIn) && a.status &&
+        a.status->code == e.status.code && e.status.colour == Colour::Red)
+        next = a.next;
+    a.next = next;
+    a.running = e.running;
+    // While paused the engine sends the paused state instead
+    // of the last result; the views draw paused themselves
+    // and keep saying what the last check found.
+    if (e.status.code != StatusCode::Paused) a.status = e.status;
+    a.last_check = e.last_check;
+    a.delivered_today = e.delivered_today;
+    a.oldest_waiting = e.oldest_waiting;
+    a.push = e.push;
+    if (e.running) {
+        running_.insert(e.account_id);
+    } else {
+        running_.erase(e.account_id);
+        a.done = 0;
+        a.total = -1;
+        if (auto p = passes_.find(e.account_id); p != passes_.end() && p->second.finished) {
+            finished.push_back({e.account_id, p->second.account, e.status, p->second.delivered});
+            passes_.erase(p);
+        }
+    }
+}
+
+void EngineBridge::state_news(bool state, bool progress) {
     if (state) {
         listener_.on_state_changed();
         last_progress_ = std::chrono::steady_clock::now();
@@ -317,10 +325,6 @@ void EngineBridge::deliver() {
             progress_timer_.StartOnce(static_cast<int>(LogHintInterval.count()));
         }
     }
-    for (const auto& p : finished) listener_.on_pass_finished(p);
-    if (!records.empty()) listener_.on_history(records);
-    if (log) log_hint();
-    for (auto& a : answers) a();
 }
 
 void EngineBridge::log_hint() {
@@ -344,7 +348,7 @@ void EngineBridge::check_now() {
     // The running engine picks any new value up within a second (service.h).
     const std::string token =
         std::to_string(unix_now()) + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
-    (void)db_.set_setting(SettingCheckNow, token);
+    (void)ws_.set_setting(SettingCheckNow, token);
 }
 
 void EngineBridge::retry_refused(std::int64_t account_id) {
@@ -352,7 +356,7 @@ void EngineBridge::retry_refused(std::int64_t account_id) {
         engine_->retry_refused(account_id);
         return;
     }
-    if (auto n = ::mailporter::retry_refused(db_, account_id); n && *n > 0) check_now();
+    if (auto n = ws_.retry_refused(account_id); n && *n > 0) check_now();
 }
 
 bool EngineBridge::paused() const {
@@ -371,7 +375,7 @@ Result<void> EngineBridge::set_paused(bool paused) {
             engine_->resume();
         return {};
     }
-    if (auto r = db_.set_setting(SettingPaused, paused ? "1" : "0"); !r) return r;
+    if (auto r = ws_.set_setting(SettingPaused, paused ? "1" : "0"); !r) return r;
     viewer_paused_ = paused;
     return {};
 }
@@ -387,26 +391,21 @@ std::optional<EngineBridge::AccountLive> EngineBridge::live(std::int64_t account
 }
 
 EngineBridge::NextCheck EngineBridge::next_check(const Account& account, const std::vector<PassRecord>& passes) const {
-    using K = NextCheck::Kind;
-    if (!account.enabled) return {K::Disabled, 0};
-    if (paused()) return {K::WhenResumed, 0};
-    // What the running engine published ("engine-next-checks"); an account
-    // without an entry is running or waits for the user.
-    if (auto it = viewer_next_.find(account.id); it != viewer_next_.end()) {
-        if (it->second <= unix_now()) return {K::Now, 0};
-        return {K::At, it->second};
-    }
+    std::optional<PassRecord> last;
     for (const auto& p : passes)
-        if (p.account_id == account.id && p.retry == "never")
-            return {p.error_code == "sign-in-needed" && !p.office_failed ? K::AfterSignIn : K::AfterEdit, 0};
-    // The engine here (about to start, or not said yet) checks every
-    // account when it starts.
-    if (mode_ != Mode::Viewer && !engine_failed_) return {K::Now, 0};
-    return {K::Unknown, 0};
+        if (p.account_id == account.id) last = p;
+    // A viewer: the running engine's published times (its "engine-next-checks").
+    // The engine here (about to start, or not said yet) counts as running
+    // too: it checks every account when it starts.
+    const bool here = mode_ != Mode::Viewer && !engine_failed_;
+    const NextCheck n = ::mailporter::next_check(account, last, paused(), mode_ == Mode::Viewer || here, viewer_next_,
+                                                 default_interval_minutes(), unix_now());
+    if (here && n.kind == NextCheck::Kind::Unknown) return {NextCheck::Kind::Now, 0};
+    return n;
 }
 
 int EngineBridge::default_interval_minutes() const {
-    if (auto d = db_.setting(SettingDefaultInterval); d && *d) {
+    if (auto d = ws_.setting(SettingDefaultInterval); d && *d) {
         const int m = std::atoi((*d)->c_str());
         if (m > 0) return m;
     }
@@ -433,111 +432,6 @@ void EngineBridge::set_office_server(OfficeServer server, std::optional<std::str
     commands_[engine_->set_office_server(std::move(server), std::move(password))] = std::move(done);
 }
 
-void EngineBridge::run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone done) {
-    // Detached: quitting never waits for a slow server. The thread holds
-    // only its own copies and the gate, which closes at shutdown.
-    std::thread([gate = gate_, alive = alive_, work = std::move(work), done = std::move(done)]() mutable {
-        Diagnosis d = work();
-        std::lock_guard lock(gate->mu);
-        if (!gate->open) return;
-        wxTheApp->CallAfter([alive, d = std::move(d), done = std::move(done)] {
-            if (alive.lock()) done(d);
-        });
-    }).detach();
-}
-
-template <class T>
-void EngineBridge::run_detached(std::function<T()> work, std::function<void(const T&)> done) {
-    std::thread([gate = gate_, alive = alive_, work = std::move(work), done = std::move(done)]() mutable {
-        auto result = std::make_shared<T>(work());
-        std::lock_guard lock(gate->mu);
-        if (!gate->open) return;
-        wxTheApp->CallAfter([alive, result, done = std::move(done)] {
-            if (alive.lock()) done(*result);
-        });
-    }).detach();
-}
-
-void EngineBridge::detect(std::string address, std::string password, DetectOptions options, DetectDone done) {
-    // Progress lines come from the worker thread: not shown (the caller
-    // shows that it is busy), so the options carry no callback across.
-    options.progress = nullptr;
-    run_detached<Result<Detection>>(
-        [address = std::move(address), password = std::move(password), options = std::move(options)] {
-            return detect_account(address, password, options);
-        },
-        std::move(done));
-}
-
-void EngineBridge::verify_recipients(OfficeServer server, std::string password, std::vector<std::string> addresses,
-                                     VerifyDone done) {
-    RelayOptions options;
-    options.timeout_seconds = DiagnosisTimeoutSeconds;
-    options.secret_store_kind = secret_store_kind_;
-    run_detached<Result<std::vector<RecipientCheck>>>(
-        [server = std::move(server), password = std::move(password), addresses = std::move(addresses), options] {
-            return mailporter::verify_recipients(server, password, addresses, options);
-        },
-        std::move(done));
-}
-
-void EngineBridge::test_account(Account account, std::string password, DiagnosisDone done) {
-    if (engine_) {
-        tests_[engine_->test_account(std::move(account), std::move(password))] = std::move(done);
-        return;
-    }
-    RelayOptions options;
-    options.timeout_seconds = DiagnosisTimeoutSeconds;
-    options.secret_store_kind = secret_store_kind_;
-    run_diagnosis([account = std::move(account), password = std::move(password),
-                   options] { return mailporter::test_account(account, password, options); },
-                  std::move(done));
-}
-
-void EngineBridge::test_account_stored(Account account, DiagnosisDone done) {
-    if (engine_) {
-        tests_[engine_->test_account(std::move(account), std::nullopt)] = std::move(done);
-        return;
-    }
-    RelayOptions options;
-    options.timeout_seconds = DiagnosisTimeoutSeconds;
-    options.secret_store_kind = secret_store_kind_;
-    run_diagnosis(
-        [account = std::move(account), options, open = open_secrets_] {
-            auto store = open();
-            if (!store) {
-                Diagnosis d;
-                d.steps.push_back({"sign-in", false, store.error().detail});
-                return d;
-            }
-            return mailporter::test_signed_in_account(**store, account, options);
-        },
-        std::move(done));
-}
-
-void EngineBridge::test_office(OfficeServer server, std::optional<std::string> password, DiagnosisDone done) {
-    if (engine_) {
-        tests_[engine_->test_office(std::move(server), std::move(password))] = std::move(done);
-        return;
-    }
-    RelayOptions options;
-    options.timeout_seconds = DiagnosisTimeoutSeconds;
-    options.secret_store_kind = secret_store_kind_;
-    run_diagnosis(
-        [server = std::move(server), password = std::move(password), options, open = open_secrets_] {
-            if (password || !server.uses_oauth())
-                return mailporter::test_office(server, password.value_or(""), options);
-            auto store = open();
-            if (!store) {
-                Diagnosis d;
-                d.steps.push_back({"sign-in", false, store.error().detail});
-                return d;
-            }
-            return mailporter::test_signed_in_office(**store, server, std::nullopt, options);
-        },
-        std::move(done));
-}
-
 void EngineBridge::history(int limit, HistoryDone done) {
     if (engine_) {
         HistoryQuery q;
@@ -545,11 +439,11 @@ void EngineBridge::history(int limit, HistoryDone done) {
         histories_[engine_->query_history(std::move(q))] = std::move(done);
         return;
     }
-    done(db_.history(std::nullopt, limit));
+    done(ws_.history(std::nullopt, limit));
 }
 
 Result<std::vector<LogRecord>> EngineBridge::log_after(std::int64_t after_rowid, int limit) {
-    return db_.log(std::nullopt, after_rowid, limit);
+    return ws_.log(std::nullopt, after_rowid, limit);
 }
 
 void EngineBridge::stop(std::function<void()> done) {

@@ -24,7 +24,7 @@
 //
 // Threads: every public member is called on the main (GUI) thread, and every
 // Listener and command callback runs there too. The Engine owns its own
-// Database connection and SecretStore; `db` (the main thread's connection)
+// database connection and SecretStore; `ws` (the main thread's Workspace)
 // serves the viewer mode and the views' queries.
 //
 // Lifetime: stop() asks the engine to stop on a helper thread (passes in
@@ -50,7 +50,6 @@
 
 #include "mailporter/config.h"
 #include "mailporter/data_dir.h"
-#include "mailporter/database.h"
 #include "mailporter/detect.h"
 #include "mailporter/engine.h"
 #include "mailporter/relay.h"
@@ -58,6 +57,7 @@
 #include "mailporter/secret_store.h"
 #include "mailporter/settings.h"
 #include "mailporter/status.h"
+#include "mailporter/workspace.h"
 
 namespace mailporter {
 class Engine;
@@ -66,16 +66,12 @@ class Engine;
 namespace mailporter::app {
 
 // A setting's value, or nullopt when it is unset or cannot be read.
-std::optional<std::string> read_setting(Database& db, std::string_view key);
+std::optional<std::string> read_setting(Workspace& ws, std::string_view key);
 
 class EngineBridge {
 public:
     // When an account is next checked, as the views show it.
-    struct NextCheck {
-        enum class Kind { At, Now, WhenResumed, AfterEdit, AfterSignIn, Disabled, Unknown };
-        Kind kind = Kind::Unknown;
-        std::int64_t at = 0;  // Unix seconds, for Kind::At
-    };
+    using NextCheck = ::mailporter::NextCheck;
     // What the running engine last said about an account (engine mode).
     struct AccountLive {
         bool running = false;
@@ -128,11 +124,11 @@ public:
     static constexpr std::chrono::milliseconds DrainInterval{40};
     static constexpr int DefaultIntervalMinutes = 5;
 
-    // `db` is the main thread's connection and must outlive the bridge.
+    // `ws` is the main thread's Workspace and must outlive the bridge.
     // `open_secrets` is called on the main thread each time an engine starts
     // (the engine keeps that SecretStore); when it fails, the engine runs
     // with a store that reports the failure, so every check says why.
-    EngineBridge(Database& db, std::filesystem::path data_dir, std::string secret_store_kind,
+    EngineBridge(Workspace& ws, std::filesystem::path data_dir, std::string secret_store_kind,
                  SecretStoreFactory open_secrets, Listener& listener);
     ~EngineBridge();
     EngineBridge(const EngineBridge&) = delete;
@@ -180,8 +176,8 @@ public:
     // Opens another instance of that store (one per thread: a sign-in's
     // worker stores the grant with its own).
     const SecretStoreFactory& secret_store_factory() const { return open_secrets_; }
-    // The main thread's connection, for a view's own short reads (the traffic chart).
-    Database& database() const { return db_; }
+    // The main thread's Workspace, for a view's own short reads (the traffic chart).
+    Workspace& workspace() const { return ws_; }
 
     // Account and office server changes through the engine (engine_running()
     // only; the caller writes the database itself otherwise). `done` runs on
@@ -234,6 +230,10 @@ private:
     bool start_engine();
     void paced_deliver();
     void deliver();
+    // deliver()'s parts: one account's new state (a pass that ended joins
+    // `finished`); the listener told of state or progress, the latter paced.
+    void account_changed(AccountStateChanged& e, std::vector<PassResult>& finished);
+    void state_news(bool state, bool progress);
     void log_hint();
     void run_diagnosis(std::function<Diagnosis()> work, DiagnosisDone done);
     // `work` on a detached thread; `done(result)` on the main thread while
@@ -243,7 +243,7 @@ private:
     template <class F>
     void post(F&& fn);
 
-    Database& db_;
+    Workspace& ws_;
     Listener& listener_;
     const std::filesystem::path data_dir_;
     const std::string secret_store_kind_;

@@ -11,7 +11,7 @@
 #include <wx/listctrl.h>
 #include <wx/panel.h>
 
-#include "mailporter/database.h"
+#include "mailporter/records.h"
 
 class wxChoice;
 class wxSearchCtrl;

@@ -19,10 +19,10 @@
 
 #include "engine_bridge.h"
 #include "mailporter/config_file.h"
-#include "mailporter/database.h"
 #include "mailporter/import.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
+#include "mailporter/workspace.h"
 #include "mailporter/service.h"
 
 namespace mailporter::app {
@@ -38,8 +38,8 @@ struct Plan {
     std::string notes;   // imported approximately
 };
 
-std::string domain_of_accounts(Database& db) {
-    if (auto accounts = db.accounts())
+std::string domain_of_accounts(Workspace& ws) {
+    if (auto accounts = ws.accounts())
         for (const auto& a : *accounts)
             if (!a.catch_all && a.deliver_to.find('@') != std::string::npos)
                 return a.deliver_to.substr(a.deliver_to.rfind('@') + 1);
@@ -48,13 +48,13 @@ std::string domain_of_accounts(Database& db) {
 
 // Accounts whose names exist, an office server or interval already set:
 // left alone and listed (the app never replaces).
-void keep_what_is_there(Database& db, Plan& plan) {
+void keep_what_is_there(Workspace& ws, Plan& plan) {
     auto& c = plan.config;
     std::vector<Account> kept;
     std::vector<Account> all;
-    if (auto r = db.accounts()) all = std::move(*r);
+    if (auto r = ws.accounts()) all = std::move(*r);
     for (auto& a : c.accounts) {
-        auto found = db.find_account(a.name);
+        auto found = ws.find_account(a.name);
         // Never a second account for one box (mailporter/import.h same_box).
         const Account* twin = same_box(all, a);
         if (!twin) twin = same_box(kept, a);
@@ -69,13 +69,13 @@ void keep_what_is_there(Database& db, Plan& plan) {
         c.account_secrets.erase(a.name);
     }
     c.accounts = std::move(kept);
-    if (auto office = db.office_server(); c.office && office && *office && !(**office == *c.office)) {
+    if (auto office = ws.office_server(); c.office && office && *office && !(**office == *c.office)) {
         plan.listed += "office server " + c.office->host + ": one is configured already; not changed\n";
         c.office.reset();
         c.office_secret.reset();
     }
     for (auto it = c.settings.begin(); it != c.settings.end();) {
-        auto v = db.setting(it->first);
+        auto v = ws.setting(it->first);
         if (v && *v && **v != it->second) {
             plan.listed += "setting " + it->first + ": set already; not changed\n";
             it = c.settings.erase(it);
@@ -85,7 +85,7 @@ void keep_what_is_there(Database& db, Plan& plan) {
     }
 }
 
-Result<Plan> plan_of(wxWindow* parent, Database& db, const std::string& text) {
+Result<Plan> plan_of(wxWindow* parent, Workspace& ws, const std::string& text) {
     Plan plan;
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && text[first] == '{') {
@@ -95,7 +95,7 @@ Result<Plan> plan_of(wxWindow* parent, Database& db, const std::string& text) {
     } else {
         // `is alice here` needs the office's mail domain: the accounts' one,
         // else the user's word (empty: those entries are listed).
-        std::string domain = domain_of_accounts(db);
+        std::string domain = domain_of_accounts(ws);
         if (domain.empty())
             domain = wxGetTextFromUser(_("The office's mail domain, for entries such as \"is alice here\" "
                                          "(alice@domain). Leave it empty to list those entries instead:"),
@@ -115,7 +115,7 @@ Result<Plan> plan_of(wxWindow* parent, Database& db, const std::string& text) {
         for (const auto& n : im->unmapped) plan.listed += to_string(n) + "\n";
         for (const auto& n : im->notes) plan.notes += to_string(n) + "\n";
     }
-    keep_what_is_there(db, plan);
+    keep_what_is_there(ws, plan);
     return plan;
 }
 
@@ -155,7 +155,7 @@ void apply_through_engine(EngineBridge& bridge, const ConfigSnapshot& c) {
         auto s = c.account_secrets.find(a.name);
         bridge.add_account(a, s == c.account_secrets.end() ? std::string() : s->second, report);
     }
-    for (const auto& [key, value] : c.settings) (void)bridge.database().set_setting(key, value);
+    for (const auto& [key, value] : c.settings) (void)bridge.workspace().set_setting(key, value);
 }
 
 }  // namespace
@@ -167,7 +167,7 @@ void import_configuration(wxWindow* parent, EngineBridge& bridge) {
     std::ifstream in(std::filesystem::path(pick.GetPath().ToStdWstring()), std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    auto plan = plan_of(parent, bridge.database(), text.str());
+    auto plan = plan_of(parent, bridge.workspace(), text.str());
     if (!plan) {
         wxMessageBox(_("The file cannot be imported:") + "\n\n" + u8(plan.error().detail), _("MailPorter"),
                      wxOK | wxICON_ERROR, parent);
@@ -194,18 +194,15 @@ void import_configuration(wxWindow* parent, EngineBridge& bridge) {
         show_list(parent, _("Import"), done, not_imported, _("OK"), false);
         return;
     }
-    std::unique_ptr<SecretStore> store;
     if (c.office_secret || !c.account_secrets.empty()) {
-        auto opened = bridge.secret_store_factory()();
-        if (!opened) {
+        if (auto opened = bridge.workspace().secrets(); !opened) {
             wxMessageBox(
                 _("Nothing was imported: the password store is not available.") + "\n\n" + u8(opened.error().detail),
                 _("MailPorter"), wxOK | wxICON_ERROR, parent);
             return;
         }
-        store = std::move(*opened);
     }
-    if (auto r = apply_config(bridge.database(), store.get(), c, false); !r)
+    if (auto r = apply_config(bridge.workspace(), c, false); !r)
         wxMessageBox(_("The import failed:") + "\n\n" + u8(r.error().detail), _("MailPorter"), wxOK | wxICON_ERROR,
                      parent);
     else
@@ -224,17 +221,14 @@ void export_configuration(wxWindow* parent, EngineBridge& bridge) {
     wxFileDialog pick(parent, _("Export the configuration"), wxString(), "mailporter-config.json",
                       _("MailPorter configuration (*.json)|*.json"), wxFD_SAVE | wxFD_OVERWRITE_PROMPT);
     if (pick.ShowModal() != wxID_OK) return;
-    std::unique_ptr<SecretStore> store;
     if (passwords) {
-        auto opened = bridge.secret_store_factory()();
-        if (!opened) {
+        if (auto opened = bridge.workspace().secrets(); !opened) {
             wxMessageBox(_("The password store is not available.") + "\n\n" + u8(opened.error().detail),
                          _("MailPorter"), wxOK | wxICON_ERROR, parent);
             return;
         }
-        store = std::move(*opened);
     }
-    auto config = read_config(bridge.database(), store.get());
+    auto config = read_config(bridge.workspace(), passwords);
     Result<std::string> text = config ? to_json(*config) : Result<std::string>(config.error());
     Result<void> written = text ? write_private_file(std::filesystem::path(pick.GetPath().ToStdWstring()), *text)
                                 : Result<void>(text.error());

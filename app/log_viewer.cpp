@@ -160,6 +160,10 @@ LogViewer::LogViewer(EngineBridge& bridge)
         else
             e.Skip();
     });
+    bind_window();
+}
+
+void LogViewer::bind_window() {
     // Closing hides: the lines and the filter stay for the next opening.
     Bind(wxEVT_CLOSE_WINDOW, [this](wxCloseEvent& e) {
         if (e.CanVeto()) {

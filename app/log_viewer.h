@@ -12,7 +12,7 @@
 #include <wx/frame.h>
 #include <wx/timer.h>
 
-#include "mailporter/database.h"
+#include "mailporter/records.h"
 
 class wxCheckBox;
 class wxChoice;
@@ -45,6 +45,7 @@ public:
 
 private:
     class List;
+    void bind_window();  // closing hides; reading only while shown
     bool matches(const LogRecord& r) const;
     void apply_filter();
     void save();

@@ -28,7 +28,6 @@
 #include "log_viewer.h"
 #include "office_dialog.h"
 #include "screenshot.h"
-#include "self_test.h"
 #include "settings_dialog.h"
 #include "signin_dialog.h"
 #include "single_instance.h"
@@ -53,35 +52,24 @@ wxString path_text(const std::filesystem::path& p) {
 #endif
 }
 
-void print_error(const wxString& text) { std::fprintf(stderr, "mailporter: %s\n", text.utf8_str().data()); }
-
 // A number setting as stored, within its bounds (mailporter/settings.h).
-int setting_int(Database& db, std::string_view key) {
-    return setting_number(*find_setting(key), read_setting(db, key));
+int setting_int(Workspace& ws, std::string_view key) {
+    auto n = ws.number(key);
+    return n ? *n : setting_number(*find_setting(key), std::nullopt);
 }
 
 }  // namespace
+
+void print_error(const wxString& text) { std::fprintf(stderr, "mailporter: %s\n", text.utf8_str().data()); }
+
+TestDriverFactory MailPorterApp::test_driver_factory = nullptr;
 
 MailPorterApp::MailPorterApp() = default;
 MailPorterApp::~MailPorterApp() = default;
 
 bool MailPorterApp::OnInit() {
     disable_core_dumps();
-    // Not wxApp::OnInit(): its parser knows no two-value option.
-    const std::string usage_error = parse_options(argc, argv, options_);
-    if (usage_error == "help") {
-        std::fputs(Usage, stdout);
-        return finish_early(ExitOk);
-    }
-    if (usage_error == "version") {
-        std::printf("mailporter %s\n", MAILPORTER_VERSION);
-        return finish_early(ExitOk);
-    }
-    if (!usage_error.empty()) {
-        std::fprintf(stderr, "mailporter: %s\n(see mailporter --help)\n", usage_error.c_str());
-        return finish_early(ExitUsage);
-    }
-
+    if (!read_command_line()) return true;
     // wx's own diagnostics (a socket that cannot be created, ...) go to
     // stderr: a modal box about internals helps nobody, least of all at exit.
     delete wxLog::SetActiveTarget(new wxLogStderr);
@@ -89,23 +77,49 @@ bool MailPorterApp::OnInit() {
     SetAppDisplayName("MailPorter");
     wxImage::AddHandler(new wxPNGHandler);
 
+    std::string store_why;
+    if (!open_data_dir() || !start_bridge(store_why)) return true;
+    open_windows(store_why);
+    begin();
+    return true;
+}
+
+bool MailPorterApp::read_command_line() {
+    // Not wxApp::OnInit(): its parser knows no two-value option.
+    const std::string usage_error = parse_options(argc, argv, options_);
+    if (usage_error == "help") {
+        std::fputs(Usage, stdout);
+        return !finish_early(ExitOk);
+    }
+    if (usage_error == "version") {
+        std::printf("mailporter %s\n", MAILPORTER_VERSION);
+        return !finish_early(ExitOk);
+    }
+    if (!usage_error.empty()) {
+        std::fprintf(stderr, "mailporter: %s\n(see mailporter --help)\n", usage_error.c_str());
+        return !finish_early(ExitUsage);
+    }
+    if (!options_.self_test.empty() && !test_driver_factory) {
+        std::fputs("mailporter: this build has no self-tests (the test executable mailporter-selftest has them)\n",
+                   stderr);
+        return !finish_early(ExitUsage);
+    }
+    return true;
+}
+
+bool MailPorterApp::open_data_dir() {
     data_dir_ = options_.data_dir ? *options_.data_dir : default_data_dir();
-    if (options_.quit_other) return finish_early(quit_other());
-    if (auto r = ensure_private_dir(data_dir_); !r) {
+    if (options_.quit_other) return !finish_early(quit_other());
+    auto ws = Workspace::open(data_dir_, options_.secret_store_kind);
+    if (!ws) {
         mailporter_init_translations(wxString());
-        fail_dialog(describe(r.error()));
-        return finish_early(ExitFailed);
+        fail_dialog(describe(ws.error()));
+        return !finish_early(ExitFailed);
     }
-    auto db = Database::open(data_dir_ / "mailporter.db");
-    if (!db) {
-        mailporter_init_translations(wxString());
-        fail_dialog(describe(db.error()));
-        return finish_early(ExitFailed);
-    }
-    db_ = std::move(*db);
+    ws_ = std::move(*ws);
     // The language chosen in the settings, before the first window.
     {
-        auto lang = db_->setting(SettingLanguage);
+        auto lang = ws_->setting(SettingLanguage);
         mailporter_init_translations(lang && *lang ? wxString::FromUTF8(**lang) : wxString());
     }
 
@@ -115,58 +129,60 @@ bool MailPorterApp::OnInit() {
         if (single_->raise_other()) {
             std::fprintf(stderr, "mailporter: already running on %s; brought its window forward\n",
                          data_dir_.string().c_str());
-            return finish_early(ExitOk);
+            return !finish_early(ExitOk);
         }
         fail_dialog(wxString::Format(_("MailPorter is already running for this data folder (%s), but does not "
                                        "answer. Close it first."),
                                      path_text(data_dir_)));
-        return finish_early(ExitFailed);
+        return !finish_early(ExitFailed);
     }
+    return true;
+}
 
+bool MailPorterApp::start_bridge(std::string& store_why) {
     // One engine per data directory: the app and `mailporter-cli run` never
     // both drive the same data. Held by the CLI: offer to watch it.
     // Passwords: the engine opens its own store when it starts (a
     // SecretStore is used by one thread at a time); this thread opens
     // another for the dialogs, below.
     // Which store this data directory uses: chosen once (the keyring when one
-    // answers, else the private file) and then kept, as for mailporter-cli.
-    std::string id;
-    std::string store_why;
-    if (auto choice = choose_secret_store(*db_, options_.secret_store_kind)) {
-        options_.secret_store_kind = choice->kind;
-        store_why = choice->why;
+    // answers, else the private file) and then kept, as for mailporter-cli
+    // (the Workspace does it).
+    EngineBridge::SecretStoreFactory open_secrets;
+    if (auto factory = ws_->secret_store_factory()) {
+        open_secrets = std::move(*factory);
+        options_.secret_store_kind = ws_->secret_store_kind();
+        store_why = ws_->secret_store_why();
     } else {
-        options_.secret_store_kind = "file";
-        store_why = choice.error().detail;
+        // No store: the engine runs with one that says why at every check.
+        open_secrets = [e = factory.error()]() -> Result<std::unique_ptr<SecretStore>> { return e; };
+        store_why = factory.error().detail;
+        if (auto kind = ws_->secret_store_kind(); !kind.empty()) options_.secret_store_kind = kind;
     }
-    if (options_.secret_store_kind == "keyring") {
-        auto got = instance_id(*db_);
-        if (got) id = *got;
-    }
-    bridge_ = std::make_unique<EngineBridge>(
-        *db_, data_dir_, options_.secret_store_kind,
-        [dir = data_dir_, kind = options_.secret_store_kind, id] { return open_secret_store(dir, kind, id); },
-        static_cast<EngineBridge::Listener&>(*this));
+    bridge_ = std::make_unique<EngineBridge>(*ws_, data_dir_, options_.secret_store_kind, std::move(open_secrets),
+                                             static_cast<EngineBridge::Listener&>(*this));
     if (auto claimed = bridge_->claim(); !claimed) {
         fail_dialog(describe(claimed.error()));
-        return finish_early(ExitFailed);
+        return !finish_early(ExitFailed);
     } else if (*claimed && !decide_viewer(**claimed)) {
-        return finish_early(ExitOk);
+        return !finish_early(ExitOk);
     }
+    return true;
+}
 
-    secrets_.emplace(open_secret_store(data_dir_, options_.secret_store_kind, id));
-    if (!*secrets_) model_.set_problem(describe(secrets_->error()));
+void MailPorterApp::open_windows(const std::string& store_why) {
+    auto secrets = ws_->secrets();
+    if (!secrets) model_.set_problem(describe(secrets.error()));
 
     auto* frame = new StatusFrame(*this, *bridge_);
     frame_ = frame;
     log_viewer_ = new LogViewer(*bridge_);
     app_log(LogLevel::Info, "MailPorter " MAILPORTER_VERSION " started on " + data_dir_.string() +
                                 (bridge_->engine() ? "" : " (watching the engine of another process)"));
-    if (*secrets_)
-        app_log(LogLevel::Info,
-                "passwords: " + std::string((**secrets_)->kind()) + " secret store (" + store_why + ")");
+    if (secrets)
+        app_log(LogLevel::Info, "passwords: " + std::string((*secrets)->kind()) + " secret store (" + store_why + ")");
     else
-        app_log(LogLevel::Error, "passwords cannot be read: " + secrets_->error().detail);
+        app_log(LogLevel::Error, "passwords cannot be read: " + secrets.error().detail);
 
     if (wxTaskBarIcon::IsAvailable()) {
         tray_ = new TrayIcon(*this);
@@ -181,13 +197,13 @@ bool MailPorterApp::OnInit() {
     if (options_.self_test.empty() || options_.self_test == "notify") {
         notifier_ = std::make_unique<Notifier>([this] { open_status(); },
                                                [this](const std::string& line) { app_log(LogLevel::Info, line); });
-        notifier_->configure(read_setting(*db_, SettingDesktopNotifications) != "0",
-                             setting_int(*db_, SettingNotifyHeldBackHours));
+        notifier_->configure(read_setting(*ws_, SettingDesktopNotifications) != "0",
+                             setting_int(*ws_, SettingNotifyHeldBackHours));
         notifier_->use_tray(tray_);
     }
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
-    const bool minimised = options_.hidden || read_setting(*db_, SettingStartMinimised) == "1";
+    const bool minimised = options_.hidden || read_setting(*ws_, SettingStartMinimised) == "1";
     if (!(minimised && tray_) || options_.screenshot_after || !options_.self_test.empty()) frame->Show();
 
     single_->serve(
@@ -199,15 +215,17 @@ bool MailPorterApp::OnInit() {
             app_log(LogLevel::Info, "asked to quit by another launch (mailporter --quit)");
             CallAfter([this] { quit(); });
         });
+}
 
+void MailPorterApp::begin() {
     if (!options_.self_test.empty()) {
         // The scenario looks at the first state before the engine moves.
-        self_test_ = std::make_unique<SelfTest>(*this, options_.self_test, options_.artifacts);
-        if (!self_test_->known()) {
+        self_test_ = test_driver_factory(*this, options_.self_test, options_.artifacts);
+        if (!self_test_ || !self_test_->known()) {
             print_error(wxString::Format("unknown self-test scenario '%s'", options_.self_test));
             quit();
             exit_code_ = ExitUsage;
-            return true;
+            return;
         }
         self_test_->start();
     } else {
@@ -220,7 +238,6 @@ bool MailPorterApp::OnInit() {
         screenshot_timer_.Bind(wxEVT_TIMER, [this](wxTimerEvent&) { take_screenshot(); });
         screenshot_timer_.StartOnce(std::max(1, *options_.screenshot_after * 1000));
     }
-    return true;
 }
 
 bool MailPorterApp::decide_viewer(long pid) {
@@ -252,10 +269,9 @@ int MailPorterApp::OnExit() {
     // was not committed either way.
     if (bridge_) bridge_->shutdown();
     bridge_.reset();
-    if (db_) app_log(LogLevel::Info, "MailPorter stopped");
+    if (ws_) app_log(LogLevel::Info, "MailPorter stopped");
     single_.reset();
-    secrets_.reset();
-    db_.reset();
+    ws_.reset();
     return wxApp::OnExit();
 }
 
@@ -270,7 +286,7 @@ void MailPorterApp::app_log(LogLevel level, const std::string& text) {
     r.time = static_cast<std::int64_t>(std::time(nullptr));
     r.level = static_cast<int>(level);
     r.text = text;
-    if (db_) (void)db_->add_log(r);
+    if (ws_) (void)ws_->add_log(r);
     std::fprintf(stderr, "mailporter: %s\n", text.c_str());
 }
 
@@ -289,7 +305,7 @@ void MailPorterApp::refresh_views() {
         }
     }
     if (tray_) tray_->refresh(model_);
-    if (notifier_) notifier_->update(model_, *bridge_, *db_);
+    if (notifier_) notifier_->update(model_, *bridge_, *ws_);
     if (log_viewer_) {
         std::vector<std::string> names;
         for (const auto& r : model_.accounts()) names.push_back(r.account.name);
@@ -340,7 +356,7 @@ void MailPorterApp::check_now() {
     bridge_->check_now();
     app_log(LogLevel::Info,
             bridge_->engine_running() ? "check now, asked by the user" : "check now, passed to the running engine");
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
 }
 
@@ -352,238 +368,31 @@ void MailPorterApp::toggle_paused() {
         return;
     }
     app_log(LogLevel::Info, pause ? "scheduler paused by the user" : "scheduler resumed by the user");
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
-}
-
-std::optional<std::string> MailPorterApp::load_secret(const std::string& key) {
-    if (!secrets()) return std::nullopt;
-    auto v = secrets()->load(key);
-    if (!v) return std::nullopt;
-    return *v;
-}
-
-void MailPorterApp::add_account() {
-    if (wizard_) {
-        wizard_->Raise();
-        return;
-    }
-    AccountWizard::Input in;
-    for (const auto& r : model_.accounts()) in.other_names.push_back(r.account.name);
-    in.default_interval = bridge_->default_interval_minutes();
-    in.secret_store_kind = bridge_->secret_store_kind();
-    if (auto office = db_->office_server(); office && *office) {
-        in.office = **office;
-        if (!in.office->user.empty()) in.office_password = load_secret(std::string(OfficeSecretKey)).value_or("");
-    }
-    auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
-    wizard_ = wizard;
-    if (wizard->run()) save_account(std::nullopt, wizard->account(), wizard->password_to_store());
-    wizard->Destroy();
-}
-
-void MailPorterApp::modify_account(const std::string& name) {
-    if (wizard_) {
-        wizard_->Raise();
-        return;
-    }
-    auto found = db_->find_account(name);
-    if (!found || !*found) return;
-    AccountWizard::Input in;
-    in.existing = **found;
-    // An OAuth2 account's secret is its grant, never shown: the wizard keeps
-    // it unless the user signs in again.
-    if (!(*found)->uses_oauth()) in.stored_password = load_secret(account_secret_key(name)).value_or("");
-    for (const auto& r : model_.accounts())
-        if (r.account.id != (*found)->id) in.other_names.push_back(r.account.name);
-    in.default_interval = bridge_->default_interval_minutes();
-    in.secret_store_kind = bridge_->secret_store_kind();
-    if (auto office = db_->office_server(); office && *office) {
-        in.office = **office;
-        if (!in.office->user.empty()) in.office_password = load_secret(std::string(OfficeSecretKey)).value_or("");
-    }
-    auto* wizard = new AccountWizard(dialog_parent(), *bridge_, std::move(in));
-    wizard_ = wizard;
-    if (wizard->run()) save_account(**found, wizard->account(), wizard->password_to_store());
-    wizard->Destroy();
-}
-
-void MailPorterApp::save_account(const std::optional<Account>& old, const Account& acc,
-                                 const std::optional<std::string>& password) {
-    auto fail = [this](const wxString& what, const Error& e) {
-        const wxString text = what + "\n\n" + describe(e);
-        print_error(text);
-        if (options_.self_test.empty()) wxMessageBox(text, _("MailPorter"), wxOK | wxICON_ERROR, dialog_parent());
-    };
-    SecretStore* store = secrets();
-    if (!store && (password || (old && old->name != acc.name))) {
-        fail(_("The account was not saved: the password store is not available."), secrets_->error());
-        return;
-    }
-    if (bridge_->engine_running()) {
-        // The engine saves it (the account, then its password) and checks
-        // it at once; the views follow its events.
-        auto done = [this, fail, name = acc.name](const std::optional<Error>& e, std::int64_t) {
-            if (e) {
-                fail(_("The account was not saved."), *e);
-                return;
-            }
-            model_.reload(*db_, *bridge_);
-            refresh_views();
-            if (frame_) frame_->select_account(name);
-        };
-        if (!old)
-            bridge_->add_account(acc, password.value_or(""), std::move(done));
-        else
-            bridge_->edit_account(acc, password, std::move(done));
-        return;
-    }
-    // No engine here (another process runs it): write the database, which
-    // that engine follows within a second.
-    // The same order as mailporter-cli: the account, then its password; a
-    // password that cannot be stored undoes a new account.
-    if (!old) {
-        auto added = db_->add_account(acc);
-        if (!added) {
-            fail(_("The account was not saved."), added.error());
-            return;
-        }
-        if (auto r = store->store(account_secret_key(acc.name), password.value_or("")); !r) {
-            (void)db_->remove_account(added->id);
-            fail(_("The account was not saved: its password could not be stored."), r.error());
-            return;
-        }
-        app_log(LogLevel::Info, "account " + acc.name + " added");
-    } else {
-        if (password) {
-            if (auto r = store->store(account_secret_key(acc.name), *password); !r) {
-                fail(_("The account was not saved: its password could not be stored."), r.error());
-                return;
-            }
-        } else if (old->name != acc.name) {
-            if (auto pw = load_secret(account_secret_key(old->name)))
-                (void)store->store(account_secret_key(acc.name), *pw);
-        }
-        if (auto r = db_->update_account(acc); !r) {
-            fail(_("The account was not saved."), r.error());
-            return;
-        }
-        if (old->name != acc.name && store) (void)store->erase(account_secret_key(old->name));
-        app_log(LogLevel::Info, "account " + acc.name + " updated");
-    }
-    model_.reload(*db_, *bridge_);
-    refresh_views();
-    if (frame_) frame_->select_account(acc.name);
-}
-
-void MailPorterApp::retry_refused(const std::string& name) {
-    auto found = db_->find_account(name);
-    if (!found || !*found || !bridge_) return;
-    bridge_->retry_refused((*found)->id);
-    app_log(LogLevel::Info, "refused mail of " + name + " is tried again, asked by the user");
-    model_.reload(*db_, *bridge_);
-    refresh_views();
-}
-
-void MailPorterApp::remove_account(const std::string& name) {
-    auto found = db_->find_account(name);
-    if (!found || !*found) return;
-    if (options_.self_test.empty()) {
-        wxMessageDialog ask(dialog_parent(),
-                            wxString::Format(_("Remove the account \"%s\"?\n\nMailPorter stops fetching its mail. Mail "
-                                               "left on the remote server stays there; the history is kept."),
-                                             u8(name)),
-                            _("MailPorter"), wxYES_NO | wxNO_DEFAULT | wxICON_QUESTION);
-        ask.SetYesNoLabels(_("&Remove"), _("&Keep"));
-        if (ask.ShowModal() != wxID_YES) return;
-    }
-    if (bridge_->engine_running()) {
-        bridge_->remove_account((*found)->id, [this](const std::optional<Error>& e, std::int64_t) {
-            if (e) print_error(describe(*e));
-            model_.reload(*db_, *bridge_);
-            refresh_views();
-        });
-        return;
-    }
-    if (auto r = db_->remove_account((*found)->id); !r) {
-        print_error(describe(r.error()));
-        return;
-    }
-    if (secrets()) (void)secrets()->erase(account_secret_key(name));
-    app_log(LogLevel::Info, "account " + name + " removed");
-    model_.reload(*db_, *bridge_);
-    refresh_views();
-}
-
-void MailPorterApp::edit_office() {
-    if (office_) {
-        office_->Raise();
-        return;
-    }
-    auto current = db_->office_server();
-    std::optional<OfficeServer> server = current ? *current : std::nullopt;
-    const std::string stored =
-        server && !server->user.empty() ? load_secret(std::string(OfficeSecretKey)).value_or("") : "";
-    auto* dialog = new OfficeDialog(dialog_parent(), *bridge_, server, stored);
-    office_ = dialog;
-    const bool saved = dialog->ShowModal() == wxID_OK;
-    if (saved && bridge_->engine_running()) {
-        // The engine saves it (and the password) and uses it at once.
-        const OfficeServer s = dialog->server();
-        bridge_->set_office_server(s, dialog->password_to_store(),
-                                   [this, s](const std::optional<Error>& e, std::int64_t) {
-                                       if (e) {
-                                           print_error(_("The office server was not saved.") + "\n\n" + describe(*e));
-                                           return;
-                                       }
-                                       if (s.user.empty() && secrets()) (void)secrets()->erase(OfficeSecretKey);
-                                       model_.reload(*db_, *bridge_);
-                                       refresh_views();
-                                   });
-    } else if (saved) {
-        // No engine here: the database, which the running engine follows.
-        const OfficeServer s = dialog->server();
-        bool ok = true;
-        if (auto pw = dialog->password_to_store()) {
-            if (!secrets() || !secrets()->store(OfficeSecretKey, *pw)) {
-                ok = false;
-                print_error(_("The office server was not saved: its password could not be stored."));
-            }
-        }
-        if (ok) {
-            if (auto r = db_->set_office_server(s); !r)
-                print_error(describe(r.error()));
-            else
-                app_log(LogLevel::Info, "office server set to " + s.host + ":" + std::to_string(s.port));
-            if (s.user.empty() && secrets()) (void)secrets()->erase(OfficeSecretKey);
-        }
-        model_.reload(*db_, *bridge_);
-        refresh_views();
-    }
-    dialog->Destroy();
 }
 
 AppSettings MailPorterApp::load_settings() {
     AppSettings s;
     s.start_at_login = autostart::enabled();
-    s.start_minimised = read_setting(*db_, SettingStartMinimised) == "1";
+    s.start_minimised = read_setting(*ws_, SettingStartMinimised) == "1";
     s.default_interval_minutes = bridge_->default_interval_minutes();
-    s.history_retention_days = setting_int(*db_, SettingHistoryRetentionDays);
-    s.language = read_setting(*db_, SettingLanguage).value_or("");
-    s.desktop_notifications = read_setting(*db_, SettingDesktopNotifications) != "0";
-    s.notify_held_back_hours = setting_int(*db_, SettingNotifyHeldBackHours);
-    load_alert_fields(*db_, s);
+    s.history_retention_days = setting_int(*ws_, SettingHistoryRetentionDays);
+    s.language = read_setting(*ws_, SettingLanguage).value_or("");
+    s.desktop_notifications = read_setting(*ws_, SettingDesktopNotifications) != "0";
+    s.notify_held_back_hours = setting_int(*ws_, SettingNotifyHeldBackHours);
+    load_alert_fields(*ws_, s);
     return s;
 }
 
 void MailPorterApp::save_settings(const AppSettings& s) {
-    (void)db_->set_setting(SettingStartMinimised, s.start_minimised ? "1" : "0");
-    (void)db_->set_setting(SettingDefaultInterval, std::to_string(s.default_interval_minutes));
-    (void)db_->set_setting(SettingHistoryRetentionDays, std::to_string(s.history_retention_days));
-    (void)db_->set_setting(SettingLanguage, s.language);
-    (void)db_->set_setting(SettingDesktopNotifications, s.desktop_notifications ? "1" : "0");
-    (void)db_->set_setting(SettingNotifyHeldBackHours, std::to_string(s.notify_held_back_hours));
-    if (auto r = save_alert_fields(*db_, s); !r) print_error(describe(r.error()));
+    (void)ws_->set_setting(SettingStartMinimised, s.start_minimised ? "1" : "0");
+    (void)ws_->set_setting(SettingDefaultInterval, std::to_string(s.default_interval_minutes));
+    (void)ws_->set_setting(SettingHistoryRetentionDays, std::to_string(s.history_retention_days));
+    (void)ws_->set_setting(SettingLanguage, s.language);
+    (void)ws_->set_setting(SettingDesktopNotifications, s.desktop_notifications ? "1" : "0");
+    (void)ws_->set_setting(SettingNotifyHeldBackHours, std::to_string(s.notify_held_back_hours));
+    if (auto r = save_alert_fields(*ws_, s); !r) print_error(describe(r.error()));
     if (notifier_) notifier_->configure(s.desktop_notifications, s.notify_held_back_hours);
     if (s.start_at_login != autostart::enabled()) {
         // Started at login: this program, on this data directory and store.
@@ -599,7 +408,7 @@ void MailPorterApp::save_settings(const AppSettings& s) {
                                                      : "start at login: off");
     }
     app_log(LogLevel::Info, "settings saved");
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
 }
 
@@ -672,7 +481,7 @@ void MailPorterApp::finish_quit() {
 }
 
 void MailPorterApp::on_state_changed() {
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
 }
 
@@ -698,10 +507,8 @@ void MailPorterApp::on_became_engine() {
 void MailPorterApp::on_engine_failed(const Error& error) {
     app_log(LogLevel::Error, "the engine could not start: " + error.detail);
     model_.set_pass_problem(describe(error));
-    model_.reload(*db_, *bridge_);
+    model_.reload(*ws_, *bridge_);
     refresh_views();
 }
 
 }  // namespace mailporter::app
-
-wxIMPLEMENT_APP(mailporter::app::MailPorterApp);

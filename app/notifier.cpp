@@ -179,7 +179,7 @@ void Notifier::use_tray(wxTaskBarIcon* tray) {
 #endif
 }
 
-std::vector<WatchedRow> Notifier::watched(const StatusModel& model, const EngineBridge& bridge, Database& db) {
+std::vector<WatchedRow> Notifier::watched(const StatusModel& model, const EngineBridge& bridge, Workspace& ws) {
     const std::int64_t now = unix_now();
     bool need_db = false;
     for (const auto& r : model.accounts()) need_db = need_db || !bridge.live(r.account.id);
@@ -188,7 +188,7 @@ std::vector<WatchedRow> Notifier::watched(const StatusModel& model, const Engine
     if (need_db && now - waiting_read_at_ >= WaitingEvery) {
         waiting_read_at_ = now;
         waiting_.clear();
-        if (auto w = db.oldest_waiting())
+        if (auto w = ws.oldest_waiting())
             for (const auto& [id, first_seen] : *w) waiting_[id] = first_seen;
     }
     std::vector<WatchedRow> rows;
@@ -229,8 +229,8 @@ void Notifier::observe(const std::vector<WatchedRow>& rows, std::int64_t now, bo
     known_ids_ = std::move(ids);
 }
 
-void Notifier::update(const StatusModel& model, const EngineBridge& bridge, Database& db) {
-    last_rows_ = watched(model, bridge, db);
+void Notifier::update(const StatusModel& model, const EngineBridge& bridge, Workspace& ws) {
+    last_rows_ = watched(model, bridge, ws);
     primed_ = true;
     observe(last_rows_, unix_now(), enabled_);
     on_timer();

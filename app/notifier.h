@@ -23,7 +23,7 @@
 #include <wx/timer.h>
 
 #include "mailporter/alerts.h"
-#include "mailporter/database.h"
+#include "mailporter/workspace.h"
 #include "notify_batch.h"
 
 class wxNotificationMessageBase;
@@ -58,13 +58,13 @@ public:
     // Windows shows toasts through the tray icon (nullptr: it is gone).
     void use_tray(wxTaskBarIcon* tray);
     // After every reload of the model: the rows as they are now.
-    void update(const StatusModel& model, const EngineBridge& bridge, Database& db);
+    void update(const StatusModel& model, const EngineBridge& bridge, Workspace& ws);
 
     // What was shown (tests): "title\nbody" per notification, oldest first.
     const std::vector<std::string>& shown() const { return shown_; }
 
 private:
-    std::vector<WatchedRow> watched(const StatusModel& model, const EngineBridge& bridge, Database& db);
+    std::vector<WatchedRow> watched(const StatusModel& model, const EngineBridge& bridge, Workspace& ws);
     void observe(const std::vector<WatchedRow>& rows, std::int64_t now, bool tell);
     void on_timer();
     void show(const Notice& notice, std::int64_t now);
@@ -79,7 +79,7 @@ private:
     std::vector<WatchedRow> last_rows_;
     std::set<std::int64_t> known_ids_;
     wxTimer timer_;
-    // Viewer mode: Database::oldest_waiting(), read at most every WaitingEvery.
+    // Viewer mode: Workspace::oldest_waiting(), read at most every WaitingEvery.
     std::map<std::int64_t, std::int64_t> waiting_;
     std::int64_t waiting_read_at_ = 0;
     // Kept alive while they may be clicked; the oldest go first.

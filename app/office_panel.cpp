@@ -97,6 +97,13 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
     top->Add(problem_, wxSizerFlags().Expand().Border());
     SetSizer(top);
 
+    bind_events();
+    fill(current.value_or(OfficeServer{}), stored_password_);
+}
+
+OfficePanel::~OfficePanel() = default;
+
+void OfficePanel::bind_events() {
     auto changed = [this](wxCommandEvent&) {
         diagnosis_->clear();
         revalidate();
@@ -113,11 +120,7 @@ OfficePanel::OfficePanel(wxWindow* parent, EngineBridge& bridge, std::optional<O
         if (diagnosis_->trusts_certificate()) test();
         revalidate();
     });
-
-    fill(current.value_or(OfficeServer{}), stored_password_);
 }
-
-OfficePanel::~OfficePanel() = default;
 
 void OfficePanel::show_login_fields() {
     const bool oauth = signin_->uses_oauth();

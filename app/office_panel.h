@@ -59,6 +59,7 @@ public:
     DiagnosisView& diagnosis() { return *diagnosis_; }
 
 private:
+    void bind_events();  // the constructor's: edits, choices, Test, trust
     void tls_changed();
     void revalidate();
     TlsMode tls() const;

@@ -138,30 +138,30 @@ wxSizer* SettingsDialog::build_alerts(const AppSettings& current) {
     return alerts;
 }
 
-void load_alert_fields(Database& db, AppSettings& s) {
-    if (auto a = load_alert_settings(db)) {
+void load_alert_fields(Workspace& ws, AppSettings& s) {
+    if (auto a = load_alert_settings(ws)) {
         s.alert_address = a->address;
         s.alert_red_minutes = a->red_minutes;
         s.alert_interval_minutes = a->interval_minutes;
         s.alert_digest = a->digest_hour >= 0;
-    } else if (auto raw = db.setting(SettingAlertAddress); raw && *raw) {
+    } else if (auto raw = ws.setting(SettingAlertAddress); raw && *raw) {
         s.alert_address = **raw;  // shown as stored, to be corrected
     }
 }
 
-Result<void> save_alert_fields(Database& db, const AppSettings& s) {
+Result<void> save_alert_fields(Workspace& ws, const AppSettings& s) {
     if (!s.alert_address.empty() && !is_valid_address(s.alert_address))
         return make_error(Errc::ConfigInvalid, "the alert address is not a mail address: " + s.alert_address,
                           ErrorScope::Server, Retry::Never);
-    auto r = db.set_setting(SettingAlertAddress, s.alert_address);
-    if (r) r = db.set_setting(SettingAlertRedMinutes, std::to_string(s.alert_red_minutes));
-    if (r) r = db.set_setting(SettingAlertIntervalMinutes, std::to_string(s.alert_interval_minutes));
+    auto r = ws.set_setting(SettingAlertAddress, s.alert_address);
+    if (r) r = ws.set_setting(SettingAlertRedMinutes, std::to_string(s.alert_red_minutes));
+    if (r) r = ws.set_setting(SettingAlertIntervalMinutes, std::to_string(s.alert_interval_minutes));
     // The digest's hour is kept when it is turned on again (8 when there is none).
-    const auto hour = db.setting(SettingAlertDigestHour);
+    const auto hour = ws.setting(SettingAlertDigestHour);
     const bool had_hour = hour && *hour && !(*hour)->empty() && (*hour)->front() != '-';
-    if (r && !s.alert_digest) r = db.set_setting(SettingAlertDigestHour, "-1");
+    if (r && !s.alert_digest) r = ws.set_setting(SettingAlertDigestHour, "-1");
     if (r && s.alert_digest && !had_hour)
-        r = db.set_setting(SettingAlertDigestHour, std::to_string(DefaultAlertDigestHour));
+        r = ws.set_setting(SettingAlertDigestHour, std::to_string(DefaultAlertDigestHour));
     return r;
 }
 

@@ -10,7 +10,7 @@
 
 #include <wx/dialog.h>
 
-#include "mailporter/database.h"
+#include "mailporter/workspace.h"
 #include "mailporter/result.h"
 
 class wxCheckBox;
@@ -39,8 +39,8 @@ struct AppSettings {
 
 // The admin-alert fields from and to the database settings (admin_alerts.h).
 // Saving refuses an address that is not one (nothing is changed then).
-void load_alert_fields(Database& db, AppSettings& s);
-Result<void> save_alert_fields(Database& db, const AppSettings& s);
+void load_alert_fields(Workspace& ws, AppSettings& s);
+Result<void> save_alert_fields(Workspace& ws, const AppSettings& s);
 
 class SettingsDialog : public wxDialog {
 public:

@@ -87,6 +87,46 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     details_ = new wxStaticText(panel, wxID_ANY, wxString(), wxDefaultPosition, wxDefaultSize, wxST_ELLIPSIZE_END);
     top->Add(details_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
 
+    auto* buttons = account_buttons(panel);
+    top->Add(buttons, wxSizerFlags().Expand().Border());
+
+    top->Add(heading(_("Office server")), wxSizerFlags().Border(wxLEFT | wxRIGHT));
+    office_ =
+        new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 52)), wxLC_REPORT | wxLC_SINGLE_SEL);
+    office_->SetSmallImages(envelope_bundles());
+    append_column(office_, _("Name"), wxLIST_FORMAT_LEFT, 130);
+    append_column(office_, _("Server"), wxLIST_FORMAT_LEFT, 220);
+    append_column(office_, _("State"), wxLIST_FORMAT_LEFT, 300);
+    append_column(office_, _("Last contact"), wxLIST_FORMAT_LEFT, 85);
+    office_->InsertItem(0, _("Office server"), static_cast<int>(Light::White));
+    top->Add(office_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT));
+    traffic_ = new TrafficChart(
+        panel, [&bridge](std::int64_t now, int days) { return read_traffic(bridge.workspace(), now, days); });
+    top->Add(traffic_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
+
+    auto* bottom = bottom_buttons(panel, bridge);
+    top->Add(bottom, wxSizerFlags().Expand().Border());
+    panel->SetSizer(top);
+
+    history_ = new HistoryPanel(book_, bridge);
+    book_->AddPage(panel, _("Accounts"), true);
+    book_->AddPage(history_, _("History"));
+
+    auto* outer_sizer = new wxBoxSizer(wxVERTICAL);
+    outer_sizer->Add(book_, wxSizerFlags(1).Expand().Border(wxALL, FromDIP(4)));
+    outer->SetSizer(outer_sizer);
+    auto* frame_sizer = new wxBoxSizer(wxVERTICAL);
+    frame_sizer->Add(outer, wxSizerFlags(1).Expand());
+    SetSizerAndFit(frame_sizer);
+    SetSize(FromDIP(wxSize(980, 520)));
+    SetMinSize(FromDIP(wxSize(640, 400)));
+
+    Bind(wxEVT_CLOSE_WINDOW, &StatusFrame::on_close, this);
+    bind_lists();
+    update_buttons();
+}
+
+wxSizer* StatusFrame::account_buttons(wxWindow* panel) {
     auto* buttons = new wxBoxSizer(wxHORIZONTAL);
     auto* add = new wxButton(panel, wxID_ADD, _("&Add..."));
     modify_ = new wxButton(panel, wxID_ANY, _("&Modify..."));
@@ -113,53 +153,6 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     buttons->Add(check_now_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(retry_, wxSizerFlags().Border(wxRIGHT));
     buttons->Add(pause_);
-    top->Add(buttons, wxSizerFlags().Expand().Border());
-
-    top->Add(heading(_("Office server")), wxSizerFlags().Border(wxLEFT | wxRIGHT));
-    office_ =
-        new wxListCtrl(panel, wxID_ANY, wxDefaultPosition, FromDIP(wxSize(-1, 52)), wxLC_REPORT | wxLC_SINGLE_SEL);
-    office_->SetSmallImages(envelope_bundles());
-    append_column(office_, _("Name"), wxLIST_FORMAT_LEFT, 130);
-    append_column(office_, _("Server"), wxLIST_FORMAT_LEFT, 220);
-    append_column(office_, _("State"), wxLIST_FORMAT_LEFT, 300);
-    append_column(office_, _("Last contact"), wxLIST_FORMAT_LEFT, 85);
-    office_->InsertItem(0, _("Office server"), static_cast<int>(Light::White));
-    top->Add(office_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT));
-    traffic_ = new TrafficChart(
-        panel, [&bridge](std::int64_t now, int days) { return read_traffic(bridge.database(), now, days); });
-    top->Add(traffic_, wxSizerFlags().Expand().Border(wxLEFT | wxRIGHT | wxTOP));
-
-    auto* bottom = new wxBoxSizer(wxHORIZONTAL);
-    auto* office_button = new wxButton(panel, wxID_ANY, _("&Office server..."));
-    // Configuration in and out: a fetchmailrc or a MailPorter export (import_export.h).
-    auto* import_button = new wxButton(panel, wxID_ANY, _("Import..."));
-    auto* export_button = new wxButton(panel, wxID_ANY, _("E&xport..."));
-    auto* log = new wxButton(panel, wxID_ANY, _("Show &log"));
-    auto* settings = new wxButton(panel, wxID_PREFERENCES, _("&Settings..."));
-    auto* quit = new wxButton(panel, wxID_EXIT, _("&Quit"));
-    bottom->Add(office_button);
-    bottom->Add(import_button, wxSizerFlags().Border(wxLEFT));
-    bottom->Add(export_button, wxSizerFlags().Border(wxLEFT));
-    bottom->AddStretchSpacer();
-    bottom->Add(log, wxSizerFlags().Border(wxRIGHT));
-    bottom->Add(settings, wxSizerFlags().Border(wxRIGHT));
-    bottom->Add(quit);
-    top->Add(bottom, wxSizerFlags().Expand().Border());
-    panel->SetSizer(top);
-
-    history_ = new HistoryPanel(book_, bridge);
-    book_->AddPage(panel, _("Accounts"), true);
-    book_->AddPage(history_, _("History"));
-
-    auto* outer_sizer = new wxBoxSizer(wxVERTICAL);
-    outer_sizer->Add(book_, wxSizerFlags(1).Expand().Border(wxALL, FromDIP(4)));
-    outer->SetSizer(outer_sizer);
-    auto* frame_sizer = new wxBoxSizer(wxVERTICAL);
-    frame_sizer->Add(outer, wxSizerFlags(1).Expand());
-    SetSizerAndFit(frame_sizer);
-    SetSize(FromDIP(wxSize(980, 520)));
-    SetMinSize(FromDIP(wxSize(640, 400)));
-
     add->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.add_account(); });
     modify_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
         if (auto name = selected_account(); !name.empty()) commands_.modify_account(name);
@@ -178,14 +171,36 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
     password_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) {
         if (auto name = password_target(); !name.empty()) commands_.enter_new_password(name);
     });
-    accounts_->Bind(wxEVT_LIST_ITEM_RIGHT_CLICK, [this](wxListEvent& e) { show_row_menu(e.GetIndex()); });
+    return buttons;
+}
+
+wxSizer* StatusFrame::bottom_buttons(wxWindow* panel, EngineBridge& bridge) {
+    auto* bottom = new wxBoxSizer(wxHORIZONTAL);
+    auto* office_button = new wxButton(panel, wxID_ANY, _("&Office server..."));
+    // Configuration in and out: a fetchmailrc or a MailPorter export (import_export.h).
+    auto* import_button = new wxButton(panel, wxID_ANY, _("Import..."));
+    auto* export_button = new wxButton(panel, wxID_ANY, _("E&xport..."));
+    auto* log = new wxButton(panel, wxID_ANY, _("Show &log"));
+    auto* settings = new wxButton(panel, wxID_PREFERENCES, _("&Settings..."));
+    auto* quit = new wxButton(panel, wxID_EXIT, _("&Quit"));
+    bottom->Add(office_button);
+    bottom->Add(import_button, wxSizerFlags().Border(wxLEFT));
+    bottom->Add(export_button, wxSizerFlags().Border(wxLEFT));
+    bottom->AddStretchSpacer();
+    bottom->Add(log, wxSizerFlags().Border(wxRIGHT));
+    bottom->Add(settings, wxSizerFlags().Border(wxRIGHT));
+    bottom->Add(quit);
     office_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.edit_office(); });
     import_button->Bind(wxEVT_BUTTON, [this, &bridge](wxCommandEvent&) { import_configuration(this, bridge); });
     export_button->Bind(wxEVT_BUTTON, [this, &bridge](wxCommandEvent&) { export_configuration(this, bridge); });
     log->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.show_log(); });
     settings->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.open_settings(); });
     quit->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { commands_.quit(); });
-    Bind(wxEVT_CLOSE_WINDOW, &StatusFrame::on_close, this);
+    return bottom;
+}
+
+void StatusFrame::bind_lists() {
+    accounts_->Bind(wxEVT_LIST_ITEM_RIGHT_CLICK, [this](wxListEvent& e) { show_row_menu(e.GetIndex()); });
     accounts_->Bind(wxEVT_LIST_ITEM_SELECTED, [this](wxListEvent&) {
         show_details();
         update_buttons();
@@ -212,7 +227,6 @@ StatusFrame::StatusFrame(AppCommands& commands, EngineBridge& bridge)
             fit_column(list, ColState, list->FromDIP(200));
         });
     }
-    update_buttons();
 }
 
 std::string StatusFrame::selected_account() const {

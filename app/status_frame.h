@@ -56,6 +56,12 @@ public:
     wxListCtrl* accounts_list() const { return accounts_; }
 
 private:
+    // The constructor's parts: the buttons under the accounts, those at the
+    // bottom (office server, import, export, log, settings, quit), and what
+    // the lists answer to (selection, double-click, menu, resizing).
+    wxSizer* account_buttons(wxWindow* panel);
+    wxSizer* bottom_buttons(wxWindow* panel, EngineBridge& bridge);
+    void bind_lists();
     void on_close(wxCloseEvent& event);
     void show_details();
     void update_buttons();

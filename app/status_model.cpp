@@ -8,7 +8,6 @@
 
 #include "mailporter/config.h"
 
-#include "day_count.h"
 #include "status_text.h"
 
 namespace mailporter::app {
@@ -71,10 +70,24 @@ wxString account_details(const AccountRow& row) {
     return text;
 }
 
-void StatusModel::reload(Database& db, const EngineBridge& bridge) {
+namespace {
+
+// What a row says: disabled, checking now (n of m), or its state in words.
+wxString row_sentence(bool enabled, bool checking, StatusCode code, int done, int total) {
+    if (!enabled) return _("Disabled: not checked. Modify the account to enable it.");
+    if (!checking) return status_sentence(code);
+    wxString text = _("Checking now") + wxString::FromUTF8("\u2026");
+    if (total > 0)
+        text += " " + wxString::Format(wxPLURAL("%d of %d message", "%d of %d messages", total), done, total);
+    return text;
+}
+
+}  // namespace
+
+void StatusModel::reload(Workspace& ws, const EngineBridge& bridge) {
     paused_ = bridge.paused();
-    auto accounts = db.accounts();
-    auto passes = db.last_passes();
+    auto accounts = ws.accounts();
+    auto passes = ws.last_passes();
     if (!accounts || !passes) {
         pass_problem_ = describe(!accounts ? accounts.error() : passes.error());
         return;
@@ -122,30 +135,26 @@ void StatusModel::reload(Database& db, const EngineBridge& bridge) {
             // pass was recorded, never on every tick.
             auto& cached = today_cache_[acc.name];
             if (cached.first != row.last_check || row.last_check == 0) {
-                const int n = count_delivered_since(db, acc.name, midnight);
-                cached = {row.last_check, std::max(0, n)};
+                auto n = ws.day_counts(acc.name, now);
+                cached = {row.last_check, n ? n->delivered : 0};
             }
             row.delivered_today = cached.second;
         }
         row.light = acc.enabled ? light_of(st.colour) : Light::White;
         row.code = st.code;
         row.detail = u8(st.detail);
-        if (!acc.enabled) {
-            row.sentence = _("Disabled: not checked. Modify the account to enable it.");
-        } else if (row.checking) {
-            row.sentence = _("Checking now") + wxString::FromUTF8("\u2026");
-            if (total > 0)
-                row.sentence +=
-                    " " + wxString::Format(wxPLURAL("%d of %d message", "%d of %d messages", total), done, total);
-        } else {
-            row.sentence = status_sentence(st.code);
-        }
+        row.sentence = row_sentence(acc.enabled, row.checking, st.code, done, total);
         rows.push_back(std::move(row));
     }
     accounts_ = std::move(rows);
 
+    reload_office(ws, bridge, reports, office_contact);
+}
+
+void StatusModel::reload_office(Workspace& ws, const EngineBridge& bridge, const std::vector<PassReport>& reports,
+                                std::int64_t office_contact) {
     office_ = OfficeRow{};
-    if (auto office = db.office_server(); office && *office) {
+    if (auto office = ws.office_server(); office && *office) {
         office_.configured = true;
         office_.server = office_server_text(**office);
         // The engine's word, unless it has not seen this server yet.

@@ -16,7 +16,7 @@
 
 #include <wx/string.h>
 
-#include "mailporter/database.h"
+#include "mailporter/workspace.h"
 #include "mailporter/status.h"
 
 #include "engine_bridge.h"
@@ -57,7 +57,7 @@ wxString next_check_text(const EngineBridge::NextCheck& next);
 
 class StatusModel {
 public:
-    void reload(Database& db, const EngineBridge& bridge);
+    void reload(Workspace& ws, const EngineBridge& bridge);
     void set_paused(bool paused) { paused_ = paused; }
     bool paused() const { return paused_; }
     // A problem that concerns the whole app (the password store), shown
@@ -78,6 +78,10 @@ public:
     wxString summary() const;
 
 private:
+    // The office server's row, from the last passes (`reports`) and the engine.
+    void reload_office(Workspace& ws, const EngineBridge& bridge, const std::vector<PassReport>& reports,
+                       std::int64_t office_contact);
+
     std::vector<AccountRow> accounts_;
     OfficeRow office_;
     wxString problem_;

@@ -5,7 +5,53 @@
 
 namespace mailporter::app {
 
+namespace {
+
+// The remote server's problems (its name, the connection, TLS, the login);
+// empty for every other code.
+wxString server_sentence(StatusCode code) {
+    switch (code) {
+        case StatusCode::ResolveFailed:
+            return _(
+                "The server name could not be found. Check the spelling of the server name and the internet "
+                "connection.");
+        case StatusCode::ConnectFailed:
+            return _(
+                "The server could not be reached. Check the port number and that a firewall allows outgoing "
+                "connections on that port (for example 110 or 995).");
+        case StatusCode::Timeout:
+            return _(
+                "The server did not answer in time. A firewall may be silently dropping the connection; check "
+                "the port and the firewall.");
+        case StatusCode::TlsFailed:
+            return _(
+                "The secure connection (TLS) could not be set up. Check the encryption setting and port; the "
+                "server may only offer outdated TLS.");
+        case StatusCode::CertUntrusted:
+            return _(
+                "The server's certificate is not trusted. If it is your provider's server, trust its "
+                "fingerprint in the account settings.");
+        case StatusCode::CertChanged:
+            return _(
+                "The server's certificate changed since you trusted it, and nothing else vouches for the new "
+                "one. Trust it in the account settings only if your provider announced the change.");
+        case StatusCode::TlsNotOffered:
+            return _(
+                "The server does not offer the required STARTTLS. Use implicit TLS on the secure port, or ask "
+                "the provider.");
+        case StatusCode::AuthFailed:
+            return _("The server refused the login. Check the user name and password; both are case sensitive.");
+        case StatusCode::SignInNeeded:
+            return _("The sign-in for this account has expired or was withdrawn. Sign in again.");
+        default:
+            return wxString();
+    }
+}
+
+}  // namespace
+
 wxString status_sentence(StatusCode code) {
+    if (wxString s = server_sentence(code); !s.empty()) return s;
     switch (code) {
         case StatusCode::NotChecked:
             return _("Not checked yet. The first check runs shortly.");
@@ -41,38 +87,6 @@ wxString status_sentence(StatusCode code) {
             return _(
                 "A folder set for this account does not exist on the server; the other folders are fetched. "
                 "Check the folder names in the account settings.");
-        case StatusCode::ResolveFailed:
-            return _(
-                "The server name could not be found. Check the spelling of the server name and the internet "
-                "connection.");
-        case StatusCode::ConnectFailed:
-            return _(
-                "The server could not be reached. Check the port number and that a firewall allows outgoing "
-                "connections on that port (for example 110 or 995).");
-        case StatusCode::Timeout:
-            return _(
-                "The server did not answer in time. A firewall may be silently dropping the connection; check "
-                "the port and the firewall.");
-        case StatusCode::TlsFailed:
-            return _(
-                "The secure connection (TLS) could not be set up. Check the encryption setting and port; the "
-                "server may only offer outdated TLS.");
-        case StatusCode::CertUntrusted:
-            return _(
-                "The server's certificate is not trusted. If it is your provider's server, trust its "
-                "fingerprint in the account settings.");
-        case StatusCode::CertChanged:
-            return _(
-                "The server's certificate changed since you trusted it, and nothing else vouches for the new "
-                "one. Trust it in the account settings only if your provider announced the change.");
-        case StatusCode::TlsNotOffered:
-            return _(
-                "The server does not offer the required STARTTLS. Use implicit TLS on the secure port, or ask "
-                "the provider.");
-        case StatusCode::AuthFailed:
-            return _("The server refused the login. Check the user name and password; both are case sensitive.");
-        case StatusCode::SignInNeeded:
-            return _("The sign-in for this account has expired or was withdrawn. Sign in again.");
         case StatusCode::OfficeUnreachable:
             return _(
                 "The office mail server cannot be reached; no mail is delivered. Check that it is running and "
@@ -88,9 +102,9 @@ wxString status_sentence(StatusCode code) {
         case StatusCode::ConfigInvalid:
             return _("The settings are not valid. Edit the account and correct them.");
         case StatusCode::Internal:
+        default:  // the server's problems: server_sentence()
             return _("MailPorter ran into an internal problem. Look at the log and report it if it persists.");
     }
-    return _("MailPorter ran into an internal problem. Look at the log and report it if it persists.");
 }
 
 wxString error_headline(Errc code) {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # GUI tests of the tray app against the real test bed, under Xvfb + trayer.
 #
-#   gui_app_test.sh SCENARIO MAILPORTER MAILPORTER_CLI GUI_BED ARTIFACTS_DIR
+#   gui_app_test.sh SCENARIO MAILPORTER_SELFTEST MAILPORTER_CLI GUI_BED ARTIFACTS_DIR
 #
 # Prepares a data directory with mailporter-cli (and real passes against
-# the bed's Dovecot + Postfix), runs `mailporter --self-test SCENARIO`
-# (app/self_test.h: the app drives its own windows and prints one
+# the bed's Dovecot + Postfix), runs `mailporter-selftest --self-test SCENARIO`
+# (tests/gui/self_test/self_test.h: the app drives its own windows and prints one
 # "selftest: ok|FAIL ..." line per check), and adds what only an outside
 # process can check. Scenarios:
 #   states   four accounts, one per state (white, green, yellow, red): each

@@ -77,9 +77,10 @@ start_trayer() {
     exit 1
 }
 
-# The app's tray icon: the window trayer embedded for it.
+# The app's tray icon: the window trayer embedded for it (GTK names it after
+# the executable: mailporter, or the self-tests' mailporter-selftest).
 tray_icon_window() {
-    xwininfo -tree -id "$PANEL" 2>/dev/null | awk '/"mailporter"/ {print $1; exit}'
+    xwininfo -tree -id "$PANEL" 2>/dev/null | awk '/"mailporter(-selftest)?"/ {print $1; exit}'
 }
 
 # start_bed GUI_BED: the bed in the background; loads bed.env into BED_*.

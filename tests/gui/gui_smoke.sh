@@ -141,6 +141,11 @@ grep -q 'another launch asked for the status window' "$ARTIFACTS/first.log" || f
 grep -q 'asked to quit by another launch' "$ARTIFACTS/first.log" || fail "the first app did not hear --quit"
 case "$("$MAILPORTER" --data-dir "$DATA" --quit 2>&1)" in *"not running"*) ;; *) fail "--quit with no app running";; esac
 
+# --- the shipped app carries no self-tests (mailporter-selftest has them) --
+NOSELF=$("$MAILPORTER" --data-dir "$DATA" --self-test states 2>&1) && fail "mailporter --self-test ran: $NOSELF"
+echo "--self-test: $NOSELF"
+case "$NOSELF" in *"has no self-tests"*) ;; *) fail "mailporter --self-test did not say this build has none";; esac
+
 if [ "$FAILURES" -ne 0 ]; then
     echo "gui_smoke: $FAILURES failure(s); artifacts in $ARTIFACTS"
     exit 1

@@ -26,6 +26,20 @@ if(MAILPORTER_BUILD_APP)
     SKIP_RETURN_CODE 77)
   set_tests_properties(gui_wizard_folders_large_font PROPERTIES ENVIRONMENT "GDK_DPI_SCALE=1.5")
 
+  # The app with its self-test driver (tests/gui/self_test/): what the
+  # gui_app_* tests run; the shipped mailporter has no self-test code.
+  add_executable(mailporter-selftest WIN32
+    gui/self_test/main.cpp
+    gui/self_test/self_test.cpp
+    gui/self_test/self_test_first_run.cpp
+    gui/self_test/self_test_notify.cpp
+    gui/self_test/self_test_signin.cpp)
+  target_include_directories(mailporter-selftest PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/gui/self_test)
+  target_link_libraries(mailporter-selftest PRIVATE mailporter_app mailporter_warnings)
+  if(TARGET mailporter_translations)
+    add_dependencies(mailporter-selftest mailporter_translations)
+  endif()
+
   # The bed for shell scripts: tests/integration/testbed.cpp behind stdin/stdout.
   add_executable(gui_bed gui/gui_bed.cpp integration/testbed.cpp)
   target_include_directories(gui_bed PRIVATE ${PROJECT_SOURCE_DIR}/tests)
@@ -34,7 +48,7 @@ if(MAILPORTER_BUILD_APP)
   foreach(scenario states wizard windows latency firstrun signin)
     add_test(NAME gui_app_${scenario}
       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh ${scenario}
-              $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
+              $<TARGET_FILE:mailporter-selftest> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
               ${CMAKE_BINARY_DIR}/gui-artifacts)
     set_tests_properties(gui_app_${scenario} PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
       ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh")
@@ -44,20 +58,20 @@ if(MAILPORTER_BUILD_APP)
   # notification server (tests/gui/notification_server.py, python3-gi).
   add_test(NAME gui_app_notify
     COMMAND dbus-run-session -- ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh notify
-            $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
+            $<TARGET_FILE:mailporter-selftest> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
             ${CMAKE_BINARY_DIR}/gui-artifacts)
   set_tests_properties(gui_app_notify PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
     ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh")
   # The wizard again at 150 % font scaling: everything still fits, nothing is cut.
   add_test(NAME gui_app_wizard_large_font
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh wizard
-            $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
+            $<TARGET_FILE:mailporter-selftest> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
             ${CMAKE_BINARY_DIR}/gui-artifacts/large-font)
   set_tests_properties(gui_app_wizard_large_font PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
     ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh;GDK_DPI_SCALE=1.5")
   add_test(NAME gui_app_firstrun_large_font
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gui/gui_app_test.sh firstrun
-            $<TARGET_FILE:mailporter> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
+            $<TARGET_FILE:mailporter-selftest> $<TARGET_FILE:mailporter-cli> $<TARGET_FILE:gui_bed>
             ${CMAKE_BINARY_DIR}/gui-artifacts/large-font)
   set_tests_properties(gui_app_firstrun_large_font PROPERTIES LABELS gui TIMEOUT 600 SKIP_RETURN_CODE 77
     ENVIRONMENT "MAILPORTER_TESTBED_SCRIPT=${PROJECT_SOURCE_DIR}/tests/bed/testbed.sh;GDK_DPI_SCALE=1.5")

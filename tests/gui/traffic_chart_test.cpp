@@ -35,6 +35,7 @@
 #include "status_model.h"
 #include "status_text.h"
 #include "store/message_store.h"
+#include "store/workspace_access.h"
 
 using namespace mailporter;
 using namespace mailporter::app;
@@ -73,9 +74,10 @@ struct NoCommands final : AppCommands {
 // hours busy, nights quiet, one account with mail waiting.
 struct Bed {
     std::unique_ptr<Database> db = Database::open_memory().value();
+    std::unique_ptr<Workspace> ws = store::WorkspaceAccess::borrow(*db, nullptr);
     QuietListener listener;
     NoCommands commands;
-    EngineBridge bridge{*db, std::filesystem::temp_directory_path(), "file",
+    EngineBridge bridge{*ws, std::filesystem::temp_directory_path(), "file",
                         [] { return Result<std::unique_ptr<SecretStore>>(make_error(Errc::Internal, "none here")); },
                         listener};
     std::int64_t now = std::time(nullptr);
@@ -174,7 +176,7 @@ void check_pixels(const std::filesystem::path& png, const wxWindow* frame, const
 TEST_CASE("the traffic chart draws the core's numbers, which are the history's", "[traffic]") {
     Bed bed;
     StatusModel model;
-    model.reload(*bed.db, bed.bridge);
+    model.reload(*bed.ws, bed.bridge);
     auto* frame = new StatusFrame(bed.commands, bed.bridge);
     frame->refresh(model);
     frame->Show();
@@ -185,7 +187,7 @@ TEST_CASE("the traffic chart draws the core's numbers, which are the history's",
     CHECK(chart->account().empty());
 
     const Traffic& t = chart->traffic();
-    auto core = read_traffic(*bed.db, t.now, TrafficChart::Days);
+    auto core = read_traffic(*bed.ws, t.now, TrafficChart::Days);
     REQUIRE(core.ok());
     CHECK(t == *core);
     CHECK(t.hours == 168);

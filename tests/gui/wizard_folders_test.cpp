@@ -8,6 +8,7 @@
 
 #define CATCH_CONFIG_RUNNER
 #include <cstdlib>
+#include <system_error>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -29,7 +30,7 @@
 #include "engine_bridge.h"
 #include "folder_picker.h"
 #include "layout_check.h"
-#include "store/database.h"
+#include "mailporter/workspace.h"
 #include "screenshot.h"
 #include "status_model.h"
 #include "status_text.h"
@@ -48,12 +49,23 @@ struct QuietListener final : EngineBridge::Listener {
     void on_engine_failed(const Error&) override {}
 };
 
-// An idle bridge (never started) over an empty database: what the wizard
-// needs to exist; Test login results are shown to it directly.
+// A data directory of its own, removed at the end.
+struct TempDir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("mailporter-gui-folders-" + std::to_string(wxGetProcessId()));
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+// An idle bridge (never started) over an empty data directory: what the
+// wizard needs to exist; Test login results are shown to it directly.
 struct Bed {
-    std::unique_ptr<Database> db = Database::open_memory().value();
+    TempDir dir;
+    std::unique_ptr<Workspace> ws = Workspace::open(dir.path, "file").value();
     QuietListener listener;
-    EngineBridge bridge{*db, std::filesystem::temp_directory_path(), "file",
+    EngineBridge bridge{*ws, std::filesystem::temp_directory_path(), "file",
                         [] { return Result<std::unique_ptr<SecretStore>>(make_error(Errc::Internal, "none here")); },
                         listener};
 };

@@ -284,7 +284,7 @@ void SelfTest::build_states() {
     act("paused by the engine", [this, paused_shown] {
         if (!app_.tray()) return;
         check(app_.bridge()->paused(), "the engine says it is paused");
-        check(read_setting(app_.db(), SettingPaused) == "1", "scheduler-paused=1 is stored");
+        check(read_setting(app_.workspace(), SettingPaused) == "1", "scheduler-paused=1 is stored");
         paused_shown(" (confirmed)");
         say("tooltip: " + to_u8(app_.tray()->tooltip()));
     });
@@ -299,7 +299,7 @@ void SelfTest::build_states() {
     act("resumed by the engine", [this] {
         if (!app_.tray()) return;
         check(!app_.bridge()->paused(), "the engine says it runs");
-        check(read_setting(app_.db(), SettingPaused) == "0", "scheduler-paused=0 is stored");
+        check(read_setting(app_.workspace(), SettingPaused) == "0", "scheduler-paused=0 is stored");
         check(plain_label(app_.frame()->pause_button()->GetLabel()) == "Pause", "the button still offers Pause");
     });
     auto passes_before = std::make_shared<int>(0);
@@ -504,7 +504,7 @@ void SelfTest::build_wizard() {
     // The engine saves it on its thread; the window follows its answer.
     add("the engine saves the account", [this, name] { return app_.model().find(name) != nullptr; });
     act("saved", [this, name, deliver_to, password, final_account] {
-        auto found = app_.db().find_account(name);
+        auto found = app_.workspace().find_account(name);
         check(found && *found, "the account is saved");
         if (!found || !*found) return;
         const Account& a = **found;
@@ -512,8 +512,8 @@ void SelfTest::build_wizard() {
               "with the server, port and user entered");
         check(a.deliver_to == deliver_to, "delivering to " + deliver_to);
         check(a.leave == (LeavePolicy{LeavePolicy::Kind::Days, 7}), "keeping mail 7 days");
-        if (app_.secrets()) {
-            auto pw = app_.secrets()->load(account_secret_key(name));
+        {
+            auto pw = app_.workspace().account_secret(name);
             check(pw && *pw && **pw == password, "the password is in the secret store");
         }
         check(app_.model().find(name) != nullptr, "the status window lists it");

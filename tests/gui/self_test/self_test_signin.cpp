@@ -175,8 +175,8 @@ void SelfTest::build_signin() {
         "the engine checks the edited account",
         [this, passes_before] { return passes_ > *passes_before && !app_.bridge()->busy(); }, 90000);
     act("the new grant", [this, name] {
-        if (app_.secrets()) {
-            auto stored = app_.secrets()->load(account_secret_key(name));
+        {
+            auto stored = app_.workspace().account_secret(name);
             auto grant = stored && *stored ? oauth::parse_secret(**stored) : Result<oauth::TokenSecret>(Error{});
             check(grant && !grant->tokens.refresh_token.empty(), "the secret store holds a grant (not a password)");
         }
@@ -290,8 +290,8 @@ void SelfTest::build_signin_new_account(const std::function<AccountWizard*()>& w
         check(row != nullptr, "oauth-new is listed");
         check(row && row->account.uses_oauth(), "it signs in with OAuth2");
         check(row && row->light == Light::Green, "its row is green");
-        if (app_.secrets()) {
-            auto stored = app_.secrets()->load(account_secret_key("oauth-new"));
+        {
+            auto stored = app_.workspace().account_secret("oauth-new");
             auto grant = stored && *stored ? oauth::parse_secret(**stored) : Result<oauth::TokenSecret>(Error{});
             check(grant && !grant->tokens.refresh_token.empty(), "Finish stored its grant");
         }

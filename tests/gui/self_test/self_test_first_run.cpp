@@ -165,7 +165,7 @@ void SelfTest::build_first_run() {
     act("finish", [assistant] { assistant()->press_next(); });
     add("the assistant closes", [assistant] { return assistant() == nullptr; });
     act("saved", [this, address] {
-        auto accounts = app_.db().accounts();
+        auto accounts = app_.workspace().accounts();
         check(accounts && accounts->size() == 1, "one account is saved");
         if (accounts && !accounts->empty()) {
             const Account& a = accounts->front();
@@ -173,7 +173,7 @@ void SelfTest::build_first_run() {
                 ":" + std::to_string(a.port) + " user " + a.user);
             check(a.name == address, "named after its address");
         }
-        auto office = app_.db().office_server();
+        auto office = app_.workspace().office_server();
         check(office && *office, "the office server is saved");
     });
     screenshot("firstrun-status.png", [this]() -> wxWindow* { return app_.frame(); });

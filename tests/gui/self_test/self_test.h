@@ -1,5 +1,6 @@
 #pragma once
-// SelfTest: `mailporter --self-test SCENARIO` drives the real windows by
+// SelfTest: `mailporter-selftest --self-test SCENARIO` (the app with this
+// driver, tests/gui/self_test/main.cpp) drives the real windows by
 // code, the way a user would (filling fields, pressing Next, choosing tray
 // menu items), prints one "selftest: ..." line per fact and check on stderr,
 // saves screenshots under --artifacts, and ends the app with 0 only when
@@ -44,6 +45,7 @@
 
 #include <wx/timer.h>
 
+#include "app.h"
 #include "engine_bridge.h"
 
 namespace mailporter::app {
@@ -51,14 +53,14 @@ namespace mailporter::app {
 class AccountWizard;
 class MailPorterApp;
 
-class SelfTest {
+class SelfTest : public TestDriver {
 public:
     SelfTest(MailPorterApp& app, std::string scenario, std::filesystem::path artifacts);
-    ~SelfTest();
-    bool known() const { return !steps_.empty(); }
-    void start();
+    ~SelfTest() override;
+    bool known() const override { return !steps_.empty(); }
+    void start() override;
     // The app forwards each finished pass (one account's).
-    void pass_finished(const EngineBridge::PassResult& result);
+    void pass_finished(const EngineBridge::PassResult& result) override;
 
 private:
     using Clock = std::chrono::steady_clock;
