@@ -47,6 +47,7 @@ std::vector<Result<DnsAnswer>> ask_all(const DnsServer& server, std::chrono::mil
             asio::detached);
     io.run();
     std::vector<Result<DnsAnswer>> out;
+    out.reserve(slots.size());
     for (auto& s : slots) out.push_back(s ? std::move(*s) : Result<DnsAnswer>(make_error(Errc::Internal, "no answer")));
     return out;
 }

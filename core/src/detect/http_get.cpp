@@ -152,7 +152,9 @@ std::string request_text(const Url& url, const HttpRequest& request) {
                        "\r\nUser-Agent: MailPorter\r\nConnection: close\r\n";
     for (const auto& [name, value] : request.headers) text += name + ": " + value + "\r\n";
     if (request.method != "GET") text += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
-    return text + "\r\n" + request.body;
+    text += "\r\n";
+    text += request.body;
+    return text;
 }
 
 }  // namespace

@@ -193,22 +193,19 @@ void Engine::Impl::reload_office(bool initial) {
 }
 
 void Engine::Impl::reload_settings(bool initial, SteadyClock::time_point steady) {
-    // A number setting within its bounds; nullopt when unset or not a number.
-    const auto number = [&](std::string_view key, int lo, int hi) -> std::optional<int> {
+    // A chosen setting within the registry's bounds (mailporter/settings.h,
+    // the same the CLI and the app check); nullopt when unset.
+    const auto number = [&](std::string_view key) -> std::optional<int> {
         auto v = db->setting(key);
         if (!v || !*v) return std::nullopt;
-        try {
-            return std::clamp(std::stoi(**v), lo, hi);
-        } catch (const std::exception&) {
-            return std::nullopt;
-        }
+        return setting_number(*find_setting(key), *v);
     };
-    if (auto d = number(SettingDefaultInterval, 1, 100000)) sched.set_default_interval(std::chrono::minutes(*d));
-    if (auto m = number(SettingMaxConnections, 1, 1000))
+    if (auto d = number(SettingDefaultInterval)) sched.set_default_interval(std::chrono::minutes(*d));
+    if (auto m = number(SettingMaxConnections))
         sched.set_max_concurrent(*m);
     else if (initial)
         sched.set_max_concurrent(opt.relay.max_connections > 0 ? opt.relay.max_connections : DefaultMaxConnections);
-    if (auto m = number(SettingMaxPerHost, 1, 1000))
+    if (auto m = number(SettingMaxPerHost))
         sched.set_max_per_host(*m);
     else if (initial)
         sched.set_max_per_host(opt.relay.max_per_host > 0 ? opt.relay.max_per_host : DefaultMaxPerHost);

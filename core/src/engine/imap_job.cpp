@@ -79,7 +79,7 @@ awaitable<Result<std::vector<ImapJob::Folder>>> ImapJob::folders() {
     for (const auto& wanted : sel.missing)
         warn(Notice::FolderMissing, "the folder '" + sanitize_for_log(wanted, 200) +
                                         "' does not exist on the server (or cannot be selected); check the "
-                                        "account's folders (`mailporter-cli account test` lists the server's)");
+                                        "account's folders (a login test lists the server's)");
     co_return std::move(sel.folders);
 }
 

@@ -133,7 +133,7 @@ private:
     do {                                           \
         auto mp_r = (expr);                        \
         if (!mp_r) return std::move(mp_r).error(); \
-        target = std::move(*mp_r);                 \
+        (target) = std::move(*mp_r);               \
     } while (0)
 
 Result<TlsSettings> read_tls(const json& j, const std::string& where) {

@@ -1,7 +1,6 @@
-// fetchmail's run control file into Accounts (mailporter/import.h). The
-// grammar is fetchmail's rcfile_y.y, read loosely where fetchmail is loose
-// (noise words anywhere, keywords in any case) and strictly where fetchmail
-// would stop (a word that is no keyword, a keyword without its value).
+// fetchmail's run control file into Accounts (mailporter/import.h). The grammar is fetchmail's
+// rcfile_y.y, read loosely where fetchmail is loose (noise words anywhere, keywords in any case)
+// and strictly where fetchmail would stop (a word that is no keyword, a keyword without its value).
 
 #include <algorithm>
 #include <cstdint>
@@ -562,8 +561,9 @@ bool RcParser::routing(const Pending& p, Account& a, const std::string& what) {
         return false;
     }
     a.catch_all = true;
+    const auto translated = [&domain](const std::string& d) { return std::string(d).append("=").append(domain); };
     for (const auto& d : o.localdomains)
-        a.domains.push_back(domain.empty() || lower(d) == lower(domain) ? d : d + "=" + domain);
+        a.domains.push_back(domain.empty() || lower(d) == lower(domain) ? d : translated(d));
     if (domain.empty())
         note(o.names_line, what,
              "no office domain: mail goes to the same addresses at the office server (--office-domain)");

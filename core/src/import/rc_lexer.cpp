@@ -85,7 +85,7 @@ std::string RcToken::shown() const {
     for (const unsigned char c : text) {
         if (c == '"' || c == '\\') out += '\\';
         if (c < 0x20 || c == 0x7f) {
-            static const char* Hex = "0123456789abcdef";
+            static constexpr std::string_view Hex = "0123456789abcdef";
             out += "\\x";
             out += Hex[c >> 4];
             out += Hex[c & 15];

@@ -323,6 +323,78 @@ awaitable<Result<void>> Stream::start_tls() {
     co_return co_await handshake();
 }
 
+namespace {
+
+// The name the certificate must carry: SNI and the hostname (or IP) check.
+void expect_name(SSL* ssl, const std::string& host) {
+    if (is_ip_literal(host)) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+        return;
+    }
+    // SSL_set_tlsext_host_name is a macro with a C cast; call what it expands to.
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+    SSL_set1_host(ssl, host.c_str());
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+}
+
+// A failed handshake in words a person can act on.
+Error handshake_error(const error_code& ec, const std::string& where) {
+    const std::string why = ec.message();
+    const auto reason = ERR_GET_REASON(ec.value());
+    if (ec.category() == asio::error::get_ssl_category() &&
+        (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+         reason == SSL_R_NO_PROTOCOLS_AVAILABLE || reason == SSL_R_WRONG_SSL_VERSION ||
+         reason == SSL_R_VERSION_TOO_LOW))
+        return make_error(Errc::LegacyTlsRefused,
+                          where + " offers only TLS older than 1.2 (" + why +
+                              "); enable 'allow legacy TLS' for this account only if you must",
+                          ErrorScope::Account, Retry::Never);
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+        return make_error(Errc::TlsHandshake, "the server at " + where +
+                                                  " closed the connection during the TLS handshake (is this "
+                                                  "the right port for the chosen TLS mode?)");
+    return make_error(Errc::TlsHandshake, "TLS handshake with " + where + " failed: " + why);
+}
+
+// What the peer's certificate says; false when it sent none.
+bool read_peer(SSL* ssl, CertInfo& info) {
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (!cert) return false;
+    info.subject = name_text(X509_get_subject_name(cert));
+    info.issuer = name_text(X509_get_issuer_name(cert));
+    info.not_before = asn1_time_text(X509_get0_notBefore(cert));
+    info.not_after = asn1_time_text(X509_get0_notAfter(cert));
+    info.sha256 = certificate_sha256(cert);
+    info.key_sha256 = public_key_sha256(cert);
+    if (X509* issuer = issuer_in_chain(ssl, cert)) info.issuer_sha256 = certificate_sha256(issuer);
+    X509_free(cert);
+    return true;
+}
+
+// Whether the chain or a pin vouches for the certificate; a certificate the
+// system distrusts (named in the result) is trusted by nothing.
+std::optional<std::string> judge_trust(SSL* ssl, const TlsSettings& tls, const std::string& host, CertInfo& info) {
+    info.resumed = SSL_session_reused(ssl) == 1;
+    const long vr = SSL_get_verify_result(ssl);
+    info.chain_verified = (vr == X509_V_OK);
+    if (!info.chain_verified) info.verify_error = X509_verify_cert_error_string(vr);
+    const bool certificate_pinned = !tls.pinned_sha256.empty() && tls.pinned_sha256 == info.sha256;
+    info.pinned_by_key = !certificate_pinned && !tls.pinned_key_sha256.empty() && !info.key_sha256.empty() &&
+                         tls.pinned_key_sha256 == info.key_sha256;
+    info.pinned_by_ca = !info.chain_verified && !certificate_pinned && !info.pinned_by_key &&
+                        !tls.pinned_ca_sha256.empty() &&
+                        verifies_up_to(ssl, tls.pinned_ca_sha256, host, is_ip_literal(host));
+    info.pinned = certificate_pinned || info.pinned_by_key || info.pinned_by_ca;
+    auto distrusted = system_distrusted(ssl);
+    if (distrusted) {
+        info.chain_verified = info.pinned = info.pinned_by_key = info.pinned_by_ca = false;
+        info.verify_error = "Windows distrusts " + *distrusted + ": it is in the Disallowed certificate store";
+    }
+    return distrusted;
+}
+
+}  // namespace
+
 awaitable<Result<void>> Stream::handshake() {
     auto& cache = TlsClientCache::instance();
     impl_->ctx = cache.context(tls_.allow_legacy_tls);
@@ -337,14 +409,7 @@ awaitable<Result<void>> Stream::handshake() {
     // A resumed session carries no chain (RFC 8446 §2.2: no certificates are
     // sent), and a CA pin is judged on the chain: full handshakes only.
     if (tls_.pinned_ca_sha256.empty()) cache.prepare(ssl_handle, session_key);
-    if (is_ip_literal(host_)) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), host_.c_str());
-    } else {
-        // SSL_set_tlsext_host_name is a macro with a C cast; call what it expands to.
-        SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host_.c_str()));
-        SSL_set1_host(ssl_handle, host_.c_str());
-        SSL_set_hostflags(ssl_handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    }
+    expect_name(ssl_handle, host_);
 
     impl_->arm(step(deadlines_.handshake));
     ERR_clear_error();
@@ -354,56 +419,16 @@ awaitable<Result<void>> Stream::handshake() {
     const std::string where = host_ + ":" + std::to_string(port_);
     if (timed_out || ec) cache.forget(session_key);
     if (timed_out) co_return make_error(Errc::Timeout, "TLS handshake with " + where + " did not finish in time");
-    if (ec) {
-        const std::string why = ec.message();
-        const auto reason = ERR_GET_REASON(ec.value());
-        if (ec.category() == asio::error::get_ssl_category() &&
-            (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
-             reason == SSL_R_NO_PROTOCOLS_AVAILABLE || reason == SSL_R_WRONG_SSL_VERSION ||
-             reason == SSL_R_VERSION_TOO_LOW))
-            co_return make_error(Errc::LegacyTlsRefused,
-                                 where + " offers only TLS older than 1.2 (" + why +
-                                     "); enable 'allow legacy TLS' for this account only if you must",
-                                 ErrorScope::Account, Retry::Never);
-        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
-            co_return make_error(Errc::TlsHandshake, "the server at " + where +
-                                                         " closed the connection during the TLS handshake (is this "
-                                                         "the right port for the chosen TLS mode?)");
-        co_return make_error(Errc::TlsHandshake, "TLS handshake with " + where + " failed: " + why);
-    }
+    if (ec) co_return handshake_error(ec, where);
 
     CertInfo info;
-    if (X509* cert = SSL_get1_peer_certificate(ssl_handle)) {
-        info.subject = name_text(X509_get_subject_name(cert));
-        info.issuer = name_text(X509_get_issuer_name(cert));
-        info.not_before = asn1_time_text(X509_get0_notBefore(cert));
-        info.not_after = asn1_time_text(X509_get0_notAfter(cert));
-        info.sha256 = certificate_sha256(cert);
-        info.key_sha256 = public_key_sha256(cert);
-        if (X509* issuer = issuer_in_chain(ssl_handle, cert)) info.issuer_sha256 = certificate_sha256(issuer);
-        X509_free(cert);
-    } else {
+    if (!read_peer(ssl_handle, info)) {
         cert_ = info;
         cache.forget(session_key);
         co_return make_error(Errc::CertUntrusted, where + " presented no certificate", ErrorScope::Account,
                              Retry::Never);
     }
-    info.resumed = SSL_session_reused(ssl_handle) == 1;
-    const long vr = SSL_get_verify_result(ssl_handle);
-    info.chain_verified = (vr == X509_V_OK);
-    if (!info.chain_verified) info.verify_error = X509_verify_cert_error_string(vr);
-    const bool certificate_pinned = !tls_.pinned_sha256.empty() && tls_.pinned_sha256 == info.sha256;
-    info.pinned_by_key = !certificate_pinned && !tls_.pinned_key_sha256.empty() && !info.key_sha256.empty() &&
-                         tls_.pinned_key_sha256 == info.key_sha256;
-    info.pinned_by_ca = !info.chain_verified && !certificate_pinned && !info.pinned_by_key &&
-                        !tls_.pinned_ca_sha256.empty() &&
-                        verifies_up_to(ssl_handle, tls_.pinned_ca_sha256, host_, is_ip_literal(host_));
-    info.pinned = certificate_pinned || info.pinned_by_key || info.pinned_by_ca;
-    const auto distrusted = system_distrusted(ssl_handle);
-    if (distrusted) {
-        info.chain_verified = info.pinned = info.pinned_by_key = info.pinned_by_ca = false;
-        info.verify_error = "Windows distrusts " + *distrusted + ": it is in the Disallowed certificate store";
-    }
+    const auto distrusted = judge_trust(ssl_handle, tls_, host_, info);
     cert_ = info;
     if (!info.chain_verified && !info.pinned) {
         cache.forget(session_key);

@@ -76,7 +76,11 @@ Result<Endpoints> discover(const Provider& p, const HttpOptions& http) {
         const std::string named = json_string(doc, "issuer");
         if (strip_slash(named) != issuer)
             return make_error(Errc::ProtocolError,
-                              document + " names the issuer \"" + named.substr(0, 200) + "\", not " + issuer,
+                              std::string(document)
+                                  .append(" names the issuer \"")
+                                  .append(named.substr(0, 200))
+                                  .append("\", not ")
+                                  .append(issuer),
                               ErrorScope::Account, Retry::Never);
         Endpoints e;
         e.authorize = json_string(doc, "authorization_endpoint");

@@ -216,9 +216,9 @@ net::awaitable<Result<void>> Session::authenticate_bearer(const ConnectOptions& 
                                   "the office server does not offer OAuth2 sign-in (AUTH XOAUTH2 or OAUTHBEARER)",
                                   ErrorScope::Server, Retry::Never));
     if (auto ok = sasl::check_bearer_input(o.user, o.bearer); !ok) {
-        auto e = std::move(ok).error();
+        Error e = ok.error();
         e.scope = ErrorScope::Server;
-        co_return fail(std::move(e));
+        co_return fail(e);
     }
     const std::string name(sasl::mechanism_name(*mech));
     // RFC 4954 §4: an AUTH line may be up to 12288 octets: the initial
