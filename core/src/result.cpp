@@ -72,6 +72,24 @@ std::string_view to_string(Errc code) {
     return "unknown";
 }
 
+std::string_view to_string(Retry r) {
+    switch (r) {
+        case Retry::Now:
+            return "now";
+        case Retry::Later:
+            return "later";
+        case Retry::Never:
+            return "never";
+    }
+    return "later";
+}
+
+std::optional<Retry> retry_from_string(std::string_view text) {
+    for (Retry r : {Retry::Now, Retry::Later, Retry::Never})
+        if (to_string(r) == text) return r;
+    return std::nullopt;
+}
+
 Errc errc_from_string(std::string_view text) {
     for (int i = static_cast<int>(Errc::Ok); i <= static_cast<int>(Errc::Internal); ++i) {
         const auto code = static_cast<Errc>(i);

@@ -4,9 +4,12 @@
 // (mailporter/workspace.h); written by the engine.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mailporter/result.h"
 
 namespace mailporter {
 
@@ -50,7 +53,7 @@ struct PassRecord {
     std::int64_t checked_at = 0;  // Unix seconds
     std::string error_code;       // to_string(Errc); empty when the pass worked
     std::string detail;           // sanitised, never a secret
-    std::string retry;            // "now", "later", "never" when failed
+    std::optional<Retry> retry;   // when the pass failed: when to try again (typed, not words)
     bool office_failed = false;
     int listed = 0, delivered = 0, deleted = 0, retrying = 0, refused = 0, skipped = 0, kept = 0;
     std::vector<std::string> warnings;

@@ -81,6 +81,9 @@ struct Error {
 };
 
 std::string_view to_string(Errc code);
+std::string_view to_string(Retry r);  // "now", "later", "never" (as the database keeps it)
+// The inverse; nullopt for any other text.
+std::optional<Retry> retry_from_string(std::string_view text);
 // The inverse of to_string (stored error codes); Errc::Internal when unknown.
 Errc errc_from_string(std::string_view text);
 

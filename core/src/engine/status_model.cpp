@@ -289,7 +289,7 @@ PassRecord record_of(const PassReport& r, std::int64_t account_id, std::int64_t 
         const auto& e = r.outcome.error();
         p.error_code = std::string(to_string(e.code));
         p.detail = sanitize_for_log(e.detail, 1000);
-        p.retry = e.retry == Retry::Now ? "now" : e.retry == Retry::Later ? "later" : "never";
+        p.retry = e.retry;
     }
     p.office_failed = r.office_failed;
     p.listed = r.listed;
@@ -309,11 +309,9 @@ PassReport report_of(const PassRecord& p, const std::string& account_name) {
     PassReport r;
     r.account = account_name;
     if (!p.error_code.empty())
-        r.outcome = make_error(errc_from_string(p.error_code), p.detail,
-                               p.office_failed ? ErrorScope::Server : ErrorScope::Account,
-                               p.retry == "never" ? Retry::Never
-                               : p.retry == "now" ? Retry::Now
-                                                  : Retry::Later);
+        r.outcome =
+            make_error(errc_from_string(p.error_code), p.detail,
+                       p.office_failed ? ErrorScope::Server : ErrorScope::Account, p.retry.value_or(Retry::Later));
     r.office_failed = p.office_failed;
     r.listed = p.listed;
     r.delivered = p.delivered;

@@ -350,7 +350,7 @@ Result<void> Database::record_pass(const PassRecord& r) {
         q->bind(2, r.checked_at);
         bind(*q, 3, r.error_code);
         bind(*q, 4, r.detail);
-        bind(*q, 5, r.retry);
+        bind(*q, 5, r.retry ? to_string(*r.retry) : std::string_view());
         q->bind(6, r.office_failed ? 1 : 0);
         const int counts[] = {r.listed, r.delivered, r.deleted, r.retrying, r.refused, r.skipped, r.kept};
         for (int i = 0; i < 7; ++i) q->bind(7 + i, counts[i]);
@@ -371,7 +371,9 @@ Result<std::vector<PassRecord>> Database::last_passes() {
             r.checked_at = q->getColumn(1).getInt64();
             r.error_code = q->getColumn(2).getString();
             r.detail = q->getColumn(3).getString();
-            r.retry = q->getColumn(4).getString();
+            r.retry = retry_from_string(q->getColumn(4).getString());
+            // A failed pass whose retry class is unreadable is tried again later.
+            if (!r.error_code.empty() && !r.retry) r.retry = Retry::Later;
             r.office_failed = q->getColumn(5).getInt() != 0;
             int* counts[] = {&r.listed, &r.delivered, &r.deleted, &r.retrying, &r.refused, &r.skipped, &r.kept};
             for (int i = 0; i < 7; ++i) *counts[i] = q->getColumn(6 + i).getInt();

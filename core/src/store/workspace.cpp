@@ -72,7 +72,7 @@ NextCheck next_check(const Account& account, const std::optional<PassRecord>& la
             return {it->second <= now ? K::Now : K::At, it->second};
     // A failure only the user can fix (wrong password, bad settings, an
     // OAuth2 grant that ended) is not retried until they act.
-    if (last && last->retry == "never")
+    if (last && last->retry == Retry::Never)
         return {last->error_code == "sign-in-needed" && !last->office_failed ? K::AfterSignIn : K::AfterEdit, 0};
     if (engine_running || !last) return {K::Unknown, 0};
     const int minutes = account.interval_minutes > 0 ? account.interval_minutes : default_interval_minutes;

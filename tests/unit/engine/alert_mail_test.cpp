@@ -168,7 +168,7 @@ TEST_CASE("the digest counts the day's refusals, skips and retries per account a
     p.checked_at = T - 60;
     p.error_code = std::string(to_string(Errc::AuthFailed));
     p.detail = "535 authentication failed";
-    p.retry = "later";
+    p.retry = Retry::Later;
     REQUIRE((*db)->record_pass(p));
 
     auto d = collect_digest(**db, T - 86400, T);

@@ -262,7 +262,7 @@ TEST_CASE("a stored pass record gives the same status as the report", "[status]"
     CHECK(pass_status(p).code == StatusCode::NoUidl);
     p.notices.clear();
     p.error_code = std::string(to_string(Errc::AuthFailed));
-    p.retry = "never";
+    p.retry = Retry::Never;
     const auto s = pass_status(p);
     CHECK(s.colour == Colour::Red);
     CHECK(s.code == StatusCode::AuthFailed);

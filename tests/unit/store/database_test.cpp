@@ -434,7 +434,7 @@ TEST_CASE("the last pass of each account is kept and replaced", "[store][status]
     r.checked_at = 1000;
     r.error_code = "auth-failed";
     r.detail = "login refused";
-    r.retry = "never";
+    r.retry = Retry::Never;
     r.listed = 3;
     r.warnings = {"one", "two"};
     REQUIRE(db->record_pass(r).ok());

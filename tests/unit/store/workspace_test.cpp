@@ -219,7 +219,7 @@ TEST_CASE("when an account is checked next", "[workspace]") {
     ok.checked_at = 1000;
     PassRecord wrong_password = ok;
     wrong_password.error_code = "auth-failed";
-    wrong_password.retry = "never";
+    wrong_password.retry = Retry::Never;
     PassRecord grant_ended = wrong_password;
     grant_ended.error_code = "sign-in-needed";
     const std::map<std::int64_t, std::int64_t> none, published{{7, 5000}};
@@ -245,7 +245,7 @@ TEST_CASE("the status snapshot", "[workspace]") {
     failed.account_id = support.id;
     failed.checked_at = 1000;
     failed.error_code = "auth-failed";
-    failed.retry = "never";
+    failed.retry = Retry::Never;
     REQUIRE(f.db->record_pass(failed));
     REQUIRE(f.ws->set_setting(SettingMaxConnections, "5000"));  // a hand edit out of bounds
 
