@@ -155,6 +155,7 @@ void FolderPicker::set_imap(bool imap) {
 
 void FolderPicker::set_server_folders(const std::vector<RemoteFolder>& folders) {
     std::vector<std::string> names;
+    names.reserve(folders.size());
     for (const auto& f : folders) names.push_back(f.name);
     if (names == listed_) return;
     const std::vector<std::string> keep = chosen();

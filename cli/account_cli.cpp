@@ -254,7 +254,7 @@ int cmd_account(Context& ctx, const std::string& sub, const Args& a) {
     if (sub == "list") return account_list(ctx, a);
     const auto& pos = a.positional();
     if (pos.empty()) throw UsageError{"account " + sub + " needs the account NAME"};
-    const std::string name = pos.front();
+    const std::string& name = pos.front();
     if (pos.size() > 1) throw UsageError{"unexpected argument '" + pos[1] + "'"};
     if (sub == "add") return account_add(ctx, name, a);
     auto found = need(ctx.workspace().find_account(name));

@@ -21,7 +21,7 @@ mp::Workspace& Context::workspace() {
 mp::SecretStore& Context::secret_store() { return *need(workspace().secrets()); }
 
 std::string Context::shown_secret_store() {
-    const std::string kind = workspace().secret_store_kind();
+    std::string kind = workspace().secret_store_kind();
     if (!kind.empty()) return kind;
     return secret_store_kind != "auto" ? secret_store_kind : "not chosen yet";
 }

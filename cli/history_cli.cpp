@@ -34,7 +34,7 @@ nlohmann::ordered_json history_json(const mp::HistoryRecord& h) {
 }
 
 void print_log_line(const mp::LogRecord& r) {
-    static const char* Levels[] = {"debug", "info", "warning", "error"};
+    static const char* const Levels[] = {"debug", "info", "warning", "error"};
     std::cout << local_time(r.time) << "  " << Levels[std::clamp(r.level, 0, 3)] << "  "
               << (r.account.empty() ? std::string() : "[" + r.account + "] ") << r.text << std::endl;
 }

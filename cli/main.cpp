@@ -25,7 +25,8 @@ using namespace mailporter::cli;
 
 namespace {
 
-const char* Usage = R"(usage: mailporter-cli [--data-dir DIR] [--secret-store auto|keyring|file] [-v|--verbose] COMMAND
+const char* const Usage =
+    R"(usage: mailporter-cli [--data-dir DIR] [--secret-store auto|keyring|file] [-v|--verbose] COMMAND
 
 commands:
   server set --host H --port P --tls tls|starttls|none [--user U --password-stdin]
@@ -177,7 +178,7 @@ std::optional<int> read_command_line(const std::vector<std::string>& args, Conte
             c.data_dir = w.substr(11);
         else if (w.rfind("--secret-store=", 0) == 0)
             c.store = w.substr(15);
-        else if (w.rfind("-", 0) == 0)
+        else if (w.rfind('-', 0) == 0)
             throw UsageError{"unknown option " + w};
         else
             c.words.push_back(w);

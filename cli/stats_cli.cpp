@@ -57,7 +57,7 @@ std::string human_age(std::int64_t seconds) {
 std::string sparkline(const std::vector<std::int64_t>& messages, int days) {
     static const char* const blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
                                          "\u2585", "\u2586", "\u2587", "\u2588"};
-    const std::size_t per_cell = static_cast<std::size_t>(6 * ((days + 6) / 7));
+    const std::size_t per_cell = 6 * ((static_cast<std::size_t>(days) + 6) / 7);
     std::vector<std::int64_t> cells;
     for (std::size_t i = 0; i < messages.size(); i += per_cell) {
         std::int64_t sum = 0;
@@ -66,7 +66,8 @@ std::string sparkline(const std::vector<std::int64_t>& messages, int days) {
     }
     const std::int64_t top = cells.empty() ? 0 : *std::max_element(cells.begin(), cells.end());
     std::string out;
-    for (auto c : cells) out += c == 0 ? std::string(" ") : blocks[std::min<std::int64_t>(7, (c * 8 - 1) / top)];
+    for (auto c : cells)
+        out += c <= 0 || top <= 0 ? std::string(" ") : blocks[std::min<std::int64_t>(7, (c * 8 - 1) / top)];
     return out;
 }
 

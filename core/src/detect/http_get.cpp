@@ -150,7 +150,7 @@ std::string request_text(const Url& url, const HttpRequest& request) {
     std::string text = request.method + " " + url.target + " HTTP/1.1\r\nHost: " + url.host +
                        (url.port == (url.https ? 443 : 80) ? "" : ":" + std::to_string(url.port)) +
                        "\r\nUser-Agent: MailPorter\r\nConnection: close\r\n";
-    for (const auto& [name, value] : request.headers) text += name + ": " + value + "\r\n";
+    for (const auto& [name, value] : request.headers) text.append(name).append(": ").append(value).append("\r\n");
     if (request.method != "GET") text += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
     text += "\r\n";
     text += request.body;

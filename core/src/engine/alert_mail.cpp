@@ -155,7 +155,7 @@ std::string rfc5322_date(std::int64_t t) {
 }
 
 std::string header_text(std::string_view text, std::size_t max_len) {
-    const std::string s = sanitize_for_log(text, max_len);
+    std::string s = sanitize_for_log(text, max_len);
     if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return s;
     // RFC 2047 B encoding, whole UTF-8 characters per encoded-word (each
     // word at most 75 characters), words separated by folding whitespace.

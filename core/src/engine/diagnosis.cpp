@@ -302,7 +302,8 @@ Diagnosis test_pop3_account(const Account& account, const std::string& password,
             co_return;
         }
         auto u = co_await pop.uidl();
-        std::string mailbox = counted(st->count, "message") + ", " + counted(st->size, "byte");
+        std::string mailbox =
+            counted(st->count, "message") + ", " + counted(static_cast<std::int64_t>(st->size), "byte");
         if (u && !pop.uidl_supported())
             mailbox += "; the server has no UIDL, so mail cannot be left on it (it will be deleted after delivery)";
         d.steps.push_back({"mailbox", true, mailbox});

@@ -51,14 +51,14 @@ net::Deadlines deadlines_for(const RelayOptions& o);
 
 // What the jobs running at once share.
 struct Shared {
-    Shared(asio::io_context& io_, Database& db_, SecretStore& secrets_, const RelayOptions& opt_)
-        : io(io_),
-          db(db_),
-          secrets(secrets_),
-          opt(opt_),
-          commits(db_, opt_.commit_interval),
-          lanes(io_, opt_),
-          secret_worker(secrets_) {}
+    Shared(asio::io_context& io_context, Database& database, SecretStore& secret_store, const RelayOptions& options)
+        : io(io_context),
+          db(database),
+          secrets(secret_store),
+          opt(options),
+          commits(database, options.commit_interval),
+          lanes(io_context, options),
+          secret_worker(secret_store) {}
 
     asio::io_context& io;
     Database& db;

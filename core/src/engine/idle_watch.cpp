@@ -40,8 +40,8 @@ struct Lane {
 // Shared with the coroutines, which may outlive the IdleWatch object by one
 // step after stop(): they hold a shared_ptr and look at `stopped`.
 struct IdleWatch::State {
-    State(asio::io_context& io_, Account a, SecretStore& s, Options o, std::function<void(std::int64_t)> cb)
-        : io(io_),
+    State(asio::io_context& context, Account a, SecretStore& s, Options o, std::function<void(std::int64_t)> cb)
+        : io(context),
           account(std::move(a)),
           secrets(s),
           options(std::move(o)),
@@ -158,6 +158,7 @@ net::awaitable<std::optional<Result<bool>>> watch_by_notify(StatePtr st, imap::S
                                                             const std::vector<imap::Folder>& folders) {
     const auto cancel = [st] { return st->stopped; };
     std::vector<std::string> raw;
+    raw.reserve(folders.size());
     for (const auto& f : folders) raw.push_back(f.name);
     auto n = co_await session.notify_set(raw);
     if (n) {
@@ -277,7 +278,7 @@ net::awaitable<Result<bool>> watch_by_idle(StatePtr st, imap::Session& session, 
         (void)co_await session.logout();
         co_return true;
     }
-    const imap::Folder mine = folders[index];
+    const imap::Folder& mine = folders[index];
     // The last connection also asks the folders beyond the bound, between
     // IDLE rounds as long as the poll interval.
     std::vector<imap::Folder> rest;

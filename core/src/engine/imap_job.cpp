@@ -115,11 +115,13 @@ awaitable<Result<void>> ImapJob::remove(const Folder& f, const std::vector<Msg>&
     imap_.set_budget(phase_deadline(), "the deletions");
     if (acc_.leave.kind == LeavePolicy::Kind::MarkRead && !delivered_now.empty()) {
         std::vector<std::uint32_t> uids;
+        uids.reserve(delivered_now.size());
         for (const auto& m : delivered_now) uids.push_back(m.number);
         if (auto r = co_await imap_.mark_seen(uids); !r) co_return r;
     }
     if (may_leave.empty()) co_return Result<void>{};
     std::vector<std::uint32_t> uids;
+    uids.reserve(may_leave.size());
     for (const auto& m : may_leave) uids.push_back(m.number);
     auto gone = co_await imap_.delete_messages(uids);
     if (!gone) co_return std::move(gone).error();

@@ -154,6 +154,7 @@ awaitable<void> Pop3Job::run() {
 awaitable<void> Pop3Job::remove_and_quit(const std::vector<Msg>& may_leave) {
     if (pop_.state() != pop3::State::Transaction) co_return;
     std::vector<std::uint32_t> numbers;
+    numbers.reserve(may_leave.size());
     for (const auto& m : may_leave) numbers.push_back(m.number);
     std::vector<std::uint32_t> accepted;
     if (!numbers.empty()) {

@@ -156,6 +156,7 @@ std::vector<PassReport> poll(Database& db, SecretStore& secrets, const std::vect
     // Accounts in their order, except that one whose host already has
     // per_host passes running waits and the next one of another host goes.
     std::vector<std::string> hosts;
+    hosts.reserve(accounts.size());
     for (const auto& a : accounts) hosts.push_back(ascii_lower(a.host));
     std::map<std::string, int> running;
     std::vector<bool> taken(accounts.size(), false);

@@ -271,7 +271,7 @@ net::awaitable<std::optional<Outcome>> RelayStep::stream(const Reader& read) {
         // Nothing partial is relayed: the transaction is abandoned.
         sending_ = false;
         release();
-        const Error e = got.error();
+        const Error& e = got.error();
         reply_ = e.detail;
         const Outcome o = e.scope == ErrorScope::Message ? Outcome::Unreadable : Outcome::SourceFailed;
         if (o == Outcome::SourceFailed) job_.stop(e);

@@ -3,7 +3,7 @@
 
 #include <span>
 
-namespace SQLite {
+namespace SQLite {  // NOLINT(readability-identifier-naming): SQLiteCpp's own name
 class Database;
 }
 
