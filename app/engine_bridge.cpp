@@ -396,20 +396,19 @@ EngineBridge::NextCheck EngineBridge::next_check(const Account& account, const s
         if (p.account_id == account.id) last = p;
     // A viewer: the running engine's published times (its "engine-next-checks").
     // The engine here (about to start, or not said yet) counts as running
-    // too: it checks every account when it starts.
+    // too: it checks every account when it starts. An engine here that could
+    // not start checks nothing: never an estimated time then.
     const bool here = mode_ != Mode::Viewer && !engine_failed_;
-    const NextCheck n = ::mailporter::next_check(account, last, paused(), mode_ == Mode::Viewer || here, viewer_next_,
-                                                 default_interval_minutes(), unix_now());
+    const NextCheck n =
+        ::mailporter::next_check(account, last, paused(), true, viewer_next_, default_interval_minutes(), unix_now());
     if (here && n.kind == NextCheck::Kind::Unknown) return {NextCheck::Kind::Now, 0};
     return n;
 }
 
 int EngineBridge::default_interval_minutes() const {
-    if (auto d = ws_.setting(SettingDefaultInterval); d && *d) {
-        const int m = std::atoi((*d)->c_str());
-        if (m > 0) return m;
-    }
-    return DefaultIntervalMinutes;
+    // Within the registry's bounds, as the engine and the CLI read it.
+    auto d = ws_.number(SettingDefaultInterval);
+    return d ? *d : DefaultIntervalMinutes;
 }
 
 void EngineBridge::add_account(Account account, std::string password, Answered done) {

@@ -233,6 +233,11 @@ Result<Account> Workspace::add_account(Account a, std::optional<std::string> sec
     }
     auto added = db_->add_account(std::move(a));
     if (!added) return added.error();
+    // An account without a secret (OAuth2, signed in later) never inherits
+    // what a removed account of that name left behind (a keyring that could
+    // not be reached when it was removed).
+    if (!store)
+        if (auto s = secrets(); s) (void)(*s)->erase(account_secret_key(added->name));
     if (store)
         if (auto r = store->store(account_secret_key(added->name), *secret); !r) {
             (void)db_->remove_account(added->id);
@@ -260,27 +265,39 @@ Result<void> Workspace::update_account(const Account& a, std::optional<std::stri
     auto s = secrets();
     if (!s) return s.error();
     SecretStore& store = **s;
+    const std::string new_key = account_secret_key(a.name), old_key = account_secret_key(old_name);
     // What the new name holds now, to put back if the account cannot follow.
-    auto before = store.load(account_secret_key(a.name));
+    auto before = store.load(new_key);
     if (!before) return before.error();
     std::optional<std::string> value = std::move(secret);
-    if (!value) {
-        auto kept = store.load(account_secret_key(old_name));
-        if (!kept) return kept.error();
-        value = std::move(*kept);
+    std::optional<std::string> kept;
+    if (renamed) {
+        auto k = store.load(old_key);
+        if (!k) return k.error();
+        kept = std::move(*k);
     }
-    // The secret is written under the new name before the account takes it,
-    // and erased under the old one only after.
-    if (value)
-        if (auto r = store.store(account_secret_key(a.name), *value); !r) return r;
-    if (auto r = db_->update_account(a); !r) {
+    if (!value) value = kept;
+    // A rename in letter case only: a store that compares keys without case
+    // (Windows' Credential Manager) holds one entry for both names, so the
+    // old one goes first and the new one is written after.
+    const bool case_only = renamed && iequals(old_name, a.name);
+    if (case_only)
+        if (auto r = store.erase(old_key); !r) return r;
+    // Otherwise the secret is written under the new name before the account
+    // takes it, and erased under the old one only after. A leftover under
+    // the new name is never inherited.
+    Result<void> written = value ? store.store(new_key, *value) : (renamed ? store.erase(new_key) : Result<void>{});
+    Result<void> updated = written ? db_->update_account(a) : Result<void>{};
+    if (!written || !updated) {
+        Error e = !written ? written.error() : updated.error();
         if (*before)
-            (void)store.store(account_secret_key(a.name), **before);
-        else if (value)
-            (void)store.erase(account_secret_key(a.name));
-        return r;
+            (void)store.store(new_key, **before);
+        else
+            (void)store.erase(new_key);
+        if (case_only && kept) (void)store.store(old_key, *kept);
+        return e;
     }
-    if (renamed) (void)store.erase(account_secret_key(old_name));
+    if (renamed && !case_only) (void)store.erase(old_key);
     return {};
 }
 

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "mailporter/ascii.h"
 #include "mailporter/calendar.h"
 #include "mailporter/relay.h"
 #include "mailporter/secret_store.h"
@@ -29,20 +30,22 @@ class ScriptedStore : public SecretStore {
 public:
     std::map<std::string, std::string> kept;
     bool fail_store = false, fail_erase = false;
+    bool fold_case = false;  // keys compared without case (Windows' Credential Manager)
+    std::string key(std::string_view k) const { return fold_case ? ascii_lower(k) : std::string(k); }
     std::string_view kind() const override { return "file"; }
     Result<void> store(std::string_view k, std::string_view s) override {
         if (fail_store) return make_error(Errc::SecretStoreUnavailable, "the keyring is locked", ErrorScope::Local);
-        kept[std::string(k)] = std::string(s);
+        kept[key(k)] = std::string(s);
         return {};
     }
     Result<std::optional<std::string>> load(std::string_view k) override {
-        auto it = kept.find(std::string(k));
+        auto it = kept.find(key(k));
         if (it == kept.end()) return std::optional<std::string>();
         return std::optional<std::string>(it->second);
     }
     Result<void> erase(std::string_view k) override {
         if (fail_erase) return make_error(Errc::SecretStoreUnavailable, "the keyring is locked", ErrorScope::Local);
-        kept.erase(std::string(k));
+        kept.erase(key(k));
         return {};
     }
 };
@@ -129,6 +132,37 @@ TEST_CASE("a rename moves the password; a removal takes it away", "[workspace]")
         CHECK(f.secrets.kept.at(account_secret_key("Support")) == "pw-support");
         REQUIRE_FALSE(f.ws->update_account(a, "pw-new"));
         CHECK(f.secrets.kept.at(account_secret_key("Support")) == "pw-support");
+    }
+    SECTION("a rename in letter case only keeps the password, whatever the store's case rules") {
+        f.secrets.fold_case = GENERATE(false, true);
+        f.secrets.kept.clear();
+        REQUIRE(f.secrets.store(account_secret_key("Sales"), "pw1"));
+        a.name = "SALES";
+        REQUIRE(f.ws->update_account(a));
+        CHECK(f.secrets.load(account_secret_key("SALES")).value() == std::optional<std::string>("pw1"));
+        CHECK(f.secrets.kept.size() == 1);
+    }
+    SECTION("a leftover under the new name is never inherited") {
+        // A removal that could not erase its password left "Orders" behind.
+        auto orders = f.ws->add_account(box("Orders"), "pw-orders").value();
+        f.secrets.fail_erase = true;
+        REQUIRE(f.ws->remove_account(orders.id).value().has_value());
+        f.secrets.fail_erase = false;
+        REQUIRE(f.secrets.kept.count(account_secret_key("Orders")) == 1);
+        SECTION("an account added without a secret") {
+            REQUIRE(f.ws->add_account(box("orders"), std::nullopt));
+            CHECK(f.secrets.kept.count(account_secret_key("Orders")) == 1);  // another key: harmless
+            CHECK_FALSE(f.ws->account_secret("orders").value().has_value());
+            REQUIRE(f.ws->remove_account(f.ws->find_account("orders").value()->id));
+            REQUIRE(f.ws->add_account(box("Orders"), std::nullopt));
+            CHECK_FALSE(f.ws->account_secret("Orders").value().has_value());
+        }
+        SECTION("an account without a secret renamed onto it") {
+            REQUIRE(f.secrets.erase(account_secret_key("Sales")));
+            a.name = "Orders";
+            REQUIRE(f.ws->update_account(a));
+            CHECK_FALSE(f.ws->account_secret("Orders").value().has_value());
+        }
     }
     SECTION("removed with its password") {
         auto warning = f.ws->remove_account(a.id);
