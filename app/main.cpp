@@ -72,7 +72,8 @@ bool MailPorterApp::OnInit() {
     if (!read_command_line()) return true;
     // wx's own diagnostics (a socket that cannot be created, ...) go to
     // stderr: a modal box about internals helps nobody, least of all at exit.
-    delete wxLog::SetActiveTarget(new wxLogStderr);
+    // wxLog owns the target it is given (and deletes it at exit).
+    delete wxLog::SetActiveTarget(new wxLogStderr);  // NOLINT(clang-analyzer-cplusplus.NewDeleteLeaks)
     SetAppName("mailporter");
     SetAppDisplayName("MailPorter");
     wxImage::AddHandler(new wxPNGHandler);
@@ -154,8 +155,14 @@ bool MailPorterApp::start_bridge(std::string& store_why) {
         options_.secret_store_kind = ws_->secret_store_kind();
         store_why = ws_->secret_store_why();
     } else {
-        // No store: the engine runs with one that says why at every check.
-        open_secrets = [e = factory.error()]() -> Result<std::unique_ptr<SecretStore>> { return e; };
+        // No store yet: the choice is asked again at each engine start (on
+        // this thread; ws_ outlives bridge_), and until one answers the
+        // engine runs with a store that says why at every check.
+        open_secrets = [ws = ws_.get()]() -> Result<std::unique_ptr<SecretStore>> {
+            auto again = ws->secret_store_factory();
+            if (!again) return again.error();
+            return (*again)();
+        };
         store_why = factory.error().detail;
         if (auto kind = ws_->secret_store_kind(); !kind.empty()) options_.secret_store_kind = kind;
     }
